@@ -1,0 +1,226 @@
+//! Boards: the support groups, each a place for threads.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::{write_tx, DbConn};
+use crate::error::{Error, Invalid, Result};
+use crate::ids::{BoardId, ThreadId};
+use crate::policy::{self, Action, Actor};
+use crate::schema::{boards, threads};
+use crate::{clock, members::Member};
+
+const MAX_NAME_CHARS: usize = 80;
+const MAX_DESCRIPTION_CHARS: usize = 500;
+const MAX_RULES_CHARS: usize = 10_000;
+
+/// Who may read a board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Anyone reads; members post.
+    Public,
+    /// Signed-in members read and post.
+    Members,
+    /// Only the group's members (and staff) read.
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Members => "members",
+            Visibility::Private => "private",
+        }
+    }
+}
+
+impl TryFrom<String> for Visibility {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        match value.as_str() {
+            "public" => Ok(Visibility::Public),
+            "members" => Ok(Visibility::Members),
+            "private" => Ok(Visibility::Private),
+            other => Err(format!("unknown visibility {other:?}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = boards)]
+pub struct Board {
+    pub id: BoardId,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub ground_rules: String,
+    /// Rendered by `hearth-markdown` when the rules were saved.
+    pub ground_rules_html: String,
+    pub ground_rules_version: i32,
+    #[diesel(deserialize_as = String)]
+    pub visibility: Visibility,
+    pub position: i32,
+    pub thread_count: i64,
+    pub post_count: i64,
+    pub last_activity_at: Option<NaiveDateTime>,
+    pub last_thread_id: Option<ThreadId>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A board on the home page, with the title of its most recently active thread.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardSummary {
+    pub board: Board,
+    pub last_thread: Option<(ThreadId, String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewBoardForm {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub ground_rules: String,
+    pub visibility: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = boards)]
+struct NewBoardRow<'a> {
+    slug: &'a str,
+    name: &'a str,
+    description: &'a str,
+    ground_rules: &'a str,
+    ground_rules_html: &'a str,
+    visibility: &'a str,
+    created_by: crate::ids::MemberId,
+    created_at: NaiveDateTime,
+}
+
+fn check_new_board(form: &NewBoardForm) -> Result<Visibility> {
+    let mut invalid = Invalid::default();
+    let slug_ok = (2..=40).contains(&form.slug.len())
+        && form
+            .slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !form.slug.starts_with('-')
+        && !form.slug.ends_with('-');
+    if !slug_ok {
+        invalid.add(
+            "slug",
+            "the address needs 2 to 40 lower-case letters, digits or '-', like pet-loss",
+        );
+    }
+    let n_name = form.name.trim().chars().count();
+    if n_name == 0 || n_name > MAX_NAME_CHARS {
+        invalid.add(
+            "name",
+            format!("a board needs a name of 1 to {MAX_NAME_CHARS} characters"),
+        );
+    }
+    if form.description.chars().count() > MAX_DESCRIPTION_CHARS {
+        invalid.add(
+            "description",
+            format!("the description has at most {MAX_DESCRIPTION_CHARS} characters"),
+        );
+    }
+    if form.ground_rules.chars().count() > MAX_RULES_CHARS {
+        invalid.add(
+            "ground_rules",
+            format!("the ground rules have at most {MAX_RULES_CHARS} characters"),
+        );
+    }
+    let visibility = Visibility::try_from(form.visibility.clone());
+    if visibility.is_err() {
+        invalid.add("visibility", "choose who can read the board");
+    }
+    invalid.into_result()?;
+    visibility.map_err(Error::Internal)
+}
+
+/// Creates a board (administrators only).
+pub fn create(conn: &mut DbConn, actor: &Member, form: &NewBoardForm) -> Result<Board> {
+    policy::authorize(&Actor::Member(actor.clone()), Action::CreateBoard)?;
+    let visibility = check_new_board(form)?;
+    let rules_html = hearth_markdown::render(&form.ground_rules);
+    let row = NewBoardRow {
+        slug: &form.slug,
+        name: form.name.trim(),
+        description: form.description.trim(),
+        ground_rules: &form.ground_rules,
+        ground_rules_html: rules_html.as_str(),
+        visibility: visibility.as_str(),
+        created_by: actor.id,
+        created_at: clock::now(),
+    };
+    let created = write_tx(conn, |conn| {
+        let id: BoardId = diesel::insert_into(boards::table)
+            .values(&row)
+            .returning(boards::id)
+            .get_result(conn)?;
+        by_id(conn, id)
+    });
+    created.map_err(|e| {
+        if e.is_unique_violation() {
+            Error::invalid("slug", "another board already uses that address")
+        } else {
+            e
+        }
+    })
+}
+
+pub(crate) fn by_id(conn: &mut DbConn, id: BoardId) -> Result<Board> {
+    boards::table
+        .find(id)
+        .select(Board::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// The board with `id`, if the actor may see it.
+pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: BoardId) -> Result<Board> {
+    let board = by_id(conn, id)?;
+    policy::authorize(actor, Action::ReadBoard(&board))?;
+    Ok(board)
+}
+
+/// The board at `slug`, if the actor may see it.
+pub fn by_slug_for(conn: &mut DbConn, actor: &Actor, slug: &str) -> Result<Board> {
+    let board: Board = boards::table
+        .filter(boards::slug.eq(slug))
+        .select(Board::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)?;
+    policy::authorize(actor, Action::ReadBoard(&board))?;
+    Ok(board)
+}
+
+/// Every board the actor may read, in the operator's order, with its latest thread.
+pub fn list_for(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BoardSummary>> {
+    let boards: Vec<Board> = boards::table
+        .filter(boards::visibility.eq_any(policy::readable_visibilities(actor)))
+        .order((boards::position.asc(), boards::name.asc()))
+        .select(Board::as_select())
+        .load(conn)?;
+    let last_ids: Vec<ThreadId> = boards.iter().filter_map(|b| b.last_thread_id).collect();
+    let titles: Vec<(ThreadId, String, String)> = threads::table
+        .filter(threads::id.eq_any(&last_ids))
+        .filter(threads::state.eq("published"))
+        .select((threads::id, threads::title, threads::slug))
+        .load(conn)?;
+    Ok(boards
+        .into_iter()
+        .map(|board| {
+            let last_thread = titles
+                .iter()
+                .find(|t| Some(t.0) == board.last_thread_id)
+                .cloned();
+            BoardSummary { board, last_thread }
+        })
+        .collect())
+}

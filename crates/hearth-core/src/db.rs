@@ -1,0 +1,186 @@
+//! The one module that knows which database is underneath.
+//!
+//! Everything else in Hearth talks to [`DbConn`], a diesel `MultiConnection` over SQLite and
+//! PostgreSQL. Backend-specific behaviour — connection pragmas, `BEGIN IMMEDIATE`, dialect SQL —
+//! lives here and nowhere else.
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{Error, Result};
+
+/// A connection to whichever database the operator configured.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` URLs select PostgreSQL; anything else is a SQLite file path.
+    pub fn of_url(database_url: &str) -> Backend {
+        if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// How long a SQLite connection waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// Opens connections for the pool, choosing the backend by URL and preparing each SQLite
+/// connection the way Hearth needs it (WAL, durable commits, foreign keys, busy timeout).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    database_url: String,
+    backend: Backend,
+}
+
+impl ConnectionManager {
+    pub fn new(database_url: &str) -> ConnectionManager {
+        ConnectionManager {
+            database_url: database_url.to_owned(),
+            backend: Backend::of_url(database_url),
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<DbConn, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.database_url)
+                .map(DbConn::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.database_url)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                prepare_sqlite(&mut conn).map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// `synchronous = FULL`: a reply we acknowledged survives a power cut, not only a crash.
+fn prepare_sqlite(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;"
+    ))
+}
+
+/// What [`open`] needs to know.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub database_url: String,
+    pub pool_size: u32,
+}
+
+/// Opens the pool and brings the schema up to date. For SQLite the file's folder is created.
+pub fn open(config: &DbConfig) -> Result<Pool> {
+    if Backend::of_url(&config.database_url) == Backend::Sqlite {
+        create_parent_dir(&config.database_url)?;
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(config.pool_size.max(1))
+        .connection_timeout(Duration::from_secs(30))
+        .build(ConnectionManager::new(&config.database_url))
+        .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
+    run_migrations(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
+fn create_parent_dir(database_path: &str) -> Result<()> {
+    let parent = Path::new(database_path).parent();
+    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Unavailable(format!(
+                "cannot create the data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Applies every embedded migration not yet applied; returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    };
+    applied.map_err(|e| Error::Unavailable(format!("database migration failed: {e}")))
+}
+
+pub fn backend(conn: &DbConn) -> Backend {
+    match conn {
+        DbConn::Sqlite(_) => Backend::Sqlite,
+        DbConn::Pg(_) => Backend::Postgres,
+    }
+}
+
+/// Runs `f` in a write transaction: all of it commits or none of it does.
+///
+/// On SQLite the transaction begins IMMEDIATE, taking the write lock up front, so two writers
+/// never deadlock upgrading a read lock (which `busy_timeout` cannot resolve).
+pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let outcome = f(conn);
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!("a connection does not change its backend")
+    };
+    match outcome {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(error)
+        }
+    }
+}

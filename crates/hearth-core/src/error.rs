@@ -1,0 +1,125 @@
+//! The one error type of the core. `hearth-web` maps each variant to a status and a page, once.
+
+use std::fmt;
+
+/// A problem with what a person typed, tied to the form field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Every problem found in one form, so a person can fix them all in one go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field,
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was wrong, so validators can end with `invalid.into_result()?`.
+    pub fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self))
+        }
+    }
+
+    pub fn message_for(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let messages: Vec<&str> = self.0.iter().map(|e| e.message.as_str()).collect();
+        f.write_str(&messages.join("; "))
+    }
+}
+
+/// Why the policy refused an action on something the actor can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// A visitor tried something that needs an account.
+    SignInRequired,
+    /// The thread is locked; nobody but moderators may post in it.
+    ThreadLocked,
+    /// The member is suspended and may read but not post.
+    Suspended,
+    /// The actor may see the thing but this action on it is not theirs to take.
+    NotYours,
+    /// Only administrators may do this.
+    AdminOnly,
+}
+
+impl Denied {
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Denied::SignInRequired => "you need to sign in to do that",
+            Denied::ThreadLocked => "this thread is locked, so no new replies can be added",
+            Denied::Suspended => "your account is suspended, so you can read but not post for now",
+            Denied::NotYours => "only the person who wrote this (or a moderator) can do that",
+            Denied::AdminOnly => "only site administrators can do that",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing does not exist, or the actor may not see it (which must look the same).
+    #[error("not found")]
+    NotFound,
+    #[error("{}", .0.explanation())]
+    Denied(Denied),
+    #[error("{0}")]
+    Invalid(Invalid),
+    /// Sign-in failed; deliberately the same for an unknown name and a wrong password.
+    #[error("that username and password do not match an account")]
+    BadCredentials,
+    /// The database or another resource is unreachable; the operator must act.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<diesel::r2d2::PoolError> for Error {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Error::Unavailable(format!("no database connection available: {error}"))
+    }
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Error {
+        let mut invalid = Invalid::default();
+        invalid.add(field, message);
+        Error::Invalid(invalid)
+    }
+
+    /// True when a database uniqueness rule refused the write (a race lost to another request).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,22 @@
+//! `hearth-core`: the forum itself — members, boards, threads, posts and who may do what —
+//! with their rules and storage. It knows nothing of HTTP, templates or cookies.
+//!
+//! Every state change is one function here that runs in one transaction ([`db::write_tx`]),
+//! and every permission question is answered by [`policy`].
+
+pub mod boards;
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod members;
+pub mod passwords;
+pub mod policy;
+pub mod posts;
+mod schema;
+pub mod sessions;
+pub mod setup;
+pub mod threads;
+pub mod tokens;
+
+pub use error::{Error, Result};

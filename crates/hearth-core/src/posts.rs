@@ -1,0 +1,421 @@
+//! Posts: what members write. Each post keeps its markdown source, the sanitized HTML rendered
+//! once at write time, and the renderer version that made it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::boards::Board;
+use crate::db::{write_tx, DbConn};
+use crate::error::{Error, Invalid, Result};
+use crate::ids::{MemberId, PostId, ThreadId};
+use crate::members::{self, AuthorRef, Member};
+use crate::policy::{self, Action, Actor};
+use crate::schema::{boards, post_revisions, posts, threads as threads_table};
+use crate::threads::{self, count_member_post, Thread};
+use crate::{clock, tokens};
+
+pub const MAX_BODY_CHARS: usize = 50_000;
+/// Posts on one page of a thread.
+pub const POSTS_PER_PAGE: i32 = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostState {
+    Published,
+    Deleted,
+}
+
+impl TryFrom<String> for PostState {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        match value.as_str() {
+            "published" => Ok(PostState::Published),
+            "deleted" => Ok(PostState::Deleted),
+            other => Err(format!("unknown post state {other:?}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = posts)]
+pub struct Post {
+    pub id: PostId,
+    pub thread_id: ThreadId,
+    pub author_id: MemberId,
+    /// 1 for the opening post, then 2, 3, … in the order posts arrived.
+    pub position: i32,
+    pub source: String,
+    /// Sanitized by `hearth-markdown` at write time; the only HTML a template prints raw.
+    pub html: String,
+    pub render_version: i32,
+    #[diesel(deserialize_as = String)]
+    pub state: PostState,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+/// A post as a thread page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostView {
+    pub post: Post,
+    pub author: Option<AuthorRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadPage {
+    pub posts: Vec<PostView>,
+    /// 1-based.
+    pub page: i32,
+    pub n_pages: i32,
+}
+
+/// The page of a thread that holds `position`.
+pub fn page_of_position(position: i32) -> i32 {
+    (position - 1).max(0) / POSTS_PER_PAGE + 1
+}
+
+/// Page `page` of a thread: the posts whose positions fall in that page's range. Positions are
+/// dense and indexed, so page 500 costs what page 1 costs.
+pub fn thread_page(conn: &mut DbConn, thread: &Thread, page: i32) -> Result<ThreadPage> {
+    let n_pages = page_of_position(thread.last_position.max(1));
+    let page = page.clamp(1, n_pages);
+    let first = (page - 1) * POSTS_PER_PAGE + 1;
+    let rows: Vec<Post> = posts::table
+        .filter(posts::thread_id.eq(thread.id))
+        .filter(posts::position.between(first, first + POSTS_PER_PAGE - 1))
+        .order(posts::position.asc())
+        .select(Post::as_select())
+        .load(conn)?;
+    let author_ids: Vec<MemberId> = rows.iter().map(|p| p.author_id).collect();
+    let authors = members::authors_by_ids(conn, &author_ids)?;
+    let posts = rows
+        .into_iter()
+        .map(|post| PostView {
+            author: authors.get(&post.author_id).cloned(),
+            post,
+        })
+        .collect();
+    Ok(ThreadPage {
+        posts,
+        page,
+        n_pages,
+    })
+}
+
+pub fn check_body(body: &str, invalid: &mut Invalid) {
+    if body.trim().is_empty() {
+        invalid.add("body", "write something before posting");
+    } else if body.chars().count() > MAX_BODY_CHARS {
+        invalid.add(
+            "body",
+            format!("a post has at most {MAX_BODY_CHARS} characters; split it into two posts"),
+        );
+    }
+}
+
+/// Submission keys come from our own forms: 16 to 64 URL-safe characters.
+pub fn check_submission_key(key: &str, invalid: &mut Invalid) {
+    let ok = (16..=64).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        invalid.add(
+            "submission_key",
+            "this form is out of date; please send it again",
+        );
+    }
+}
+
+/// A fresh submission key for a form about to be shown.
+pub fn new_submission_key() -> String {
+    tokens::random_token()
+}
+
+pub(crate) fn by_submission_key(
+    conn: &mut DbConn,
+    author: MemberId,
+    key: &str,
+) -> Result<Option<Post>> {
+    Ok(posts::table
+        .filter(posts::author_id.eq(author))
+        .filter(posts::submission_key.eq(key))
+        .select(Post::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub(crate) fn at_position(
+    conn: &mut DbConn,
+    thread_id: ThreadId,
+    position: i32,
+) -> Result<Option<Post>> {
+    Ok(posts::table
+        .filter(posts::thread_id.eq(thread_id))
+        .filter(posts::position.eq(position))
+        .select(Post::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert(
+    conn: &mut DbConn,
+    thread_id: ThreadId,
+    author_id: MemberId,
+    position: i32,
+    source: &str,
+    html: &hearth_markdown::SafeHtml,
+    submission_key: &str,
+    now: NaiveDateTime,
+) -> Result<PostId> {
+    Ok(diesel::insert_into(posts::table)
+        .values((
+            posts::thread_id.eq(thread_id),
+            posts::author_id.eq(author_id),
+            posts::position.eq(position),
+            posts::source.eq(source),
+            posts::html.eq(html.as_str()),
+            posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
+            posts::submission_key.eq(submission_key),
+            posts::created_at.eq(now),
+        ))
+        .returning(posts::id)
+        .get_result(conn)?)
+}
+
+/// What the reply form carries.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyForm {
+    pub body: String,
+    pub submission_key: String,
+}
+
+/// Adds a reply and updates the thread's and board's counters in the same transaction.
+/// A form sent twice (same submission key) returns the post the first sending made.
+pub fn reply(
+    conn: &mut DbConn,
+    member: &Member,
+    thread_id: ThreadId,
+    form: &ReplyForm,
+) -> Result<Post> {
+    let actor = Actor::Member(member.clone());
+    let (board, thread) = threads::by_id_for(conn, &actor, thread_id)?;
+    policy::authorize(&actor, Action::Reply(&board, &thread))?;
+    let mut invalid = Invalid::default();
+    check_body(&form.body, &mut invalid);
+    check_submission_key(&form.submission_key, &mut invalid);
+    invalid.into_result()?;
+    if let Some(existing) = by_submission_key(conn, member.id, &form.submission_key)? {
+        return Ok(existing);
+    }
+    let html = hearth_markdown::render(&form.body);
+    let outcome = write_tx(conn, |conn| {
+        let now = clock::now();
+        // Taking the next position by updating the thread row first serializes concurrent
+        // replies to one thread on PostgreSQL too (the row lock), so positions never collide.
+        let position: i32 = diesel::update(threads_table::table.find(thread.id))
+            .set((
+                threads_table::last_position.eq(threads_table::last_position + 1),
+                threads_table::reply_count.eq(threads_table::reply_count + 1),
+                threads_table::last_activity_at.eq(now),
+                threads_table::last_poster_id.eq(member.id),
+            ))
+            .returning(threads_table::last_position)
+            .get_result(conn)?;
+        let id = insert(
+            conn,
+            thread.id,
+            member.id,
+            position,
+            &form.body,
+            &html,
+            &form.submission_key,
+            now,
+        )?;
+        diesel::update(boards::table.find(board.id))
+            .set((
+                boards::post_count.eq(boards::post_count + 1),
+                boards::last_activity_at.eq(now),
+                boards::last_thread_id.eq(thread.id),
+            ))
+            .execute(conn)?;
+        count_member_post(conn, member.id, 1)?;
+        by_id(conn, id)
+    });
+    match outcome {
+        Err(e) if e.is_unique_violation() => {
+            by_submission_key(conn, member.id, &form.submission_key)?.ok_or(e)
+        }
+        other => other,
+    }
+}
+
+fn by_id(conn: &mut DbConn, id: PostId) -> Result<Post> {
+    posts::table
+        .find(id)
+        .select(Post::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// A post with its thread and board, if the actor may read it. Deleted posts are not found.
+pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: PostId) -> Result<(Board, Thread, Post)> {
+    let post = by_id(conn, id)?;
+    if post.state == PostState::Deleted {
+        return Err(Error::NotFound);
+    }
+    let (board, thread) = threads::by_id_for(conn, actor, post.thread_id)?;
+    Ok((board, thread, post))
+}
+
+/// Replaces a post's text, keeping the previous version in its revision history.
+pub fn edit(conn: &mut DbConn, member: &Member, post_id: PostId, new_source: &str) -> Result<Post> {
+    let actor = Actor::Member(member.clone());
+    let (board, thread, post) = by_id_for(conn, &actor, post_id)?;
+    policy::authorize(&actor, Action::EditPost(&board, &thread, &post))?;
+    let mut invalid = Invalid::default();
+    check_body(new_source, &mut invalid);
+    invalid.into_result()?;
+    if new_source == post.source {
+        return Ok(post);
+    }
+    let html = hearth_markdown::render(new_source);
+    write_tx(conn, |conn| {
+        let now = clock::now();
+        diesel::insert_into(post_revisions::table)
+            .values((
+                post_revisions::post_id.eq(post.id),
+                post_revisions::editor_id.eq(member.id),
+                post_revisions::source.eq(&post.source),
+                post_revisions::html.eq(&post.html),
+                post_revisions::render_version.eq(post.render_version),
+                post_revisions::replaced_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::update(posts::table.find(post.id))
+            .set((
+                posts::source.eq(new_source),
+                posts::html.eq(html.as_str()),
+                posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
+                posts::edited_at.eq(now),
+            ))
+            .execute(conn)?;
+        by_id(conn, post.id)
+    })
+}
+
+/// One earlier version of a post.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = post_revisions)]
+pub struct Revision {
+    pub editor_id: MemberId,
+    pub source: String,
+    pub html: String,
+    pub replaced_at: NaiveDateTime,
+}
+
+/// A post's earlier versions, oldest first.
+pub fn revisions(conn: &mut DbConn, post_id: PostId) -> Result<Vec<Revision>> {
+    Ok(post_revisions::table
+        .filter(post_revisions::post_id.eq(post_id))
+        .order(post_revisions::id.asc())
+        .select(Revision::as_select())
+        .load(conn)?)
+}
+
+/// What deleting a post did, so the caller can send the member somewhere sensible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// The post is gone from its thread, which goes on.
+    Post { thread_id: ThreadId },
+    /// It was the opening post of a thread nobody had answered: the thread is gone too.
+    Thread { board_id: crate::ids::BoardId },
+}
+
+/// The author's own delete: a soft delete that keeps every counter right, in one transaction.
+pub fn delete_own(conn: &mut DbConn, member: &Member, post_id: PostId) -> Result<Deleted> {
+    let actor = Actor::Member(member.clone());
+    let (board, thread, post) = by_id_for(conn, &actor, post_id)?;
+    policy::authorize(&actor, Action::DeletePost(&board, &thread, &post))?;
+    write_tx(conn, |conn| {
+        let now = clock::now();
+        diesel::update(posts::table.find(post.id))
+            .set((posts::state.eq("deleted"), posts::deleted_at.eq(now)))
+            .execute(conn)?;
+        count_member_post(conn, post.author_id, -1)?;
+        let remaining = published_in_thread(conn, thread.id)?;
+        if post.position == 1 && remaining == 0 {
+            diesel::update(threads_table::table.find(thread.id))
+                .set(threads_table::state.eq("deleted"))
+                .execute(conn)?;
+            recount_board(conn, &board, -1)?;
+            return Ok(Deleted::Thread { board_id: board.id });
+        }
+        recount_thread(conn, &thread)?;
+        recount_board(conn, &board, 0)?;
+        Ok(Deleted::Post {
+            thread_id: thread.id,
+        })
+    })
+}
+
+fn published_in_thread(conn: &mut DbConn, thread_id: ThreadId) -> Result<i64> {
+    Ok(posts::table
+        .filter(posts::thread_id.eq(thread_id))
+        .filter(posts::state.eq("published"))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Sets a thread's reply count and last activity from its published posts.
+fn recount_thread(conn: &mut DbConn, thread: &Thread) -> Result<()> {
+    let replies: i64 = posts::table
+        .filter(posts::thread_id.eq(thread.id))
+        .filter(posts::state.eq("published"))
+        .filter(posts::position.gt(1))
+        .count()
+        .get_result(conn)?;
+    let latest: Option<(NaiveDateTime, MemberId)> = posts::table
+        .filter(posts::thread_id.eq(thread.id))
+        .filter(posts::state.eq("published"))
+        .order(posts::position.desc())
+        .select((posts::created_at, posts::author_id))
+        .first(conn)
+        .optional()?;
+    let (last_activity_at, last_poster) = match latest {
+        Some((at, who)) => (at, Some(who)),
+        None => (thread.created_at, None),
+    };
+    diesel::update(threads_table::table.find(thread.id))
+        .set((
+            threads_table::reply_count.eq(replies),
+            threads_table::last_activity_at.eq(last_activity_at),
+            threads_table::last_poster_id.eq(last_poster),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Recomputes a board's post count and latest activity after a deletion.
+fn recount_board(conn: &mut DbConn, board: &Board, thread_delta: i64) -> Result<()> {
+    let latest: Option<(ThreadId, NaiveDateTime)> = threads_table::table
+        .filter(threads_table::board_id.eq(board.id))
+        .filter(threads_table::state.eq("published"))
+        .order(threads_table::last_activity_at.desc())
+        .select((threads_table::id, threads_table::last_activity_at))
+        .first(conn)
+        .optional()?;
+    diesel::update(boards::table.find(board.id))
+        .set((
+            boards::thread_count.eq(boards::thread_count + thread_delta),
+            boards::post_count.eq(boards::post_count - 1),
+            boards::last_activity_at.eq(latest.map(|l| l.1)),
+            boards::last_thread_id.eq(latest.map(|l| l.0)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

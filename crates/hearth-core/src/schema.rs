@@ -1,0 +1,122 @@
+//! The tables, shared by both backends; the SQL lives in `migrations/{sqlite,postgres}`.
+
+diesel::table! {
+    members (id) {
+        id -> BigInt,
+        username -> Text,
+        username_lower -> Text,
+        display_name -> Text,
+        pronouns -> Text,
+        bio -> Text,
+        bio_html -> Text,
+        time_zone -> Text,
+        password_hash -> Text,
+        site_role -> Text,
+        status -> Text,
+        suspended_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        post_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        member_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    setup_tokens (token_hash) {
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    boards (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        ground_rules -> Text,
+        ground_rules_html -> Text,
+        ground_rules_version -> Integer,
+        visibility -> Text,
+        position -> Integer,
+        thread_count -> BigInt,
+        post_count -> BigInt,
+        last_activity_at -> Nullable<Timestamp>,
+        last_thread_id -> Nullable<BigInt>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    threads (id) {
+        id -> BigInt,
+        board_id -> BigInt,
+        author_id -> BigInt,
+        title -> Text,
+        slug -> Text,
+        pinned -> Bool,
+        locked -> Bool,
+        state -> Text,
+        reply_count -> BigInt,
+        last_position -> Integer,
+        created_at -> Timestamp,
+        last_activity_at -> Timestamp,
+        last_poster_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        thread_id -> BigInt,
+        author_id -> BigInt,
+        position -> Integer,
+        source -> Text,
+        html -> Text,
+        render_version -> Integer,
+        state -> Text,
+        submission_key -> Text,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    post_revisions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        editor_id -> BigInt,
+        source -> Text,
+        html -> Text,
+        render_version -> Integer,
+        replaced_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> members (member_id));
+diesel::joinable!(threads -> boards (board_id));
+diesel::joinable!(posts -> threads (thread_id));
+diesel::joinable!(posts -> members (author_id));
+diesel::joinable!(post_revisions -> posts (post_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    members,
+    sessions,
+    setup_tokens,
+    boards,
+    threads,
+    posts,
+    post_revisions,
+);

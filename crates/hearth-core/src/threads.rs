@@ -1,0 +1,300 @@
+//! Threads: a title and a conversation of posts on one board.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::boards::{self, Board};
+use crate::clock;
+use crate::db::{write_tx, DbConn};
+use crate::error::{Error, Invalid, Result};
+use crate::ids::{BoardId, MemberId, ThreadId};
+use crate::members::{self, AuthorRef, Member};
+use crate::policy::{self, Action, Actor};
+use crate::posts::{self, Post};
+use crate::schema::{boards as boards_table, members as members_table, threads};
+
+pub const MIN_TITLE_CHARS: usize = 3;
+pub const MAX_TITLE_CHARS: usize = 150;
+/// Threads on one page of a board.
+pub const THREADS_PER_PAGE: i64 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadState {
+    Published,
+    Deleted,
+}
+
+impl TryFrom<String> for ThreadState {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        match value.as_str() {
+            "published" => Ok(ThreadState::Published),
+            "deleted" => Ok(ThreadState::Deleted),
+            other => Err(format!("unknown thread state {other:?}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = threads)]
+pub struct Thread {
+    pub id: ThreadId,
+    pub board_id: BoardId,
+    pub author_id: MemberId,
+    pub title: String,
+    pub slug: String,
+    pub pinned: bool,
+    pub locked: bool,
+    #[diesel(deserialize_as = String)]
+    pub state: ThreadState,
+    /// Published posts after the opening one.
+    pub reply_count: i64,
+    /// The position given to the newest post; positions number a thread's posts from 1.
+    pub last_position: i32,
+    pub created_at: NaiveDateTime,
+    pub last_activity_at: NaiveDateTime,
+    pub last_poster_id: Option<MemberId>,
+}
+
+/// A thread as a board page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadListing {
+    pub thread: Thread,
+    pub author: Option<AuthorRef>,
+    pub last_poster: Option<AuthorRef>,
+}
+
+/// Where a board page starts: just after this thread in listing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardCursor {
+    pub pinned: bool,
+    pub last_activity_at: NaiveDateTime,
+    pub id: ThreadId,
+}
+
+impl BoardCursor {
+    /// A compact, URL-safe form: `<pinned 0|1>.<microseconds>.<id>`.
+    pub fn encode(&self) -> String {
+        let micros = self.last_activity_at.and_utc().timestamp_micros();
+        format!("{}.{}.{}", u8::from(self.pinned), micros, self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<BoardCursor> {
+        let mut parts = text.splitn(3, '.');
+        let pinned = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let micros: i64 = parts.next()?.parse().ok()?;
+        let id: i64 = parts.next()?.parse().ok()?;
+        let last_activity_at = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+        Some(BoardCursor {
+            pinned,
+            last_activity_at,
+            id: ThreadId(id),
+        })
+    }
+
+    fn of(thread: &Thread) -> BoardCursor {
+        BoardCursor {
+            pinned: thread.pinned,
+            last_activity_at: thread.last_activity_at,
+            id: thread.id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardPage {
+    pub threads: Vec<ThreadListing>,
+    /// Present when there are more threads after this page.
+    #[serde(skip)]
+    pub next: Option<BoardCursor>,
+}
+
+/// One page of a board's threads: pinned first, then by latest activity. Keyset pagination,
+/// so every page costs the same however deep it is.
+pub fn board_page(
+    conn: &mut DbConn,
+    board: &Board,
+    after: Option<BoardCursor>,
+) -> Result<BoardPage> {
+    let mut query = threads::table
+        .filter(threads::board_id.eq(board.id))
+        .filter(threads::state.eq("published"))
+        .order((
+            threads::pinned.desc(),
+            threads::last_activity_at.desc(),
+            threads::id.desc(),
+        ))
+        .limit(THREADS_PER_PAGE + 1)
+        .select(Thread::as_select())
+        .into_boxed();
+    if let Some(c) = after {
+        query = query.filter(
+            threads::pinned
+                .lt(c.pinned)
+                .or(threads::pinned.eq(c.pinned).and(
+                    threads::last_activity_at
+                        .lt(c.last_activity_at)
+                        .or(threads::last_activity_at
+                            .eq(c.last_activity_at)
+                            .and(threads::id.lt(c.id))),
+                )),
+        );
+    }
+    let mut rows: Vec<Thread> = query.load(conn)?;
+    let next = if rows.len() as i64 > THREADS_PER_PAGE {
+        rows.truncate(THREADS_PER_PAGE as usize);
+        rows.last().map(BoardCursor::of)
+    } else {
+        None
+    };
+    let people: Vec<MemberId> = rows
+        .iter()
+        .flat_map(|t| [Some(t.author_id), t.last_poster_id])
+        .flatten()
+        .collect();
+    let authors = members::authors_by_ids(conn, &people)?;
+    let threads = rows
+        .into_iter()
+        .map(|thread| ThreadListing {
+            author: authors.get(&thread.author_id).cloned(),
+            last_poster: thread
+                .last_poster_id
+                .and_then(|id| authors.get(&id).cloned()),
+            thread,
+        })
+        .collect();
+    Ok(BoardPage { threads, next })
+}
+
+/// A thread and its board, if the actor may read them.
+pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: ThreadId) -> Result<(Board, Thread)> {
+    let thread = by_id(conn, id)?;
+    let board = boards::by_id(conn, thread.board_id)?;
+    policy::authorize(actor, Action::ReadThread(&board, &thread))?;
+    Ok((board, thread))
+}
+
+pub(crate) fn by_id(conn: &mut DbConn, id: ThreadId) -> Result<Thread> {
+    threads::table
+        .find(id)
+        .select(Thread::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// What the new-thread form carries.
+#[derive(Debug, Clone, Default)]
+pub struct NewThreadForm {
+    pub title: String,
+    pub body: String,
+    /// A random key put in the form when it was shown; the same key never makes two threads.
+    pub submission_key: String,
+}
+
+fn check_title(title: &str, invalid: &mut Invalid) {
+    let n_chars = title.trim().chars().count();
+    if !(MIN_TITLE_CHARS..=MAX_TITLE_CHARS).contains(&n_chars) {
+        invalid.add(
+            "title",
+            format!("a title has {MIN_TITLE_CHARS} to {MAX_TITLE_CHARS} characters"),
+        );
+    }
+}
+
+/// Turns a title into the readable part of a thread's URL (`losing-milo`).
+pub fn slug_of(title: &str) -> String {
+    let mut slug = slug::slugify(title);
+    if let Some((cut, _)) = slug.char_indices().nth(60) {
+        slug.truncate(cut);
+    }
+    let slug = slug.trim_end_matches('-').to_owned();
+    if slug.is_empty() {
+        "thread".to_owned()
+    } else {
+        slug
+    }
+}
+
+/// Starts a thread with its opening post, counting it on the board, in one transaction.
+/// A form sent twice (same submission key) returns the thread the first sending made.
+pub fn start(
+    conn: &mut DbConn,
+    member: &Member,
+    board: &Board,
+    form: &NewThreadForm,
+) -> Result<Thread> {
+    let actor = Actor::Member(member.clone());
+    policy::authorize(&actor, Action::StartThread(board))?;
+    let mut invalid = Invalid::default();
+    check_title(&form.title, &mut invalid);
+    posts::check_body(&form.body, &mut invalid);
+    posts::check_submission_key(&form.submission_key, &mut invalid);
+    invalid.into_result()?;
+    if let Some(existing) = posts::by_submission_key(conn, member.id, &form.submission_key)? {
+        return by_id(conn, existing.thread_id);
+    }
+    let html = hearth_markdown::render(&form.body);
+    let outcome = write_tx(conn, |conn| {
+        let now = clock::now();
+        let title = form.title.trim();
+        let thread_id: ThreadId = diesel::insert_into(threads::table)
+            .values((
+                threads::board_id.eq(board.id),
+                threads::author_id.eq(member.id),
+                threads::title.eq(title),
+                threads::slug.eq(slug_of(title)),
+                threads::last_position.eq(1),
+                threads::created_at.eq(now),
+                threads::last_activity_at.eq(now),
+                threads::last_poster_id.eq(member.id),
+            ))
+            .returning(threads::id)
+            .get_result(conn)?;
+        posts::insert(
+            conn,
+            thread_id,
+            member.id,
+            1,
+            &form.body,
+            &html,
+            &form.submission_key,
+            now,
+        )?;
+        diesel::update(boards_table::table.find(board.id))
+            .set((
+                boards_table::thread_count.eq(boards_table::thread_count + 1),
+                boards_table::post_count.eq(boards_table::post_count + 1),
+                boards_table::last_activity_at.eq(now),
+                boards_table::last_thread_id.eq(thread_id),
+            ))
+            .execute(conn)?;
+        count_member_post(conn, member.id, 1)?;
+        by_id(conn, thread_id)
+    });
+    match outcome {
+        Err(e) if e.is_unique_violation() => {
+            let existing = posts::by_submission_key(conn, member.id, &form.submission_key)?;
+            by_id(conn, existing.ok_or(e)?.thread_id)
+        }
+        other => other,
+    }
+}
+
+pub(crate) fn count_member_post(conn: &mut DbConn, member_id: MemberId, delta: i64) -> Result<()> {
+    diesel::update(members_table::table.find(member_id))
+        .set(members_table::post_count.eq(members_table::post_count + delta))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The opening post of a thread, for previews.
+pub fn opening_post(conn: &mut DbConn, thread: &Thread) -> Result<Option<Post>> {
+    posts::at_position(conn, thread.id, 1)
+}

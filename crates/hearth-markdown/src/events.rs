@@ -1,0 +1,243 @@
+//! Rewriting pulldown-cmark events before they are turned into HTML.
+//!
+//! Policy is applied here, on the parsed document, rather than on the HTML
+//! afterwards: at this level "an image", "raw HTML" or "text inside a link"
+//! are unambiguous facts instead of patterns to be recognised in markup.
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Tag, TagEnd};
+
+use crate::linkify;
+
+/// Text shown in place of a task-list checkbox. A real `<input>` would need
+/// the sanitizer to allow form controls, which it must not.
+const TASK_DONE: &str = "\u{2611} ";
+const TASK_OPEN: &str = "\u{2610} ";
+
+/// Applies Hearth's rendering policy to a stream of Markdown events:
+///
+/// - headings are demoted two levels (h1→h3 … h4–h6→h6);
+/// - raw HTML becomes literal text;
+/// - images become links to the image, labelled with the alt text;
+/// - task-list markers become ballot-box characters;
+/// - bare `http(s)://` URLs in ordinary text become links.
+pub(crate) fn rewrite<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+    let mut rewriter = Rewriter::default();
+    for event in events {
+        rewriter.push(event);
+    }
+    rewriter.finish()
+}
+
+/// An image whose alt text is still being collected.
+struct PendingImage<'a> {
+    dest_url: CowStr<'a>,
+    alt: String,
+    /// Images may nest inside an image's alt text; this counts how deep.
+    depth: usize,
+}
+
+#[derive(Default)]
+struct Rewriter<'a> {
+    out: Vec<Event<'a>>,
+    /// Consecutive text waiting to be scanned for URLs. pulldown-cmark may
+    /// split one run of text into several events, so a URL can only be found
+    /// once the pieces are joined.
+    text: String,
+    /// Open links. Nothing inside a link may become another link: nested
+    /// anchors are invalid HTML that the browser would restructure.
+    link_depth: usize,
+    /// Open code blocks, whose text is shown verbatim and never linked.
+    code_block_depth: usize,
+    /// Lines of the current raw HTML block emitted so far; `None` outside
+    /// such a block.
+    html_block_lines: Option<usize>,
+    image: Option<PendingImage<'a>>,
+}
+
+impl<'a> Rewriter<'a> {
+    fn push(&mut self, event: Event<'a>) {
+        if self.image.is_some() {
+            self.push_in_image(event);
+            return;
+        }
+        match event {
+            Event::Text(text) if self.link_depth == 0 && self.code_block_depth == 0 => {
+                self.text.push_str(&text);
+            }
+            other => {
+                self.flush_text();
+                self.push_structural(other);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<Event<'a>> {
+        self.flush_text();
+        self.out
+    }
+
+    fn push_structural(&mut self, event: Event<'a>) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                // Heading ids, classes and attributes are dropped: the
+                // extension that produces them is off, and ids could clash
+                // with the page's own.
+                self.out.push(Event::Start(Tag::Heading {
+                    level: demote(level),
+                    id: None,
+                    classes: Vec::new(),
+                    attrs: Vec::new(),
+                }));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                self.out.push(Event::End(TagEnd::Heading(demote(level))));
+            }
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                self.image = Some(PendingImage {
+                    dest_url,
+                    alt: String::new(),
+                    depth: 0,
+                });
+            }
+            Event::Start(Tag::HtmlBlock) => {
+                // The block's source is shown as a paragraph of text.
+                self.html_block_lines = Some(0);
+                self.out.push(Event::Start(Tag::Paragraph));
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                self.html_block_lines = None;
+                self.out.push(Event::End(TagEnd::Paragraph));
+            }
+            Event::Html(html) => self.push_html_line(html),
+            Event::InlineHtml(html) => self.out.push(Event::Text(html)),
+            Event::TaskListMarker(done) => {
+                let marker = if done { TASK_DONE } else { TASK_OPEN };
+                self.out.push(Event::Text(marker.into()));
+            }
+            other => {
+                self.track_nesting(&other);
+                self.out.push(other);
+            }
+        }
+    }
+
+    /// Keeps the link and code-block depths current.
+    fn track_nesting(&mut self, event: &Event<'a>) {
+        match event {
+            Event::Start(Tag::Link { .. }) => self.link_depth += 1,
+            Event::End(TagEnd::Link) => self.link_depth = self.link_depth.saturating_sub(1),
+            Event::Start(Tag::CodeBlock(_)) => self.code_block_depth += 1,
+            Event::End(TagEnd::CodeBlock) => {
+                self.code_block_depth = self.code_block_depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+
+    /// Emits one line of a raw HTML block as text. Lines arrive with their
+    /// newline attached; they are joined with soft breaks so the block reads
+    /// like any other paragraph.
+    fn push_html_line(&mut self, html: CowStr<'a>) {
+        let line = match html {
+            CowStr::Borrowed(s) => CowStr::Borrowed(trim_newline(s)),
+            other => CowStr::from(trim_newline(&other).to_owned()),
+        };
+        // Html events outside a block do not occur in practice; if they did,
+        // plain text would still be the right rendering.
+        if let Some(lines) = &mut self.html_block_lines {
+            if *lines > 0 {
+                self.out.push(Event::SoftBreak);
+            }
+            *lines += 1;
+        }
+        self.out.push(Event::Text(line));
+    }
+
+    /// Collects an image's alt text the way pulldown-cmark would for the
+    /// `alt` attribute, until the image ends.
+    fn push_in_image(&mut self, event: Event<'a>) {
+        let Some(image) = &mut self.image else {
+            return;
+        };
+        match event {
+            Event::Start(_) => image.depth += 1,
+            Event::End(_) if image.depth > 0 => image.depth -= 1,
+            Event::End(_) => self.finish_image(),
+            Event::Text(text) | Event::Code(text) | Event::InlineHtml(text) => {
+                image.alt.push_str(&text);
+            }
+            Event::SoftBreak | Event::HardBreak => image.alt.push(' '),
+            _ => {}
+        }
+    }
+
+    /// Replaces the finished image with a link to it, so the reader chooses
+    /// whether to contact the image's host. Inside another link there can be
+    /// no second link, so only the label is kept.
+    fn finish_image(&mut self) {
+        let Some(image) = self.image.take() else {
+            return;
+        };
+        let label: CowStr<'a> = if image.alt.trim().is_empty() {
+            image.dest_url.clone()
+        } else {
+            image.alt.into()
+        };
+        if self.link_depth > 0 {
+            self.out.push(Event::Text(label));
+            return;
+        }
+        self.out.push(Event::Start(Tag::Link {
+            link_type: LinkType::Inline,
+            dest_url: image.dest_url,
+            title: CowStr::Borrowed(""),
+            id: CowStr::Borrowed(""),
+        }));
+        self.out.push(Event::Text(label));
+        self.out.push(Event::End(TagEnd::Link));
+    }
+
+    /// Emits the collected text, turning bare URLs into links.
+    fn flush_text(&mut self) {
+        if self.text.is_empty() {
+            return;
+        }
+        let text = std::mem::take(&mut self.text);
+        let mut last = 0;
+        for url in linkify::find_urls(&text) {
+            if last < url.start {
+                self.out
+                    .push(Event::Text(text[last..url.start].to_owned().into()));
+            }
+            let url_text: CowStr<'a> = text[url.clone()].to_owned().into();
+            self.out.push(Event::Start(Tag::Link {
+                link_type: LinkType::Autolink,
+                dest_url: url_text.clone(),
+                title: CowStr::Borrowed(""),
+                id: CowStr::Borrowed(""),
+            }));
+            self.out.push(Event::Text(url_text));
+            self.out.push(Event::End(TagEnd::Link));
+            last = url.end;
+        }
+        if last < text.len() {
+            self.out.push(Event::Text(text[last..].to_owned().into()));
+        }
+    }
+}
+
+/// Maps a post's heading level to the level it is shown at. The page owns
+/// h1 and h2; a post's top-level heading starts at h3.
+fn demote(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H3,
+        HeadingLevel::H2 => HeadingLevel::H4,
+        HeadingLevel::H3 => HeadingLevel::H5,
+        HeadingLevel::H4 | HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
+    }
+}
+
+fn trim_newline(line: &str) -> &str {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    line.strip_suffix('\r').unwrap_or(line)
+}

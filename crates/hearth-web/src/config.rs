@@ -1,0 +1,38 @@
+//! What the web front end needs to know from the operator's configuration.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The site's name, shown in every page title.
+    pub site_name: String,
+    /// The address members use, e.g. `https://forum.example.org`; decides `Secure` cookies.
+    pub public_url: String,
+    /// An operator's theme folder (`templates/`, `static/`) overriding the embedded default.
+    pub theme_dir: Option<PathBuf>,
+    /// Time zone for visitors and for members who have not chosen one.
+    pub default_time_zone: String,
+    /// How long a sign-in lasts.
+    pub session_days: i64,
+    /// How many password hashes may be computed at once (each takes about 19 MiB).
+    pub password_hash_concurrency: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            site_name: "Hearth".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            theme_dir: None,
+            default_time_zone: "UTC".to_owned(),
+            session_days: 30,
+            password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+impl WebConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}

@@ -1,0 +1,85 @@
+use actix_web::{web, HttpResponse};
+use hearth_core::boards::{self, NewBoardForm};
+use hearth_core::policy::{self, Action};
+use serde::{Deserialize, Serialize};
+
+use super::{invalid_or, see_other, Page};
+use crate::errors::WebError;
+use crate::state::{db, State};
+use crate::viewer::Viewer;
+
+#[derive(Deserialize, Serialize)]
+pub struct NewBoardInput {
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    ground_rules: String,
+    #[serde(default = "public")]
+    visibility: String,
+}
+
+fn public() -> String {
+    "public".to_owned()
+}
+
+impl Default for NewBoardInput {
+    fn default() -> Self {
+        NewBoardInput {
+            slug: String::new(),
+            name: String::new(),
+            description: String::new(),
+            ground_rules: String::new(),
+            visibility: public(),
+        }
+    }
+}
+
+/// `GET /admin`: the administrator's overview.
+pub async fn overview(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    viewer.require_member()?;
+    let actor = viewer.actor();
+    policy::authorize(&actor, Action::CreateBoard)?;
+    let boards = db(&state, move |conn| boards::list_for(conn, &actor)).await?;
+    Page::new(&state, &viewer, "admin.html")
+        .with("boards", &boards)
+        .render(&state)
+}
+
+/// `GET /admin/boards/new`.
+pub async fn new_board_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    viewer.require_member()?;
+    policy::authorize(&viewer.actor(), Action::CreateBoard)?;
+    Page::new(&state, &viewer, "new_board.html")
+        .with("form", &NewBoardInput::default())
+        .render(&state)
+}
+
+/// `POST /admin/boards/new`: creates the board and opens it.
+pub async fn create_board(
+    state: State,
+    viewer: Viewer,
+    input: web::Form<NewBoardInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let form = NewBoardForm {
+        slug: input.slug.trim().to_owned(),
+        name: input.name.clone(),
+        description: input.description.clone(),
+        ground_rules: input.ground_rules.clone(),
+        visibility: input.visibility.clone(),
+    };
+    match db(&state, move |conn| boards::create(conn, &member, &form)).await {
+        Ok(board) => Ok(see_other(&format!("/b/{}", board.slug))),
+        Err(error) => {
+            let invalid = invalid_or(error)?;
+            Page::new(&state, &viewer, "new_board.html")
+                .with("form", &input.into_inner())
+                .with_errors(&invalid)
+                .render(&state)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use crate::errors::WebError;
+use crate::state::State;
+use crate::templates::DefaultTheme;
+
+/// `GET /static/{path}`: the operator's theme file if there is one, else the embedded default.
+pub async fn serve(state: State, path: web::Path<String>) -> Result<HttpResponse, WebError> {
+    let path = path.into_inner();
+    if path
+        .split('/')
+        .any(|part| part.is_empty() || part == ".." || part.starts_with('.'))
+    {
+        return Err(WebError::NotFound);
+    }
+    let from_theme = state
+        .config
+        .theme_dir
+        .as_ref()
+        .and_then(|dir| std::fs::read(dir.join("static").join(&path)).ok());
+    let bytes = match from_theme {
+        Some(bytes) => bytes,
+        None => DefaultTheme::get(&format!("static/{path}"))
+            .ok_or(WebError::NotFound)?
+            .data
+            .into_owned(),
+    };
+    let mime = mime_guess::from_path(&path).first_or_octet_stream();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, mime.essence_str().to_owned()))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(bytes))
+}

@@ -1,0 +1,197 @@
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::TimeDelta;
+use hearth_core::members::{self, Member, Registration, SiteRole};
+use hearth_core::{sessions, Error};
+use serde::{Deserialize, Serialize};
+
+use super::{invalid_or, see_other, Page};
+use crate::errors::WebError;
+use crate::state::{db, db_with_password, AppState, State};
+use crate::viewer::{session_cookie, Viewer};
+
+/// Every IANA zone name, for the time zone pickers.
+pub fn time_zone_names() -> Vec<&'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
+}
+
+/// Only same-site paths are followed after signing in, never another host.
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct RegisterInput {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+impl RegisterInput {
+    pub fn with_time_zone(time_zone: &str) -> RegisterInput {
+        RegisterInput {
+            time_zone: time_zone.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    pub fn registration(&self) -> Registration {
+        Registration {
+            username: self.username.trim().to_owned(),
+            display_name: self.display_name.clone(),
+            password: self.password.clone(),
+            time_zone: self.time_zone.clone(),
+        }
+    }
+}
+
+fn register_page(
+    state: &AppState,
+    viewer: &Viewer,
+    template: &'static str,
+    input: &RegisterInput,
+) -> Page {
+    Page::new(state, viewer, template)
+        .with_csrf(viewer)
+        .with("form", input)
+        .with("time_zones", &time_zone_names())
+}
+
+/// `GET /register`.
+pub async fn register_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    if viewer.member().is_some() {
+        return Ok(see_other("/"));
+    }
+    let input = RegisterInput::with_time_zone(&state.config.default_time_zone);
+    register_page(&state, &viewer, "register.html", &input).render(&state)
+}
+
+/// `POST /register`: creates the account and signs the new member in.
+pub async fn register(
+    state: State,
+    viewer: Viewer,
+    input: web::Form<RegisterInput>,
+) -> Result<HttpResponse, WebError> {
+    let registration = input.registration();
+    let created = db_with_password(&state, move |conn| {
+        members::register(conn, &registration, SiteRole::Member)
+    })
+    .await;
+    match created {
+        Ok(member) => sign_in_response(&state, &viewer, member, "/").await,
+        Err(error) => {
+            let invalid = invalid_or(error)?;
+            register_page(&state, &viewer, "register.html", &input)
+                .with_errors(&invalid)
+                .render(&state)
+        }
+    }
+}
+
+/// Starts a fresh session (a new identifier: signing in never reuses one) and ends any
+/// session this browser had before.
+pub async fn sign_in_response(
+    state: &State,
+    viewer: &Viewer,
+    member: Member,
+    next: &str,
+) -> Result<HttpResponse, WebError> {
+    let lifetime = TimeDelta::days(state.config.session_days);
+    let previous = viewer.session_id();
+    let started = db(state, move |conn| {
+        if let Some(previous) = previous {
+            sessions::end(conn, previous)?;
+        }
+        sessions::start(conn, &member, lifetime)
+    })
+    .await?;
+    let cookie = session_cookie(started.token, state.config.secure_cookies());
+    let mut response = see_other(next);
+    response
+        .add_cookie(&cookie)
+        .map_err(|_| WebError::Internal)?;
+    Ok(response)
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct SignInInput {
+    #[serde(default)]
+    username: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+}
+
+/// `GET /signin`.
+pub async fn sign_in_form(
+    state: State,
+    viewer: Viewer,
+    query: web::Query<SignInQuery>,
+) -> Result<HttpResponse, WebError> {
+    let input = SignInInput {
+        next: Some(local_path(query.next.as_deref())),
+        ..Default::default()
+    };
+    Page::new(&state, &viewer, "signin.html")
+        .with_csrf(&viewer)
+        .with("form", &input)
+        .render(&state)
+}
+
+/// `POST /signin`: the same answer for an unknown name and a wrong password.
+pub async fn sign_in(
+    state: State,
+    viewer: Viewer,
+    input: web::Form<SignInInput>,
+) -> Result<HttpResponse, WebError> {
+    let (username, password) = (input.username.clone(), input.password.clone());
+    let outcome = db_with_password(&state, move |conn| {
+        members::authenticate(conn, &username, &password)
+    })
+    .await;
+    let next = local_path(input.next.as_deref());
+    match outcome {
+        Ok(member) => sign_in_response(&state, &viewer, member, &next).await,
+        Err(WebError::BadCredentials) => {
+            let message = Error::BadCredentials.to_string();
+            Page::new(&state, &viewer, "signin.html")
+                .with_csrf(&viewer)
+                .with("form", &input.into_inner())
+                .with("failure", &message)
+                .status(StatusCode::UNAUTHORIZED)
+                .render(&state)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /signout`: ends this session on the server; the cookie no longer works anywhere.
+pub async fn sign_out(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    if let Some(session_id) = viewer.session_id() {
+        db(&state, move |conn| sessions::end(conn, session_id)).await?;
+    }
+    let mut response = see_other("/");
+    response
+        .add_removal_cookie(&session_cookie(
+            String::new(),
+            state.config.secure_cookies(),
+        ))
+        .map_err(|_| WebError::Internal)?;
+    Ok(response)
+}

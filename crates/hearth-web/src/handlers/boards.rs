@@ -1,0 +1,112 @@
+use actix_web::{web, HttpResponse};
+use hearth_core::policy::{self, Action};
+use hearth_core::threads::{self, BoardCursor, NewThreadForm};
+use hearth_core::{boards, posts};
+use serde::{Deserialize, Serialize};
+
+use super::{invalid_or, see_other, thread_url, Page};
+use crate::errors::WebError;
+use crate::state::{db, State};
+use crate::viewer::Viewer;
+
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    after: Option<String>,
+}
+
+/// `GET /b/{slug}`: a board's threads, pinned first, newest activity next; `?after=` pages on.
+pub async fn show(
+    state: State,
+    viewer: Viewer,
+    slug: web::Path<String>,
+    query: web::Query<BoardQuery>,
+) -> Result<HttpResponse, WebError> {
+    let after = match query.after.as_deref() {
+        Some(text) => Some(BoardCursor::decode(text).ok_or(WebError::NotFound)?),
+        None => None,
+    };
+    let actor = viewer.actor();
+    let (board, page, can_start) = db(&state, move |conn| {
+        let board = boards::by_slug_for(conn, &actor, &slug)?;
+        let page = threads::board_page(conn, &board, after)?;
+        let can_start = policy::allows(&actor, Action::StartThread(&board));
+        Ok((board, page, can_start))
+    })
+    .await?;
+    Page::new(&state, &viewer, "board.html")
+        .with("board", &board)
+        .with("threads", &page.threads)
+        .with("next_cursor", &page.next.map(|c| c.encode()))
+        .with("is_first_page", &after.is_none())
+        .with("can_start_thread", &can_start)
+        .render(&state)
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct NewThreadInput {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    submission_key: String,
+}
+
+/// `GET /b/{slug}/new`: the new-thread form.
+pub async fn new_thread_form(
+    state: State,
+    viewer: Viewer,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require_member()?;
+    let actor = viewer.actor();
+    let board = db(&state, move |conn| {
+        let board = boards::by_slug_for(conn, &actor, &slug)?;
+        policy::authorize(&actor, Action::StartThread(&board))?;
+        Ok(board)
+    })
+    .await?;
+    let input = NewThreadInput {
+        submission_key: posts::new_submission_key(),
+        ..Default::default()
+    };
+    Page::new(&state, &viewer, "new_thread.html")
+        .with("board", &board)
+        .with("form", &input)
+        .render(&state)
+}
+
+/// `POST /b/{slug}/new`: starts the thread, then shows it.
+pub async fn create_thread(
+    state: State,
+    viewer: Viewer,
+    slug: web::Path<String>,
+    input: web::Form<NewThreadInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    let input = input.into_inner();
+    let form = NewThreadForm {
+        title: input.title.clone(),
+        body: input.body.clone(),
+        submission_key: input.submission_key.clone(),
+    };
+    let outcome = db(&state, move |conn| {
+        let board = boards::by_slug_for(conn, &actor, &slug)?;
+        let started = threads::start(conn, &member, &board, &form);
+        Ok((board, started.map_err(WebError::from)))
+    })
+    .await?;
+    let (board, started) = outcome;
+    match started {
+        Ok(thread) => Ok(see_other(&thread_url(thread.id, &thread.slug))),
+        Err(error) => {
+            let invalid = invalid_or(error)?;
+            Page::new(&state, &viewer, "new_thread.html")
+                .with("board", &board)
+                .with("form", &input)
+                .with_errors(&invalid)
+                .render(&state)
+        }
+    }
+}

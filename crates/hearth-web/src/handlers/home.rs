@@ -1,0 +1,26 @@
+use actix_web::{HttpResponse, Responder};
+use hearth_core::boards;
+
+use super::Page;
+use crate::errors::WebError;
+use crate::state::{db, State};
+use crate::viewer::Viewer;
+
+/// `GET /`: the boards this reader may see, with their thread counts and latest activity.
+pub async fn show(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    let actor = viewer.actor();
+    let boards = db(&state, move |conn| boards::list_for(conn, &actor)).await?;
+    Page::new(&state, &viewer, "home.html")
+        .with("boards", &boards)
+        .render(&state)
+}
+
+/// `GET /healthz`: the process is up and the database answers.
+pub async fn health(state: State) -> impl Responder {
+    match db(&state, |conn| Ok(hearth_core::db::backend(conn))).await {
+        Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ok"),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("database unavailable"),
+    }
+}

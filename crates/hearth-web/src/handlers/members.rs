@@ -1,0 +1,81 @@
+use actix_web::{web, HttpResponse};
+use hearth_core::members::{self, ProfileUpdate};
+use serde::{Deserialize, Serialize};
+
+use super::auth::time_zone_names;
+use super::{invalid_or, see_other, Page};
+use crate::errors::WebError;
+use crate::state::{db, State};
+use crate::viewer::Viewer;
+
+/// `GET /u/{username}`: a member's public profile.
+pub async fn profile(
+    state: State,
+    viewer: Viewer,
+    username: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let member = db(&state, move |conn| members::by_username(conn, &username)).await?;
+    let is_self = viewer.member().is_some_and(|m| m.id == member.id);
+    Page::new(&state, &viewer, "profile.html")
+        .with("member", &member)
+        .with("is_self", &is_self)
+        .render(&state)
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct SettingsInput {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    pronouns: String,
+    #[serde(default)]
+    bio: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+fn settings_page(state: &State, viewer: &Viewer, input: &SettingsInput) -> Page {
+    Page::new(state, viewer, "settings.html")
+        .with("form", input)
+        .with("time_zones", &time_zone_names())
+}
+
+/// `GET /settings`: the signed-in member's own profile form.
+pub async fn settings_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let input = SettingsInput {
+        display_name: member.display_name,
+        pronouns: member.pronouns,
+        bio: member.bio,
+        time_zone: member.time_zone,
+    };
+    settings_page(&state, &viewer, &input).render(&state)
+}
+
+/// `POST /settings`.
+pub async fn save_settings(
+    state: State,
+    viewer: Viewer,
+    input: web::Form<SettingsInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let update = ProfileUpdate {
+        display_name: input.display_name.clone(),
+        pronouns: input.pronouns.clone(),
+        bio: input.bio.clone(),
+        time_zone: input.time_zone.clone(),
+    };
+    match db(&state, move |conn| {
+        members::update_profile(conn, &member, &update)
+    })
+    .await
+    {
+        Ok(updated) => Ok(see_other(&format!("/u/{}", updated.username))),
+        Err(error) => {
+            let invalid = invalid_or(error)?;
+            settings_page(&state, &viewer, &input)
+                .with_errors(&invalid)
+                .render(&state)
+        }
+    }
+}

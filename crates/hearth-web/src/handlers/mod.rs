@@ -1,0 +1,106 @@
+//! Thin handlers: parse the request, call one core operation, render a page or redirect.
+
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod boards;
+pub mod home;
+pub mod members;
+pub mod posts;
+pub mod setup;
+pub mod threads;
+
+use std::collections::HashMap;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
+use hearth_core::error::Invalid;
+use tera::Context;
+
+use crate::errors::WebError;
+use crate::state::AppState;
+use crate::templates::{base_context, render};
+use crate::viewer::Viewer;
+
+/// A page about to be rendered: the template and its context.
+pub struct Page {
+    template: &'static str,
+    context: Context,
+    status: StatusCode,
+}
+
+impl Page {
+    pub fn new(state: &AppState, viewer: &Viewer, template: &'static str) -> Page {
+        Page {
+            template,
+            context: base_context(state, viewer),
+            status: StatusCode::OK,
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: &(impl serde::Serialize + ?Sized)) -> Page {
+        self.context.insert(key, value);
+        self
+    }
+
+    /// For pages whose forms a visitor may send (sign in, register, setup).
+    pub fn with_csrf(mut self, viewer: &Viewer) -> Page {
+        self.context.insert("csrf_token", viewer.csrf_token());
+        self
+    }
+
+    /// Shows the form again with the member's input and what to fix (422).
+    pub fn with_errors(mut self, invalid: &Invalid) -> Page {
+        let errors: HashMap<&str, &str> = invalid
+            .0
+            .iter()
+            .map(|e| (e.field, e.message.as_str()))
+            .collect();
+        self.context.insert("errors", &errors);
+        self.status = StatusCode::UNPROCESSABLE_ENTITY;
+        self
+    }
+
+    pub fn status(mut self, status: StatusCode) -> Page {
+        self.status = status;
+        self
+    }
+
+    pub fn render(self, state: &AppState) -> Result<HttpResponse, WebError> {
+        let html = render(state, self.template, &self.context)?;
+        Ok(HttpResponse::build(self.status)
+            .content_type("text/html; charset=utf-8")
+            .body(html))
+    }
+}
+
+/// Post/Redirect/Get: every successful form ends here.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Splits a core error into "show the form again" and everything else.
+pub fn invalid_or(error: WebError) -> Result<Invalid, WebError> {
+    match error {
+        WebError::Invalid(invalid) => Ok(invalid),
+        other => Err(other),
+    }
+}
+
+/// The canonical address of a thread (page 1).
+pub fn thread_url(id: hearth_core::ids::ThreadId, slug: &str) -> String {
+    format!("/t/{id}-{slug}")
+}
+
+/// Where a post is: its thread's page that holds it, at its anchor.
+pub fn post_url(thread: &hearth_core::threads::Thread, position: i32) -> String {
+    let page = hearth_core::posts::page_of_position(position);
+    let base = thread_url(thread.id, &thread.slug);
+    if page == 1 {
+        format!("{base}#post-{position}")
+    } else {
+        format!("{base}?page={page}#post-{position}")
+    }
+}

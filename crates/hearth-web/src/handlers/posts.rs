@@ -1,0 +1,143 @@
+use actix_web::{web, HttpResponse};
+use hearth_core::ids::PostId;
+use hearth_core::posts::{self, Deleted};
+use hearth_core::threads;
+use serde::{Deserialize, Serialize};
+
+use super::{invalid_or, post_url, see_other, thread_url, Page};
+use crate::errors::WebError;
+use crate::state::{db, State};
+use crate::viewer::Viewer;
+
+/// `GET /p/{id}`: a permanent link to a post, sent on to the page of its thread that holds it.
+pub async fn permalink(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let actor = viewer.actor();
+    let id = PostId(*id);
+    let (_, thread, post) = db(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
+    Ok(see_other(&post_url(&thread, post.position)))
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct EditInput {
+    #[serde(default)]
+    body: String,
+}
+
+/// `GET /p/{id}/edit`: the edit form, filled with the post's current text.
+pub async fn edit_form(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require_member()?;
+    let actor = viewer.actor();
+    let id = PostId(*id);
+    let (board, thread, post) = db(&state, move |conn| {
+        let found = posts::by_id_for(conn, &actor, id)?;
+        let (board, thread, post) = &found;
+        hearth_core::policy::authorize(
+            &actor,
+            hearth_core::policy::Action::EditPost(board, thread, post),
+        )?;
+        Ok(found)
+    })
+    .await?;
+    let input = EditInput {
+        body: post.source.clone(),
+    };
+    Page::new(&state, &viewer, "edit_post.html")
+        .with("board", &board)
+        .with("thread", &thread)
+        .with("post", &post)
+        .with("form", &input)
+        .render(&state)
+}
+
+/// `POST /p/{id}/edit`: saves the new text (the old one goes to the revision history).
+pub async fn edit(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<i64>,
+    input: web::Form<EditInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    let id = PostId(*id);
+    let body = input.body.clone();
+    let (edited, context) = db(&state, move |conn| {
+        let edited = posts::edit(conn, &member, id, &body).map_err(WebError::from);
+        let context = posts::by_id_for(conn, &actor, id)?;
+        Ok((edited, context))
+    })
+    .await?;
+    let (board, thread, post) = context;
+    match edited {
+        Ok(post) => Ok(see_other(&post_url(&thread, post.position))),
+        Err(error) => {
+            let invalid = invalid_or(error)?;
+            Page::new(&state, &viewer, "edit_post.html")
+                .with("board", &board)
+                .with("thread", &thread)
+                .with("post", &post)
+                .with("form", &input.into_inner())
+                .with_errors(&invalid)
+                .render(&state)
+        }
+    }
+}
+
+/// `GET /p/{id}/delete`: asks before deleting (works without JavaScript).
+pub async fn delete_form(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require_member()?;
+    let actor = viewer.actor();
+    let id = PostId(*id);
+    let (board, thread, post) = db(&state, move |conn| {
+        let found = posts::by_id_for(conn, &actor, id)?;
+        let (board, thread, post) = &found;
+        hearth_core::policy::authorize(
+            &actor,
+            hearth_core::policy::Action::DeletePost(board, thread, post),
+        )?;
+        Ok(found)
+    })
+    .await?;
+    Page::new(&state, &viewer, "delete_post.html")
+        .with("board", &board)
+        .with("thread", &thread)
+        .with("post", &post)
+        .render(&state)
+}
+
+/// `POST /p/{id}/delete`: the author's own delete; back to the thread, or the board if the
+/// thread went with it.
+pub async fn delete(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    let id = PostId(*id);
+    let location = db(&state, move |conn| {
+        Ok(match posts::delete_own(conn, &member, id)? {
+            Deleted::Post { thread_id } => {
+                let (_, thread) = threads::by_id_for(conn, &actor, thread_id)?;
+                thread_url(thread.id, &thread.slug)
+            }
+            Deleted::Thread { board_id } => {
+                let board = hearth_core::boards::by_id_for(conn, &actor, board_id)?;
+                format!("/b/{}", board.slug)
+            }
+        })
+    })
+    .await?;
+    Ok(see_other(&location))
+}

@@ -1,0 +1,58 @@
+use actix_web::{web, HttpResponse};
+use hearth_core::setup;
+
+use super::auth::{sign_in_response, time_zone_names, RegisterInput};
+use super::{invalid_or, Page};
+use crate::errors::WebError;
+use crate::state::{db, db_with_password, State};
+use crate::viewer::Viewer;
+
+/// `GET /setup/{token}`: the first administrator's account form, from the link `hearth serve`
+/// printed. Unknown, used or expired tokens are not found.
+pub async fn form(
+    state: State,
+    viewer: Viewer,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let token = token.into_inner();
+    let check = token.clone();
+    if !db(&state, move |conn| setup::token_is_valid(conn, &check)).await? {
+        return Err(WebError::NotFound);
+    }
+    let input = RegisterInput::with_time_zone(&state.config.default_time_zone);
+    Page::new(&state, &viewer, "setup.html")
+        .with_csrf(&viewer)
+        .with("form", &input)
+        .with("token", &token)
+        .with("time_zones", &time_zone_names())
+        .render(&state)
+}
+
+/// `POST /setup/{token}`: creates the administrator, spends the token, signs them in.
+pub async fn create_admin(
+    state: State,
+    viewer: Viewer,
+    token: web::Path<String>,
+    input: web::Form<RegisterInput>,
+) -> Result<HttpResponse, WebError> {
+    let token = token.into_inner();
+    let registration = input.registration();
+    let spent = token.clone();
+    match db_with_password(&state, move |conn| {
+        setup::create_first_admin(conn, &spent, &registration)
+    })
+    .await
+    {
+        Ok(admin) => sign_in_response(&state, &viewer, admin, "/admin").await,
+        Err(error) => {
+            let invalid = invalid_or(error)?;
+            Page::new(&state, &viewer, "setup.html")
+                .with_csrf(&viewer)
+                .with("form", &input.into_inner())
+                .with("token", &token)
+                .with("time_zones", &time_zone_names())
+                .with_errors(&invalid)
+                .render(&state)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! `hearth-web`: the HTTP front end. One route table ([`routes`]), thin handlers, server-side
+//! sessions with CSRF checks ([`viewer`]), tera themes ([`templates`]) and error pages
+//! ([`errors`]). It never writes SQL and never decides a permission: it asks `hearth-core`.
+
+pub mod config;
+pub mod errors;
+mod handlers;
+pub mod routes;
+pub mod state;
+pub mod templates;
+pub mod viewer;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use hearth_core::db::Pool;
+
+pub use config::WebConfig;
+use state::AppState;
+
+/// The Content-Security-Policy of every page: no inline script, nothing from elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ))
+}
+
+/// Builds the server on an already-bound listener (tests bind port 0 and read the port back).
+pub fn server(
+    pool: Pool,
+    config: WebConfig,
+    listener: TcpListener,
+    workers: usize,
+) -> Result<Server, String> {
+    let templates = templates::load(config.theme_dir.as_deref())?;
+    let state = state::shared(AppState::new(pool, templates, config));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(1024 * 1024))
+            .app_data(web::PayloadConfig::default().limit(1024 * 1024))
+            .configure(routes::configure)
+            .wrap(from_fn(viewer::session_layer))
+            .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
+            .wrap(security_headers())
+    })
+    .workers(workers.max(1))
+    .listen(listener)
+    .map_err(|e| format!("cannot listen: {e}"))?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,38 @@
+//! The route table: every URL Hearth answers, in one place.
+
+use actix_web::web::{self, get, post};
+
+use crate::handlers::{admin, assets, auth, boards, home, members, posts, setup, threads};
+
+pub fn configure(routes: &mut web::ServiceConfig) {
+    routes
+        .route("/", get().to(home::show))
+        .route("/healthz", get().to(home::health))
+        .route("/static/{path:.*}", get().to(assets::serve))
+        // Accounts
+        .route("/register", get().to(auth::register_form))
+        .route("/register", post().to(auth::register))
+        .route("/signin", get().to(auth::sign_in_form))
+        .route("/signin", post().to(auth::sign_in))
+        .route("/signout", post().to(auth::sign_out))
+        .route("/setup/{token}", get().to(setup::form))
+        .route("/setup/{token}", post().to(setup::create_admin))
+        .route("/u/{username}", get().to(members::profile))
+        .route("/settings", get().to(members::settings_form))
+        .route("/settings", post().to(members::save_settings))
+        // Boards, threads, posts
+        .route("/b/{slug}", get().to(boards::show))
+        .route("/b/{slug}/new", get().to(boards::new_thread_form))
+        .route("/b/{slug}/new", post().to(boards::create_thread))
+        .route("/t/{thread}", get().to(threads::show))
+        .route("/t/{id}/reply", post().to(threads::reply))
+        .route("/p/{id}", get().to(posts::permalink))
+        .route("/p/{id}/edit", get().to(posts::edit_form))
+        .route("/p/{id}/edit", post().to(posts::edit))
+        .route("/p/{id}/delete", get().to(posts::delete_form))
+        .route("/p/{id}/delete", post().to(posts::delete))
+        // Administration
+        .route("/admin", get().to(admin::overview))
+        .route("/admin/boards/new", get().to(admin::new_board_form))
+        .route("/admin/boards/new", post().to(admin::create_board));
+}

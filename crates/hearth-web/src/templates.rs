@@ -1,0 +1,116 @@
+//! Tera templates: the embedded default theme, overridable file by file from the operator's
+//! theme folder, plus the filters that show times in the reader's zone.
+//!
+//! Templates are `.html`, so tera escapes every value. The only values printed with `| safe`
+//! are fields ending in `_html`, which hold `hearth-markdown` output (a test enforces this).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use rust_embed::RustEmbed;
+use serde_json::Value;
+use tera::{Context, Tera};
+
+use crate::errors::WebError;
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(RustEmbed)]
+#[folder = "../../themes/default/"]
+pub struct DefaultTheme;
+
+/// Loads the default templates, then any same-named files from `theme_dir/templates`.
+pub fn load(theme_dir: Option<&Path>) -> Result<Tera, String> {
+    let mut templates: Vec<(String, String)> = Vec::new();
+    for name in DefaultTheme::iter().filter(|n| n.starts_with("templates/")) {
+        let file = DefaultTheme::get(&name).ok_or_else(|| format!("missing embedded {name}"))?;
+        let text = String::from_utf8(file.data.into_owned()).map_err(|e| format!("{name}: {e}"))?;
+        templates.push((name.trim_start_matches("templates/").to_owned(), text));
+    }
+    if let Some(dir) = theme_dir {
+        templates.extend(read_overrides(&dir.join("templates"))?);
+    }
+    let mut tera = Tera::default();
+    // Later entries replace earlier ones of the same name: the operator's files win.
+    let mut by_name: HashMap<String, String> = HashMap::new();
+    for (name, text) in templates {
+        by_name.insert(name, text);
+    }
+    tera.add_raw_templates(by_name)
+        .map_err(|e| format!("a theme template does not parse: {e:?}"))?;
+    tera.autoescape_on(vec![".html"]);
+    tera.register_filter("when", when_filter);
+    tera.register_filter("iso", iso_filter);
+    Ok(tera)
+}
+
+fn read_overrides(dir: &Path) -> Result<Vec<(String, String)>, String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "html") {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            found.push((name, text));
+        }
+    }
+    Ok(found)
+}
+
+fn parse_stored_time(value: &Value) -> tera::Result<NaiveDateTime> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("a time must be a string"))?;
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .map_err(|e| tera::Error::msg(format!("not a stored time {text:?}: {e}")))
+}
+
+/// `{{ post.created_at | when(tz=tz) }}`: the stored UTC time in the reader's zone.
+fn when_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let utc = parse_stored_time(value)?;
+    let tz: Tz = args
+        .get("tz")
+        .and_then(Value::as_str)
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(Tz::UTC);
+    let local = tz.from_utc_datetime(&utc);
+    Ok(Value::String(local.format("%-d %b %Y, %H:%M").to_string()))
+}
+
+/// `{{ post.created_at | iso }}`: for `<time datetime=…>`.
+fn iso_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let utc = parse_stored_time(value)?;
+    Ok(Value::String(
+        utc.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    ))
+}
+
+/// What every page needs: the site, who is reading, their zone and the form token.
+pub fn base_context(state: &AppState, viewer: &Viewer) -> Context {
+    let mut context = Context::new();
+    context.insert("site_name", &state.config.site_name);
+    context.insert("viewer", &viewer.summary());
+    // Visitors get a token (and its cookie) only on pages with a form: see `Page::with_csrf`.
+    if viewer.member().is_some() {
+        context.insert("csrf_token", viewer.csrf_token());
+    }
+    context.insert("tz", &viewer.time_zone(&state.config.default_time_zone));
+    context
+}
+
+pub fn render(state: &AppState, template: &str, context: &Context) -> Result<String, WebError> {
+    state.templates.render(template, context).map_err(|error| {
+        tracing::error!(template, error = ?error, "template failed to render");
+        WebError::Internal
+    })
+}
+
+#[cfg(test)]
+mod tests;

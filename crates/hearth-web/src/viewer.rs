@@ -1,0 +1,285 @@
+//! Who is reading: resolves the session cookie once per request, checks the CSRF token of
+//! every state-changing request, and sets the cookies and caching rules that follow.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use hearth_core::ids::SessionId;
+use hearth_core::members::Member;
+use hearth_core::policy::Actor;
+use hearth_core::{sessions, tokens};
+use serde::Serialize;
+
+use crate::errors::WebError;
+use crate::state::{db, State};
+
+pub const SESSION_COOKIE: &str = "hearth_session";
+/// Holds the CSRF token of visitors who have not signed in (double-submit cookie).
+pub const VISITOR_CSRF_COOKIE: &str = "hearth_csrf";
+/// The form field every state-changing form carries.
+pub const CSRF_FIELD: &str = "csrf_token";
+/// Forms larger than this are refused (a post is at most 50,000 characters).
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// The reader of this request: a signed-in member with their session, or a visitor.
+#[derive(Clone)]
+pub struct Viewer(Rc<ViewerInner>);
+
+struct ViewerInner {
+    actor: Actor,
+    session_id: Option<SessionId>,
+    csrf_token: String,
+    /// A visitor's token was minted for this request and must be sent as a cookie.
+    new_visitor_token: bool,
+    visitor_token_used: Cell<bool>,
+}
+
+/// The little about the reader that templates show.
+#[derive(Serialize)]
+pub struct ViewerSummary<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub is_admin: bool,
+}
+
+impl Viewer {
+    fn visitor(existing_token: Option<String>) -> Viewer {
+        let new_visitor_token = existing_token.is_none();
+        Viewer(Rc::new(ViewerInner {
+            actor: Actor::Visitor,
+            session_id: None,
+            csrf_token: existing_token.unwrap_or_else(tokens::random_token),
+            new_visitor_token,
+            visitor_token_used: Cell::new(false),
+        }))
+    }
+
+    fn signed_in(session: sessions::Session) -> Viewer {
+        Viewer(Rc::new(ViewerInner {
+            actor: Actor::Member(session.member),
+            session_id: Some(session.id),
+            csrf_token: session.csrf_token,
+            new_visitor_token: false,
+            visitor_token_used: Cell::new(false),
+        }))
+    }
+
+    /// The viewer the session layer stored for this request (a visitor if none was stored).
+    pub fn from_request_extensions(request: &HttpRequest) -> Viewer {
+        request
+            .extensions()
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_else(|| Viewer::visitor(None))
+    }
+
+    /// An owned copy of the actor, for moving into a database operation.
+    pub fn actor(&self) -> Actor {
+        self.0.actor.clone()
+    }
+
+    pub fn member(&self) -> Option<&Member> {
+        self.0.actor.member()
+    }
+
+    /// The signed-in member, or the "please sign in" error.
+    pub fn require_member(&self) -> Result<Member, WebError> {
+        self.member()
+            .cloned()
+            .ok_or(WebError::Denied(hearth_core::error::Denied::SignInRequired))
+    }
+
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.0.session_id
+    }
+
+    /// The token to put in forms. For visitors this also asks for the cookie to be sent.
+    pub fn csrf_token(&self) -> &str {
+        if self.0.session_id.is_none() {
+            self.0.visitor_token_used.set(true);
+        }
+        &self.0.csrf_token
+    }
+
+    pub fn time_zone(&self, default_zone: &str) -> String {
+        self.member()
+            .map_or_else(|| default_zone.to_owned(), |m| m.time_zone.clone())
+    }
+
+    pub fn summary(&self) -> Option<ViewerSummary<'_>> {
+        self.member().map(|m| ViewerSummary {
+            username: &m.username,
+            display_name: &m.display_name,
+            is_admin: m.is_admin(),
+        })
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Viewer, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Viewer::from_request_extensions(request)))
+    }
+}
+
+fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn plausible_token(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The session layer, wrapped around every route.
+pub async fn session_layer(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let state = request
+        .app_data::<State>()
+        .cloned()
+        .ok_or_else(|| actix_web::error::ErrorInternalServerError("no state"))?;
+    let (viewer, stale_cookie) = resolve_viewer(&state, request.request()).await;
+    request.extensions_mut().insert(viewer.clone());
+    if !is_safe_method(request.method()) {
+        if let Err(error) = check_csrf(&state, &mut request, &viewer).await {
+            return Ok(request.error_response(error).map_into_right_body());
+        }
+    }
+    let mut response = next.call(request).await?;
+    finish_response(&state, &viewer, stale_cookie, &mut response);
+    Ok(response.map_into_left_body())
+}
+
+async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) {
+    let visitor_token = request
+        .cookie(VISITOR_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| plausible_token(t));
+    let Some(token) = request.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+        return (Viewer::visitor(visitor_token), false);
+    };
+    if !plausible_token(&token) {
+        return (Viewer::visitor(visitor_token), true);
+    }
+    match db(state, move |conn| sessions::resume(conn, &token)).await {
+        Ok(session) => (Viewer::signed_in(session), false),
+        Err(_) => (Viewer::visitor(visitor_token), true),
+    }
+}
+
+/// Refuses cross-site requests outright, then compares the form's token with the session's.
+async fn check_csrf(
+    state: &State,
+    request: &mut ServiceRequest,
+    viewer: &Viewer,
+) -> Result<(), WebError> {
+    let cross_site = request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site");
+    if cross_site || !origin_matches(state, request) {
+        return Err(WebError::Csrf);
+    }
+    if viewer.session_id().is_none() && viewer.0.new_visitor_token {
+        // A visitor without our cookie cannot have a matching form.
+        return Err(WebError::Csrf);
+    }
+    let body = request
+        .extract::<web::Bytes>()
+        .await
+        .map_err(|_| WebError::BadRequest("the form could not be read".to_owned()))?;
+    if body.len() > MAX_FORM_BYTES {
+        return Err(WebError::BadRequest("the form is too large".to_owned()));
+    }
+    let sent = form_field(&body, CSRF_FIELD);
+    request.set_payload(Payload::from(body));
+    match sent {
+        Some(sent) if tokens::constant_time_eq(&sent, &viewer.0.csrf_token) => Ok(()),
+        _ => Err(WebError::Csrf),
+    }
+}
+
+/// A browser's `Origin`, when sent, must be this site's.
+fn origin_matches(state: &State, request: &ServiceRequest) -> bool {
+    let Some(origin) = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    if origin == state.config.public_url.trim_end_matches('/') {
+        return true;
+    }
+    let host = request.connection_info().host().to_owned();
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        == Some(host.as_str())
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+}
+
+fn finish_response<B>(
+    state: &State,
+    viewer: &Viewer,
+    stale_cookie: bool,
+    response: &mut ServiceResponse<B>,
+) {
+    let secure = state.config.secure_cookies();
+    if stale_cookie
+        && response
+            .response()
+            .cookies()
+            .all(|c| c.name() != SESSION_COOKIE)
+    {
+        let _ = response
+            .response_mut()
+            .add_removal_cookie(&session_cookie(String::new(), secure));
+    }
+    let sends_visitor_token = viewer.0.new_visitor_token && viewer.0.visitor_token_used.get();
+    if sends_visitor_token {
+        let cookie = Cookie::build(VISITOR_CSRF_COOKIE, viewer.0.csrf_token.clone())
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .finish();
+        let _ = response.response_mut().add_cookie(&cookie);
+    }
+    if viewer.session_id().is_some() || viewer.0.visitor_token_used.get() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+}
+
+/// The session cookie: `HttpOnly`, `SameSite=Lax`, and `Secure` when the site is on https.
+pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish()
+}

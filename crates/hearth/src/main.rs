@@ -1,0 +1,186 @@
+//! `hearth`: the command line. Glue only — parse arguments, load settings, call the libraries.
+
+mod settings;
+
+use std::io::{IsTerminal, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use hearth_core::db::{self, DbConfig};
+use hearth_core::members::{self, Registration, SiteRole};
+use hearth_core::setup;
+use settings::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "hearth",
+    version,
+    about = "A self-hosted forum for peer support groups"
+)]
+struct Cli {
+    /// A TOML settings file (see config/hearth.example.toml).
+    #[arg(long, global = true, env = "HEARTH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where Hearth keeps its SQLite database (default ./data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the forum (creating and migrating the database on first start).
+    Serve {
+        /// The address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Brings the database schema up to date and exits.
+    Migrate,
+    /// Administrator accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Creates an administrator account (works while the server runs).
+    Create {
+        username: String,
+        /// Read the password from the first line of this file instead of asking for it.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("hearth: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(dir) = cli.data_dir {
+        settings.data_dir = dir;
+    }
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
+            serve(settings)
+        }
+        Command::Migrate => {
+            open_database(&settings)?;
+            println!("the database is up to date");
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    username,
+                    password_file,
+                },
+        } => create_admin(&settings, &username, password_file),
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
+}
+
+fn open_database(settings: &Settings) -> Result<db::Pool, String> {
+    let config = DbConfig {
+        database_url: settings.database_url(),
+        pool_size: settings.pool_size,
+    };
+    db::open(&config).map_err(|e| e.to_string())
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    init_logging(&settings);
+    let pool = open_database(&settings)?;
+    let listener = TcpListener::bind(&settings.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let public_url = settings.public_url();
+    let web_config = hearth_web::WebConfig {
+        site_name: settings.site_name.clone(),
+        public_url: public_url.clone(),
+        theme_dir: settings.theme_dir.clone(),
+        default_time_zone: settings.default_time_zone.clone(),
+        session_days: settings.session_days,
+        ..hearth_web::WebConfig::default()
+    };
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let setup_token = setup::issue_token_if_needed(&mut conn).map_err(|e| e.to_string())?;
+    drop(conn);
+    let workers = settings.workers();
+    let backend = db::Backend::of_url(&settings.database_url());
+    actix_web::rt::System::new().block_on(async move {
+        let server = hearth_web::server(pool, web_config, listener, workers)?;
+        tracing::info!(listen = %settings.listen, ?backend, "hearth is serving");
+        println!("Hearth is running at {public_url}/");
+        if let Some(token) = setup_token {
+            // Printed, not logged: the link is a secret for the operator at this terminal.
+            println!(
+                "No administrator exists yet. Open this one-time link to create the first one:"
+            );
+            println!("  {public_url}/setup/{token}");
+        }
+        let _ = std::io::stdout().flush();
+        server.await.map_err(|e| format!("the server stopped: {e}"))
+    })
+}
+
+fn read_password(password_file: Option<PathBuf>) -> Result<String, String> {
+    if let Some(path) = password_file {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ")
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let second = rpassword::prompt_password("Password again: ")
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    if first != second {
+        return Err("the two passwords differ; nothing was created".to_owned());
+    }
+    Ok(first)
+}
+
+fn create_admin(
+    settings: &Settings,
+    username: &str,
+    password_file: Option<PathBuf>,
+) -> Result<(), String> {
+    let pool = open_database(settings)?;
+    let password = read_password(password_file)?;
+    let registration = Registration {
+        username: username.to_owned(),
+        display_name: String::new(),
+        password,
+        time_zone: settings.default_time_zone.clone(),
+    };
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let admin =
+        members::register(&mut conn, &registration, SiteRole::Admin).map_err(|e| e.to_string())?;
+    println!("created administrator {}", admin.username);
+    Ok(())
+}

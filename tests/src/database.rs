@@ -1,0 +1,82 @@
+//! A fresh database per test, so tests run in parallel and never share state.
+
+use diesel::{Connection, RunQueryDsl};
+use hearth_core::db::DbConfig;
+use hearth_core::tokens::random_token;
+
+/// The variable that switches the suite onto PostgreSQL: a URL of a role that may create
+/// databases, e.g. `postgres://hearth:secret@127.0.0.1/postgres`.
+pub const POSTGRES_VARIABLE: &str = "HEARTH_TEST_POSTGRES_URL";
+
+pub enum TestDatabase {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDatabase {
+    pub fn create() -> TestDatabase {
+        match std::env::var(POSTGRES_VARIABLE) {
+            Ok(admin_url) if !admin_url.is_empty() => TestDatabase::create_postgres(admin_url),
+            _ => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let path = dir.path().join("hearth.db").to_string_lossy().into_owned();
+                TestDatabase::Sqlite { _dir: dir, path }
+            }
+        }
+    }
+
+    fn create_postgres(admin_url: String) -> TestDatabase {
+        let suffix: String = random_token()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        let name = format!("hearth_test_{}", suffix.to_lowercase());
+        let mut admin = diesel::PgConnection::establish(&admin_url)
+            .expect("the PostgreSQL test server answers");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("CREATE DATABASE");
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .expect("the URL names a database");
+        let url = format!("{base}/{name}");
+        TestDatabase::Postgres {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    pub fn config(&self) -> DbConfig {
+        let database_url = match self {
+            TestDatabase::Sqlite { path, .. } => path.clone(),
+            TestDatabase::Postgres { url, .. } => url.clone(),
+        };
+        DbConfig {
+            database_url,
+            pool_size: 8,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The end-to-end harness: a real Hearth server on a free port, over a fresh database — a SQLite
+//! file, or (when `HEARTH_TEST_POSTGRES_URL` is set) a new PostgreSQL database — and browsers
+//! that speak real HTTP to it with their own cookie jars.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod browser;
+mod database;
+
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use actix_web::dev::ServerHandle;
+use hearth_core::db::{DbConn, Pool};
+use hearth_core::members::{self, Member, Registration, SiteRole};
+
+pub use browser::{Browser, Page, Reply};
+pub use database::TestDatabase;
+
+/// The password every test account uses: long and unguessable enough for the rules.
+pub const PASSWORD: &str = "lantern meadow orbit kettle";
+
+/// A running server over its own database; stopped and cleaned up when dropped.
+pub struct TestApp {
+    pub base_url: String,
+    pub pool: Pool,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+    // Dropped last: the database outlives the server that uses it.
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub fn new() -> TestApp {
+        TestApp::with_config(hearth_web::WebConfig::default())
+    }
+
+    pub fn with_config(mut config: hearth_web::WebConfig) -> TestApp {
+        let database = TestDatabase::create();
+        let pool = hearth_core::db::open(&database.config()).expect("the test database opens");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        config.public_url = base_url.clone();
+        config.password_hash_concurrency = 2;
+        let (sender, receiver) = mpsc::channel();
+        let server_pool = pool.clone();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = hearth_web::server(server_pool, config, listener, 2)
+                    .expect("the server starts");
+                sender.send(server.handle()).unwrap();
+                let _ = server.await;
+            });
+        });
+        let handle = receiver.recv().expect("the server reports its handle");
+        TestApp {
+            base_url,
+            pool,
+            handle,
+            thread: Some(thread),
+            _database: database,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(*self.conn(), DbConn::Pg(_))
+    }
+
+    pub fn conn(&self) -> hearth_core::db::PooledConn {
+        self.pool.get().expect("a database connection")
+    }
+
+    /// A new browser with an empty cookie jar.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base_url)
+    }
+
+    /// Creates an account directly in the database (for tests about something else).
+    pub fn member(&self, username: &str, role: SiteRole) -> Member {
+        let registration = Registration {
+            username: username.to_owned(),
+            display_name: String::new(),
+            password: PASSWORD.to_owned(),
+            time_zone: "UTC".to_owned(),
+        };
+        members::register(&mut self.conn(), &registration, role).expect("the test member registers")
+    }
+
+    /// A browser signed in as a new member of the given role.
+    pub fn signed_in(&self, username: &str, role: SiteRole) -> Browser {
+        self.member(username, role);
+        let browser = self.browser();
+        browser.sign_in(username, PASSWORD).assert_redirect();
+        browser
+    }
+
+    /// An administrator's browser and a board they made through the web form.
+    pub fn with_board(&self, slug: &str) -> Browser {
+        let admin = self.signed_in("admin", SiteRole::Admin);
+        admin.create_board(slug, &format!("Board {slug}"));
+        admin
+    }
+}
+
+impl Default for TestApp {
+    fn default() -> Self {
+        TestApp::new()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn migration_names(backend: &str) -> BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(backend);
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn both_backends_have_the_same_migrations() {
+    let sqlite = migration_names("sqlite");
+    let postgres = migration_names("postgres");
+    assert!(!sqlite.is_empty());
+    assert_eq!(
+        sqlite, postgres,
+        "every migration needs a SQLite and a PostgreSQL version of the same name"
+    );
+    for name in &sqlite {
+        for backend in ["sqlite", "postgres"] {
+            for file in ["up.sql", "down.sql"] {
+                let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../migrations")
+                    .join(backend)
+                    .join(name)
+                    .join(file);
+                assert!(path.exists(), "{} is missing", path.display());
+            }
+        }
+    }
+}
