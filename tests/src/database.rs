@@ -32,7 +32,7 @@ impl TestDatabase {
         }
     }
 
-    fn create_postgres(admin_url: String) -> TestDatabase {
+    pub fn create_postgres(admin_url: String) -> TestDatabase {
         let suffix: String = random_token()
             .chars()
             .filter(char::is_ascii_alphanumeric)

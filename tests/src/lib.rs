@@ -15,7 +15,7 @@ use hearth_core::db::{DbConn, Pool};
 use hearth_core::members::{self, Member, Registration, SiteRole};
 
 pub use browser::{Browser, Page, Reply};
-pub use database::TestDatabase;
+pub use database::{TestDatabase, POSTGRES_VARIABLE};
 
 /// The password every test account uses: long and unguessable enough for the rules.
 pub const PASSWORD: &str = "lantern meadow orbit kettle";

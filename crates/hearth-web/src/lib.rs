@@ -11,10 +11,12 @@ pub mod templates;
 pub mod viewer;
 
 use std::net::TcpListener;
+use std::time::Instant;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
+use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers, Next};
 use actix_web::{web, App, HttpServer};
 use hearth_core::db::Pool;
 
@@ -37,6 +39,29 @@ fn security_headers() -> DefaultHeaders {
         ))
 }
 
+/// One line per request: method, route pattern (never the concrete path, which can hold a
+/// setup token or a username), status and time. No addresses, no bodies, no cookies.
+async fn request_log(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let method = request.method().clone();
+    let started = Instant::now();
+    let response = next.call(request).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(no route)".to_owned());
+    let status = response.status().as_u16();
+    let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    if status >= 500 {
+        tracing::warn!(%method, route, status, elapsed_us, "request failed");
+    } else {
+        tracing::debug!(%method, route, status, elapsed_us, "request");
+    }
+    Ok(response)
+}
+
 /// Builds the server on an already-bound listener (tests bind port 0 and read the port back).
 pub fn server(
     pool: Pool,
@@ -53,6 +78,7 @@ pub fn server(
             .app_data(web::PayloadConfig::default().limit(1024 * 1024))
             .configure(routes::configure)
             .wrap(from_fn(viewer::session_layer))
+            .wrap(from_fn(request_log))
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
             .wrap(security_headers())
     })

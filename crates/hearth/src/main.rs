@@ -119,7 +119,11 @@ fn serve(settings: Settings) -> Result<(), String> {
     let pool = open_database(&settings)?;
     let listener = TcpListener::bind(&settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-    let public_url = settings.public_url();
+    // With `--listen 127.0.0.1:0` the system picks the port; say the one it picked.
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let public_url = settings.public_url(&bound.to_string());
     let web_config = hearth_web::WebConfig {
         site_name: settings.site_name.clone(),
         public_url: public_url.clone(),
@@ -135,7 +139,7 @@ fn serve(settings: Settings) -> Result<(), String> {
     let backend = db::Backend::of_url(&settings.database_url());
     actix_web::rt::System::new().block_on(async move {
         let server = hearth_web::server(pool, web_config, listener, workers)?;
-        tracing::info!(listen = %settings.listen, ?backend, "hearth is serving");
+        tracing::info!(listen = %bound, ?backend, "hearth is serving");
         println!("Hearth is running at {public_url}/");
         if let Some(token) = setup_token {
             // Printed, not logged: the link is a secret for the operator at this terminal.

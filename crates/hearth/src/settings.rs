@@ -72,10 +72,11 @@ impl Settings {
         }
     }
 
-    pub fn public_url(&self) -> String {
+    /// The configured public address, or the plain-http address the server is bound to.
+    pub fn public_url(&self, bound_address: &str) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", self.listen),
+            None => format!("http://{bound_address}"),
         }
     }
 
@@ -87,3 +88,6 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -34,3 +34,19 @@ fn both_backends_have_the_same_migrations() {
         }
     }
 }
+
+#[test]
+fn the_suite_runs_on_the_backend_it_was_asked_for() {
+    let app = hearth_tests::TestApp::new();
+    let postgres_asked =
+        std::env::var(hearth_tests::POSTGRES_VARIABLE).is_ok_and(|url| !url.is_empty());
+    assert_eq!(app.is_postgres(), postgres_asked);
+    eprintln!(
+        "end-to-end suite backend: {}",
+        if postgres_asked {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+}

@@ -46,7 +46,12 @@ fn refuses_passwords_from_the_common_list() {
 
 #[test]
 fn refuses_easily_guessed_passwords() {
-    for weak in ["password1234", "aaaaaaaaaaaa", "abcdefghijklmn", "123412341234"] {
+    for weak in [
+        "password1234",
+        "aaaaaaaaaaaa",
+        "abcdefghijklmn",
+        "123412341234",
+    ] {
         assert!(!problems(weak).is_empty(), "{weak} was accepted");
     }
 }

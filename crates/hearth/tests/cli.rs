@@ -1,0 +1,322 @@
+//! The binary as an operator runs it: a real `hearth` process, its stdout, its database file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use hearth_tests::{Browser, PASSWORD};
+
+const HEARTH: &str = env!("CARGO_BIN_EXE_hearth");
+
+/// A `hearth serve` process; killed when dropped. Its stdout is collected line by line.
+struct Served {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    base_url: String,
+}
+
+impl Served {
+    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Served {
+        let mut command = Command::new(HEARTH);
+        command
+            .current_dir(dir)
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .args(args);
+        command
+            .env_remove("DATABASE_URL")
+            .env_remove("HEARTH_DATABASE_URL")
+            .env("RUST_LOG", "debug");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hearth starts");
+        let (sender, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let mut served = Served {
+            child,
+            lines,
+            seen: Vec::new(),
+            base_url: String::new(),
+        };
+        let running = served.wait_for("Hearth is running at ");
+        served.base_url = running
+            .trim_start_matches("Hearth is running at ")
+            .trim_end_matches('/')
+            .to_owned();
+        served
+    }
+
+    /// Waits for a line starting with `prefix` (after trimming) and returns it.
+    fn wait_for(&mut self, prefix: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.trim().starts_with(prefix) {
+                        return line.trim().to_owned();
+                    }
+                }
+                Err(_) => panic!(
+                    "hearth never printed {prefix:?}; output so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Everything printed so far.
+    fn output(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(300));
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen.join("\n")
+    }
+
+    fn browser(&self) -> Browser {
+        Browser::new(&self.base_url)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn thread_path(page: &hearth_tests::Page) -> String {
+    reqwest::Url::parse(&page.url).unwrap().path().to_owned()
+}
+
+/// The README's promise: nothing configured, one command, a setup link, then a community.
+#[test]
+fn from_nothing_to_a_conversation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = Served::start(dir.path(), &[], &[]);
+    assert!(
+        dir.path().join("data/hearth.db").exists(),
+        "serve creates ./data/hearth.db"
+    );
+    let link = served.wait_for(&format!("{}/setup/", served.base_url));
+    let setup_path = link.trim_start_matches(&served.base_url).to_owned();
+
+    let admin = served.browser();
+    let reply = admin.fill(
+        &setup_path,
+        &setup_path,
+        &[
+            ("username", "ada"),
+            ("password", PASSWORD),
+            ("time_zone", "UTC"),
+        ],
+    );
+    assert_eq!(reply.assert_redirect(), "/admin");
+    admin.create_board("pet-loss", "Pet loss");
+
+    let ana = served.browser();
+    ana.register("ana", PASSWORD).assert_redirect();
+    let body_ana = "Milo died on Tuesday and the house is so quiet.";
+    let thread = ana.start_thread("pet-loss", "Losing Milo", body_ana);
+    let ben = served.browser();
+    ben.register("ben", PASSWORD).assert_redirect();
+    let body_ben = "I am so sorry. The quiet is the hardest part.";
+    ben.reply_to(&thread_path(&thread), body_ben)
+        .assert_redirect();
+    let page = served.browser().visit(&thread_path(&thread));
+    assert_eq!(page.texts(".post-body"), [body_ana, body_ben]);
+
+    // The link worked once; a restart would not print another now that an admin exists.
+    served.browser().get(&setup_path).assert_status(404);
+
+    // Nothing a member wrote, no password, no token and no address reaches the log.
+    let output = served.output();
+    let token = setup_path.trim_start_matches("/setup/");
+    let session = ana.cookie("hearth_session").unwrap();
+    let log: Vec<&str> = output
+        .lines()
+        .filter(|l| !l.starts_with("  http") && !l.starts_with("Hearth is running"))
+        .collect();
+    for secret in [
+        PASSWORD,
+        body_ana,
+        body_ben,
+        "Losing Milo",
+        session.as_str(),
+    ] {
+        assert!(
+            log.iter().all(|l| !l.contains(secret)),
+            "{secret:?} appears in the log:\n{output}"
+        );
+    }
+    // The server's own address may be logged; a client's address (another port) may not.
+    let own_address = served.base_url.trim_start_matches("http://").to_owned();
+    assert!(
+        log.iter()
+            .all(|l| !l.replace(&own_address, "").contains("127.0.0.1")),
+        "a client address was logged:\n{output}"
+    );
+    assert_eq!(
+        output.matches(token).count(),
+        1,
+        "the setup token is printed once, for the operator, and never logged"
+    );
+    assert!(
+        output.contains("route=\"/t/{thread}\""),
+        "requests are logged by route pattern:\n{output}"
+    );
+}
+
+#[test]
+fn admin_create_works_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("somewhere");
+    let data_arg = data.to_string_lossy().into_owned();
+    let served = Served::start(dir.path(), &["--data-dir", &data_arg], &[]);
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
+    let output = Command::new(HEARTH)
+        .args([
+            "admin",
+            "create",
+            "bob",
+            "--data-dir",
+            &data_arg,
+            "--password-file",
+        ])
+        .arg(&password_file)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "created administrator bob"
+    );
+    let bob = served.browser();
+    bob.sign_in("bob", PASSWORD).assert_redirect();
+    bob.visit("/admin").assert_status(200);
+
+    // A second account of the same name is refused with a reason, and nothing changes.
+    let again = Command::new(HEARTH)
+        .args([
+            "admin",
+            "create",
+            "BOB",
+            "--data-dir",
+            &data_arg,
+            "--password-file",
+        ])
+        .arg(&password_file)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already taken"));
+}
+
+#[test]
+fn config_file_then_environment_override_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hearth.toml");
+    std::fs::write(&config, "site_name = \"Circle\"\ndata_dir = \"./store\"\n").unwrap();
+    let config_arg = config.to_string_lossy().into_owned();
+    {
+        let served = Served::start(dir.path(), &["--config", &config_arg], &[]);
+        assert_eq!(served.browser().visit("/").texts("title"), ["Circle"]);
+        assert!(dir.path().join("store/hearth.db").exists());
+    }
+    let served = Served::start(
+        dir.path(),
+        &["--config", &config_arg],
+        &[("HEARTH_SITE_NAME", "Evening Circle")],
+    );
+    assert_eq!(
+        served.browser().visit("/").texts("title"),
+        ["Evening Circle"]
+    );
+}
+
+#[test]
+fn migrate_creates_the_schema_and_can_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let output = Command::new(HEARTH)
+            .current_dir(dir.path())
+            .arg("migrate")
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "the database is up to date"
+        );
+    }
+    assert!(dir.path().join("data/hearth.db").exists());
+}
+
+#[test]
+fn a_missing_config_file_is_a_clear_error() {
+    let output = Command::new(HEARTH)
+        .args(["--config", "/nonexistent/hearth.toml", "migrate"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        "hearth: the config file /nonexistent/hearth.toml does not exist"
+    );
+}
+
+#[test]
+fn a_postgres_url_switches_to_postgresql() {
+    let Ok(admin_url) = std::env::var(hearth_tests::POSTGRES_VARIABLE) else {
+        eprintln!(
+            "{} is not set: the PostgreSQL start-up test did not run",
+            hearth_tests::POSTGRES_VARIABLE
+        );
+        return;
+    };
+    let database = hearth_tests::TestDatabase::create_postgres(admin_url);
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.config().database_url;
+    let mut served = Served::start(dir.path(), &[], &[("DATABASE_URL", &url)]);
+    let output = served.output();
+    assert!(output.contains("backend=Postgres"), "{output}");
+    assert!(
+        !dir.path().join("data/hearth.db").exists(),
+        "no SQLite file is made when PostgreSQL is chosen"
+    );
+    served.browser().visit("/").assert_status(200);
+}
