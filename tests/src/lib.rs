@@ -40,7 +40,11 @@ impl TestApp {
         let pool = hearth_core::db::open(&database.config()).expect("the test database opens");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
-        config.public_url = base_url.clone();
+        // A test may ask for an https public address (to see Secure cookies); otherwise the
+        // server's own address is its public one.
+        if !config.public_url.starts_with("https://") {
+            config.public_url = base_url.clone();
+        }
         config.password_hash_concurrency = 2;
         let (sender, receiver) = mpsc::channel();
         let server_pool = pool.clone();

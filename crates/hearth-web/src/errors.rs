@@ -24,8 +24,10 @@ pub enum WebError {
     Invalid(hearth_core::error::Invalid),
     #[error("that username and password do not match an account")]
     BadCredentials,
+    /// The form's CSRF token did not match. For a same-origin form, what the member wrote is
+    /// carried back to them on the error page, so nothing typed is lost.
     #[error("the form's security token did not match")]
-    Csrf,
+    Csrf { kept_text: Option<String> },
     #[error("service unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -62,6 +64,8 @@ pub struct ErrorPage {
     pub title: &'static str,
     pub message: String,
     pub hint: &'static str,
+    /// Text the member sent that could not be saved, shown back to them to copy.
+    pub kept_text: Option<String>,
 }
 
 impl WebError {
@@ -87,7 +91,7 @@ impl WebError {
                 "Sign-in failed",
                 "Check your username and password and try again.",
             ),
-            WebError::Csrf => (
+            WebError::Csrf { .. } => (
                 "This form has expired",
                 "Go back (your text is still in the form), reload the page, and send it again.",
             ),
@@ -101,10 +105,15 @@ impl WebError {
             WebError::NotFound => String::new(),
             other => other.to_string(),
         };
+        let kept_text = match self {
+            WebError::Csrf { kept_text } => kept_text.clone(),
+            _ => None,
+        };
         ErrorPage {
             title,
             message,
             hint,
+            kept_text,
         }
     }
 }
@@ -116,7 +125,7 @@ impl ResponseError for WebError {
             WebError::Denied(Denied::SignInRequired) | WebError::BadCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            WebError::Denied(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Denied(_) | WebError::Csrf { .. } => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -138,11 +147,13 @@ fn default_page(status: StatusCode) -> ErrorPage {
             title: "That address does not take this kind of request",
             message: String::new(),
             hint: "Go back and use the page's own buttons and links.",
+            kept_text: None,
         },
         StatusCode::PAYLOAD_TOO_LARGE => ErrorPage {
             title: "That was too long to send",
             message: String::new(),
             hint: "Go back (your text is still in the form) and shorten it, or split it into two posts.",
+            kept_text: None,
         },
         s if s.is_server_error() => WebError::Internal.page(),
         _ => WebError::BadRequest(String::new()).page(),
@@ -180,6 +191,7 @@ pub fn render_error_page<B: MessageBody + 'static>(
     context.insert("hint", page.hint);
     context.insert("sign_in_needed", &(status == StatusCode::UNAUTHORIZED));
     context.insert("path", request.path());
+    context.insert("kept_text", &page.kept_text);
     let html = match render(state, "error.html", &context) {
         Ok(html) => html,
         Err(_) => format!(

@@ -185,18 +185,15 @@ async fn check_csrf(
     request: &mut ServiceRequest,
     viewer: &Viewer,
 ) -> Result<(), WebError> {
-    let cross_site = request
+    let fetch_site = request
         .headers()
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|site| site == "cross-site");
-    if cross_site || !origin_matches(state, request) {
-        return Err(WebError::Csrf);
+        .unwrap_or_default();
+    if fetch_site == "cross-site" || !origin_matches(state, request) {
+        return Err(WebError::Csrf { kept_text: None });
     }
-    if viewer.session_id().is_none() && viewer.0.new_visitor_token {
-        // A visitor without our cookie cannot have a matching form.
-        return Err(WebError::Csrf);
-    }
+    let same_origin = fetch_site == "same-origin";
     let body = request
         .extract::<web::Bytes>()
         .await
@@ -205,11 +202,21 @@ async fn check_csrf(
         return Err(WebError::BadRequest("the form is too large".to_owned()));
     }
     let sent = form_field(&body, CSRF_FIELD);
-    request.set_payload(Payload::from(body));
-    match sent {
-        Some(sent) if tokens::constant_time_eq(&sent, &viewer.0.csrf_token) => Ok(()),
-        _ => Err(WebError::Csrf),
+    // A visitor without our cookie cannot have a matching form, whatever it sent.
+    let has_token = viewer.session_id().is_some() || !viewer.0.new_visitor_token;
+    let matches =
+        sent.is_some_and(|sent| has_token && tokens::constant_time_eq(&sent, &viewer.0.csrf_token));
+    if matches {
+        request.set_payload(Payload::from(body));
+        return Ok(());
     }
+    // The browser vouches that the form came from our own page: hand the text back.
+    let kept_text = if same_origin {
+        form_field(&body, "body").filter(|t| !t.trim().is_empty())
+    } else {
+        None
+    };
+    Err(WebError::Csrf { kept_text })
 }
 
 /// A browser's `Origin`, when sent, must be this site's.

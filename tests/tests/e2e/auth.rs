@@ -166,3 +166,50 @@ fn unknown_profiles_are_not_found() {
     let app = TestApp::new();
     app.browser().get("/u/nobody").assert_status(404);
 }
+
+#[test]
+fn behind_https_the_session_cookie_is_secure() {
+    let config = hearth_web::WebConfig {
+        public_url: "https://forum.example.org".to_owned(),
+        ..Default::default()
+    };
+    let app = TestApp::with_config(config);
+    app.member("ana", SiteRole::Member);
+    let reply = app.browser().sign_in("ana", PASSWORD);
+    reply.assert_redirect();
+    let cookie = reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("hearth_session="));
+    assert!(cookie.expect("a session cookie").contains("Secure"));
+}
+
+#[test]
+fn sign_in_returns_to_the_page_asked_for_but_never_off_site() {
+    let app = TestApp::new();
+    app.member("ana", SiteRole::Member);
+    let browser = app.browser();
+    let form = browser.visit("/signin?next=/settings");
+    let reply = browser.submit(
+        &form,
+        "/signin",
+        &[("username", "ana"), ("password", PASSWORD)],
+    );
+    assert_eq!(reply.assert_redirect(), "/settings");
+    for hostile in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let browser = app.browser();
+        let form = browser.visit(&format!("/signin?next={hostile}"));
+        let reply = browser.submit(
+            &form,
+            "/signin",
+            &[("username", "ana"), ("password", PASSWORD)],
+        );
+        assert_eq!(reply.assert_redirect(), "/", "{hostile}");
+    }
+}

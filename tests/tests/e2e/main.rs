@@ -4,6 +4,7 @@
 
 mod auth;
 mod boards;
+mod concurrency;
 mod migrations;
 mod security;
 mod setup;

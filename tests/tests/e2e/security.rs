@@ -195,3 +195,67 @@ fn script_in_posts_titles_and_names_never_reaches_the_page() {
         .attrs(".post-body a", "href")
         .contains(&"https://evil.example/pixel.png".to_owned()));
 }
+
+#[test]
+fn a_server_failure_is_a_page_that_says_so() {
+    let app = TestApp::new();
+    app.with_board("pet-loss");
+    // Break the database under the running server.
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("DROP TABLE post_revisions"),
+        &mut *app.conn(),
+    )
+    .unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("ALTER TABLE boards RENAME TO boards_gone"),
+        &mut *app.conn(),
+    )
+    .unwrap();
+    let reply = app.browser().get("/");
+    reply.assert_status(500);
+    assert_eq!(reply.texts("h1"), ["Something went wrong on our side"]);
+    assert!(
+        !reply.body.contains("boards"),
+        "no database detail reaches the reader"
+    );
+}
+
+#[test]
+fn forbidden_pages_explain_why() {
+    let app = TestApp::new();
+    let member = app.signed_in("ana", SiteRole::Member);
+    let reply = member.get("/admin");
+    reply.assert_status(403);
+    assert_eq!(reply.texts("h1"), ["You can't do that here"]);
+    assert_eq!(reply.texts("main p")[0], "Only site administrators can do that.");
+}
+
+#[test]
+fn a_refused_form_shows_the_text_so_nothing_is_lost() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let page = admin.visit("/b/pet-loss/new");
+    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    let words = "Three paragraphs I wrote at 3 am and cannot write again.";
+    let fields = [
+        ("csrf_token", "stale-token"),
+        ("submission_key", key.as_str()),
+        ("title", "Tonight"),
+        ("body", words),
+    ];
+    let reply = admin.post_with_headers(
+        "/b/pet-loss/new",
+        &fields,
+        &[("Sec-Fetch-Site", "same-origin")],
+    );
+    reply.assert_status(403);
+    assert_eq!(reply.texts("textarea#kept-text"), [words]);
+    // Cross-site, nothing is echoed back: the page cannot be used to put words on our site.
+    let cross = admin.post_with_headers(
+        "/b/pet-loss/new",
+        &fields,
+        &[("Sec-Fetch-Site", "cross-site")],
+    );
+    cross.assert_status(403);
+    assert_eq!(cross.count("textarea"), 0);
+}
