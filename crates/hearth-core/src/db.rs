@@ -184,3 +184,6 @@ pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,6 +13,7 @@ pub mod members;
 pub mod passwords;
 pub mod policy;
 pub mod posts;
+pub mod rerender;
 mod schema;
 pub mod sessions;
 pub mod setup;

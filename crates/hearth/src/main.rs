@@ -40,6 +40,8 @@ enum Command {
     },
     /// Brings the database schema up to date and exits.
     Migrate,
+    /// Renders stored posts, bios and ground rules again with this version's renderer.
+    Rerender,
     /// Administrator accounts.
     Admin {
         #[command(subcommand)]
@@ -86,6 +88,7 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("the database is up to date");
             Ok(())
         }
+        Command::Rerender => rerender(&settings),
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -151,6 +154,17 @@ fn serve(settings: Settings) -> Result<(), String> {
         let _ = std::io::stdout().flush();
         server.await.map_err(|e| format!("the server stopped: {e}"))
     })
+}
+
+fn rerender(settings: &Settings) -> Result<(), String> {
+    let pool = open_database(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let done = hearth_core::rerender::rerender_all(&mut conn).map_err(|e| e.to_string())?;
+    println!(
+        "rendered again: {} posts, {} bios, {} sets of ground rules",
+        done.posts, done.bios, done.ground_rules
+    );
+    Ok(())
 }
 
 fn read_password(password_file: Option<PathBuf>) -> Result<String, String> {

@@ -227,7 +227,10 @@ fn forbidden_pages_explain_why() {
     let reply = member.get("/admin");
     reply.assert_status(403);
     assert_eq!(reply.texts("h1"), ["You can't do that here"]);
-    assert_eq!(reply.texts("main p")[0], "Only site administrators can do that.");
+    assert_eq!(
+        reply.texts("main p")[0],
+        "Only site administrators can do that."
+    );
 }
 
 #[test]

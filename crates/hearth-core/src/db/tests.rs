@@ -1,0 +1,165 @@
+use diesel::sql_types::{BigInt, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+
+use super::*;
+
+#[derive(QueryableByName)]
+struct TextValue {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[derive(QueryableByName)]
+struct NumberValue {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+fn sqlite_pool() -> (tempfile::TempDir, Pool) {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = dir
+        .path()
+        .join("sub/dir/hearth.db")
+        .to_string_lossy()
+        .into_owned();
+    let pool = open(&DbConfig {
+        database_url,
+        pool_size: 2,
+    })
+    .unwrap();
+    (dir, pool)
+}
+
+/// Reads a pragma through its table-valued function, e.g. `pragma_synchronous`.
+fn pragma_number(conn: &mut DbConn, pragma: &str, column: &str) -> i64 {
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!()
+    };
+    diesel::sql_query(format!("SELECT {column} AS value FROM pragma_{pragma}"))
+        .get_result::<NumberValue>(sqlite)
+        .unwrap()
+        .value
+}
+
+#[test]
+fn every_sqlite_connection_is_durable_and_patient() {
+    let (_dir, pool) = sqlite_pool();
+    // Check two pooled connections: the settings are per connection.
+    let mut first = pool.get().unwrap();
+    let mut second = pool.get().unwrap();
+    for conn in [&mut *first, &mut *second] {
+        let DbConn::Sqlite(sqlite) = &mut *conn else {
+            panic!("a SQLite path opens SQLite")
+        };
+        let mode = diesel::sql_query("PRAGMA journal_mode")
+            .get_result::<JournalMode>(sqlite)
+            .unwrap();
+        assert_eq!(mode.journal_mode, "wal");
+        // synchronous: 2 is FULL.
+        assert_eq!(pragma_number(conn, "synchronous", "synchronous"), 2);
+        assert_eq!(pragma_number(conn, "foreign_keys", "foreign_keys"), 1);
+        assert_eq!(
+            pragma_number(conn, "busy_timeout", "timeout"),
+            i64::from(SQLITE_BUSY_TIMEOUT_MS)
+        );
+    }
+}
+
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+#[test]
+fn open_creates_the_data_directory_and_migrates() {
+    let (dir, pool) = sqlite_pool();
+    assert!(dir.path().join("sub/dir/hearth.db").exists());
+    let mut conn = pool.get().unwrap();
+    assert_eq!(
+        run_migrations(&mut conn).unwrap(),
+        0,
+        "everything ran at open"
+    );
+    let DbConn::Sqlite(sqlite) = &mut *conn else {
+        unreachable!()
+    };
+    let tables: Vec<TextValue> = diesel::sql_query(
+        "SELECT name AS value FROM sqlite_master WHERE type = 'table' AND name = 'posts'",
+    )
+    .load(sqlite)
+    .unwrap();
+    assert_eq!(tables.len(), 1);
+}
+
+#[test]
+fn a_failed_write_transaction_leaves_nothing_behind() {
+    let (_dir, pool) = sqlite_pool();
+    let mut conn = pool.get().unwrap();
+    let outcome: Result<()> = write_tx(&mut conn, |conn| {
+        diesel::sql_query("INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES ('x', '2026-01-01 00:00:00', '2026-01-02 00:00:00')")
+            .execute(conn)?;
+        Err(Error::Internal("fails after the insert".to_owned()))
+    });
+    assert!(outcome.is_err());
+    let DbConn::Sqlite(sqlite) = &mut *conn else {
+        unreachable!()
+    };
+    let n = diesel::sql_query("SELECT count(*) AS value FROM setup_tokens")
+        .get_result::<NumberValue>(sqlite)
+        .unwrap();
+    assert_eq!(n.value, 0);
+    // And the connection is usable again afterwards.
+    write_tx(&mut conn, |_| Ok(())).unwrap();
+}
+
+#[test]
+fn concurrent_writers_queue_instead_of_failing() {
+    let (_dir, pool) = sqlite_pool();
+    std::thread::scope(|scope| {
+        for n in 0..4 {
+            let pool = pool.clone();
+            scope.spawn(move || {
+                for i in 0..25 {
+                    let mut conn = pool.get().unwrap();
+                    write_tx(&mut conn, |conn| {
+                        // Read, then write: a deferred transaction here could fail to upgrade
+                        // its lock with SQLITE_BUSY; an immediate one simply waits its turn.
+                        diesel::sql_query("SELECT count(*) AS value FROM setup_tokens").get_result::<NumberValue>(conn)?;
+                        diesel::sql_query(format!(
+                            "INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES ('{n}-{i}', '2026-01-01 00:00:00', '2026-01-02 00:00:00')"
+                        ))
+                        .execute(conn)?;
+                        Ok(())
+                    })
+                    .unwrap();
+                }
+            });
+        }
+    });
+    let mut conn = pool.get().unwrap();
+    let DbConn::Sqlite(sqlite) = &mut *conn else {
+        unreachable!()
+    };
+    let n = diesel::sql_query("SELECT count(*) AS value FROM setup_tokens")
+        .get_result::<NumberValue>(sqlite)
+        .unwrap();
+    assert_eq!(n.value, 100);
+}
+
+#[test]
+fn postgres_urls_choose_postgres_and_anything_else_is_a_sqlite_path() {
+    assert_eq!(
+        Backend::of_url("postgres://u:p@localhost/db"),
+        Backend::Postgres
+    );
+    assert_eq!(
+        Backend::of_url("postgresql://localhost/db"),
+        Backend::Postgres
+    );
+    assert_eq!(Backend::of_url("./data/hearth.db"), Backend::Sqlite);
+    assert_eq!(
+        Backend::of_url("/var/lib/hearth/postgres.db"),
+        Backend::Sqlite
+    );
+}
