@@ -89,7 +89,10 @@ fn open_creates_the_data_directory_and_migrates() {
     )
     .load(sqlite)
     .unwrap();
-    assert_eq!(tables.iter().map(|t| t.value.as_str()).collect::<Vec<_>>(), ["posts"]);
+    assert_eq!(
+        tables.iter().map(|t| t.value.as_str()).collect::<Vec<_>>(),
+        ["posts"]
+    );
 }
 
 #[test]
