@@ -108,6 +108,10 @@ impl Browser {
     }
 
     fn read(&self, response: reqwest::blocking::Response) -> Reply {
+        Self::try_read(response).expect("a readable body")
+    }
+
+    fn try_read(response: reqwest::blocking::Response) -> Option<Reply> {
         let status = response.status().as_u16();
         let url = response.url().to_string();
         let headers = response.headers().clone();
@@ -115,14 +119,21 @@ impl Browser {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response.text().expect("a readable body");
-        Reply {
+        let body = response.text().ok()?;
+        Some(Reply {
             status,
             location,
             headers,
             body,
             url,
-        }
+        })
+    }
+
+    /// A form POST that reports a lost connection as `None` instead of failing the test
+    /// (for tests that kill the server on purpose).
+    pub fn try_post(&self, path: &str, fields: &[(&str, &str)]) -> Option<Reply> {
+        let response = self.client.post(self.url(path)).form(fields).send().ok()?;
+        Self::try_read(response)
     }
 
     /// One GET, redirects not followed.

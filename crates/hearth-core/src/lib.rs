@@ -11,6 +11,8 @@ pub mod error;
 pub mod ids;
 pub mod members;
 pub mod passwords;
+#[cfg(test)]
+mod plan_tests;
 pub mod policy;
 pub mod posts;
 pub mod rerender;

@@ -339,6 +339,9 @@ pub fn authors_by_ids(conn: &mut DbConn, ids: &[MemberId]) -> Result<HashMap<Mem
     let mut unique = ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
+    if unique.is_empty() {
+        return Ok(HashMap::new());
+    }
     let found: Vec<AuthorRef> = members::table
         .filter(members::id.eq_any(&unique))
         .select(AuthorRef::as_select())

@@ -1,0 +1,126 @@
+//! The hot queries use indexes: no full scans and no sorting in memory, so page 500 costs what
+//! page 1 costs and a million posts cost what ten thousand do. The real operations run with an
+//! instrumented connection; each statement they sent is asked for SQLite's query plan.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{Connection, InstrumentationEvent};
+use diesel::sql_types::Text;
+use diesel::{QueryableByName, RunQueryDsl};
+
+use crate::boards::{self, NewBoardForm};
+use crate::db::{self, DbConfig, DbConn};
+use crate::members::{self, Registration, SiteRole};
+use crate::policy::Actor;
+use crate::posts::{self, ReplyForm};
+use crate::sessions;
+use crate::threads::{self, BoardCursor, NewThreadForm};
+
+#[derive(QueryableByName)]
+struct PlanStep {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// Every statement `operation` sends, as SQL text with `?` placeholders.
+fn statements_of(conn: &mut DbConn, operation: impl FnOnce(&mut DbConn)) -> Vec<String> {
+    let captured = Arc::new(Mutex::new(Vec::new()));
+    let sink = captured.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            let sql = text
+                .split(" -- binds:")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            sink.lock().unwrap().push(sql);
+        }
+    });
+    operation(conn);
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let statements = captured.lock().unwrap().clone();
+    statements
+}
+
+/// Plan steps that read a whole table or sort rows outside an index.
+fn slow_steps(conn: &mut DbConn, sql: &str) -> Vec<String> {
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!()
+    };
+    let plan: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+        .load(sqlite)
+        .unwrap();
+    plan.into_iter()
+        .map(|step| step.detail)
+        .filter(|detail| detail.starts_with("SCAN") || detail.contains("TEMP B-TREE"))
+        .collect()
+}
+
+#[test]
+fn the_pages_people_read_most_use_indexes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = dir.path().join("plans.db").to_string_lossy().into_owned();
+    let pool = db::open(&DbConfig {
+        database_url,
+        pool_size: 1,
+    })
+    .unwrap();
+    let conn = &mut *pool.get().unwrap();
+    let form = Registration {
+        username: "ada".to_owned(),
+        display_name: String::new(),
+        password: "lantern meadow orbit kettle".to_owned(),
+        time_zone: "UTC".to_owned(),
+    };
+    let admin = members::register(conn, &form, SiteRole::Admin).unwrap();
+    let board_form = NewBoardForm {
+        slug: "plans".to_owned(),
+        name: "Plans".to_owned(),
+        visibility: "public".to_owned(),
+        ..Default::default()
+    };
+    let board = boards::create(conn, &admin, &board_form).unwrap();
+    let thread_form = NewThreadForm {
+        title: "A thread".to_owned(),
+        body: "first".to_owned(),
+        submission_key: "k".repeat(16),
+    };
+    let thread = threads::start(conn, &admin, &board, &thread_form).unwrap();
+    let session = sessions::start(conn, &admin, chrono::TimeDelta::days(1)).unwrap();
+    let actor = Actor::Member(admin.clone());
+    let cursor = BoardCursor {
+        pinned: false,
+        last_activity_at: thread.last_activity_at,
+        id: thread.id,
+    };
+
+    let statements = statements_of(conn, |conn| {
+        sessions::resume(conn, &session.token).unwrap();
+        boards::by_slug_for(conn, &actor, "plans").unwrap();
+        threads::board_page(conn, &board, None).unwrap();
+        threads::board_page(conn, &board, Some(cursor)).unwrap();
+        let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
+        posts::thread_page(conn, &thread, 1).unwrap();
+        let reply = ReplyForm {
+            body: "a reply".to_owned(),
+            submission_key: "r".repeat(16),
+        };
+        posts::reply(conn, &admin, thread.id, &reply).unwrap();
+    });
+    assert!(statements.len() >= 10, "{statements:#?}");
+    let mut slow = Vec::new();
+    for sql in statements
+        .iter()
+        .filter(|sql| sql.starts_with("SELECT") || sql.starts_with("UPDATE"))
+    {
+        for step in slow_steps(conn, sql) {
+            slow.push(format!("{step}\n    in: {sql}"));
+        }
+    }
+    assert!(
+        slow.is_empty(),
+        "hot queries that scan or sort:\n{}",
+        slow.join("\n")
+    );
+}
