@@ -219,7 +219,7 @@ async fn check_csrf(
     Err(WebError::Csrf { kept_text })
 }
 
-/// A browser's `Origin`, when sent, must be this site's.
+/// A browser's `Origin`, when it names one, must be this site's.
 fn origin_matches(state: &State, request: &ServiceRequest) -> bool {
     let Some(origin) = request
         .headers()
@@ -228,7 +228,10 @@ fn origin_matches(state: &State, request: &ServiceRequest) -> bool {
     else {
         return true;
     };
-    if origin == state.config.public_url.trim_end_matches('/') {
+    // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for our own
+    // forms. It proves nothing either way, so the token alone decides (cross-site requests
+    // were already refused by `Sec-Fetch-Site`).
+    if origin == "null" || origin == state.config.public_url.trim_end_matches('/') {
         return true;
     }
     let host = request.connection_info().host().to_owned();
