@@ -176,7 +176,7 @@ pub(crate) fn by_id(conn: &mut DbConn, id: BoardId) -> Result<Board> {
     boards::table
         .find(id)
         .select(Board::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(Error::NotFound)
 }
@@ -193,7 +193,7 @@ pub fn by_slug_for(conn: &mut DbConn, actor: &Actor, slug: &str) -> Result<Board
     let board: Board = boards::table
         .filter(boards::slug.eq(slug))
         .select(Board::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(Error::NotFound)?;
     policy::authorize(actor, Action::ReadBoard(&board))?;

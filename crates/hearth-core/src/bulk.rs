@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use hearth_markdown::SafeHtml;
 
 use crate::boards::Visibility;
-use crate::db::{write_tx, DbConn};
+use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{BoardId, MemberId, ThreadId};
 use crate::members::SiteRole;
@@ -127,10 +127,10 @@ pub fn insert_members(conn: &mut DbConn, rows: &[NewMember]) -> Result<Vec<Membe
                     )
                 })
                 .collect();
-            Ok(diesel::insert_into(members::table)
+            let insert = diesel::insert_into(members::table)
                 .values(values)
-                .returning(members::id)
-                .get_results(conn)?)
+                .returning(members::id);
+            Ok(per_connection!(conn, |c| insert.get_results(c))?)
         })
     })
 }
@@ -161,10 +161,10 @@ pub fn insert_boards(conn: &mut DbConn, rows: &[NewBoard]) -> Result<Vec<BoardId
                     )
                 })
                 .collect();
-            Ok(diesel::insert_into(boards::table)
+            let insert = diesel::insert_into(boards::table)
                 .values(values)
-                .returning(boards::id)
-                .get_results(conn)?)
+                .returning(boards::id);
+            Ok(per_connection!(conn, |c| insert.get_results(c))?)
         })
     })
 }
@@ -208,10 +208,10 @@ pub fn insert_threads(conn: &mut DbConn, rows: &[NewThread]) -> Result<Vec<Threa
                     )
                 })
                 .collect();
-            Ok(diesel::insert_into(threads::table)
+            let insert = diesel::insert_into(threads::table)
                 .values(values)
-                .returning(threads::id)
-                .get_results(conn)?)
+                .returning(threads::id);
+            Ok(per_connection!(conn, |c| insert.get_results(c))?)
         })
     })
 }
@@ -238,9 +238,8 @@ pub fn insert_posts(conn: &mut DbConn, rows: &[NewPost]) -> Result<usize> {
                     )
                 })
                 .collect();
-            inserted += diesel::insert_into(posts::table)
-                .values(values)
-                .execute(conn)?;
+            let insert = diesel::insert_into(posts::table).values(values);
+            inserted += per_connection!(conn, |c| insert.execute(c))?;
         }
         Ok(inserted)
     })
@@ -280,4 +279,126 @@ fn in_chunks<R, Id: Copy + Ord>(
         out.extend(ids);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::db::{self, DbConfig};
+    use crate::policy::Actor;
+    use crate::{clock, members as members_ops, posts as posts_ops, threads as threads_ops};
+
+    /// One member, one board, one thread of more posts than fit one statement; then a reply
+    /// through the app, which must carry on from the loaded counters and ids.
+    #[test]
+    fn loaded_rows_read_back_and_the_app_carries_on_from_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("bulk.db").to_string_lossy().into_owned();
+        let pool = db::open(&DbConfig {
+            database_url: url,
+            pool_size: 1,
+        })
+        .unwrap();
+        let conn = &mut *pool.get().unwrap();
+        let start = clock::now() - TimeDelta::days(30);
+        let member = insert_members(
+            conn,
+            &[NewMember {
+                username: "Robin",
+                display_name: "Robin",
+                pronouns: "",
+                time_zone: "UTC",
+                password_hash: "not-a-real-hash",
+                site_role: SiteRole::Member,
+                created_at: start,
+                post_count: 0,
+            }],
+        )
+        .unwrap()[0];
+        let rules = hearth_markdown::render("Be kind.");
+        let board = insert_boards(
+            conn,
+            &[NewBoard {
+                slug: "pet-loss",
+                name: "Pet loss",
+                description: "",
+                ground_rules: "Be kind.",
+                ground_rules_html: &rules,
+                visibility: Visibility::Public,
+                position: 0,
+                created_by: member,
+                created_at: start,
+                activity: BoardActivity::default(),
+            }],
+        )
+        .unwrap()[0];
+        let n = rows_per_statement(10) + 10;
+        let at = |i: usize| start + TimeDelta::seconds(i as i64);
+        let thread = insert_threads(
+            conn,
+            &[NewThread {
+                board_id: board,
+                author_id: member,
+                title: "Losing Milo",
+                slug: "losing-milo",
+                pinned: false,
+                locked: false,
+                reply_count: n as i64 - 1,
+                last_position: n as i32,
+                created_at: at(0),
+                last_activity_at: at(n - 1),
+                last_poster_id: Some(member),
+            }],
+        )
+        .unwrap()[0];
+        let html = hearth_markdown::render("I miss him.");
+        let keys: Vec<String> = (0..n).map(|i| format!("bulk-test-key-{i:06}")).collect();
+        let rows: Vec<NewPost> = (0..n)
+            .map(|i| NewPost {
+                thread_id: thread,
+                author_id: member,
+                position: i as i32 + 1,
+                source: "I miss him.",
+                html: &html,
+                state: PostState::Published,
+                submission_key: &keys[i],
+                created_at: at(i),
+                deleted_at: None,
+            })
+            .collect();
+        assert_eq!(insert_posts(conn, &rows).unwrap(), n);
+        let activity = BoardActivity {
+            thread_count: 1,
+            post_count: n as i64,
+            last_activity_at: Some(at(n - 1)),
+            last_thread_id: Some(thread),
+        };
+        set_board_activity(conn, &[(board, activity)]).unwrap();
+        diesel::update(members::table.find(member))
+            .set(members::post_count.eq(n as i64))
+            .execute(conn)
+            .unwrap();
+
+        let robin = members_ops::by_id(conn, member).unwrap();
+        let form = posts_ops::ReplyForm {
+            body: "Thinking of you.".to_owned(),
+            submission_key: "bulk-test-reply-key".to_owned(),
+        };
+        let reply = posts_ops::reply(conn, &robin, thread, &form).unwrap();
+        assert_eq!(reply.position, n as i32 + 1);
+        let (board_row, thread_row) =
+            threads_ops::by_id_for(conn, &Actor::Visitor, thread).unwrap();
+        assert_eq!(thread_row.reply_count, n as i64);
+        assert_eq!(board_row.post_count, n as i64 + 1);
+        assert_eq!(
+            members_ops::by_id(conn, member).unwrap().post_count,
+            n as i64 + 1
+        );
+        let last_page = posts_ops::thread_page(conn, &thread_row, i32::MAX).unwrap();
+        let last = last_page.posts.last().unwrap();
+        assert_eq!(last.post.id, reply.id);
+        assert_eq!(last.post.render_version, hearth_markdown::RENDERER_VERSION);
+    }
 }

@@ -41,6 +41,22 @@ impl Backend {
     }
 }
 
+/// Runs the same diesel statement on whichever connection `conn` holds.
+///
+/// diesel's `MultiConnection` cannot send a multi-row INSERT to SQLite (SQLite has no `DEFAULT`
+/// keyword, and diesel's SQLite batch insert is only implemented for `SqliteConnection`
+/// itself), so the statement is compiled once per connection type. Same code, same SQL
+/// semantics: no dialect-specific SQL here.
+macro_rules! per_connection {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use per_connection;
+
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 
@@ -120,6 +136,10 @@ pub fn open(config: &DbConfig) -> Result<Pool> {
     let pool = r2d2::Pool::builder()
         .max_size(config.pool_size.max(1))
         .connection_timeout(Duration::from_secs(30))
+        // A SQLite connection is a file handle and cannot drop, so the `SELECT 1` check on every
+        // checkout is pure cost there; a PostgreSQL connection can die with its server, so it
+        // keeps the check.
+        .test_on_check_out(Backend::of_url(&config.database_url) == Backend::Postgres)
         .build(ConnectionManager::new(&config.database_url))
         .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
     run_migrations(&mut *pool.get()?)?;

@@ -5,6 +5,7 @@
 //! and every permission question is answered by [`policy`].
 
 pub mod boards;
+pub mod bulk;
 pub mod clock;
 pub mod db;
 pub mod error;

@@ -236,7 +236,7 @@ pub fn authenticate(conn: &mut DbConn, username: &str, password: &str) -> Result
         .filter(members::username_lower.eq(normalize_username(username.trim())))
         .filter(members::status.ne("deleted"))
         .select((members::id, members::password_hash))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some((id, stored_hash)) = found else {
         passwords::verify_against_nothing(password);
@@ -252,7 +252,7 @@ pub fn by_id(conn: &mut DbConn, id: MemberId) -> Result<Member> {
     members::table
         .find(id)
         .select(Member::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(Error::NotFound)
 }
@@ -262,7 +262,7 @@ pub fn by_username(conn: &mut DbConn, username: &str) -> Result<Member> {
         .filter(members::username_lower.eq(normalize_username(username)))
         .filter(members::status.ne("deleted"))
         .select(Member::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(Error::NotFound)
 }

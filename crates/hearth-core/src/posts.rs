@@ -143,7 +143,7 @@ pub(crate) fn by_submission_key(
         .filter(posts::author_id.eq(author))
         .filter(posts::submission_key.eq(key))
         .select(Post::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -156,7 +156,7 @@ pub(crate) fn at_position(
         .filter(posts::thread_id.eq(thread_id))
         .filter(posts::position.eq(position))
         .select(Post::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -257,7 +257,7 @@ fn by_id(conn: &mut DbConn, id: PostId) -> Result<Post> {
     posts::table
         .find(id)
         .select(Post::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(Error::NotFound)
 }

@@ -77,7 +77,7 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
             sessions::csrf_token,
             sessions::expires_at,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let (id, member_id, csrf_token, expires_at) = found.ok_or(Error::NotFound)?;
     let member = members::by_id(conn, member_id)?;

@@ -41,7 +41,7 @@ pub fn token_is_valid(conn: &mut DbConn, token: &str) -> Result<bool> {
     let expires: Option<NaiveDateTime> = setup_tokens::table
         .find(tokens::hash_token(token))
         .select(setup_tokens::expires_at)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(expires.is_some_and(|at| at > clock::now()))
 }

@@ -186,7 +186,7 @@ pub(crate) fn by_id(conn: &mut DbConn, id: ThreadId) -> Result<Thread> {
     threads::table
         .find(id)
         .select(Thread::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(Error::NotFound)
 }
