@@ -4,7 +4,9 @@
 //! PostgreSQL. Backend-specific behaviour — connection pragmas, `BEGIN IMMEDIATE`, dialect SQL —
 //! lives here and nowhere else.
 
+use std::cell::Cell;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -177,13 +179,42 @@ pub fn backend(conn: &DbConn) -> Backend {
     }
 }
 
-/// Runs `f` in a write transaction: all of it commits or none of it does.
+/// SQLite has one writer at a time. Writers of this process queue here, and each is woken the
+/// moment the one before it commits; left to SQLite, a waiting writer sleeps in its busy
+/// handler (1, 2, 5 … 100 ms) and the lock sits idle between holders. Other processes (such as
+/// `hearth admin create`) still meet `busy_timeout`.
+static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    static IN_WRITE_TX: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` in a write transaction: all of it commits or none of it does. Write transactions
+/// do not nest (an attempt is an error, not a deadlock).
 ///
 /// On SQLite the transaction begins IMMEDIATE, taking the write lock up front, so two writers
 /// never deadlock upgrading a read lock (which `busy_timeout` cannot resolve).
 pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-    let DbConn::Sqlite(sqlite) = conn else {
+    let DbConn::Sqlite(_) = conn else {
         return conn.transaction(f);
+    };
+    if IN_WRITE_TX.with(Cell::get) {
+        return Err(Error::Internal("write transactions do not nest".to_owned()));
+    }
+    // A writer that panicked left no transaction open (its connection rolls back), so a
+    // poisoned lock is still a good lock.
+    let _turn = SQLITE_WRITERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    IN_WRITE_TX.with(|flag| flag.set(true));
+    let outcome = sqlite_write_tx(conn, f);
+    IN_WRITE_TX.with(|flag| flag.set(false));
+    outcome
+}
+
+fn sqlite_write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!("only called for SQLite")
     };
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let outcome = f(conn);

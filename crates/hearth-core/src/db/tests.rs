@@ -166,3 +166,15 @@ fn postgres_urls_choose_postgres_and_anything_else_is_a_sqlite_path() {
         Backend::Sqlite
     );
 }
+
+#[test]
+fn write_transactions_refuse_to_nest() {
+    let (_dir, pool) = sqlite_pool();
+    let mut outer = pool.get().unwrap();
+    let mut inner = pool.get().unwrap();
+    let nested: Result<Result<()>> = write_tx(&mut outer, |_| Ok(write_tx(&mut inner, |_| Ok(()))));
+    assert!(matches!(nested.unwrap(), Err(Error::Internal(_))));
+    // Afterwards both connections write normally.
+    write_tx(&mut outer, |_| Ok(())).unwrap();
+    write_tx(&mut inner, |_| Ok(())).unwrap();
+}
