@@ -20,6 +20,8 @@ pub mod rerender;
 mod schema;
 pub mod sessions;
 pub mod setup;
+#[cfg(test)]
+mod test_support;
 pub mod threads;
 pub mod tokens;
 

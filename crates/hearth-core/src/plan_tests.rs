@@ -8,13 +8,13 @@ use diesel::connection::{Connection, InstrumentationEvent};
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 
-use crate::boards::{self, NewBoardForm};
-use crate::db::{self, DbConfig, DbConn};
-use crate::members::{self, Registration, SiteRole};
+use crate::boards;
+use crate::db::DbConn;
 use crate::policy::Actor;
 use crate::posts::{self, ReplyForm};
 use crate::sessions;
-use crate::threads::{self, BoardCursor, NewThreadForm};
+use crate::test_support::{admin_board_thread, sqlite_pool};
+use crate::threads::{self, BoardCursor};
 
 #[derive(QueryableByName)]
 struct PlanStep {
@@ -59,34 +59,9 @@ fn slow_steps(conn: &mut DbConn, sql: &str) -> Vec<String> {
 
 #[test]
 fn the_pages_people_read_most_use_indexes_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = dir.path().join("plans.db").to_string_lossy().into_owned();
-    let pool = db::open(&DbConfig {
-        database_url,
-        pool_size: 1,
-    })
-    .unwrap();
+    let (_dir, pool) = sqlite_pool();
     let conn = &mut *pool.get().unwrap();
-    let form = Registration {
-        username: "ada".to_owned(),
-        display_name: String::new(),
-        password: "lantern meadow orbit kettle".to_owned(),
-        time_zone: "UTC".to_owned(),
-    };
-    let admin = members::register(conn, &form, SiteRole::Admin).unwrap();
-    let board_form = NewBoardForm {
-        slug: "plans".to_owned(),
-        name: "Plans".to_owned(),
-        visibility: "public".to_owned(),
-        ..Default::default()
-    };
-    let board = boards::create(conn, &admin, &board_form).unwrap();
-    let thread_form = NewThreadForm {
-        title: "A thread".to_owned(),
-        body: "first".to_owned(),
-        submission_key: "k".repeat(16),
-    };
-    let thread = threads::start(conn, &admin, &board, &thread_form).unwrap();
+    let (admin, board, thread) = admin_board_thread(conn, "first");
     let session = sessions::start(conn, &admin, chrono::TimeDelta::days(1)).unwrap();
     let actor = Actor::Member(admin.clone());
     let cursor = BoardCursor {
@@ -97,7 +72,7 @@ fn the_pages_people_read_most_use_indexes_only() {
 
     let statements = statements_of(conn, |conn| {
         sessions::resume(conn, &session.token).unwrap();
-        boards::by_slug_for(conn, &actor, "plans").unwrap();
+        boards::by_slug_for(conn, &actor, "board").unwrap();
         threads::board_page(conn, &board, None).unwrap();
         threads::board_page(conn, &board, Some(cursor)).unwrap();
         let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();

@@ -1,25 +1,5 @@
 use super::*;
-use crate::db::{self, DbConfig};
-
-fn test_db() -> (tempfile::TempDir, crate::db::Pool) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = dir.path().join("t.db").to_string_lossy().into_owned();
-    let pool = db::open(&DbConfig {
-        database_url: url,
-        pool_size: 2,
-    })
-    .unwrap();
-    (dir, pool)
-}
-
-fn registration(username: &str) -> Registration {
-    Registration {
-        username: username.to_owned(),
-        display_name: String::new(),
-        password: "lantern meadow orbit kettle".to_owned(),
-        time_zone: "Europe/Berlin".to_owned(),
-    }
-}
+use crate::test_support::{registration, sqlite_pool as test_db, PASSWORD};
 
 #[test]
 fn registration_stores_an_argon2id_hash_never_the_password() {
@@ -44,18 +24,13 @@ fn authentication_ignores_username_case_but_not_password_case() {
     let (_dir, pool) = test_db();
     let conn = &mut *pool.get().unwrap();
     register(conn, &registration("Ana"), SiteRole::Member).unwrap();
-    assert_eq!(
-        authenticate(conn, "aNa", "lantern meadow orbit kettle")
-            .unwrap()
-            .username,
-        "Ana"
-    );
+    assert_eq!(authenticate(conn, "aNa", PASSWORD).unwrap().username, "Ana");
     assert!(matches!(
         authenticate(conn, "ana", "Lantern meadow orbit kettle"),
         Err(Error::BadCredentials)
     ));
     assert!(matches!(
-        authenticate(conn, "nobody", "lantern meadow orbit kettle"),
+        authenticate(conn, "nobody", PASSWORD),
         Err(Error::BadCredentials)
     ));
 }

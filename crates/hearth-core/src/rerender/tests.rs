@@ -1,39 +1,11 @@
 use super::*;
-use crate::boards::{self, NewBoardForm};
-use crate::db::{self, DbConfig};
-use crate::members::{self, Registration, SiteRole};
-use crate::threads::{self, NewThreadForm};
+use crate::test_support::{admin_board_thread, sqlite_pool};
 
 #[test]
 fn old_posts_are_brought_to_the_current_renderer_and_new_ones_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = dir.path().join("t.db").to_string_lossy().into_owned();
-    let pool = db::open(&DbConfig {
-        database_url: url,
-        pool_size: 1,
-    })
-    .unwrap();
+    let (_dir, pool) = sqlite_pool();
     let conn = &mut *pool.get().unwrap();
-    let registration = Registration {
-        username: "ada".to_owned(),
-        display_name: String::new(),
-        password: "lantern meadow orbit kettle".to_owned(),
-        time_zone: "UTC".to_owned(),
-    };
-    let admin = members::register(conn, &registration, SiteRole::Admin).unwrap();
-    let form = NewBoardForm {
-        slug: "bb".to_owned(),
-        name: "B".to_owned(),
-        visibility: "public".to_owned(),
-        ..Default::default()
-    };
-    let board = boards::create(conn, &admin, &form).unwrap();
-    let thread_form = NewThreadForm {
-        title: "Title".to_owned(),
-        body: "**bold**".to_owned(),
-        submission_key: "k".repeat(20),
-    };
-    let thread = threads::start(conn, &admin, &board, &thread_form).unwrap();
+    let (_, _, thread) = admin_board_thread(conn, "**bold**");
     // Pretend the post was written by an older renderer that produced something else.
     diesel::update(posts::table.filter(posts::thread_id.eq(thread.id)))
         .set((posts::html.eq("<p>stale</p>"), posts::render_version.eq(0)))

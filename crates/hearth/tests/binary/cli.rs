@@ -6,6 +6,14 @@ use hearth_tests::PASSWORD;
 
 use crate::served::{Served, HEARTH};
 
+/// The command exited 0 and printed exactly `expected` (one line) on stdout.
+#[track_caller]
+fn assert_succeeds_saying(output: &std::process::Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), expected);
+}
+
 fn thread_path(page: &hearth_tests::Page) -> String {
     reqwest::Url::parse(&page.url).unwrap().path().to_owned()
 }
@@ -109,15 +117,7 @@ fn admin_create_works_while_the_server_runs() {
         .env_remove("DATABASE_URL")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout).trim(),
-        "created administrator bob"
-    );
+    assert_succeeds_saying(&output, "created administrator bob");
     let bob = served.browser();
     bob.sign_in("bob", PASSWORD).assert_redirect();
     bob.visit("/admin").assert_status(200);
@@ -172,15 +172,7 @@ fn migrate_creates_the_schema_and_can_run_again() {
             .env_remove("DATABASE_URL")
             .output()
             .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&output.stdout).trim(),
-            "the database is up to date"
-        );
+        assert_succeeds_saying(&output, "the database is up to date");
     }
     assert!(dir.path().join("data/hearth.db").exists());
 }

@@ -1,0 +1,49 @@
+//! What the core's own tests need again and again: a fresh SQLite file, an account, a board
+//! with a thread. Real operations, real database; nothing here is a mock.
+
+use crate::boards::{self, Board, NewBoardForm};
+use crate::db::{self, DbConfig, DbConn, Pool};
+use crate::members::{self, Member, Registration, SiteRole};
+use crate::threads::{self, NewThreadForm, Thread};
+
+pub const PASSWORD: &str = "lantern meadow orbit kettle";
+
+/// A migrated SQLite database in a temporary folder (kept alive by the returned `TempDir`).
+pub fn sqlite_pool() -> (tempfile::TempDir, Pool) {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = dir.path().join("hearth.db").to_string_lossy().into_owned();
+    let pool = db::open(&DbConfig {
+        database_url,
+        pool_size: 2,
+    })
+    .unwrap();
+    (dir, pool)
+}
+
+pub fn registration(username: &str) -> Registration {
+    Registration {
+        username: username.to_owned(),
+        display_name: String::new(),
+        password: PASSWORD.to_owned(),
+        time_zone: "UTC".to_owned(),
+    }
+}
+
+/// An administrator, a public board of theirs and a thread on it with `body` as opening post.
+pub fn admin_board_thread(conn: &mut DbConn, body: &str) -> (Member, Board, Thread) {
+    let admin = members::register(conn, &registration("ada"), SiteRole::Admin).unwrap();
+    let form = NewBoardForm {
+        slug: "board".to_owned(),
+        name: "Board".to_owned(),
+        visibility: "public".to_owned(),
+        ..Default::default()
+    };
+    let board = boards::create(conn, &admin, &form).unwrap();
+    let thread_form = NewThreadForm {
+        title: "A thread".to_owned(),
+        body: body.to_owned(),
+        submission_key: "k".repeat(16),
+    };
+    let thread = threads::start(conn, &admin, &board, &thread_form).unwrap();
+    (admin, board, thread)
+}
