@@ -201,15 +201,30 @@ pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) 
     if IN_WRITE_TX.with(Cell::get) {
         return Err(Error::Internal("write transactions do not nest".to_owned()));
     }
-    // A writer that panicked left no transaction open (its connection rolls back), so a
-    // poisoned lock is still a good lock.
+    // A writer that panicked left its transaction on a connection the pool then discards
+    // (`has_broken`), so a poisoned lock is still a good lock.
     let _turn = SQLITE_WRITERS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    IN_WRITE_TX.with(|flag| flag.set(true));
-    let outcome = sqlite_write_tx(conn, f);
-    IN_WRITE_TX.with(|flag| flag.set(false));
-    outcome
+    let _marker = WriteTxMarker::set();
+    sqlite_write_tx(conn, f)
+}
+
+/// Marks this thread as inside a write transaction until dropped — also when `f` panics, so a
+/// pooled worker thread is never left marked.
+struct WriteTxMarker;
+
+impl WriteTxMarker {
+    fn set() -> WriteTxMarker {
+        IN_WRITE_TX.with(|flag| flag.set(true));
+        WriteTxMarker
+    }
+}
+
+impl Drop for WriteTxMarker {
+    fn drop(&mut self) {
+        IN_WRITE_TX.with(|flag| flag.set(false));
+    }
 }
 
 fn sqlite_write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {

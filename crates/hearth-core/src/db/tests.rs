@@ -178,3 +178,29 @@ fn write_transactions_refuse_to_nest() {
     write_tx(&mut outer, |_| Ok(())).unwrap();
     write_tx(&mut inner, |_| Ok(())).unwrap();
 }
+
+#[test]
+fn a_writer_that_panicked_does_not_block_the_next() {
+    let (_dir, pool) = sqlite_pool();
+    let panicked = std::thread::scope(|scope| {
+        let pool = &pool;
+        scope
+            .spawn(move || {
+                let mut conn = pool.get().unwrap();
+                let _: Result<()> = write_tx(&mut conn, |_| panic!("a bug inside a transaction"));
+            })
+            .join()
+    });
+    assert!(panicked.is_err());
+    // The half-done transaction's connection was discarded; writing goes on.
+    let mut conn = pool.get().unwrap();
+    write_tx(&mut conn, |_| Ok(())).unwrap();
+    // And a thread that panicked inside a write transaction is not left marked as inside one.
+    let same_thread = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut conn = pool.get().unwrap();
+        let _: Result<()> = write_tx(&mut conn, |_| panic!("again"));
+    }));
+    assert!(same_thread.is_err());
+    let mut conn = pool.get().unwrap();
+    write_tx(&mut conn, |_| Ok(())).unwrap();
+}
