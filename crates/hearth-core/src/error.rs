@@ -62,6 +62,8 @@ pub enum Denied {
     NotYours,
     /// Only administrators may do this.
     AdminOnly,
+    /// Moderators and one's own account cannot be muted.
+    CannotMute,
 }
 
 impl Denied {
@@ -72,6 +74,9 @@ impl Denied {
             Denied::Suspended => "your account is suspended, so you can read but not post for now",
             Denied::NotYours => "only the person who wrote this (or a moderator) can do that",
             Denied::AdminOnly => "only site administrators can do that",
+            Denied::CannotMute => {
+                "you can mute other members, but not yourself or the site's moderators"
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod ids;
 pub mod members;
+pub mod mutes;
 pub mod passwords;
 #[cfg(test)]
 mod plan_tests;

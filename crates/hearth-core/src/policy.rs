@@ -44,6 +44,8 @@ pub enum Action<'a> {
     EditPost(&'a Board, &'a Thread, &'a Post),
     DeletePost(&'a Board, &'a Thread, &'a Post),
     CreateBoard,
+    /// Collapse another member's posts for oneself.
+    Mute(&'a Member),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,13 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Decision {
                 change_own_post(actor, post)
             })
         }
+        Action::Mute(target) => match actor.member() {
+            None => Decision::Deny(Denied::SignInRequired),
+            Some(me) if me.id == target.id || target.site_role >= SiteRole::Moderator => {
+                Decision::Deny(Denied::CannotMute)
+            }
+            Some(_) => Decision::Allow,
+        },
         Action::CreateBoard => match actor.role() {
             Some(SiteRole::Admin) => Decision::Allow,
             Some(_) => Decision::Deny(Denied::AdminOnly),

@@ -119,4 +119,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     threads,
     posts,
     post_revisions,
+    mutes,
 );
+
+diesel::table! {
+    mutes (member_id, muted_id) {
+        member_id -> BigInt,
+        muted_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}

@@ -18,6 +18,10 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/setup/{token}", get().to(setup::form))
         .route("/setup/{token}", post().to(setup::create_admin))
         .route("/u/{username}", get().to(members::profile))
+        .route(
+            "/u/{username}/{verb:mute|unmute}",
+            post().to(members::set_muted),
+        )
         .route("/settings", get().to(members::settings_form))
         .route("/settings", post().to(members::save_settings))
         // Boards, threads, posts

@@ -129,6 +129,7 @@ const SUS: Decision = Decision::Deny(Denied::Suspended);
 const LOCK: Decision = Decision::Deny(Denied::ThreadLocked);
 const MINE: Decision = Decision::Deny(Denied::NotYours);
 const ADM: Decision = Decision::Deny(Denied::AdminOnly);
+const NOMUTE: Decision = Decision::Deny(Denied::CannotMute);
 
 #[test]
 fn every_cell_of_the_permission_table() {
@@ -140,6 +141,8 @@ fn every_cell_of_the_permission_table() {
     let gone = thread(false, ThreadState::Deleted);
     let authors_post = post(1, PostState::Published);
     let deleted_post = post(1, PostState::Deleted);
+    let the_author = member(1, SiteRole::Member, MemberStatus::Active, None);
+    let a_moderator = member(3, SiteRole::Moderator, MemberStatus::Active, None);
 
     // Columns: visitor, author, other, suspended author, suspension over, moderator, admin.
     let table: Vec<(&str, Action, [Decision; 7])> = vec![
@@ -227,6 +230,16 @@ fn every_cell_of_the_permission_table() {
             "create board",
             Action::CreateBoard,
             [IN, ADM, ADM, ADM, ADM, ADM, A],
+        ),
+        (
+            "mute the author",
+            Action::Mute(&the_author),
+            [IN, NOMUTE, A, NOMUTE, NOMUTE, A, A],
+        ),
+        (
+            "mute a moderator",
+            Action::Mute(&a_moderator),
+            [IN, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE],
         ),
     ];
     let actors = actors();

@@ -1,5 +1,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::members::{self, ProfileUpdate};
+use hearth_core::mutes;
+use hearth_core::policy::{self, Action};
 use serde::{Deserialize, Serialize};
 
 use super::auth::time_zone_names;
@@ -14,12 +16,44 @@ pub async fn profile(
     viewer: Viewer,
     username: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let member = db(&state, move |conn| members::by_username(conn, &username)).await?;
+    let me = viewer.member().cloned();
+    let (member, muted) = db(&state, move |conn| {
+        let member = members::by_username(conn, &username)?;
+        let muted = match &me {
+            Some(me) => mutes::is_muted(conn, me.id, member.id)?,
+            None => false,
+        };
+        Ok((member, muted))
+    })
+    .await?;
     let is_self = viewer.member().is_some_and(|m| m.id == member.id);
+    let can_mute = policy::allows(&viewer.actor(), Action::Mute(&member));
     Page::new(&state, &viewer, "profile.html")
         .with("member", &member)
         .with("is_self", &is_self)
+        .with("muted", &muted)
+        .with("can_mute", &can_mute)
         .render(&state)
+}
+
+/// `POST /u/{username}/mute` and `/unmute`: back to the profile either way.
+pub async fn set_muted(
+    state: State,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let me = viewer.require_member()?;
+    let (username, verb) = path.into_inner();
+    let location = format!("/u/{username}");
+    db(&state, move |conn| {
+        let target = members::by_username(conn, &username)?;
+        match verb.as_str() {
+            "mute" => mutes::mute(conn, &me, &target),
+            _ => mutes::unmute(conn, &me, &target),
+        }
+    })
+    .await?;
+    Ok(see_other(&location))
 }
 
 #[derive(Deserialize, Serialize, Default)]

@@ -1,7 +1,10 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::boards::Board;
 use hearth_core::error::Denied;
-use hearth_core::ids::ThreadId;
+use std::collections::HashSet;
+
+use hearth_core::ids::{MemberId, ThreadId};
+use hearth_core::mutes;
 use hearth_core::policy::{self, Action, Actor, Decision};
 use hearth_core::posts::{self, PostView, ReplyForm, ThreadPage};
 use hearth_core::threads::{self, Thread};
@@ -33,6 +36,8 @@ struct PostItem<'a> {
     view: &'a PostView,
     can_edit: bool,
     can_delete: bool,
+    /// The reader muted its author: the post is shown collapsed.
+    muted: bool,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -47,16 +52,22 @@ struct Loaded {
     board: Board,
     thread: Thread,
     page: ThreadPage,
+    muted: HashSet<MemberId>,
 }
 
 async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Loaded, WebError> {
     db(state, move |conn| {
         let (board, thread) = threads::by_id_for(conn, &actor, id)?;
         let page = posts::thread_page(conn, &thread, page)?;
+        let muted = match actor.member() {
+            Some(me) => mutes::muted_by(conn, me.id)?,
+            None => HashSet::new(),
+        };
         Ok(Loaded {
             board,
             thread,
             page,
+            muted,
         })
     })
     .await
@@ -73,6 +84,7 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
             view,
             can_edit: policy::allows(&actor, Action::EditPost(board, thread, &view.post)),
             can_delete: policy::allows(&actor, Action::DeletePost(board, thread, &view.post)),
+            muted: loaded.muted.contains(&view.post.author_id),
         })
         .collect();
     // "allowed", "sign_in", or the reason replies are closed to this reader.
