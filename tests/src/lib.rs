@@ -81,13 +81,7 @@ impl TestApp {
 
     /// Creates an account directly in the database (for tests about something else).
     pub fn member(&self, username: &str, role: SiteRole) -> Member {
-        let registration = Registration {
-            username: username.to_owned(),
-            display_name: String::new(),
-            password: PASSWORD.to_owned(),
-            time_zone: "UTC".to_owned(),
-        };
-        members::register(&mut self.conn(), &registration, role).expect("the test member registers")
+        register_member(&mut self.conn(), username, role)
     }
 
     /// A browser signed in as a new member of the given role.
@@ -104,6 +98,18 @@ impl TestApp {
         admin.create_board(slug, &format!("Board {slug}"));
         admin
     }
+}
+
+/// Creates an account with [`PASSWORD`] on any connection (tests that run the binary use this
+/// before its server starts).
+pub fn register_member(conn: &mut DbConn, username: &str, role: SiteRole) -> Member {
+    let registration = Registration {
+        username: username.to_owned(),
+        display_name: String::new(),
+        password: PASSWORD.to_owned(),
+        time_zone: "UTC".to_owned(),
+    };
+    members::register(conn, &registration, role).expect("the test member registers")
 }
 
 impl Default for TestApp {

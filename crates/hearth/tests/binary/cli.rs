@@ -6,6 +6,27 @@ use hearth_tests::PASSWORD;
 
 use crate::served::{Served, HEARTH};
 
+/// `hearth admin create NAME --data-dir DIR --password-file FILE`, as an operator types it.
+fn admin_create(
+    username: &str,
+    data_dir: &str,
+    password_file: &std::path::Path,
+) -> std::process::Output {
+    Command::new(HEARTH)
+        .args([
+            "admin",
+            "create",
+            username,
+            "--data-dir",
+            data_dir,
+            "--password-file",
+        ])
+        .arg(password_file)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
 /// The command exited 0 and printed exactly `expected` (one line) on stdout.
 #[track_caller]
 fn assert_succeeds_saying(output: &std::process::Output, expected: &str) {
@@ -104,38 +125,14 @@ fn admin_create_works_while_the_server_runs() {
     let served = Served::start(dir.path(), &["--data-dir", &data_arg], &[]);
     let password_file = dir.path().join("password");
     std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
-    let output = Command::new(HEARTH)
-        .args([
-            "admin",
-            "create",
-            "bob",
-            "--data-dir",
-            &data_arg,
-            "--password-file",
-        ])
-        .arg(&password_file)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let output = admin_create("bob", &data_arg, &password_file);
     assert_succeeds_saying(&output, "created administrator bob");
     let bob = served.browser();
     bob.sign_in("bob", PASSWORD).assert_redirect();
     bob.visit("/admin").assert_status(200);
 
     // A second account of the same name is refused with a reason, and nothing changes.
-    let again = Command::new(HEARTH)
-        .args([
-            "admin",
-            "create",
-            "BOB",
-            "--data-dir",
-            &data_arg,
-            "--password-file",
-        ])
-        .arg(&password_file)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let again = admin_create("BOB", &data_arg, &password_file);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already taken"));
 }

@@ -12,10 +12,10 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use hearth_core::boards::{self, NewBoardForm};
 use hearth_core::db::{self, DbConfig, DbConn};
-use hearth_core::members::{self, Registration, SiteRole};
+use hearth_core::members::SiteRole;
 use hearth_core::sessions;
 use hearth_core::threads::{self, NewThreadForm};
-use hearth_tests::{Browser, PASSWORD};
+use hearth_tests::{register_member, Browser};
 
 use crate::served::Served;
 
@@ -40,16 +40,7 @@ fn prepare(database_path: &str) -> Community {
     })
     .unwrap();
     let conn = &mut *pool.get().unwrap();
-    let register = |conn: &mut DbConn, name: &str, role| {
-        let form = Registration {
-            username: name.to_owned(),
-            display_name: String::new(),
-            password: PASSWORD.to_owned(),
-            time_zone: "UTC".to_owned(),
-        };
-        members::register(conn, &form, role).unwrap()
-    };
-    let admin = register(conn, "ada", SiteRole::Admin);
+    let admin = register_member(conn, "ada", SiteRole::Admin);
     let board_form = NewBoardForm {
         slug: "crash".to_owned(),
         name: "Crash".to_owned(),
@@ -68,7 +59,7 @@ fn prepare(database_path: &str) -> Community {
     }
     let clients = (0..CLIENTS)
         .map(|n| {
-            let member = register(conn, &format!("client{n}"), SiteRole::Member);
+            let member = register_member(conn, &format!("client{n}"), SiteRole::Member);
             let started = sessions::start(conn, &member, chrono::TimeDelta::days(1)).unwrap();
             Client {
                 token: started.token,

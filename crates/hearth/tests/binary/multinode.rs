@@ -2,8 +2,8 @@
 //! whatever one node does, the other sees at once. Runs when `HEARTH_TEST_POSTGRES_URL` is set.
 
 use hearth_core::boards::{self, NewBoardForm};
-use hearth_core::members::{self, Registration, SiteRole};
-use hearth_tests::{Browser, TestDatabase, PASSWORD, POSTGRES_VARIABLE};
+use hearth_core::members::{self, SiteRole};
+use hearth_tests::{register_member, Browser, TestDatabase, PASSWORD, POSTGRES_VARIABLE};
 
 use crate::served::Served;
 
@@ -24,13 +24,7 @@ fn two_nodes() -> Option<TwoNodes> {
     let pool = hearth_core::db::open(&database.config()).unwrap();
     let conn = &mut *pool.get().unwrap();
     for (name, role) in [("ada", SiteRole::Admin), ("ana", SiteRole::Member)] {
-        let form = Registration {
-            username: name.to_owned(),
-            display_name: String::new(),
-            password: PASSWORD.to_owned(),
-            time_zone: "UTC".to_owned(),
-        };
-        members::register(conn, &form, role).unwrap();
+        register_member(conn, name, role);
     }
     let admin = members::by_username(conn, "ada").unwrap();
     let form = NewBoardForm {
