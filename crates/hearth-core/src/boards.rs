@@ -4,12 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::clock;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::{BoardId, ThreadId};
-use crate::policy::{self, Action, Actor};
+use crate::policy::{self, Action, Actor, MemberActor};
 use crate::schema::{boards, threads};
-use crate::{clock, members::Member};
 
 const MAX_NAME_CHARS: usize = 80;
 const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -68,6 +68,8 @@ pub struct Board {
     pub last_activity_at: Option<NaiveDateTime>,
     pub last_thread_id: Option<ThreadId>,
     pub created_at: NaiveDateTime,
+    /// The first this-many posts of a member new to the board await approval.
+    pub premod_first_posts: i32,
 }
 
 /// A board on the home page, with the title of its most recently active thread.
@@ -142,8 +144,8 @@ fn check_new_board(form: &NewBoardForm) -> Result<Visibility> {
 }
 
 /// Creates a board (administrators only).
-pub fn create(conn: &mut DbConn, actor: &Member, form: &NewBoardForm) -> Result<Board> {
-    policy::authorize(&Actor::Member(actor.clone()), Action::CreateBoard)?;
+pub fn create(conn: &mut DbConn, actor: &MemberActor, form: &NewBoardForm) -> Result<Board> {
+    policy::authorize(&actor.actor(), Action::CreateBoard)?;
     let visibility = check_new_board(form)?;
     let rules_html = hearth_markdown::render(&form.ground_rules);
     let row = NewBoardRow {
@@ -202,8 +204,15 @@ pub fn by_slug_for(conn: &mut DbConn, actor: &Actor, slug: &str) -> Result<Board
 
 /// Every board the actor may read, in the operator's order, with its latest thread.
 pub fn list_for(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BoardSummary>> {
+    let facilitated: &[BoardId] = actor
+        .member_actor()
+        .map_or(&[], |m| m.facilitates.as_slice());
     let boards: Vec<Board> = boards::table
-        .filter(boards::visibility.eq_any(policy::readable_visibilities(actor)))
+        .filter(
+            boards::visibility
+                .eq_any(policy::readable_visibilities(actor))
+                .or(boards::id.eq_any(facilitated)),
+        )
         .order((boards::position.asc(), boards::name.asc()))
         .select(Board::as_select())
         .load(conn)?;
@@ -211,6 +220,7 @@ pub fn list_for(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BoardSummary>> {
     let titles: Vec<(ThreadId, String, String)> = threads::table
         .filter(threads::id.eq_any(&last_ids))
         .filter(threads::state.eq("published"))
+        .filter(threads::moderation.eq("visible"))
         .select((threads::id, threads::title, threads::slug))
         .load(conn)?;
     Ok(boards

@@ -382,11 +382,15 @@ mod tests {
             .unwrap();
 
         let robin = members_ops::by_id(conn, member).unwrap();
+        let robin = crate::policy::MemberActor::plain(robin);
         let form = posts_ops::ReplyForm {
             body: "Thinking of you.".to_owned(),
             submission_key: "bulk-test-reply-key".to_owned(),
         };
-        let reply = posts_ops::reply(conn, &robin, thread, &form).unwrap();
+        let rules = crate::gate::PostingRules::default();
+        let reply = posts_ops::reply(conn, &rules, &robin, thread, &form)
+            .unwrap()
+            .post;
         assert_eq!(reply.position, n as i32 + 1);
         let (board_row, thread_row) =
             threads_ops::by_id_for(conn, &Actor::Visitor, thread).unwrap();

@@ -64,6 +64,16 @@ pub enum Denied {
     AdminOnly,
     /// Moderators and one's own account cannot be muted.
     CannotMute,
+    /// Members report others' posts, not their own.
+    OwnPost,
+    /// Only the board's facilitators and the site's moderators may do this.
+    ModeratorsOnly,
+    /// Moderators act on members below them, never on themselves or their peers.
+    CannotActOnMember,
+    /// The member is banned from this board.
+    BannedFromBoard,
+    /// The moderators hid this post.
+    HiddenByModerators,
 }
 
 impl Denied {
@@ -77,6 +87,17 @@ impl Denied {
             Denied::CannotMute => {
                 "you can mute other members, but not yourself or the site's moderators"
             }
+            Denied::OwnPost => "you cannot report your own post; you can edit or delete it",
+            Denied::ModeratorsOnly => {
+                "only this group's facilitators and the site's moderators can do that"
+            }
+            Denied::CannotActOnMember => {
+                "moderators can act on members, but not on themselves or on other moderators"
+            }
+            Denied::BannedFromBoard => {
+                "the facilitators have stopped you posting in this group; you can still read it"
+            }
+            Denied::HiddenByModerators => "the moderators hid this post",
         }
     }
 }

@@ -10,12 +10,12 @@ use crate::db::{write_tx, DbConn};
 use crate::error::Result;
 use crate::ids::MemberId;
 use crate::members::Member;
-use crate::policy::{self, Action, Actor};
+use crate::policy::{self, Action, MemberActor};
 use crate::schema::mutes;
 
 /// Mutes `target` for `member`. Muting twice is the same as muting once.
-pub fn mute(conn: &mut DbConn, member: &Member, target: &Member) -> Result<()> {
-    policy::authorize(&Actor::Member(member.clone()), Action::Mute(target))?;
+pub fn mute(conn: &mut DbConn, member: &MemberActor, target: &Member) -> Result<()> {
+    policy::authorize(&member.actor(), Action::Mute(target))?;
     if is_muted(conn, member.id, target.id)? {
         return Ok(());
     }
@@ -36,7 +36,7 @@ pub fn mute(conn: &mut DbConn, member: &Member, target: &Member) -> Result<()> {
     }
 }
 
-pub fn unmute(conn: &mut DbConn, member: &Member, target: &Member) -> Result<()> {
+pub fn unmute(conn: &mut DbConn, member: &MemberActor, target: &Member) -> Result<()> {
     write_tx(conn, |conn| {
         diesel::delete(mutes::table.find((member.id, target.id))).execute(conn)?;
         Ok(())

@@ -10,7 +10,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::boards;
 use crate::db::DbConn;
-use crate::policy::Actor;
+use crate::gate::PostingRules;
 use crate::posts::{self, ReplyForm};
 use crate::sessions;
 use crate::test_support::{admin_board_thread, sqlite_pool};
@@ -63,7 +63,7 @@ fn the_pages_people_read_most_use_indexes_only() {
     let conn = &mut *pool.get().unwrap();
     let (admin, board, thread) = admin_board_thread(conn, "first");
     let session = sessions::start(conn, &admin, chrono::TimeDelta::days(1)).unwrap();
-    let actor = Actor::Member(admin.clone());
+    let actor = admin.actor();
     let cursor = BoardCursor {
         pinned: false,
         last_activity_at: thread.last_activity_at,
@@ -81,7 +81,7 @@ fn the_pages_people_read_most_use_indexes_only() {
             body: "a reply".to_owned(),
             submission_key: "r".repeat(16),
         };
-        posts::reply(conn, &admin, thread.id, &reply).unwrap();
+        posts::reply(conn, &PostingRules::default(), &admin, thread.id, &reply).unwrap();
     });
     assert!(statements.len() >= 10, "{statements:#?}");
     let mut slow = Vec::new();

@@ -2,23 +2,81 @@
 //!
 //! A decision is one of three: allowed; denied with a reason the person can act on; or hidden —
 //! the actor may not even know the thing exists, which callers must show as "not found".
+//!
+//! Roles: visitors; members; facilitators, who moderate the boards an admin assigned them;
+//! site moderators, who moderate every board; admins, who also run the site.
+
+use std::ops::Deref;
 
 use crate::boards::{Board, Visibility};
 use crate::clock;
 use crate::error::{Denied, Error, Result};
+use crate::ids::BoardId;
 use crate::members::{Member, SiteRole};
-use crate::posts::{Post, PostState};
+use crate::posts::{Moderation, Post, PostState};
 use crate::threads::{Thread, ThreadState};
+
+/// A signed-in member with what the policy needs to know about them beyond their account.
+#[derive(Debug, Clone)]
+pub struct MemberActor {
+    pub member: Member,
+    /// The boards this member facilitates.
+    pub facilitates: Vec<BoardId>,
+    /// The boards this member is banned from right now.
+    pub banned_from: Vec<BoardId>,
+}
+
+impl MemberActor {
+    /// A member who facilitates no board and is banned from none.
+    pub fn plain(member: Member) -> MemberActor {
+        MemberActor {
+            member,
+            facilitates: Vec::new(),
+            banned_from: Vec::new(),
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::Member(Box::new(self.clone()))
+    }
+
+    /// Site moderators and admins.
+    pub fn is_staff(&self) -> bool {
+        self.member.site_role >= SiteRole::Moderator
+    }
+
+    /// Whether this member moderates the board: its facilitators and the site's staff.
+    pub fn moderates(&self, board: BoardId) -> bool {
+        self.is_staff() || self.facilitates.contains(&board)
+    }
+
+    /// Whether this member moderates anything at all (the review queue link and count).
+    pub fn moderates_any(&self) -> bool {
+        self.is_staff() || !self.facilitates.is_empty()
+    }
+}
+
+impl Deref for MemberActor {
+    type Target = Member;
+    fn deref(&self) -> &Member {
+        &self.member
+    }
+}
 
 /// Who is asking.
 #[derive(Debug, Clone)]
 pub enum Actor {
     Visitor,
-    Member(Member),
+    /// Boxed: a member carries their account and board lists; visitors carry nothing.
+    Member(Box<MemberActor>),
 }
 
 impl Actor {
     pub fn member(&self) -> Option<&Member> {
+        self.member_actor().map(|m| &m.member)
+    }
+
+    pub fn member_actor(&self) -> Option<&MemberActor> {
         match self {
             Actor::Visitor => None,
             Actor::Member(member) => Some(member),
@@ -32,6 +90,14 @@ impl Actor {
     fn is_staff(&self) -> bool {
         self.role() >= Some(SiteRole::Moderator)
     }
+
+    fn moderates(&self, board: &Board) -> bool {
+        self.member_actor().is_some_and(|m| m.moderates(board.id))
+    }
+
+    fn is_author_of(&self, post: &Post) -> bool {
+        self.member().is_some_and(|m| m.id == post.author_id)
+    }
 }
 
 /// Everything an actor can try to do.
@@ -39,10 +105,32 @@ impl Actor {
 pub enum Action<'a> {
     ReadBoard(&'a Board),
     ReadThread(&'a Board, &'a Thread),
+    /// See a post's text (posts awaiting approval or hidden are not everyone's to read).
+    ReadPost(&'a Board, &'a Thread, &'a Post),
     StartThread(&'a Board),
     Reply(&'a Board, &'a Thread),
     EditPost(&'a Board, &'a Thread, &'a Post),
     DeletePost(&'a Board, &'a Thread, &'a Post),
+    /// Ask the moderators to look at someone else's post.
+    ReportPost(&'a Board, &'a Thread, &'a Post),
+    /// The board's review queue and its moderation: approve, hide, restore, dismiss reports,
+    /// mark check-ins handled, lock, pin, slow mode, pre-moderation, the full log.
+    Moderate(&'a Board),
+    /// Move a thread from one board to another: the mover moderates both.
+    MoveThread(&'a Board, &'a Board),
+    /// Send a member a private warning from the moderators, about something on a board
+    /// (facilitators of that board and staff) or in general (staff).
+    Warn(Option<&'a Board>, &'a Member),
+    /// Stop a member posting anywhere until a date.
+    Suspend(&'a Member),
+    /// Stop a member posting on one board.
+    BanFromBoard(&'a Board, &'a Member),
+    /// The site-wide review queue and moderation log.
+    ModerateSite,
+    /// Assign and remove a board's facilitators, change its settings.
+    ManageBoard(&'a Board),
+    /// The watched words and phrases.
+    ManageWatchedWords,
     CreateBoard,
     /// Collapse another member's posts for oneself.
     Mute(&'a Member),
@@ -59,32 +147,56 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Decision {
     match action {
         Action::ReadBoard(board) => read_board(actor, board),
         Action::ReadThread(board, thread) => read_thread(actor, board, thread),
-        Action::StartThread(board) => then(read_board(actor, board), || may_write(actor)),
+        Action::ReadPost(board, thread, post) => read_post(actor, board, thread, post),
+        Action::StartThread(board) => then(read_board(actor, board), || may_post(actor, board)),
         Action::Reply(board, thread) => then(read_thread(actor, board, thread), || {
-            then(may_write(actor), || {
-                if thread.locked && !actor.is_staff() {
+            then(may_post(actor, board), || {
+                if thread.locked && !actor.moderates(board) {
                     Decision::Deny(Denied::ThreadLocked)
                 } else {
                     Decision::Allow
                 }
             })
         }),
-        Action::EditPost(board, thread, post) | Action::DeletePost(board, thread, post) => {
-            then(read_thread(actor, board, thread), || {
-                change_own_post(actor, post)
+        Action::EditPost(board, thread, post) => then(read_thread(actor, board, thread), || {
+            then(may_write(actor), || change_own_post(actor, post, false))
+        }),
+        Action::DeletePost(board, thread, post) => then(read_thread(actor, board, thread), || {
+            then(may_write(actor), || change_own_post(actor, post, true))
+        }),
+        Action::ReportPost(board, thread, post) => {
+            then(read_post(actor, board, thread, post), || {
+                match actor.member() {
+                    None => Decision::Deny(Denied::SignInRequired),
+                    Some(_) if actor.is_author_of(post) => Decision::Deny(Denied::OwnPost),
+                    Some(_) => Decision::Allow,
+                }
             })
         }
+        Action::Moderate(board) => then(read_board(actor, board), || moderator_of(actor, board)),
+        Action::MoveThread(from, to) => then(decide(actor, Action::Moderate(from)), || {
+            then(read_board(actor, to), || moderator_of(actor, to))
+        }),
+        Action::Warn(board, target) => {
+            let may = match board {
+                Some(board) => then(read_board(actor, board), || moderator_of(actor, board)),
+                None => staff_only(actor),
+            };
+            then(may, || act_on_member(actor, target))
+        }
+        Action::Suspend(target) => then(staff_only(actor), || act_on_member(actor, target)),
+        Action::BanFromBoard(board, target) => then(decide(actor, Action::Moderate(board)), || {
+            act_on_member(actor, target)
+        }),
+        Action::ModerateSite => staff_only(actor),
+        Action::ManageBoard(board) => then(read_board(actor, board), || admin_only(actor)),
+        Action::ManageWatchedWords | Action::CreateBoard => admin_only(actor),
         Action::Mute(target) => match actor.member() {
             None => Decision::Deny(Denied::SignInRequired),
             Some(me) if me.id == target.id || target.site_role >= SiteRole::Moderator => {
                 Decision::Deny(Denied::CannotMute)
             }
             Some(_) => Decision::Allow,
-        },
-        Action::CreateBoard => match actor.role() {
-            Some(SiteRole::Admin) => Decision::Allow,
-            Some(_) => Decision::Deny(Denied::AdminOnly),
-            None => Decision::Deny(Denied::SignInRequired),
         },
     }
 }
@@ -102,7 +214,8 @@ pub fn allows(actor: &Actor, action: Action<'_>) -> bool {
     decide(actor, action) == Decision::Allow
 }
 
-/// The board visibilities an actor may read, for queries that list boards.
+/// The board visibilities an actor may read, for queries that list boards. Private boards a
+/// facilitator moderates are added by the listing itself (see `boards::listed_for`).
 pub fn readable_visibilities(actor: &Actor) -> &'static [&'static str] {
     match actor {
         Actor::Visitor => &["public"],
@@ -122,8 +235,9 @@ fn read_board(actor: &Actor, board: &Board) -> Decision {
     let visible = match board.visibility {
         Visibility::Public => true,
         Visibility::Members => actor.member().is_some(),
-        // Private groups get their memberships in a later change; until then only staff see them.
-        Visibility::Private => actor.is_staff(),
+        // Private groups get their memberships in a later change; until then only their
+        // moderators see them.
+        Visibility::Private => actor.moderates(board),
     };
     if visible {
         Decision::Allow
@@ -132,11 +246,30 @@ fn read_board(actor: &Actor, board: &Board) -> Decision {
     }
 }
 
+/// Deleted threads are gone for everyone but moderators; a thread whose opening post awaits
+/// approval or was hidden is seen by its author and the board's moderators only.
 fn read_thread(actor: &Actor, board: &Board, thread: &Thread) -> Decision {
-    then(read_board(actor, board), || match thread.state {
-        ThreadState::Published => Decision::Allow,
-        ThreadState::Deleted if actor.is_staff() => Decision::Allow,
-        ThreadState::Deleted => Decision::Hide,
+    then(read_board(actor, board), || {
+        let own = actor.member().is_some_and(|m| m.id == thread.author_id);
+        let moderates = actor.moderates(board);
+        match (thread.state, thread.moderation) {
+            (ThreadState::Deleted, _) if !moderates => Decision::Hide,
+            (_, Moderation::Awaiting | Moderation::Hidden) if !(own || moderates) => Decision::Hide,
+            _ => Decision::Allow,
+        }
+    })
+}
+
+fn read_post(actor: &Actor, board: &Board, thread: &Thread, post: &Post) -> Decision {
+    then(read_thread(actor, board, thread), || {
+        let own = actor.is_author_of(post);
+        match (post.state, post.moderation) {
+            (PostState::Deleted, _) => Decision::Hide,
+            (_, Moderation::Visible) => Decision::Allow,
+            _ if own || actor.moderates(board) => Decision::Allow,
+            (_, Moderation::Awaiting) => Decision::Hide,
+            (_, Moderation::Hidden) => Decision::Deny(Denied::HiddenByModerators),
+        }
     })
 }
 
@@ -148,17 +281,65 @@ fn may_write(actor: &Actor) -> Decision {
     }
 }
 
-/// Authors edit and delete their own published posts; moderation of others' posts is a
-/// separate set of actions with its own log.
-fn change_own_post(actor: &Actor, post: &Post) -> Decision {
-    then(may_write(actor), || {
-        let is_author = actor.member().is_some_and(|m| m.id == post.author_id);
-        match post.state {
-            PostState::Deleted => Decision::Hide,
-            PostState::Published if is_author => Decision::Allow,
-            PostState::Published => Decision::Deny(Denied::NotYours),
-        }
+/// Writing on one board: not suspended, and not banned from it.
+fn may_post(actor: &Actor, board: &Board) -> Decision {
+    then(may_write(actor), || match actor.member_actor() {
+        Some(m) if m.banned_from.contains(&board.id) => Decision::Deny(Denied::BannedFromBoard),
+        _ => Decision::Allow,
     })
+}
+
+fn moderator_of(actor: &Actor, board: &Board) -> Decision {
+    match actor.member() {
+        None => Decision::Deny(Denied::SignInRequired),
+        Some(_) if actor.moderates(board) => Decision::Allow,
+        Some(_) => Decision::Deny(Denied::ModeratorsOnly),
+    }
+}
+
+fn staff_only(actor: &Actor) -> Decision {
+    match actor.member() {
+        None => Decision::Deny(Denied::SignInRequired),
+        Some(_) if actor.is_staff() => Decision::Allow,
+        Some(_) => Decision::Deny(Denied::ModeratorsOnly),
+    }
+}
+
+fn admin_only(actor: &Actor) -> Decision {
+    match actor.role() {
+        Some(SiteRole::Admin) => Decision::Allow,
+        Some(_) => Decision::Deny(Denied::AdminOnly),
+        None => Decision::Deny(Denied::SignInRequired),
+    }
+}
+
+/// Warnings, suspensions and bans go down, never sideways or up: not oneself, not the site's
+/// staff (only an admin may act on a site moderator).
+fn act_on_member(actor: &Actor, target: &Member) -> Decision {
+    let Some(me) = actor.member() else {
+        return Decision::Deny(Denied::SignInRequired);
+    };
+    let outranks = match target.site_role {
+        SiteRole::Member => true,
+        SiteRole::Moderator => me.site_role == SiteRole::Admin,
+        SiteRole::Admin => false,
+    };
+    if me.id == target.id || !outranks {
+        Decision::Deny(Denied::CannotActOnMember)
+    } else {
+        Decision::Allow
+    }
+}
+
+/// Authors edit and delete their own posts; moderators hide others' posts through their own
+/// actions, which are logged. A hidden post can be deleted by its author but not edited.
+fn change_own_post(actor: &Actor, post: &Post, deleting: bool) -> Decision {
+    match (post.state, post.moderation) {
+        (PostState::Deleted, _) => Decision::Hide,
+        _ if !actor.is_author_of(post) => Decision::Deny(Denied::NotYours),
+        (_, Moderation::Hidden) if !deleting => Decision::Deny(Denied::HiddenByModerators),
+        _ => Decision::Allow,
+    }
 }
 
 #[cfg(test)]

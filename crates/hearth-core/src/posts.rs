@@ -8,11 +8,12 @@ use serde::Serialize;
 use crate::boards::Board;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
-use crate::ids::{MemberId, PostId, ThreadId};
-use crate::members::{self, AuthorRef, Member};
-use crate::policy::{self, Action, Actor};
+use crate::gate::{self, PostingRules};
+use crate::ids::{BoardId, MemberId, PostId, ThreadId};
+use crate::members::{self, AuthorRef};
+use crate::policy::{self, Action, Actor, MemberActor};
 use crate::schema::{boards, post_revisions, posts, threads as threads_table};
-use crate::threads::{self, count_member_post, Thread};
+use crate::threads::{self, count_member_post, Thread, ThreadState};
 use crate::{clock, tokens};
 
 pub const MAX_BODY_CHARS: usize = 50_000;
@@ -37,6 +38,40 @@ impl TryFrom<String> for PostState {
     }
 }
 
+/// What moderation made of a post or thread, apart from its author's own delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Moderation {
+    /// Shown to everyone who can read the board.
+    Visible,
+    /// Waiting for a moderator's approval: seen by its author and the board's moderators.
+    Awaiting,
+    /// Hidden by a moderator: its author sees it with the reason; others see a short notice.
+    Hidden,
+}
+
+impl Moderation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Moderation::Visible => "visible",
+            Moderation::Awaiting => "awaiting",
+            Moderation::Hidden => "hidden",
+        }
+    }
+}
+
+impl TryFrom<String> for Moderation {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        match value.as_str() {
+            "visible" => Ok(Moderation::Visible),
+            "awaiting" => Ok(Moderation::Awaiting),
+            "hidden" => Ok(Moderation::Hidden),
+            other => Err(format!("unknown moderation state {other:?}")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = posts)]
 pub struct Post {
@@ -54,6 +89,10 @@ pub struct Post {
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = String)]
+    pub moderation: Moderation,
+    /// Why the moderators hid it, shown to its author.
+    pub hidden_reason: String,
 }
 
 /// A post as a thread page shows it.
@@ -160,27 +199,30 @@ pub(crate) fn at_position(
         .optional()?)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn insert(
-    conn: &mut DbConn,
-    thread_id: ThreadId,
-    author_id: MemberId,
-    position: i32,
-    source: &str,
-    html: &hearth_markdown::SafeHtml,
-    submission_key: &str,
-    now: NaiveDateTime,
-) -> Result<PostId> {
+/// A post about to be stored.
+pub(crate) struct NewPost<'a> {
+    pub thread_id: ThreadId,
+    pub author_id: MemberId,
+    pub position: i32,
+    pub source: &'a str,
+    pub html: &'a hearth_markdown::SafeHtml,
+    pub submission_key: &'a str,
+    pub moderation: Moderation,
+    pub now: NaiveDateTime,
+}
+
+pub(crate) fn insert(conn: &mut DbConn, new: &NewPost<'_>) -> Result<PostId> {
     Ok(diesel::insert_into(posts::table)
         .values((
-            posts::thread_id.eq(thread_id),
-            posts::author_id.eq(author_id),
-            posts::position.eq(position),
-            posts::source.eq(source),
-            posts::html.eq(html.as_str()),
+            posts::thread_id.eq(new.thread_id),
+            posts::author_id.eq(new.author_id),
+            posts::position.eq(new.position),
+            posts::source.eq(new.source),
+            posts::html.eq(new.html.as_str()),
             posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
-            posts::submission_key.eq(submission_key),
-            posts::created_at.eq(now),
+            posts::submission_key.eq(new.submission_key),
+            posts::created_at.eq(new.now),
+            posts::moderation.eq(new.moderation.as_str()),
         ))
         .returning(posts::id)
         .get_result(conn)?)
@@ -193,67 +235,99 @@ pub struct ReplyForm {
     pub submission_key: String,
 }
 
+/// A post just written, with its thread (for the address to send the member to).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub post: Post,
+    pub thread: Thread,
+}
+
 /// Adds a reply and updates the thread's and board's counters in the same transaction.
 /// A form sent twice (same submission key) returns the post the first sending made.
+/// A reply that awaits approval takes its place in the thread but counts nowhere until approved.
 pub fn reply(
     conn: &mut DbConn,
-    member: &Member,
+    rules: &PostingRules,
+    member: &MemberActor,
     thread_id: ThreadId,
     form: &ReplyForm,
-) -> Result<Post> {
-    let actor = Actor::Member(member.clone());
+) -> Result<Posted> {
+    let actor = member.actor();
     let (board, thread) = threads::by_id_for(conn, &actor, thread_id)?;
     policy::authorize(&actor, Action::Reply(&board, &thread))?;
     let mut invalid = Invalid::default();
     check_body(&form.body, &mut invalid);
     check_submission_key(&form.submission_key, &mut invalid);
     invalid.into_result()?;
+    let posted = |conn: &mut DbConn, post: Post| -> Result<Posted> {
+        let thread = threads::by_id(conn, post.thread_id)?;
+        Ok(Posted { post, thread })
+    };
     if let Some(existing) = by_submission_key(conn, member.id, &form.submission_key)? {
-        return Ok(existing);
+        return posted(conn, existing);
     }
     let html = hearth_markdown::render(&form.body);
     let outcome = write_tx(conn, |conn| {
         let now = clock::now();
+        let verdict = gate::judge(conn, rules, member, &board)?;
+        let visible = verdict.moderation == Moderation::Visible;
         // Taking the next position by updating the thread row first serializes concurrent
         // replies to one thread on PostgreSQL too (the row lock), so positions never collide.
-        let position: i32 = diesel::update(threads_table::table.find(thread.id))
-            .set((
-                threads_table::last_position.eq(threads_table::last_position + 1),
-                threads_table::reply_count.eq(threads_table::reply_count + 1),
-                threads_table::last_activity_at.eq(now),
-                threads_table::last_poster_id.eq(member.id),
-            ))
-            .returning(threads_table::last_position)
-            .get_result(conn)?;
+        let position: i32 = if visible {
+            diesel::update(threads_table::table.find(thread.id))
+                .set((
+                    threads_table::last_position.eq(threads_table::last_position + 1),
+                    threads_table::reply_count.eq(threads_table::reply_count + 1),
+                    threads_table::last_activity_at.eq(now),
+                    threads_table::last_poster_id.eq(member.id),
+                ))
+                .returning(threads_table::last_position)
+                .get_result(conn)?
+        } else {
+            diesel::update(threads_table::table.find(thread.id))
+                .set(threads_table::last_position.eq(threads_table::last_position + 1))
+                .returning(threads_table::last_position)
+                .get_result(conn)?
+        };
         let id = insert(
             conn,
-            thread.id,
-            member.id,
-            position,
-            &form.body,
-            &html,
-            &form.submission_key,
-            now,
+            &NewPost {
+                thread_id: thread.id,
+                author_id: member.id,
+                position,
+                source: &form.body,
+                html: &html,
+                submission_key: &form.submission_key,
+                moderation: verdict.moderation,
+                now,
+            },
         )?;
-        diesel::update(boards::table.find(board.id))
-            .set((
-                boards::post_count.eq(boards::post_count + 1),
-                boards::last_activity_at.eq(now),
-                boards::last_thread_id.eq(thread.id),
-            ))
-            .execute(conn)?;
-        count_member_post(conn, member.id, 1)?;
+        if visible && thread.counts() {
+            diesel::update(boards::table.find(board.id))
+                .set((
+                    boards::post_count.eq(boards::post_count + 1),
+                    boards::last_activity_at.eq(now),
+                    boards::last_thread_id.eq(thread.id),
+                ))
+                .execute(conn)?;
+        }
+        if visible {
+            count_member_post(conn, member.id, 1)?;
+        }
+        gate::record(conn, &verdict, board.id, id, now)?;
         by_id(conn, id)
     });
     match outcome {
+        Ok(post) => posted(conn, post),
         Err(e) if e.is_unique_violation() => {
-            by_submission_key(conn, member.id, &form.submission_key)?.ok_or(e)
+            let existing = by_submission_key(conn, member.id, &form.submission_key)?.ok_or(e)?;
+            posted(conn, existing)
         }
-        other => other,
+        Err(e) => Err(e),
     }
 }
 
-fn by_id(conn: &mut DbConn, id: PostId) -> Result<Post> {
+pub(crate) fn by_id(conn: &mut DbConn, id: PostId) -> Result<Post> {
     posts::table
         .find(id)
         .select(Post::as_select())
@@ -273,15 +347,20 @@ pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: PostId) -> Result<(Board,
 }
 
 /// Replaces a post's text, keeping the previous version in its revision history.
-pub fn edit(conn: &mut DbConn, member: &Member, post_id: PostId, new_source: &str) -> Result<Post> {
-    let actor = Actor::Member(member.clone());
+pub fn edit(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    post_id: PostId,
+    new_source: &str,
+) -> Result<Posted> {
+    let actor = member.actor();
     let (board, thread, post) = by_id_for(conn, &actor, post_id)?;
     policy::authorize(&actor, Action::EditPost(&board, &thread, &post))?;
     let mut invalid = Invalid::default();
     check_body(new_source, &mut invalid);
     invalid.into_result()?;
     if new_source == post.source {
-        return Ok(post);
+        return Ok(Posted { post, thread });
     }
     let html = hearth_markdown::render(new_source);
     write_tx(conn, |conn| {
@@ -304,7 +383,8 @@ pub fn edit(conn: &mut DbConn, member: &Member, post_id: PostId, new_source: &st
                 posts::edited_at.eq(now),
             ))
             .execute(conn)?;
-        by_id(conn, post.id)
+        let post = by_id(conn, post.id)?;
+        Ok(Posted { post, thread })
     })
 }
 
@@ -337,8 +417,8 @@ pub enum Deleted {
 }
 
 /// The author's own delete: a soft delete that keeps every counter right, in one transaction.
-pub fn delete_own(conn: &mut DbConn, member: &Member, post_id: PostId) -> Result<Deleted> {
-    let actor = Actor::Member(member.clone());
+pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> Result<Deleted> {
+    let actor = member.actor();
     let (board, thread, post) = by_id_for(conn, &actor, post_id)?;
     policy::authorize(&actor, Action::DeletePost(&board, &thread, &post))?;
     write_tx(conn, |conn| {
@@ -346,42 +426,102 @@ pub fn delete_own(conn: &mut DbConn, member: &Member, post_id: PostId) -> Result
         diesel::update(posts::table.find(post.id))
             .set((posts::state.eq("deleted"), posts::deleted_at.eq(now)))
             .execute(conn)?;
-        count_member_post(conn, post.author_id, -1)?;
-        let remaining = published_in_thread(conn, thread.id)?;
+        let counted = post.moderation == Moderation::Visible;
+        if counted {
+            count_member_post(conn, post.author_id, -1)?;
+        }
+        let post_delta = if counted && thread.counts() { -1 } else { 0 };
+        let remaining = published_in_thread(conn, thread.id, false)?;
         if post.position == 1 && remaining == 0 {
             diesel::update(threads_table::table.find(thread.id))
                 .set(threads_table::state.eq("deleted"))
                 .execute(conn)?;
-            recount_board(conn, &board, -1)?;
+            let thread_delta = if thread.counts() { -1 } else { 0 };
+            recount_board(conn, board.id, thread_delta, post_delta)?;
             return Ok(Deleted::Thread { board_id: board.id });
         }
         recount_thread(conn, &thread)?;
-        recount_board(conn, &board, 0)?;
+        recount_board(conn, board.id, 0, post_delta)?;
         Ok(Deleted::Post {
             thread_id: thread.id,
         })
     })
 }
 
-fn published_in_thread(conn: &mut DbConn, thread_id: ThreadId) -> Result<i64> {
-    Ok(posts::table
+/// A thread's published posts; with `visible_only`, only those moderation let through.
+pub(crate) fn published_in_thread(
+    conn: &mut DbConn,
+    thread_id: ThreadId,
+    visible_only: bool,
+) -> Result<i64> {
+    let mut query = posts::table
         .filter(posts::thread_id.eq(thread_id))
         .filter(posts::state.eq("published"))
-        .count()
-        .get_result(conn)?)
+        .into_boxed();
+    if visible_only {
+        query = query.filter(posts::moderation.eq(Moderation::Visible.as_str()));
+    }
+    Ok(query.count().get_result(conn)?)
 }
 
-/// Sets a thread's reply count and last activity from its published posts.
-fn recount_thread(conn: &mut DbConn, thread: &Thread) -> Result<()> {
-    let replies: i64 = posts::table
+/// A moderator's decision on a post: shown, awaiting, or hidden with a reason. Keeps every
+/// counter right: a post counts on its thread, board and author only while it is visible, and
+/// the opening post carries its whole thread with it. Runs inside the caller's transaction.
+pub(crate) fn set_moderation(
+    conn: &mut DbConn,
+    board: &Board,
+    thread: &Thread,
+    post: &Post,
+    to: Moderation,
+    hidden_reason: &str,
+) -> Result<()> {
+    diesel::update(posts::table.find(post.id))
+        .set((
+            posts::moderation.eq(to.as_str()),
+            posts::hidden_reason.eq(hidden_reason),
+        ))
+        .execute(conn)?;
+    let published = post.state == PostState::Published;
+    let was = published && post.moderation == Moderation::Visible;
+    let will = published && to == Moderation::Visible;
+    let member_delta = i64::from(will) - i64::from(was);
+    if member_delta != 0 {
+        count_member_post(conn, post.author_id, member_delta)?;
+    }
+    let (thread_delta, post_delta) = if post.position == 1 {
+        diesel::update(threads_table::table.find(thread.id))
+            .set(threads_table::moderation.eq(to.as_str()))
+            .execute(conn)?;
+        let thread_was = thread.counts();
+        let thread_will = thread.state == ThreadState::Published && to == Moderation::Visible;
+        let visible_posts = published_in_thread(conn, thread.id, true)?;
+        match (thread_was, thread_will) {
+            (false, true) => (1, visible_posts),
+            // Before this change the opening post (if it was visible) counted too.
+            (true, false) => (-1, -(visible_posts + i64::from(was))),
+            (true, true) => (0, member_delta),
+            (false, false) => (0, 0),
+        }
+    } else if thread.counts() {
+        (0, member_delta)
+    } else {
+        (0, 0)
+    };
+    recount_thread(conn, thread)?;
+    recount_board(conn, board.id, thread_delta, post_delta)
+}
+
+/// Sets a thread's reply count and last activity from its visible, published posts.
+pub(crate) fn recount_thread(conn: &mut DbConn, thread: &Thread) -> Result<()> {
+    let visible = posts::table
         .filter(posts::thread_id.eq(thread.id))
         .filter(posts::state.eq("published"))
+        .filter(posts::moderation.eq(Moderation::Visible.as_str()));
+    let replies: i64 = visible
         .filter(posts::position.gt(1))
         .count()
         .get_result(conn)?;
-    let latest: Option<(NaiveDateTime, MemberId)> = posts::table
-        .filter(posts::thread_id.eq(thread.id))
-        .filter(posts::state.eq("published"))
+    let latest: Option<(NaiveDateTime, MemberId)> = visible
         .order(posts::position.desc())
         .select((posts::created_at, posts::author_id))
         .first(conn)
@@ -400,19 +540,25 @@ fn recount_thread(conn: &mut DbConn, thread: &Thread) -> Result<()> {
     Ok(())
 }
 
-/// Recomputes a board's post count and latest activity after a deletion.
-fn recount_board(conn: &mut DbConn, board: &Board, thread_delta: i64) -> Result<()> {
+/// Moves a board's counts by the deltas and finds its latest visible thread again.
+pub(crate) fn recount_board(
+    conn: &mut DbConn,
+    board_id: BoardId,
+    thread_delta: i64,
+    post_delta: i64,
+) -> Result<()> {
     let latest: Option<(ThreadId, NaiveDateTime)> = threads_table::table
-        .filter(threads_table::board_id.eq(board.id))
+        .filter(threads_table::board_id.eq(board_id))
         .filter(threads_table::state.eq("published"))
+        .filter(threads_table::moderation.eq(Moderation::Visible.as_str()))
         .order(threads_table::last_activity_at.desc())
         .select((threads_table::id, threads_table::last_activity_at))
         .first(conn)
         .optional()?;
-    diesel::update(boards::table.find(board.id))
+    diesel::update(boards::table.find(board_id))
         .set((
             boards::thread_count.eq(boards::thread_count + thread_delta),
-            boards::post_count.eq(boards::post_count - 1),
+            boards::post_count.eq(boards::post_count + post_delta),
             boards::last_activity_at.eq(latest.map(|l| l.1)),
             boards::last_thread_id.eq(latest.map(|l| l.0)),
         ))

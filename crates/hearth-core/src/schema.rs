@@ -55,6 +55,7 @@ diesel::table! {
         last_thread_id -> Nullable<BigInt>,
         created_by -> BigInt,
         created_at -> Timestamp,
+        premod_first_posts -> Integer,
     }
 }
 
@@ -73,6 +74,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_activity_at -> Timestamp,
         last_poster_id -> Nullable<BigInt>,
+        moderation -> Text,
     }
 }
 
@@ -90,6 +92,8 @@ diesel::table! {
         created_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        moderation -> Text,
+        hidden_reason -> Text,
     }
 }
 
@@ -120,12 +124,94 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     post_revisions,
     mutes,
+    board_facilitators,
+    board_bans,
+    review_items,
+    moderation_log,
+    notices,
+    watched_words,
 );
 
 diesel::table! {
     mutes (member_id, muted_id) {
         member_id -> BigInt,
         muted_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    board_facilitators (board_id, member_id) {
+        board_id -> BigInt,
+        member_id -> BigInt,
+        added_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    board_bans (board_id, member_id) {
+        board_id -> BigInt,
+        member_id -> BigInt,
+        until -> Nullable<Timestamp>,
+        reason -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    review_items (id) {
+        id -> BigInt,
+        board_id -> BigInt,
+        post_id -> BigInt,
+        kind -> Text,
+        reason -> Text,
+        note -> Text,
+        reporter_id -> Nullable<BigInt>,
+        priority -> Integer,
+        state -> Text,
+        created_at -> Timestamp,
+        resolved_by -> Nullable<BigInt>,
+        resolved_at -> Nullable<Timestamp>,
+        resolution -> Text,
+        resolution_note -> Text,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> BigInt,
+        board_id -> Nullable<BigInt>,
+        actor_id -> BigInt,
+        action -> Text,
+        post_id -> Nullable<BigInt>,
+        thread_id -> Nullable<BigInt>,
+        member_id -> Nullable<BigInt>,
+        reason -> Text,
+        excerpt -> Text,
+        at_risk -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    watched_words (id) {
+        id -> BigInt,
+        phrase -> Text,
+        phrase_lower -> Text,
+        action -> Text,
+        created_by -> BigInt,
         created_at -> Timestamp,
     }
 }

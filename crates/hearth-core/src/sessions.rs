@@ -7,6 +7,8 @@ use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{MemberId, SessionId};
 use crate::members::{self, Member};
+use crate::moderation;
+use crate::policy::MemberActor;
 use crate::schema::sessions;
 use crate::{clock, tokens};
 
@@ -14,7 +16,8 @@ use crate::{clock, tokens};
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id: SessionId,
-    pub member: Member,
+    /// The member, with the boards they facilitate and are banned from.
+    pub member: MemberActor,
     /// The synchronizer token every state-changing form of this session must carry.
     pub csrf_token: String,
     pub expires_at: NaiveDateTime,
@@ -59,7 +62,7 @@ pub fn start(conn: &mut DbConn, member: &Member, lifetime: TimeDelta) -> Result<
     let expires_at = row.expires_at;
     let session = Session {
         id,
-        member: member.clone(),
+        member: moderation::actor_for(conn, member.clone())?,
         csrf_token,
         expires_at,
     };
@@ -84,6 +87,7 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
     if member.status == members::MemberStatus::Deleted {
         return Err(Error::NotFound);
     }
+    let member = moderation::actor_for(conn, member)?;
     Ok(Session {
         id,
         member,

@@ -3,7 +3,10 @@
 
 use crate::boards::{self, Board, NewBoardForm};
 use crate::db::{self, DbConfig, DbConn, Pool};
-use crate::members::{self, Member, Registration, SiteRole};
+use crate::gate::PostingRules;
+use crate::members::{self, Registration, SiteRole};
+use crate::moderation;
+use crate::policy::MemberActor;
 use crate::threads::{self, NewThreadForm, Thread};
 
 pub const PASSWORD: &str = "lantern meadow orbit kettle";
@@ -29,9 +32,15 @@ pub fn registration(username: &str) -> Registration {
     }
 }
 
+/// A registered member as the policy sees them.
+pub fn member(conn: &mut DbConn, username: &str, role: SiteRole) -> MemberActor {
+    let member = members::register(conn, &registration(username), role).unwrap();
+    moderation::actor_for(conn, member).unwrap()
+}
+
 /// An administrator, a public board of theirs and a thread on it with `body` as opening post.
-pub fn admin_board_thread(conn: &mut DbConn, body: &str) -> (Member, Board, Thread) {
-    let admin = members::register(conn, &registration("ada"), SiteRole::Admin).unwrap();
+pub fn admin_board_thread(conn: &mut DbConn, body: &str) -> (MemberActor, Board, Thread) {
+    let admin = member(conn, "ada", SiteRole::Admin);
     let form = NewBoardForm {
         slug: "board".to_owned(),
         name: "Board".to_owned(),
@@ -44,6 +53,8 @@ pub fn admin_board_thread(conn: &mut DbConn, body: &str) -> (Member, Board, Thre
         body: body.to_owned(),
         submission_key: "k".repeat(16),
     };
-    let thread = threads::start(conn, &admin, &board, &thread_form).unwrap();
+    let thread = threads::start(conn, &PostingRules::default(), &admin, &board, &thread_form)
+        .unwrap()
+        .thread;
     (admin, board, thread)
 }

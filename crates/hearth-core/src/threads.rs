@@ -10,10 +10,11 @@ use crate::boards::{self, Board};
 use crate::clock;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::gate::{self, PostingRules};
 use crate::ids::{BoardId, MemberId, ThreadId};
-use crate::members::{self, AuthorRef, Member};
-use crate::policy::{self, Action, Actor};
-use crate::posts::{self, Post};
+use crate::members::{self, AuthorRef};
+use crate::policy::{self, Action, Actor, MemberActor};
+use crate::posts::{self, Post, Posted};
 use crate::schema::{boards as boards_table, members as members_table, threads};
 
 pub const MIN_TITLE_CHARS: usize = 3;
@@ -58,6 +59,16 @@ pub struct Thread {
     pub created_at: NaiveDateTime,
     pub last_activity_at: NaiveDateTime,
     pub last_poster_id: Option<MemberId>,
+    /// Follows its opening post: a thread whose first post awaits approval awaits too.
+    #[diesel(deserialize_as = String)]
+    pub moderation: posts::Moderation,
+}
+
+impl Thread {
+    /// Whether the thread counts on its board: published and not held back by moderation.
+    pub fn counts(&self) -> bool {
+        self.state == ThreadState::Published && self.moderation == posts::Moderation::Visible
+    }
 }
 
 /// A thread as a board page lists it.
@@ -127,6 +138,7 @@ pub fn board_page(
     let mut query = threads::table
         .filter(threads::board_id.eq(board.id))
         .filter(threads::state.eq("published"))
+        .filter(threads::moderation.eq(posts::Moderation::Visible.as_str()))
         .order((
             threads::pinned.desc(),
             threads::last_activity_at.desc(),
@@ -226,25 +238,32 @@ pub fn slug_of(title: &str) -> String {
 
 /// Starts a thread with its opening post, counting it on the board, in one transaction.
 /// A form sent twice (same submission key) returns the thread the first sending made.
+/// A thread whose opening post awaits approval counts nowhere until it is approved.
 pub fn start(
     conn: &mut DbConn,
-    member: &Member,
+    rules: &PostingRules,
+    member: &MemberActor,
     board: &Board,
     form: &NewThreadForm,
-) -> Result<Thread> {
-    let actor = Actor::Member(member.clone());
-    policy::authorize(&actor, Action::StartThread(board))?;
+) -> Result<Posted> {
+    policy::authorize(&member.actor(), Action::StartThread(board))?;
     let mut invalid = Invalid::default();
     check_title(&form.title, &mut invalid);
     posts::check_body(&form.body, &mut invalid);
     posts::check_submission_key(&form.submission_key, &mut invalid);
     invalid.into_result()?;
+    let posted = |conn: &mut DbConn, post: Post| -> Result<Posted> {
+        let thread = by_id(conn, post.thread_id)?;
+        Ok(Posted { post, thread })
+    };
     if let Some(existing) = posts::by_submission_key(conn, member.id, &form.submission_key)? {
-        return by_id(conn, existing.thread_id);
+        return posted(conn, existing);
     }
     let html = hearth_markdown::render(&form.body);
     let outcome = write_tx(conn, |conn| {
         let now = clock::now();
+        let verdict = gate::judge(conn, rules, member, board)?;
+        let visible = verdict.moderation == posts::Moderation::Visible;
         let title = form.title.trim();
         let thread_id: ThreadId = diesel::insert_into(threads::table)
             .values((
@@ -256,36 +275,44 @@ pub fn start(
                 threads::created_at.eq(now),
                 threads::last_activity_at.eq(now),
                 threads::last_poster_id.eq(member.id),
+                threads::moderation.eq(verdict.moderation.as_str()),
             ))
             .returning(threads::id)
             .get_result(conn)?;
-        posts::insert(
+        let post_id = posts::insert(
             conn,
-            thread_id,
-            member.id,
-            1,
-            &form.body,
-            &html,
-            &form.submission_key,
-            now,
+            &posts::NewPost {
+                thread_id,
+                author_id: member.id,
+                position: 1,
+                source: &form.body,
+                html: &html,
+                submission_key: &form.submission_key,
+                moderation: verdict.moderation,
+                now,
+            },
         )?;
-        diesel::update(boards_table::table.find(board.id))
-            .set((
-                boards_table::thread_count.eq(boards_table::thread_count + 1),
-                boards_table::post_count.eq(boards_table::post_count + 1),
-                boards_table::last_activity_at.eq(now),
-                boards_table::last_thread_id.eq(thread_id),
-            ))
-            .execute(conn)?;
-        count_member_post(conn, member.id, 1)?;
-        by_id(conn, thread_id)
+        if visible {
+            diesel::update(boards_table::table.find(board.id))
+                .set((
+                    boards_table::thread_count.eq(boards_table::thread_count + 1),
+                    boards_table::post_count.eq(boards_table::post_count + 1),
+                    boards_table::last_activity_at.eq(now),
+                    boards_table::last_thread_id.eq(thread_id),
+                ))
+                .execute(conn)?;
+            count_member_post(conn, member.id, 1)?;
+        }
+        gate::record(conn, &verdict, board.id, post_id, now)?;
+        posts::by_id(conn, post_id)
     });
     match outcome {
+        Ok(post) => posted(conn, post),
         Err(e) if e.is_unique_violation() => {
             let existing = posts::by_submission_key(conn, member.id, &form.submission_key)?;
-            by_id(conn, existing.ok_or(e)?.thread_id)
+            posted(conn, existing.ok_or(e)?)
         }
-        other => other,
+        Err(e) => Err(e),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use hearth_core::gate::PostingRules;
+
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     /// The site's name, shown in every page title.
@@ -16,6 +18,10 @@ pub struct WebConfig {
     pub session_days: i64,
     /// How many password hashes may be computed at once (each takes about 19 MiB).
     pub password_hash_concurrency: usize,
+    /// Site-wide rules applied to every new post (pre-moderation of new accounts, …).
+    pub posting: PostingRules,
+    /// Whether the public moderation log names moderators (otherwise "a facilitator").
+    pub public_log_shows_names: bool,
 }
 
 impl Default for WebConfig {
@@ -27,6 +33,8 @@ impl Default for WebConfig {
             default_time_zone: "UTC".to_owned(),
             session_days: 30,
             password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            posting: PostingRules::default(),
+            public_log_shows_names: false,
         }
     }
 }

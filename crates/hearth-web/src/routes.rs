@@ -2,7 +2,9 @@
 
 use actix_web::web::{self, get, post};
 
-use crate::handlers::{admin, assets, auth, boards, home, members, posts, setup, threads};
+use crate::handlers::{
+    admin, assets, auth, boards, home, members, moderation, posts, setup, threads,
+};
 
 pub fn configure(routes: &mut web::ServiceConfig) {
     routes
@@ -22,6 +24,12 @@ pub fn configure(routes: &mut web::ServiceConfig) {
             "/u/{username}/{verb:mute|unmute}",
             post().to(members::set_muted),
         )
+        .route(
+            "/u/{username}/{verb:warn|suspend|ban}",
+            post().to(moderation::member_action),
+        )
+        .route("/notices", get().to(moderation::notices_page))
+        .route("/notices/read", post().to(moderation::mark_notices_read))
         .route("/settings", get().to(members::settings_form))
         .route("/settings", post().to(members::save_settings))
         // Boards, threads, posts
@@ -35,6 +43,24 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/p/{id}/edit", post().to(posts::edit))
         .route("/p/{id}/delete", get().to(posts::delete_form))
         .route("/p/{id}/delete", post().to(posts::delete))
+        .route("/p/{id}/report", get().to(moderation::report_form))
+        .route("/p/{id}/report", post().to(moderation::report))
+        // Moderation
+        .route("/review", get().to(moderation::site_queue))
+        .route("/log", get().to(moderation::site_log))
+        .route("/b/{slug}/review", get().to(moderation::board_queue))
+        .route("/b/{slug}/log", get().to(moderation::board_log))
+        .route("/b/{slug}/settings", get().to(moderation::board_settings))
+        .route(
+            "/b/{slug}/settings",
+            post().to(moderation::save_board_settings),
+        )
+        .route(
+            "/b/{slug}/facilitators",
+            post().to(moderation::set_facilitator),
+        )
+        .route("/p/{id}/moderate", post().to(moderation::decide))
+        .route("/t/{id}/moderate", post().to(moderation::thread_action))
         // Administration
         .route("/admin", get().to(admin::overview))
         .route("/admin/boards/new", get().to(admin::new_board_form))

@@ -12,8 +12,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use hearth_core::ids::SessionId;
 use hearth_core::members::Member;
-use hearth_core::policy::Actor;
-use hearth_core::{sessions, tokens};
+use hearth_core::policy::{Actor, MemberActor};
+use hearth_core::{notices, review, sessions, tokens};
 use serde::Serialize;
 
 use crate::errors::WebError;
@@ -33,6 +33,10 @@ pub struct Viewer(Rc<ViewerInner>);
 
 struct ViewerInner {
     actor: Actor,
+    /// Posts awaiting a decision on the boards this member moderates (0 for everyone else).
+    review_count: i64,
+    /// Notices from the moderators this member has not read.
+    unread_notices: i64,
     session_id: Option<SessionId>,
     csrf_token: String,
     /// A visitor's token was minted for this request and must be sent as a cookie.
@@ -46,6 +50,11 @@ pub struct ViewerSummary<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub is_admin: bool,
+    pub is_staff: bool,
+    /// Facilitates a board or moderates the site: the review link shows.
+    pub moderates: bool,
+    pub review_count: i64,
+    pub unread_notices: i64,
 }
 
 impl Viewer {
@@ -53,6 +62,8 @@ impl Viewer {
         let new_visitor_token = existing_token.is_none();
         Viewer(Rc::new(ViewerInner {
             actor: Actor::Visitor,
+            review_count: 0,
+            unread_notices: 0,
             session_id: None,
             csrf_token: existing_token.unwrap_or_else(tokens::random_token),
             new_visitor_token,
@@ -60,9 +71,16 @@ impl Viewer {
         }))
     }
 
-    fn signed_in(session: sessions::Session) -> Viewer {
+    fn signed_in(signed_in: SignedIn) -> Viewer {
+        let SignedIn {
+            session,
+            review_count,
+            unread_notices,
+        } = signed_in;
         Viewer(Rc::new(ViewerInner {
-            actor: Actor::Member(session.member),
+            actor: Actor::Member(Box::new(session.member)),
+            review_count,
+            unread_notices,
             session_id: Some(session.id),
             csrf_token: session.csrf_token,
             new_visitor_token: false,
@@ -89,8 +107,10 @@ impl Viewer {
     }
 
     /// The signed-in member, or the "please sign in" error.
-    pub fn require_member(&self) -> Result<Member, WebError> {
-        self.member()
+    pub fn require_member(&self) -> Result<MemberActor, WebError> {
+        self.0
+            .actor
+            .member_actor()
             .cloned()
             .ok_or(WebError::Denied(hearth_core::error::Denied::SignInRequired))
     }
@@ -113,10 +133,14 @@ impl Viewer {
     }
 
     pub fn summary(&self) -> Option<ViewerSummary<'_>> {
-        self.member().map(|m| ViewerSummary {
+        self.0.actor.member_actor().map(|m| ViewerSummary {
             username: &m.username,
             display_name: &m.display_name,
             is_admin: m.is_admin(),
+            is_staff: m.is_staff(),
+            moderates: m.moderates_any(),
+            review_count: self.0.review_count,
+            unread_notices: self.0.unread_notices,
         })
     }
 }
@@ -139,6 +163,13 @@ fn plausible_token(token: &str) -> bool {
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A resumed session with the counts its header shows.
+struct SignedIn {
+    session: sessions::Session,
+    review_count: i64,
+    unread_notices: i64,
 }
 
 /// The session layer, wrapped around every route.
@@ -173,8 +204,18 @@ async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) 
     if !plausible_token(&token) {
         return (Viewer::visitor(visitor_token), true);
     }
-    match db(state, move |conn| sessions::resume(conn, &token)).await {
-        Ok(session) => (Viewer::signed_in(session), false),
+    let resumed = db(state, move |conn| {
+        let session = sessions::resume(conn, &token)?;
+        let review_count = review::open_count(conn, &session.member)?;
+        let unread_notices = notices::unread_count(conn, session.member.id)?;
+        Ok(SignedIn {
+            session,
+            review_count,
+            unread_notices,
+        })
+    });
+    match resumed.await {
+        Ok(signed_in) => (Viewer::signed_in(signed_in), false),
         Err(_) => (Viewer::visitor(visitor_token), true),
     }
 }

@@ -133,6 +133,10 @@ fn serve(settings: Settings) -> Result<(), String> {
         theme_dir: settings.theme_dir.clone(),
         default_time_zone: settings.default_time_zone.clone(),
         session_days: settings.session_days,
+        posting: hearth_core::gate::PostingRules {
+            new_account_premod_posts: settings.new_account_premod_posts,
+        },
+        public_log_shows_names: settings.public_log_shows_names,
         ..hearth_web::WebConfig::default()
     };
     let mut conn = pool.get().map_err(|e| e.to_string())?;

@@ -19,6 +19,8 @@ pub struct Settings {
     pub default_time_zone: String,
     pub session_days: i64,
     pub log: String,
+    pub new_account_premod_posts: i32,
+    pub public_log_shows_names: bool,
 }
 
 /// The defaults, as TOML, so they read exactly like `config/hearth.example.toml`.
@@ -31,6 +33,8 @@ workers = 0
 default_time_zone = "UTC"
 session_days = 30
 log = "info"
+new_account_premod_posts = 0
+public_log_shows_names = false
 "#;
 
 impl Settings {

@@ -6,6 +6,7 @@ mod auth;
 mod boards;
 mod concurrency;
 mod migrations;
+mod moderation;
 mod security;
 mod setup;
 mod themes;

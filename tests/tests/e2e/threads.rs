@@ -171,9 +171,14 @@ fn a_member_cannot_edit_or_delete_another_members_post() {
     let mallory = app.signed_in("mallory", SiteRole::Member);
     let page = mallory.visit(&thread_path(&thread));
     assert_eq!(
-        page.count(".post-actions"),
+        page.count(".post-actions a[href$='/edit'], .post-actions a[href$='/delete']"),
         0,
-        "no edit links on others' posts"
+        "no edit or delete links on others' posts"
+    );
+    assert_eq!(
+        page.count(".post-actions a[href$='/report']"),
+        1,
+        "others' posts can be reported"
     );
     mallory.get(&edit_link).assert_status(403);
     let token = page.attrs("input[name=csrf_token]", "value").remove(0);

@@ -26,11 +26,12 @@ pub async fn show(
         None => None,
     };
     let actor = viewer.actor();
-    let (board, page, can_start) = db(&state, move |conn| {
+    let (board, page, can_start, can_moderate) = db(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         let page = threads::board_page(conn, &board, after)?;
         let can_start = policy::allows(&actor, Action::StartThread(&board));
-        Ok((board, page, can_start))
+        let can_moderate = policy::allows(&actor, Action::Moderate(&board));
+        Ok((board, page, can_start, can_moderate))
     })
     .await?;
     Page::new(&state, &viewer, "board.html")
@@ -39,6 +40,7 @@ pub async fn show(
         .with("next_cursor", &page.next.map(|c| c.encode()))
         .with("is_first_page", &after.is_none())
         .with("can_start_thread", &can_start)
+        .with("can_moderate", &can_moderate)
         .render(&state)
 }
 
@@ -91,15 +93,19 @@ pub async fn create_thread(
         body: input.body.clone(),
         submission_key: input.submission_key.clone(),
     };
+    let rules = state.config.posting.clone();
     let outcome = db(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
-        let started = threads::start(conn, &member, &board, &form);
+        let started = threads::start(conn, &rules, &member, &board, &form);
         Ok((board, started.map_err(WebError::from)))
     })
     .await?;
     let (board, started) = outcome;
     match started {
-        Ok(thread) => Ok(see_other(&thread_url(thread.id, &thread.slug))),
+        Ok(posted) => Ok(see_other(&thread_url(
+            posted.thread.id,
+            &posted.thread.slug,
+        ))),
         Err(error) => {
             let invalid = invalid_or(error)?;
             Page::new(&state, &viewer, "new_thread.html")

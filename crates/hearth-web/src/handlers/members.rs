@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use hearth_core::boards::{self, Board};
 use hearth_core::members::{self, ProfileUpdate};
 use hearth_core::mutes;
 use hearth_core::policy::{self, Action};
@@ -17,22 +18,48 @@ pub async fn profile(
     username: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let me = viewer.member().cloned();
-    let (member, muted) = db(&state, move |conn| {
+    let actor = viewer.actor();
+    let (member, muted, boards) = db(&state, move |conn| {
         let member = members::by_username(conn, &username)?;
         let muted = match &me {
             Some(me) => mutes::is_muted(conn, me.id, member.id)?,
             None => false,
         };
-        Ok((member, muted))
+        // The boards on which the reader could warn or ban this member.
+        let boards = if actor.member_actor().is_some_and(|m| m.moderates_any()) {
+            boards::list_for(conn, &actor)?
+                .into_iter()
+                .map(|s| s.board)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((member, muted, boards))
     })
     .await?;
+    let actor = viewer.actor();
     let is_self = viewer.member().is_some_and(|m| m.id == member.id);
-    let can_mute = policy::allows(&viewer.actor(), Action::Mute(&member));
+    let can_mute = policy::allows(&actor, Action::Mute(&member));
+    let pick = |allowed: &dyn Fn(&Board) -> bool| -> Vec<(String, String)> {
+        boards
+            .iter()
+            .filter(|b| allowed(b))
+            .map(|b| (b.slug.clone(), b.name.clone()))
+            .collect()
+    };
+    let can_warn_boards = pick(&|b| policy::allows(&actor, Action::Warn(Some(b), &member)));
+    let ban_boards = pick(&|b| policy::allows(&actor, Action::BanFromBoard(b, &member)));
+    let can_warn_site = policy::allows(&actor, Action::Warn(None, &member));
+    let can_suspend = policy::allows(&actor, Action::Suspend(&member));
     Page::new(&state, &viewer, "profile.html")
         .with("member", &member)
         .with("is_self", &is_self)
         .with("muted", &muted)
         .with("can_mute", &can_mute)
+        .with("can_warn_boards", &can_warn_boards)
+        .with("can_warn_site", &can_warn_site)
+        .with("can_suspend", &can_suspend)
+        .with("ban_boards", &ban_boards)
         .render(&state)
 }
 
@@ -76,7 +103,7 @@ fn settings_page(state: &State, viewer: &Viewer, input: &SettingsInput) -> Page 
 
 /// `GET /settings`: the signed-in member's own profile form.
 pub async fn settings_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?;
+    let member = viewer.require_member()?.member;
     let input = SettingsInput {
         display_name: member.display_name,
         pronouns: member.pronouns,

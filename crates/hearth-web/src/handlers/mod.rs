@@ -6,6 +6,7 @@ pub mod auth;
 pub mod boards;
 pub mod home;
 pub mod members;
+pub mod moderation;
 pub mod posts;
 pub mod setup;
 pub mod threads;

@@ -68,16 +68,15 @@ pub async fn edit(
     let actor = viewer.actor();
     let id = PostId(*id);
     let body = input.body.clone();
-    let (edited, context) = db(&state, move |conn| {
-        let edited = posts::edit(conn, &member, id, &body).map_err(WebError::from);
-        let context = posts::by_id_for(conn, &actor, id)?;
-        Ok((edited, context))
+    let edited = db(&state, move |conn| {
+        Ok(posts::edit(conn, &member, id, &body).map_err(WebError::from))
     })
     .await?;
-    let (board, thread, post) = context;
     match edited {
-        Ok(post) => Ok(see_other(&post_url(&thread, post.position))),
+        Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
+            let (board, thread, post) =
+                db(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
             let invalid = invalid_or(error)?;
             Page::new(&state, &viewer, "edit_post.html")
                 .with("board", &board)

@@ -6,11 +6,11 @@ use std::collections::HashSet;
 use hearth_core::ids::{MemberId, ThreadId};
 use hearth_core::mutes;
 use hearth_core::policy::{self, Action, Actor, Decision};
-use hearth_core::posts::{self, PostView, ReplyForm, ThreadPage};
+use hearth_core::posts::{self, PostState, PostView, ReplyForm, ThreadPage};
 use hearth_core::threads::{self, Thread};
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, post_url, see_other, thread_url, Page};
+use super::{invalid_or, moderation, post_url, see_other, thread_url, Page};
 use crate::errors::WebError;
 use crate::state::{db, State};
 use crate::viewer::Viewer;
@@ -34,8 +34,12 @@ fn parse_thread_ref(segment: &str) -> Result<ThreadId, WebError> {
 struct PostItem<'a> {
     #[serde(flatten)]
     view: &'a PostView,
+    /// The reader may not read it (hidden by the moderators): a short notice in its place.
+    withheld: bool,
     can_edit: bool,
     can_delete: bool,
+    can_report: bool,
+    can_moderate: bool,
     /// The reader muted its author: the post is shown collapsed.
     muted: bool,
 }
@@ -53,6 +57,8 @@ struct Loaded {
     thread: Thread,
     page: ThreadPage,
     muted: HashSet<MemberId>,
+    /// Boards a moderator may move the thread to (empty for everyone else).
+    move_targets: Vec<(String, String)>,
 }
 
 async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Loaded, WebError> {
@@ -63,11 +69,17 @@ async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Lo
             Some(me) => mutes::muted_by(conn, me.id)?,
             None => HashSet::new(),
         };
+        let move_targets = if policy::allows(&actor, Action::Moderate(&board)) {
+            moderation::move_targets(conn, &actor, &board)?
+        } else {
+            Vec::new()
+        };
         Ok(Loaded {
             board,
             thread,
             page,
             muted,
+            move_targets,
         })
     })
     .await
@@ -76,15 +88,30 @@ async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Lo
 fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInput) -> Page {
     let actor = viewer.actor();
     let (board, thread) = (&loaded.board, &loaded.thread);
+    let can_moderate = policy::allows(&actor, Action::Moderate(board));
     let items: Vec<PostItem> = loaded
         .page
         .posts
         .iter()
-        .map(|view| PostItem {
-            view,
-            can_edit: policy::allows(&actor, Action::EditPost(board, thread, &view.post)),
-            can_delete: policy::allows(&actor, Action::DeletePost(board, thread, &view.post)),
-            muted: loaded.muted.contains(&view.post.author_id),
+        .filter_map(|view| {
+            let post = &view.post;
+            let withheld = match policy::decide(&actor, Action::ReadPost(board, thread, post)) {
+                Decision::Allow => false,
+                // Deleted posts keep their place with the author's own notice.
+                Decision::Hide if post.state == PostState::Deleted => false,
+                // Awaiting approval: not there at all for this reader.
+                Decision::Hide => return None,
+                Decision::Deny(_) => true,
+            };
+            Some(PostItem {
+                view,
+                withheld,
+                can_edit: policy::allows(&actor, Action::EditPost(board, thread, post)),
+                can_delete: policy::allows(&actor, Action::DeletePost(board, thread, post)),
+                can_report: policy::allows(&actor, Action::ReportPost(board, thread, post)),
+                can_moderate,
+                muted: loaded.muted.contains(&post.author_id),
+            })
         })
         .collect();
     // "allowed", "sign_in", or the reason replies are closed to this reader.
@@ -105,6 +132,9 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
         .with("pages", &pages)
         .with("reply_state", reply_state)
         .with("reply_reason", reply_reason)
+        .with("can_moderate", &can_moderate)
+        .with("move_targets", &loaded.move_targets)
+        .with("hide_reasons", moderation::hide_reasons())
         .with("form", reply)
 }
 
@@ -151,20 +181,14 @@ pub async fn reply(
         body: input.body.clone(),
         submission_key: input.submission_key.clone(),
     };
+    let rules = state.config.posting.clone();
     let outcome = db(&state, move |conn| {
-        let posted = posts::reply(conn, &member, id, &form).map_err(WebError::from);
-        let thread = posted
-            .as_ref()
-            .ok()
-            .map(|_| threads::by_id_for(conn, &Actor::Member(member), id))
-            .transpose()?;
-        Ok((posted, thread))
+        Ok(posts::reply(conn, &rules, &member, id, &form).map_err(WebError::from))
     })
     .await?;
     match outcome {
-        (Ok(post), Some((_, thread))) => Ok(see_other(&post_url(&thread, post.position))),
-        (Ok(_), None) => Err(WebError::Internal),
-        (Err(error), _) => {
+        Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
+        Err(error) => {
             let invalid = invalid_or(error)?;
             let last_page = i32::MAX;
             let loaded = load(&state, viewer.actor(), id, last_page).await?;

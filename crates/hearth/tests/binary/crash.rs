@@ -12,7 +12,9 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use hearth_core::boards::{self, NewBoardForm};
 use hearth_core::db::{self, DbConfig, DbConn};
+use hearth_core::gate::PostingRules;
 use hearth_core::members::SiteRole;
+use hearth_core::policy::MemberActor;
 use hearth_core::sessions;
 use hearth_core::threads::{self, NewThreadForm};
 use hearth_tests::{register_member, Browser};
@@ -40,7 +42,7 @@ fn prepare(database_path: &str) -> Community {
     })
     .unwrap();
     let conn = &mut *pool.get().unwrap();
-    let admin = register_member(conn, "ada", SiteRole::Admin);
+    let admin = MemberActor::plain(register_member(conn, "ada", SiteRole::Admin));
     let board_form = NewBoardForm {
         slug: "crash".to_owned(),
         name: "Crash".to_owned(),
@@ -55,7 +57,9 @@ fn prepare(database_path: &str) -> Community {
             body: format!("opening post {n}"),
             submission_key: format!("opening-post-key-{n:04}"),
         };
-        thread_ids.push(threads::start(conn, &admin, &board, &form).unwrap().id.0);
+        let rules = PostingRules::default();
+        let started = threads::start(conn, &rules, &admin, &board, &form).unwrap();
+        thread_ids.push(started.thread.id.0);
     }
     let clients = (0..CLIENTS)
         .map(|n| {
@@ -222,13 +226,13 @@ fn check_database(database_path: &str, acknowledged: &[String]) {
 
     // Every stored counter agrees with the rows it counts.
     let disagreements = [
-        "SELECT count(*) AS n FROM threads t WHERE reply_count != (SELECT count(*) FROM posts p WHERE p.thread_id = t.id AND p.state = 'published' AND p.position > 1)",
+        "SELECT count(*) AS n FROM threads t WHERE reply_count != (SELECT count(*) FROM posts p WHERE p.thread_id = t.id AND p.state = 'published' AND p.moderation = 'visible' AND p.position > 1)",
         "SELECT count(*) AS n FROM threads t WHERE last_position != (SELECT count(*) FROM posts p WHERE p.thread_id = t.id)",
         "SELECT count(*) AS n FROM threads t WHERE last_position != (SELECT max(position) FROM posts p WHERE p.thread_id = t.id)",
         "SELECT count(*) AS n FROM threads t WHERE last_activity_at != (SELECT max(created_at) FROM posts p WHERE p.thread_id = t.id)",
-        "SELECT count(*) AS n FROM boards b WHERE post_count != (SELECT count(*) FROM posts p JOIN threads t ON t.id = p.thread_id WHERE t.board_id = b.id AND p.state = 'published')",
-        "SELECT count(*) AS n FROM boards b WHERE thread_count != (SELECT count(*) FROM threads t WHERE t.board_id = b.id AND t.state = 'published')",
-        "SELECT count(*) AS n FROM members m WHERE post_count != (SELECT count(*) FROM posts p WHERE p.author_id = m.id AND p.state = 'published')",
+        "SELECT count(*) AS n FROM boards b WHERE post_count != (SELECT count(*) FROM posts p JOIN threads t ON t.id = p.thread_id WHERE t.board_id = b.id AND p.state = 'published' AND p.moderation = 'visible' AND t.state = 'published' AND t.moderation = 'visible')",
+        "SELECT count(*) AS n FROM boards b WHERE thread_count != (SELECT count(*) FROM threads t WHERE t.board_id = b.id AND t.state = 'published' AND t.moderation = 'visible')",
+        "SELECT count(*) AS n FROM members m WHERE post_count != (SELECT count(*) FROM posts p WHERE p.author_id = m.id AND p.state = 'published' AND p.moderation = 'visible')",
     ];
     for query in disagreements {
         let count: Count = diesel::sql_query(query).get_result(sqlite).unwrap();

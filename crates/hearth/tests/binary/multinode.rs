@@ -3,6 +3,7 @@
 
 use hearth_core::boards::{self, NewBoardForm};
 use hearth_core::members::{self, SiteRole};
+use hearth_core::policy::MemberActor;
 use hearth_tests::{register_member, Browser, TestDatabase, PASSWORD, POSTGRES_VARIABLE};
 
 use crate::served::Served;
@@ -26,7 +27,7 @@ fn two_nodes() -> Option<TwoNodes> {
     for (name, role) in [("ada", SiteRole::Admin), ("ana", SiteRole::Member)] {
         register_member(conn, name, role);
     }
-    let admin = members::by_username(conn, "ada").unwrap();
+    let admin = MemberActor::plain(members::by_username(conn, "ada").unwrap());
     let form = NewBoardForm {
         slug: "shared".to_owned(),
         name: "Shared".to_owned(),

@@ -1,0 +1,10 @@
+DROP TABLE watched_words;
+DROP TABLE notices;
+DROP TABLE moderation_log;
+DROP TABLE review_items;
+ALTER TABLE threads DROP COLUMN moderation;
+ALTER TABLE posts DROP COLUMN hidden_reason;
+ALTER TABLE posts DROP COLUMN moderation;
+ALTER TABLE boards DROP COLUMN premod_first_posts;
+DROP TABLE board_bans;
+DROP TABLE board_facilitators;
