@@ -180,7 +180,24 @@ export async function seedRealistic(baseURL, admin) {
   // A post of bea's on page 2 to offer the edit and delete pages for.
   const page2 = await postIds(members.bea, `${thread}?page=2`);
   const beaPostOnPage2 = [...page2.entries()].find(([position]) => authors[(position - 1) % authors.length] === 'bea');
-  return { members, thread, ownPostId: beaPostOnPage2?.[1] ?? editId };
+
+  // Moderation, so the review queue, the log and the notices have something in them. Post 1 is
+  // bea's, 2 and 5 dee's, 4 cal's. Cal reports post 1 (someone may be at risk), bea reports
+  // post 2 as spam, the admin hides post 4 and warns bea.
+  const report = async (agent, id, fields, what) =>
+    expectRedirect(await submitForm(agent, `/p/${id}/report`, `/p/${id}/report`, fields), what);
+  await report(members.cal, ids.get(1), { reason: 'at_risk', note: 'She sounds very low tonight.' }, 'cal reports a post');
+  await report(members.bea, ids.get(2), { reason: 'spam', note: '' }, 'bea reports a post');
+  const hideId = ids.get(4);
+  expectRedirect(
+    await submitForm(admin, thread, `/p/${hideId}/moderate`, { decision: 'hide', reason: 'It is off-topic for this group', detail: '' }),
+    'the admin hides a post',
+  );
+  expectRedirect(
+    await submitForm(admin, '/u/bea', '/u/bea/warn', { board: 'pet-loss', message: 'Please keep links to the resources page.' }),
+    'the admin warns bea',
+  );
+  return { members, thread, ownPostId: beaPostOnPage2?.[1] ?? editId, reportableId: ids.get(5) };
 }
 
 // ---------------------------------------------------------------------------------------------
