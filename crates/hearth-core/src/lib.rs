@@ -7,9 +7,11 @@
 pub mod boards;
 pub mod bulk;
 pub mod clock;
+pub mod crisis;
 pub mod db;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod members;
 pub mod mutes;
 pub mod passwords;
@@ -19,11 +21,13 @@ pub mod policy;
 pub mod posts;
 pub mod rerender;
 mod schema;
+pub mod screening;
 pub mod sessions;
 pub mod setup;
 #[cfg(test)]
 mod test_support;
 pub mod threads;
+pub mod throttle;
 pub mod tokens;
 
 pub use error::{Error, Result};

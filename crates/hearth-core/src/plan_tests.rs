@@ -9,12 +9,15 @@ use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::boards;
+use crate::clock;
 use crate::db::DbConn;
+use crate::limits::{self, PostingLimits};
 use crate::policy::Actor;
 use crate::posts::{self, ReplyForm};
 use crate::sessions;
 use crate::test_support::{admin_board_thread, sqlite_pool};
 use crate::threads::{self, BoardCursor};
+use crate::throttle::{self, SignInKeys, ThrottlePolicy};
 
 #[derive(QueryableByName)]
 struct PlanStep {
@@ -82,13 +85,29 @@ fn the_pages_people_read_most_use_indexes_only() {
             submission_key: "r".repeat(16),
         };
         posts::reply(conn, &admin, thread.id, &reply).unwrap();
+        // Posting limits and slow mode run before every post.
+        let now = clock::now();
+        limits::check_posting(
+            conn,
+            admin.id,
+            admin.created_at,
+            Some((thread.id, 60)),
+            &PostingLimits::default(),
+            now,
+        )
+        .unwrap_err();
+        // Sign-in throttling runs on every sign-in attempt.
+        let keys = SignInKeys::new(std::net::Ipv4Addr::LOCALHOST.into(), "ada");
+        let policy = ThrottlePolicy::default();
+        throttle::check(conn, &keys, &policy, now).unwrap();
+        throttle::record_failure(conn, &keys, &policy, now).unwrap();
+        throttle::clear_account(conn, &keys, &policy, now).unwrap();
     });
     assert!(statements.len() >= 10, "{statements:#?}");
     let mut slow = Vec::new();
-    for sql in statements
-        .iter()
-        .filter(|sql| sql.starts_with("SELECT") || sql.starts_with("UPDATE"))
-    {
+    for sql in statements.iter().filter(|sql| {
+        sql.starts_with("SELECT") || sql.starts_with("UPDATE") || sql.starts_with("DELETE")
+    }) {
         for step in slow_steps(conn, sql) {
             slow.push(format!("{step}\n    in: {sql}"));
         }

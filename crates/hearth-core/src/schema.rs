@@ -73,6 +73,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_activity_at -> Timestamp,
         last_poster_id -> Nullable<BigInt>,
+        slow_mode_seconds -> Integer,
     }
 }
 
@@ -120,12 +121,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     post_revisions,
     mutes,
+    sign_in_failures,
 );
 
 diesel::table! {
     mutes (member_id, muted_id) {
         member_id -> BigInt,
         muted_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        key_hash -> Text,
         created_at -> Timestamp,
     }
 }

@@ -58,6 +58,9 @@ pub struct Thread {
     pub created_at: NaiveDateTime,
     pub last_activity_at: NaiveDateTime,
     pub last_poster_id: Option<MemberId>,
+    /// Slow mode: each member may post in this thread once every this many seconds; 0 is off.
+    /// Enforced by [`crate::limits::check_posting`].
+    pub slow_mode_seconds: i32,
 }
 
 /// A thread as a board page lists it.

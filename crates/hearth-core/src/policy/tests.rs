@@ -62,6 +62,7 @@ fn thread(locked: bool, state: ThreadState) -> Thread {
         created_at: time("2026-01-01 00:00"),
         last_activity_at: time("2026-01-01 00:00"),
         last_poster_id: None,
+        slow_mode_seconds: 0,
     }
 }
 
