@@ -2,6 +2,11 @@
 
 use std::path::PathBuf;
 
+use hearth_core::crisis::{self, CrisisResources};
+use hearth_core::limits::PostingLimits;
+use hearth_core::screening::PhraseList;
+use hearth_core::throttle::ThrottlePolicy;
+
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     /// The site's name, shown in every page title.
@@ -16,6 +21,17 @@ pub struct WebConfig {
     pub session_days: i64,
     /// How many password hashes may be computed at once (each takes about 19 MiB).
     pub password_hash_concurrency: usize,
+    /// Failed sign-ins tolerated per account and per address before slowing and refusing.
+    pub sign_in_throttle: ThrottlePolicy,
+    /// Take the client's address from the right-most `X-Forwarded-For` entry instead of the
+    /// connection (only behind a reverse proxy that appends it).
+    pub trust_x_forwarded_for: bool,
+    /// How often members may post (for `hearth_core::limits::check_posting`).
+    pub posting_limits: PostingLimits,
+    /// What the `/help` page lists.
+    pub crisis_resources: CrisisResources,
+    /// Phrases that suggest someone may be at risk: the built-in list or the operator's file.
+    pub crisis_phrases: PhraseList,
 }
 
 impl Default for WebConfig {
@@ -27,6 +43,11 @@ impl Default for WebConfig {
             default_time_zone: "UTC".to_owned(),
             session_days: 30,
             password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            sign_in_throttle: ThrottlePolicy::default(),
+            trust_x_forwarded_for: false,
+            posting_limits: PostingLimits::default(),
+            crisis_resources: CrisisResources::default(),
+            crisis_phrases: crisis::default_phrases(),
         }
     }
 }

@@ -119,6 +119,8 @@ fn open_database(settings: &Settings) -> Result<db::Pool, String> {
 
 fn serve(settings: Settings) -> Result<(), String> {
     init_logging(&settings);
+    let crisis_phrases =
+        hearth_core::crisis::load_phrases(settings.crisis_phrases_file.as_deref())?;
     let pool = open_database(&settings)?;
     let listener = TcpListener::bind(&settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
@@ -133,6 +135,11 @@ fn serve(settings: Settings) -> Result<(), String> {
         theme_dir: settings.theme_dir.clone(),
         default_time_zone: settings.default_time_zone.clone(),
         session_days: settings.session_days,
+        sign_in_throttle: settings.sign_in_throttle,
+        trust_x_forwarded_for: settings.trust_x_forwarded_for,
+        posting_limits: settings.posting_limits,
+        crisis_resources: settings.crisis_resources.clone(),
+        crisis_phrases,
         ..hearth_web::WebConfig::default()
     };
     let mut conn = pool.get().map_err(|e| e.to_string())?;
