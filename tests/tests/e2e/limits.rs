@@ -1,0 +1,157 @@
+//! Facilitators keep a board safe: sign-in throttling and the crisis resources page.
+
+use std::time::{Duration, Instant};
+
+use hearth_core::members::SiteRole;
+use hearth_core::throttle::ThrottlePolicy;
+use hearth_tests::{Reply, TestApp, PASSWORD};
+
+const WRONG: &str = "not the right password at all";
+
+fn app_with_throttle(policy: ThrottlePolicy) -> TestApp {
+    TestApp::with_config(hearth_web::WebConfig {
+        sign_in_throttle: policy,
+        ..hearth_web::WebConfig::default()
+    })
+}
+
+#[track_caller]
+fn assert_refused(reply: &Reply, window_seconds: u64) -> u64 {
+    reply.assert_status(429);
+    let retry_after: u64 = reply
+        .header("retry-after")
+        .expect("a Retry-After header")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!(
+        (1..=window_seconds).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    let text = reply.texts("main").join(" ");
+    assert!(text.contains("too many unsuccessful attempts"), "{text}");
+    assert!(text.contains("password was not checked"), "{text}");
+    assert!(text.contains("you can try again in"), "{text}");
+    assert!(text.contains("You can try again after"), "{text}");
+    // The refusal page is themed like every other.
+    assert_eq!(reply.count("header.site-header"), 1);
+    retry_after
+}
+
+#[test]
+fn after_n_failures_the_next_attempt_is_refused_even_with_the_right_password() {
+    const LIMIT: u32 = 3;
+    const WINDOW: u32 = 3;
+    let app = app_with_throttle(ThrottlePolicy {
+        window_seconds: WINDOW,
+        slow_after: LIMIT,
+        account_limit: LIMIT,
+        ip_limit: 100,
+    });
+    app.member("ana", SiteRole::Member);
+    let browser = app.browser();
+    for _ in 0..LIMIT {
+        browser.sign_in("ana", WRONG).assert_status(401);
+    }
+    let refused = browser.sign_in("ana", PASSWORD);
+    let retry_after = assert_refused(&refused, u64::from(WINDOW));
+    assert_eq!(browser.cookie("hearth_session"), None);
+    // The same holds for any spelling of the name.
+    assert_refused(&browser.sign_in(" ANA ", PASSWORD), u64::from(WINDOW));
+
+    // Once the window has passed, the real member gets in.
+    std::thread::sleep(Duration::from_secs(retry_after) + Duration::from_millis(300));
+    let reply = browser.sign_in("ana", PASSWORD);
+    assert_eq!(reply.assert_redirect(), "/");
+    assert!(browser.cookie("hearth_session").is_some());
+}
+
+#[test]
+fn a_successful_sign_in_clears_the_accounts_failures() {
+    let app = app_with_throttle(ThrottlePolicy {
+        window_seconds: 600,
+        slow_after: 10,
+        account_limit: 3,
+        ip_limit: 100,
+    });
+    app.member("ana", SiteRole::Member);
+    let browser = app.browser();
+    for _ in 0..2 {
+        browser.sign_in("ana", WRONG).assert_status(401);
+    }
+    browser.sign_in("ana", PASSWORD).assert_redirect();
+    for _ in 0..2 {
+        app.browser().sign_in("ana", WRONG).assert_status(401);
+    }
+    // Four failures in the window, but only two since the last success.
+    app.browser().sign_in("ana", PASSWORD).assert_redirect();
+}
+
+#[test]
+fn one_throttled_account_does_not_lock_out_another_from_the_same_address() {
+    let app = app_with_throttle(ThrottlePolicy {
+        window_seconds: 600,
+        slow_after: 10,
+        account_limit: 3,
+        ip_limit: 5,
+    });
+    app.member("ana", SiteRole::Member);
+    app.member("bea", SiteRole::Member);
+    let attacker = app.browser();
+    for _ in 0..3 {
+        attacker.sign_in("ana", WRONG).assert_status(401);
+    }
+    assert_refused(&attacker.sign_in("ana", PASSWORD), 600);
+    // Bea, from the same address (every test browser is 127.0.0.1), still signs in.
+    app.browser().sign_in("bea", PASSWORD).assert_redirect();
+    // Two more failures from the address, for a name that does not exist, reach its limit.
+    for _ in 0..2 {
+        attacker.sign_in("nobody", WRONG).assert_status(401);
+    }
+    assert_refused(&app.browser().sign_in("bea", PASSWORD), 600);
+}
+
+#[test]
+fn attempts_after_a_few_failures_are_answered_more_slowly() {
+    let app = app_with_throttle(ThrottlePolicy {
+        window_seconds: 600,
+        slow_after: 1,
+        account_limit: 10,
+        ip_limit: 100,
+    });
+    let browser = app.browser();
+    browser.sign_in("ana", WRONG).assert_status(401);
+    for expected in [250, 500] {
+        let started = Instant::now();
+        browser.sign_in("ana", WRONG).assert_status(401);
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(expected),
+            "{elapsed:?} < {expected} ms"
+        );
+    }
+}
+
+#[test]
+fn the_failure_table_holds_no_address_or_name() {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        key_hash: String,
+    }
+
+    let app = TestApp::new();
+    app.browser()
+        .sign_in("RememberMe", WRONG)
+        .assert_status(401);
+    let rows: Vec<Row> = diesel::sql_query("SELECT key_hash FROM sign_in_failures")
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(rows.len(), 2, "one row for the name, one for the address");
+    for row in rows {
+        assert_eq!(row.key_hash.len(), 64);
+        assert!(row.key_hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+}
