@@ -2,13 +2,14 @@
 
 use actix_web::web::{self, get, post};
 
-use crate::handlers::{admin, assets, auth, boards, home, members, posts, setup, threads};
+use crate::handlers::{admin, assets, auth, boards, help, home, members, posts, setup, threads};
 
 pub fn configure(routes: &mut web::ServiceConfig) {
     routes
         .route("/", get().to(home::show))
         .route("/healthz", get().to(home::health))
         .route("/static/{path:.*}", get().to(assets::serve))
+        .route("/help", get().to(help::show))
         // Accounts
         .route("/register", get().to(auth::register_form))
         .route("/register", post().to(auth::register))
