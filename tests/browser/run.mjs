@@ -287,6 +287,8 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['notices', 'bea', goto('/notices')],
     ['create a group', 'ada', goto('/admin/boards/new')],
     ['error 404', 'visitor', goto('/b/no-such-board', 404)],
+    ['help', 'visitor', goto('/help')],
+    ['help, back to a post', 'bea', goto(`/help?post=${realistic.ownPostId}`)],
   ];
   // The canary: on the home page the test itself adds an unlabelled text field, an unnamed
   // button and a link taken out of the tab order. axe and the keyboard walk must notice.

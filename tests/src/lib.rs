@@ -32,7 +32,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn new() -> TestApp {
-        TestApp::with_config(hearth_web::WebConfig::default())
+        TestApp::with_config(test_config())
     }
 
     pub fn with_config(mut config: hearth_web::WebConfig) -> TestApp {
@@ -98,6 +98,14 @@ impl TestApp {
         admin.create_board(slug, &format!("Board {slug}"));
         admin
     }
+}
+
+/// The configuration tests start from: the defaults without posting limits, because tests post
+/// far faster than people do. Tests of the limits set their own.
+pub fn test_config() -> hearth_web::WebConfig {
+    let mut config = hearth_web::WebConfig::default();
+    config.posting.limits = hearth_core::limits::PostingLimits::NONE;
+    config
 }
 
 /// Creates an account with [`PASSWORD`] on any connection (tests that run the binary use this

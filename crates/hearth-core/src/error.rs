@@ -114,6 +114,13 @@ pub enum Error {
     /// Sign-in failed; deliberately the same for an unknown name and a wrong password.
     #[error("that username and password do not match an account")]
     BadCredentials,
+    /// Too much, too fast: a posting limit, slow mode or sign-in throttling. `reason` is a
+    /// whole sentence saying which limit was reached and when the person can try again.
+    #[error("{reason}")]
+    RateLimited {
+        retry_after_seconds: i64,
+        reason: String,
+    },
     /// The database or another resource is unreachable; the operator must act.
     #[error("{0}")]
     Unavailable(String),

@@ -1,23 +1,115 @@
-//! What happens to a new post before it is stored: pre-moderation of members new to a board or
-//! to the site, and the review items a post opens. Runs inside the posting transaction.
+//! What happens to a new post before and while it is stored: watched words (block, mask, hold,
+//! flag), crisis phrases (the post is published, and a check-in goes to the top of the queue),
+//! posting limits and slow mode, and pre-moderation of members new to a board or to the site.
+
+use std::borrow::Cow;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::boards::Board;
+use crate::crisis;
 use crate::db::DbConn;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{BoardId, PostId};
+use crate::limits::{self, PostingLimits};
 use crate::policy::MemberActor;
 use crate::posts::Moderation;
 use crate::review::{self, ItemKind};
 use crate::schema::{posts, threads};
+use crate::screening::PhraseList;
+use crate::threads::Thread;
+use crate::watched::{self, WatchLists};
 
 /// The operator's site-wide posting rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PostingRules {
     /// The first this-many posts of a new account, anywhere, await approval (0: none do).
     pub new_account_premod_posts: i32,
+    /// Posts per minute and per day (moderators of the board are not limited).
+    pub limits: PostingLimits,
+    /// Phrases that suggest someone may be at risk.
+    pub crisis: PhraseList,
+}
+
+impl Default for PostingRules {
+    fn default() -> Self {
+        PostingRules {
+            new_account_premod_posts: 0,
+            limits: PostingLimits::default(),
+            crisis: crisis::default_phrases(),
+        }
+    }
+}
+
+/// What screening found in a post's text, before it is rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Screened<'a> {
+    /// The text to store: the member's own, or with masked words replaced.
+    pub source: Cow<'a, str>,
+    /// Watched words that hold the post for approval.
+    pub hold: Vec<String>,
+    /// Watched words that flag the post for review.
+    pub flag: Vec<String>,
+    /// Crisis phrases matched: a check-in for the moderators, resources for the author.
+    pub check_in: bool,
+}
+
+/// Screens a post's text (and a new thread's title) against the watched words and the crisis
+/// phrases. A blocked word refuses the post with the reason; the form keeps the text.
+pub(crate) fn screen<'a>(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    board: &Board,
+    title: &str,
+    body: &'a str,
+) -> Result<Screened<'a>> {
+    let words = watched::lists(conn)?;
+    let source = block_and_mask(&words, title, body)?;
+    // Moderators of the board are not held or flagged; everyone may be in crisis.
+    let moderates = member.moderates(board.id);
+    let found = |list: &PhraseList| -> Vec<String> {
+        if moderates {
+            return Vec::new();
+        }
+        let mut found = list.matches(title);
+        found.extend(list.matches(body));
+        found.sort();
+        found.dedup();
+        found
+    };
+    Ok(Screened {
+        hold: found(&words.hold),
+        flag: found(&words.flag),
+        check_in: rules.crisis.is_match(title) || rules.crisis.is_match(body),
+        source,
+    })
+}
+
+/// An edited post's text: blocked words refuse the edit, masked words are masked. (Holding or
+/// flagging an already published post on edit is left to reports.)
+pub(crate) fn screen_edit<'a>(conn: &mut DbConn, body: &'a str) -> Result<Cow<'a, str>> {
+    let words = watched::lists(conn)?;
+    block_and_mask(&words, "", body)
+}
+
+fn block_and_mask<'a>(words: &WatchLists, title: &str, body: &'a str) -> Result<Cow<'a, str>> {
+    for (field, text) in [("title", title), ("body", body)] {
+        if let Some(word) = words.block.matches(text).first() {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "this community does not allow “{word}” in posts; please change it and post again (your text is kept)"
+                ),
+            ));
+        }
+    }
+    Ok(if words.mask.is_match(body) {
+        Cow::Owned(words.mask.mask(body))
+    } else {
+        Cow::Borrowed(body)
+    })
 }
 
 /// What the gate decided for one post.
@@ -26,21 +118,37 @@ pub(crate) struct Verdict {
     pub moderation: Moderation,
     /// Why it awaits approval, for the review queue.
     pub hold_reason: Option<String>,
+    pub flag: Vec<String>,
+    pub check_in: bool,
 }
 
-/// Decides whether a post by `member` on `board` is published at once or awaits approval.
-/// Moderators of the board are never held.
+/// Inside the posting transaction: refuses a post over the member's limits or the thread's slow
+/// mode, and decides whether it is published at once or awaits approval. Moderators of the board
+/// are neither limited nor held.
 pub(crate) fn judge(
     conn: &mut DbConn,
     rules: &PostingRules,
     member: &MemberActor,
     board: &Board,
+    thread: Option<&Thread>,
+    screened: &Screened<'_>,
+    now: NaiveDateTime,
 ) -> Result<Verdict> {
     let mut hold_reason = None;
     if !member.moderates(board.id) {
+        limits::check_posting(
+            conn,
+            member.id,
+            member.created_at,
+            thread.map(|t| (t.id, t.slow_mode_seconds)),
+            &rules.limits,
+            now,
+        )?;
         let site_wide = i64::from(rules.new_account_premod_posts);
         let on_board = i64::from(board.premod_first_posts);
-        if site_wide > 0 && approved_posts(conn, member, None, site_wide)? < site_wide {
+        if !screened.hold.is_empty() {
+            hold_reason = Some(format!("watched words: {}", screened.hold.join(", ")));
+        } else if site_wide > 0 && approved_posts(conn, member, None, site_wide)? < site_wide {
             hold_reason = Some(format!(
                 "one of the first {site_wide} posts of a new account"
             ));
@@ -58,6 +166,8 @@ pub(crate) fn judge(
             Moderation::Visible
         },
         hold_reason,
+        flag: screened.flag.clone(),
+        check_in: screened.check_in,
     })
 }
 
@@ -71,6 +181,13 @@ pub(crate) fn record(
 ) -> Result<()> {
     if let Some(reason) = &verdict.hold_reason {
         review::open(conn, board_id, post_id, ItemKind::Awaiting, reason, now)?;
+    }
+    if !verdict.flag.is_empty() {
+        let words = verdict.flag.join(", ");
+        review::open(conn, board_id, post_id, ItemKind::WatchedWord, &words, now)?;
+    }
+    if verdict.check_in {
+        review::open(conn, board_id, post_id, ItemKind::CheckIn, "", now)?;
     }
     Ok(())
 }

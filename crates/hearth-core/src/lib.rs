@@ -7,10 +7,12 @@
 pub mod boards;
 pub mod bulk;
 pub mod clock;
+pub mod crisis;
 pub mod db;
 pub mod error;
 pub mod gate;
 pub mod ids;
+pub mod limits;
 pub mod members;
 pub mod moderation;
 pub mod modlog;
@@ -24,11 +26,14 @@ pub mod posts;
 pub mod rerender;
 pub mod review;
 mod schema;
+pub mod screening;
 pub mod sessions;
 pub mod setup;
 #[cfg(test)]
 mod test_support;
 pub mod threads;
+pub mod throttle;
 pub mod tokens;
+pub mod watched;
 
 pub use error::{Error, Result};

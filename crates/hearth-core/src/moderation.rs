@@ -70,7 +70,12 @@ pub enum ThreadChange {
     Pin(bool),
     /// To another board; the mover moderates both.
     Move(BoardId),
+    /// Seconds each member must wait between their posts in the thread; 0 turns it off.
+    SlowMode(i32),
 }
+
+/// The longest slow mode: one post a day per member.
+pub const MAX_SLOW_MODE_SECONDS: i32 = 86_400;
 
 /// Locks, pins or moves a thread, with its log row, in one transaction.
 pub fn change_thread(
@@ -96,11 +101,18 @@ pub fn change_thread(
             }
             Some(to)
         }
+        ThreadChange::SlowMode(seconds) if !(0..=MAX_SLOW_MODE_SECONDS).contains(&seconds) => {
+            return Err(Error::invalid(
+                "slow_mode_seconds",
+                "choose from the list of slow-mode intervals",
+            ));
+        }
         _ => {
             policy::authorize(&actor, Action::Moderate(&board))?;
             None
         }
     };
+    let mut slow_mode_reason = String::new();
     write_tx(conn, |conn| {
         let now = clock::now();
         let row = threads::table.find(thread.id);
@@ -124,6 +136,20 @@ pub fn change_thread(
                 } else {
                     LoggedAction::Unpin
                 }
+            }
+            ThreadChange::SlowMode(seconds) => {
+                diesel::update(row)
+                    .set(threads::slow_mode_seconds.eq(seconds))
+                    .execute(conn)?;
+                slow_mode_reason = if seconds == 0 {
+                    "off".to_owned()
+                } else {
+                    format!(
+                        "one post every {}",
+                        crate::limits::span_words(i64::from(seconds))
+                    )
+                };
+                LoggedAction::SlowMode
             }
             ThreadChange::Move(_) => {
                 let to = destination
@@ -156,6 +182,9 @@ pub fn change_thread(
         entry.thread_id = Some(thread.id);
         entry.member_id = Some(thread.author_id);
         entry.reason = reason;
+        if !slow_mode_reason.is_empty() {
+            entry.reason = &slow_mode_reason;
+        }
         if let Some(to) = &destination {
             moved_reason = if reason.is_empty() {
                 format!("to {}", to.name)

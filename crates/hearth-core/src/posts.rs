@@ -240,6 +240,8 @@ pub struct ReplyForm {
 pub struct Posted {
     pub post: Post,
     pub thread: Thread,
+    /// The post matched the crisis phrases: show its author the help page now.
+    pub check_in: bool,
 }
 
 /// Adds a reply and updates the thread's and board's counters in the same transaction.
@@ -259,17 +261,22 @@ pub fn reply(
     check_body(&form.body, &mut invalid);
     check_submission_key(&form.submission_key, &mut invalid);
     invalid.into_result()?;
-    let posted = |conn: &mut DbConn, post: Post| -> Result<Posted> {
+    let posted = |conn: &mut DbConn, post: Post, check_in: bool| -> Result<Posted> {
         let thread = threads::by_id(conn, post.thread_id)?;
-        Ok(Posted { post, thread })
+        Ok(Posted {
+            post,
+            thread,
+            check_in,
+        })
     };
     if let Some(existing) = by_submission_key(conn, member.id, &form.submission_key)? {
-        return posted(conn, existing);
+        return posted(conn, existing, false);
     }
-    let html = hearth_markdown::render(&form.body);
+    let screened = gate::screen(conn, rules, member, &board, "", &form.body)?;
+    let html = hearth_markdown::render(&screened.source);
     let outcome = write_tx(conn, |conn| {
         let now = clock::now();
-        let verdict = gate::judge(conn, rules, member, &board)?;
+        let verdict = gate::judge(conn, rules, member, &board, Some(&thread), &screened, now)?;
         let visible = verdict.moderation == Moderation::Visible;
         // Taking the next position by updating the thread row first serializes concurrent
         // replies to one thread on PostgreSQL too (the row lock), so positions never collide.
@@ -295,7 +302,7 @@ pub fn reply(
                 thread_id: thread.id,
                 author_id: member.id,
                 position,
-                source: &form.body,
+                source: &screened.source,
                 html: &html,
                 submission_key: &form.submission_key,
                 moderation: verdict.moderation,
@@ -318,10 +325,10 @@ pub fn reply(
         by_id(conn, id)
     });
     match outcome {
-        Ok(post) => posted(conn, post),
+        Ok(post) => posted(conn, post, screened.check_in),
         Err(e) if e.is_unique_violation() => {
             let existing = by_submission_key(conn, member.id, &form.submission_key)?.ok_or(e)?;
-            posted(conn, existing)
+            posted(conn, existing, false)
         }
         Err(e) => Err(e),
     }
@@ -360,8 +367,15 @@ pub fn edit(
     check_body(new_source, &mut invalid);
     invalid.into_result()?;
     if new_source == post.source {
-        return Ok(Posted { post, thread });
+        return Ok(Posted {
+            post,
+            thread,
+            check_in: false,
+        });
     }
+    // Blocked and masked words apply to edits too.
+    let screened = gate::screen_edit(conn, new_source)?;
+    let new_source: &str = &screened;
     let html = hearth_markdown::render(new_source);
     write_tx(conn, |conn| {
         let now = clock::now();
@@ -384,7 +398,11 @@ pub fn edit(
             ))
             .execute(conn)?;
         let post = by_id(conn, post.id)?;
-        Ok(Posted { post, thread })
+        Ok(Posted {
+            post,
+            thread,
+            check_in: false,
+        })
     })
 }
 

@@ -75,6 +75,7 @@ diesel::table! {
         last_activity_at -> Timestamp,
         last_poster_id -> Nullable<BigInt>,
         moderation -> Text,
+        slow_mode_seconds -> Integer,
     }
 }
 
@@ -130,6 +131,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     moderation_log,
     notices,
     watched_words,
+    sign_in_failures,
 );
 
 diesel::table! {
@@ -212,6 +214,14 @@ diesel::table! {
         phrase_lower -> Text,
         action -> Text,
         created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        key_hash -> Text,
         created_at -> Timestamp,
     }
 }

@@ -62,6 +62,9 @@ pub struct Thread {
     /// Follows its opening post: a thread whose first post awaits approval awaits too.
     #[diesel(deserialize_as = String)]
     pub moderation: posts::Moderation,
+    /// Slow mode: each member may post in this thread once every this many seconds; 0 is off.
+    /// Enforced by [`crate::limits::check_posting`].
+    pub slow_mode_seconds: i32,
 }
 
 impl Thread {
@@ -252,19 +255,24 @@ pub fn start(
     posts::check_body(&form.body, &mut invalid);
     posts::check_submission_key(&form.submission_key, &mut invalid);
     invalid.into_result()?;
-    let posted = |conn: &mut DbConn, post: Post| -> Result<Posted> {
+    let posted = |conn: &mut DbConn, post: Post, check_in: bool| -> Result<Posted> {
         let thread = by_id(conn, post.thread_id)?;
-        Ok(Posted { post, thread })
+        Ok(Posted {
+            post,
+            thread,
+            check_in,
+        })
     };
     if let Some(existing) = posts::by_submission_key(conn, member.id, &form.submission_key)? {
-        return posted(conn, existing);
+        return posted(conn, existing, false);
     }
-    let html = hearth_markdown::render(&form.body);
+    let title = form.title.trim();
+    let screened = gate::screen(conn, rules, member, board, title, &form.body)?;
+    let html = hearth_markdown::render(&screened.source);
     let outcome = write_tx(conn, |conn| {
         let now = clock::now();
-        let verdict = gate::judge(conn, rules, member, board)?;
+        let verdict = gate::judge(conn, rules, member, board, None, &screened, now)?;
         let visible = verdict.moderation == posts::Moderation::Visible;
-        let title = form.title.trim();
         let thread_id: ThreadId = diesel::insert_into(threads::table)
             .values((
                 threads::board_id.eq(board.id),
@@ -285,7 +293,7 @@ pub fn start(
                 thread_id,
                 author_id: member.id,
                 position: 1,
-                source: &form.body,
+                source: &screened.source,
                 html: &html,
                 submission_key: &form.submission_key,
                 moderation: verdict.moderation,
@@ -307,10 +315,10 @@ pub fn start(
         posts::by_id(conn, post_id)
     });
     match outcome {
-        Ok(post) => posted(conn, post),
+        Ok(post) => posted(conn, post, screened.check_in),
         Err(e) if e.is_unique_violation() => {
             let existing = posts::by_submission_key(conn, member.id, &form.submission_key)?;
-            posted(conn, existing.ok_or(e)?)
+            posted(conn, existing.ok_or(e)?, false)
         }
         Err(e) => Err(e),
     }

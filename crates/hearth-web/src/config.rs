@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use hearth_core::crisis::CrisisResources;
 use hearth_core::gate::PostingRules;
+use hearth_core::throttle::ThrottlePolicy;
 
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -18,10 +20,18 @@ pub struct WebConfig {
     pub session_days: i64,
     /// How many password hashes may be computed at once (each takes about 19 MiB).
     pub password_hash_concurrency: usize,
-    /// Site-wide rules applied to every new post (pre-moderation of new accounts, …).
+    /// Site-wide rules applied to every new post: pre-moderation of new accounts, posting
+    /// limits, crisis phrases.
     pub posting: PostingRules,
     /// Whether the public moderation log names moderators (otherwise "a facilitator").
     pub public_log_shows_names: bool,
+    /// Failed sign-ins tolerated per account and per address before slowing and refusing.
+    pub sign_in_throttle: ThrottlePolicy,
+    /// Take the client's address from the right-most `X-Forwarded-For` entry instead of the
+    /// connection (only behind a reverse proxy that appends it).
+    pub trust_x_forwarded_for: bool,
+    /// What the `/help` page lists.
+    pub crisis_resources: CrisisResources,
 }
 
 impl Default for WebConfig {
@@ -35,6 +45,9 @@ impl Default for WebConfig {
             password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             posting: PostingRules::default(),
             public_log_shows_names: false,
+            sign_in_throttle: ThrottlePolicy::default(),
+            trust_x_forwarded_for: false,
+            crisis_resources: CrisisResources::default(),
         }
     }
 }

@@ -28,6 +28,15 @@ pub enum WebError {
     /// carried back to them on the error page, so nothing typed is lost.
     #[error("the form's security token did not match")]
     Csrf { kept_text: Option<String> },
+    /// Too much, too fast (posting limits, slow mode, sign-in throttling): 429 with
+    /// `Retry-After`. A handler that had the member's text can hand it back with
+    /// [`WebError::keeping_text`], as the CSRF failure does.
+    #[error("{reason}")]
+    RateLimited {
+        retry_after_seconds: i64,
+        reason: String,
+        kept_text: Option<String>,
+    },
     #[error("service unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -42,6 +51,14 @@ impl From<hearth_core::Error> for WebError {
             E::Denied(reason) => WebError::Denied(reason),
             E::Invalid(invalid) => WebError::Invalid(invalid),
             E::BadCredentials => WebError::BadCredentials,
+            E::RateLimited {
+                retry_after_seconds,
+                reason,
+            } => WebError::RateLimited {
+                retry_after_seconds,
+                reason,
+                kept_text: None,
+            },
             E::Unavailable(detail) => {
                 tracing::error!(%detail, "a resource Hearth needs is unavailable");
                 WebError::Unavailable
@@ -66,6 +83,27 @@ pub struct ErrorPage {
     pub hint: &'static str,
     /// Text the member sent that could not be saved, shown back to them to copy.
     pub kept_text: Option<String>,
+    /// For 429: when the person may try again (sent as `Retry-After` and shown on the page).
+    pub retry_after_seconds: Option<i64>,
+}
+
+impl WebError {
+    /// Hands the member's text back on the error page when the error means it was not saved
+    /// (a posting limit). Other errors are returned unchanged.
+    pub fn keeping_text(self, text: &str) -> WebError {
+        match self {
+            WebError::RateLimited {
+                retry_after_seconds,
+                reason,
+                kept_text: None,
+            } if !text.trim().is_empty() => WebError::RateLimited {
+                retry_after_seconds,
+                reason,
+                kept_text: Some(text.to_owned()),
+            },
+            other => other,
+        }
+    }
 }
 
 impl WebError {
@@ -95,6 +133,11 @@ impl WebError {
                 "This form has expired",
                 "Go back (your text is still in the form), reload the page, and send it again.",
             ),
+            WebError::RateLimited { .. } => (
+                "Please wait before trying again",
+                "These limits keep the community safe from spam and from people guessing \
+                 passwords. Nothing else is wrong.",
+            ),
             WebError::Unavailable => ("Hearth is busy or resting", "Please try again in a minute."),
             WebError::Internal => (
                 "Something went wrong on our side",
@@ -106,7 +149,16 @@ impl WebError {
             other => other.to_string(),
         };
         let kept_text = match self {
-            WebError::Csrf { kept_text } => kept_text.clone(),
+            WebError::Csrf { kept_text } | WebError::RateLimited { kept_text, .. } => {
+                kept_text.clone()
+            }
+            _ => None,
+        };
+        let retry_after_seconds = match self {
+            WebError::RateLimited {
+                retry_after_seconds,
+                ..
+            } => Some((*retry_after_seconds).max(1)),
             _ => None,
         };
         ErrorPage {
@@ -114,6 +166,7 @@ impl WebError {
             message,
             hint,
             kept_text,
+            retry_after_seconds,
         }
     }
 }
@@ -128,14 +181,21 @@ impl ResponseError for WebError {
             WebError::Denied(_) | WebError::Csrf { .. } => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
+        let page = self.page();
         let mut response = HttpResponse::new(self.status_code());
-        response.extensions_mut().insert(self.page());
+        if let Some(seconds) = page.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response.extensions_mut().insert(page);
         response
     }
 }
@@ -148,12 +208,14 @@ fn default_page(status: StatusCode) -> ErrorPage {
             message: String::new(),
             hint: "Go back and use the page's own buttons and links.",
             kept_text: None,
+            retry_after_seconds: None,
         },
         StatusCode::PAYLOAD_TOO_LARGE => ErrorPage {
             title: "That was too long to send",
             message: String::new(),
             hint: "Go back (your text is still in the form) and shorten it, or split it into two posts.",
             kept_text: None,
+            retry_after_seconds: None,
         },
         s if s.is_server_error() => WebError::Internal.page(),
         _ => WebError::BadRequest(String::new()).page(),
@@ -192,6 +254,10 @@ pub fn render_error_page<B: MessageBody + 'static>(
     context.insert("sign_in_needed", &(status == StatusCode::UNAUTHORIZED));
     context.insert("path", request.path());
     context.insert("kept_text", &page.kept_text);
+    let retry_at = page
+        .retry_after_seconds
+        .map(|seconds| hearth_core::clock::now() + chrono::TimeDelta::seconds(seconds));
+    context.insert("retry_at", &retry_at);
     let html = match render(state, "error.html", &context) {
         Ok(html) => html,
         Err(_) => format!(
@@ -200,9 +266,12 @@ pub fn render_error_page<B: MessageBody + 'static>(
             page.title
         ),
     };
-    let new_response = HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(html);
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"));
+    if let Some(seconds) = page.retry_after_seconds {
+        builder.insert_header((header::RETRY_AFTER, seconds));
+    }
+    let new_response = builder.body(html);
     let (request, _) = response.into_parts();
     let themed = ServiceResponse::new(request, new_response)
         .map_into_boxed_body()
@@ -212,3 +281,39 @@ pub fn render_error_page<B: MessageBody + 'static>(
 
 /// The type of body the error renderer produces around the inner one.
 pub type ErrorBody<B> = EitherBody<B, BoxBody>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limited() -> WebError {
+        WebError::from(hearth_core::Error::RateLimited {
+            retry_after_seconds: 42,
+            reason: "you have reached this site's limit".to_owned(),
+        })
+    }
+
+    #[test]
+    fn a_rate_limit_is_429_with_retry_after() {
+        let error = limited();
+        assert_eq!(error.status_code(), StatusCode::TOO_MANY_REQUESTS);
+        let response = error.error_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "42");
+        let page = response.extensions().get::<ErrorPage>().cloned().unwrap();
+        assert_eq!(page.message, "you have reached this site's limit");
+        assert_eq!(page.retry_after_seconds, Some(42));
+        assert_eq!(page.kept_text, None);
+    }
+
+    #[test]
+    fn a_rate_limited_post_keeps_the_members_text() {
+        let page = limited().keeping_text("what I wrote").page();
+        assert_eq!(page.kept_text.as_deref(), Some("what I wrote"));
+        assert_eq!(limited().keeping_text("  ").page().kept_text, None);
+        // Other errors are not changed.
+        assert!(matches!(
+            WebError::NotFound.keeping_text("text"),
+            WebError::NotFound
+        ));
+    }
+}

@@ -3,7 +3,7 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    admin, assets, auth, boards, home, members, moderation, posts, setup, threads,
+    admin, assets, auth, boards, help, home, members, moderation, posts, setup, threads,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -11,6 +11,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/", get().to(home::show))
         .route("/healthz", get().to(home::health))
         .route("/static/{path:.*}", get().to(assets::serve))
+        .route("/help", get().to(help::show))
         // Accounts
         .route("/register", get().to(auth::register_form))
         .route("/register", post().to(auth::register))
@@ -64,5 +65,11 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         // Administration
         .route("/admin", get().to(admin::overview))
         .route("/admin/boards/new", get().to(admin::new_board_form))
-        .route("/admin/boards/new", post().to(admin::create_board));
+        .route("/admin/boards/new", post().to(admin::create_board))
+        .route("/admin/watched-words", get().to(admin::watched_words))
+        .route("/admin/watched-words", post().to(admin::add_watched_word))
+        .route(
+            "/admin/watched-words/{id}/delete",
+            post().to(admin::remove_watched_word),
+        );
 }

@@ -119,6 +119,8 @@ fn open_database(settings: &Settings) -> Result<db::Pool, String> {
 
 fn serve(settings: Settings) -> Result<(), String> {
     init_logging(&settings);
+    let crisis_phrases =
+        hearth_core::crisis::load_phrases(settings.crisis_phrases_file.as_deref())?;
     let pool = open_database(&settings)?;
     let listener = TcpListener::bind(&settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
@@ -135,8 +137,13 @@ fn serve(settings: Settings) -> Result<(), String> {
         session_days: settings.session_days,
         posting: hearth_core::gate::PostingRules {
             new_account_premod_posts: settings.new_account_premod_posts,
+            limits: settings.posting_limits,
+            crisis: crisis_phrases,
         },
         public_log_shows_names: settings.public_log_shows_names,
+        sign_in_throttle: settings.sign_in_throttle,
+        trust_x_forwarded_for: settings.trust_x_forwarded_for,
+        crisis_resources: settings.crisis_resources.clone(),
         ..hearth_web::WebConfig::default()
     };
     let mut conn = pool.get().map_err(|e| e.to_string())?;

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
+use hearth_core::crisis::CrisisResources;
+use hearth_core::limits::PostingLimits;
+use hearth_core::throttle::ThrottlePolicy;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -21,6 +24,14 @@ pub struct Settings {
     pub log: String,
     pub new_account_premod_posts: i32,
     pub public_log_shows_names: bool,
+    /// A phrase file replacing the built-in crisis phrases (`config/crisis-phrases.txt`).
+    pub crisis_phrases_file: Option<PathBuf>,
+    /// Take the client's address from the right-most `X-Forwarded-For` entry (only behind a
+    /// reverse proxy that sets it, with Hearth unreachable except through it).
+    pub trust_x_forwarded_for: bool,
+    pub sign_in_throttle: ThrottlePolicy,
+    pub posting_limits: PostingLimits,
+    pub crisis_resources: CrisisResources,
 }
 
 /// The defaults, as TOML, so they read exactly like `config/hearth.example.toml`.
@@ -35,6 +46,58 @@ session_days = 30
 log = "info"
 new_account_premod_posts = 0
 public_log_shows_names = false
+trust_x_forwarded_for = false
+
+[sign_in_throttle]
+window_seconds = 900
+slow_after = 5
+account_limit = 10
+ip_limit = 50
+
+[posting_limits]
+per_minute = 5
+per_day = 100
+new_account_per_minute = 2
+new_account_per_day = 20
+new_account_hours = 24
+
+[crisis_resources]
+introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."
+
+[[crisis_resources.helplines]]
+country = "United States"
+name = "988 Suicide & Crisis Lifeline"
+phone = "988"
+text = "988"
+url = "https://988lifeline.org"
+hours = "24 hours, every day"
+
+[[crisis_resources.helplines]]
+country = "Canada"
+name = "9-8-8 Suicide Crisis Helpline"
+phone = "988"
+text = "988"
+url = "https://988.ca"
+hours = "24 hours, every day"
+
+[[crisis_resources.helplines]]
+country = "United Kingdom and Ireland"
+name = "Samaritans"
+phone = "116 123"
+url = "https://www.samaritans.org"
+hours = "24 hours, every day"
+
+[[crisis_resources.helplines]]
+country = "Australia"
+name = "Lifeline"
+phone = "13 11 14"
+url = "https://www.lifeline.org.au"
+hours = "24 hours, every day"
+
+[[crisis_resources.helplines]]
+country = "Other countries"
+name = "Find A Helpline"
+url = "https://findahelpline.com"
 "#;
 
 impl Settings {
@@ -47,8 +110,11 @@ impl Settings {
             builder = builder.add_source(File::from(path).format(FileFormat::Toml));
         }
         builder = builder.add_source(
+            // `HEARTH_SITE_NAME`; a double underscore reaches into a table:
+            // `HEARTH_POSTING_LIMITS__PER_MINUTE`.
             Environment::with_prefix("HEARTH")
                 .prefix_separator("_")
+                .separator("__")
                 .try_parsing(true),
         );
         let built = builder
@@ -57,6 +123,8 @@ impl Settings {
         let mut settings: Settings = built
             .try_deserialize()
             .map_err(|e| format!("a setting has the wrong form: {e}"))?;
+        settings.sign_in_throttle.check()?;
+        settings.crisis_resources.check()?;
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
         if settings.database_url.is_none() {
             settings.database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());

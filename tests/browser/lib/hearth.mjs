@@ -17,9 +17,13 @@ export async function startHearth(bin, { adminName = 'ada', adminPassword }) {
     rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`hearth admin create failed (${created.error ?? `exit ${created.status}`}): ${created.stderr}`);
   }
+  // The checks post thousands of payloads from a few accounts: no posting limits.
+  const noLimits = Object.fromEntries(
+    ['PER_MINUTE', 'PER_DAY', 'NEW_ACCOUNT_PER_MINUTE', 'NEW_ACCOUNT_PER_DAY'].map((l) => [`HEARTH_POSTING_LIMITS__${l}`, '0']),
+  );
   const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: 'warn' },
+    env: { ...process.env, RUST_LOG: 'warn', ...noLimits },
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');

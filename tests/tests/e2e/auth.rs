@@ -171,7 +171,7 @@ fn unknown_profiles_are_not_found() {
 fn behind_https_the_session_cookie_is_secure() {
     let config = hearth_web::WebConfig {
         public_url: "https://forum.example.org".to_owned(),
-        ..Default::default()
+        ..hearth_tests::test_config()
     };
     let app = TestApp::with_config(config);
     app.member("ana", SiteRole::Member);

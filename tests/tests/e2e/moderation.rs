@@ -314,12 +314,8 @@ fn post_bodies_seen_by_visitor(app: &TestApp, path: &str) -> Vec<String> {
 
 #[test]
 fn a_sites_new_accounts_wait_for_approval_everywhere() {
-    let config = hearth_web::WebConfig {
-        posting: hearth_core::gate::PostingRules {
-            new_account_premod_posts: 2,
-        },
-        ..Default::default()
-    };
+    let mut config = hearth_tests::test_config();
+    config.posting.new_account_premod_posts = 2;
     let app = TestApp::with_config(config);
     let admin = app.with_board("pets");
     let thread = admin.start_thread("pets", "Welcome", "hello all");

@@ -17,7 +17,7 @@ fn an_operator_theme_overrides_one_template_and_keeps_the_rest() {
     .unwrap();
     let config = hearth_web::WebConfig {
         theme_dir: Some(theme.path().to_owned()),
-        ..Default::default()
+        ..hearth_tests::test_config()
     };
     let app = TestApp::with_config(config);
     let home = app.browser().visit("/");

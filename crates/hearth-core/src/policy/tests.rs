@@ -73,6 +73,7 @@ fn thread_moderated(locked: bool, state: ThreadState, moderation: Moderation) ->
         last_activity_at: time("2026-01-01 00:00"),
         last_poster_id: None,
         moderation,
+        slow_mode_seconds: 0,
     }
 }
 

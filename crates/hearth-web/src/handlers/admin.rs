@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::boards::{self, NewBoardForm};
 use hearth_core::policy::{self, Action};
+use hearth_core::watched::{self, WatchAction};
 use serde::{Deserialize, Serialize};
 
 use super::{invalid_or, see_other, Page};
@@ -82,4 +83,91 @@ pub async fn create_board(
                 .render(&state)
         }
     }
+}
+
+#[derive(Serialize)]
+struct ActionChoice {
+    value: &'static str,
+    label: &'static str,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct WatchedWordInput {
+    #[serde(default)]
+    phrase: String,
+    #[serde(default)]
+    action: String,
+}
+
+async fn watched_words_page(
+    state: &State,
+    viewer: &Viewer,
+    form: &WatchedWordInput,
+) -> Result<Page, WebError> {
+    let actor = viewer.actor();
+    let words = db(state, move |conn| {
+        policy::authorize(&actor, Action::ManageWatchedWords)?;
+        watched::list(conn)
+    })
+    .await?;
+    let actions: Vec<ActionChoice> = WatchAction::ALL
+        .iter()
+        .map(|a| ActionChoice {
+            value: a.as_str(),
+            label: a.label(),
+        })
+        .collect();
+    Ok(Page::new(state, viewer, "watched_words.html")
+        .with("words", &words)
+        .with("actions", &actions)
+        .with("form", form))
+}
+
+/// `GET /admin/watched-words`: the list, and a form to add one.
+pub async fn watched_words(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    viewer.require_member()?;
+    let form = WatchedWordInput {
+        action: WatchAction::Flag.as_str().to_owned(),
+        ..Default::default()
+    };
+    watched_words_page(&state, &viewer, &form)
+        .await?
+        .render(&state)
+}
+
+/// `POST /admin/watched-words`.
+pub async fn add_watched_word(
+    state: State,
+    viewer: Viewer,
+    input: web::Form<WatchedWordInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let input = input.into_inner();
+    let (phrase, action) = (input.phrase.clone(), input.action.clone());
+    let added = db(&state, move |conn| {
+        Ok(watched::add(conn, &member, &phrase, &action).map_err(WebError::from))
+    })
+    .await?;
+    match added {
+        Ok(()) => Ok(see_other("/admin/watched-words")),
+        Err(error) => {
+            let invalid = invalid_or(error)?;
+            watched_words_page(&state, &viewer, &input)
+                .await?
+                .with_errors(&invalid)
+                .render(&state)
+        }
+    }
+}
+
+/// `POST /admin/watched-words/{id}/delete`.
+pub async fn remove_watched_word(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let id = id.into_inner();
+    db(&state, move |conn| watched::remove(conn, &member, id)).await?;
+    Ok(see_other("/admin/watched-words"))
 }

@@ -1,8 +1,11 @@
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::TimeDelta;
 use hearth_core::members::{self, Member, Registration, SiteRole};
-use hearth_core::{sessions, Error};
+use hearth_core::throttle::{self, SignInKeys, Verdict};
+use hearth_core::{clock, sessions, Error};
 use serde::{Deserialize, Serialize};
 
 use super::{invalid_or, see_other, Page};
@@ -154,15 +157,60 @@ pub async fn sign_in_form(
         .render(&state)
 }
 
-/// `POST /signin`: the same answer for an unknown name and a wrong password.
+/// The address a request came from: the connection's peer, or — only when the operator said
+/// Hearth sits behind a proxy that appends it — the right-most `X-Forwarded-For` entry.
+fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
+    if trust_forwarded_for {
+        let last_hop = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .last()
+            .map(str::trim);
+        let parsed = last_hop.and_then(|entry| {
+            entry
+                .parse::<IpAddr>()
+                .ok()
+                .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        });
+        if let Some(address) = parsed {
+            return address;
+        }
+    }
+    request
+        .peer_addr()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| peer.ip())
+}
+
+/// `POST /signin`: the same answer for an unknown name and a wrong password. Throttled per
+/// account and per address: slowed after a few failures (an async wait: no worker is held),
+/// refused with 429 — without checking the password — after more.
 pub async fn sign_in(
     state: State,
     viewer: Viewer,
+    request: HttpRequest,
     input: web::Form<SignInInput>,
 ) -> Result<HttpResponse, WebError> {
+    let policy = state.config.sign_in_throttle;
+    let address = client_address(&request, state.config.trust_x_forwarded_for);
+    let keys = SignInKeys::new(address, &input.username);
+    let check_keys = keys.clone();
+    let verdict = db(&state, move |conn| {
+        throttle::check(conn, &check_keys, &policy, clock::now())
+    })
+    .await?;
+    match verdict {
+        Verdict::Allow => {}
+        Verdict::Slow(delay) => actix_web::rt::time::sleep(delay).await,
+        Verdict::Refuse(retry_after) => {
+            tracing::info!("a sign-in was refused: too many recent failures");
+            return Err(throttle::refused(retry_after).into());
+        }
+    }
     let (username, password) = (input.username.clone(), input.password.clone());
     let outcome = db_with_password(&state, move |conn| {
-        members::authenticate(conn, &username, &password)
+        throttle::authenticate(conn, &keys, &policy, &username, &password)
     })
     .await;
     let next = local_path(input.next.as_deref());

@@ -4,7 +4,7 @@ use hearth_core::threads::{self, BoardCursor, NewThreadForm};
 use hearth_core::{boards, posts};
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, see_other, thread_url, Page};
+use super::{help_url, invalid_or, see_other, thread_url, Page};
 use crate::errors::WebError;
 use crate::state::{db, State};
 use crate::viewer::Viewer;
@@ -102,12 +102,13 @@ pub async fn create_thread(
     .await?;
     let (board, started) = outcome;
     match started {
+        Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
         Ok(posted) => Ok(see_other(&thread_url(
             posted.thread.id,
             &posted.thread.slug,
         ))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
+            let invalid = invalid_or(error.keeping_text(&input.body))?;
             Page::new(&state, &viewer, "new_thread.html")
                 .with("board", &board)
                 .with("form", &input)

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod boards;
+pub mod help;
 pub mod home;
 pub mod members;
 pub mod moderation;
@@ -88,6 +89,11 @@ pub fn invalid_or(error: WebError) -> Result<Invalid, WebError> {
         WebError::Invalid(invalid) => Ok(invalid),
         other => Err(other),
     }
+}
+
+/// The crisis resources, with the way back to the post that led there.
+pub fn help_url(post: hearth_core::ids::PostId) -> String {
+    format!("/help?post={post}")
 }
 
 /// The canonical address of a thread (page 1).

@@ -223,9 +223,21 @@ pub struct ThreadActionInput {
     board: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    slow_mode_seconds: String,
 }
 
-/// `POST /t/{id}/moderate`: lock, unlock, pin, unpin, move.
+/// The slow-mode intervals offered: (seconds, words).
+pub const SLOW_MODE_CHOICES: [(i32, &str); 6] = [
+    (0, "Off"),
+    (30, "30 seconds"),
+    (60, "1 minute"),
+    (300, "5 minutes"),
+    (900, "15 minutes"),
+    (3600, "1 hour"),
+];
+
+/// `POST /t/{id}/moderate`: lock, unlock, pin, unpin, move, slow mode.
 pub async fn thread_action(
     state: State,
     viewer: Viewer,
@@ -242,6 +254,11 @@ pub async fn thread_action(
             "unlock" => ThreadChange::Lock(false),
             "pin" => ThreadChange::Pin(true),
             "unpin" => ThreadChange::Pin(false),
+            "slow_mode" => {
+                ThreadChange::SlowMode(input.slow_mode_seconds.trim().parse().map_err(|_| {
+                    hearth_core::Error::invalid("slow_mode_seconds", "choose a slow-mode interval")
+                })?)
+            }
             "move" => {
                 let to = boards::by_slug_for(conn, &actor, &input.board).map_err(|_| {
                     hearth_core::Error::invalid("board", "choose a group to move the thread to")

@@ -75,6 +75,7 @@ pub async fn edit(
     match edited {
         Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
+            let error = error.keeping_text(&input.body);
             let (board, thread, post) =
                 db(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
             let invalid = invalid_or(error)?;

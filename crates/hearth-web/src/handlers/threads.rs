@@ -10,7 +10,7 @@ use hearth_core::posts::{self, PostState, PostView, ReplyForm, ThreadPage};
 use hearth_core::threads::{self, Thread};
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, moderation, post_url, see_other, thread_url, Page};
+use super::{help_url, invalid_or, moderation, post_url, see_other, thread_url, Page};
 use crate::errors::WebError;
 use crate::state::{db, State};
 use crate::viewer::Viewer;
@@ -135,6 +135,11 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
         .with("can_moderate", &can_moderate)
         .with("move_targets", &loaded.move_targets)
         .with("hide_reasons", moderation::hide_reasons())
+        .with("slow_mode_choices", &moderation::SLOW_MODE_CHOICES)
+        .with(
+            "slow_mode_words",
+            &hearth_core::limits::span_words(i64::from(thread.slow_mode_seconds)),
+        )
         .with("form", reply)
 }
 
@@ -187,9 +192,10 @@ pub async fn reply(
     })
     .await?;
     match outcome {
+        Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
         Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
+            let invalid = invalid_or(error.keeping_text(&input.body))?;
             let last_page = i32::MAX;
             let loaded = load(&state, viewer.actor(), id, last_page).await?;
             thread_page(&state, &viewer, &loaded, &input)

@@ -33,6 +33,7 @@ fn the_default_theme_loads_and_renders_every_page_template() {
         "register.html",
         "signin.html",
         "error.html",
+        "help.html",
     ] {
         assert!(
             tera.get_template_names().any(|n| n == page),

@@ -1,5 +1,9 @@
 use std::path::Path;
 
+use hearth_core::crisis::CrisisResources;
+use hearth_core::limits::PostingLimits;
+use hearth_core::throttle::ThrottlePolicy;
+
 use super::*;
 
 fn example_file() -> std::path::PathBuf {
@@ -26,13 +30,75 @@ fn the_example_config_mentions_every_setting() {
         .collect();
     assert!(fields.len() >= 10, "{fields:?}");
     for field in fields {
+        // A plain setting (`name = …`, perhaps commented out) or a table (`[name]`,
+        // `[[parent.name]]`).
         let documented = example.lines().any(|line| {
-            line.trim_start_matches("# ")
-                .starts_with(&format!("{field} = "))
+            let line = line.trim_start_matches("# ");
+            let table = line.trim_matches(|c| c == '[' || c == ']');
+            line.starts_with(&format!("{field} = "))
+                || (line.starts_with('[') && table.rsplit('.').next() == Some(field))
         });
         assert!(
             documented,
             "config/hearth.example.toml does not mention {field}"
         );
     }
+}
+
+#[test]
+fn the_built_in_defaults_are_the_cores_defaults() {
+    let settings = Settings::load(None).unwrap();
+    assert_eq!(settings.sign_in_throttle, ThrottlePolicy::default());
+    assert_eq!(settings.posting_limits, PostingLimits::default());
+    assert_eq!(settings.crisis_resources, CrisisResources::default());
+    assert_eq!(settings.crisis_phrases_file, None);
+    assert!(!settings.trust_x_forwarded_for);
+}
+
+fn load_toml(text: &str) -> Result<Settings, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearth.toml");
+    std::fs::write(&path, text).unwrap();
+    Settings::load(Some(&path))
+}
+
+#[test]
+fn a_file_may_change_one_limit_and_keep_the_other_defaults() {
+    let settings = load_toml("[sign_in_throttle]\nwindow_seconds = 60\n").unwrap();
+    assert_eq!(settings.sign_in_throttle.window_seconds, 60);
+    assert_eq!(
+        settings.sign_in_throttle.account_limit,
+        ThrottlePolicy::default().account_limit
+    );
+    assert_eq!(settings.crisis_resources, CrisisResources::default());
+}
+
+#[test]
+fn helplines_in_the_file_replace_the_default_list() {
+    let settings = load_toml(
+        "[[crisis_resources.helplines]]\n\
+         country = \"New Zealand\"\n\
+         name = \"Need to talk?\"\n\
+         phone = \"1737\"\n\
+         text = \"1737\"\n",
+    )
+    .unwrap();
+    let helplines = &settings.crisis_resources.helplines;
+    assert_eq!(helplines.len(), 1, "{helplines:?}");
+    assert_eq!(helplines[0].name, "Need to talk?");
+    assert_eq!(helplines[0].url, None);
+    assert_eq!(
+        settings.crisis_resources.introduction,
+        CrisisResources::default().introduction
+    );
+}
+
+#[test]
+fn unusable_safety_settings_stop_the_start() {
+    let error = load_toml("[sign_in_throttle]\naccount_limit = 0\n").unwrap_err();
+    assert!(error.contains("account_limit"), "{error}");
+    let error =
+        load_toml("[[crisis_resources.helplines]]\ncountry = \"X\"\nname = \"Nothing to call\"\n")
+            .unwrap_err();
+    assert!(error.contains("phone, text or url"), "{error}");
 }

@@ -188,6 +188,32 @@ fn a_missing_config_file_is_a_clear_error() {
 }
 
 #[test]
+fn an_unreadable_crisis_phrase_file_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hearth.toml");
+    std::fs::write(
+        &config,
+        "crisis_phrases_file = \"/nonexistent/phrases.txt\"\n",
+    )
+    .unwrap();
+    let output = Command::new(HEARTH)
+        .args(["--config"])
+        .arg(&config)
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot read the crisis phrase file /nonexistent/phrases.txt"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_postgres_url_switches_to_postgresql() {
     let Ok(admin_url) = std::env::var(hearth_tests::POSTGRES_VARIABLE) else {
         eprintln!(

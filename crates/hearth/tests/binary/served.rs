@@ -31,6 +31,16 @@ impl Served {
             .env_remove("DATABASE_URL")
             .env_remove("HEARTH_DATABASE_URL")
             .env("RUST_LOG", "debug");
+        // These tests post far faster than people do: no posting limits (a double underscore
+        // reaches into the [posting_limits] table).
+        for limit in [
+            "PER_MINUTE",
+            "PER_DAY",
+            "NEW_ACCOUNT_PER_MINUTE",
+            "NEW_ACCOUNT_PER_DAY",
+        ] {
+            command.env(format!("HEARTH_POSTING_LIMITS__{limit}"), "0");
+        }
         for (key, value) in env {
             command.env(key, value);
         }

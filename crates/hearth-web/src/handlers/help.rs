@@ -1,0 +1,137 @@
+//! `GET /help`: crisis resources, reachable from every page.
+
+use actix_web::{web, HttpResponse};
+use hearth_core::crisis::Helpline;
+use hearth_core::ids::PostId;
+use hearth_core::posts;
+use serde::{Deserialize, Serialize};
+
+use super::Page;
+use crate::errors::WebError;
+use crate::state::{db, State};
+use crate::viewer::Viewer;
+
+#[derive(Deserialize)]
+pub struct HelpQuery {
+    /// The post the member came from (as text: a malformed value must not stop this page).
+    post: Option<String>,
+}
+
+/// One helpline as the page shows it, with ready-made `tel:`/`sms:` links.
+#[derive(Serialize)]
+struct HelplineView<'a> {
+    name: &'a str,
+    phone: Option<&'a str>,
+    phone_href: Option<String>,
+    text: Option<&'a str>,
+    text_href: Option<String>,
+    url: Option<&'a str>,
+    url_label: Option<&'a str>,
+    hours: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CountryView<'a> {
+    country: &'a str,
+    helplines: Vec<HelplineView<'a>>,
+}
+
+/// `tel:`/`sms:` targets keep only a leading `+` and the digits ("116 123" → "116123").
+fn dial(scheme: &str, number: &str) -> Option<String> {
+    let digits: String = number
+        .trim()
+        .char_indices()
+        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect();
+    digits
+        .chars()
+        .any(|c| c.is_ascii_digit())
+        .then(|| format!("{scheme}:{digits}"))
+}
+
+/// A web address as people read it: `https://www.samaritans.org/` → `samaritans.org`.
+fn url_label(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    rest.strip_prefix("www.")
+        .unwrap_or(rest)
+        .trim_end_matches('/')
+}
+
+fn view(line: &Helpline) -> HelplineView<'_> {
+    HelplineView {
+        name: &line.name,
+        phone: line.phone.as_deref(),
+        phone_href: line.phone.as_deref().and_then(|n| dial("tel", n)),
+        text: line.text.as_deref(),
+        text_href: line.text.as_deref().and_then(|n| dial("sms", n)),
+        url: line.url.as_deref(),
+        url_label: line.url.as_deref().map(url_label),
+        hours: line.hours.as_deref(),
+    }
+}
+
+/// `GET /help[?post=<id>]`: the helplines by country; with `post`, a way back to that post if
+/// this reader may see it. The page renders even when the database does not answer.
+pub async fn show(
+    state: State,
+    viewer: Viewer,
+    query: web::Query<HelpQuery>,
+) -> Result<HttpResponse, WebError> {
+    let post_id = query
+        .post
+        .as_deref()
+        .and_then(|id| id.trim().parse::<i64>().ok())
+        .map(PostId);
+    let back_to_post = match post_id {
+        Some(id) => {
+            let actor = viewer.actor();
+            db(&state, move |conn| posts::by_id_for(conn, &actor, id))
+                .await
+                .ok()
+                .map(|_| id)
+        }
+        None => None,
+    };
+    let resources = &state.config.crisis_resources;
+    let countries: Vec<CountryView<'_>> = resources
+        .by_country()
+        .into_iter()
+        .map(|group| CountryView {
+            country: group.country,
+            helplines: group.helplines.into_iter().map(view).collect(),
+        })
+        .collect();
+    Page::new(&state, &viewer, "help.html")
+        .with("introduction", &resources.introduction)
+        .with("countries", &countries)
+        .with("back_to_post", &back_to_post)
+        .render(&state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_become_dial_links() {
+        assert_eq!(dial("tel", "116 123").as_deref(), Some("tel:116123"));
+        assert_eq!(
+            dial("tel", "+61 13 11 14").as_deref(),
+            Some("tel:+61131114")
+        );
+        assert_eq!(dial("sms", "988").as_deref(), Some("sms:988"));
+        assert_eq!(dial("tel", "ask at the desk"), None);
+        assert_eq!(dial("tel", "1+1").as_deref(), Some("tel:11"));
+    }
+
+    #[test]
+    fn addresses_are_shown_without_their_scheme() {
+        assert_eq!(url_label("https://www.samaritans.org/"), "samaritans.org");
+        assert_eq!(url_label("https://988lifeline.org"), "988lifeline.org");
+        assert_eq!(url_label("http://example.org/help"), "example.org/help");
+    }
+}
