@@ -8,6 +8,7 @@ mod concurrency;
 mod limits;
 mod migrations;
 mod moderation;
+mod safety;
 mod security;
 mod setup;
 mod themes;
