@@ -16,6 +16,11 @@ struct TwoNodes {
 }
 
 fn two_nodes() -> Option<TwoNodes> {
+    two_nodes_with(&[])
+}
+
+/// Two nodes with extra settings (as `HEARTH_…` variables) on both.
+fn two_nodes_with(settings: &[(&str, &str)]) -> Option<TwoNodes> {
     let Ok(admin_url) = std::env::var(POSTGRES_VARIABLE) else {
         eprintln!("{POSTGRES_VARIABLE} is not set: the two-node PostgreSQL test did not run");
         return None;
@@ -36,7 +41,8 @@ fn two_nodes() -> Option<TwoNodes> {
     };
     boards::create(conn, &admin, &form).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let env = [("DATABASE_URL", url.as_str()), ("RUST_LOG", "warn")];
+    let mut env = vec![("DATABASE_URL", url.as_str()), ("RUST_LOG", "warn")];
+    env.extend_from_slice(settings);
     let a = Served::start(dir.path(), &[], &env);
     let b = Served::start(dir.path(), &[], &env);
     Some(TwoNodes {
@@ -93,4 +99,35 @@ fn two_nodes_share_sessions_posts_and_sign_outs() {
     let home = on_a.visit("/");
     on_a.submit(&home, "/signout", &[]).assert_redirect();
     on_b.get("/settings").assert_status(401);
+}
+
+#[test]
+fn limits_hold_across_nodes() {
+    let Some(nodes) = two_nodes_with(&[
+        // ana's account is new, so the new-account number applies.
+        ("HEARTH_POSTING_LIMITS__NEW_ACCOUNT_PER_MINUTE", "2"),
+        ("HEARTH_SIGN_IN_THROTTLE__SLOW_AFTER", "10"),
+        ("HEARTH_SIGN_IN_THROTTLE__ACCOUNT_LIMIT", "3"),
+    ]) else {
+        return;
+    };
+    // Posting: two posts through A, the third through B is over the limit.
+    let on_a = nodes.a.browser();
+    on_a.sign_in("ana", PASSWORD).assert_redirect();
+    let on_b = same_person_on(&nodes.b, &on_a);
+    let thread = on_a.start_thread("shared", "Limits", "one");
+    let path = path_of(&thread);
+    on_a.reply_to(&path, "two").assert_redirect();
+    on_b.reply_to(&path, "three").assert_status(429);
+
+    // Sign-in: failures on either node count together.
+    let wrong = "not the right password at all";
+    nodes.a.browser().sign_in("ada", wrong).assert_status(401);
+    nodes.b.browser().sign_in("ada", wrong).assert_status(401);
+    nodes.a.browser().sign_in("ada", wrong).assert_status(401);
+    nodes
+        .b
+        .browser()
+        .sign_in("ada", PASSWORD)
+        .assert_status(429);
 }
