@@ -278,6 +278,7 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['register refused (422)', 'visitor', submitted('/register', { username: 'x!', display_name: 'X', password: 'short' }, 422)],
     ['admin', 'ada', goto('/admin')],
     ['review queue', 'ada', goto('/review')],
+    ['watched words', 'ada', goto('/admin/watched-words')],
     ['thread, moderator view', 'ada', goto(thread)],
     ['moderation log, public', 'visitor', goto('/b/pet-loss/log')],
     ['moderation log, moderators', 'ada', goto('/b/pet-loss/log')],

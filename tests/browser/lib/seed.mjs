@@ -197,6 +197,10 @@ export async function seedRealistic(baseURL, admin) {
     await submitForm(admin, '/u/bea', '/u/bea/warn', { board: 'pet-loss', message: 'Please keep links to the resources page.' }),
     'the admin warns bea',
   );
+  expectRedirect(
+    await submitForm(admin, '/admin/watched-words', '/admin/watched-words', { phrase: 'cheap pills', action: 'block' }),
+    'the admin adds a watched word',
+  );
   return { members, thread, ownPostId: beaPostOnPage2?.[1] ?? editId, reportableId: ids.get(5) };
 }
 
