@@ -142,6 +142,7 @@ async function main() {
     await formChecks(browser, hearth.url, realistic);
     await accessibilityChecks(browser, hearth.url, admin, realistic);
     console.log(`accessibility and keyboard checks took ${seconds(phase)}`);
+    await phoneModeration(browser, hearth.url, admin);
 
     if (payloads === null) {
       console.log(`\nxss corpus not found at ${CORPUS}: browser XSS check skipped`);
@@ -217,6 +218,47 @@ async function formChecks(browser, baseURL, realistic) {
     await member.close();
   } catch (error) {
     check('form', 'forms sent by Chromium', false, [String(error.message).split('\n')[0]]);
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * A facilitator on a phone: from any page, one tap on "Review" shows what needs attention
+ * (someone at risk first), and one more tap acts on it. The queue must fit the screen.
+ */
+async function phoneModeration(browser, baseURL, admin) {
+  console.log('\n== moderation on a phone (390×844, touch)');
+  const context = await browser.newContext({
+    baseURL,
+    storageState: await admin.storageState(),
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+  });
+  const page = await context.newPage();
+  try {
+    await page.goto('/b/pet-loss');
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.tap('.nav-links a[href="/review"]')]);
+    const entries = page.locator('.review-entry');
+    const before = await entries.count();
+    const first = entries.first();
+    const firstIsAtRisk = (await first.getAttribute('class')).includes('at-risk');
+    const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    check('phone', 'one tap on Review shows the queue, someone at risk first, fitting the screen', before >= 2 && firstIsAtRisk && fits, [
+      `${before} entries; first at risk: ${firstIsAtRisk}; fits the width: ${fits}`,
+    ]);
+    const post = await first.locator('h2 a').getAttribute('href');
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), first.locator('button', { hasText: 'Hide' }).tap()]);
+    const after = await page.locator('.review-entry').count();
+    const stillThere = await page.locator(`.review-entry h2 a[href="${post}"]`).count();
+    const log = await context.request.get('/b/pet-loss/log');
+    const logged = (await log.text()).includes('hid a post');
+    check('phone', 'a second tap hides the post, it leaves the queue and the log has it', after === before - 1 && stillThere === 0 && logged, [
+      `entries ${before} → ${after}; ${post} still listed: ${stillThere}; in the log: ${logged}`,
+    ]);
+  } catch (error) {
+    check('phone', 'moderation on a phone', false, [String(error.message).split('\n')[0]]);
   } finally {
     await context.close();
   }
