@@ -70,6 +70,63 @@ pub struct Board {
     pub created_at: NaiveDateTime,
     /// The first this-many posts of a member new to the board await approval.
     pub premod_first_posts: i32,
+    pub category_id: Option<i64>,
+    /// Lowercase words separated by single spaces.
+    pub tags: String,
+    /// A BCP 47 language tag (`en`, `de`).
+    pub language: String,
+    #[diesel(deserialize_as = String)]
+    pub meeting_format: MeetingFormat,
+    /// A city or region: never an exact address.
+    pub city: String,
+    pub country: String,
+    /// The group's own zone: its meetings are scheduled in it.
+    pub time_zone: String,
+    pub member_count: i64,
+}
+
+/// How a group meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingFormat {
+    Online,
+    InPerson,
+    Hybrid,
+}
+
+impl MeetingFormat {
+    pub const ALL: [MeetingFormat; 3] = [
+        MeetingFormat::Online,
+        MeetingFormat::InPerson,
+        MeetingFormat::Hybrid,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeetingFormat::Online => "online",
+            MeetingFormat::InPerson => "in_person",
+            MeetingFormat::Hybrid => "hybrid",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MeetingFormat::Online => "Online",
+            MeetingFormat::InPerson => "In person",
+            MeetingFormat::Hybrid => "Hybrid (in person and online)",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MeetingFormat> {
+        MeetingFormat::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+}
+
+impl TryFrom<String> for MeetingFormat {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        MeetingFormat::parse(&value).ok_or_else(|| format!("unknown meeting format {value:?}"))
+    }
 }
 
 /// A board on the home page, with the title of its most recently active thread.
@@ -204,14 +261,14 @@ pub fn by_slug_for(conn: &mut DbConn, actor: &Actor, slug: &str) -> Result<Board
 
 /// Every board the actor may read, in the operator's order, with its latest thread.
 pub fn list_for(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BoardSummary>> {
-    let facilitated: &[BoardId] = actor
-        .member_actor()
-        .map_or(&[], |m| m.facilitates.as_slice());
+    let belongs: Vec<BoardId> = actor.member_actor().map_or_else(Vec::new, |m| {
+        m.facilitates.iter().chain(&m.member_of).copied().collect()
+    });
     let boards: Vec<Board> = boards::table
         .filter(
             boards::visibility
                 .eq_any(policy::readable_visibilities(actor))
-                .or(boards::id.eq_any(facilitated)),
+                .or(boards::id.eq_any(&belongs)),
         )
         .order((boards::position.asc(), boards::name.asc()))
         .select(Board::as_select())

@@ -14,6 +14,7 @@ pub mod gate;
 pub mod ids;
 pub mod limits;
 pub mod members;
+pub mod memberships;
 pub mod moderation;
 pub mod modlog;
 pub mod mutes;

@@ -39,10 +39,12 @@ pub fn actor_for(conn: &mut DbConn, member: Member) -> Result<MemberActor> {
         .filter(board_bans::until.is_null().or(board_bans::until.gt(now)))
         .select(board_bans::board_id)
         .load(conn)?;
+    let member_of = crate::memberships::groups_of(conn, member.id)?;
     Ok(MemberActor {
         member,
         facilitates,
         banned_from,
+        member_of,
     })
 }
 

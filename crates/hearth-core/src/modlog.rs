@@ -44,6 +44,8 @@ pub enum LoggedAction {
     RemoveFacilitator,
     BoardSettings,
     WatchedWords,
+    ApproveJoin,
+    DeclineJoin,
 }
 
 impl LoggedAction {
@@ -69,6 +71,8 @@ impl LoggedAction {
             LoggedAction::RemoveFacilitator => "remove_facilitator",
             LoggedAction::BoardSettings => "board_settings",
             LoggedAction::WatchedWords => "watched_words",
+            LoggedAction::ApproveJoin => "approve_join",
+            LoggedAction::DeclineJoin => "decline_join",
         }
     }
 
@@ -95,6 +99,8 @@ impl LoggedAction {
             LoggedAction::RemoveFacilitator => "removed a facilitator",
             LoggedAction::BoardSettings => "changed the group's settings",
             LoggedAction::WatchedWords => "changed the watched words",
+            LoggedAction::ApproveJoin => "welcomed a new member",
+            LoggedAction::DeclineJoin => "declined a request to join",
         }
     }
 
@@ -111,11 +117,13 @@ impl LoggedAction {
                 | LoggedAction::CheckInHandled
                 | LoggedAction::AddFacilitator
                 | LoggedAction::RemoveFacilitator
+                | LoggedAction::ApproveJoin
+                | LoggedAction::DeclineJoin
         )
     }
 }
 
-const ALL: [LoggedAction; 20] = [
+const ALL: [LoggedAction; 22] = [
     LoggedAction::Approve,
     LoggedAction::Hide,
     LoggedAction::Restore,
@@ -136,6 +144,8 @@ const ALL: [LoggedAction; 20] = [
     LoggedAction::RemoveFacilitator,
     LoggedAction::BoardSettings,
     LoggedAction::WatchedWords,
+    LoggedAction::ApproveJoin,
+    LoggedAction::DeclineJoin,
 ];
 
 /// One action about to be logged.

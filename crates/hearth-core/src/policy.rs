@@ -24,6 +24,8 @@ pub struct MemberActor {
     pub facilitates: Vec<BoardId>,
     /// The boards this member is banned from right now.
     pub banned_from: Vec<BoardId>,
+    /// The groups this member has joined (requests not yet approved are not here).
+    pub member_of: Vec<BoardId>,
 }
 
 impl MemberActor {
@@ -33,6 +35,7 @@ impl MemberActor {
             member,
             facilitates: Vec::new(),
             banned_from: Vec::new(),
+            member_of: Vec::new(),
         }
     }
 
@@ -48,6 +51,11 @@ impl MemberActor {
     /// Whether this member moderates the board: its facilitators and the site's staff.
     pub fn moderates(&self, board: BoardId) -> bool {
         self.is_staff() || self.facilitates.contains(&board)
+    }
+
+    /// Whether this member belongs to the group (joined, or moderates it).
+    pub fn belongs_to(&self, board: BoardId) -> bool {
+        self.member_of.contains(&board) || self.moderates(board)
     }
 
     /// Whether this member moderates anything at all (the review queue link and count).
@@ -95,6 +103,10 @@ impl Actor {
         self.member_actor().is_some_and(|m| m.moderates(board.id))
     }
 
+    fn belongs_to(&self, board: &Board) -> bool {
+        self.member_actor().is_some_and(|m| m.belongs_to(board.id))
+    }
+
     fn is_author_of(&self, post: &Post) -> bool {
         self.member().is_some_and(|m| m.id == post.author_id)
     }
@@ -103,7 +115,15 @@ impl Actor {
 /// Everything an actor can try to do.
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
+    /// A group's public face: name, description, ground rules, how it meets. Everyone sees
+    /// it, even of a private group — never its threads, members, meeting links or feeds.
+    ViewGroup(&'a Board),
+    /// Its threads and posts.
     ReadBoard(&'a Board),
+    /// Join a group (or ask to, for a private one).
+    JoinGroup(&'a Board),
+    /// See who belongs to a group and answer join requests: its facilitators and the staff.
+    ManageMembers(&'a Board),
     ReadThread(&'a Board, &'a Thread),
     /// See a post's text (posts awaiting approval or hidden are not everyone's to read).
     ReadPost(&'a Board, &'a Thread, &'a Post),
@@ -145,7 +165,13 @@ pub enum Decision {
 
 pub fn decide(actor: &Actor, action: Action<'_>) -> Decision {
     match action {
+        Action::ViewGroup(_) => Decision::Allow,
         Action::ReadBoard(board) => read_board(actor, board),
+        Action::JoinGroup(_) => match actor.member() {
+            None => Decision::Deny(Denied::SignInRequired),
+            Some(_) => Decision::Allow,
+        },
+        Action::ManageMembers(board) => moderator_of(actor, board),
         Action::ReadThread(board, thread) => read_thread(actor, board, thread),
         Action::ReadPost(board, thread, post) => read_post(actor, board, thread, post),
         Action::StartThread(board) => then(read_board(actor, board), || may_post(actor, board)),
@@ -215,7 +241,7 @@ pub fn allows(actor: &Actor, action: Action<'_>) -> bool {
 }
 
 /// The board visibilities an actor may read, for queries that list boards. Private boards a
-/// facilitator moderates are added by the listing itself (see `boards::listed_for`).
+/// member belongs to or facilitates are added by the listing itself (see `boards::list_for`).
 pub fn readable_visibilities(actor: &Actor) -> &'static [&'static str] {
     match actor {
         Actor::Visitor => &["public"],
@@ -235,9 +261,8 @@ fn read_board(actor: &Actor, board: &Board) -> Decision {
     let visible = match board.visibility {
         Visibility::Public => true,
         Visibility::Members => actor.member().is_some(),
-        // Private groups get their memberships in a later change; until then only their
-        // moderators see them.
-        Visibility::Private => actor.moderates(board),
+        // Private groups: their members and moderators.
+        Visibility::Private => actor.belongs_to(board),
     };
     if visible {
         Decision::Allow

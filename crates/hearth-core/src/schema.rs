@@ -56,6 +56,14 @@ diesel::table! {
         created_by -> BigInt,
         created_at -> Timestamp,
         premod_first_posts -> Integer,
+        category_id -> Nullable<BigInt>,
+        tags -> Text,
+        language -> Text,
+        meeting_format -> Text,
+        city -> Text,
+        country -> Text,
+        time_zone -> Text,
+        member_count -> BigInt,
     }
 }
 
@@ -132,6 +140,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     watched_words,
     sign_in_failures,
+    categories,
+    memberships,
+    ground_rules_versions,
+    rules_acceptances,
+    group_proposals,
 );
 
 diesel::table! {
@@ -222,6 +235,72 @@ diesel::table! {
     sign_in_failures (id) {
         id -> BigInt,
         key_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    memberships (board_id, member_id) {
+        board_id -> BigInt,
+        member_id -> BigInt,
+        state -> Text,
+        message -> Text,
+        created_at -> Timestamp,
+        joined_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ground_rules_versions (board_id, version) {
+        board_id -> BigInt,
+        version -> Integer,
+        rules -> Text,
+        rules_html -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rules_acceptances (board_id, member_id, version) {
+        board_id -> BigInt,
+        member_id -> BigInt,
+        version -> Integer,
+        accepted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_proposals (id) {
+        id -> BigInt,
+        proposer_id -> BigInt,
+        name -> Text,
+        slug -> Text,
+        description -> Text,
+        ground_rules -> Text,
+        category_id -> Nullable<BigInt>,
+        meeting_format -> Text,
+        city -> Text,
+        country -> Text,
+        language -> Text,
+        time_zone -> Text,
+        visibility -> Text,
+        why -> Text,
+        state -> Text,
+        mentor_id -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Text,
+        board_id -> Nullable<BigInt>,
         created_at -> Timestamp,
     }
 }

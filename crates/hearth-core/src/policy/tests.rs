@@ -50,6 +50,14 @@ fn board_numbered(id: i64, visibility: Visibility) -> Board {
         last_thread_id: None,
         created_at: time("2026-01-01 00:00"),
         premod_first_posts: 0,
+        category_id: None,
+        tags: String::new(),
+        language: "en".to_owned(),
+        meeting_format: crate::boards::MeetingFormat::Online,
+        city: String::new(),
+        country: String::new(),
+        time_zone: "UTC".to_owned(),
+        member_count: 0,
     }
 }
 
@@ -131,6 +139,7 @@ fn actors() -> Vec<(&'static str, Actor)> {
                 member: active(1, SiteRole::Member),
                 facilitates: vec![],
                 banned_from: vec![BoardId(1)],
+                member_of: vec![],
             })),
         ),
         (
@@ -139,6 +148,7 @@ fn actors() -> Vec<(&'static str, Actor)> {
                 member: active(5, SiteRole::Member),
                 facilitates: vec![BoardId(1)],
                 banned_from: vec![],
+                member_of: vec![],
             })),
         ),
         (
@@ -147,6 +157,7 @@ fn actors() -> Vec<(&'static str, Actor)> {
                 member: active(6, SiteRole::Member),
                 facilitates: vec![BoardId(2)],
                 banned_from: vec![],
+                member_of: vec![],
             })),
         ),
         ("moderator", plain(active(3, SiteRole::Moderator))),
@@ -172,7 +183,10 @@ const NOMUTE: Decision = Decision::Deny(Denied::CannotMute);
 /// compile until it is named here — and the table test then fails until it has rows.
 fn variant(action: &Action<'_>) -> &'static str {
     match action {
+        Action::ViewGroup(_) => "ViewGroup",
         Action::ReadBoard(_) => "ReadBoard",
+        Action::JoinGroup(_) => "JoinGroup",
+        Action::ManageMembers(_) => "ManageMembers",
         Action::ReadThread(..) => "ReadThread",
         Action::ReadPost(..) => "ReadPost",
         Action::StartThread(_) => "StartThread",
@@ -193,8 +207,11 @@ fn variant(action: &Action<'_>) -> &'static str {
     }
 }
 
-const EVERY_VARIANT: [&str; 18] = [
+const EVERY_VARIANT: [&str; 21] = [
+    "ViewGroup",
     "ReadBoard",
+    "JoinGroup",
+    "ManageMembers",
     "ReadThread",
     "ReadPost",
     "StartThread",
@@ -236,6 +253,10 @@ fn every_cell_of_the_permission_table() {
     // board 1, facilitator of board 1, facilitator of board 2, moderator, admin.
     #[rustfmt::skip]
     let table: Vec<(&str, Action, [Decision; 10])> = vec![
+        ("view a private group's public face", Action::ViewGroup(&private), [A, A, A, A, A, A, A, A, A, A]),
+        ("join a private group", Action::JoinGroup(&private), [IN, A, A, A, A, A, A, A, A, A]),
+        ("manage members of board 1", Action::ManageMembers(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
+        ("manage members of board 2", Action::ManageMembers(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
         ("read public board", Action::ReadBoard(&public), [A, A, A, A, A, A, A, A, A, A]),
         ("read members-only board", Action::ReadBoard(&members_only), [H, A, A, A, A, A, A, A, A, A]),
         ("read private board", Action::ReadBoard(&private), [H, H, H, H, H, H, A, H, A, A]),
@@ -333,4 +354,32 @@ fn listing_filters_match_the_board_decisions() {
             assert_eq!(listed, readable, "{name} / {visibility:?}");
         }
     }
+}
+
+#[test]
+fn a_private_group_opens_to_its_members_only() {
+    let private = board(Visibility::Private);
+    let open = thread(false, ThreadState::Published);
+    let mut joined = MemberActor::plain(member(7, SiteRole::Member, MemberStatus::Active, None));
+    joined.member_of = vec![BoardId(1)];
+    let of_another = MemberActor {
+        member_of: vec![BoardId(2)],
+        ..joined.clone()
+    };
+    let joined = joined.actor();
+    let of_another = of_another.actor();
+    for action in [
+        Action::ReadBoard(&private),
+        Action::ReadThread(&private, &open),
+        Action::StartThread(&private),
+        Action::Reply(&private, &open),
+    ] {
+        assert_eq!(decide(&joined, action), A, "{action:?}");
+        assert_eq!(decide(&of_another, action), H, "{action:?}");
+    }
+    assert_eq!(
+        decide(&joined, Action::ManageMembers(&private)),
+        MOD,
+        "members do not manage members"
+    );
 }

@@ -1,0 +1,14 @@
+DROP TABLE group_proposals;
+DROP TABLE rules_acceptances;
+DROP TABLE ground_rules_versions;
+DROP TABLE memberships;
+DROP INDEX boards_category;
+ALTER TABLE boards DROP COLUMN member_count;
+ALTER TABLE boards DROP COLUMN time_zone;
+ALTER TABLE boards DROP COLUMN country;
+ALTER TABLE boards DROP COLUMN city;
+ALTER TABLE boards DROP COLUMN meeting_format;
+ALTER TABLE boards DROP COLUMN language;
+ALTER TABLE boards DROP COLUMN tags;
+ALTER TABLE boards DROP COLUMN category_id;
+DROP TABLE categories;
