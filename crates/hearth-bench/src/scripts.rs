@@ -110,7 +110,9 @@ local function reply()
   local s = sessions[math.random(#sessions)]
   sent = sent + 1
   local key = string.format("%s-%d-%07d", run_id, id, sent)
-  local body = "csrf_token=" .. s.csrf .. "&submission_key=" .. key
+  -- The seeded groups have ground rules (version 1): each reply accepts them, as a member's
+  -- first post there would.
+  local body = "csrf_token=" .. s.csrf .. "&submission_key=" .. key .. "&accept_rules=1"
     .. "&body=" .. bodies[math.random(#bodies)]
   local path = "/t/" .. reply_threads[math.random(#reply_threads)] .. "/reply"
   return wrk.format("POST", path, {

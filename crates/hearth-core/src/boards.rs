@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::clock;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::groups::{self, CheckedProfile, GroupProfile};
 use crate::ids::{BoardId, ThreadId};
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::schema::{boards, threads};
@@ -143,6 +144,8 @@ pub struct NewBoardForm {
     pub description: String,
     pub ground_rules: String,
     pub visibility: String,
+    /// Category, tags, language, how and where it meets.
+    pub profile: GroupProfile,
 }
 
 #[derive(Insertable)]
@@ -156,10 +159,21 @@ struct NewBoardRow<'a> {
     visibility: &'a str,
     created_by: crate::ids::MemberId,
     created_at: NaiveDateTime,
+    category_id: Option<i64>,
+    tags: &'a str,
+    language: &'a str,
+    meeting_format: &'a str,
+    city: &'a str,
+    country: &'a str,
+    time_zone: &'a str,
 }
 
-fn check_new_board(form: &NewBoardForm) -> Result<Visibility> {
+pub(crate) fn check_new_board(
+    conn: &mut DbConn,
+    form: &NewBoardForm,
+) -> Result<(Visibility, Option<CheckedProfile>)> {
     let mut invalid = Invalid::default();
+    let profile = groups::check_profile(conn, &form.profile, &mut invalid)?;
     let slug_ok = (2..=40).contains(&form.slug.len())
         && form
             .slug
@@ -197,14 +211,37 @@ fn check_new_board(form: &NewBoardForm) -> Result<Visibility> {
         invalid.add("visibility", "choose who can read the board");
     }
     invalid.into_result()?;
-    visibility.map_err(Error::Internal)
+    Ok((visibility.map_err(Error::Internal)?, profile))
+}
+
+/// Whether a group already lives at this address.
+pub(crate) fn slug_taken(conn: &mut DbConn, slug: &str) -> Result<bool> {
+    let n: i64 = boards::table
+        .filter(boards::slug.eq(slug))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Creates a board (administrators only).
 pub fn create(conn: &mut DbConn, actor: &MemberActor, form: &NewBoardForm) -> Result<Board> {
     policy::authorize(&actor.actor(), Action::CreateBoard)?;
-    let visibility = check_new_board(form)?;
+    let checked = check_new_board(conn, form)?;
+    write_tx(conn, |conn| insert(conn, actor.id, form, &checked))
+}
+
+/// Inserts a checked board, with version 1 of its ground rules; inside the caller's transaction.
+pub(crate) fn insert(
+    conn: &mut DbConn,
+    creator: crate::ids::MemberId,
+    form: &NewBoardForm,
+    (visibility, profile): &(Visibility, Option<CheckedProfile>),
+) -> Result<Board> {
+    let profile = profile
+        .clone()
+        .ok_or_else(|| Error::Internal("unchecked profile".to_owned()))?;
     let rules_html = hearth_markdown::render(&form.ground_rules);
+    let now = clock::now();
     let row = NewBoardRow {
         slug: &form.slug,
         name: form.name.trim(),
@@ -212,16 +249,33 @@ pub fn create(conn: &mut DbConn, actor: &MemberActor, form: &NewBoardForm) -> Re
         ground_rules: &form.ground_rules,
         ground_rules_html: rules_html.as_str(),
         visibility: visibility.as_str(),
-        created_by: actor.id,
-        created_at: clock::now(),
+        created_by: creator,
+        created_at: now,
+        category_id: profile.category_id,
+        tags: &profile.tags,
+        language: &profile.language,
+        meeting_format: profile.meeting_format.as_str(),
+        city: &profile.city,
+        country: &profile.country,
+        time_zone: &profile.time_zone,
     };
-    let created = write_tx(conn, |conn| {
-        let id: BoardId = diesel::insert_into(boards::table)
-            .values(&row)
-            .returning(boards::id)
-            .get_result(conn)?;
-        by_id(conn, id)
-    });
+    let created = diesel::insert_into(boards::table)
+        .values(&row)
+        .returning(boards::id)
+        .get_result(conn)
+        .map_err(Error::from)
+        .and_then(|id: BoardId| {
+            groups::record_rules_version(
+                conn,
+                id,
+                1,
+                &form.ground_rules,
+                &rules_html,
+                creator,
+                now,
+            )?;
+            by_id(conn, id)
+        });
     created.map_err(|e| {
         if e.is_unique_violation() {
             Error::invalid("slug", "another board already uses that address")
@@ -247,15 +301,23 @@ pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: BoardId) -> Result<Board>
     Ok(board)
 }
 
-/// The board at `slug`, if the actor may see it.
+/// The board at `slug`, if the actor may read it.
 pub fn by_slug_for(conn: &mut DbConn, actor: &Actor, slug: &str) -> Result<Board> {
+    let board = group_by_slug(conn, actor, slug)?;
+    policy::authorize(actor, Action::ReadBoard(&board))?;
+    Ok(board)
+}
+
+/// The group at `slug`, for its public face only (name, description, ground rules, how it
+/// meets): callers must still ask the policy before showing anything inside it.
+pub fn group_by_slug(conn: &mut DbConn, actor: &Actor, slug: &str) -> Result<Board> {
     let board: Board = boards::table
         .filter(boards::slug.eq(slug))
         .select(Board::as_select())
         .get_result(conn)
         .optional()?
         .ok_or(Error::NotFound)?;
-    policy::authorize(actor, Action::ReadBoard(&board))?;
+    policy::authorize(actor, Action::ViewGroup(&board))?;
     Ok(board)
 }
 

@@ -386,6 +386,8 @@ mod tests {
         let form = posts_ops::ReplyForm {
             body: "Thinking of you.".to_owned(),
             submission_key: "bulk-test-reply-key".to_owned(),
+            // The seeded board has ground rules; a first reply accepts them.
+            accept_rules_version: Some(1),
         };
         let rules = crate::gate::PostingRules::default();
         let reply = posts_ops::reply(conn, &rules, &robin, thread, &form)

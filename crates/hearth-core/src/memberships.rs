@@ -112,6 +112,25 @@ pub fn join(
     }
 }
 
+/// Makes someone a member at once (a new group's proposer); inside the caller's transaction.
+pub(crate) fn add_member(
+    conn: &mut DbConn,
+    board_id: BoardId,
+    member_id: MemberId,
+    now: NaiveDateTime,
+) -> Result<()> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::board_id.eq(board_id),
+            memberships::member_id.eq(member_id),
+            memberships::state.eq("member"),
+            memberships::created_at.eq(now),
+            memberships::joined_at.eq(now),
+        ))
+        .execute(conn)?;
+    count_member(conn, board_id, 1)
+}
+
 fn count_member(conn: &mut DbConn, board_id: BoardId, delta: i64) -> Result<()> {
     diesel::update(boards::table.find(board_id))
         .set(boards::member_count.eq(boards::member_count + delta))

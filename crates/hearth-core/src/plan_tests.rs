@@ -98,6 +98,7 @@ fn the_pages_people_read_most_use_indexes_only() {
         let reply = ReplyForm {
             body: "a reply".to_owned(),
             submission_key: "r".repeat(16),
+            ..Default::default()
         };
         posts::reply(conn, &PostingRules::default(), &admin, thread.id, &reply).unwrap();
         // Posting limits and slow mode run before every post.

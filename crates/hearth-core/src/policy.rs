@@ -151,6 +151,10 @@ pub enum Action<'a> {
     ManageBoard(&'a Board),
     /// The watched words and phrases.
     ManageWatchedWords,
+    /// Propose a new group.
+    ProposeGroup,
+    /// Review proposals for new groups: site moderators and admins.
+    ReviewProposals,
     CreateBoard,
     /// Collapse another member's posts for oneself.
     Mute(&'a Member),
@@ -214,7 +218,8 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Decision {
         Action::BanFromBoard(board, target) => then(decide(actor, Action::Moderate(board)), || {
             act_on_member(actor, target)
         }),
-        Action::ModerateSite => staff_only(actor),
+        Action::ModerateSite | Action::ReviewProposals => staff_only(actor),
+        Action::ProposeGroup => may_write(actor),
         Action::ManageBoard(board) => then(read_board(actor, board), || admin_only(actor)),
         Action::ManageWatchedWords | Action::CreateBoard => admin_only(actor),
         Action::Mute(target) => match actor.member() {

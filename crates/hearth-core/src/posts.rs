@@ -9,6 +9,7 @@ use crate::boards::Board;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::gate::{self, PostingRules};
+use crate::groups;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
 use crate::members::{self, AuthorRef};
 use crate::policy::{self, Action, Actor, MemberActor};
@@ -233,6 +234,8 @@ pub(crate) fn insert(conn: &mut DbConn, new: &NewPost<'_>) -> Result<PostId> {
 pub struct ReplyForm {
     pub body: String,
     pub submission_key: String,
+    /// The version of the group's ground rules the member ticked to accept, if they did.
+    pub accept_rules_version: Option<i32>,
 }
 
 /// A post just written, with its thread (for the address to send the member to).
@@ -276,6 +279,7 @@ pub fn reply(
     let html = hearth_markdown::render(&screened.source);
     let outcome = write_tx(conn, |conn| {
         let now = clock::now();
+        groups::require_rules(conn, member, &board, form.accept_rules_version, now)?;
         let verdict = gate::judge(conn, rules, member, &board, Some(&thread), &screened, now)?;
         let visible = verdict.moderation == Moderation::Visible;
         // Taking the next position by updating the thread row first serializes concurrent

@@ -120,6 +120,7 @@ diesel::table! {
 
 diesel::joinable!(sessions -> members (member_id));
 diesel::joinable!(threads -> boards (board_id));
+diesel::joinable!(boards -> categories (category_id));
 diesel::joinable!(posts -> threads (thread_id));
 diesel::joinable!(posts -> members (author_id));
 diesel::joinable!(post_revisions -> posts (post_id));

@@ -52,6 +52,7 @@ pub fn admin_board_thread(conn: &mut DbConn, body: &str) -> (MemberActor, Board,
         title: "A thread".to_owned(),
         body: body.to_owned(),
         submission_key: "k".repeat(16),
+        ..Default::default()
     };
     let thread = threads::start(conn, &PostingRules::default(), &admin, &board, &thread_form)
         .unwrap()

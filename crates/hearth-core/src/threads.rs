@@ -11,6 +11,7 @@ use crate::clock;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::gate::{self, PostingRules};
+use crate::groups;
 use crate::ids::{BoardId, MemberId, ThreadId};
 use crate::members::{self, AuthorRef};
 use crate::policy::{self, Action, Actor, MemberActor};
@@ -213,6 +214,8 @@ pub struct NewThreadForm {
     pub body: String,
     /// A random key put in the form when it was shown; the same key never makes two threads.
     pub submission_key: String,
+    /// The version of the group's ground rules the member ticked to accept, if they did.
+    pub accept_rules_version: Option<i32>,
 }
 
 fn check_title(title: &str, invalid: &mut Invalid) {
@@ -271,6 +274,7 @@ pub fn start(
     let html = hearth_markdown::render(&screened.source);
     let outcome = write_tx(conn, |conn| {
         let now = clock::now();
+        groups::require_rules(conn, member, board, form.accept_rules_version, now)?;
         let verdict = gate::judge(conn, rules, member, board, None, &screened, now)?;
         let visible = verdict.moderation == posts::Moderation::Visible;
         let thread_id: ThreadId = diesel::insert_into(threads::table)

@@ -3,7 +3,7 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    admin, assets, auth, boards, help, home, members, moderation, posts, setup, threads,
+    admin, assets, auth, boards, groups, help, home, members, moderation, posts, setup, threads,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -33,6 +33,19 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/notices/read", post().to(moderation::mark_notices_read))
         .route("/settings", get().to(members::settings_form))
         .route("/settings", post().to(members::save_settings))
+        // Groups: the directory, joining, members, editing, proposals
+        .route("/groups", get().to(groups::directory))
+        .route("/groups/propose", get().to(groups::propose_form))
+        .route("/groups/propose", post().to(groups::propose))
+        .route("/b/{slug}/join", post().to(groups::join))
+        .route("/b/{slug}/leave", post().to(groups::leave))
+        .route("/b/{slug}/members", get().to(groups::members))
+        .route("/b/{slug}/members", post().to(groups::answer))
+        .route("/b/{slug}/edit", get().to(groups::edit_form))
+        .route("/b/{slug}/edit", post().to(groups::edit))
+        .route("/admin/proposals", get().to(groups::review_proposals))
+        .route("/admin/proposals/{id}", post().to(groups::decide_proposal))
+        .route("/admin/categories", post().to(groups::save_category))
         // Boards, threads, posts
         .route("/b/{slug}", get().to(boards::show))
         .route("/b/{slug}/new", get().to(boards::new_thread_form))

@@ -24,9 +24,10 @@ export async function createBoard(admin, board) {
   return expectRedirect(answer, `create board ${board.slug}`);
 }
 
-/** Starts a thread; returns the raw answer (303 to /t/{id}-{slug}, or 422). */
+/** Starts a thread; returns the raw answer (303 to /t/{id}-{slug}, or 422). The groups made
+ * here have version 1 of their ground rules, which a member's first post there accepts. */
 export function startThread(agent, slug, title, body) {
-  return submitForm(agent, `/b/${slug}/new`, `/b/${slug}/new`, { title, body });
+  return submitForm(agent, `/b/${slug}/new`, `/b/${slug}/new`, { title, body, accept_rules: '1' });
 }
 
 export const threadId = (location) => Number(location.match(/^\/t\/(\d+)/)[1]);
@@ -34,7 +35,7 @@ export const threadPath = (location) => location.replace(/[?#].*$/, '');
 
 /** Replies to a thread: GETs the thread's first page for the form's hidden fields, then POSTs. */
 export function reply(agent, threadUrl, body) {
-  return submitForm(agent, threadUrl, `/t/${threadId(threadUrl)}/reply`, { body });
+  return submitForm(agent, threadUrl, `/t/${threadId(threadUrl)}/reply`, { body, accept_rules: '1' });
 }
 
 export async function saveSettings(agent, fields) {

@@ -202,12 +202,16 @@ fn variant(action: &Action<'_>) -> &'static str {
         Action::ModerateSite => "ModerateSite",
         Action::ManageBoard(_) => "ManageBoard",
         Action::ManageWatchedWords => "ManageWatchedWords",
+        Action::ProposeGroup => "ProposeGroup",
+        Action::ReviewProposals => "ReviewProposals",
         Action::CreateBoard => "CreateBoard",
         Action::Mute(_) => "Mute",
     }
 }
 
-const EVERY_VARIANT: [&str; 21] = [
+const EVERY_VARIANT: [&str; 23] = [
+    "ProposeGroup",
+    "ReviewProposals",
     "ViewGroup",
     "ReadBoard",
     "JoinGroup",
@@ -301,6 +305,8 @@ fn every_cell_of_the_permission_table() {
         ("site-wide queue and log", Action::ModerateSite, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
         ("manage board 1", Action::ManageBoard(&public), [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
         ("manage private board 1", Action::ManageBoard(&private), [H, H, H, H, H, H, ADM, H, ADM, A]),
+        ("propose a group", Action::ProposeGroup, [IN, A, A, SUS, A, A, A, A, A, A]),
+        ("review group proposals", Action::ReviewProposals, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
         ("manage watched words", Action::ManageWatchedWords, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
         ("create board", Action::CreateBoard, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
         ("mute the author", Action::Mute(&the_author), [IN, NOMUTE, A, NOMUTE, NOMUTE, NOMUTE, A, A, A, A]),

@@ -1,5 +1,6 @@
 use actix_web::{web, HttpResponse};
-use hearth_core::boards::{self, NewBoardForm};
+use hearth_core::boards::{self, MeetingFormat, NewBoardForm};
+use hearth_core::groups::{self, GroupProfile};
 use hearth_core::policy::{self, Action};
 use hearth_core::watched::{self, WatchAction};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,8 @@ pub struct NewBoardInput {
     ground_rules: String,
     #[serde(default = "public")]
     visibility: String,
+    #[serde(flatten)]
+    profile: GroupProfile,
 }
 
 fn public() -> String {
@@ -35,6 +38,7 @@ impl Default for NewBoardInput {
             description: String::new(),
             ground_rules: String::new(),
             visibility: public(),
+            profile: GroupProfile::default(),
         }
     }
 }
@@ -44,9 +48,13 @@ pub async fn overview(state: State, viewer: Viewer) -> Result<HttpResponse, WebE
     viewer.require_member()?;
     let actor = viewer.actor();
     policy::authorize(&actor, Action::CreateBoard)?;
-    let boards = db(&state, move |conn| boards::list_for(conn, &actor)).await?;
+    let (boards, categories) = db(&state, move |conn| {
+        Ok((boards::list_for(conn, &actor)?, groups::categories(conn)?))
+    })
+    .await?;
     Page::new(&state, &viewer, "admin.html")
         .with("boards", &boards)
+        .with("categories", &categories)
         .render(&state)
 }
 
@@ -54,7 +62,8 @@ pub async fn overview(state: State, viewer: Viewer) -> Result<HttpResponse, WebE
 pub async fn new_board_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     viewer.require_member()?;
     policy::authorize(&viewer.actor(), Action::CreateBoard)?;
-    Page::new(&state, &viewer, "new_board.html")
+    profile_choices(&state, Page::new(&state, &viewer, "new_board.html"))
+        .await?
         .with("form", &NewBoardInput::default())
         .render(&state)
 }
@@ -72,12 +81,14 @@ pub async fn create_board(
         description: input.description.clone(),
         ground_rules: input.ground_rules.clone(),
         visibility: input.visibility.clone(),
+        profile: input.profile.clone(),
     };
     match db(&state, move |conn| boards::create(conn, &member, &form)).await {
         Ok(board) => Ok(see_other(&format!("/b/{}", board.slug))),
         Err(error) => {
             let invalid = invalid_or(error)?;
-            Page::new(&state, &viewer, "new_board.html")
+            profile_choices(&state, Page::new(&state, &viewer, "new_board.html"))
+                .await?
                 .with("form", &input.into_inner())
                 .with_errors(&invalid)
                 .render(&state)
@@ -170,4 +181,26 @@ pub async fn remove_watched_word(
     let id = id.into_inner();
     db(&state, move |conn| watched::remove(conn, &member, id)).await?;
     Ok(see_other("/admin/watched-words"))
+}
+
+#[derive(Serialize)]
+struct FormatChoice {
+    value: &'static str,
+    label: &'static str,
+}
+
+/// What a group-profile form offers to choose from: categories, formats, time zones.
+pub async fn profile_choices(state: &State, page: Page) -> Result<Page, WebError> {
+    let categories = db(state, groups::categories).await?;
+    let formats: Vec<FormatChoice> = MeetingFormat::ALL
+        .iter()
+        .map(|f| FormatChoice {
+            value: f.as_str(),
+            label: f.label(),
+        })
+        .collect();
+    Ok(page
+        .with("categories", &categories)
+        .with("formats", &formats)
+        .with("time_zones", &super::auth::time_zone_names()))
 }

@@ -1,7 +1,8 @@
 use actix_web::{web, HttpResponse};
+use hearth_core::memberships::{self, Standing};
 use hearth_core::policy::{self, Action};
 use hearth_core::threads::{self, BoardCursor, NewThreadForm};
-use hearth_core::{boards, posts};
+use hearth_core::{boards, groups, posts};
 use serde::{Deserialize, Serialize};
 
 use super::{help_url, invalid_or, see_other, thread_url, Page};
@@ -26,16 +27,45 @@ pub async fn show(
         None => None,
     };
     let actor = viewer.actor();
-    let (board, page, can_start, can_moderate) = db(&state, move |conn| {
-        let board = boards::by_slug_for(conn, &actor, &slug)?;
-        let page = threads::board_page(conn, &board, after)?;
-        let can_start = policy::allows(&actor, Action::StartThread(&board));
-        let can_moderate = policy::allows(&actor, Action::Moderate(&board));
-        Ok((board, page, can_start, can_moderate))
+    let shown = db(&state, move |conn| {
+        let board = boards::group_by_slug(conn, &actor, &slug)?;
+        let standing = match actor.member() {
+            Some(me) => memberships::standing(conn, board.id, me.id)?,
+            None => Standing::Outside,
+        };
+        let category = groups::categories(conn)?
+            .into_iter()
+            .find(|c| Some(c.id) == board.category_id)
+            .map(|c| c.name);
+        // Outside a group they may not read, people see its public face only.
+        let page = if policy::allows(&actor, Action::ReadBoard(&board)) {
+            Some(threads::board_page(conn, &board, after)?)
+        } else {
+            None
+        };
+        Ok((board, standing, category, page))
     })
     .await?;
+    let (board, standing, category, page) = shown;
+    let actor = viewer.actor();
+    let can_join = policy::allows(&actor, Action::JoinGroup(&board));
+    let Some(page) = page else {
+        return Page::new(&state, &viewer, "group_front.html")
+            .with("board", &board)
+            .with("category", &category)
+            .with("format_label", board.meeting_format.label())
+            .with("standing", &standing)
+            .with("can_join", &can_join)
+            .render(&state);
+    };
+    let can_start = policy::allows(&actor, Action::StartThread(&board));
+    let can_moderate = policy::allows(&actor, Action::Moderate(&board));
     Page::new(&state, &viewer, "board.html")
         .with("board", &board)
+        .with("category", &category)
+        .with("format_label", board.meeting_format.label())
+        .with("standing", &standing)
+        .with("can_join", &can_join)
         .with("threads", &page.threads)
         .with("next_cursor", &page.next.map(|c| c.encode()))
         .with("is_first_page", &after.is_none())
@@ -52,6 +82,9 @@ pub struct NewThreadInput {
     body: String,
     #[serde(default)]
     submission_key: String,
+    /// The ground rules version ticked as accepted.
+    #[serde(default)]
+    accept_rules: Option<i32>,
 }
 
 /// `GET /b/{slug}/new`: the new-thread form.
@@ -60,12 +93,13 @@ pub async fn new_thread_form(
     viewer: Viewer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
+    let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let board = db(&state, move |conn| {
+    let (board, must_accept) = db(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         policy::authorize(&actor, Action::StartThread(&board))?;
-        Ok(board)
+        let must_accept = groups::must_accept_rules(conn, &member, &board)?;
+        Ok((board, must_accept))
     })
     .await?;
     let input = NewThreadInput {
@@ -75,6 +109,7 @@ pub async fn new_thread_form(
     Page::new(&state, &viewer, "new_thread.html")
         .with("board", &board)
         .with("form", &input)
+        .with("must_accept_rules", &must_accept)
         .render(&state)
 }
 
@@ -92,15 +127,17 @@ pub async fn create_thread(
         title: input.title.clone(),
         body: input.body.clone(),
         submission_key: input.submission_key.clone(),
+        accept_rules_version: input.accept_rules,
     };
     let rules = state.config.posting.clone();
     let outcome = db(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         let started = threads::start(conn, &rules, &member, &board, &form);
-        Ok((board, started.map_err(WebError::from)))
+        let must_accept = started.is_err() && groups::must_accept_rules(conn, &member, &board)?;
+        Ok((board, started.map_err(WebError::from), must_accept))
     })
     .await?;
-    let (board, started) = outcome;
+    let (board, started, must_accept) = outcome;
     match started {
         Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
         Ok(posted) => Ok(see_other(&thread_url(
@@ -112,6 +149,7 @@ pub async fn create_thread(
             Page::new(&state, &viewer, "new_thread.html")
                 .with("board", &board)
                 .with("form", &input)
+                .with("must_accept_rules", &must_accept)
                 .with_errors(&invalid)
                 .render(&state)
         }

@@ -4,10 +4,10 @@ use hearth_core::error::Denied;
 use std::collections::HashSet;
 
 use hearth_core::ids::{MemberId, ThreadId};
-use hearth_core::mutes;
 use hearth_core::policy::{self, Action, Actor, Decision};
 use hearth_core::posts::{self, PostState, PostView, ReplyForm, ThreadPage};
 use hearth_core::threads::{self, Thread};
+use hearth_core::{groups, mutes};
 use serde::{Deserialize, Serialize};
 
 use super::{help_url, invalid_or, moderation, post_url, see_other, thread_url, Page};
@@ -50,6 +50,9 @@ pub struct ReplyInput {
     body: String,
     #[serde(default)]
     submission_key: String,
+    /// The ground rules version ticked as accepted.
+    #[serde(default)]
+    accept_rules: Option<i32>,
 }
 
 struct Loaded {
@@ -59,6 +62,8 @@ struct Loaded {
     muted: HashSet<MemberId>,
     /// Boards a moderator may move the thread to (empty for everyone else).
     move_targets: Vec<(String, String)>,
+    /// The reader must accept the group's ground rules with their first post.
+    must_accept_rules: bool,
 }
 
 async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Loaded, WebError> {
@@ -74,12 +79,17 @@ async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Lo
         } else {
             Vec::new()
         };
+        let must_accept_rules = match actor.member_actor() {
+            Some(me) => groups::must_accept_rules(conn, me, &board)?,
+            None => false,
+        };
         Ok(Loaded {
             board,
             thread,
             page,
             muted,
             move_targets,
+            must_accept_rules,
         })
     })
     .await
@@ -133,6 +143,7 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
         .with("reply_state", reply_state)
         .with("reply_reason", reply_reason)
         .with("can_moderate", &can_moderate)
+        .with("must_accept_rules", &loaded.must_accept_rules)
         .with("move_targets", &loaded.move_targets)
         .with("hide_reasons", moderation::hide_reasons())
         .with("slow_mode_choices", &moderation::SLOW_MODE_CHOICES)
@@ -185,6 +196,7 @@ pub async fn reply(
     let form = ReplyForm {
         body: input.body.clone(),
         submission_key: input.submission_key.clone(),
+        accept_rules_version: input.accept_rules,
     };
     let rules = state.config.posting.clone();
     let outcome = db(&state, move |conn| {

@@ -56,6 +56,7 @@ fn prepare(database_path: &str) -> Community {
             title: format!("Thread {n}"),
             body: format!("opening post {n}"),
             submission_key: format!("opening-post-key-{n:04}"),
+            ..Default::default()
         };
         let rules = PostingRules::default();
         let started = threads::start(conn, &rules, &admin, &board, &form).unwrap();
