@@ -5,6 +5,7 @@
 mod auth;
 mod boards;
 mod concurrency;
+mod groups;
 mod limits;
 mod migrations;
 mod moderation;
