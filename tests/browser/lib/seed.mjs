@@ -147,7 +147,18 @@ export async function seedRealistic(baseURL, admin) {
     slug: 'new-city',
     name: 'Moving to a new city',
     description: 'Settling in somewhere new, and missing somewhere old.',
-    ground_rules: '',
+    ground_rules: 'Be patient with newcomers. Share places, not people.',
+  });
+  await createBoard(admin, {
+    slug: 'night-owls',
+    name: 'Night owls',
+    description: 'A private circle for people who cannot sleep.',
+    ground_rules: 'What is said here stays here.',
+    visibility: 'private',
+    meeting_format: 'hybrid',
+    city: 'Leeds',
+    country: 'United Kingdom',
+    category: 'health',
   });
   const members = {};
   for (const [username, display_name] of [['bea', 'Bea'], ['cal', 'Cal Ortiz'], ['dee', '']]) {
@@ -201,6 +212,23 @@ export async function seedRealistic(baseURL, admin) {
   expectRedirect(
     await submitForm(admin, '/admin/watched-words', '/admin/watched-words', { phrase: 'cheap pills', action: 'block' }),
     'the admin adds a watched word',
+  );
+  expectRedirect(
+    await submitForm(members.cal, '/groups/propose', '/groups/propose', {
+      name: 'Pet loss Leeds',
+      slug: 'pet-loss-leeds',
+      description: 'Meeting in person in Leeds.',
+      ground_rules: 'Be gentle.',
+      category: 'grief-and-loss',
+      meeting_format: 'in_person',
+      city: 'Leeds',
+      country: 'United Kingdom',
+      language: 'en',
+      time_zone: 'Europe/London',
+      visibility: 'public',
+      why: 'There is no group like it nearby.',
+    }),
+    'cal proposes a group',
   );
   return { members, thread, ownPostId: beaPostOnPage2?.[1] ?? editId, reportableId: ids.get(5) };
 }
