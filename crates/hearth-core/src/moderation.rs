@@ -4,12 +4,14 @@
 //! hide, restore, dismiss) are in [`crate::review`].
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use serde::Serialize;
 
 use crate::boards::{self, Board};
 use crate::clock;
-use crate::db::{write_tx, DbConn};
+use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::{BoardId, MemberId, ThreadId};
 use crate::members::{self, AuthorRef, Member, MemberStatus};
@@ -18,7 +20,8 @@ use crate::notices;
 use crate::policy::{self, Action, MemberActor};
 use crate::posts;
 use crate::schema::{
-    board_bans, board_facilitators, boards as boards_table, members as members_table, threads,
+    board_bans, board_facilitators, boards as boards_table, members as members_table, memberships,
+    threads,
 };
 use crate::threads::Thread;
 
@@ -29,22 +32,36 @@ pub const MAX_PREMOD_POSTS: i32 = 50;
 /// A member as the policy sees them: their account, the boards they facilitate and the boards
 /// they are banned from now. Loaded once per request with the session.
 pub fn actor_for(conn: &mut DbConn, member: Member) -> Result<MemberActor> {
-    let facilitates: Vec<BoardId> = board_facilitators::table
+    // One round trip: every signed-in request runs this.
+    let facilitated = board_facilitators::table
         .filter(board_facilitators::member_id.eq(member.id))
-        .select(board_facilitators::board_id)
-        .load(conn)?;
-    let now = clock::now();
-    let banned_from: Vec<BoardId> = board_bans::table
+        .select((board_facilitators::board_id, sql::<Text>("'f'")));
+    let banned = board_bans::table
         .filter(board_bans::member_id.eq(member.id))
-        .filter(board_bans::until.is_null().or(board_bans::until.gt(now)))
-        .select(board_bans::board_id)
-        .load(conn)?;
-    let member_of = crate::memberships::groups_of(conn, member.id)?;
+        .filter(
+            board_bans::until
+                .is_null()
+                .or(board_bans::until.gt(clock::now())),
+        )
+        .select((board_bans::board_id, sql::<Text>("'b'")));
+    let joined = memberships::table
+        .filter(memberships::member_id.eq(member.id))
+        .filter(memberships::state.eq("member"))
+        .select((memberships::board_id, sql::<Text>("'m'")));
+    // `MultiConnection` cannot send a UNION; each inner connection can (same SQL on both).
+    let all = facilitated.union_all(banned).union_all(joined);
+    let rows: Vec<(BoardId, String)> = per_connection!(conn, |c| all.load(c))?;
+    let of_kind = |kind: &str| -> Vec<BoardId> {
+        rows.iter()
+            .filter(|(_, k)| k == kind)
+            .map(|(board, _)| *board)
+            .collect()
+    };
     Ok(MemberActor {
+        facilitates: of_kind("f"),
+        banned_from: of_kind("b"),
+        member_of: of_kind("m"),
         member,
-        facilitates,
-        banned_from,
-        member_of,
     })
 }
 
