@@ -57,6 +57,8 @@ pub struct Board {
     pub slug: String,
     pub name: String,
     pub description: String,
+    /// The markdown as written; pages show `ground_rules_html`.
+    #[serde(skip_serializing)]
     pub ground_rules: String,
     /// Rendered by `hearth-markdown` when the rules were saved.
     pub ground_rules_html: String,

@@ -81,6 +81,9 @@ pub struct Post {
     pub author_id: MemberId,
     /// 1 for the opening post, then 2, 3, … in the order posts arrived.
     pub position: i32,
+    /// The markdown as written. Not handed to templates (they show `html`; edit forms carry
+    /// the source separately), which also keeps every page's context small.
+    #[serde(skip_serializing)]
     pub source: String,
     /// Sanitized by `hearth-markdown` at write time; the only HTML a template prints raw.
     pub html: String,

@@ -131,7 +131,7 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
         Decision::Deny(reason) => ("closed", reason.explanation()),
         Decision::Hide => ("closed", ""),
     };
-    let pages: Vec<i32> = (1..=loaded.page.n_pages).collect();
+    let pages = pager(loaded.page.page, loaded.page.n_pages);
     Page::new(state, viewer, "thread.html")
         .with("board", board)
         .with("thread", thread)
@@ -152,6 +152,61 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
             &hearth_core::limits::span_words(i64::from(thread.slow_mode_seconds)),
         )
         .with("form", reply)
+}
+
+/// One entry of a thread's pager: a page number (the current one marked) or a gap.
+#[derive(Serialize, Debug, PartialEq, Eq)]
+struct PagerItem {
+    /// `None` for a gap ("…").
+    page: Option<i32>,
+    current: bool,
+}
+
+/// The pager's entries: the first and last pages, two on each side of the current one, and
+/// gaps between. Computed here, not in the template: a 500-page thread has 9 entries, not 500.
+fn pager(page: i32, n_pages: i32) -> Vec<PagerItem> {
+    let mut items: Vec<PagerItem> = Vec::new();
+    for p in 1..=n_pages {
+        let near = (page - 2..=page + 2).contains(&p);
+        if p == 1 || p == n_pages || near {
+            items.push(PagerItem {
+                page: Some(p),
+                current: p == page,
+            });
+        } else if items.last().is_some_and(|last| last.page.is_some()) {
+            items.push(PagerItem {
+                page: None,
+                current: false,
+            });
+        }
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(page: i32, n_pages: i32) -> String {
+        pager(page, n_pages)
+            .iter()
+            .map(|item| match (item.page, item.current) {
+                (Some(p), true) => format!("[{p}]"),
+                (Some(p), false) => p.to_string(),
+                (None, _) => "…".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn the_pager_shows_the_ends_the_window_and_gaps() {
+        assert_eq!(shown(1, 1), "[1]");
+        assert_eq!(shown(1, 10), "[1] 2 3 … 10");
+        assert_eq!(shown(250, 500), "1 … 248 249 [250] 251 252 … 500");
+        assert_eq!(shown(500, 500), "1 … 498 499 [500]");
+        assert_eq!(shown(4, 7), "1 2 3 [4] 5 6 7");
+    }
 }
 
 /// `GET /t/{id}-{slug}?page=N`: one page of a thread, with the reply form on it.
