@@ -13,6 +13,7 @@ pub mod error;
 pub mod gate;
 pub mod ids;
 pub mod limits;
+pub mod meetings;
 pub mod members;
 pub mod memberships;
 pub mod moderation;
