@@ -295,6 +295,12 @@ fn find_occurrence(conn: &mut DbConn, meeting: &Meeting, key: &str) -> Result<Oc
 
 // ---- Reading ----
 
+/// One date of a series by its key (cancelled or moved as it is); not found if the series has
+/// no such date.
+pub fn occurrence_by_key(conn: &mut DbConn, meeting: &Meeting, key: &str) -> Result<Occurrence> {
+    find_occurrence(conn, meeting, key)
+}
+
 fn by_id(conn: &mut DbConn, id: MeetingId) -> Result<Meeting> {
     meetings::table
         .find(id)

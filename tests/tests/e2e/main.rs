@@ -6,6 +6,7 @@ mod auth;
 mod boards;
 mod concurrency;
 mod limits;
+mod meetings;
 mod migrations;
 mod moderation;
 mod safety;

@@ -82,7 +82,7 @@ fn times_the_clocks_skip_or_repeat_are_read_as_rfc_5545_reads_them() {
 #[test]
 fn monthly_on_the_nth_or_last_weekday_with_until_and_count() {
     let second_tuesday = Schedule {
-        start: local("2027-01-12 18:30"),
+        start: local("2038-01-12 18:30"),
         zone: chrono_tz::Europe::London,
         repeat: Repeat::Monthly {
             week: MonthWeek::Nth(2),
@@ -95,15 +95,15 @@ fn monthly_on_the_nth_or_last_weekday_with_until_and_count() {
         .collect();
     assert_eq!(
         dates,
-        ["2027-01-12", "2027-02-09", "2027-03-09", "2027-04-13"]
+        ["2038-01-12", "2038-02-09", "2038-03-09", "2038-04-13"]
     );
     let last_friday = Schedule {
-        start: local("2027-01-29 10:00"),
+        start: local("2038-01-29 10:00"),
         zone: chrono_tz::Europe::London,
         repeat: Repeat::Monthly {
             week: MonthWeek::Last,
         },
-        end: End::Until(NaiveDate::from_ymd_opt(2027, 4, 30).unwrap()),
+        end: End::Until(NaiveDate::from_ymd_opt(2038, 4, 30).unwrap()),
     };
     let dates: Vec<String> = last_friday
         .local_starts()
@@ -111,20 +111,20 @@ fn monthly_on_the_nth_or_last_weekday_with_until_and_count() {
         .collect();
     assert_eq!(
         dates,
-        ["2027-01-29", "2027-02-26", "2027-03-26", "2027-04-30"]
+        ["2038-01-29", "2038-02-26", "2038-03-26", "2038-04-30"]
     );
-    assert_eq!(last_friday.last_start(), Some(local("2027-04-30 10:00")));
+    assert_eq!(last_friday.last_start(), Some(local("2038-04-30 10:00")));
     let every_two_weeks = Schedule {
-        start: local("2027-01-07 19:00"),
+        start: local("2038-01-07 19:00"),
         zone: chrono_tz::Europe::London,
         repeat: Repeat::Weekly { interval: 2 },
-        end: End::Until(NaiveDate::from_ymd_opt(2027, 2, 17).unwrap()),
+        end: End::Until(NaiveDate::from_ymd_opt(2038, 2, 17).unwrap()),
     };
     let dates: Vec<String> = every_two_weeks
         .local_starts()
         .map(|s| s.date().to_string())
         .collect();
-    assert_eq!(dates, ["2027-01-07", "2027-01-21", "2027-02-04"]);
+    assert_eq!(dates, ["2038-01-07", "2038-01-21", "2038-02-04"]);
 }
 
 struct Group {
@@ -189,7 +189,7 @@ fn form(date: &str, time: &str, zone: &str) -> MeetingForm {
 }
 
 fn far() -> NaiveDateTime {
-    local("2030-01-01 00:00")
+    local("2040-01-01 00:00")
 }
 
 #[test]
@@ -197,8 +197,8 @@ fn a_stored_series_keeps_its_local_hour_in_new_york_and_berlin() {
     let g = group("public");
     let conn = &mut *g.conn();
     for (zone, first, change) in [
-        ("America/New_York", "2027-03-11", "2027-03-18"),
-        ("Europe/Berlin", "2027-03-25", "2027-04-01"),
+        ("America/New_York", "2038-03-11", "2038-03-18"),
+        ("Europe/Berlin", "2038-03-25", "2038-04-01"),
     ] {
         let meeting = schedule(conn, &g.admin, &g.board, &form(first, "19:00", zone)).unwrap();
         assert_eq!(
@@ -218,7 +218,7 @@ fn a_stored_series_keeps_its_local_hour_in_new_york_and_berlin() {
 fn forms_are_checked_field_by_field() {
     let g = group("public");
     let conn = &mut *g.conn();
-    let mut bad = form("2027-01-13", "25:00", "Mars/Olympus");
+    let mut bad = form("2038-01-13", "25:00", "Mars/Olympus");
     bad.title = " ".to_owned();
     bad.online_url = "http://insecure.example".to_owned();
     bad.capacity = "0".to_owned();
@@ -228,8 +228,8 @@ fn forms_are_checked_field_by_field() {
     for field in ["title", "time", "time_zone", "online_url", "capacity"] {
         assert!(invalid.message_for(field).is_some(), "{field}: {invalid}");
     }
-    // 13 January 2027 is a Wednesday, and the second Wednesday of its month.
-    let mut monthly = form("2027-01-13", "19:00", "Europe/London");
+    // 13 January 2038 is a Wednesday, and the second Wednesday of its month.
+    let mut monthly = form("2038-01-13", "19:00", "Europe/London");
     monthly.repeat = "monthly".to_owned();
     monthly.month_week = "3".to_owned();
     let Err(Error::Invalid(invalid)) = schedule(conn, &g.admin, &g.board, &monthly) else {
@@ -252,18 +252,18 @@ fn forms_are_checked_field_by_field() {
         .iter()
         .map(|o| o.local_start.date().to_string())
         .collect();
-    assert_eq!(dates, ["2027-01-13", "2027-02-10", "2027-03-10"]);
-    assert_eq!(meeting.series_ends_at, Some(local("2027-03-10 20:30")));
+    assert_eq!(dates, ["2038-01-13", "2038-02-10", "2038-03-10"]);
+    assert_eq!(meeting.series_ends_at, Some(local("2038-03-10 20:30")));
     // A Sunday 02:30 in Berlin meets the spring-forward gap.
-    let gap = form("2027-03-07", "02:30", "Europe/Berlin");
+    let gap = form("2038-03-07", "02:30", "Europe/Berlin");
     let Err(Error::Invalid(invalid)) = schedule(conn, &g.admin, &g.board, &gap) else {
         panic!("accepted a time the clocks skip");
     };
-    assert!(invalid.message_for("time").unwrap().contains("28 Mar 2027"));
+    assert!(invalid.message_for("time").unwrap().contains("28 Mar 2038"));
     // Only the group's facilitators and the staff schedule.
     let plain = member(conn, "bob", SiteRole::Member);
     assert!(matches!(
-        schedule(conn, &plain, &g.board, &form("2027-01-13", "19:00", "UTC")),
+        schedule(conn, &plain, &g.board, &form("2038-01-13", "19:00", "UTC")),
         Err(Error::Denied(crate::error::Denied::ModeratorsOnly))
     ));
 }
@@ -272,24 +272,24 @@ fn forms_are_checked_field_by_field() {
 fn cancelling_and_moving_one_meeting_of_a_series() {
     let g = group("public");
     let conn = &mut *g.conn();
-    let mut f = form("2027-01-07", "19:00", "Europe/London");
+    let mut f = form("2038-01-07", "19:00", "Europe/London");
     f.end = "until".to_owned();
-    f.until = "2027-01-28".to_owned();
+    f.until = "2038-01-28".to_owned();
     let meeting = schedule(conn, &g.admin, &g.board, &f).unwrap();
-    cancel_occurrence(conn, &g.admin, meeting.id, "20270114T1900").unwrap();
+    cancel_occurrence(conn, &g.admin, meeting.id, "20380114T1900").unwrap();
     let moved = move_occurrence(
         conn,
         &g.admin,
         meeting.id,
-        "20270121T1900",
-        "2027-01-22",
+        "20380121T1900",
+        "2038-01-22",
         "18:00",
     )
     .unwrap();
-    assert_eq!(moved.key, "20270121T1900");
-    assert_eq!(moved.local_start, local("2027-01-22 18:00"));
+    assert_eq!(moved.key, "20380121T1900");
+    assert_eq!(moved.local_start, local("2038-01-22 18:00"));
     assert!(matches!(
-        cancel_occurrence(conn, &g.admin, meeting.id, "20270115T1900"),
+        cancel_occurrence(conn, &g.admin, meeting.id, "20380115T1900"),
         Err(Error::NotFound)
     ));
     let all = upcoming_of(conn, &meeting, clock::now(), far(), 10).unwrap();
@@ -300,17 +300,17 @@ fn cancelling_and_moving_one_meeting_of_a_series() {
     assert_eq!(
         seen,
         [
-            ("2027-01-07 19:00:00".to_owned(), false, false),
-            ("2027-01-14 19:00:00".to_owned(), true, false),
-            ("2027-01-22 18:00:00".to_owned(), false, true),
-            ("2027-01-28 19:00:00".to_owned(), false, false),
+            ("2038-01-07 19:00:00".to_owned(), false, false),
+            ("2038-01-14 19:00:00".to_owned(), true, false),
+            ("2038-01-22 18:00:00".to_owned(), false, true),
+            ("2038-01-28 19:00:00".to_owned(), false, false),
         ]
     );
-    let next = next_occurrence(conn, g.board.id, local("2027-01-08 00:00"))
+    let next = next_occurrence(conn, g.board.id, local("2038-01-08 00:00"))
         .unwrap()
         .unwrap();
     assert_eq!(
-        next.occurrence.key, "20270121T1900",
+        next.occurrence.key, "20380121T1900",
         "the cancelled one is skipped"
     );
     // The whole series.
@@ -338,10 +338,10 @@ fn a_full_meeting_keeps_a_waiting_list_and_the_first_moves_up() {
         g.joined("dia"),
     );
     let conn = &mut *g.conn();
-    let mut f = form("2027-01-07", "19:00", "Europe/London");
+    let mut f = form("2038-01-07", "19:00", "Europe/London");
     f.capacity = "2".to_owned();
     let meeting = schedule(conn, &g.admin, &g.board, &f).unwrap();
-    let key = "20270114T1900";
+    let key = "20380114T1900";
     assert_eq!(
         rsvp(conn, &ana, meeting.id, key, Response::Going).unwrap(),
         Response::Going
@@ -360,7 +360,7 @@ fn a_full_meeting_keeps_a_waiting_list_and_the_first_moves_up() {
     );
     // Another week of the series has its own places.
     assert_eq!(
-        rsvp(conn, &di, meeting.id, "20270107T1900", Response::Going).unwrap(),
+        rsvp(conn, &di, meeting.id, "20380107T1900", Response::Going).unwrap(),
         Response::Going
     );
     // Saying going again keeps one's place in the queue.
@@ -389,7 +389,7 @@ fn a_full_meeting_keeps_a_waiting_list_and_the_first_moves_up() {
     assert_eq!(notices.len(), 1);
     assert!(notices[0].contains("now going"), "{notices:?}");
     assert!(
-        notices[0].contains("Thu 14 Jan 2027, 19:00 (UTC)"),
+        notices[0].contains("Thu 14 Jan 2038, 19:00 (UTC)"),
         "{notices:?}"
     );
     let di_view = answers(conn, &di.actor(), &g.board, &meeting, &occurrences).unwrap();
@@ -459,25 +459,25 @@ fn props<'a>(component: &'a icalendar::parser::Component<'a>, name: &str) -> Vec
 fn the_public_feed_has_rules_zones_and_exceptions_but_no_link_or_place() {
     let g = group("public");
     let conn = &mut *g.conn();
-    let mut f = form("2027-03-04", "19:00", "Europe/Berlin");
+    let mut f = form("2038-03-04", "19:00", "Europe/Berlin");
     f.end = "count".to_owned();
     f.count = "6".to_owned();
     let meeting = schedule(conn, &g.admin, &g.board, &f).unwrap();
-    cancel_occurrence(conn, &g.admin, meeting.id, "20270311T1900").unwrap();
+    cancel_occurrence(conn, &g.admin, meeting.id, "20380311T1900").unwrap();
     move_occurrence(
         conn,
         &g.admin,
         meeting.id,
-        "20270318T1900",
-        "2027-03-19",
+        "20380318T1900",
+        "2038-03-19",
         "20:00",
     )
     .unwrap();
-    let mut monthly = form("2027-01-26", "18:00", "America/New_York");
+    let mut monthly = form("2038-01-26", "18:00", "America/New_York");
     monthly.repeat = "monthly".to_owned();
     monthly.month_week = "last".to_owned();
     monthly.end = "until".to_owned();
-    monthly.until = "2027-12-31".to_owned();
+    monthly.until = "2038-12-31".to_owned();
     schedule(conn, &g.admin, &g.board, &monthly).unwrap();
     let ics = group_feed(conn, &g.board, "hearth.test", clock::now()).unwrap();
     assert!(!ics.contains("meet.example.org"), "{ics}");
@@ -501,8 +501,8 @@ fn the_public_feed_has_rules_zones_and_exceptions_but_no_link_or_place() {
     let spring = berlin
         .components
         .iter()
-        .find(|c| props(c, "DTSTART") == ["20270328T020000"])
-        .expect("the 2027 spring change");
+        .find(|c| props(c, "DTSTART") == ["20380328T020000"])
+        .expect("the 2038 spring change");
     assert_eq!(props(spring, "TZOFFSETFROM"), ["+0100"]);
     assert_eq!(props(spring, "TZOFFSETTO"), ["+0200"]);
     let events: Vec<_> = calendar
@@ -516,7 +516,7 @@ fn the_public_feed_has_rules_zones_and_exceptions_but_no_link_or_place() {
     assert_eq!(props(series, "UID"), std::slice::from_ref(&uid));
     assert_eq!(
         props(series, "DTSTART"),
-        ["TZID=Europe/Berlin;20270304T190000"]
+        ["TZID=Europe/Berlin;20380304T190000"]
     );
     assert_eq!(
         props(series, "RRULE"),
@@ -524,7 +524,7 @@ fn the_public_feed_has_rules_zones_and_exceptions_but_no_link_or_place() {
     );
     assert_eq!(
         props(series, "EXDATE"),
-        ["TZID=Europe/Berlin;20270311T190000"]
+        ["TZID=Europe/Berlin;20380311T190000"]
     );
     assert_eq!(props(series, "DURATION"), ["PT90M"]);
     assert_eq!(props(series, "SUMMARY"), ["Evening circle; all welcome"]);
@@ -534,16 +534,16 @@ fn the_public_feed_has_rules_zones_and_exceptions_but_no_link_or_place() {
     assert_eq!(props(moved, "UID"), [uid]);
     assert_eq!(
         props(moved, "RECURRENCE-ID"),
-        ["TZID=Europe/Berlin;20270318T190000"]
+        ["TZID=Europe/Berlin;20380318T190000"]
     );
     assert_eq!(
         props(moved, "DTSTART"),
-        ["TZID=Europe/Berlin;20270319T200000"]
+        ["TZID=Europe/Berlin;20380319T200000"]
     );
     let monthly = events[2];
     assert_eq!(
         props(monthly, "RRULE"),
-        ["FREQ=MONTHLY;BYDAY=-1TU;UNTIL=20271228T230000Z"]
+        ["FREQ=MONTHLY;BYDAY=-1TU;UNTIL=20381228T230000Z"]
     );
 }
 
@@ -572,7 +572,7 @@ fn only_public_groups_have_a_public_feed_and_only_members_see_details() {
         conn,
         &g.admin,
         &g.board,
-        &form("2027-01-07", "19:00", "UTC"),
+        &form("2038-01-07", "19:00", "UTC"),
     )
     .unwrap();
     let outsider = member(conn, "eve", SiteRole::Member);
@@ -593,14 +593,14 @@ fn the_private_feed_has_what_the_member_goes_to_and_a_reset_ends_the_old_address
         conn,
         &g.admin,
         &g.board,
-        &form("2027-01-07", "19:00", "Europe/London"),
+        &form("2038-01-07", "19:00", "Europe/London"),
     )
     .unwrap();
-    let mut other = form("2027-01-08", "12:00", "Europe/London");
+    let mut other = form("2038-01-08", "12:00", "Europe/London");
     other.title = "Lunch walk".to_owned();
     let not_going = schedule(conn, &g.admin, &g.board, &other).unwrap();
-    rsvp(conn, &ana, going.id, "20270114T1900", Response::Going).unwrap();
-    rsvp(conn, &ana, not_going.id, "20270108T1200", Response::Maybe).unwrap();
+    rsvp(conn, &ana, going.id, "20380114T1900", Response::Going).unwrap();
+    rsvp(conn, &ana, not_going.id, "20380108T1200", Response::Maybe).unwrap();
     assert!(feed_created_at(conn, ana.id).unwrap().is_none());
     let token = reset_feed_token(conn, &ana).unwrap();
     let ics = member_feed(conn, &token, "hearth.test", clock::now()).unwrap();
@@ -613,7 +613,7 @@ fn the_private_feed_has_what_the_member_goes_to_and_a_reset_ends_the_old_address
     assert_eq!(events.len(), 1, "{ics}");
     assert_eq!(
         props(events[0], "DTSTART"),
-        ["TZID=Europe/London;20270114T190000"]
+        ["TZID=Europe/London;20380114T190000"]
     );
     assert_eq!(
         props(events[0], "URL"),

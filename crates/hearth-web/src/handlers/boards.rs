@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::policy::{self, Action};
 use hearth_core::threads::{self, BoardCursor, NewThreadForm};
-use hearth_core::{boards, posts};
+use hearth_core::{boards, clock, meetings, posts};
 use serde::{Deserialize, Serialize};
 
 use super::{help_url, invalid_or, see_other, thread_url, Page};
@@ -26,12 +26,13 @@ pub async fn show(
         None => None,
     };
     let actor = viewer.actor();
-    let (board, page, can_start, can_moderate) = db(&state, move |conn| {
+    let (board, page, can_start, can_moderate, next_meeting) = db(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         let page = threads::board_page(conn, &board, after)?;
         let can_start = policy::allows(&actor, Action::StartThread(&board));
         let can_moderate = policy::allows(&actor, Action::Moderate(&board));
-        Ok((board, page, can_start, can_moderate))
+        let next_meeting = meetings::next_occurrence(conn, board.id, clock::now())?;
+        Ok((board, page, can_start, can_moderate, next_meeting))
     })
     .await?;
     Page::new(&state, &viewer, "board.html")
@@ -41,6 +42,7 @@ pub async fn show(
         .with("is_first_page", &after.is_none())
         .with("can_start_thread", &can_start)
         .with("can_moderate", &can_moderate)
+        .with("next_meeting", &next_meeting)
         .render(&state)
 }
 

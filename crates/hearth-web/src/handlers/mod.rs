@@ -6,6 +6,7 @@ pub mod auth;
 pub mod boards;
 pub mod help;
 pub mod home;
+pub mod meetings;
 pub mod members;
 pub mod moderation;
 pub mod posts;
