@@ -1376,6 +1376,8 @@ fn write_calendar_head(ics: &mut ical::Ics, name: &str) {
     ics.line("PRODID:-//Hearth//Meetings//EN");
     ics.line("CALSCALE:GREGORIAN");
     ics.text("X-WR-CALNAME", name);
+    ics.line("REFRESH-INTERVAL;VALUE=DURATION:PT1H");
+    ics.line("X-PUBLISHED-TTL:PT1H");
 }
 
 fn tzid_line(name: &str, zone: Tz, local: NaiveDateTime) -> String {
@@ -1494,9 +1496,10 @@ pub fn group_feed(
             .iter()
             .filter(|e| e.meeting_id == meeting.id)
             .collect();
-        let last = schedule
-            .last_start()
-            .unwrap_or_else(|| recurrence::to_local(zone, now) + TimeDelta::days(3650));
+        // A series that goes on: its zone's changes for ten years past today (or its start).
+        let last = schedule.last_start().unwrap_or_else(|| {
+            schedule.start.max(recurrence::to_local(zone, now)) + TimeDelta::days(3660)
+        });
         let mut latest = last;
         for e in &own {
             if let Some(moved) = e.moved_to_local {

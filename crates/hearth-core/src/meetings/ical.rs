@@ -85,6 +85,7 @@ pub struct ZonesUsed(BTreeMap<String, (Tz, i32, i32)>);
 
 impl ZonesUsed {
     pub fn add(&mut self, zone: Tz, from: NaiveDate, to: NaiveDate) {
+        let to = to.max(from);
         let entry = self
             .0
             .entry(zone.name().to_owned())

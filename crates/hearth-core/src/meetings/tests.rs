@@ -505,6 +505,36 @@ fn the_public_feed_has_rules_zones_and_exceptions_but_no_link_or_place() {
         .expect("the 2038 spring change");
     assert_eq!(props(spring, "TZOFFSETFROM"), ["+0100"]);
     assert_eq!(props(spring, "TZOFFSETTO"), ["+0200"]);
+    // The series that goes on has its zone's changes for years ahead.
+    let never = schedule(
+        conn,
+        &g.admin,
+        &g.board,
+        &form("2038-06-01", "19:00", "Australia/Sydney"),
+    )
+    .unwrap();
+    let ics = group_feed(conn, &g.board, "hearth.test", clock::now()).unwrap();
+    assert!(ics.contains(&format!("UID:meeting-{}@hearth.test", never.id)));
+    let again = parse(&ics);
+    let sydney = again
+        .components
+        .iter()
+        .find(|c| props(c, "TZID") == ["Australia/Sydney"])
+        .expect("Sydney's zone");
+    let october = sydney
+        .components
+        .iter()
+        .find(|c| props(c, "DTSTART") == ["20381003T020000"])
+        .expect("the spring change of October 2038");
+    assert_eq!(october.name.as_str(), "DAYLIGHT");
+    assert_eq!(props(october, "TZOFFSETTO"), ["+1100"]);
+    assert!(sydney.components.len() > 20, "ten years of changes");
+    let berlin = again
+        .components
+        .iter()
+        .find(|c| props(c, "TZID") == ["Europe/Berlin"])
+        .unwrap();
+    assert!(berlin.components.len() > 2);
     let events: Vec<_> = calendar
         .components
         .iter()
