@@ -428,10 +428,26 @@ fn the_public_feed_is_for_public_groups_and_never_says_where() {
                 ],
             )
             .assert_redirect();
+        let private_meeting = schedule(
+            &admin,
+            slug,
+            &weekly("Quiet circle", "2038-03-04", "19:00", "UTC"),
+        );
         let path = format!("/b/{slug}/meetings.ics");
         app.browser().get(&path).assert_status(404);
         ana.get(&path).assert_status(404);
         admin.get(&path).assert_status(404);
+        // Visitors never see a members-only or private group's meetings; members who have
+        // not joined see a members-only group's, without where.
+        app.browser().get(&private_meeting).assert_status(404);
+        app.browser()
+            .get(&format!("/b/{slug}/meetings"))
+            .assert_status(404);
+        if visibility == "private" {
+            ana.get(&private_meeting).assert_status(404);
+        } else {
+            no_details(&ana.visit(&private_meeting));
+        }
     }
 }
 

@@ -662,3 +662,37 @@ fn the_private_feed_has_what_the_member_goes_to_and_a_reset_ends_the_old_address
     let ics = member_feed(conn, &again, "hearth.test", clock::now()).unwrap();
     assert!(!ics.contains("BEGIN:VEVENT"), "{ics}");
 }
+
+#[test]
+fn editing_a_series_drops_what_its_new_dates_do_not_have_and_more_room_moves_people_up() {
+    let g = group("public");
+    let (ana, bob) = (g.joined("ana"), g.joined("bob"));
+    let conn = &mut *g.conn();
+    let mut f = form("2038-01-07", "19:00", "UTC");
+    f.capacity = "1".to_owned();
+    let meeting = schedule(conn, &g.admin, &g.board, &f).unwrap();
+    rsvp(conn, &ana, meeting.id, "20380114T1900", Response::Going).unwrap();
+    rsvp(conn, &bob, meeting.id, "20380114T1900", Response::Going).unwrap();
+    cancel_occurrence(conn, &g.admin, meeting.id, "20380121T1900").unwrap();
+    // More room: Bob moves up from the waiting list.
+    f.capacity = "2".to_owned();
+    let edited = update(conn, &g.admin, meeting.id, &f).unwrap();
+    assert!(edited.sequence > meeting.sequence);
+    let dates = upcoming_of(conn, &edited, clock::now(), far(), 3).unwrap();
+    let counts = answers(conn, &bob.actor(), &g.board, &edited, &dates).unwrap();
+    assert_eq!(counts["20380114T1900"].mine, Some(Response::Going));
+    assert!(dates[2].cancelled);
+    // An hour earlier: the old dates, their answers and exceptions are gone.
+    f.time = "18:00".to_owned();
+    let moved = update(conn, &g.admin, meeting.id, &f).unwrap();
+    let dates = upcoming_of(conn, &moved, clock::now(), far(), 3).unwrap();
+    assert!(dates
+        .iter()
+        .all(|d| !d.cancelled && d.local_start.hour() == 18));
+    let counts = answers(conn, &bob.actor(), &g.board, &moved, &dates).unwrap();
+    assert!(counts.values().all(|a| a.going == 0 && a.mine.is_none()));
+    assert!(matches!(
+        rsvp(conn, &ana, meeting.id, "20380114T1900", Response::Going),
+        Err(Error::NotFound)
+    ));
+}
