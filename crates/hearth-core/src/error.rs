@@ -74,6 +74,8 @@ pub enum Denied {
     BannedFromBoard,
     /// The moderators hid this post.
     HiddenByModerators,
+    /// Only the group's members may do or see this (its meeting details, answering for a meeting).
+    GroupMembersOnly,
 }
 
 impl Denied {
@@ -98,6 +100,9 @@ impl Denied {
                 "the facilitators have stopped you posting in this group; you can still read it"
             }
             Denied::HiddenByModerators => "the moderators hid this post",
+            Denied::GroupMembersOnly => {
+                "only this group's members can do that; join the group first"
+            }
         }
     }
 }

@@ -31,4 +31,6 @@ typed_id!(
     PostId,
     /// A signed-in session.
     SessionId,
+    /// A group's meeting (one, or a recurring series).
+    MeetingId,
 );

@@ -14,6 +14,7 @@ pub mod gate;
 pub mod groups;
 pub mod ids;
 pub mod limits;
+pub mod meetings;
 pub mod members;
 pub mod memberships;
 pub mod moderation;

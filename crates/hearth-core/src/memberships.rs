@@ -146,6 +146,7 @@ pub fn leave(conn: &mut DbConn, member: &MemberActor, board: &Board) -> Result<(
         if was == Standing::Member {
             count_member(conn, board.id, -1)?;
         }
+        crate::meetings::withdraw_from_group(conn, board.id, member.id, clock::now())?;
         Ok(())
     })
 }

@@ -18,7 +18,7 @@ use crate::sessions;
 use crate::test_support::{admin_board_thread, sqlite_pool};
 use crate::threads::{self, BoardCursor};
 use crate::throttle::{self, SignInKeys, ThrottlePolicy};
-use crate::{notices, review};
+use crate::{meetings, notices, review};
 
 #[derive(QueryableByName)]
 struct PlanStep {
@@ -79,6 +79,17 @@ fn the_pages_people_read_most_use_indexes_only() {
     let (admin, board, thread) = admin_board_thread(conn, "first");
     let session = sessions::start(conn, &admin, chrono::TimeDelta::days(1)).unwrap();
     let actor = admin.actor();
+    let form = meetings::MeetingForm {
+        title: "Circle".to_owned(),
+        date: "2038-01-07".to_owned(),
+        time: "19:00".to_owned(),
+        time_zone: "Europe/Berlin".to_owned(),
+        duration_minutes: "60".to_owned(),
+        repeat: "weekly".to_owned(),
+        interval_weeks: "1".to_owned(),
+        ..Default::default()
+    };
+    meetings::schedule(conn, &admin, &board, &form).unwrap();
     let cursor = BoardCursor {
         pinned: false,
         last_activity_at: thread.last_activity_at,
@@ -93,6 +104,8 @@ fn the_pages_people_read_most_use_indexes_only() {
         boards::by_slug_for(conn, &actor, "board").unwrap();
         threads::board_page(conn, &board, None).unwrap();
         threads::board_page(conn, &board, Some(cursor)).unwrap();
+        // The board page shows the group's next meeting.
+        meetings::next_occurrence(conn, board.id, clock::now()).unwrap();
         let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
         posts::thread_page(conn, &thread, 1).unwrap();
         let reply = ReplyForm {

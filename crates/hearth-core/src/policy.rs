@@ -158,6 +158,14 @@ pub enum Action<'a> {
     CreateBoard,
     /// Collapse another member's posts for oneself.
     Mute(&'a Member),
+    /// Schedule a group's meetings, edit or cancel them, cancel or move one meeting of a
+    /// series: its facilitators and the staff.
+    ScheduleMeeting(&'a Board),
+    /// A meeting's online link and place, and who is going: the group's members (and its
+    /// moderators). Never visitors, other members, or public feeds.
+    SeeMeetingDetails(&'a Board),
+    /// Answer going / maybe / not going for one meeting: members of the group who may post in it.
+    Rsvp(&'a Board),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +237,15 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Decision {
             }
             Some(_) => Decision::Allow,
         },
+        Action::ScheduleMeeting(board) => {
+            then(read_board(actor, board), || moderator_of(actor, board))
+        }
+        Action::SeeMeetingDetails(board) => {
+            then(read_board(actor, board), || group_member(actor, board))
+        }
+        Action::Rsvp(board) => then(read_board(actor, board), || {
+            then(may_post(actor, board), || group_member(actor, board))
+        }),
     }
 }
 
@@ -324,6 +341,15 @@ fn moderator_of(actor: &Actor, board: &Board) -> Decision {
         None => Decision::Deny(Denied::SignInRequired),
         Some(_) if actor.moderates(board) => Decision::Allow,
         Some(_) => Decision::Deny(Denied::ModeratorsOnly),
+    }
+}
+
+/// The group's members and its moderators.
+fn group_member(actor: &Actor, board: &Board) -> Decision {
+    match actor.member() {
+        None => Decision::Deny(Denied::SignInRequired),
+        Some(_) if actor.belongs_to(board) => Decision::Allow,
+        Some(_) => Decision::Deny(Denied::GroupMembersOnly),
     }
 }
 

@@ -146,6 +146,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     ground_rules_versions,
     rules_acceptances,
     group_proposals,
+    meetings,
+    meeting_exceptions,
+    meeting_rsvps,
+    calendar_feeds,
 );
 
 diesel::table! {
@@ -302,6 +306,61 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         decision_reason -> Text,
         board_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> BigInt,
+        board_id -> BigInt,
+        title -> Text,
+        agenda -> Text,
+        agenda_html -> Text,
+        starts_local -> Timestamp,
+        time_zone -> Text,
+        duration_minutes -> Integer,
+        repeat -> Text,
+        interval_weeks -> Integer,
+        month_week -> Nullable<Integer>,
+        until_date -> Nullable<Date>,
+        occurrence_count -> Nullable<Integer>,
+        online_url -> Text,
+        place -> Text,
+        capacity -> Nullable<Integer>,
+        state -> Text,
+        series_ends_at -> Nullable<Timestamp>,
+        sequence -> Integer,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_exceptions (meeting_id, original_local) {
+        meeting_id -> BigInt,
+        original_local -> Timestamp,
+        cancelled -> Bool,
+        moved_to_local -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_rsvps (meeting_id, occurrence_local, member_id) {
+        meeting_id -> BigInt,
+        occurrence_local -> Timestamp,
+        member_id -> BigInt,
+        response -> Text,
+        responded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (member_id) {
+        member_id -> BigInt,
+        token_hash -> Text,
         created_at -> Timestamp,
     }
 }

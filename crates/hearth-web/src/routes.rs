@@ -3,7 +3,8 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    admin, assets, auth, boards, groups, help, home, members, moderation, posts, setup, threads,
+    admin, assets, auth, boards, groups, help, home, meetings, members, moderation, posts, setup,
+    threads,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -59,6 +60,26 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/p/{id}/delete", post().to(posts::delete))
         .route("/p/{id}/report", get().to(moderation::report_form))
         .route("/p/{id}/report", post().to(moderation::report))
+        // Meetings
+        .route("/b/{slug}/meetings", get().to(meetings::list))
+        .route("/b/{slug}/meetings.ics", get().to(meetings::group_feed))
+        .route("/b/{slug}/meetings/new", get().to(meetings::new_form))
+        .route("/b/{slug}/meetings/new", post().to(meetings::create))
+        .route("/m/{id}", get().to(meetings::show))
+        .route("/m/{id}/edit", get().to(meetings::edit_form))
+        .route("/m/{id}/edit", post().to(meetings::update))
+        .route("/m/{id}/cancel", get().to(meetings::cancel_form))
+        .route("/m/{id}/cancel", post().to(meetings::cancel_series))
+        .route("/m/{id}/o/{key}/move", get().to(meetings::move_form))
+        .route("/m/{id}/o/{key}/move", post().to(meetings::move_occurrence))
+        .route(
+            "/m/{id}/o/{key}/cancel",
+            post().to(meetings::cancel_occurrence),
+        )
+        .route("/m/{id}/o/{key}/rsvp", post().to(meetings::rsvp))
+        .route("/calendar", get().to(meetings::calendar_page))
+        .route("/calendar/reset", post().to(meetings::reset_calendar))
+        .route("/calendar/{token}.ics", get().to(meetings::member_feed))
         // Moderation
         .route("/review", get().to(moderation::site_queue))
         .route("/log", get().to(moderation::site_log))

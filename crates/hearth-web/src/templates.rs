@@ -43,6 +43,7 @@ pub fn load(theme_dir: Option<&Path>) -> Result<Tera, String> {
     tera.autoescape_on(vec![".html"]);
     tera.register_filter("when", when_filter);
     tera.register_filter("iso", iso_filter);
+    tera.register_filter("meeting_time", meeting_time_filter);
     Ok(tera)
 }
 
@@ -81,6 +82,44 @@ fn when_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Val
         .unwrap_or(Tz::UTC);
     let local = tz.from_utc_datetime(&utc);
     Ok(Value::String(local.format("%-d %b %Y, %H:%M").to_string()))
+}
+
+fn zone_arg(args: &HashMap<String, Value>, name: &str) -> Tz {
+    args.get(name)
+        .and_then(Value::as_str)
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+/// `{{ occurrence.starts_at | meeting_time(tz=tz, zone=meeting.time_zone) }}`: a meeting's
+/// start in the reader's zone, with the organiser's zone beside it when it differs —
+/// "Thu 12 Mar 2026, 19:00 (your time, Europe/London) · 20:00 in Europe/Berlin".
+fn meeting_time_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let utc = parse_stored_time(value)?;
+    let reader = zone_arg(args, "tz");
+    let organiser = zone_arg(args, "zone");
+    let mine = reader.from_utc_datetime(&utc);
+    let theirs = organiser.from_utc_datetime(&utc);
+    let text = if reader == organiser {
+        format!("{} ({})", mine.format("%a %-d %b %Y, %H:%M"), reader.name())
+    } else if mine.date_naive() == theirs.date_naive() {
+        format!(
+            "{} (your time, {}) · {} in {}",
+            mine.format("%a %-d %b %Y, %H:%M"),
+            reader.name(),
+            theirs.format("%H:%M"),
+            organiser.name()
+        )
+    } else {
+        format!(
+            "{} (your time, {}) · {} in {}",
+            mine.format("%a %-d %b %Y, %H:%M"),
+            reader.name(),
+            theirs.format("%a %-d %b, %H:%M"),
+            organiser.name()
+        )
+    };
+    Ok(Value::String(text))
 }
 
 /// `{{ post.created_at | iso }}`: for `<time datetime=…>`.

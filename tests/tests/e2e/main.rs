@@ -7,6 +7,7 @@ mod boards;
 mod concurrency;
 mod groups;
 mod limits;
+mod meetings;
 mod migrations;
 mod moderation;
 mod safety;

@@ -178,6 +178,7 @@ const MOD: Decision = Decision::Deny(Denied::ModeratorsOnly);
 const CANT: Decision = Decision::Deny(Denied::CannotActOnMember);
 const ADM: Decision = Decision::Deny(Denied::AdminOnly);
 const NOMUTE: Decision = Decision::Deny(Denied::CannotMute);
+const GRP: Decision = Decision::Deny(Denied::GroupMembersOnly);
 
 /// The name of an action's variant. The match has no wildcard, so a new action does not
 /// compile until it is named here — and the table test then fails until it has rows.
@@ -206,10 +207,13 @@ fn variant(action: &Action<'_>) -> &'static str {
         Action::ReviewProposals => "ReviewProposals",
         Action::CreateBoard => "CreateBoard",
         Action::Mute(_) => "Mute",
+        Action::ScheduleMeeting(_) => "ScheduleMeeting",
+        Action::SeeMeetingDetails(_) => "SeeMeetingDetails",
+        Action::Rsvp(_) => "Rsvp",
     }
 }
 
-const EVERY_VARIANT: [&str; 23] = [
+const EVERY_VARIANT: [&str; 26] = [
     "ProposeGroup",
     "ReviewProposals",
     "ViewGroup",
@@ -233,6 +237,9 @@ const EVERY_VARIANT: [&str; 23] = [
     "ManageWatchedWords",
     "CreateBoard",
     "Mute",
+    "ScheduleMeeting",
+    "SeeMeetingDetails",
+    "Rsvp",
 ];
 
 #[test]
@@ -311,6 +318,14 @@ fn every_cell_of_the_permission_table() {
         ("create board", Action::CreateBoard, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
         ("mute the author", Action::Mute(&the_author), [IN, NOMUTE, A, NOMUTE, NOMUTE, NOMUTE, A, A, A, A]),
         ("mute a moderator", Action::Mute(&a_moderator), [IN, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE]),
+        ("schedule a meeting of board 1", Action::ScheduleMeeting(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
+        ("schedule a meeting of board 2", Action::ScheduleMeeting(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
+        ("schedule a meeting of private board 1", Action::ScheduleMeeting(&private), [H, H, H, H, H, H, A, H, A, A]),
+        ("see meeting details of board 1", Action::SeeMeetingDetails(&public), [IN, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A]),
+        ("see meeting details of members-only board 1", Action::SeeMeetingDetails(&members_only), [H, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A]),
+        ("see meeting details of private board 1", Action::SeeMeetingDetails(&private), [H, H, H, H, H, H, A, H, A, A]),
+        ("answer for a meeting of board 1", Action::Rsvp(&public), [IN, GRP, GRP, SUS, GRP, BAN, A, GRP, A, A]),
+        ("answer for a meeting of private board 1", Action::Rsvp(&private), [H, H, H, H, H, H, A, H, A, A]),
     ];
     let actors = actors();
     let mut wrong = Vec::new();
@@ -387,5 +402,35 @@ fn a_private_group_opens_to_its_members_only() {
         decide(&joined, Action::ManageMembers(&private)),
         MOD,
         "members do not manage members"
+    );
+}
+
+#[test]
+fn a_groups_members_see_its_meeting_details_and_answer_for_its_meetings() {
+    let members_only = board(Visibility::Members);
+    let mut joined = MemberActor::plain(member(7, SiteRole::Member, MemberStatus::Active, None));
+    joined.member_of = vec![BoardId(1)];
+    let of_another = MemberActor {
+        member_of: vec![BoardId(2)],
+        ..joined.clone()
+    };
+    let banned = MemberActor {
+        banned_from: vec![BoardId(1)],
+        ..joined.clone()
+    };
+    let (joined, of_another, banned) = (joined.actor(), of_another.actor(), banned.actor());
+    for action in [
+        Action::SeeMeetingDetails(&members_only),
+        Action::Rsvp(&members_only),
+    ] {
+        assert_eq!(decide(&joined, action), A, "{action:?}");
+        assert_eq!(decide(&of_another, action), GRP, "{action:?}");
+    }
+    assert_eq!(decide(&joined, Action::ScheduleMeeting(&members_only)), MOD);
+    assert_eq!(decide(&banned, Action::Rsvp(&members_only)), BAN);
+    assert_eq!(
+        decide(&banned, Action::SeeMeetingDetails(&members_only)),
+        A,
+        "a ban stops answering, not knowing where the group meets"
     );
 }

@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use hearth_core::memberships::{self, Standing};
 use hearth_core::policy::{self, Action};
 use hearth_core::threads::{self, BoardCursor, NewThreadForm};
-use hearth_core::{boards, groups, posts};
+use hearth_core::{boards, clock, groups, meetings, posts};
 use serde::{Deserialize, Serialize};
 
 use super::{help_url, invalid_or, see_other, thread_url, Page};
@@ -39,7 +39,9 @@ pub async fn show(
             .map(|c| c.name);
         // Outside a group they may not read, people see its public face only.
         let page = if policy::allows(&actor, Action::ReadBoard(&board)) {
-            Some(threads::board_page(conn, &board, after)?)
+            let page = threads::board_page(conn, &board, after)?;
+            let next_meeting = meetings::next_occurrence(conn, board.id, clock::now())?;
+            Some((page, next_meeting))
         } else {
             None
         };
@@ -49,7 +51,7 @@ pub async fn show(
     let (board, standing, category, page) = shown;
     let actor = viewer.actor();
     let can_join = policy::allows(&actor, Action::JoinGroup(&board));
-    let Some(page) = page else {
+    let Some((page, next_meeting)) = page else {
         return Page::new(&state, &viewer, "group_front.html")
             .with("board", &board)
             .with("category", &category)
@@ -71,6 +73,7 @@ pub async fn show(
         .with("is_first_page", &after.is_none())
         .with("can_start_thread", &can_start)
         .with("can_moderate", &can_moderate)
+        .with("next_meeting", &next_meeting)
         .render(&state)
 }
 

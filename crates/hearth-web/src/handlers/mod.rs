@@ -7,6 +7,7 @@ pub mod boards;
 pub mod groups;
 pub mod help;
 pub mod home;
+pub mod meetings;
 pub mod members;
 pub mod moderation;
 pub mod posts;

@@ -183,32 +183,6 @@ fn pager(page: i32, n_pages: i32) -> Vec<PagerItem> {
     items
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shown(page: i32, n_pages: i32) -> String {
-        pager(page, n_pages)
-            .iter()
-            .map(|item| match (item.page, item.current) {
-                (Some(p), true) => format!("[{p}]"),
-                (Some(p), false) => p.to_string(),
-                (None, _) => "…".to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    #[test]
-    fn the_pager_shows_the_ends_the_window_and_gaps() {
-        assert_eq!(shown(1, 1), "[1]");
-        assert_eq!(shown(1, 10), "[1] 2 3 … 10");
-        assert_eq!(shown(250, 500), "1 … 248 249 [250] 251 252 … 500");
-        assert_eq!(shown(500, 500), "1 … 498 499 [500]");
-        assert_eq!(shown(4, 7), "1 2 3 [4] 5 6 7");
-    }
-}
-
 /// `GET /t/{id}-{slug}?page=N`: one page of a thread, with the reply form on it.
 pub async fn show(
     state: State,
@@ -269,5 +243,31 @@ pub async fn reply(
                 .with_errors(&invalid)
                 .render(&state)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(page: i32, n_pages: i32) -> String {
+        pager(page, n_pages)
+            .iter()
+            .map(|item| match (item.page, item.current) {
+                (Some(p), true) => format!("[{p}]"),
+                (Some(p), false) => p.to_string(),
+                (None, _) => "…".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn the_pager_shows_the_ends_the_window_and_gaps() {
+        assert_eq!(shown(1, 1), "[1]");
+        assert_eq!(shown(1, 10), "[1] 2 3 … 10");
+        assert_eq!(shown(250, 500), "1 … 248 249 [250] 251 252 … 500");
+        assert_eq!(shown(500, 500), "1 … 498 499 [500]");
+        assert_eq!(shown(4, 7), "1 2 3 [4] 5 6 7");
     }
 }

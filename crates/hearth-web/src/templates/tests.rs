@@ -64,3 +64,30 @@ fn times_are_shown_in_the_readers_zone() {
         Value::String("2026-07-01T12:00:00Z".to_owned())
     );
 }
+
+#[test]
+fn meeting_times_show_the_readers_zone_and_the_organisers() {
+    let stored = Value::String("2026-03-12T19:00:00".to_owned());
+    let mut args = HashMap::new();
+    args.insert("tz".to_owned(), Value::String("Europe/London".to_owned()));
+    args.insert("zone".to_owned(), Value::String("Europe/Berlin".to_owned()));
+    assert_eq!(
+        meeting_time_filter(&stored, &args).unwrap(),
+        Value::String(
+            "Thu 12 Mar 2026, 19:00 (your time, Europe/London) · 20:00 in Europe/Berlin".to_owned()
+        )
+    );
+    args.insert("zone".to_owned(), Value::String("Asia/Tokyo".to_owned()));
+    assert_eq!(
+        meeting_time_filter(&stored, &args).unwrap(),
+        Value::String(
+            "Thu 12 Mar 2026, 19:00 (your time, Europe/London) · Fri 13 Mar, 04:00 in Asia/Tokyo"
+                .to_owned()
+        )
+    );
+    args.insert("zone".to_owned(), Value::String("Europe/London".to_owned()));
+    assert_eq!(
+        meeting_time_filter(&stored, &args).unwrap(),
+        Value::String("Thu 12 Mar 2026, 19:00 (Europe/London)".to_owned())
+    );
+}

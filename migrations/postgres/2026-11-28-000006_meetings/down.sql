@@ -1,0 +1,4 @@
+DROP TABLE calendar_feeds;
+DROP TABLE meeting_rsvps;
+DROP TABLE meeting_exceptions;
+DROP TABLE meetings;
