@@ -383,6 +383,8 @@ pub struct GroupCard {
     pub country: String,
     pub visibility: Visibility,
     pub member_count: i64,
+    /// Only for groups the reader may read: a private group's meetings are its members' business.
+    pub next_meeting: Option<crate::meetings::Upcoming>,
 }
 
 /// What the directory was asked for.
@@ -479,10 +481,18 @@ pub fn directory(
     let mut found: Vec<(Board, Option<String>)> = rows.load(conn)?;
     let has_more = found.len() as i64 > GROUPS_PER_PAGE;
     found.truncate(GROUPS_PER_PAGE as usize);
-    let groups = found
-        .into_iter()
-        .filter(|(board, _)| policy::allows(actor, Action::ViewGroup(board)))
-        .map(|(board, category)| GroupCard {
+    let now = clock::now();
+    let mut groups = Vec::with_capacity(found.len());
+    for (board, category) in found {
+        if !policy::allows(actor, Action::ViewGroup(&board)) {
+            continue;
+        }
+        let next_meeting = if policy::allows(actor, Action::ReadBoard(&board)) {
+            crate::meetings::next_occurrence(conn, board.id, now)?
+        } else {
+            None
+        };
+        groups.push(GroupCard {
             id: board.id,
             slug: board.slug,
             name: board.name,
@@ -496,8 +506,9 @@ pub fn directory(
             country: board.country,
             visibility: board.visibility,
             member_count: board.member_count,
-        })
-        .collect();
+            next_meeting,
+        });
+    }
     Ok(DirectoryPage {
         groups,
         page,

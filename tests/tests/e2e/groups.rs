@@ -512,3 +512,173 @@ fn a_member_proposes_a_group_and_a_moderator_opens_it_with_a_mentor() {
     assert_eq!(mine.len(), 2);
     assert!(names(&app.browser().visit("/groups?q=pet")).contains(&"Pet loss Leeds".to_owned()));
 }
+
+/// The whole path the issue describes, on both backends: a newcomer finds "pet loss" near
+/// Leeds or online, joins, accepts the rules with a first post, sees Thursday's meeting at the
+/// right hour in their own zone, says they are going, and adds it to their calendar.
+#[test]
+fn a_newcomer_finds_a_group_joins_accepts_the_rules_and_adds_thursdays_meeting_to_a_calendar() {
+    let app = TestApp::new();
+    let admin = app.signed_in("admin", SiteRole::Admin);
+    admin
+        .fill(
+            "/admin/boards/new",
+            "/admin/boards/new",
+            &[
+                ("slug", "pet-loss-leeds"),
+                ("name", "Pet loss Leeds"),
+                ("description", "For anyone grieving an animal companion"),
+                ("visibility", "public"),
+                ("ground_rules", "Be gentle. What is shared here stays here."),
+                ("category", "grief-and-loss"),
+                ("meeting_format", "hybrid"),
+                ("city", "Leeds"),
+                ("country", "United Kingdom"),
+                ("language", "en"),
+                ("time_zone", "Europe/London"),
+            ],
+        )
+        .assert_redirect();
+    group(
+        &app,
+        "pets-online",
+        "Pet loss online",
+        "public",
+        "online",
+        "",
+        "",
+        "grief-and-loss",
+        "",
+        "en",
+    );
+    group(
+        &app,
+        "moving-leeds",
+        "New to Leeds",
+        "public",
+        "in_person",
+        "Leeds",
+        "United Kingdom",
+        "life-changes",
+        "",
+        "en",
+    );
+    app.member("fay", SiteRole::Member);
+    // Next month's first Thursday, so the directory (which looks a year ahead) shows it.
+    let thursday = {
+        use chrono::Datelike;
+        let mut day = chrono::Utc::now().date_naive() + chrono::TimeDelta::days(30);
+        while day.weekday() != chrono::Weekday::Thu {
+            day += chrono::TimeDelta::days(1);
+        }
+        day
+    };
+    let date = thursday.format("%Y-%m-%d").to_string();
+    let key = format!("{}T1900", thursday.format("%Y%m%d"));
+    // What 19:00 in Leeds that day is in New York, whatever the two zones' clocks are doing.
+    let in_new_york = {
+        use chrono::TimeZone;
+        let leeds = chrono_tz::Europe::London
+            .from_local_datetime(&thursday.and_hms_opt(19, 0, 0).unwrap())
+            .unwrap();
+        leeds
+            .with_timezone(&chrono_tz::America::New_York)
+            .format("%a %-d %b %Y, %H:%M")
+            .to_string()
+    };
+    admin
+        .fill(
+            "/b/pet-loss-leeds/settings",
+            "/b/pet-loss-leeds/facilitators",
+            &[("username", "fay"), ("change", "add")],
+        )
+        .assert_redirect();
+    let fay = app.browser();
+    fay.sign_in("fay", hearth_tests::PASSWORD).assert_redirect();
+    let meeting = fay
+        .fill(
+            "/b/pet-loss-leeds/meetings/new",
+            "/b/pet-loss-leeds/meetings/new",
+            &[
+                ("title", "Thursday circle"),
+                ("agenda", "Check-in, then sharing."),
+                ("date", &date),
+                ("time", "19:00"),
+                ("time_zone", "Europe/London"),
+                ("duration_minutes", "90"),
+                ("repeat", "weekly"),
+                ("interval_weeks", "1"),
+                ("end", "never"),
+                ("place", "The Quaker Meeting House, back room"),
+            ],
+        )
+        .assert_redirect();
+
+    // A newcomer in New York registers and searches.
+    let newcomer = app.browser();
+    newcomer
+        .fill(
+            "/register",
+            "/register",
+            &[
+                ("username", "noor"),
+                ("password", hearth_tests::PASSWORD),
+                ("time_zone", "America/New_York"),
+            ],
+        )
+        .assert_redirect();
+    let found = newcomer.visit("/groups?q=pet+loss&place=Leeds&online=1");
+    let mut listed = names(&found);
+    listed.sort();
+    assert_eq!(listed, ["Pet loss Leeds", "Pet loss online"]);
+    assert!(found.texts(".group-item .next-meeting")[0].contains("Thursday circle"));
+
+    newcomer
+        .fill("/b/pet-loss-leeds", "/b/pet-loss-leeds/join", &[])
+        .assert_redirect();
+    // The first post asks for the rules; accepted, it goes through.
+    let form = newcomer.visit("/b/pet-loss-leeds/new");
+    assert_eq!(form.count("input#accept_rules"), 1);
+    newcomer
+        .submit(
+            &form,
+            "/b/pet-loss-leeds/new",
+            &[
+                ("title", "Hello from Noor"),
+                ("body", "I lost my cat Miso."),
+                ("accept_rules", "1"),
+            ],
+        )
+        .assert_redirect();
+
+    // Thursday's meeting at 19:00 in Leeds, shown first in the newcomer's own zone.
+    let page = newcomer.visit(&meeting);
+    let first = page.texts(".date-item h3 time")[0].clone();
+    assert_eq!(
+        first,
+        format!("{in_new_york} (your time, America/New_York) · 19:00 in Europe/London")
+    );
+    assert!(
+        page.body.contains("Quaker Meeting House"),
+        "members see the place"
+    );
+    newcomer
+        .submit(
+            &page,
+            &format!("{meeting}/o/{key}/rsvp"),
+            &[("response", "going")],
+        )
+        .assert_redirect();
+    let calendar = newcomer.visit("/calendar");
+    let made = newcomer.submit(&calendar, "/calendar/reset", &[]);
+    let url = made.attrs("#feed-url", "value").remove(0);
+    let feed = app.browser().get(reqwest::Url::parse(&url).unwrap().path());
+    feed.assert_status(200);
+    assert!(
+        feed.body
+            .contains(&format!("DTSTART;TZID=Europe/London:{key}00")),
+        "{}",
+        feed.body
+    );
+    assert!(feed.body.contains("SUMMARY:Thursday circle"));
+}
