@@ -213,6 +213,24 @@ export async function seedRealistic(baseURL, admin) {
     await submitForm(admin, '/admin/watched-words', '/admin/watched-words', { phrase: 'cheap pills', action: 'block' }),
     'the admin adds a watched word',
   );
+  expectRedirect(await submitForm(members.bea, '/b/pet-loss', '/b/pet-loss/join', {}), 'bea joins pet-loss');
+  const meeting = expectRedirect(
+    await submitForm(admin, '/b/pet-loss/meetings/new', '/b/pet-loss/meetings/new', {
+      title: 'Thursday circle',
+      agenda: 'Check-in, then **sharing**.',
+      date: '2038-03-25',
+      time: '19:00',
+      time_zone: 'Europe/London',
+      duration_minutes: '90',
+      repeat: 'weekly',
+      interval_weeks: '1',
+      end: 'never',
+      online_url: 'https://meet.example.org/circle',
+      place: 'The back room of the library',
+      capacity: '12',
+    }),
+    'the admin schedules a meeting',
+  );
   expectRedirect(
     await submitForm(members.cal, '/groups/propose', '/groups/propose', {
       name: 'Pet loss Leeds',
@@ -230,7 +248,7 @@ export async function seedRealistic(baseURL, admin) {
     }),
     'cal proposes a group',
   );
-  return { members, thread, ownPostId: beaPostOnPage2?.[1] ?? editId, reportableId: ids.get(5) };
+  return { members, thread, ownPostId: beaPostOnPage2?.[1] ?? editId, reportableId: ids.get(5), meeting };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -201,15 +201,10 @@ fn form_page(
     meeting: Option<&Meeting>,
     form: &MeetingForm,
 ) -> Page {
-    let action = match meeting {
-        Some(m) => format!("/m/{}/edit", m.id),
-        None => format!("/b/{}/meetings/new", board.slug),
-    };
     Page::new(state, viewer, "meeting_form.html")
         .with("board", board)
         .with("meeting", &meeting)
         .with("form", form)
-        .with("action", &action)
         .with("time_zones", &time_zone_names())
         .with("month_weeks", &MONTH_WEEKS)
 }
