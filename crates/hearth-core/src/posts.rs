@@ -11,9 +11,11 @@ use crate::error::{Error, Invalid, Result};
 use crate::gate::{self, PostingRules};
 use crate::groups;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
-use crate::members::{self, AuthorRef};
+use crate::members::AuthorRef;
 use crate::policy::{self, Action, Actor, MemberActor};
-use crate::schema::{boards, post_revisions, posts, threads as threads_table};
+use crate::schema::{
+    boards, members as members_table, post_revisions, posts, threads as threads_table,
+};
 use crate::threads::{self, count_member_post, Thread, ThreadState};
 use crate::{clock, tokens};
 
@@ -125,19 +127,19 @@ pub fn thread_page(conn: &mut DbConn, thread: &Thread, page: i32) -> Result<Thre
     let n_pages = page_of_position(thread.last_position.max(1));
     let page = page.clamp(1, n_pages);
     let first = (page - 1) * POSTS_PER_PAGE + 1;
-    let rows: Vec<Post> = posts::table
+    // The posts with their authors in one statement, whose shape never changes, so SQLite
+    // prepares it once per connection (an `IN (…)` list of authors would be prepared each time).
+    let posts = posts::table
+        .inner_join(members_table::table)
         .filter(posts::thread_id.eq(thread.id))
         .filter(posts::position.between(first, first + POSTS_PER_PAGE - 1))
         .order(posts::position.asc())
-        .select(Post::as_select())
-        .load(conn)?;
-    let author_ids: Vec<MemberId> = rows.iter().map(|p| p.author_id).collect();
-    let authors = members::authors_by_ids(conn, &author_ids)?;
-    let posts = rows
+        .select((Post::as_select(), AuthorRef::as_select()))
+        .load::<(Post, AuthorRef)>(conn)?
         .into_iter()
-        .map(|post| PostView {
-            author: authors.get(&post.author_id).cloned(),
+        .map(|(post, author)| PostView {
             post,
+            author: Some(author),
         })
         .collect();
     Ok(ThreadPage {

@@ -13,7 +13,7 @@ use crate::error::{Error, Invalid, Result};
 use crate::gate::{self, PostingRules};
 use crate::groups;
 use crate::ids::{BoardId, MemberId, ThreadId};
-use crate::members::{self, AuthorRef};
+use crate::members::AuthorRef;
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::posts::{self, Post, Posted};
 use crate::schema::{boards as boards_table, members as members_table, threads};
@@ -139,7 +139,16 @@ pub fn board_page(
     board: &Board,
     after: Option<BoardCursor>,
 ) -> Result<BoardPage> {
-    let mut query = threads::table
+    // Threads with their authors and last posters in one statement. The first page's statement
+    // never changes shape, so SQLite prepares it once per connection; later pages add the
+    // row-value cursor, which diesel can only write as literal SQL.
+    let last_posters = diesel::alias!(members_table as last_posters);
+    let listing = threads::table
+        .inner_join(members_table::table.on(members_table::id.eq(threads::author_id)))
+        .left_join(
+            last_posters
+                .on(threads::last_poster_id.eq(last_posters.field(members_table::id).nullable())),
+        )
         .filter(threads::board_id.eq(board.id))
         .filter(threads::state.eq("published"))
         .filter(threads::moderation.eq(posts::Moderation::Visible.as_str()))
@@ -149,42 +158,56 @@ pub fn board_page(
             threads::id.desc(),
         ))
         .limit(THREADS_PER_PAGE + 1)
-        .select(Thread::as_select())
-        .into_boxed();
-    if let Some(c) = after {
-        // A row-value comparison, which SQLite and PostgreSQL both turn into one range seek on
-        // `threads_board_listing`; the equivalent chain of ORs makes SQLite scan from the top.
-        query = query.filter(
-            sql::<Bool>("(threads.pinned, threads.last_activity_at, threads.id) < (")
-                .bind::<Bool, _>(c.pinned)
-                .sql(", ")
-                .bind::<Timestamp, _>(c.last_activity_at)
-                .sql(", ")
-                .bind::<BigInt, _>(c.id.0)
-                .sql(")"),
-        );
-    }
-    let mut rows: Vec<Thread> = query.load(conn)?;
+        .select((
+            Thread::as_select(),
+            AuthorRef::as_select(),
+            last_posters
+                .fields((
+                    members_table::id,
+                    members_table::username,
+                    members_table::display_name,
+                    members_table::pronouns,
+                ))
+                .nullable(),
+        ));
+    type Row = (
+        Thread,
+        AuthorRef,
+        Option<(MemberId, String, String, String)>,
+    );
+    let mut rows: Vec<Row> = match after {
+        None => listing.load(conn)?,
+        Some(c) => listing
+            // A row-value comparison, which SQLite and PostgreSQL both turn into one range seek
+            // on `threads_board_listing`; the equivalent chain of ORs makes SQLite scan.
+            .filter(
+                sql::<Bool>("(threads.pinned, threads.last_activity_at, threads.id) < (")
+                    .bind::<Bool, _>(c.pinned)
+                    .sql(", ")
+                    .bind::<Timestamp, _>(c.last_activity_at)
+                    .sql(", ")
+                    .bind::<BigInt, _>(c.id.0)
+                    .sql(")"),
+            )
+            .load(conn)?,
+    };
     let next = if rows.len() as i64 > THREADS_PER_PAGE {
         rows.truncate(THREADS_PER_PAGE as usize);
-        rows.last().map(BoardCursor::of)
+        rows.last().map(|r| BoardCursor::of(&r.0))
     } else {
         None
     };
-    let people: Vec<MemberId> = rows
-        .iter()
-        .flat_map(|t| [Some(t.author_id), t.last_poster_id])
-        .flatten()
-        .collect();
-    let authors = members::authors_by_ids(conn, &people)?;
     let threads = rows
         .into_iter()
-        .map(|thread| ThreadListing {
-            author: authors.get(&thread.author_id).cloned(),
-            last_poster: thread
-                .last_poster_id
-                .and_then(|id| authors.get(&id).cloned()),
+        .map(|(thread, author, last)| ThreadListing {
             thread,
+            author: Some(author),
+            last_poster: last.map(|(id, username, display_name, pronouns)| AuthorRef {
+                id,
+                username,
+                display_name,
+                pronouns,
+            }),
         })
         .collect();
     Ok(BoardPage { threads, next })

@@ -68,7 +68,9 @@ fn parse_stored_time(value: &Value) -> tera::Result<NaiveDateTime> {
     let text = value
         .as_str()
         .ok_or_else(|| tera::Error::msg("a time must be a string"))?;
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+    // serde writes `NaiveDateTime` as ISO 8601, which its `FromStr` reads without a format
+    // string to interpret (this runs several times for every post on a page).
+    text.parse::<NaiveDateTime>()
         .map_err(|e| tera::Error::msg(format!("not a stored time {text:?}: {e}")))
 }
 
@@ -81,8 +83,18 @@ fn when_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Val
         .and_then(|z| z.parse().ok())
         .unwrap_or(Tz::UTC);
     let local = tz.from_utc_datetime(&utc);
-    Ok(Value::String(local.format("%-d %b %Y, %H:%M").to_string()))
+    Ok(Value::String(
+        local.format_with_items(WHEN_FORMAT.iter()).to_string(),
+    ))
 }
+
+/// `when`'s format, parsed once rather than for every time on every page.
+static WHEN_FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| {
+        chrono::format::StrftimeItems::new("%-d %b %Y, %H:%M")
+            .parse_to_owned()
+            .unwrap_or_default()
+    });
 
 fn zone_arg(args: &HashMap<String, Value>, name: &str) -> Tz {
     args.get(name)

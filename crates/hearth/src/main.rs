@@ -13,12 +13,6 @@ use hearth_core::members::{self, Registration, SiteRole};
 use hearth_core::setup;
 use settings::Settings;
 
-/// mimalloc instead of the system allocator: a page render allocates and frees thousands of
-/// small strings across worker threads, where glibc's malloc spent a sixth of the CPU time
-/// (measured with perf on the board page; see docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "hearth",
