@@ -29,6 +29,13 @@ pub struct Reply {
 pub type Page = Reply;
 
 impl Reply {
+    /// The path this page was served at, without query or fragment (`/t/12-losing-milo`).
+    pub fn path(&self) -> String {
+        Url::parse(&self.url)
+            .map(|url| url.path().to_owned())
+            .unwrap_or_default()
+    }
+
     pub fn html(&self) -> Html {
         Html::parse_document(&self.body)
     }
@@ -291,6 +298,12 @@ impl Browser {
         let reply = self.fill(&path, &path, &[("title", title), ("body", body)]);
         reply.assert_redirect();
         self.follow(reply)
+    }
+
+    /// Reports post `post_id` with a reason (and an optional note) through the report form.
+    pub fn report(&self, post_id: &str, reason: &str, note: &str) -> Reply {
+        let path = format!("/p/{post_id}/report");
+        self.fill(&path, &path, &[("reason", reason), ("note", note)])
     }
 
     /// Replies from the thread page at `thread_path`; returns the raw response.

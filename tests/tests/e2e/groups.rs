@@ -7,10 +7,6 @@ use hearth_core::members::SiteRole;
 use hearth_core::moderation;
 use hearth_tests::{Browser, Page, TestApp};
 
-fn thread_path(page: &Page) -> String {
-    reqwest::Url::parse(&page.url).unwrap().path().to_owned()
-}
-
 /// Creates a group straight through the core (for tests about something else than the form).
 #[allow(clippy::too_many_arguments)]
 fn group(
@@ -217,7 +213,7 @@ fn private_circle(app: &TestApp) -> (Browser, Browser, String) {
     let fay = app.browser();
     fay.sign_in("fay", hearth_tests::PASSWORD).assert_redirect();
     let thread = fay.start_thread("circle", "Secret thread title", "Something private");
-    (admin, fay, thread_path(&thread))
+    (admin, fay, thread.path())
 }
 
 #[test]
@@ -366,7 +362,7 @@ fn ground_rules_are_accepted_before_the_first_post_and_again_after_a_change() {
         ],
     );
     let thread = ana.follow(posted);
-    let path = thread_path(&thread);
+    let path = thread.path();
     assert_eq!(
         thread.count("input#accept_rules"),
         0,

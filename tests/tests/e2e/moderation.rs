@@ -4,10 +4,6 @@
 use hearth_core::members::SiteRole;
 use hearth_tests::{Browser, Page, TestApp};
 
-fn thread_path(page: &Page) -> String {
-    reqwest::Url::parse(&page.url).unwrap().path().to_owned()
-}
-
 /// The id of the first post on a thread page (from its permalink).
 fn first_post_id(page: &Page) -> String {
     page.attrs(".post .meta a[href^='/p/']", "href")[0]
@@ -111,13 +107,7 @@ fn reports_reach_the_queue_at_risk_first_and_only_moderators_see_who_reported() 
 
     // Authors cannot report their own posts; the link is not offered.
     assert_eq!(spammy.count(".post-actions a[href$='/report']"), 0);
-    let report = |post: &str, reason: &str, note: &str| {
-        ben.fill(
-            &format!("/p/{post}/report"),
-            &format!("/p/{post}/report"),
-            &[("reason", reason), ("note", note)],
-        )
-    };
+    let report = |post: &str, reason: &str, note: &str| ben.report(post, reason, note);
     let sent = report(&spammy_id, "spam", "selling things");
     assert_eq!(
         sent.assert_redirect(),
@@ -146,7 +136,7 @@ fn reports_reach_the_queue_at_risk_first_and_only_moderators_see_who_reported() 
     // The site-wide queue of a facilitator is their boards' queue.
     assert_eq!(fay.visit("/review").texts(".review-entry h2 a"), titles);
     // The author and other members never learn who reported.
-    let seen_by_ana = ana.visit(&thread_path(&worrying));
+    let seen_by_ana = ana.visit(&worrying.path());
     assert!(!seen_by_ana.body.contains("ben"), "{}", seen_by_ana.body);
 }
 
@@ -156,7 +146,7 @@ fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
     let (_admin, fay) = community(&app);
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Hello", "first words");
-    let path = thread_path(&thread);
+    let path = thread.path();
     ana.reply_to(&path, "something unkind").assert_redirect();
     let page = fay.visit(&path);
     let reply_id = page.attrs(".post .meta a[href^='/p/']", "href")[1]
@@ -232,12 +222,7 @@ fn an_at_risk_posts_content_never_reaches_the_public_log() {
     let ben = app.signed_in("ben", SiteRole::Member);
     let thread = ana.start_thread("pets", "Tonight", "private pain words");
     let post = first_post_id(&thread);
-    ben.fill(
-        &format!("/p/{post}/report"),
-        &format!("/p/{post}/report"),
-        &[("reason", "at_risk")],
-    )
-    .assert_redirect();
+    ben.report(&post, "at_risk", "").assert_redirect();
     let queue = fay.visit("/b/pets/review");
     fay.submit(
         &queue,
@@ -281,7 +266,7 @@ fn new_members_first_posts_await_approval_when_the_board_asks() {
         .texts(".notice")
         .iter()
         .any(|n| n.contains("waiting for a facilitator's approval")));
-    let path = thread_path(&thread);
+    let path = thread.path();
     assert_eq!(
         app.browser().get(&path).status,
         404,
@@ -319,7 +304,7 @@ fn a_sites_new_accounts_wait_for_approval_everywhere() {
     let app = TestApp::with_config(config);
     let admin = app.with_board("pets");
     let thread = admin.start_thread("pets", "Welcome", "hello all");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let ana = app.signed_in("ana", SiteRole::Member);
     ana.reply_to(&path, "first").assert_redirect();
     ana.reply_to(&path, "second").assert_redirect();
@@ -338,7 +323,7 @@ fn lock_pin_and_move_threads() {
     let (admin, fay) = community(&app);
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Moving soon", "new city next month");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let id = path
         .trim_start_matches("/t/")
         .split('-')
@@ -479,12 +464,7 @@ fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
     let ben = app.signed_in("ben", SiteRole::Member);
     let thread = ana.start_thread("pets", "Hard night", "it is a hard night");
     let post = first_post_id(&thread);
-    ben.fill(
-        &format!("/p/{post}/report"),
-        &format!("/p/{post}/report"),
-        &[("reason", "at_risk")],
-    )
-    .assert_redirect();
+    ben.report(&post, "at_risk", "").assert_redirect();
     let queue = fay.visit("/b/pets/review");
     fay.submit(
         &queue,
@@ -509,7 +489,7 @@ fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
     // The post itself was never hidden.
     assert!(app
         .browser()
-        .visit(&thread_path(&thread))
+        .visit(&thread.path())
         .body
         .contains("it is a hard night"));
 }

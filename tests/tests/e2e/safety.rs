@@ -4,10 +4,6 @@ use hearth_core::limits::PostingLimits;
 use hearth_core::members::SiteRole;
 use hearth_tests::{Browser, Page, Reply, TestApp};
 
-fn thread_path(page: &Page) -> String {
-    reqwest::Url::parse(&page.url).unwrap().path().to_owned()
-}
-
 fn add_watched_word(admin: &Browser, phrase: &str, action: &str) {
     admin
         .fill(
@@ -45,7 +41,7 @@ fn watched_words_block_hold_flag_and_mask() {
     let list = admin.visit("/admin/watched-words");
     assert_eq!(list.count("tbody tr"), 4);
     let thread = admin.start_thread("pets", "Welcome", "Say hello");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let ana = app.signed_in("ana", SiteRole::Member);
     ana.get("/admin/watched-words").assert_status(403);
 
@@ -109,19 +105,14 @@ fn a_post_in_crisis_is_published_shown_help_and_checked_in_first() {
     let app = TestApp::new();
     let admin = app.with_board("pets");
     let thread = admin.start_thread("pets", "Welcome", "Say hello");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     // An older report, so the check-in has something to come before.
     let welcome_id = thread.attrs(".post .meta a[href^='/p/']", "href")[0]
         .trim_start_matches("/p/")
         .to_owned();
-    ben.fill(
-        &format!("/p/{welcome_id}/report"),
-        &format!("/p/{welcome_id}/report"),
-        &[("reason", "off_topic")],
-    )
-    .assert_redirect();
+    ben.report(&welcome_id, "off_topic", "").assert_redirect();
 
     let reply = ana.reply_to(&path, "Since Milo died I want to end my life.");
     let location = reply.assert_redirect();
@@ -187,7 +178,7 @@ fn posting_limits_allow_exactly_the_limit_then_refuse_until_the_window_passes() 
     });
     let admin = app.with_board("pets");
     let thread = admin.start_thread("pets", "Welcome", "Say hello");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let ana = app.signed_in("ana", SiteRole::Member);
     ana.reply_to(&path, "one").assert_redirect();
     ana.reply_to(&path, "two").assert_redirect();
@@ -214,7 +205,7 @@ fn new_accounts_have_the_stricter_limit() {
     });
     let admin = app.with_board("pets");
     let thread = admin.start_thread("pets", "Welcome", "Say hello");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let ana = app.signed_in("ana", SiteRole::Member);
     ana.reply_to(&path, "one").assert_redirect();
     assert_limited(
@@ -240,7 +231,7 @@ fn slow_mode_spaces_out_each_members_posts_but_not_the_facilitators() {
     let app = TestApp::new();
     let admin = app.with_board("pets");
     let thread = admin.start_thread("pets", "Heated", "Let's talk");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let id = path
         .trim_start_matches("/t/")
         .split('-')

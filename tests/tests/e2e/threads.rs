@@ -1,12 +1,6 @@
 use hearth_core::members::SiteRole;
 use hearth_tests::{Browser, TestApp};
 
-/// The path of the thread page a browser was sent to (without query or anchor).
-fn thread_path(page: &hearth_tests::Page) -> String {
-    let url = reqwest::Url::parse(&page.url).unwrap();
-    url.path().to_owned()
-}
-
 fn post_bodies(page: &hearth_tests::Page) -> Vec<String> {
     page.texts(".post .post-body")
 }
@@ -18,7 +12,7 @@ fn two_members_hold_a_conversation() {
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was **fourteen**.");
-    let path = thread_path(&thread);
+    let path = thread.path();
     assert!(
         path.starts_with("/t/") && path.ends_with("-losing-milo"),
         "{path}"
@@ -46,7 +40,7 @@ fn visitors_read_but_are_asked_to_sign_in_to_reply() {
     let admin = app.with_board("pet-loss");
     let thread = admin.start_thread("pet-loss", "Welcome", "Hello everyone");
     let visitor = app.browser();
-    let page = visitor.visit(&thread_path(&thread));
+    let page = visitor.visit(&thread.path());
     assert_eq!(page.count("section.reply form"), 0);
     assert_eq!(page.texts("section.reply a")[0], "Sign in");
     // A visitor's GET sets no cookie, so plain reading stays cacheable and anonymous.
@@ -58,7 +52,7 @@ fn a_thread_url_with_the_wrong_words_redirects_to_the_right_one() {
     let app = TestApp::new();
     let admin = app.with_board("pet-loss");
     let thread = admin.start_thread("pet-loss", "Losing Milo", "body");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let id = path
         .trim_start_matches("/t/")
         .split('-')
@@ -77,7 +71,7 @@ fn an_empty_reply_is_refused_and_nothing_is_posted() {
     let app = TestApp::new();
     let admin = app.with_board("pet-loss");
     let thread = admin.start_thread("pet-loss", "Welcome", "Hello");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let reply = admin.reply_to(&path, "   ");
     reply.assert_status(422);
     assert!(reply.texts("#body-error")[0].contains("write something"));
@@ -106,7 +100,7 @@ fn a_double_submitted_reply_makes_one_post() {
     let app = TestApp::new();
     let admin = app.with_board("pet-loss");
     let thread = admin.start_thread("pet-loss", "Welcome", "Hello");
-    let path = thread_path(&thread);
+    let path = thread.path();
     let page = admin.visit(&path);
     let action = page.attrs("section.reply form", "action").remove(0);
     let first = admin.submit(&page, &action, &[("body", "Said once")]);
@@ -145,7 +139,7 @@ fn authors_edit_their_posts_and_the_old_text_is_kept() {
     assert_eq!(form.texts("#body"), ["First words"]);
     let reply = admin.submit(&form, &edit_link, &[("body", "Better words")]);
     reply.assert_redirect();
-    let page = app.browser().visit(&thread_path(&thread));
+    let page = app.browser().visit(&thread.path());
     assert_eq!(post_bodies(&page), ["Better words"]);
     assert!(page.texts(".post .meta")[0].contains("edited"));
     let post_id: i64 = edit_link
@@ -169,7 +163,7 @@ fn a_member_cannot_edit_or_delete_another_members_post() {
         .remove(0);
     let delete_link = edit_link.replace("/edit", "/delete");
     let mallory = app.signed_in("mallory", SiteRole::Member);
-    let page = mallory.visit(&thread_path(&thread));
+    let page = mallory.visit(&thread.path());
     assert_eq!(
         page.count(".post-actions a[href$='/edit'], .post-actions a[href$='/delete']"),
         0,
@@ -189,7 +183,7 @@ fn a_member_cannot_edit_or_delete_another_members_post() {
         .post(&delete_link, &[("csrf_token", &token)])
         .assert_status(403);
     assert_eq!(
-        post_bodies(&app.browser().visit(&thread_path(&thread))),
+        post_bodies(&app.browser().visit(&thread.path())),
         ["Admin's words"]
     );
 }
@@ -201,7 +195,7 @@ fn deleting_a_reply_keeps_the_counters_right() {
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     let thread = ana.start_thread("pet-loss", "Welcome", "Hello");
-    let path = thread_path(&thread);
+    let path = thread.path();
     ben.reply_to(&path, "First reply").assert_redirect();
     ben.reply_to(&path, "Second reply").assert_redirect();
     let page = ben.visit(&path);
@@ -240,7 +234,7 @@ fn deleting_an_unanswered_opening_post_removes_the_thread() {
     let confirm = admin.visit(&delete_link);
     let reply = admin.submit(&confirm, &delete_link, &[]);
     assert_eq!(reply.assert_redirect(), "/b/pet-loss");
-    app.browser().get(&thread_path(&thread)).assert_status(404);
+    app.browser().get(&thread.path()).assert_status(404);
     let home = app.browser().visit("/");
     assert!(home.texts(".board-item .meta")[0].starts_with("0 threads"));
 }
@@ -258,7 +252,7 @@ fn a_long_thread_pages_by_twenty_posts() {
     let app = TestApp::new();
     let admin = app.with_board("pet-loss");
     let thread = admin.start_thread("pet-loss", "A long one", "Reply number 1");
-    let path = thread_path(&thread);
+    let path = thread.path();
     post_many(&admin, &path, 55);
     let first = app.browser().visit(&path);
     assert_eq!(first.count(".post"), 20);
@@ -285,7 +279,7 @@ fn a_muted_members_posts_collapse_for_the_one_who_muted_only() {
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     let thread = ana.start_thread("pet-loss", "Welcome", "Hello");
-    let path = thread_path(&thread);
+    let path = thread.path();
     ben.reply_to(&path, "Something ana would rather not read")
         .assert_redirect();
 

@@ -35,10 +35,6 @@ fn assert_succeeds_saying(output: &std::process::Output, expected: &str) {
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), expected);
 }
 
-fn thread_path(page: &hearth_tests::Page) -> String {
-    reqwest::Url::parse(&page.url).unwrap().path().to_owned()
-}
-
 /// The README's promise: nothing configured, one command, a setup link, then a community.
 #[test]
 fn from_nothing_to_a_conversation() {
@@ -71,9 +67,8 @@ fn from_nothing_to_a_conversation() {
     let ben = served.browser();
     ben.register("ben", PASSWORD).assert_redirect();
     let body_ben = "I am so sorry. The quiet is the hardest part.";
-    ben.reply_to(&thread_path(&thread), body_ben)
-        .assert_redirect();
-    let page = served.browser().visit(&thread_path(&thread));
+    ben.reply_to(&thread.path(), body_ben).assert_redirect();
+    let page = served.browser().visit(&thread.path());
     assert_eq!(page.texts(".post-body"), [body_ana, body_ben]);
 
     // The link worked once; a restart would not print another now that an admin exists.

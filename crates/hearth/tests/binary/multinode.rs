@@ -63,10 +63,6 @@ fn same_person_on(node: &Served, from: &Browser) -> Browser {
     browser
 }
 
-fn path_of(page: &hearth_tests::Page) -> String {
-    reqwest::Url::parse(&page.url).unwrap().path().to_owned()
-}
-
 #[test]
 fn two_nodes_share_sessions_posts_and_sign_outs() {
     let Some(nodes) = two_nodes() else { return };
@@ -78,7 +74,7 @@ fn two_nodes_share_sessions_posts_and_sign_outs() {
 
     // A thread started on B and a reply posted through A show on the other node at once.
     let thread = on_b.start_thread("shared", "Across nodes", "Started on B");
-    let path = path_of(&thread);
+    let path = thread.path();
     on_a.reply_to(&path, "Replied on A").assert_redirect();
     let seen_on_b = nodes.b.browser().visit(&path);
     assert_eq!(
@@ -116,7 +112,7 @@ fn limits_hold_across_nodes() {
     on_a.sign_in("ana", PASSWORD).assert_redirect();
     let on_b = same_person_on(&nodes.b, &on_a);
     let thread = on_a.start_thread("shared", "Limits", "one");
-    let path = path_of(&thread);
+    let path = thread.path();
     on_a.reply_to(&path, "two").assert_redirect();
     on_b.reply_to(&path, "three").assert_status(429);
 
