@@ -47,6 +47,8 @@ impl Default for PostingRules {
 pub(crate) struct Screened<'a> {
     /// The text to store: the member's own, or with masked words replaced.
     pub source: Cow<'a, str>,
+    /// A new thread's title, masked like the text.
+    pub title: String,
     /// Watched words that hold the post for approval.
     pub hold: Vec<String>,
     /// Watched words that flag the post for review.
@@ -83,15 +85,24 @@ pub(crate) fn screen<'a>(
         hold: found(&words.hold),
         flag: found(&words.flag),
         check_in: rules.crisis.is_match(title) || rules.crisis.is_match(body),
+        title: words.mask.mask(title),
         source,
     })
 }
 
-/// An edited post's text: blocked words refuse the edit, masked words are masked. (Holding or
-/// flagging an already published post on edit is left to reports.)
-pub(crate) fn screen_edit<'a>(conn: &mut DbConn, body: &'a str) -> Result<Cow<'a, str>> {
+/// An edited post's text: blocked words refuse the edit, masked words are masked, and crisis
+/// phrases open a check-in as for a new post (the `bool`). Holding or flagging an already
+/// published post on edit is left to reports.
+pub(crate) fn screen_edit<'a>(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    body: &'a str,
+) -> Result<(Cow<'a, str>, bool)> {
     let words = watched::lists(conn)?;
-    block_and_mask(&words, "", body)
+    Ok((
+        block_and_mask(&words, "", body)?,
+        rules.crisis.is_match(body),
+    ))
 }
 
 fn block_and_mask<'a>(words: &WatchLists, title: &str, body: &'a str) -> Result<Cow<'a, str>> {

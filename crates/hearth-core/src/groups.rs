@@ -281,21 +281,33 @@ pub fn edit(
         } else {
             board.ground_rules_version
         };
-        diesel::update(boards_table::table.find(board.id))
-            .set((
-                boards_table::description.eq(form.description.trim()),
-                boards_table::category_id.eq(profile.category_id),
-                boards_table::tags.eq(&profile.tags),
-                boards_table::language.eq(&profile.language),
-                boards_table::meeting_format.eq(profile.meeting_format.as_str()),
-                boards_table::city.eq(&profile.city),
-                boards_table::country.eq(&profile.country),
-                boards_table::time_zone.eq(&profile.time_zone),
-                boards_table::ground_rules.eq(&form.ground_rules),
-                boards_table::ground_rules_html.eq(rules_html.as_str()),
-                boards_table::ground_rules_version.eq(version),
-            ))
-            .execute(conn)?;
+        // Against the version the editor saw: two edits at once, the second is told to look
+        // again rather than both claiming the same new version.
+        let updated = diesel::update(
+            boards_table::table
+                .find(board.id)
+                .filter(boards_table::ground_rules_version.eq(board.ground_rules_version)),
+        )
+        .set((
+            boards_table::description.eq(form.description.trim()),
+            boards_table::category_id.eq(profile.category_id),
+            boards_table::tags.eq(&profile.tags),
+            boards_table::language.eq(&profile.language),
+            boards_table::meeting_format.eq(profile.meeting_format.as_str()),
+            boards_table::city.eq(&profile.city),
+            boards_table::country.eq(&profile.country),
+            boards_table::time_zone.eq(&profile.time_zone),
+            boards_table::ground_rules.eq(&form.ground_rules),
+            boards_table::ground_rules_html.eq(rules_html.as_str()),
+            boards_table::ground_rules_version.eq(version),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Err(Error::invalid(
+                "ground_rules",
+                "someone else changed the group's rules meanwhile; open the page again to see them",
+            ));
+        }
         let reason = if rules_changed {
             record_rules_version(
                 conn,

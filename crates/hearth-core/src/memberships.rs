@@ -222,26 +222,37 @@ pub fn answer_request(
     }
     write_tx(conn, |conn| {
         let now = clock::now();
-        let row = memberships::table.find((board.id, target.id));
+        // Only a request still waiting: two facilitators answering at once, the second finds
+        // nothing to answer (the row lock orders them on PostgreSQL).
+        let row = memberships::table
+            .find((board.id, target.id))
+            .filter(memberships::state.eq("requested"));
+        let already_answered =
+            || Error::invalid("username", "that request has already been answered");
         let said = if message.is_empty() {
             String::new()
         } else {
             format!(" Their message: {message}")
         };
         let (body, logged) = if approve {
-            diesel::update(row)
+            let answered = diesel::update(row)
                 .set((
                     memberships::state.eq("member"),
                     memberships::joined_at.eq(now),
                 ))
                 .execute(conn)?;
+            if answered == 0 {
+                return Err(already_answered());
+            }
             count_member(conn, board.id, 1)?;
             (
                 format!("Welcome: you are now a member of {}.{said}", board.name),
                 LoggedAction::ApproveJoin,
             )
         } else {
-            diesel::delete(row).execute(conn)?;
+            if diesel::delete(row).execute(conn)? == 0 {
+                return Err(already_answered());
+            }
             (
                 format!(
                     "The facilitators of {} did not accept your request to join.{said}",

@@ -174,9 +174,17 @@ pub fn change_thread(
                 let to = destination
                     .as_ref()
                     .ok_or_else(|| Error::Internal("move without destination".to_owned()))?;
-                diesel::update(row)
+                // Only from where the mover saw it: a concurrent move leaves this one nothing
+                // to do (and the board counters are moved once).
+                let moved = diesel::update(row.filter(threads::board_id.eq(board.id)))
                     .set(threads::board_id.eq(to.id))
                     .execute(conn)?;
+                if moved == 0 {
+                    return Err(Error::invalid(
+                        "board",
+                        "someone has just moved this thread; look at where it is now",
+                    ));
+                }
                 if thread.counts() {
                     let n_posts = posts::published_in_thread(conn, thread.id, true)?;
                     posts::recount_board(conn, board.id, -1, -n_posts)?;

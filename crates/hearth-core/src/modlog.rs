@@ -1,7 +1,8 @@
 //! The moderation log: every moderator action writes one row here, in the action's own
 //! transaction. Moderators read it whole; members read a public per-board log in which
 //! moderators are "a facilitator" (unless the operator chose to show names), warnings are
-//! absent, and nothing of an at-risk post is repeated.
+//! absent, no post's words are repeated, and nothing at all (not even the reason) of a post
+//! that raised a concern for someone's safety.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -313,10 +314,17 @@ fn load(
         .collect();
     let authors = members::authors_by_ids(conn, &people)?;
     let thread_ids: Vec<ThreadId> = rows.iter().filter_map(|r| r.5).collect();
-    let thread_titles: Vec<(ThreadId, String, String)> = threads::table
+    let mut titles = threads::table
         .filter(threads::id.eq_any(&thread_ids))
         .select((threads::id, threads::slug, threads::title))
-        .load(conn)?;
+        .into_boxed();
+    if audience != Audience::Moderators {
+        // A hidden or deleted thread's title is not repeated to the public.
+        titles = titles
+            .filter(threads::state.eq("published"))
+            .filter(threads::moderation.eq("visible"));
+    }
+    let thread_titles: Vec<(ThreadId, String, String)> = titles.load(conn)?;
     let board_ids: Vec<BoardId> = rows.iter().filter_map(|r| r.4).collect();
     let board_names: Vec<(BoardId, String, String)> = boards::table
         .filter(boards::id.eq_any(&board_ids))
@@ -355,11 +363,8 @@ fn load(
                 } else {
                     r.8
                 },
-                excerpt: if public && at_risk {
-                    String::new()
-                } else {
-                    r.9
-                },
+                // The public log never repeats what was hidden; moderators see an excerpt.
+                excerpt: if public { String::new() } else { r.9 },
             })
         })
         .collect())

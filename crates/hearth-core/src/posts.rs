@@ -365,6 +365,7 @@ pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: PostId) -> Result<(Board,
 /// Replaces a post's text, keeping the previous version in its revision history.
 pub fn edit(
     conn: &mut DbConn,
+    rules: &PostingRules,
     member: &MemberActor,
     post_id: PostId,
     new_source: &str,
@@ -382,8 +383,8 @@ pub fn edit(
             check_in: false,
         });
     }
-    // Blocked and masked words apply to edits too.
-    let screened = gate::screen_edit(conn, new_source)?;
+    // Blocked and masked words apply to edits too, and crisis phrases open a check-in.
+    let (screened, check_in) = gate::screen_edit(conn, rules, new_source)?;
     let new_source: &str = &screened;
     let html = hearth_markdown::render(new_source);
     write_tx(conn, |conn| {
@@ -406,11 +407,21 @@ pub fn edit(
                 posts::edited_at.eq(now),
             ))
             .execute(conn)?;
+        if check_in {
+            crate::review::open(
+                conn,
+                board.id,
+                post.id,
+                crate::review::ItemKind::CheckIn,
+                "",
+                now,
+            )?;
+        }
         let post = by_id(conn, post.id)?;
         Ok(Posted {
             post,
             thread,
-            check_in: false,
+            check_in,
         })
     })
 }
@@ -489,6 +500,20 @@ pub(crate) fn published_in_thread(
         query = query.filter(posts::moderation.eq(Moderation::Visible.as_str()));
     }
     Ok(query.count().get_result(conn)?)
+}
+
+/// Inside a decision's transaction: whether the post's moderation is still what the moderator
+/// saw. Touching the row (an UPDATE that changes nothing) takes its lock on PostgreSQL, so a
+/// concurrent decision waits and then finds the new state; SQLite's writers are serialized.
+pub(crate) fn claim_moderation(conn: &mut DbConn, post: &Post) -> Result<bool> {
+    let touched = diesel::update(
+        posts::table
+            .find(post.id)
+            .filter(posts::moderation.eq(post.moderation.as_str())),
+    )
+    .set(posts::moderation.eq(post.moderation.as_str()))
+    .execute(conn)?;
+    Ok(touched == 1)
 }
 
 /// A moderator's decision on a post: shown, awaiting, or hidden with a reason. Keeps every

@@ -232,6 +232,7 @@ pub fn decide(
             }
             write_tx(conn, |conn| {
                 let now = clock::now();
+                claim(conn, id)?;
                 diesel::update(group_proposals::table.find(id))
                     .set((
                         group_proposals::state.eq("declined"),
@@ -272,6 +273,7 @@ pub fn decide(
             let proposer = members::by_id(conn, proposal.proposer_id)?;
             let board = write_tx(conn, |conn| {
                 let now = clock::now();
+                claim(conn, id)?;
                 let board = boards::insert(conn, proposal.proposer_id, &form, &checked)?;
                 let mut facilitators = vec![proposal.proposer_id];
                 if let Some(m) = &mentor {
@@ -322,6 +324,25 @@ pub fn decide(
             Ok(Some(board))
         }
     }
+}
+
+/// Inside a decision's transaction: the proposal is still open (and now ours to decide; the
+/// row lock makes a concurrent decision wait and then find it decided).
+fn claim(conn: &mut DbConn, id: i64) -> Result<()> {
+    let still_open = diesel::update(
+        group_proposals::table
+            .find(id)
+            .filter(group_proposals::state.eq("open")),
+    )
+    .set(group_proposals::state.eq("open"))
+    .execute(conn)?;
+    if still_open == 0 {
+        return Err(Error::invalid(
+            "decision",
+            "someone has already decided on this proposal",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a proposed group would be private (for the reviewers' page).

@@ -419,12 +419,13 @@ pub fn decide(
     }
     write_tx(conn, |conn| {
         let now = clock::now();
-        let open: Vec<(String, String)> = review_items::table
+        // At risk once is at risk for good: a check-in already handled still keeps the post's
+        // words out of the public log, so every item counts, open or resolved.
+        let items: Vec<(String, String)> = review_items::table
             .filter(review_items::post_id.eq(post.id))
-            .filter(review_items::state.eq("open"))
             .select((review_items::kind, review_items::reason))
             .load(conn)?;
-        let at_risk = open
+        let at_risk = items
             .iter()
             .any(|(k, r)| ItemKind::parse(k).is_some_and(|k| is_at_risk(k, r)));
         let (resolves, resolution): (Vec<&str>, &str) = match decision {
@@ -452,6 +453,16 @@ pub fn decide(
                 review_items::resolution_note.eq(text),
             ))
             .execute(conn)?;
+        // Two moderators (or one double tap) deciding at once: only the first decision that
+        // still finds the post as it was applies; the other is told, and changes nothing.
+        if !matches!(decision, Decision::Dismiss | Decision::Handled { .. })
+            && !posts::claim_moderation(conn, &post)?
+        {
+            return Err(Error::invalid(
+                "decision",
+                "someone else has already decided on this post; the queue shows what it is now",
+            ));
+        }
         match decision {
             Decision::Approve | Decision::Restore => {
                 posts::set_moderation(conn, &board, &thread, &post, Moderation::Visible, "")?

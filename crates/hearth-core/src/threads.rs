@@ -304,8 +304,8 @@ pub fn start(
             .values((
                 threads::board_id.eq(board.id),
                 threads::author_id.eq(member.id),
-                threads::title.eq(title),
-                threads::slug.eq(slug_of(title)),
+                threads::title.eq(&screened.title),
+                threads::slug.eq(slug_of(&screened.title)),
                 threads::last_position.eq(1),
                 threads::created_at.eq(now),
                 threads::last_activity_at.eq(now),

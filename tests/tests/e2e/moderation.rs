@@ -492,4 +492,34 @@ fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
         .visit(&thread.path())
         .body
         .contains("it is a hard night"));
+    // Hiding it later repeats neither its words nor the reason in the public log: it raised a
+    // concern for someone's safety once, and that does not expire.
+    let queue = fay.visit(&thread.path());
+    fay.submit(
+        &queue,
+        &format!("/p/{post}/moderate"),
+        &[
+            ("decision", "hide"),
+            ("reason", "It shares someone's personal details"),
+        ],
+    )
+    .assert_redirect();
+    let public = app.browser().visit("/b/pets/log");
+    assert!(!public.body.contains("hard night"));
+    assert!(!public.body.contains("personal details"));
+    // The same decision sent again from the old page changes nothing.
+    let again = fay.submit(
+        &queue,
+        &format!("/p/{post}/moderate"),
+        &[
+            ("decision", "hide"),
+            ("reason", "It shares someone's personal details"),
+        ],
+    );
+    again.assert_status(422);
+    assert!(
+        again.body.contains("already decided on this post"),
+        "{}",
+        again.body
+    );
 }

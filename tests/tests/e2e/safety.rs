@@ -93,6 +93,9 @@ fn watched_words_block_hold_flag_and_mask() {
         "{reasons:?}"
     );
     assert_eq!(queue.count(".review-entry"), 2);
+    // Masked words are masked in a new thread's title too.
+    let masked = ana.start_thread("pets", "Darn this week", "it was hard");
+    assert_eq!(masked.texts("h1"), ["■■■ this week"]);
     // Editing cannot sneak a blocked word in either.
     let own = ana.visit(&path);
     let edit = own.attrs(".post-actions a[href$='/edit']", "href")[0].clone();
@@ -156,6 +159,19 @@ fn a_post_in_crisis_is_published_shown_help_and_checked_in_first() {
         1,
         "only the old report is left"
     );
+
+    // Words of crisis added by an edit are met the same way.
+    let calm = ana.reply_to(&path, "An ordinary day.");
+    let location = calm.assert_redirect();
+    let page = ana.visit(location.split('#').next().unwrap());
+    let edit = page
+        .attrs(".post-actions a[href$='/edit']", "href")
+        .pop()
+        .unwrap();
+    let edited = ana.fill(&edit, &edit, &[("body", "Actually I want to die.")]);
+    assert!(edited.assert_redirect().starts_with("/help?post="));
+    let queue = admin.visit("/review");
+    assert!(queue.texts(".review-entry h2")[0].starts_with("Check in"));
 }
 
 fn limited_app(limits: PostingLimits) -> TestApp {

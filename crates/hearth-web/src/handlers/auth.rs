@@ -20,12 +20,7 @@ pub fn time_zone_names() -> Vec<&'static str> {
 
 /// Only same-site paths are followed after signing in, never another host.
 fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
+    super::local_path(next).unwrap_or("/").to_owned()
 }
 
 #[derive(Deserialize, Serialize, Default)]

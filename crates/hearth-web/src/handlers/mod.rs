@@ -93,6 +93,19 @@ pub fn invalid_or(error: WebError) -> Result<Invalid, WebError> {
     }
 }
 
+/// A path on this site to send someone back to after a form, or `None`: only `/…` paths, never
+/// `//host` or `/\host`, and no control or space characters (browsers drop a tab from
+/// `/\t/evil.example` and follow `//evil.example`).
+pub fn local_path(next: Option<&str>) -> Option<&str> {
+    let path = next?;
+    let mut chars = path.chars();
+    let starts_well = chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'));
+    let clean = !path
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    (starts_well && clean).then_some(path)
+}
+
 /// The crisis resources, with the way back to the post that led there.
 pub fn help_url(post: hearth_core::ids::PostId) -> String {
     format!("/help?post={post}")
@@ -111,5 +124,30 @@ pub fn post_url(thread: &hearth_core::threads::Thread, position: i32) -> String 
         format!("{base}#post-{position}")
     } else {
         format!("{base}?page={page}#post-{position}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        for ok in ["/", "/b/pets", "/t/1-x?page=2#post-3"] {
+            assert_eq!(local_path(Some(ok)), Some(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "https://evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(local_path(None), None);
     }
 }

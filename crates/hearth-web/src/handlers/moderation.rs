@@ -30,12 +30,7 @@ const HIDE_REASONS: [&str; 5] = [
 
 /// Only same-site paths are followed after an action.
 fn back_to(next: Option<&str>, fallback: String) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => fallback,
-    }
+    super::local_path(next).map_or(fallback, str::to_owned)
 }
 
 #[derive(Serialize)]

@@ -68,11 +68,13 @@ pub async fn edit(
     let actor = viewer.actor();
     let id = PostId(*id);
     let body = input.body.clone();
+    let rules = state.config.posting.clone();
     let edited = db(&state, move |conn| {
-        Ok(posts::edit(conn, &member, id, &body).map_err(WebError::from))
+        Ok(posts::edit(conn, &rules, &member, id, &body).map_err(WebError::from))
     })
     .await?;
     match edited {
+        Ok(posted) if posted.check_in => Ok(see_other(&super::help_url(posted.post.id))),
         Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
             let error = error.keeping_text(&input.body);
