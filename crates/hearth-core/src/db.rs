@@ -47,8 +47,8 @@ impl Backend {
 ///
 /// diesel's `MultiConnection` cannot send a multi-row INSERT to SQLite (SQLite has no `DEFAULT`
 /// keyword, and diesel's SQLite batch insert is only implemented for `SqliteConnection`
-/// itself), nor a UNION to either backend, so such statements are compiled once per connection
-/// type. Same code, same SQL semantics: no dialect-specific SQL here.
+/// itself), nor a UNION or an ON CONFLICT to either backend, so such statements are compiled once
+/// per connection type. Same code, same SQL semantics: no dialect-specific SQL here.
 macro_rules! per_connection {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {

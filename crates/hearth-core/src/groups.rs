@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::boards::{self, Board, MeetingFormat, Visibility};
 use crate::clock;
-use crate::db::{write_tx, DbConn};
+use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::{BoardId, MemberId};
 use crate::modlog::{self, Entry, LoggedAction};
@@ -358,14 +358,17 @@ pub(crate) fn require_rules(
     }
     match accepted_version {
         Some(v) if v == board.ground_rules_version => {
-            diesel::insert_into(rules_acceptances::table)
+            let insert = diesel::insert_into(rules_acceptances::table)
                 .values((
                     rules_acceptances::board_id.eq(board.id),
                     rules_acceptances::member_id.eq(member.id),
                     rules_acceptances::version.eq(v),
                     rules_acceptances::accepted_at.eq(now),
                 ))
-                .execute(conn)?;
+                // The same member posting from two tabs at once: one acceptance is enough
+                // (sent per backend: `MultiConnection` has no ON CONFLICT).
+                .on_conflict_do_nothing();
+            per_connection!(conn, |c| insert.execute(c))?;
             Ok(())
         }
         Some(_) => Err(Error::invalid(

@@ -444,9 +444,18 @@ fn warnings_suspensions_and_board_bans() {
     let past = admin.fill(
         "/u/ana",
         "/u/ana/suspend",
-        &[("until", "2001-01-01"), ("reason", "x")],
+        &[
+            ("until", "2001-01-01"),
+            ("reason", "a reason I took time to write"),
+        ],
     );
     past.assert_status(422);
+    assert!(past.body.contains("choose a date in the future"));
+    assert_eq!(
+        past.attrs("#suspend-reason", "value"),
+        ["a reason I took time to write"],
+        "what the moderator typed is kept"
+    );
     admin
         .fill("/u/ana", "/u/ana/suspend", &[("change", "lift")])
         .assert_redirect();

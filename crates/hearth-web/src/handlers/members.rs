@@ -17,9 +17,20 @@ pub async fn profile(
     viewer: Viewer,
     username: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
+    profile_page(&state, &viewer, username.into_inner())
+        .await?
+        .render(&state)
+}
+
+/// A profile, with the moderation forms its reader may use.
+pub async fn profile_page(
+    state: &State,
+    viewer: &Viewer,
+    username: String,
+) -> Result<Page, WebError> {
     let me = viewer.member().cloned();
     let actor = viewer.actor();
-    let (member, muted, boards) = db(&state, move |conn| {
+    let (member, muted, boards) = db(state, move |conn| {
         let member = members::by_username(conn, &username)?;
         let muted = match &me {
             Some(me) => mutes::is_muted(conn, me.id, member.id)?,
@@ -51,7 +62,7 @@ pub async fn profile(
     let ban_boards = pick(&|b| policy::allows(&actor, Action::BanFromBoard(b, &member)));
     let can_warn_site = policy::allows(&actor, Action::Warn(None, &member));
     let can_suspend = policy::allows(&actor, Action::Suspend(&member));
-    Page::new(&state, &viewer, "profile.html")
+    Ok(Page::new(state, viewer, "profile.html")
         .with("member", &member)
         .with("is_self", &is_self)
         .with("muted", &muted)
@@ -59,8 +70,7 @@ pub async fn profile(
         .with("can_warn_boards", &can_warn_boards)
         .with("can_warn_site", &can_warn_site)
         .with("can_suspend", &can_suspend)
-        .with("ban_boards", &ban_boards)
-        .render(&state)
+        .with("ban_boards", &ban_boards))
 }
 
 /// `POST /u/{username}/mute` and `/unmute`: back to the profile either way.

@@ -445,7 +445,7 @@ pub async fn site_log(
 
 // ---- Members ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, Clone)]
 pub struct MemberActionInput {
     /// The board's slug for warnings about a board and for bans.
     #[serde(default)]
@@ -496,39 +496,66 @@ pub async fn member_action(
     let (username, verb) = path.into_inner();
     let input = input.into_inner();
     let location = format!("/u/{username}");
-    db(&state, move |conn| {
-        let target = members::by_username(conn, &username)?;
-        let lift = input.change == "lift";
-        match verb.as_str() {
-            "warn" => {
-                let board = board_of(conn, &actor, &input.board)?;
-                moderation::warn(conn, &member, &target, board.as_ref(), &input.message)
-            }
-            "suspend" => {
-                let until = if lift {
-                    None
-                } else {
-                    Some(parse_until(&input.until)?.ok_or_else(|| {
-                        hearth_core::Error::invalid("until", "choose the day the suspension ends")
-                    })?)
-                };
-                moderation::suspend(conn, &member, &target, until, &input.reason)
-            }
-            _ => {
-                let board = board_of(conn, &actor, &input.board)?.ok_or_else(|| {
-                    hearth_core::Error::invalid("board", "choose the group to ban them from")
-                })?;
-                let ban = if lift {
-                    None
-                } else {
-                    Some(parse_until(&input.until)?)
-                };
-                moderation::ban_from_board(conn, &member, &board, &target, ban, &input.reason)
-            }
-        }
+    let kept = input.clone();
+    let verb_kept = verb.clone();
+    let lookup = username.clone();
+    let done = db(&state, move |conn| {
+        let target = members::by_username(conn, &lookup)?;
+        let outcome = act_on_member(conn, &member, &actor, &target, &verb, &input);
+        Ok(outcome.map_err(WebError::from))
     })
     .await?;
-    Ok(see_other(&location))
+    match done {
+        Ok(()) => Ok(see_other(&location)),
+        // Shown again with what was typed, and what to fix.
+        Err(error) => {
+            let invalid = invalid_or(error)?;
+            super::members::profile_page(&state, &viewer, username)
+                .await?
+                .with("kept", &kept)
+                .with("kept_verb", &verb_kept)
+                .with_errors(&invalid)
+                .render(&state)
+        }
+    }
+}
+
+fn act_on_member(
+    conn: &mut hearth_core::db::DbConn,
+    member: &hearth_core::policy::MemberActor,
+    actor: &policy::Actor,
+    target: &hearth_core::members::Member,
+    verb: &str,
+    input: &MemberActionInput,
+) -> hearth_core::Result<()> {
+    let lift = input.change == "lift";
+    match verb {
+        "warn" => {
+            let board = board_of(conn, actor, &input.board)?;
+            moderation::warn(conn, member, target, board.as_ref(), &input.message)
+        }
+        "suspend" => {
+            let until = if lift {
+                None
+            } else {
+                Some(parse_until(&input.until)?.ok_or_else(|| {
+                    hearth_core::Error::invalid("until", "choose the day the suspension ends")
+                })?)
+            };
+            moderation::suspend(conn, member, target, until, &input.reason)
+        }
+        _ => {
+            let board = board_of(conn, actor, &input.board)?.ok_or_else(|| {
+                hearth_core::Error::invalid("board", "choose the group to ban them from")
+            })?;
+            let ban = if lift {
+                None
+            } else {
+                Some(parse_until(&input.until)?)
+            };
+            moderation::ban_from_board(conn, member, &board, target, ban, &input.reason)
+        }
+    }
 }
 
 // ---- Notices ----
