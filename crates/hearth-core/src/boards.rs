@@ -168,6 +168,8 @@ struct NewBoardRow<'a> {
     city: &'a str,
     country: &'a str,
     time_zone: &'a str,
+    search_text: &'a str,
+    place_text: &'a str,
 }
 
 pub(crate) fn check_new_board(
@@ -260,6 +262,8 @@ pub(crate) fn insert(
         city: &profile.city,
         country: &profile.country,
         time_zone: &profile.time_zone,
+        search_text: &groups::search_text(form.name.trim(), form.description.trim(), &profile.tags),
+        place_text: &groups::place_text(&profile.city, &profile.country),
     };
     let created = diesel::insert_into(boards::table)
         .values(&row)

@@ -158,6 +158,11 @@ pub fn insert_boards(conn: &mut DbConn, rows: &[NewBoard]) -> Result<Vec<BoardId
                         boards::created_at.eq(b.created_at),
                         // Rules are shown with their version; a new board's rules are version 1.
                         boards::ground_rules_version.eq(1),
+                        boards::search_text.eq(crate::groups::search_text(
+                            b.name,
+                            b.description,
+                            "",
+                        )),
                     )
                 })
                 .collect();

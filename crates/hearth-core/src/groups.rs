@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Bool;
 use serde::{Deserialize, Serialize};
 
 use crate::boards::{self, Board, MeetingFormat, Visibility};
@@ -22,8 +22,6 @@ const MAX_TAG_CHARS: usize = 30;
 const MAX_PLACE_CHARS: usize = 80;
 /// Groups on one page of the directory.
 pub const GROUPS_PER_PAGE: i64 = 20;
-
-diesel::define_sql_function!(fn lower(x: Text) -> Text);
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = categories)]
@@ -290,6 +288,12 @@ pub fn edit(
         )
         .set((
             boards_table::description.eq(form.description.trim()),
+            boards_table::search_text.eq(search_text(
+                &board.name,
+                form.description.trim(),
+                &profile.tags,
+            )),
+            boards_table::place_text.eq(place_text(&profile.city, &profile.country)),
             boards_table::category_id.eq(profile.category_id),
             boards_table::tags.eq(&profile.tags),
             boards_table::language.eq(&profile.language),
@@ -426,6 +430,17 @@ pub struct DirectoryPage {
     pub has_more: bool,
 }
 
+/// What the directory searches: name, description and tags, lowercased here so that both
+/// backends fold case the same way (SQLite's `lower` knows only ASCII).
+pub(crate) fn search_text(name: &str, description: &str, tags: &str) -> String {
+    format!("{name} {description} {tags}").to_lowercase()
+}
+
+/// Where a group meets, lowercased the same way, for the directory's place filter.
+pub(crate) fn place_text(city: &str, country: &str) -> String {
+    format!("{city} {country}").to_lowercase()
+}
+
 /// `%word%` for LIKE, with LIKE's own wildcards taken literally.
 fn contains_pattern(word: &str) -> String {
     let escaped: String = word
@@ -461,15 +476,7 @@ pub fn directory(
         .into_boxed();
     for word in query.words.split_whitespace().take(8) {
         let pattern = contains_pattern(word);
-        rows = rows.filter(
-            lower(boards_table::name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(boards_table::description)
-                    .like(pattern.clone())
-                    .escape('\\'))
-                .or(boards_table::tags.like(pattern).escape('\\')),
-        );
+        rows = rows.filter(boards_table::search_text.like(pattern).escape('\\'));
     }
     if !query.category.is_empty() {
         rows = rows.filter(categories::slug.eq(query.category.clone()));
@@ -483,10 +490,7 @@ pub fn directory(
     let place = query.place.trim();
     if !place.is_empty() {
         let pattern = contains_pattern(place);
-        let near = lower(boards_table::city)
-            .like(pattern.clone())
-            .escape('\\')
-            .or(lower(boards_table::country).like(pattern).escape('\\'));
+        let near = boards_table::place_text.like(pattern).escape('\\');
         rows = if query.or_online {
             rows.filter(near.or(boards_table::meeting_format.ne(MeetingFormat::InPerson.as_str())))
         } else {

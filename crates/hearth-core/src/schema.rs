@@ -64,6 +64,8 @@ diesel::table! {
         country -> Text,
         time_zone -> Text,
         member_count -> BigInt,
+        search_text -> Text,
+        place_text -> Text,
     }
 }
 

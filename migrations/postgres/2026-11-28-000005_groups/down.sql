@@ -3,6 +3,8 @@ DROP TABLE rules_acceptances;
 DROP TABLE ground_rules_versions;
 DROP TABLE memberships;
 DROP INDEX boards_category;
+ALTER TABLE boards DROP COLUMN place_text;
+ALTER TABLE boards DROP COLUMN search_text;
 ALTER TABLE boards DROP COLUMN member_count;
 ALTER TABLE boards DROP COLUMN time_zone;
 ALTER TABLE boards DROP COLUMN country;

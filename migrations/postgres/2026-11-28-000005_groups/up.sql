@@ -29,6 +29,11 @@ ALTER TABLE boards ADD COLUMN city TEXT NOT NULL DEFAULT '';
 ALTER TABLE boards ADD COLUMN country TEXT NOT NULL DEFAULT '';
 ALTER TABLE boards ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
 ALTER TABLE boards ADD COLUMN member_count BIGINT NOT NULL DEFAULT 0;
+-- Name, description and tags, and city and country, lowercased by Hearth (Unicode-aware on both
+-- backends) for the directory; groups made before this migration get the database's lowercasing.
+ALTER TABLE boards ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE boards ADD COLUMN place_text TEXT NOT NULL DEFAULT '';
+UPDATE boards SET search_text = lower(name || ' ' || description), place_text = lower(city || ' ' || country);
 CREATE INDEX boards_category ON boards (category_id);
 
 -- Who belongs to a group. Private groups take requests that a facilitator approves.

@@ -158,6 +158,21 @@ fn the_directory_finds_groups_by_words_category_format_language_and_place() {
         page.texts(".group-item .tag"),
         ["dogs", "cats", "rainbow-bridge"]
     );
+    // Case folds beyond ASCII the same way on both backends.
+    group(
+        &app,
+        "trauer",
+        "ÜBER DEN VERLUST",
+        "public",
+        "in_person",
+        "Graz",
+        "Österreich",
+        "grief-and-loss",
+        "",
+        "de",
+    );
+    assert_eq!(search("q=%C3%BCber"), ["ÜBER DEN VERLUST"]);
+    assert_eq!(search("place=%C3%B6sterreich"), ["ÜBER DEN VERLUST"]);
 }
 
 #[test]
