@@ -495,3 +495,6 @@ pub fn decide(
     );
     Ok((board, thread, post))
 }
+
+#[cfg(test)]
+mod tests;
