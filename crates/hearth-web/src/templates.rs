@@ -136,11 +136,22 @@ fn meeting_time_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Re
 
 /// `{{ post.created_at | iso }}`: for `<time datetime=…>`.
 fn iso_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    let utc = parse_stored_time(value)?;
-    Ok(Value::String(
-        utc.and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    ))
+    Ok(Value::String(iso(parse_stored_time(value)?)))
+}
+
+/// A stored UTC time for `<time datetime=…>`.
+pub fn iso(utc: NaiveDateTime) -> String {
+    utc.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A stored UTC time as `when` shows it, in the zone named `zone` (UTC if unknown): for pages
+/// that format their many times before rendering rather than through the filter.
+pub fn when(utc: NaiveDateTime, zone: &str) -> String {
+    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
+    tz.from_utc_datetime(&utc)
+        .format_with_items(WHEN_FORMAT.iter())
+        .to_string()
 }
 
 /// What every page needs: the site, who is reading, their zone and the form token.

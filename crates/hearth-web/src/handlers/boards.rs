@@ -1,13 +1,16 @@
 use actix_web::{web, HttpResponse};
+use hearth_core::ids::ThreadId;
+use hearth_core::members::AuthorRef;
 use hearth_core::memberships::{self, Standing};
 use hearth_core::policy::{self, Action};
-use hearth_core::threads::{self, BoardCursor, NewThreadForm};
+use hearth_core::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
 use hearth_core::{boards, clock, groups, meetings, posts};
 use serde::{Deserialize, Serialize};
 
 use super::{help_url, invalid_or, see_other, thread_url, Page};
 use crate::errors::WebError;
 use crate::state::{db, State};
+use crate::templates;
 use crate::viewer::Viewer;
 
 #[derive(Deserialize)]
@@ -62,19 +65,54 @@ pub async fn show(
     };
     let can_start = policy::allows(&actor, Action::StartThread(&board));
     let can_moderate = policy::allows(&actor, Action::Moderate(&board));
+    let zone = viewer.time_zone(&state.config.default_time_zone);
     Page::new(&state, &viewer, "board.html")
         .with("board", &board)
         .with("category", &category)
         .with("format_label", board.meeting_format.label())
         .with("standing", &standing)
         .with("can_join", &can_join)
-        .with("threads", &page.threads)
+        .with("threads", &thread_rows(&page.threads, &zone))
         .with("next_cursor", &page.next.map(|c| c.encode()))
         .with("is_first_page", &after.is_none())
         .with("can_start_thread", &can_start)
         .with("can_moderate", &can_moderate)
         .with("next_meeting", &next_meeting)
         .render(&state)
+}
+
+/// A thread on a board page as the template shows it: flat, its time already formatted (see
+/// `threads::PostItem` for why).
+#[derive(Serialize)]
+struct ThreadRow<'a> {
+    id: ThreadId,
+    slug: &'a str,
+    title: &'a str,
+    pinned: bool,
+    locked: bool,
+    reply_count: i64,
+    author: Option<&'a AuthorRef>,
+    last_poster: Option<&'a AuthorRef>,
+    last_iso: String,
+    last_text: String,
+}
+
+fn thread_rows<'a>(listings: &'a [ThreadListing], zone: &str) -> Vec<ThreadRow<'a>> {
+    listings
+        .iter()
+        .map(|l| ThreadRow {
+            id: l.thread.id,
+            slug: &l.thread.slug,
+            title: &l.thread.title,
+            pinned: l.thread.pinned,
+            locked: l.thread.locked,
+            reply_count: l.thread.reply_count,
+            author: l.author.as_ref(),
+            last_poster: l.last_poster.as_ref(),
+            last_iso: templates::iso(l.thread.last_activity_at),
+            last_text: templates::when(l.thread.last_activity_at, zone),
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Serialize, Default)]
