@@ -1,11 +1,11 @@
 use actix_web::{web, HttpResponse};
-use hearth_core::boards::{self, MeetingFormat, NewBoardForm};
+use hearth_core::boards::{self, NewBoardForm};
 use hearth_core::groups::{self, GroupProfile};
 use hearth_core::policy::{self, Action};
 use hearth_core::watched::{self, WatchAction};
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, see_other, Page};
+use super::{format_choices, invalid_or, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, State};
 use crate::viewer::Viewer;
@@ -96,12 +96,6 @@ pub async fn create_board(
     }
 }
 
-#[derive(Serialize)]
-struct ActionChoice {
-    value: &'static str,
-    label: &'static str,
-}
-
 #[derive(Deserialize, Serialize, Default)]
 pub struct WatchedWordInput {
     #[serde(default)]
@@ -121,9 +115,9 @@ async fn watched_words_page(
         watched::list(conn)
     })
     .await?;
-    let actions: Vec<ActionChoice> = WatchAction::ALL
+    let actions: Vec<Choice> = WatchAction::ALL
         .iter()
-        .map(|a| ActionChoice {
+        .map(|a| Choice {
             value: a.as_str(),
             label: a.label(),
         })
@@ -183,24 +177,11 @@ pub async fn remove_watched_word(
     Ok(see_other("/admin/watched-words"))
 }
 
-#[derive(Serialize)]
-struct FormatChoice {
-    value: &'static str,
-    label: &'static str,
-}
-
 /// What a group-profile form offers to choose from: categories, formats, time zones.
 pub async fn profile_choices(state: &State, page: Page) -> Result<Page, WebError> {
     let categories = db(state, groups::categories).await?;
-    let formats: Vec<FormatChoice> = MeetingFormat::ALL
-        .iter()
-        .map(|f| FormatChoice {
-            value: f.as_str(),
-            label: f.label(),
-        })
-        .collect();
     Ok(page
         .with("categories", &categories)
-        .with("formats", &formats)
+        .with("formats", &format_choices())
         .with("time_zones", &super::auth::time_zone_names()))
 }

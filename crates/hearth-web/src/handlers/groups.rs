@@ -3,7 +3,7 @@
 //! new group and reviewing proposals.
 
 use actix_web::{web, HttpResponse};
-use hearth_core::boards::{self, MeetingFormat};
+use hearth_core::boards;
 use hearth_core::groups::{self, DirectoryQuery, GroupEdit, GroupProfile};
 use hearth_core::memberships;
 use hearth_core::policy::{self, Action};
@@ -11,7 +11,7 @@ use hearth_core::proposals::{self, ProposalForm};
 use serde::{Deserialize, Serialize};
 
 use super::admin::profile_choices;
-use super::{invalid_or, see_other, Page};
+use super::{format_choices, invalid_or, see_other, Page};
 use crate::errors::WebError;
 use crate::state::{db, State};
 use crate::viewer::Viewer;
@@ -54,12 +54,6 @@ impl DirectoryInput {
     }
 }
 
-#[derive(Serialize)]
-struct Choice {
-    value: &'static str,
-    label: &'static str,
-}
-
 /// `GET /groups`: find a group by words, category, format, language and place.
 pub async fn directory(
     state: State,
@@ -84,13 +78,6 @@ pub async fn directory(
         ))
     })
     .await?;
-    let formats: Vec<Choice> = MeetingFormat::ALL
-        .iter()
-        .map(|f| Choice {
-            value: f.as_str(),
-            label: f.label(),
-        })
-        .collect();
     let next = found.has_more.then(|| input.on_page(found.page + 1));
     let previous = (found.page > 1).then(|| input.on_page(found.page - 1));
     Page::new(&state, &viewer, "groups.html")
@@ -99,7 +86,7 @@ pub async fn directory(
         .with("next_url", &next)
         .with("previous_url", &previous)
         .with("categories", &categories)
-        .with("formats", &formats)
+        .with("formats", &format_choices())
         .with("search", &input)
         .render(&state)
 }

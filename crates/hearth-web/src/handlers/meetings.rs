@@ -12,7 +12,7 @@ use hearth_core::policy::{self, Action, Actor};
 use serde::{Deserialize, Serialize};
 
 use super::auth::time_zone_names;
-use super::{invalid_or, see_other, Page};
+use super::{invalid_or, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, AppState, State};
 use crate::viewer::Viewer;
@@ -164,12 +164,6 @@ pub async fn show(
 }
 
 // ---- Facilitators' forms ----
-
-#[derive(Serialize)]
-struct Choice {
-    value: &'static str,
-    label: &'static str,
-}
 
 const MONTH_WEEKS: [Choice; 5] = [
     Choice {

@@ -106,6 +106,24 @@ pub fn local_path(next: Option<&str>) -> Option<&str> {
     (starts_well && clean).then_some(path)
 }
 
+/// One option of a select or radio group: what the form sends, and what the reader sees.
+#[derive(serde::Serialize)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+/// The ways a group can meet, for forms and the directory's filter.
+pub fn format_choices() -> Vec<Choice> {
+    hearth_core::boards::MeetingFormat::ALL
+        .iter()
+        .map(|f| Choice {
+            value: f.as_str(),
+            label: f.label(),
+        })
+        .collect()
+}
+
 /// The crisis resources, with the way back to the post that led there.
 pub fn help_url(post: hearth_core::ids::PostId) -> String {
     format!("/help?post={post}")

@@ -14,7 +14,7 @@ use hearth_core::review::{self, Decision, ReportReason};
 use hearth_core::{notices, posts};
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, post_url, see_other, thread_url, Page};
+use super::{invalid_or, post_url, see_other, thread_url, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, State};
 use crate::viewer::Viewer;
@@ -33,16 +33,10 @@ fn back_to(next: Option<&str>, fallback: String) -> String {
     super::local_path(next).map_or(fallback, str::to_owned)
 }
 
-#[derive(Serialize)]
-struct ReasonChoice {
-    value: &'static str,
-    label: &'static str,
-}
-
-fn report_reasons() -> Vec<ReasonChoice> {
+fn report_reasons() -> Vec<Choice> {
     ReportReason::ALL
         .iter()
-        .map(|r| ReasonChoice {
+        .map(|r| Choice {
             value: r.as_str(),
             label: r.label(),
         })
