@@ -76,16 +76,10 @@ fn parse_stored_time(value: &Value) -> tera::Result<NaiveDateTime> {
 
 /// `{{ post.created_at | when(tz=tz) }}`: the stored UTC time in the reader's zone.
 fn when_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-    let utc = parse_stored_time(value)?;
-    let tz: Tz = args
-        .get("tz")
-        .and_then(Value::as_str)
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(Tz::UTC);
-    let local = tz.from_utc_datetime(&utc);
-    Ok(Value::String(
-        local.format_with_items(WHEN_FORMAT.iter()).to_string(),
-    ))
+    Ok(Value::String(when(
+        parse_stored_time(value)?,
+        zone_arg(args, "tz"),
+    )))
 }
 
 /// `when`'s format, parsed once rather than for every time on every page.
@@ -97,10 +91,7 @@ static WHEN_FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
     });
 
 fn zone_arg(args: &HashMap<String, Value>, name: &str) -> Tz {
-    args.get(name)
-        .and_then(Value::as_str)
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(Tz::UTC)
+    args.get(name).and_then(Value::as_str).map_or(Tz::UTC, zone)
 }
 
 /// `{{ occurrence.starts_at | meeting_time(tz=tz, zone=meeting.time_zone) }}`: a meeting's
@@ -145,10 +136,14 @@ pub fn iso(utc: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// A stored UTC time as `when` shows it, in the zone named `zone` (UTC if unknown): for pages
-/// that format their many times before rendering rather than through the filter.
-pub fn when(utc: NaiveDateTime, zone: &str) -> String {
-    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
+/// A zone by its IANA name, UTC if unknown: parse it once for a page, then [`when`] each time.
+pub fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
+}
+
+/// A stored UTC time as `when` shows it, in `tz`: for pages that format their many times
+/// before rendering rather than through the filter.
+pub fn when(utc: NaiveDateTime, tz: Tz) -> String {
     tz.from_utc_datetime(&utc)
         .format_with_items(WHEN_FORMAT.iter())
         .to_string()

@@ -65,14 +65,14 @@ pub async fn show(
     };
     let can_start = policy::allows(&actor, Action::StartThread(&board));
     let can_moderate = policy::allows(&actor, Action::Moderate(&board));
-    let zone = viewer.time_zone(&state.config.default_time_zone);
+    let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
     Page::new(&state, &viewer, "board.html")
         .with("board", &board)
         .with("category", &category)
         .with("format_label", board.meeting_format.label())
         .with("standing", &standing)
         .with("can_join", &can_join)
-        .with("threads", &thread_rows(&page.threads, &zone))
+        .with("threads", &thread_rows(&page.threads, zone))
         .with("next_cursor", &page.next.map(|c| c.encode()))
         .with("is_first_page", &after.is_none())
         .with("can_start_thread", &can_start)
@@ -97,7 +97,7 @@ struct ThreadRow<'a> {
     last_text: String,
 }
 
-fn thread_rows<'a>(listings: &'a [ThreadListing], zone: &str) -> Vec<ThreadRow<'a>> {
+fn thread_rows<'a>(listings: &'a [ThreadListing], zone: chrono_tz::Tz) -> Vec<ThreadRow<'a>> {
     listings
         .iter()
         .map(|l| ThreadRow {

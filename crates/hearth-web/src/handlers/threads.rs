@@ -114,7 +114,7 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
     let actor = viewer.actor();
     let (board, thread) = (&loaded.board, &loaded.thread);
     let can_moderate = policy::allows(&actor, Action::Moderate(board));
-    let zone = viewer.time_zone(&state.config.default_time_zone);
+    let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
     let items: Vec<PostItem> = loaded
         .page
         .posts
@@ -155,10 +155,10 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
                 moderation: post.moderation.as_str(),
                 notice,
                 created_iso: templates::iso(post.created_at),
-                created_text: templates::when(post.created_at, &zone),
+                created_text: templates::when(post.created_at, zone),
                 edited: post
                     .edited_at
-                    .map(|at| (templates::iso(at), templates::when(at, &zone))),
+                    .map(|at| (templates::iso(at), templates::when(at, zone))),
                 actions: can_edit || can_delete || can_report,
                 can_edit,
                 can_delete,
