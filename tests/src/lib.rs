@@ -48,9 +48,11 @@ impl TestApp {
         config.password_hash_concurrency = 2;
         let (sender, receiver) = mpsc::channel();
         let server_pool = pool.clone();
+        // As `hearth serve` does: page loads on SQLite run on the server's own threads.
+        let readers = hearth_core::db::Readers::for_url(&database.config().database_url, 2048);
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = hearth_web::server(server_pool, config, listener, 2)
+                let server = hearth_web::server(server_pool, readers, config, listener, 2)
                     .expect("the server starts");
                 sender.send(server.handle()).unwrap();
                 let _ = server.await;

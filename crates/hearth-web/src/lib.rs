@@ -18,7 +18,7 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers, Next};
 use actix_web::{web, App, HttpServer};
-use hearth_core::db::Pool;
+use hearth_core::db::{Pool, Readers};
 
 pub use config::WebConfig;
 use state::AppState;
@@ -65,12 +65,13 @@ async fn request_log(
 /// Builds the server on an already-bound listener (tests bind port 0 and read the port back).
 pub fn server(
     pool: Pool,
+    readers: Option<Readers>,
     config: WebConfig,
     listener: TcpListener,
     workers: usize,
 ) -> Result<Server, String> {
     let templates = templates::load(config.theme_dir.as_deref())?;
-    let state = state::shared(AppState::new(pool, templates, config));
+    let state = state::shared(AppState::new(pool, readers, templates, config));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

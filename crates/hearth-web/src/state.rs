@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
-use hearth_core::db::{DbConn, Pool};
+use hearth_core::db::{DbConn, Pool, Readers};
 use tera::Tera;
 use tokio::sync::Semaphore;
 
@@ -12,6 +12,8 @@ use crate::errors::WebError;
 
 pub struct AppState {
     pub pool: Pool,
+    /// SQLite connections for page loads on the async threads; `None` on PostgreSQL.
+    readers: Option<Readers>,
     pub templates: Tera,
     pub config: WebConfig,
     /// Bounds concurrent argon2 runs so a burst of sign-ins cannot exhaust memory.
@@ -21,10 +23,16 @@ pub struct AppState {
 pub type State = web::Data<AppState>;
 
 impl AppState {
-    pub fn new(pool: Pool, templates: Tera, config: WebConfig) -> AppState {
+    pub fn new(
+        pool: Pool,
+        readers: Option<Readers>,
+        templates: Tera,
+        config: WebConfig,
+    ) -> AppState {
         let permits = config.password_hash_concurrency.max(1);
         AppState {
             pool,
+            readers,
             templates,
             config,
             password_permits: Semaphore::new(permits),
@@ -46,6 +54,21 @@ where
     .await
     .map_err(|_| WebError::Internal)?;
     outcome.map_err(WebError::from)
+}
+
+/// Runs a core operation that only reads. On SQLite it runs right here, on this async thread,
+/// with one of [`Readers`]' connections: a read is a little CPU work on cached pages, cheaper
+/// to do than to hand to another thread. On PostgreSQL it goes through [`db`]. An operation
+/// that writes fails here (see [`Readers`]), so page loads must not write.
+pub async fn read<T, F>(state: &AppState, operation: F) -> Result<T, WebError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> hearth_core::Result<T> + Send + 'static,
+{
+    match &state.readers {
+        Some(readers) => readers.run(operation).map_err(WebError::from),
+        None => db(state, operation).await,
+    }
 }
 
 /// Like [`db`], for operations that hash a password: waits for one of a few permits first.

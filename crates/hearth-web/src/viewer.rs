@@ -17,7 +17,7 @@ use hearth_core::{notices, review, sessions, tokens};
 use serde::Serialize;
 
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{read, State};
 
 pub const SESSION_COOKIE: &str = "hearth_session";
 /// Holds the CSRF token of visitors who have not signed in (double-submit cookie).
@@ -204,7 +204,7 @@ async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) 
     if !plausible_token(&token) {
         return (Viewer::visitor(visitor_token), true);
     }
-    let resumed = db(state, move |conn| {
+    let resumed = read(state, move |conn| {
         let session = sessions::resume(conn, &token)?;
         let review_count = review::open_count(conn, &session.member)?;
         let unread_notices = notices::unread_count(conn, session.member.id)?;

@@ -151,8 +151,12 @@ fn serve(settings: Settings) -> Result<(), String> {
     drop(conn);
     let workers = settings.workers();
     let backend = db::Backend::of_url(&settings.database_url());
+    let readers = db::Readers::for_url(
+        &settings.database_url(),
+        settings.read_cache_mb.saturating_mul(1024),
+    );
     actix_web::rt::System::new().block_on(async move {
-        let server = hearth_web::server(pool, web_config, listener, workers)?;
+        let server = hearth_web::server(pool, readers, web_config, listener, workers)?;
         tracing::info!(listen = %bound, ?backend, "hearth is serving");
         println!("Hearth is running at {public_url}/");
         if let Some(token) = setup_token {

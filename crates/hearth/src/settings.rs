@@ -17,6 +17,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub pool_size: u32,
+    /// SQLite: the page cache of each connection that serves page loads (one per worker).
+    pub read_cache_mb: u32,
     pub workers: usize,
     pub theme_dir: Option<PathBuf>,
     pub default_time_zone: String,
@@ -40,6 +42,7 @@ site_name = "Hearth"
 listen = "127.0.0.1:8080"
 data_dir = "./data"
 pool_size = 16
+read_cache_mb = 16
 workers = 0
 default_time_zone = "UTC"
 session_days = 30

@@ -204,3 +204,53 @@ fn a_writer_that_panicked_does_not_block_the_next() {
     let mut conn = pool.get().unwrap();
     write_tx(&mut conn, |_| Ok(())).unwrap();
 }
+
+fn count_setup_tokens(conn: &mut DbConn) -> i64 {
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!()
+    };
+    diesel::sql_query("SELECT count(*) AS value FROM setup_tokens")
+        .get_result::<NumberValue>(sqlite)
+        .unwrap()
+        .value
+}
+
+const INSERT_TOKEN: &str = "INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES ('r', '2026-01-01 00:00:00', '2026-01-02 00:00:00')";
+
+#[test]
+fn readers_see_committed_writes_and_cannot_write() {
+    let (dir, pool) = sqlite_pool();
+    let url = dir
+        .path()
+        .join("sub/dir/hearth.db")
+        .to_string_lossy()
+        .into_owned();
+    let readers = Readers::for_url(&url, 1024).expect("a SQLite path has readers");
+    assert!(Readers::for_url("postgres://h@127.0.0.1/hearth", 1024).is_none());
+    assert_eq!(readers.run(|conn| Ok(count_setup_tokens(conn))).unwrap(), 0);
+    // A write through the pool is seen by the next read on the idle reader.
+    write_tx(&mut pool.get().unwrap(), |conn| {
+        diesel::sql_query(INSERT_TOKEN).execute(conn)?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(readers.run(|conn| Ok(count_setup_tokens(conn))).unwrap(), 1);
+    // A write transaction is refused before it takes the write lock…
+    let in_tx: Result<()> = readers.run(|conn| write_tx(conn, |_| Ok(())));
+    assert!(matches!(in_tx, Err(Error::Internal(_))));
+    // …and a bare statement by SQLite itself (`query_only`).
+    let bare: Result<usize> =
+        readers.run(|conn| Ok(diesel::sql_query(INSERT_TOKEN).execute(conn)?));
+    assert!(bare.is_err());
+    assert_eq!(count_setup_tokens(&mut pool.get().unwrap()), 1);
+    // Outside a read, this thread writes normally again.
+    write_tx(&mut pool.get().unwrap(), |_| Ok(())).unwrap();
+    // The reader keeps its page cache setting.
+    readers
+        .run(|conn| {
+            assert_eq!(pragma_number(conn, "cache_size", "cache_size"), -1024);
+            assert_eq!(pragma_number(conn, "query_only", "query_only"), 1);
+            Ok(())
+        })
+        .unwrap();
+}

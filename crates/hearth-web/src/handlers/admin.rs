@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{format_choices, invalid_or, see_other, Choice, Page};
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
 #[derive(Deserialize, Serialize)]
@@ -48,7 +48,7 @@ pub async fn overview(state: State, viewer: Viewer) -> Result<HttpResponse, WebE
     viewer.require_member()?;
     let actor = viewer.actor();
     policy::authorize(&actor, Action::CreateBoard)?;
-    let (boards, categories) = db(&state, move |conn| {
+    let (boards, categories) = read(&state, move |conn| {
         Ok((boards::list_for(conn, &actor)?, groups::categories(conn)?))
     })
     .await?;
@@ -110,7 +110,7 @@ async fn watched_words_page(
     form: &WatchedWordInput,
 ) -> Result<Page, WebError> {
     let actor = viewer.actor();
-    let words = db(state, move |conn| {
+    let words = read(state, move |conn| {
         policy::authorize(&actor, Action::ManageWatchedWords)?;
         watched::list(conn)
     })
@@ -179,7 +179,7 @@ pub async fn remove_watched_word(
 
 /// What a group-profile form offers to choose from: categories, formats, time zones.
 pub async fn profile_choices(state: &State, page: Page) -> Result<Page, WebError> {
-    let categories = db(state, groups::categories).await?;
+    let categories = read(state, groups::categories).await?;
     Ok(page
         .with("categories", &categories)
         .with("formats", &format_choices())

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{help_url, invalid_or, see_other, thread_url, Page};
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{db, read, State};
 use crate::templates;
 use crate::viewer::Viewer;
 
@@ -30,7 +30,7 @@ pub async fn show(
         None => None,
     };
     let actor = viewer.actor();
-    let shown = db(&state, move |conn| {
+    let shown = read(&state, move |conn| {
         let board = boards::group_by_slug(conn, &actor, &slug)?;
         let standing = match actor.member() {
             Some(me) => memberships::standing(conn, board.id, me.id)?,
@@ -136,7 +136,7 @@ pub async fn new_thread_form(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let (board, must_accept) = db(&state, move |conn| {
+    let (board, must_accept) = read(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         policy::authorize(&actor, Action::StartThread(&board))?;
         let must_accept = groups::must_accept_rules(conn, &member, &board)?;

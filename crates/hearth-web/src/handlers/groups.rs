@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::admin::profile_choices;
 use super::{format_choices, invalid_or, see_other, Page};
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
 // ---- The directory ----
@@ -71,7 +71,7 @@ pub async fn directory(
         page: input.page.unwrap_or(1),
     };
     let actor = viewer.actor();
-    let (found, categories) = db(&state, move |conn| {
+    let (found, categories) = read(&state, move |conn| {
         Ok((
             groups::directory(conn, &actor, &query)?,
             groups::categories(conn)?,
@@ -144,7 +144,7 @@ pub async fn members(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let (board, roster) = db(&state, move |conn| {
+    let (board, roster) = read(&state, move |conn| {
         let board = boards::group_by_slug(conn, &actor, &slug)?;
         let roster = memberships::roster(conn, &member, &board)?;
         Ok((board, roster))
@@ -211,7 +211,7 @@ async fn edit_page(
     input: Option<EditInput>,
 ) -> Result<Page, WebError> {
     let actor = viewer.actor();
-    let (board, categories) = db(state, move |conn| {
+    let (board, categories) = read(state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         policy::authorize(&actor, Action::Moderate(&board))?;
         Ok((board, groups::categories(conn)?))
@@ -316,7 +316,7 @@ async fn propose_page(
     input: &ProposalInput,
 ) -> Result<Page, WebError> {
     let member = viewer.require_member()?;
-    let mine = db(state, move |conn| proposals::mine(conn, &member)).await?;
+    let mine = read(state, move |conn| proposals::mine(conn, &member)).await?;
     Ok(
         profile_choices(state, Page::new(state, viewer, "propose.html"))
             .await?
@@ -369,7 +369,7 @@ pub async fn propose(
 /// `GET /admin/proposals`: open proposals, for site moderators and admins.
 pub async fn review_proposals(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
-    let open = db(&state, move |conn| proposals::open(conn, &member)).await?;
+    let open = read(&state, move |conn| proposals::open(conn, &member)).await?;
     Page::new(&state, &viewer, "proposals.html")
         .with("proposals", &open)
         .render(&state)

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Page;
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{read, State};
 use crate::viewer::Viewer;
 
 #[derive(Deserialize)]
@@ -89,7 +89,7 @@ pub async fn show(
     let back_to_post = match post_id {
         Some(id) => {
             let actor = viewer.actor();
-            db(&state, move |conn| posts::by_id_for(conn, &actor, id))
+            read(&state, move |conn| posts::by_id_for(conn, &actor, id))
                 .await
                 .ok()
                 .map(|_| id)

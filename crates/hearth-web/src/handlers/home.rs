@@ -3,13 +3,13 @@ use hearth_core::boards;
 
 use super::Page;
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
 /// `GET /`: the boards this reader may see, with their thread counts and latest activity.
 pub async fn show(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     let actor = viewer.actor();
-    let boards = db(&state, move |conn| boards::list_for(conn, &actor)).await?;
+    let boards = read(&state, move |conn| boards::list_for(conn, &actor)).await?;
     Page::new(&state, &viewer, "home.html")
         .with("boards", &boards)
         .render(&state)

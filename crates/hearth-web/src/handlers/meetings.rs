@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::time_zone_names;
 use super::{invalid_or, see_other, Choice, Page};
 use crate::errors::WebError;
-use crate::state::{db, AppState, State};
+use crate::state::{db, read, AppState, State};
 use crate::viewer::Viewer;
 
 /// How far ahead the group's list looks, and how many it shows.
@@ -74,7 +74,7 @@ pub async fn list(
     };
     let to = from + TimeDelta::weeks(LIST_WEEKS);
     let actor = viewer.actor();
-    let (board, upcoming, can_schedule) = db(&state, move |conn| {
+    let (board, upcoming, can_schedule) = read(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         let upcoming = meetings::upcoming_for_board(conn, board.id, from, to, LIST_LIMIT)?;
         let can_schedule = policy::allows(&actor, Action::ScheduleMeeting(&board));
@@ -104,7 +104,7 @@ pub async fn list(
 /// place. Members-only and private groups have none (404).
 pub async fn group_feed(state: State, slug: web::Path<String>) -> Result<HttpResponse, WebError> {
     let domain = uid_domain(&state);
-    let body = db(&state, move |conn| {
+    let body = read(&state, move |conn| {
         // Read as a visitor: the feed is public, whoever fetches it.
         let board = boards::by_slug_for(conn, &Actor::Visitor, &slug)?;
         meetings::group_feed(conn, &board, &domain, clock::now())
@@ -131,7 +131,7 @@ pub async fn show(
     let actor = viewer.actor();
     let id = MeetingId(*id);
     let now = clock::now();
-    let (board, meeting, dates, details) = db(&state, move |conn| {
+    let (board, meeting, dates, details) = read(&state, move |conn| {
         let (board, meeting) = meetings::by_id_for(conn, &actor, id)?;
         let until = now + TimeDelta::days(366 * MEETING_PAGE_YEARS);
         let occurrences = meetings::upcoming_of(conn, &meeting, now, until, MEETING_PAGE_LIMIT)?;
@@ -211,7 +211,7 @@ pub async fn new_form(
 ) -> Result<HttpResponse, WebError> {
     viewer.require_member()?;
     let actor = viewer.actor();
-    let board = db(&state, move |conn| {
+    let board = read(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         policy::authorize(&actor, Action::ScheduleMeeting(&board))?;
         Ok(board)
@@ -257,7 +257,7 @@ async fn for_change(
 ) -> Result<(Board, Meeting), WebError> {
     viewer.require_member()?;
     let actor = viewer.actor();
-    db(state, move |conn| {
+    read(state, move |conn| {
         let (board, meeting) = meetings::by_id_for(conn, &actor, id)?;
         policy::authorize(&actor, Action::ScheduleMeeting(&board))?;
         Ok((board, meeting))
@@ -366,7 +366,7 @@ async fn occurrence_for_change(
 ) -> Result<(Board, Meeting, Occurrence), WebError> {
     let (board, meeting) = for_change(state, viewer, id).await?;
     let found = meeting.clone();
-    let occurrence = db(state, move |conn| {
+    let occurrence = read(state, move |conn| {
         meetings::occurrence_by_key(conn, &found, &key)
     })
     .await?;
@@ -473,7 +473,7 @@ pub async fn rsvp(
 /// `GET /calendar`: the member's private feed of the meetings they are going to.
 pub async fn calendar_page(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
-    let created = db(&state, move |conn| {
+    let created = read(&state, move |conn| {
         meetings::feed_created_at(conn, member.id)
     })
     .await?;
@@ -508,7 +508,7 @@ pub async fn reset_calendar(state: State, viewer: Viewer) -> Result<HttpResponse
 /// `GET /calendar/{token}.ics`: the private feed; unknown (or reset) tokens are not found.
 pub async fn member_feed(state: State, token: web::Path<String>) -> Result<HttpResponse, WebError> {
     let domain = uid_domain(&state);
-    let body = db(&state, move |conn| {
+    let body = read(&state, move |conn| {
         meetings::member_feed(conn, &token, &domain, clock::now())
     })
     .await?;

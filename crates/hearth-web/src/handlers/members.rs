@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::time_zone_names;
 use super::{invalid_or, see_other, Page};
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
 /// `GET /u/{username}`: a member's public profile.
@@ -30,7 +30,7 @@ pub async fn profile_page(
 ) -> Result<Page, WebError> {
     let me = viewer.member().cloned();
     let actor = viewer.actor();
-    let (member, muted, boards) = db(state, move |conn| {
+    let (member, muted, boards) = read(state, move |conn| {
         let member = members::by_username(conn, &username)?;
         let muted = match &me {
             Some(me) => mutes::is_muted(conn, me.id, member.id)?,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{invalid_or, post_url, see_other, thread_url, Choice, Page};
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
 /// The preset reasons a moderator picks from when hiding a post (two taps on a phone).
@@ -48,7 +48,7 @@ fn report_reasons() -> Vec<Choice> {
 /// `GET /review`: every board this member moderates, at-risk first, then oldest first.
 pub async fn site_queue(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
-    let entries = db(&state, move |conn| review::queue(conn, &member, None)).await?;
+    let entries = read(&state, move |conn| review::queue(conn, &member, None)).await?;
     Page::new(&state, &viewer, "review.html")
         .with("entries", &entries)
         .with("hide_reasons", &HIDE_REASONS)
@@ -64,7 +64,7 @@ pub async fn board_queue(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let (board, entries) = db(&state, move |conn| {
+    let (board, entries) = read(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         let entries = review::queue(conn, &member, Some(&board))?;
         Ok((board, entries))
@@ -149,7 +149,7 @@ pub async fn report_form(
     viewer.require_member()?;
     let actor = viewer.actor();
     let id = PostId(*id);
-    let (board, thread, post) = db(&state, move |conn| {
+    let (board, thread, post) = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
         policy::authorize(&actor, Action::ReportPost(board, thread, post))?;
@@ -267,7 +267,7 @@ pub async fn thread_action(
 /// What the board settings page shows.
 async fn settings_page(state: &State, viewer: &Viewer, slug: String) -> Result<Page, WebError> {
     let actor = viewer.actor();
-    let (board, facilitators, can_manage) = db(state, move |conn| {
+    let (board, facilitators, can_manage) = read(state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         policy::authorize(&actor, Action::Moderate(&board))?;
         let facilitators = moderation::facilitators(conn, &board)?;
@@ -400,7 +400,7 @@ pub async fn board_log(
     let actor = viewer.actor();
     let show_names = state.config.public_log_shows_names;
     let before = query.before;
-    let (board, audience, lines) = db(&state, move |conn| {
+    let (board, audience, lines) = read(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         let (audience, lines) = modlog::board_log(conn, &actor, &board, show_names, before)?;
         Ok((board, audience, lines))
@@ -426,7 +426,7 @@ pub async fn site_log(
     viewer.require_member()?;
     let actor = viewer.actor();
     let before = query.before;
-    let lines = db(&state, move |conn| modlog::site_log(conn, &actor, before)).await?;
+    let lines = read(&state, move |conn| modlog::site_log(conn, &actor, before)).await?;
     let older = (lines.len() as i64 == modlog::ENTRIES_PER_PAGE)
         .then(|| lines.last().map(|l| l.id))
         .flatten();
@@ -557,7 +557,7 @@ fn act_on_member(
 /// `GET /notices`: messages from the moderators to the signed-in member.
 pub async fn notices_page(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
-    let list = db(&state, move |conn| notices::list(conn, member.id)).await?;
+    let list = read(&state, move |conn| notices::list(conn, member.id)).await?;
     Page::new(&state, &viewer, "notices.html")
         .with("notices", &list)
         .render(&state)

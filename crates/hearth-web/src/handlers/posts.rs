@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{invalid_or, post_url, see_other, thread_url, Page};
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
 /// `GET /p/{id}`: a permanent link to a post, sent on to the page of its thread that holds it.
@@ -17,7 +17,7 @@ pub async fn permalink(
 ) -> Result<HttpResponse, WebError> {
     let actor = viewer.actor();
     let id = PostId(*id);
-    let (_, thread, post) = db(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
+    let (_, thread, post) = read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
     Ok(see_other(&post_url(&thread, post.position)))
 }
 
@@ -36,7 +36,7 @@ pub async fn edit_form(
     viewer.require_member()?;
     let actor = viewer.actor();
     let id = PostId(*id);
-    let (board, thread, post) = db(&state, move |conn| {
+    let (board, thread, post) = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
         hearth_core::policy::authorize(
@@ -101,7 +101,7 @@ pub async fn delete_form(
     viewer.require_member()?;
     let actor = viewer.actor();
     let id = PostId(*id);
-    let (board, thread, post) = db(&state, move |conn| {
+    let (board, thread, post) = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
         hearth_core::policy::authorize(

@@ -4,7 +4,7 @@ use hearth_core::setup;
 use super::auth::{sign_in_response, time_zone_names, RegisterInput};
 use super::{invalid_or, Page};
 use crate::errors::WebError;
-use crate::state::{db, db_with_password, State};
+use crate::state::{db_with_password, read, State};
 use crate::viewer::Viewer;
 
 /// `GET /setup/{token}`: the first administrator's account form, from the link `hearth serve`
@@ -16,7 +16,7 @@ pub async fn form(
 ) -> Result<HttpResponse, WebError> {
     let token = token.into_inner();
     let check = token.clone();
-    if !db(&state, move |conn| setup::token_is_valid(conn, &check)).await? {
+    if !read(&state, move |conn| setup::token_is_valid(conn, &check)).await? {
         return Err(WebError::NotFound);
     }
     let input = RegisterInput::with_time_zone(&state.config.default_time_zone);

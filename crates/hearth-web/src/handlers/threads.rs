@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{help_url, invalid_or, moderation, post_url, see_other, thread_url, Page};
 use crate::errors::WebError;
-use crate::state::{db, State};
+use crate::state::{db, read, State};
 use crate::templates;
 use crate::viewer::Viewer;
 
@@ -82,7 +82,7 @@ struct Loaded {
 }
 
 async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Loaded, WebError> {
-    db(state, move |conn| {
+    read(state, move |conn| {
         let (board, thread) = threads::by_id_for(conn, &actor, id)?;
         let page = posts::thread_page(conn, &thread, page)?;
         let muted = match actor.member() {
