@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::boards::{self, Board};
 use crate::clock;
-use crate::db::{write_tx, DbConn};
+use crate::db::{self, write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::gate::{self, PostingRules};
 use crate::groups;
@@ -157,7 +157,6 @@ pub fn board_page(
             threads::last_activity_at.desc(),
             threads::id.desc(),
         ))
-        .limit(THREADS_PER_PAGE + 1)
         .select((
             Thread::as_select(),
             AuthorRef::as_select(),
@@ -175,21 +174,26 @@ pub fn board_page(
         AuthorRef,
         Option<(MemberId, String, String, String)>,
     );
+    // One more than a page, to know whether there is a next one.
+    let wanted = THREADS_PER_PAGE + 1;
     let mut rows: Vec<Row> = match after {
-        None => listing.load(conn)?,
-        Some(c) => listing
-            // A row-value comparison, which SQLite and PostgreSQL both turn into one range seek
-            // on `threads_board_listing`; the equivalent chain of ORs makes SQLite scan.
-            .filter(
-                sql::<Bool>("(threads.pinned, threads.last_activity_at, threads.id) < (")
-                    .bind::<Bool, _>(c.pinned)
-                    .sql(", ")
-                    .bind::<Timestamp, _>(c.last_activity_at)
-                    .sql(", ")
-                    .bind::<BigInt, _>(c.id.0)
-                    .sql(")"),
-            )
-            .load(conn)?,
+        None => db::first_rows(conn, listing, wanted)?,
+        Some(c) => db::first_rows(
+            conn,
+            listing
+                // A row-value comparison, which SQLite and PostgreSQL both turn into one range seek
+                // on `threads_board_listing`; the equivalent chain of ORs makes SQLite scan.
+                .filter(
+                    sql::<Bool>("(threads.pinned, threads.last_activity_at, threads.id) < (")
+                        .bind::<Bool, _>(c.pinned)
+                        .sql(", ")
+                        .bind::<Timestamp, _>(c.last_activity_at)
+                        .sql(", ")
+                        .bind::<BigInt, _>(c.id.0)
+                        .sql(")"),
+                ),
+            wanted,
+        )?,
     };
     let next = if rows.len() as i64 > THREADS_PER_PAGE {
         rows.truncate(THREADS_PER_PAGE as usize);
