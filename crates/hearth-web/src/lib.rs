@@ -71,7 +71,10 @@ pub fn server(
     workers: usize,
 ) -> Result<Server, String> {
     let templates = templates::load(config.theme_dir.as_deref())?;
-    let state = state::shared(AppState::new(pool, readers, templates, config));
+    let state = state::shared(
+        AppState::new(pool, readers, templates, config)
+            .map_err(|e| format!("cannot start the database threads: {e}"))?,
+    );
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -18,6 +18,21 @@ pub struct AppState {
     pub config: WebConfig,
     /// Bounds concurrent argon2 runs so a burst of sign-ins cannot exhaust memory.
     password_permits: Semaphore,
+    /// The threads that run [`db`] operations: one per pooled connection, shared by every
+    /// worker. Each worker's own blocking pool would start a thread per waiting operation (64
+    /// concurrent replies made 40 threads waiting for 16 connections, each with an allocator
+    /// heap of its own: 200 MB); here operations beyond the pool's size queue instead.
+    db_threads: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for AppState {
+    fn drop(&mut self) {
+        // The server may stop on one of its own async threads, where a runtime cannot be
+        // dropped the ordinary (waiting) way.
+        if let Some(runtime) = self.db_threads.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 pub type State = web::Data<AppState>;
@@ -28,15 +43,22 @@ impl AppState {
         readers: Option<Readers>,
         templates: Tera,
         config: WebConfig,
-    ) -> AppState {
+    ) -> std::io::Result<AppState> {
         let permits = config.password_hash_concurrency.max(1);
-        AppState {
+        let connections = usize::try_from(pool.max_size()).unwrap_or(1);
+        let db_threads = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(connections)
+            .thread_name("hearth-db")
+            .build()?;
+        Ok(AppState {
+            db_threads: Some(db_threads),
             pool,
             readers,
             templates,
             config,
             password_permits: Semaphore::new(permits),
-        }
+        })
     }
 }
 
@@ -47,12 +69,14 @@ where
     F: FnOnce(&mut DbConn) -> hearth_core::Result<T> + Send + 'static,
 {
     let pool = state.pool.clone();
-    let outcome = web::block(move || {
-        let mut conn = pool.get()?;
-        operation(&mut conn)
-    })
-    .await
-    .map_err(|_| WebError::Internal)?;
+    let threads = state.db_threads.as_ref().ok_or(WebError::Internal)?;
+    let outcome = threads
+        .spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            operation(&mut conn)
+        })
+        .await
+        .map_err(|_| WebError::Internal)?;
     outcome.map_err(WebError::from)
 }
 

@@ -13,6 +13,12 @@ use hearth_core::members::{self, Registration, SiteRole};
 use hearth_core::setup;
 use settings::Settings;
 
+/// mimalloc rather than glibc's malloc: a page is rendered from many small strings, and with
+/// glibc a fifth of each request's CPU went to allocating and freeing them (measured in
+/// `docs/performance.md`, "Third session").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "hearth",
