@@ -4,9 +4,8 @@
 //! hide, restore, dismiss) are in [`crate::review`].
 
 use chrono::NaiveDateTime;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
+use diesel::sql_types::Integer;
 use serde::Serialize;
 
 use crate::boards::{self, Board};
@@ -32,10 +31,18 @@ pub const MAX_PREMOD_POSTS: i32 = 50;
 /// A member as the policy sees them: their account, the boards they facilitate and the boards
 /// they are banned from now. Loaded once per request with the session.
 pub fn actor_for(conn: &mut DbConn, member: Member) -> Result<MemberActor> {
-    // One round trip: every signed-in request runs this.
+    // One round trip: every signed-in request runs this. The kinds are bound values, not SQL
+    // literals: diesel does not cache a statement holding a literal, and SQLite then compiles
+    // it on every request.
+    const FACILITATES: i32 = 1;
+    const BANNED: i32 = 2;
+    const MEMBER: i32 = 3;
     let facilitated = board_facilitators::table
         .filter(board_facilitators::member_id.eq(member.id))
-        .select((board_facilitators::board_id, sql::<Text>("'f'")));
+        .select((
+            board_facilitators::board_id,
+            FACILITATES.into_sql::<Integer>(),
+        ));
     let banned = board_bans::table
         .filter(board_bans::member_id.eq(member.id))
         .filter(
@@ -43,24 +50,24 @@ pub fn actor_for(conn: &mut DbConn, member: Member) -> Result<MemberActor> {
                 .is_null()
                 .or(board_bans::until.gt(clock::now())),
         )
-        .select((board_bans::board_id, sql::<Text>("'b'")));
+        .select((board_bans::board_id, BANNED.into_sql::<Integer>()));
     let joined = memberships::table
         .filter(memberships::member_id.eq(member.id))
         .filter(memberships::state.eq("member"))
-        .select((memberships::board_id, sql::<Text>("'m'")));
+        .select((memberships::board_id, MEMBER.into_sql::<Integer>()));
     // `MultiConnection` cannot send a UNION; each inner connection can (same SQL on both).
     let all = facilitated.union_all(banned).union_all(joined);
-    let rows: Vec<(BoardId, String)> = per_connection!(conn, |c| all.load(c))?;
-    let of_kind = |kind: &str| -> Vec<BoardId> {
+    let rows: Vec<(BoardId, i32)> = per_connection!(conn, |c| all.load(c))?;
+    let of_kind = |kind: i32| -> Vec<BoardId> {
         rows.iter()
-            .filter(|(_, k)| k == kind)
+            .filter(|(_, k)| *k == kind)
             .map(|(board, _)| *board)
             .collect()
     };
     Ok(MemberActor {
-        facilitates: of_kind("f"),
-        banned_from: of_kind("b"),
-        member_of: of_kind("m"),
+        facilitates: of_kind(FACILITATES),
+        banned_from: of_kind(BANNED),
+        member_of: of_kind(MEMBER),
         member,
     })
 }

@@ -147,3 +147,94 @@ fn the_pages_people_read_most_use_indexes_only() {
         slow.join("\n")
     );
 }
+
+#[derive(QueryableByName)]
+struct Recompiled {
+    #[diesel(sql_type = Text)]
+    sql: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    reprep: i64,
+}
+
+/// What the pages every reader loads send to SQLite is compiled once per connection and then
+/// only run: a statement diesel cannot cache (one holding an SQL literal, or an `IN` list whose
+/// length varies) is compiled on every request, and so is one SQLite expires when a new value
+/// is bound (a `LIMIT ?`). Both cost a tenth of a page or more (docs/performance.md).
+#[test]
+fn the_pages_people_read_most_are_compiled_once() {
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let (admin, board, thread) = admin_board_thread(conn, "first");
+    let session = sessions::start(conn, &admin, chrono::TimeDelta::days(1)).unwrap();
+    let read_pages = |conn: &mut DbConn| {
+        // The session layer, for a member who moderates nothing (a moderator's queue count is
+        // read through a partial index, which needs its condition written out).
+        let resumed = sessions::resume(conn, &session.token).unwrap();
+        notices::unread_count(conn, resumed.member.id).unwrap();
+        let actor = crate::policy::Actor::Member(Box::new(resumed.member.clone()));
+        // A board page.
+        let shown = boards::group_by_slug(conn, &actor, "board").unwrap();
+        crate::memberships::standing(conn, shown.id, admin.id).unwrap();
+        crate::groups::categories(conn).unwrap();
+        threads::board_page(conn, &board, None).unwrap();
+        meetings::next_occurrence(conn, board.id, clock::now()).unwrap();
+        // A thread page.
+        let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
+        posts::thread_page(conn, &thread, 1).unwrap();
+        crate::mutes::muted_by(conn, admin.id).unwrap();
+        crate::groups::must_accept_rules(conn, &resumed.member, &board).unwrap();
+    };
+    read_pages(conn);
+    // The second time round, every statement sent must already be compiled and cached.
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let sink = sent.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        let entry = match event {
+            InstrumentationEvent::StartQuery { query, .. } => format!("sent: {query}"),
+            InstrumentationEvent::CacheQuery { sql, .. } => format!("compiled again: {sql}"),
+            _ => return,
+        };
+        sink.lock().unwrap().push(entry);
+    });
+    read_pages(conn);
+    read_pages(conn);
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let events = sent.lock().unwrap().clone();
+    let compiled_again: Vec<&String> = events
+        .iter()
+        .filter(|e| e.starts_with("compiled again"))
+        .collect();
+    assert!(compiled_again.is_empty(), "{compiled_again:#?}");
+    // A statement diesel could not cache is finalized after each run: it is not among the
+    // connection's prepared statements.
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!()
+    };
+    let cached: Vec<Recompiled> = diesel::sql_query("SELECT sql, reprep FROM sqlite_stmt")
+        .load(sqlite)
+        .unwrap();
+    let uncached: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.strip_prefix("sent: "))
+        .map(|e| e.split(" -- binds:").next().unwrap_or_default())
+        .filter(|sql| !cached.iter().any(|c| c.sql == *sql))
+        .collect();
+    assert!(
+        uncached.is_empty(),
+        "statements compiled on every request:\n{}",
+        uncached.join("\n")
+    );
+    let expired: Vec<&Recompiled> = cached
+        .iter()
+        .filter(|s| s.reprep > 0 && events.iter().any(|e| e.contains(&s.sql)))
+        .collect();
+    assert!(
+        expired.is_empty(),
+        "statements compiled again after a new bound value:\n{}",
+        expired
+            .iter()
+            .map(|s| format!("{} times: {}", s.reprep, s.sql))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
