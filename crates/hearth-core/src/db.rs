@@ -95,9 +95,12 @@ impl ManageConnection for ConnectionManager {
 
     fn connect(&self) -> std::result::Result<DbConn, r2d2::Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.database_url)
-                .map(DbConn::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.database_url)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                prepare_postgres(&mut conn).map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Pg(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.database_url)
                     .map_err(r2d2::Error::ConnectionError)?;
@@ -115,6 +118,15 @@ impl ManageConnection for ConnectionManager {
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
+}
+
+/// Hearth's statements are prepared once per connection (diesel caches them) and are all
+/// index lookups and index walks, which one generic plan serves for every bound value. Left to
+/// choose, PostgreSQL planned a listing ending in `LIMIT $n` again on every run (its generic
+/// plan cannot know n, so it looks dearer than a custom one): a board page cost a millisecond
+/// of planning, a third of its throughput (docs/performance.md, "Third session").
+fn prepare_postgres(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("SET plan_cache_mode = force_generic_plan")
 }
 
 /// `synchronous = FULL`: a reply we acknowledged survives a power cut, not only a crash.

@@ -254,3 +254,28 @@ fn readers_see_committed_writes_and_cannot_write() {
         })
         .unwrap();
 }
+
+#[derive(QueryableByName)]
+struct PlanCacheMode {
+    #[diesel(sql_type = Text)]
+    plan_cache_mode: String,
+}
+
+/// Every PostgreSQL connection plans each statement once (see `prepare_postgres`). Runs when
+/// `HEARTH_TEST_POSTGRES_URL` names a server, as in `.ci/run`.
+#[test]
+fn postgres_connections_keep_one_plan_per_statement() {
+    let Ok(url) = std::env::var("HEARTH_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let mut conn = ConnectionManager::new(&url)
+        .connect()
+        .expect("the test server accepts connections");
+    let DbConn::Pg(pg) = &mut conn else {
+        panic!("a postgres:// URL opens PostgreSQL")
+    };
+    let mode = diesel::sql_query("SHOW plan_cache_mode")
+        .get_result::<PlanCacheMode>(pg)
+        .unwrap();
+    assert_eq!(mode.plan_cache_mode, "force_generic_plan");
+}
