@@ -32,6 +32,8 @@ pub struct WebConfig {
     pub trust_x_forwarded_for: bool,
     /// What the `/help` page lists.
     pub crisis_resources: CrisisResources,
+    /// Keep rendered pages for visitors between writes (SQLite only; see `visitor_pages`).
+    pub cache_visitor_pages: bool,
 }
 
 impl Default for WebConfig {
@@ -48,6 +50,7 @@ impl Default for WebConfig {
             sign_in_throttle: ThrottlePolicy::default(),
             trust_x_forwarded_for: false,
             crisis_resources: CrisisResources::default(),
+            cache_visitor_pages: true,
         }
     }
 }

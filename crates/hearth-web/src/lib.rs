@@ -9,6 +9,7 @@ pub mod routes;
 pub mod state;
 pub mod templates;
 pub mod viewer;
+mod visitor_pages;
 
 use std::net::TcpListener;
 use std::time::Instant;

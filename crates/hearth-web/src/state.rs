@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::WebConfig;
 use crate::errors::WebError;
+use crate::visitor_pages::VisitorPages;
 
 pub struct AppState {
     pub pool: Pool,
@@ -23,6 +24,8 @@ pub struct AppState {
     /// concurrent replies made 40 threads waiting for 16 connections, each with an allocator
     /// heap of its own: 200 MB); here operations beyond the pool's size queue instead.
     db_threads: Option<tokio::runtime::Runtime>,
+    /// Pages every visitor sees alike, kept until the next [`db`] operation (SQLite only).
+    pub visitor_pages: VisitorPages,
 }
 
 impl Drop for AppState {
@@ -53,6 +56,7 @@ impl AppState {
             .build()?;
         Ok(AppState {
             db_threads: Some(db_threads),
+            visitor_pages: VisitorPages::new(readers.is_some() && config.cache_visitor_pages),
             pool,
             readers,
             templates,
@@ -62,7 +66,9 @@ impl AppState {
     }
 }
 
-/// Runs a core operation on a pooled connection, off the async threads.
+/// Runs a core operation on a pooled connection, off the async threads. Every operation that
+/// may write goes through here (page loads use [`read`], which cannot), so this is where the
+/// pages kept for visitors are marked out of date.
 pub async fn db<T, F>(state: &AppState, operation: F) -> Result<T, WebError>
 where
     T: Send + 'static,
@@ -70,10 +76,16 @@ where
 {
     let pool = state.pool.clone();
     let threads = state.db_threads.as_ref().ok_or(WebError::Internal)?;
+    let marker = state.visitor_pages.write_marker();
     let outcome = threads
         .spawn_blocking(move || {
             let mut conn = pool.get()?;
-            operation(&mut conn)
+            let outcome = operation(&mut conn);
+            // Whatever it was, it may have written (and committed): pages kept for visitors
+            // are out of date. Marked here, not after the await, which a request that has
+            // gone away never reaches.
+            marker.written();
+            outcome
         })
         .await
         .map_err(|_| WebError::Internal)?;

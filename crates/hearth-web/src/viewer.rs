@@ -127,6 +127,11 @@ impl Viewer {
         &self.0.csrf_token
     }
 
+    /// A visitor whose page carried a form token: that page is theirs alone.
+    pub fn used_visitor_token(&self) -> bool {
+        self.0.visitor_token_used.get()
+    }
+
     pub fn time_zone(&self, default_zone: &str) -> String {
         self.member()
             .map_or_else(|| default_zone.to_owned(), |m| m.time_zone.clone())

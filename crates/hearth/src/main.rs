@@ -150,6 +150,7 @@ fn serve(settings: Settings) -> Result<(), String> {
         sign_in_throttle: settings.sign_in_throttle,
         trust_x_forwarded_for: settings.trust_x_forwarded_for,
         crisis_resources: settings.crisis_resources.clone(),
+        cache_visitor_pages: settings.cache_visitor_pages,
         ..hearth_web::WebConfig::default()
     };
     let mut conn = pool.get().map_err(|e| e.to_string())?;

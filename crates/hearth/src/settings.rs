@@ -31,6 +31,8 @@ pub struct Settings {
     /// Take the client's address from the right-most `X-Forwarded-For` entry (only behind a
     /// reverse proxy that sets it, with Hearth unreachable except through it).
     pub trust_x_forwarded_for: bool,
+    /// Keep rendered pages for visitors until the next write (SQLite only).
+    pub cache_visitor_pages: bool,
     pub sign_in_throttle: ThrottlePolicy,
     pub posting_limits: PostingLimits,
     pub crisis_resources: CrisisResources,
@@ -50,6 +52,7 @@ log = "info"
 new_account_premod_posts = 0
 public_log_shows_names = false
 trust_x_forwarded_for = false
+cache_visitor_pages = true
 
 [sign_in_throttle]
 window_seconds = 900

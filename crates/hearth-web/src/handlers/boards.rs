@@ -7,7 +7,7 @@ use hearth_core::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
 use hearth_core::{boards, clock, groups, meetings, posts};
 use serde::{Deserialize, Serialize};
 
-use super::{help_url, invalid_or, see_other, thread_url, Page};
+use super::{for_visitors, help_url, invalid_or, see_other, thread_url, Built, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::templates;
@@ -25,12 +25,27 @@ pub async fn show(
     slug: web::Path<String>,
     query: web::Query<BoardQuery>,
 ) -> Result<HttpResponse, WebError> {
+    let slug = slug.into_inner();
     let after = match query.after.as_deref() {
         Some(text) => Some(BoardCursor::decode(text).ok_or(WebError::NotFound)?),
         None => None,
     };
+    // First pages only: any cursor is a valid address, and older pages are read far less.
+    let path = after.is_none().then(|| format!("/b/{slug}"));
+    for_visitors(&state, &viewer, path.as_deref(), || {
+        board_page(&state, &viewer, slug, after)
+    })
+    .await
+}
+
+async fn board_page(
+    state: &State,
+    viewer: &Viewer,
+    slug: String,
+    after: Option<BoardCursor>,
+) -> Result<Built, WebError> {
     let actor = viewer.actor();
-    let shown = read(&state, move |conn| {
+    let shown = read(state, move |conn| {
         let board = boards::group_by_slug(conn, &actor, &slug)?;
         let standing = match actor.member() {
             Some(me) => memberships::standing(conn, board.id, me.id)?,
@@ -55,30 +70,32 @@ pub async fn show(
     let actor = viewer.actor();
     let can_join = policy::allows(&actor, Action::JoinGroup(&board));
     let Some((page, next_meeting)) = page else {
-        return Page::new(&state, &viewer, "group_front.html")
+        return Ok(Built::Page(
+            Page::new(state, viewer, "group_front.html")
+                .with("board", &board)
+                .with("category", &category)
+                .with("format_label", board.meeting_format.label())
+                .with("standing", &standing)
+                .with("can_join", &can_join),
+        ));
+    };
+    let can_start = policy::allows(&actor, Action::StartThread(&board));
+    let can_moderate = policy::allows(&actor, Action::Moderate(&board));
+    let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
+    Ok(Built::Page(
+        Page::new(state, viewer, "board.html")
             .with("board", &board)
             .with("category", &category)
             .with("format_label", board.meeting_format.label())
             .with("standing", &standing)
             .with("can_join", &can_join)
-            .render(&state);
-    };
-    let can_start = policy::allows(&actor, Action::StartThread(&board));
-    let can_moderate = policy::allows(&actor, Action::Moderate(&board));
-    let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
-    Page::new(&state, &viewer, "board.html")
-        .with("board", &board)
-        .with("category", &category)
-        .with("format_label", board.meeting_format.label())
-        .with("standing", &standing)
-        .with("can_join", &can_join)
-        .with("threads", &thread_rows(&page.threads, zone))
-        .with("next_cursor", &page.next.map(|c| c.encode()))
-        .with("is_first_page", &after.is_none())
-        .with("can_start_thread", &can_start)
-        .with("can_moderate", &can_moderate)
-        .with("next_meeting", &next_meeting)
-        .render(&state)
+            .with("threads", &thread_rows(&page.threads, zone))
+            .with("next_cursor", &page.next.map(|c| c.encode()))
+            .with("is_first_page", &after.is_none())
+            .with("can_start_thread", &can_start)
+            .with("can_moderate", &can_moderate)
+            .with("next_meeting", &next_meeting),
+    ))
 }
 
 /// A thread on a board page as the template shows it: flat, its time already formatted (see

@@ -72,10 +72,56 @@ impl Page {
 
     pub fn render(self, state: &AppState) -> Result<HttpResponse, WebError> {
         let html = render(state, self.template, &self.context)?;
-        Ok(HttpResponse::build(self.status)
-            .content_type("text/html; charset=utf-8")
-            .body(html))
+        Ok(html_response(self.status, html))
     }
+}
+
+fn html_response(
+    status: StatusCode,
+    html: impl actix_web::body::MessageBody + 'static,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html)
+}
+
+/// What a handler built for [`for_visitors`]: a page, or another answer (a redirect).
+pub enum Built {
+    Page(Page),
+    Other(HttpResponse),
+}
+
+/// A page that every visitor sees alike (`path` names it; `None` for one not worth keeping):
+/// for a visitor, served from [`crate::visitor_pages`] while nothing has been written since it
+/// was rendered; otherwise `build` loads and renders it, and a visitor's copy is kept.
+/// Members' pages are never kept.
+pub async fn for_visitors<Fut>(
+    state: &AppState,
+    viewer: &Viewer,
+    path: Option<&str>,
+    build: impl FnOnce() -> Fut,
+) -> Result<HttpResponse, WebError>
+where
+    Fut: std::future::Future<Output = Result<Built, WebError>>,
+{
+    let path = path.filter(|_| viewer.member().is_none());
+    if let Some(path) = path {
+        if let Some(html) = state.visitor_pages.get(path) {
+            return Ok(html_response(StatusCode::OK, html));
+        }
+    }
+    // Taken before anything is loaded: a write finishing meanwhile makes this copy stale.
+    let generation = state.visitor_pages.generation();
+    let page = match build().await? {
+        Built::Page(page) => page,
+        Built::Other(response) => return Ok(response),
+    };
+    let status = page.status;
+    let html = actix_web::web::Bytes::from(render(state, page.template, &page.context)?);
+    if let Some(path) = path.filter(|_| status == StatusCode::OK && !viewer.used_visitor_token()) {
+        state.visitor_pages.keep(path, generation, html.clone());
+    }
+    Ok(html_response(status, html))
 }
 
 /// Post/Redirect/Get: every successful form ends here.

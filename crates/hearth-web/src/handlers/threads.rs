@@ -12,7 +12,9 @@ use hearth_core::threads::{self, Thread};
 use hearth_core::{groups, mutes};
 use serde::{Deserialize, Serialize};
 
-use super::{help_url, invalid_or, moderation, post_url, see_other, thread_url, Page};
+use super::{
+    for_visitors, help_url, invalid_or, moderation, post_url, see_other, thread_url, Built, Page,
+};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::templates;
@@ -235,24 +237,30 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     let id = parse_thread_ref(&segment)?;
     let requested = query.page.unwrap_or(1);
-    let loaded = load(&state, viewer.actor(), id, requested).await?;
-    let canonical = thread_url(loaded.thread.id, &loaded.thread.slug);
-    if *segment != canonical.trim_start_matches("/t/") || loaded.page.page != requested.max(1) {
-        let page = loaded.page.page;
-        let location = if page == 1 {
-            canonical
-        } else {
-            format!("{canonical}?page={page}")
+    let path = format!("/t/{segment}?page={requested}");
+    for_visitors(&state, &viewer, Some(&path), || async {
+        let loaded = load(&state, viewer.actor(), id, requested).await?;
+        let canonical = thread_url(loaded.thread.id, &loaded.thread.slug);
+        if *segment != canonical.trim_start_matches("/t/") || loaded.page.page != requested.max(1) {
+            let page = loaded.page.page;
+            let location = if page == 1 {
+                canonical
+            } else {
+                format!("{canonical}?page={page}")
+            };
+            return Ok(Built::Other(
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("location", location))
+                    .finish(),
+            ));
+        }
+        let reply = ReplyInput {
+            submission_key: posts::new_submission_key(),
+            ..Default::default()
         };
-        return Ok(HttpResponse::PermanentRedirect()
-            .insert_header(("location", location))
-            .finish());
-    }
-    let reply = ReplyInput {
-        submission_key: posts::new_submission_key(),
-        ..Default::default()
-    };
-    thread_page(&state, &viewer, &loaded, &reply).render(&state)
+        Ok(Built::Page(thread_page(&state, &viewer, &loaded, &reply)))
+    })
+    .await
 }
 
 /// `POST /t/{id}/reply`: adds the reply, then shows it in place.
