@@ -297,14 +297,15 @@ fn sqlite_write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T
     }
 }
 
-/// SQLite connections for reads that run on the calling thread.
+/// SQLite connections for reads that run on the calling thread: as many as reads run at once
+/// (at most one per worker thread), taken and put back last-in first-out.
 ///
 /// A SQLite read is CPU work on pages the operating system already caches: handing it to a
 /// blocking thread and waking the async thread afterwards costs about as much as the read
 /// itself (a fifth of a thread page's CPU, measured). So the web layer runs page loads on its
 /// own threads with one of these connections, and only writes (which queue for the write lock
-/// and wait for the disk) go to the pool's threads. There is one connection per thread that
-/// has used it, so each keeps a warm page cache of its own (`cache_kib`).
+/// and wait for the disk) go to the pool's threads. Each connection keeps a warm page cache
+/// of its own (`cache_kib`).
 ///
 /// The connections are `query_only`, and [`write_tx`] refuses to start inside [`Readers::run`],
 /// so a write sent here by mistake fails loudly instead of holding up an async thread.
@@ -332,10 +333,7 @@ impl Readers {
             Some(conn) => conn,
             None => self.connect()?,
         };
-        let outcome = {
-            let _marker = ReadMarker::set();
-            f(&mut conn)
-        };
+        let outcome = read_only(&mut conn, f);
         // A panic in `f` drops the connection with the unwinding instead of returning it.
         self.lock_idle().push(conn);
         outcome
@@ -352,15 +350,32 @@ impl Readers {
         let mut conn = SqliteConnection::establish(&self.database_url)
             .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
         prepare_sqlite(&mut conn)?;
+        // A WAL reader waits only in rare moments (recovery after a crash, another process
+        // holding the file exclusively), but it waits on an async thread: not for long.
         conn.batch_execute(&format!(
-            "PRAGMA query_only = ON; PRAGMA cache_size = -{};",
-            self.cache_kib
+            "PRAGMA query_only = ON; PRAGMA cache_size = -{}; PRAGMA busy_timeout = {};",
+            self.cache_kib, READER_BUSY_TIMEOUT_MS
         ))?;
         Ok(DbConn::Sqlite(conn))
     }
 }
 
-/// Marks this thread as inside [`Readers::run`] until dropped.
+/// How long a reader waits for a lock before the page fails.
+const READER_BUSY_TIMEOUT_MS: u32 = 1_000;
+
+/// Runs `f` as a read: [`write_tx`] fails inside it. On SQLite's [`Readers`] the connection
+/// itself is `query_only` as well; on PostgreSQL this is what keeps page loads read-only.
+pub fn read_only<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    let _marker = ReadMarker::set();
+    f(conn)
+}
+
+/// Runs the smallest statement: the database answers.
+pub fn ping(conn: &mut DbConn) -> Result<()> {
+    Ok(conn.batch_execute("SELECT 1")?)
+}
+
+/// Marks this thread as inside a read ([`read_only`]) until dropped.
 struct ReadMarker;
 
 impl ReadMarker {

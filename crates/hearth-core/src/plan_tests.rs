@@ -167,8 +167,8 @@ fn the_pages_people_read_most_are_compiled_once() {
     let (admin, board, thread) = admin_board_thread(conn, "first");
     let session = sessions::start(conn, &admin, chrono::TimeDelta::days(1)).unwrap();
     let read_pages = |conn: &mut DbConn| {
-        // The session layer, for a member who moderates nothing (a moderator's queue count is
-        // read through a partial index, which needs its condition written out).
+        // The session layer, without the review queue's count, which only moderators' pages
+        // show: it is read through a partial index, which needs its condition written out.
         let resumed = sessions::resume(conn, &session.token).unwrap();
         notices::unread_count(conn, resumed.member.id).unwrap();
         let actor = crate::policy::Actor::Member(Box::new(resumed.member.clone()));
@@ -213,6 +213,12 @@ fn the_pages_people_read_most_are_compiled_once() {
     let cached: Vec<Recompiled> = diesel::sql_query("SELECT sql, reprep FROM sqlite_stmt")
         .load(sqlite)
         .unwrap();
+    let sent = events.iter().filter(|e| e.starts_with("sent: ")).count();
+    assert!(
+        sent >= 20,
+        "two rounds of page loads sent only {sent} statements"
+    );
+    assert!(!cached.is_empty());
     let uncached: Vec<&str> = events
         .iter()
         .filter_map(|e| e.strip_prefix("sent: "))

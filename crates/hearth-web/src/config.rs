@@ -18,7 +18,8 @@ pub struct WebConfig {
     pub default_time_zone: String,
     /// How long a sign-in lasts.
     pub session_days: i64,
-    /// How many password hashes may be computed at once (each takes about 19 MiB).
+    /// How many password hashes may be computed at once (each takes about 19 MiB); at most
+    /// half the database threads, which run them.
     pub password_hash_concurrency: usize,
     /// Site-wide rules applied to every new post: pre-moderation of new accounts, posting
     /// limits, crisis phrases.

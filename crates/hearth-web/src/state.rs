@@ -22,7 +22,8 @@ pub struct AppState {
     /// The threads that run [`db`] operations: one per pooled connection, shared by every
     /// worker. Each worker's own blocking pool would start a thread per waiting operation (64
     /// concurrent replies made 40 threads waiting for 16 connections, each with an allocator
-    /// heap of its own: 200 MB); here operations beyond the pool's size queue instead.
+    /// heap of its own: 200 MB, and 315 MB without a limit); here operations beyond the pool's
+    /// size queue instead.
     db_threads: Option<tokio::runtime::Runtime>,
     /// Pages every visitor sees alike, kept until the next [`db`] operation (SQLite only).
     pub visitor_pages: VisitorPages,
@@ -47,8 +48,10 @@ impl AppState {
         templates: Tera,
         config: WebConfig,
     ) -> std::io::Result<AppState> {
-        let permits = config.password_hash_concurrency.max(1);
         let connections = usize::try_from(pool.max_size()).unwrap_or(1);
+        // A password is checked on a database thread: leave at least half of them to
+        // everything else, however many cores the machine has.
+        let permits = config.password_hash_concurrency.min(connections / 2).max(1);
         let db_threads = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .max_blocking_threads(connections)
@@ -79,13 +82,12 @@ where
     let marker = state.visitor_pages.write_marker();
     let outcome = threads
         .spawn_blocking(move || {
+            // Whatever the operation was, it may have written: when it ends (even by a panic),
+            // pages kept for visitors are out of date. Marked here, not after the await, which
+            // a request that has gone away never reaches.
+            let _marker = marker;
             let mut conn = pool.get()?;
-            let outcome = operation(&mut conn);
-            // Whatever it was, it may have written (and committed): pages kept for visitors
-            // are out of date. Marked here, not after the await, which a request that has
-            // gone away never reaches.
-            marker.written();
-            outcome
+            operation(&mut conn)
         })
         .await
         .map_err(|_| WebError::Internal)?;
@@ -102,8 +104,20 @@ where
     F: FnOnce(&mut DbConn) -> hearth_core::Result<T> + Send + 'static,
 {
     match &state.readers {
-        Some(readers) => readers.run(operation).map_err(WebError::from),
-        None => db(state, operation).await,
+        // A panic inside is a 500 for this request, as it is on the database threads, not an
+        // abandoned connection.
+        Some(readers) => {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| readers.run(operation)))
+                .map_err(|_| WebError::Internal)?
+                .map_err(WebError::from)
+        }
+        // Read-only there too, so a write sent here fails on both backends alike.
+        None => {
+            db(state, move |conn| {
+                hearth_core::db::read_only(conn, operation)
+            })
+            .await
+        }
     }
 }
 

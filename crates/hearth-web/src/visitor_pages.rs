@@ -53,8 +53,9 @@ impl VisitorPages {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// A handle that does [`VisitorPages::written`] from the thread that wrote, so the mark is
-    /// made even when the request that asked for the write has gone (its future dropped).
+    /// Does [`VisitorPages::written`] when dropped, on the thread that wrote: after the write
+    /// committed, even if the request that asked for it has gone (its future dropped) or the
+    /// operation panicked after committing.
     pub fn write_marker(&self) -> WriteMarker {
         WriteMarker(self.generation.clone())
     }
@@ -88,7 +89,9 @@ impl VisitorPages {
         if pages.len() >= MAX_PAGES && !pages.contains_key(path) {
             pages.retain(|_, kept| kept.is_current(current));
             if pages.len() >= MAX_PAGES {
-                return;
+                // Full of current pages: start again rather than keep the first comers for
+                // good (renders refill it with what is read now).
+                pages.clear();
             }
         }
         pages.insert(
@@ -111,8 +114,8 @@ impl VisitorPages {
 
 pub struct WriteMarker(Arc<AtomicU64>);
 
-impl WriteMarker {
-    pub fn written(&self) {
+impl Drop for WriteMarker {
+    fn drop(&mut self) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -138,7 +141,7 @@ mod tests {
         // The same through a marker handed to a database thread.
         let marker = pages.write_marker();
         pages.keep("/", pages.generation(), Bytes::from_static(b"home"));
-        std::thread::spawn(move || marker.written()).join().unwrap();
+        std::thread::spawn(move || drop(marker)).join().unwrap();
         assert_eq!(pages.get("/"), None);
     }
 
@@ -158,11 +161,15 @@ mod tests {
         off.keep("/", off.generation(), Bytes::from_static(b"x"));
         assert_eq!(off.get("/"), None);
         let pages = VisitorPages::new(true);
-        for n in 0..MAX_PAGES + 10 {
+        for n in 0..MAX_PAGES {
             pages.keep(&format!("/t/{n}"), 0, Bytes::from_static(b"x"));
         }
         assert_eq!(pages.lock().len(), MAX_PAGES);
         assert!(pages.get("/t/0").is_some());
-        assert_eq!(pages.get(&format!("/t/{}", MAX_PAGES + 1)), None);
+        // One more starts the map again, holding the newcomer.
+        pages.keep("/t/new", 0, Bytes::from_static(b"x"));
+        assert_eq!(pages.lock().len(), 1);
+        assert!(pages.get("/t/new").is_some());
+        assert_eq!(pages.get("/t/0"), None);
     }
 }

@@ -62,6 +62,16 @@ fn a_thread_url_with_the_wrong_words_redirects_to_the_right_one() {
     let reply = app.browser().get(&format!("/t/{id}-something-else"));
     assert_eq!(reply.status, 308);
     assert_eq!(reply.location.as_deref(), Some(path.as_str()));
+    // Pages below the first and past the last have one address each, the real page's.
+    for page in ["0", "-3", "7"] {
+        let reply = app.browser().get(&format!("{path}?page={page}"));
+        assert_eq!(reply.status, 308, "page {page}");
+        assert_eq!(
+            reply.location.as_deref(),
+            Some(path.as_str()),
+            "page {page}"
+        );
+    }
     app.browser().get("/t/999999-nothing").assert_status(404);
     app.browser().get("/t/not-a-number").assert_status(404);
 }

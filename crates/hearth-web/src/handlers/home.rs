@@ -20,7 +20,7 @@ pub async fn show(state: State, viewer: Viewer) -> Result<HttpResponse, WebError
 
 /// `GET /healthz`: the process is up and the database answers.
 pub async fn health(state: State) -> impl Responder {
-    match read(&state, |conn| Ok(hearth_core::db::backend(conn))).await {
+    match read(&state, hearth_core::db::ping).await {
         Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ok"),
         Err(_) => HttpResponse::ServiceUnavailable()
             .content_type("text/plain")

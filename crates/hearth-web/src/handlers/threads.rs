@@ -241,7 +241,9 @@ pub async fn show(
     for_visitors(&state, &viewer, Some(&path), || async {
         let loaded = load(&state, viewer.actor(), id, requested).await?;
         let canonical = thread_url(loaded.thread.id, &loaded.thread.slug);
-        if *segment != canonical.trim_start_matches("/t/") || loaded.page.page != requested.max(1) {
+        // Any other address of this page (wrong words, a page below 1 or past the end) is
+        // sent to the one address, which is also the only one kept for visitors.
+        if *segment != canonical.trim_start_matches("/t/") || loaded.page.page != requested {
             let page = loaded.page.page;
             let location = if page == 1 {
                 canonical
