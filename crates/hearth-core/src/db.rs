@@ -252,24 +252,24 @@ pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) 
     let _turn = SQLITE_WRITERS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let _marker = WriteTxMarker::set();
+    let _marker = ThreadMark::set(&IN_WRITE_TX);
     sqlite_write_tx(conn, f)
 }
 
-/// Marks this thread as inside a write transaction until dropped — also when `f` panics, so a
-/// pooled worker thread is never left marked.
-struct WriteTxMarker;
+/// Marks this thread (as inside a write transaction, or a read) until dropped — also when the
+/// code inside panics, so a pooled or worker thread is never left marked.
+struct ThreadMark(&'static std::thread::LocalKey<Cell<bool>>);
 
-impl WriteTxMarker {
-    fn set() -> WriteTxMarker {
-        IN_WRITE_TX.with(|flag| flag.set(true));
-        WriteTxMarker
+impl ThreadMark {
+    fn set(flag: &'static std::thread::LocalKey<Cell<bool>>) -> ThreadMark {
+        flag.with(|f| f.set(true));
+        ThreadMark(flag)
     }
 }
 
-impl Drop for WriteTxMarker {
+impl Drop for ThreadMark {
     fn drop(&mut self) {
-        IN_WRITE_TX.with(|flag| flag.set(false));
+        self.0.with(|f| f.set(false));
     }
 }
 
@@ -366,29 +366,13 @@ const READER_BUSY_TIMEOUT_MS: u32 = 1_000;
 /// Runs `f` as a read: [`write_tx`] fails inside it. On SQLite's [`Readers`] the connection
 /// itself is `query_only` as well; on PostgreSQL this is what keeps page loads read-only.
 pub fn read_only<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-    let _marker = ReadMarker::set();
+    let _marker = ThreadMark::set(&IN_READ);
     f(conn)
 }
 
 /// Runs the smallest statement: the database answers.
 pub fn ping(conn: &mut DbConn) -> Result<()> {
     Ok(conn.batch_execute("SELECT 1")?)
-}
-
-/// Marks this thread as inside a read ([`read_only`]) until dropped.
-struct ReadMarker;
-
-impl ReadMarker {
-    fn set() -> ReadMarker {
-        IN_READ.with(|flag| flag.set(true));
-        ReadMarker
-    }
-}
-
-impl Drop for ReadMarker {
-    fn drop(&mut self) {
-        IN_READ.with(|flag| flag.set(false));
-    }
 }
 
 #[cfg(test)]
