@@ -48,14 +48,10 @@ impl VisitorPages {
         }
     }
 
-    /// Something may have been written: every page kept so far is out of date.
-    pub fn written(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Does [`VisitorPages::written`] when dropped, on the thread that wrote: after the write
-    /// committed, even if the request that asked for it has gone (its future dropped) or the
-    /// operation panicked after committing.
+    /// Marks every page kept so far out of date when dropped ("something may have been
+    /// written"), on the thread that wrote: after the write committed, even if the request
+    /// that asked for it has gone (its future dropped) or the operation panicked after
+    /// committing.
     pub fn write_marker(&self) -> WriteMarker {
         WriteMarker(self.generation.clone())
     }
@@ -136,11 +132,9 @@ mod tests {
         let before = pages.generation();
         pages.keep("/", before, Bytes::from_static(b"home"));
         assert_eq!(pages.get("/").as_deref(), Some(&b"home"[..]));
-        pages.written();
-        assert_eq!(pages.get("/"), None);
-        // The same through a marker handed to a database thread.
+        // A marker handed to a database thread, dropped there when its operation ends.
         let marker = pages.write_marker();
-        pages.keep("/", pages.generation(), Bytes::from_static(b"home"));
+        assert_eq!(pages.get("/").as_deref(), Some(&b"home"[..]));
         std::thread::spawn(move || drop(marker)).join().unwrap();
         assert_eq!(pages.get("/"), None);
     }
@@ -150,7 +144,7 @@ mod tests {
         let pages = VisitorPages::new(true);
         let loaded_at = pages.generation();
         // A write finishes while the page renders.
-        pages.written();
+        drop(pages.write_marker());
         pages.keep("/b/grief", loaded_at, Bytes::from_static(b"old"));
         assert_eq!(pages.get("/b/grief"), None);
     }
