@@ -36,6 +36,13 @@ impl Reply {
             .unwrap_or_default()
     }
 
+    /// The thread id at the front of a thread page's address: `/t/12-losing-milo` → `12`.
+    pub fn thread_id(&self) -> String {
+        let path = self.path();
+        let segment = path.trim_start_matches("/t/");
+        segment.split('-').next().unwrap_or_default().to_owned()
+    }
+
     pub fn html(&self) -> Html {
         Html::parse_document(&self.body)
     }

@@ -324,12 +324,7 @@ fn lock_pin_and_move_threads() {
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Moving soon", "new city next month");
     let path = thread.path();
-    let id = path
-        .trim_start_matches("/t/")
-        .split('-')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = thread.thread_id();
     let action = format!("/t/{id}/moderate");
     fay.fill(&path, &action, &[("action", "lock")])
         .assert_redirect();
@@ -579,12 +574,7 @@ fn visitors_see_every_change_at_once() {
         visitor.visit("/b/pets").texts(".thread-item h2 a"),
         ["Found a photo", "Missing Milo"]
     );
-    let id = path
-        .trim_start_matches("/t/")
-        .split('-')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = thread.thread_id();
     fay.fill(&path, &format!("/t/{id}/moderate"), &[("action", "lock")])
         .assert_redirect();
     assert!(visitor.visit(&path).texts("p.notice")[0].contains("locked"));

@@ -248,12 +248,7 @@ fn slow_mode_spaces_out_each_members_posts_but_not_the_facilitators() {
     let admin = app.with_board("pets");
     let thread = admin.start_thread("pets", "Heated", "Let's talk");
     let path = thread.path();
-    let id = path
-        .trim_start_matches("/t/")
-        .split('-')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = thread.thread_id();
     admin
         .fill(
             &path,
