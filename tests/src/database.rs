@@ -1,8 +1,8 @@
 //! A fresh database per test, so tests run in parallel and never share state.
 
 use diesel::{Connection, RunQueryDsl};
+use hearth_core::accounts::tokens::random_token;
 use hearth_core::db::DbConfig;
-use hearth_core::tokens::random_token;
 
 /// The variable that switches the suite onto PostgreSQL: a URL of a role that may create
 /// databases, e.g. `postgres://hearth:secret@127.0.0.1/postgres`.

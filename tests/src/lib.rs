@@ -11,8 +11,9 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
+use hearth_core::accounts::members::{self, Registration};
 use hearth_core::db::{DbConn, Pool};
-use hearth_core::members::{self, Member, Registration, SiteRole};
+use hearth_core::model::{Member, SiteRole};
 
 pub use browser::{Browser, Page, Reply};
 pub use database::{TestDatabase, POSTGRES_VARIABLE};
@@ -106,7 +107,7 @@ impl TestApp {
 /// far faster than people do. Tests of the limits set their own.
 pub fn test_config() -> hearth_web::WebConfig {
     let mut config = hearth_web::WebConfig::default();
-    config.posting.limits = hearth_core::limits::PostingLimits::NONE;
+    config.posting.limits = hearth_core::safety::limits::PostingLimits::NONE;
     config
 }
 

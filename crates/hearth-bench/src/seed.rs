@@ -1,4 +1,4 @@
-//! `seed`: writes a planned community into an empty database through `hearth_core::bulk`.
+//! `seed`: writes a planned community into an empty database through `hearth_core::maintenance::bulk`.
 //!
 //! Post bodies are generated and rendered by worker threads while the main thread inserts the
 //! previous batch: rendering (pulldown-cmark + ammonia) costs about as much as inserting, so on
@@ -10,12 +10,14 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use chrono::{NaiveDateTime, TimeDelta};
-use hearth_core::boards::Visibility;
-use hearth_core::bulk::{self, BoardActivity, NewBoard, NewMember, NewPost, NewThread};
 use hearth_core::db::{self, DbConfig, DbConn};
 use hearth_core::ids::{BoardId, MemberId, ThreadId};
-use hearth_core::members::SiteRole;
-use hearth_core::posts::PostState;
+use hearth_core::maintenance::bulk::{
+    self, BoardActivity, NewBoard, NewMember, NewPost, NewThread,
+};
+use hearth_core::model::Publication;
+use hearth_core::model::SiteRole;
+use hearth_core::model::Visibility;
 use hearth_markdown::SafeHtml;
 
 use crate::plan::{self, Plan, Sizes};
@@ -58,7 +60,8 @@ pub fn run(options: &SeedOptions) -> Result<(), String> {
         "opened the database and planned in {:.1?}",
         started.elapsed()
     );
-    let password_hash = hearth_core::passwords::hash(BENCH_PASSWORD).map_err(|e| e.to_string())?;
+    let password_hash =
+        hearth_core::accounts::passwords::hash(BENCH_PASSWORD).map_err(|e| e.to_string())?;
     let phase = Instant::now();
     let members = insert_members(&mut conn, &plan, &password_hash)?;
     let boards = insert_boards(&mut conn, &plan, members[0])?;
@@ -156,7 +159,7 @@ fn insert_threads(
     let slugs: Vec<String> = plan
         .threads
         .iter()
-        .map(|t| hearth_core::threads::slug_of(&t.title))
+        .map(|t| hearth_core::forum::threads::slug_of(&t.title))
         .collect();
     let rows: Vec<NewThread> = plan
         .threads
@@ -316,9 +319,9 @@ fn insert_batch(
                 source,
                 html,
                 state: if post.deleted {
-                    PostState::Deleted
+                    Publication::Deleted
                 } else {
-                    PostState::Published
+                    Publication::Published
                 },
                 submission_key: key,
                 created_at,

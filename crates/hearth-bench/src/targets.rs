@@ -5,9 +5,9 @@ use chrono::TimeDelta;
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use hearth_core::db::DbConn;
+use hearth_core::forum::posts::page_of_position;
 use hearth_core::ids::MemberId;
-use hearth_core::posts::page_of_position;
-use hearth_core::{members, sessions};
+use hearth_core::{accounts::members, accounts::sessions};
 
 use crate::rng::Rng;
 

@@ -23,19 +23,22 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::boards::{self, Board, Visibility};
+use crate::forum::boards;
+
+use crate::accounts::actors;
+use crate::accounts::members;
+use crate::accounts::tokens;
 use crate::clock;
+use crate::db::schema::{
+    calendar_feeds, meeting_exceptions, meeting_rsvps, meetings, members as members_table,
+};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::{BoardId, MeetingId, MemberId};
-use crate::members::{self, AuthorRef};
-use crate::moderation;
-use crate::notices;
+use crate::model::AuthorRef;
+use crate::model::{Board, Visibility};
+use crate::moderation::notices;
 use crate::policy::{self, Action, Actor, MemberActor};
-use crate::schema::{
-    calendar_feeds, meeting_exceptions, meeting_rsvps, meetings, members as members_table,
-};
-use crate::tokens;
 use recurrence::{End, MonthWeek, Repeat, Schedule};
 
 const MAX_TITLE_CHARS: usize = 120;
@@ -1596,7 +1599,7 @@ pub fn member_feed(
         .optional()?
         .ok_or(Error::NotFound)?;
     let member = members::by_id(conn, member_id)?;
-    let member = moderation::actor_for(conn, member)?;
+    let member = actors::actor_for(conn, member)?;
     let actor = member.actor();
     let going: Vec<(MeetingId, NaiveDateTime)> = meeting_rsvps::table
         .filter(meeting_rsvps::member_id.eq(member_id))

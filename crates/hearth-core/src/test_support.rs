@@ -1,13 +1,17 @@
 //! What the core's own tests need again and again: a fresh SQLite file, an account, a board
 //! with a thread. Real operations, real database; nothing here is a mock.
 
-use crate::boards::{self, Board, NewBoardForm};
+use crate::forum::boards::{self, NewBoardForm};
+
+use crate::accounts::actors;
+use crate::accounts::members::{self, Registration};
 use crate::db::{self, DbConfig, DbConn, Pool};
-use crate::gate::PostingRules;
-use crate::members::{self, Registration, SiteRole};
-use crate::moderation;
+use crate::forum::threads::{self, NewThreadForm};
+use crate::model::Board;
+use crate::model::SiteRole;
+use crate::model::Thread;
 use crate::policy::MemberActor;
-use crate::threads::{self, NewThreadForm, Thread};
+use crate::safety::gate::PostingRules;
 
 pub const PASSWORD: &str = "lantern meadow orbit kettle";
 
@@ -35,7 +39,7 @@ pub fn registration(username: &str) -> Registration {
 /// A registered member as the policy sees them.
 pub fn member(conn: &mut DbConn, username: &str, role: SiteRole) -> MemberActor {
     let member = members::register(conn, &registration(username), role).unwrap();
-    moderation::actor_for(conn, member).unwrap()
+    actors::actor_for(conn, member).unwrap()
 }
 
 /// An administrator, a public board of theirs and a thread on it with `body` as opening post.

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use hearth_core::crisis::CrisisResources;
-use hearth_core::gate::PostingRules;
-use hearth_core::throttle::ThrottlePolicy;
+use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::safety::crisis::CrisisResources;
+use hearth_core::safety::gate::PostingRules;
 
 #[derive(Debug, Clone)]
 pub struct WebConfig {

@@ -11,9 +11,9 @@ use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use hearth_core::ids::SessionId;
-use hearth_core::members::Member;
+use hearth_core::model::Member;
 use hearth_core::policy::{Actor, MemberActor};
-use hearth_core::{notices, review, sessions, tokens};
+use hearth_core::{accounts::sessions, accounts::tokens, moderation::notices, moderation::review};
 use serde::Serialize;
 
 use crate::errors::WebError;

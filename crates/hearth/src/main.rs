@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use hearth_core::accounts::members::{self, Registration};
+use hearth_core::accounts::setup;
 use hearth_core::db::{self, DbConfig};
-use hearth_core::members::{self, Registration, SiteRole};
-use hearth_core::setup;
+use hearth_core::model::SiteRole;
 use settings::Settings;
 
 /// mimalloc rather than glibc's malloc: a page is rendered from many small strings, and with
@@ -126,7 +127,7 @@ fn open_database(settings: &Settings) -> Result<db::Pool, String> {
 fn serve(settings: Settings) -> Result<(), String> {
     init_logging(&settings);
     let crisis_phrases =
-        hearth_core::crisis::load_phrases(settings.crisis_phrases_file.as_deref())?;
+        hearth_core::safety::crisis::load_phrases(settings.crisis_phrases_file.as_deref())?;
     let pool = open_database(&settings)?;
     let listener = TcpListener::bind(&settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
@@ -141,7 +142,7 @@ fn serve(settings: Settings) -> Result<(), String> {
         theme_dir: settings.theme_dir.clone(),
         default_time_zone: settings.default_time_zone.clone(),
         session_days: settings.session_days,
-        posting: hearth_core::gate::PostingRules {
+        posting: hearth_core::safety::gate::PostingRules {
             new_account_premod_posts: settings.new_account_premod_posts,
             limits: settings.posting_limits,
             crisis: crisis_phrases,
@@ -181,7 +182,8 @@ fn serve(settings: Settings) -> Result<(), String> {
 fn rerender(settings: &Settings) -> Result<(), String> {
     let pool = open_database(settings)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let done = hearth_core::rerender::rerender_all(&mut conn).map_err(|e| e.to_string())?;
+    let done =
+        hearth_core::maintenance::rerender::rerender_all(&mut conn).map_err(|e| e.to_string())?;
     println!(
         "rendered again: {} posts, {} bios, {} sets of ground rules",
         done.posts, done.bios, done.ground_rules

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
-use hearth_core::crisis::CrisisResources;
-use hearth_core::limits::PostingLimits;
-use hearth_core::throttle::ThrottlePolicy;
+use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::safety::crisis::CrisisResources;
+use hearth_core::safety::limits::PostingLimits;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]

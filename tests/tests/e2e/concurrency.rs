@@ -1,4 +1,4 @@
-use hearth_core::members::SiteRole;
+use hearth_core::model::SiteRole;
 use hearth_tests::TestApp;
 
 /// Many members replying to one thread at once: every reply lands exactly once, positions are

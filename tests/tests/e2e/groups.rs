@@ -1,10 +1,11 @@
 //! Finding, joining and starting groups: the directory, private groups that leak nothing,
 //! join requests, ground rules accepted before posting, and proposals for new groups.
 
-use hearth_core::boards::{self, NewBoardForm};
+use hearth_core::forum::boards::{self, NewBoardForm};
+
+use hearth_core::accounts::actors;
 use hearth_core::groups::GroupProfile;
-use hearth_core::members::SiteRole;
-use hearth_core::moderation;
+use hearth_core::model::SiteRole;
 use hearth_tests::{Browser, Page, TestApp};
 
 /// Creates a group straight through the core (for tests about something else than the form).
@@ -22,8 +23,8 @@ fn group(
     language: &str,
 ) {
     let conn = &mut *app.conn();
-    let admin = hearth_core::members::by_username(conn, "admin").unwrap();
-    let admin = moderation::actor_for(conn, admin).unwrap();
+    let admin = hearth_core::accounts::members::by_username(conn, "admin").unwrap();
+    let admin = actors::actor_for(conn, admin).unwrap();
     let form = NewBoardForm {
         slug: slug.to_owned(),
         name: name.to_owned(),

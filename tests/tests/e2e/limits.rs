@@ -2,9 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use hearth_core::crisis::{CrisisResources, Helpline};
-use hearth_core::members::SiteRole;
-use hearth_core::throttle::ThrottlePolicy;
+use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::model::SiteRole;
+use hearth_core::safety::crisis::{CrisisResources, Helpline};
 use hearth_tests::{Browser, Reply, TestApp, PASSWORD};
 
 const WRONG: &str = "not the right password at all";

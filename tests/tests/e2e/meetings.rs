@@ -2,8 +2,8 @@
 //! answers with a waiting list, who sees the link and the place, and the iCalendar feeds.
 
 use diesel::RunQueryDsl;
-use hearth_core::members::SiteRole;
-use hearth_core::{boards, members, memberships, moderation};
+use hearth_core::model::SiteRole;
+use hearth_core::{accounts::actors, accounts::members, forum::boards, groups::memberships};
 use hearth_tests::{Browser, Page, TestApp};
 
 const LINK: &str = "https://meet.example.org/secret-room";
@@ -49,7 +49,7 @@ fn set_zone(app: &TestApp, username: &str, zone: &str) {
 fn join(app: &TestApp, username: &str, slug: &str) {
     let conn = &mut *app.conn();
     let member = members::by_username(conn, username).unwrap();
-    let actor = moderation::actor_for(conn, member).unwrap();
+    let actor = actors::actor_for(conn, member).unwrap();
     let board = boards::by_slug_for(conn, &actor.actor(), slug).unwrap();
     memberships::join(conn, &actor, &board, "").unwrap();
 }

@@ -1,7 +1,7 @@
 //! Facilitators and moderators at work: roles, reports and the review queue, decisions on
 //! posts, thread controls, actions on members, pre-moderation, and the moderation log.
 
-use hearth_core::members::SiteRole;
+use hearth_core::model::SiteRole;
 use hearth_tests::{Browser, Page, TestApp};
 
 /// The id of the first post on a thread page (from its permalink).

@@ -1,7 +1,7 @@
 //! What keeps a board calm: watched words, crisis check-ins, posting limits and slow mode.
 
-use hearth_core::limits::PostingLimits;
-use hearth_core::members::SiteRole;
+use hearth_core::model::SiteRole;
+use hearth_core::safety::limits::PostingLimits;
 use hearth_tests::{Browser, Page, Reply, TestApp};
 
 fn add_watched_word(admin: &Browser, phrase: &str, action: &str) {
@@ -17,7 +17,7 @@ fn add_watched_word(admin: &Browser, phrase: &str, action: &str) {
 /// Moves every post of `username` a long way into the past, as if the window had passed.
 fn age_posts_of(app: &TestApp, username: &str) {
     use diesel::RunQueryDsl;
-    let member = hearth_core::members::by_username(&mut app.conn(), username).unwrap();
+    let member = hearth_core::accounts::members::by_username(&mut app.conn(), username).unwrap();
     diesel::sql_query(format!(
         "UPDATE posts SET created_at = '2000-01-01 00:00:00' WHERE author_id = {}",
         member.id

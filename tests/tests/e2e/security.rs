@@ -1,4 +1,4 @@
-use hearth_core::members::SiteRole;
+use hearth_core::model::SiteRole;
 use hearth_tests::{TestApp, PASSWORD};
 
 #[test]

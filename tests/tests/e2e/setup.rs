@@ -1,4 +1,4 @@
-use hearth_core::setup;
+use hearth_core::accounts::setup;
 use hearth_tests::{TestApp, PASSWORD};
 
 #[test]

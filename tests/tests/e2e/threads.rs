@@ -1,4 +1,4 @@
-use hearth_core::members::SiteRole;
+use hearth_core::model::SiteRole;
 use hearth_tests::{Browser, TestApp};
 
 fn post_bodies(page: &hearth_tests::Page) -> Vec<String> {
@@ -153,7 +153,8 @@ fn authors_edit_their_posts_and_the_old_text_is_kept() {
         .parse()
         .unwrap();
     let revisions =
-        hearth_core::posts::revisions(&mut app.conn(), hearth_core::ids::PostId(post_id)).unwrap();
+        hearth_core::forum::posts::revisions(&mut app.conn(), hearth_core::ids::PostId(post_id))
+            .unwrap();
     assert_eq!(revisions.len(), 1);
     assert_eq!(revisions[0].source, "First words");
 }

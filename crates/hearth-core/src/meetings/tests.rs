@@ -4,9 +4,9 @@
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 
 use super::*;
-use crate::boards::NewBoardForm;
-use crate::members::SiteRole;
-use crate::memberships;
+use crate::forum::boards::NewBoardForm;
+use crate::groups::memberships;
+use crate::model::SiteRole;
 use crate::test_support::{member, sqlite_pool};
 
 fn local(text: &str) -> NaiveDateTime {
@@ -144,7 +144,7 @@ impl Group {
         let conn = &mut *self.conn();
         let m = member(conn, name, SiteRole::Member);
         memberships::join(conn, &m, &self.board, "").unwrap();
-        moderation::actor_for(conn, m.member).unwrap()
+        crate::accounts::actors::actor_for(conn, m.member).unwrap()
     }
 }
 

@@ -3,10 +3,10 @@
 use chrono::NaiveDateTime;
 
 use super::*;
-use crate::boards::Visibility;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
-use crate::members::MemberStatus;
-use crate::posts::Moderation;
+use crate::model::MemberStatus;
+use crate::model::Moderation;
+use crate::model::Visibility;
 
 fn time(text: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
@@ -53,7 +53,7 @@ fn board_numbered(id: i64, visibility: Visibility) -> Board {
         category_id: None,
         tags: String::new(),
         language: "en".to_owned(),
-        meeting_format: crate::boards::MeetingFormat::Online,
+        meeting_format: crate::model::MeetingFormat::Online,
         city: String::new(),
         country: String::new(),
         time_zone: "UTC".to_owned(),
@@ -61,11 +61,11 @@ fn board_numbered(id: i64, visibility: Visibility) -> Board {
     }
 }
 
-fn thread(locked: bool, state: ThreadState) -> Thread {
+fn thread(locked: bool, state: Publication) -> Thread {
     thread_moderated(locked, state, Moderation::Visible)
 }
 
-fn thread_moderated(locked: bool, state: ThreadState, moderation: Moderation) -> Thread {
+fn thread_moderated(locked: bool, state: Publication, moderation: Moderation) -> Thread {
     Thread {
         id: ThreadId(1),
         board_id: BoardId(1),
@@ -85,11 +85,11 @@ fn thread_moderated(locked: bool, state: ThreadState, moderation: Moderation) ->
     }
 }
 
-fn post(author: i64, state: PostState) -> Post {
+fn post(author: i64, state: Publication) -> Post {
     post_moderated(author, state, Moderation::Visible)
 }
 
-fn post_moderated(author: i64, state: PostState, moderation: Moderation) -> Post {
+fn post_moderated(author: i64, state: Publication, moderation: Moderation) -> Post {
     Post {
         id: PostId(1),
         thread_id: ThreadId(1),
@@ -165,20 +165,20 @@ fn actors() -> Vec<(&'static str, Actor)> {
     ]
 }
 
-const A: Decision = Decision::Allow;
-const H: Decision = Decision::Hide;
-const IN: Decision = Decision::Deny(Denied::SignInRequired);
-const SUS: Decision = Decision::Deny(Denied::Suspended);
-const BAN: Decision = Decision::Deny(Denied::BannedFromBoard);
-const LOCK: Decision = Decision::Deny(Denied::ThreadLocked);
-const MINE: Decision = Decision::Deny(Denied::NotYours);
-const OWN: Decision = Decision::Deny(Denied::OwnPost);
-const HID: Decision = Decision::Deny(Denied::HiddenByModerators);
-const MOD: Decision = Decision::Deny(Denied::ModeratorsOnly);
-const CANT: Decision = Decision::Deny(Denied::CannotActOnMember);
-const ADM: Decision = Decision::Deny(Denied::AdminOnly);
-const NOMUTE: Decision = Decision::Deny(Denied::CannotMute);
-const GRP: Decision = Decision::Deny(Denied::GroupMembersOnly);
+const A: Ruling = Ruling::Allow;
+const NF: Ruling = Ruling::NotFound;
+const IN: Ruling = Ruling::Deny(Denied::SignInRequired);
+const SUS: Ruling = Ruling::Deny(Denied::Suspended);
+const BAN: Ruling = Ruling::Deny(Denied::BannedFromBoard);
+const LOCK: Ruling = Ruling::Deny(Denied::ThreadLocked);
+const MINE: Ruling = Ruling::Deny(Denied::NotYours);
+const OWN: Ruling = Ruling::Deny(Denied::OwnPost);
+const HID: Ruling = Ruling::Deny(Denied::HiddenByModerators);
+const MOD: Ruling = Ruling::Deny(Denied::ModeratorsOnly);
+const CANT: Ruling = Ruling::Deny(Denied::CannotActOnMember);
+const ADM: Ruling = Ruling::Deny(Denied::AdminOnly);
+const NOMUTE: Ruling = Ruling::Deny(Denied::CannotMute);
+const GRP: Ruling = Ruling::Deny(Denied::GroupMembersOnly);
 
 /// The name of an action's variant. The match has no wildcard, so a new action does not
 /// compile until it is named here — and the table test then fails until it has rows.
@@ -248,14 +248,14 @@ fn every_cell_of_the_permission_table() {
     let members_only = board(Visibility::Members);
     let private = board(Visibility::Private);
     let other_board = board_numbered(2, Visibility::Public);
-    let open = thread(false, ThreadState::Published);
-    let locked = thread(true, ThreadState::Published);
-    let gone = thread(false, ThreadState::Deleted);
-    let awaiting_thread = thread_moderated(false, ThreadState::Published, Moderation::Awaiting);
-    let authors_post = post(1, PostState::Published);
-    let deleted_post = post(1, PostState::Deleted);
-    let awaiting_post = post_moderated(1, PostState::Published, Moderation::Awaiting);
-    let hidden_post = post_moderated(1, PostState::Published, Moderation::Hidden);
+    let open = thread(false, Publication::Published);
+    let locked = thread(true, Publication::Published);
+    let gone = thread(false, Publication::Deleted);
+    let awaiting_thread = thread_moderated(false, Publication::Published, Moderation::Awaiting);
+    let authors_post = post(1, Publication::Published);
+    let deleted_post = post(1, Publication::Deleted);
+    let awaiting_post = post_moderated(1, Publication::Published, Moderation::Awaiting);
+    let hidden_post = post_moderated(1, Publication::Published, Moderation::Hidden);
     let the_author = member(1, SiteRole::Member, MemberStatus::Active, None);
     let a_moderator = member(3, SiteRole::Moderator, MemberStatus::Active, None);
     let an_admin = member(4, SiteRole::Admin, MemberStatus::Active, None);
@@ -263,41 +263,41 @@ fn every_cell_of_the_permission_table() {
     // Columns: visitor, author, other, suspended author, suspension over, author banned from
     // board 1, facilitator of board 1, facilitator of board 2, moderator, admin.
     #[rustfmt::skip]
-    let table: Vec<(&str, Action, [Decision; 10])> = vec![
+    let table: Vec<(&str, Action, [Ruling; 10])> = vec![
         ("view a private group's public face", Action::ViewGroup(&private), [A, A, A, A, A, A, A, A, A, A]),
         ("join a private group", Action::JoinGroup(&private), [IN, A, A, A, A, A, A, A, A, A]),
         ("manage members of board 1", Action::ManageMembers(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
         ("manage members of board 2", Action::ManageMembers(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
         ("read public board", Action::ReadBoard(&public), [A, A, A, A, A, A, A, A, A, A]),
-        ("read members-only board", Action::ReadBoard(&members_only), [H, A, A, A, A, A, A, A, A, A]),
-        ("read private board", Action::ReadBoard(&private), [H, H, H, H, H, H, A, H, A, A]),
+        ("read members-only board", Action::ReadBoard(&members_only), [NF, A, A, A, A, A, A, A, A, A]),
+        ("read private board", Action::ReadBoard(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
         ("read thread", Action::ReadThread(&public, &open), [A, A, A, A, A, A, A, A, A, A]),
-        ("read deleted thread", Action::ReadThread(&public, &gone), [H, H, H, H, H, H, A, H, A, A]),
-        ("read thread awaiting approval", Action::ReadThread(&public, &awaiting_thread), [H, A, H, A, A, A, A, H, A, A]),
-        ("read thread on members-only board", Action::ReadThread(&members_only, &open), [H, A, A, A, A, A, A, A, A, A]),
+        ("read deleted thread", Action::ReadThread(&public, &gone), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
+        ("read thread awaiting approval", Action::ReadThread(&public, &awaiting_thread), [NF, A, NF, A, A, A, A, NF, A, A]),
+        ("read thread on members-only board", Action::ReadThread(&members_only, &open), [NF, A, A, A, A, A, A, A, A, A]),
         ("read post", Action::ReadPost(&public, &open, &authors_post), [A, A, A, A, A, A, A, A, A, A]),
-        ("read post awaiting approval", Action::ReadPost(&public, &open, &awaiting_post), [H, A, H, A, A, A, A, H, A, A]),
+        ("read post awaiting approval", Action::ReadPost(&public, &open, &awaiting_post), [NF, A, NF, A, A, A, A, NF, A, A]),
         ("read hidden post", Action::ReadPost(&public, &open, &hidden_post), [HID, A, HID, A, A, A, A, HID, A, A]),
-        ("read deleted post", Action::ReadPost(&public, &open, &deleted_post), [H, H, H, H, H, H, H, H, H, H]),
+        ("read deleted post", Action::ReadPost(&public, &open, &deleted_post), [NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
         ("start thread", Action::StartThread(&public), [IN, A, A, SUS, A, BAN, A, A, A, A]),
         ("start thread on other board", Action::StartThread(&other_board), [IN, A, A, SUS, A, A, A, A, A, A]),
-        ("start thread on private board", Action::StartThread(&private), [H, H, H, H, H, H, A, H, A, A]),
+        ("start thread on private board", Action::StartThread(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
         ("reply", Action::Reply(&public, &open), [IN, A, A, SUS, A, BAN, A, A, A, A]),
         ("reply to locked thread", Action::Reply(&public, &locked), [IN, LOCK, LOCK, SUS, LOCK, BAN, A, LOCK, A, A]),
-        ("reply to deleted thread", Action::Reply(&public, &gone), [H, H, H, H, H, H, A, H, A, A]),
+        ("reply to deleted thread", Action::Reply(&public, &gone), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
         ("edit own post", Action::EditPost(&public, &open, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
-        ("edit deleted post", Action::EditPost(&public, &open, &deleted_post), [IN, H, H, SUS, H, H, H, H, H, H]),
+        ("edit deleted post", Action::EditPost(&public, &open, &deleted_post), [IN, NF, NF, SUS, NF, NF, NF, NF, NF, NF]),
         ("edit hidden post", Action::EditPost(&public, &open, &hidden_post), [IN, HID, MINE, SUS, HID, HID, MINE, MINE, MINE, MINE]),
-        ("edit post on members-only board", Action::EditPost(&members_only, &open, &authors_post), [H, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
+        ("edit post on members-only board", Action::EditPost(&members_only, &open, &authors_post), [NF, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
         ("delete own post", Action::DeletePost(&public, &open, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
         ("delete hidden post", Action::DeletePost(&public, &open, &hidden_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
         ("delete post in locked thread", Action::DeletePost(&public, &locked, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
         ("report a post", Action::ReportPost(&public, &open, &authors_post), [IN, OWN, A, OWN, OWN, OWN, A, A, A, A]),
         ("report a hidden post", Action::ReportPost(&public, &open, &hidden_post), [HID, OWN, HID, OWN, OWN, OWN, A, HID, A, A]),
-        ("report a post awaiting approval", Action::ReportPost(&public, &open, &awaiting_post), [H, OWN, H, OWN, OWN, OWN, A, H, A, A]),
+        ("report a post awaiting approval", Action::ReportPost(&public, &open, &awaiting_post), [NF, OWN, NF, OWN, OWN, OWN, A, NF, A, A]),
         ("moderate board 1", Action::Moderate(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
         ("moderate board 2", Action::Moderate(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
-        ("moderate private board 1", Action::Moderate(&private), [H, H, H, H, H, H, A, H, A, A]),
+        ("moderate private board 1", Action::Moderate(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
         ("move thread from board 1 to 2", Action::MoveThread(&public, &other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
         ("warn the author about board 1", Action::Warn(Some(&public), &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
         ("warn the author about board 2", Action::Warn(Some(&other_board), &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
@@ -311,7 +311,7 @@ fn every_cell_of_the_permission_table() {
         ("ban a moderator from board 1", Action::BanFromBoard(&public, &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, CANT, MOD, CANT, A]),
         ("site-wide queue and log", Action::ModerateSite, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
         ("manage board 1", Action::ManageBoard(&public), [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
-        ("manage private board 1", Action::ManageBoard(&private), [H, H, H, H, H, H, ADM, H, ADM, A]),
+        ("manage private board 1", Action::ManageBoard(&private), [NF, NF, NF, NF, NF, NF, ADM, NF, ADM, A]),
         ("propose a group", Action::ProposeGroup, [IN, A, A, SUS, A, A, A, A, A, A]),
         ("review group proposals", Action::ReviewProposals, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
         ("manage watched words", Action::ManageWatchedWords, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
@@ -320,12 +320,12 @@ fn every_cell_of_the_permission_table() {
         ("mute a moderator", Action::Mute(&a_moderator), [IN, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE]),
         ("schedule a meeting of board 1", Action::ScheduleMeeting(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
         ("schedule a meeting of board 2", Action::ScheduleMeeting(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
-        ("schedule a meeting of private board 1", Action::ScheduleMeeting(&private), [H, H, H, H, H, H, A, H, A, A]),
+        ("schedule a meeting of private board 1", Action::ScheduleMeeting(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
         ("see meeting details of board 1", Action::SeeMeetingDetails(&public), [IN, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A]),
-        ("see meeting details of members-only board 1", Action::SeeMeetingDetails(&members_only), [H, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A]),
-        ("see meeting details of private board 1", Action::SeeMeetingDetails(&private), [H, H, H, H, H, H, A, H, A, A]),
+        ("see meeting details of members-only board 1", Action::SeeMeetingDetails(&members_only), [NF, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A]),
+        ("see meeting details of private board 1", Action::SeeMeetingDetails(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
         ("answer for a meeting of board 1", Action::Rsvp(&public), [IN, GRP, GRP, SUS, GRP, BAN, A, GRP, A, A]),
-        ("answer for a meeting of private board 1", Action::Rsvp(&private), [H, H, H, H, H, H, A, H, A, A]),
+        ("answer for a meeting of private board 1", Action::Rsvp(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
     ];
     let actors = actors();
     let mut wrong = Vec::new();
@@ -380,7 +380,7 @@ fn listing_filters_match_the_board_decisions() {
 #[test]
 fn a_private_group_opens_to_its_members_only() {
     let private = board(Visibility::Private);
-    let open = thread(false, ThreadState::Published);
+    let open = thread(false, Publication::Published);
     let mut joined = MemberActor::plain(member(7, SiteRole::Member, MemberStatus::Active, None));
     joined.member_of = vec![BoardId(1)];
     let of_another = MemberActor {
@@ -396,7 +396,7 @@ fn a_private_group_opens_to_its_members_only() {
         Action::Reply(&private, &open),
     ] {
         assert_eq!(decide(&joined, action), A, "{action:?}");
-        assert_eq!(decide(&of_another, action), H, "{action:?}");
+        assert_eq!(decide(&of_another, action), NF, "{action:?}");
     }
     assert_eq!(
         decide(&joined, Action::ManageMembers(&private)),

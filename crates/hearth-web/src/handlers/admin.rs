@@ -1,8 +1,9 @@
 use actix_web::{web, HttpResponse};
-use hearth_core::boards::{self, NewBoardForm};
+use hearth_core::forum::boards::{self, NewBoardForm};
+
 use hearth_core::groups::{self, GroupProfile};
 use hearth_core::policy::{self, Action};
-use hearth_core::watched::{self, WatchAction};
+use hearth_core::safety::watched::{self, WatchAction};
 use serde::{Deserialize, Serialize};
 
 use super::{format_choices, invalid_or, see_other, Choice, Page};

@@ -3,9 +3,10 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::TimeDelta;
-use hearth_core::members::{self, Member, Registration, SiteRole};
-use hearth_core::throttle::{self, SignInKeys, Verdict};
-use hearth_core::{clock, sessions, Error};
+use hearth_core::accounts::members::{self, Registration};
+use hearth_core::accounts::throttle::{self, SignInKeys, Verdict};
+use hearth_core::model::{Member, SiteRole};
+use hearth_core::{accounts::sessions, clock, Error};
 use serde::{Deserialize, Serialize};
 
 use super::{invalid_or, see_other, Page};

@@ -1,10 +1,11 @@
 use actix_web::{web, HttpResponse};
+use hearth_core::forum::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
+use hearth_core::groups::memberships::{self, Standing};
 use hearth_core::ids::ThreadId;
-use hearth_core::members::AuthorRef;
-use hearth_core::memberships::{self, Standing};
+use hearth_core::model::AuthorRef;
 use hearth_core::policy::{self, Action};
-use hearth_core::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
-use hearth_core::{boards, clock, groups, meetings, posts};
+
+use hearth_core::{clock, forum::boards, forum::posts, groups, meetings};
 use serde::{Deserialize, Serialize};
 
 use super::{for_visitors, help_url, invalid_or, see_other, thread_url, Built, Page};

@@ -3,11 +3,11 @@
 //! new group and reviewing proposals.
 
 use actix_web::{web, HttpResponse};
-use hearth_core::boards;
+use hearth_core::forum::boards;
+use hearth_core::groups::memberships;
+use hearth_core::groups::proposals::{self, ProposalForm};
 use hearth_core::groups::{self, DirectoryQuery, GroupEdit, GroupProfile};
-use hearth_core::memberships;
 use hearth_core::policy::{self, Action};
-use hearth_core::proposals::{self, ProposalForm};
 use serde::{Deserialize, Serialize};
 
 use super::admin::profile_choices;

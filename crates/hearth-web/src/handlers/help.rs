@@ -1,9 +1,9 @@
 //! `GET /help`: crisis resources, reachable from every page.
 
 use actix_web::{web, HttpResponse};
-use hearth_core::crisis::Helpline;
+use hearth_core::forum::posts;
 use hearth_core::ids::PostId;
-use hearth_core::posts;
+use hearth_core::safety::crisis::Helpline;
 use serde::{Deserialize, Serialize};
 
 use super::Page;

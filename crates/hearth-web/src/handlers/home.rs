@@ -1,5 +1,5 @@
 use actix_web::{HttpResponse, Responder};
-use hearth_core::boards;
+use hearth_core::forum::boards;
 
 use super::{for_visitors, Built, Page};
 use crate::errors::WebError;

@@ -4,10 +4,11 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, TimeDelta};
-use hearth_core::boards::{self, Board, Visibility};
 use hearth_core::clock;
+use hearth_core::forum::boards;
 use hearth_core::ids::MeetingId;
 use hearth_core::meetings::{self, Answers, Meeting, MeetingForm, Occurrence, Response};
+use hearth_core::model::{Board, Visibility};
 use hearth_core::policy::{self, Action, Actor};
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,9 @@
 use actix_web::{web, HttpResponse};
-use hearth_core::boards::{self, Board};
-use hearth_core::members::{self, ProfileUpdate};
-use hearth_core::mutes;
+use hearth_core::accounts::members::{self, ProfileUpdate};
+use hearth_core::forum::boards;
+use hearth_core::model::Board;
+
+use hearth_core::accounts::mutes;
 use hearth_core::policy::{self, Action};
 use serde::{Deserialize, Serialize};
 

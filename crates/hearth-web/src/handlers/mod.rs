@@ -161,7 +161,7 @@ pub struct Choice {
 
 /// The ways a group can meet, for forms and the directory's filter.
 pub fn format_choices() -> Vec<Choice> {
-    hearth_core::boards::MeetingFormat::ALL
+    hearth_core::model::MeetingFormat::ALL
         .iter()
         .map(|f| Choice {
             value: f.as_str(),
@@ -181,8 +181,8 @@ pub fn thread_url(id: hearth_core::ids::ThreadId, slug: &str) -> String {
 }
 
 /// Where a post is: its thread's page that holds it, at its anchor.
-pub fn post_url(thread: &hearth_core::threads::Thread, position: i32) -> String {
-    let page = hearth_core::posts::page_of_position(position);
+pub fn post_url(thread: &hearth_core::model::Thread, position: i32) -> String {
+    let page = hearth_core::forum::posts::page_of_position(position);
     let base = thread_url(thread.id, &thread.slug);
     if page == 1 {
         format!("{base}#post-{position}")

@@ -4,14 +4,15 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use hearth_core::boards::{self, Board};
+use hearth_core::accounts::members;
+use hearth_core::forum::boards;
 use hearth_core::ids::{PostId, ThreadId};
-use hearth_core::members;
-use hearth_core::moderation::{self, BoardSettings, ThreadChange};
-use hearth_core::modlog::{self, Audience};
+use hearth_core::model::Board;
+use hearth_core::moderation::actions::{self, BoardSettings, ThreadChange};
+use hearth_core::moderation::log::{self, Audience};
+use hearth_core::moderation::review::{self, Decision, ReportReason};
 use hearth_core::policy::{self, Action};
-use hearth_core::review::{self, Decision, ReportReason};
-use hearth_core::{notices, posts};
+use hearth_core::{forum::posts, moderation::notices};
 use serde::{Deserialize, Serialize};
 
 use super::{invalid_or, post_url, see_other, thread_url, Choice, Page};
@@ -256,7 +257,7 @@ pub async fn thread_action(
             }
             _ => return Err(hearth_core::Error::invalid("action", "unknown action")),
         };
-        moderation::change_thread(conn, &member, id, change, &input.reason)
+        actions::change_thread(conn, &member, id, change, &input.reason)
     })
     .await?;
     Ok(see_other(&thread_url(thread.id, &thread.slug)))
@@ -270,7 +271,7 @@ async fn settings_page(state: &State, viewer: &Viewer, slug: String) -> Result<P
     let (board, facilitators, can_manage) = read(state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
         policy::authorize(&actor, Action::Moderate(&board))?;
-        let facilitators = moderation::facilitators(conn, &board)?;
+        let facilitators = actions::facilitators(conn, &board)?;
         let can_manage = policy::allows(&actor, Action::ManageBoard(&board));
         Ok((board, facilitators, can_manage))
     })
@@ -325,10 +326,7 @@ pub async fn save_board_settings(
     let lookup = slug.clone();
     let saved = db(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &lookup)?;
-        Ok(
-            moderation::set_board_settings(conn, &member, &board, &settings)
-                .map_err(WebError::from),
-        )
+        Ok(actions::set_board_settings(conn, &member, &board, &settings).map_err(WebError::from))
     })
     .await?;
     match saved {
@@ -366,7 +364,7 @@ pub async fn set_facilitator(
         let board = boards::by_slug_for(conn, &actor, &lookup)?;
         let add = input.change == "add";
         Ok(
-            moderation::set_facilitator(conn, &member, &board, &input.username, add)
+            actions::set_facilitator(conn, &member, &board, &input.username, add)
                 .map_err(WebError::from),
         )
     })
@@ -402,11 +400,11 @@ pub async fn board_log(
     let before = query.before;
     let (board, audience, lines) = read(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
-        let (audience, lines) = modlog::board_log(conn, &actor, &board, show_names, before)?;
+        let (audience, lines) = log::board_log(conn, &actor, &board, show_names, before)?;
         Ok((board, audience, lines))
     })
     .await?;
-    let older = (lines.len() as i64 == modlog::ENTRIES_PER_PAGE)
+    let older = (lines.len() as i64 == log::ENTRIES_PER_PAGE)
         .then(|| lines.last().map(|l| l.id))
         .flatten();
     Page::new(&state, &viewer, "log.html")
@@ -426,8 +424,8 @@ pub async fn site_log(
     viewer.require_member()?;
     let actor = viewer.actor();
     let before = query.before;
-    let lines = read(&state, move |conn| modlog::site_log(conn, &actor, before)).await?;
-    let older = (lines.len() as i64 == modlog::ENTRIES_PER_PAGE)
+    let lines = read(&state, move |conn| log::site_log(conn, &actor, before)).await?;
+    let older = (lines.len() as i64 == log::ENTRIES_PER_PAGE)
         .then(|| lines.last().map(|l| l.id))
         .flatten();
     Page::new(&state, &viewer, "log.html")
@@ -518,7 +516,7 @@ fn act_on_member(
     conn: &mut hearth_core::db::DbConn,
     member: &hearth_core::policy::MemberActor,
     actor: &policy::Actor,
-    target: &hearth_core::members::Member,
+    target: &hearth_core::model::Member,
     verb: &str,
     input: &MemberActionInput,
 ) -> hearth_core::Result<()> {
@@ -526,7 +524,7 @@ fn act_on_member(
     match verb {
         "warn" => {
             let board = board_of(conn, actor, &input.board)?;
-            moderation::warn(conn, member, target, board.as_ref(), &input.message)
+            actions::warn(conn, member, target, board.as_ref(), &input.message)
         }
         "suspend" => {
             let until = if lift {
@@ -536,7 +534,7 @@ fn act_on_member(
                     hearth_core::Error::invalid("until", "choose the day the suspension ends")
                 })?)
             };
-            moderation::suspend(conn, member, target, until, &input.reason)
+            actions::suspend(conn, member, target, until, &input.reason)
         }
         _ => {
             let board = board_of(conn, actor, &input.board)?.ok_or_else(|| {
@@ -547,7 +545,7 @@ fn act_on_member(
             } else {
                 Some(parse_until(&input.until)?)
             };
-            moderation::ban_from_board(conn, member, &board, target, ban, &input.reason)
+            actions::ban_from_board(conn, member, &board, target, ban, &input.reason)
         }
     }
 }

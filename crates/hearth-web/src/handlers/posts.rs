@@ -1,7 +1,8 @@
 use actix_web::{web, HttpResponse};
+use hearth_core::forum::posts::{self, Deleted};
 use hearth_core::ids::PostId;
-use hearth_core::posts::{self, Deleted};
-use hearth_core::threads;
+
+use hearth_core::forum::threads;
 use serde::{Deserialize, Serialize};
 
 use super::{invalid_or, post_url, see_other, thread_url, Page};
@@ -135,7 +136,7 @@ pub async fn delete(
                 thread_url(thread.id, &thread.slug)
             }
             Deleted::Thread { board_id } => {
-                let board = hearth_core::boards::by_id_for(conn, &actor, board_id)?;
+                let board = hearth_core::forum::boards::by_id_for(conn, &actor, board_id)?;
                 format!("/b/{}", board.slug)
             }
         })

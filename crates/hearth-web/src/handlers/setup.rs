@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use hearth_core::setup;
+use hearth_core::accounts::setup;
 
 use super::auth::{sign_in_response, time_zone_names, RegisterInput};
 use super::{invalid_or, Page};

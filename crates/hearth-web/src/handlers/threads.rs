@@ -1,15 +1,17 @@
 use actix_web::{web, HttpResponse};
-use hearth_core::boards::Board;
 use hearth_core::error::Denied;
+use hearth_core::model::Board;
 use std::collections::HashSet;
 
+use hearth_core::forum::posts::{self, ReplyForm, ThreadPage};
+use hearth_core::forum::threads;
 use hearth_core::ids::PostId;
 use hearth_core::ids::{MemberId, ThreadId};
-use hearth_core::members::AuthorRef;
-use hearth_core::policy::{self, Action, Actor, Decision};
-use hearth_core::posts::{self, Moderation, PostState, ReplyForm, ThreadPage};
-use hearth_core::threads::{self, Thread};
-use hearth_core::{groups, mutes};
+use hearth_core::model::AuthorRef;
+use hearth_core::model::Thread;
+use hearth_core::model::{Moderation, Publication};
+use hearth_core::policy::{self, Action, Actor, Ruling};
+use hearth_core::{accounts::mutes, groups};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -125,12 +127,12 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
             let post = &view.post;
             let shown = match policy::decide(&actor, Action::ReadPost(board, thread, post)) {
                 // Deleted posts keep their place with the author's own notice.
-                Decision::Hide if post.state == PostState::Deleted => "deleted",
+                Ruling::NotFound if post.state == Publication::Deleted => "deleted",
                 // Awaiting approval: not there at all for this reader.
-                Decision::Hide => return None,
-                Decision::Deny(_) => "withheld",
-                Decision::Allow if loaded.muted.contains(&post.author_id) => "muted",
-                Decision::Allow => "post",
+                Ruling::NotFound => return None,
+                Ruling::Deny(_) => "withheld",
+                Ruling::Allow if loaded.muted.contains(&post.author_id) => "muted",
+                Ruling::Allow => "post",
             };
             let notice = match post.moderation {
                 Moderation::Visible => None,
@@ -171,10 +173,10 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
         .collect();
     // "allowed", "sign_in", or the reason replies are closed to this reader.
     let (reply_state, reply_reason) = match policy::decide(&actor, Action::Reply(board, thread)) {
-        Decision::Allow => ("allowed", ""),
-        Decision::Deny(Denied::SignInRequired) => ("sign_in", ""),
-        Decision::Deny(reason) => ("closed", reason.explanation()),
-        Decision::Hide => ("closed", ""),
+        Ruling::Allow => ("allowed", ""),
+        Ruling::Deny(Denied::SignInRequired) => ("sign_in", ""),
+        Ruling::Deny(reason) => ("closed", reason.explanation()),
+        Ruling::NotFound => ("closed", ""),
     };
     let pages = pager(loaded.page.page, loaded.page.n_pages);
     Page::new(state, viewer, "thread.html")
@@ -194,7 +196,7 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
         .with("slow_mode_choices", &moderation::SLOW_MODE_CHOICES)
         .with(
             "slow_mode_words",
-            &hearth_core::limits::span_words(i64::from(thread.slow_mode_seconds)),
+            &hearth_core::safety::limits::span_words(i64::from(thread.slow_mode_seconds)),
         )
         .with("form", reply)
 }

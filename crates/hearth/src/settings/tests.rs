@@ -1,8 +1,8 @@
 use std::path::Path;
 
-use hearth_core::crisis::CrisisResources;
-use hearth_core::limits::PostingLimits;
-use hearth_core::throttle::ThrottlePolicy;
+use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::safety::crisis::CrisisResources;
+use hearth_core::safety::limits::PostingLimits;
 
 use super::*;
 

@@ -1,0 +1,57 @@
+//! Who a signed-in member is to the policy: their account plus the boards they facilitate,
+//! are banned from and belong to, loaded once per request with the session.
+
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+use crate::clock;
+use crate::db::schema::{board_bans, board_facilitators, memberships};
+use crate::db::{per_connection, DbConn};
+use crate::error::Result;
+use crate::ids::BoardId;
+use crate::model::Member;
+use crate::policy::MemberActor;
+
+/// A member as the policy sees them: their account, the boards they facilitate and the boards
+/// they are banned from now. Loaded once per request with the session.
+pub fn actor_for(conn: &mut DbConn, member: Member) -> Result<MemberActor> {
+    // One round trip: every signed-in request runs this. The kinds are bound values, not SQL
+    // literals: diesel does not cache a statement holding a literal, and SQLite then compiles
+    // it on every request.
+    const FACILITATES: i32 = 1;
+    const BANNED: i32 = 2;
+    const MEMBER: i32 = 3;
+    let facilitated = board_facilitators::table
+        .filter(board_facilitators::member_id.eq(member.id))
+        .select((
+            board_facilitators::board_id,
+            FACILITATES.into_sql::<Integer>(),
+        ));
+    let banned = board_bans::table
+        .filter(board_bans::member_id.eq(member.id))
+        .filter(
+            board_bans::until
+                .is_null()
+                .or(board_bans::until.gt(clock::now())),
+        )
+        .select((board_bans::board_id, BANNED.into_sql::<Integer>()));
+    let joined = memberships::table
+        .filter(memberships::member_id.eq(member.id))
+        .filter(memberships::state.eq("member"))
+        .select((memberships::board_id, MEMBER.into_sql::<Integer>()));
+    // `MultiConnection` cannot send a UNION; each inner connection can (same SQL on both).
+    let all = facilitated.union_all(banned).union_all(joined);
+    let rows: Vec<(BoardId, i32)> = per_connection!(conn, |c| all.load(c))?;
+    let of_kind = |kind: i32| -> Vec<BoardId> {
+        rows.iter()
+            .filter(|(_, k)| *k == kind)
+            .map(|(board, _)| *board)
+            .collect()
+    };
+    Ok(MemberActor {
+        facilitates: of_kind(FACILITATES),
+        banned_from: of_kind(BANNED),
+        member_of: of_kind(MEMBER),
+        member,
+    })
+}

@@ -1,0 +1,256 @@
+//! Members: registration, sign-in, profiles.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::members;
+use crate::db::{write_tx, DbConn};
+use crate::error::{Error, Invalid, Result};
+use crate::ids::MemberId;
+use crate::model::{AuthorRef, Member, SiteRole};
+use crate::{accounts::passwords, clock};
+
+pub const MIN_USERNAME_CHARS: usize = 3;
+pub const MAX_USERNAME_CHARS: usize = 32;
+const MAX_DISPLAY_NAME_CHARS: usize = 64;
+const MAX_PRONOUNS_CHARS: usize = 32;
+const MAX_BIO_CHARS: usize = 2_000;
+
+/// What the registration form carries.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub time_zone: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = members)]
+struct NewMember<'a> {
+    username: &'a str,
+    username_lower: &'a str,
+    display_name: &'a str,
+    time_zone: &'a str,
+    password_hash: &'a str,
+    site_role: &'a str,
+    created_at: NaiveDateTime,
+}
+
+/// Letters, digits, `_`, `-` and `.`; 3 to 32 characters; starts with a letter or digit.
+pub fn check_username(username: &str, invalid: &mut Invalid) {
+    let n_chars = username.chars().count();
+    if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&n_chars) {
+        invalid.add(
+            "username",
+            format!("a username has {MIN_USERNAME_CHARS} to {MAX_USERNAME_CHARS} characters"),
+        );
+    } else if !username
+        .chars()
+        .all(|c| c.is_alphanumeric() || "_-.".contains(c))
+    {
+        invalid.add(
+            "username",
+            "a username can use letters, digits, '_', '-' and '.' only",
+        );
+    } else if !username.chars().next().is_some_and(char::is_alphanumeric) {
+        invalid.add("username", "a username starts with a letter or a digit");
+    }
+}
+
+pub fn check_time_zone(time_zone: &str, invalid: &mut Invalid) {
+    if time_zone.parse::<chrono_tz::Tz>().is_err() {
+        invalid.add("time_zone", "choose a time zone from the list");
+    }
+}
+
+fn normalize_username(username: &str) -> String {
+    username.to_lowercase()
+}
+
+/// Checks a registration form completely, so every problem is reported at once.
+fn check_registration(form: &Registration) -> Result<()> {
+    let mut invalid = Invalid::default();
+    check_username(&form.username, &mut invalid);
+    check_display_name(&form.display_name, &mut invalid);
+    passwords::check_new_password(&form.password, &form.username, &mut invalid);
+    check_time_zone(&form.time_zone, &mut invalid);
+    invalid.into_result()
+}
+
+fn check_display_name(display_name: &str, invalid: &mut Invalid) {
+    let n_chars = display_name.trim().chars().count();
+    if n_chars > MAX_DISPLAY_NAME_CHARS {
+        invalid.add(
+            "display_name",
+            format!("a display name has at most {MAX_DISPLAY_NAME_CHARS} characters"),
+        );
+    }
+}
+
+pub fn username_taken(conn: &mut DbConn, username: &str) -> Result<bool> {
+    let n: i64 = members::table
+        .filter(members::username_lower.eq(normalize_username(username)))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Creates an account. The password is hashed before the write transaction starts, so the
+/// database's write lock is never held for the length of an argon2 run.
+pub fn register(conn: &mut DbConn, form: &Registration, role: SiteRole) -> Result<Member> {
+    check_registration(form)?;
+    if username_taken(conn, &form.username)? {
+        return Err(username_taken_error());
+    }
+    let password_hash = passwords::hash(&form.password)?;
+    let display_name = match form.display_name.trim() {
+        "" => form.username.as_str(),
+        given => given,
+    };
+    let new_member = NewMember {
+        username: &form.username,
+        username_lower: &normalize_username(&form.username),
+        display_name,
+        time_zone: &form.time_zone,
+        password_hash: &password_hash,
+        site_role: role.as_str(),
+        created_at: clock::now(),
+    };
+    let inserted = write_tx(conn, |conn| {
+        let id: MemberId = diesel::insert_into(members::table)
+            .values(&new_member)
+            .returning(members::id)
+            .get_result(conn)?;
+        by_id(conn, id)
+    });
+    inserted.map_err(|e| {
+        if e.is_unique_violation() {
+            username_taken_error()
+        } else {
+            e
+        }
+    })
+}
+
+fn username_taken_error() -> Error {
+    Error::invalid(
+        "username",
+        "that username is already taken; please choose another",
+    )
+}
+
+/// Signs a member in by name and password. An unknown name and a wrong password give the same
+/// error after the same amount of work.
+pub fn authenticate(conn: &mut DbConn, username: &str, password: &str) -> Result<Member> {
+    let found: Option<(MemberId, String)> = members::table
+        .filter(members::username_lower.eq(normalize_username(username.trim())))
+        .filter(members::status.ne("deleted"))
+        .select((members::id, members::password_hash))
+        .get_result(conn)
+        .optional()?;
+    let Some((id, stored_hash)) = found else {
+        passwords::verify_against_nothing(password);
+        return Err(Error::BadCredentials);
+    };
+    if !passwords::verify(password, &stored_hash) {
+        return Err(Error::BadCredentials);
+    }
+    by_id(conn, id)
+}
+
+pub fn by_id(conn: &mut DbConn, id: MemberId) -> Result<Member> {
+    members::table
+        .find(id)
+        .select(Member::as_select())
+        .get_result(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+pub fn by_username(conn: &mut DbConn, username: &str) -> Result<Member> {
+    members::table
+        .filter(members::username_lower.eq(normalize_username(username)))
+        .filter(members::status.ne("deleted"))
+        .select(Member::as_select())
+        .get_result(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+pub fn any_admin_exists(conn: &mut DbConn) -> Result<bool> {
+    let n: i64 = members::table
+        .filter(members::site_role.eq(SiteRole::Admin.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// The profile fields a member edits about themselves.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub display_name: String,
+    pub pronouns: String,
+    pub bio: String,
+    pub time_zone: String,
+}
+
+pub fn update_profile(
+    conn: &mut DbConn,
+    member: &Member,
+    update: &ProfileUpdate,
+) -> Result<Member> {
+    let mut invalid = Invalid::default();
+    check_display_name(&update.display_name, &mut invalid);
+    check_time_zone(&update.time_zone, &mut invalid);
+    if update.pronouns.chars().count() > MAX_PRONOUNS_CHARS {
+        invalid.add(
+            "pronouns",
+            format!("pronouns have at most {MAX_PRONOUNS_CHARS} characters"),
+        );
+    }
+    if update.bio.chars().count() > MAX_BIO_CHARS {
+        invalid.add(
+            "bio",
+            format!("a bio has at most {MAX_BIO_CHARS} characters"),
+        );
+    }
+    invalid.into_result()?;
+    let display_name = match update.display_name.trim() {
+        "" => member.username.as_str(),
+        given => given,
+    };
+    let bio_html = hearth_markdown::render(&update.bio);
+    write_tx(conn, |conn| {
+        diesel::update(members::table.find(member.id))
+            .set((
+                members::display_name.eq(display_name),
+                members::pronouns.eq(update.pronouns.trim()),
+                members::bio.eq(&update.bio),
+                members::bio_html.eq(bio_html.as_str()),
+                members::time_zone.eq(&update.time_zone),
+            ))
+            .execute(conn)?;
+        by_id(conn, member.id)
+    })
+}
+
+/// Loads the authors of a page of threads or posts in one query.
+pub fn authors_by_ids(conn: &mut DbConn, ids: &[MemberId]) -> Result<HashMap<MemberId, AuthorRef>> {
+    let mut unique = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found: Vec<AuthorRef> = members::table
+        .filter(members::id.eq_any(&unique))
+        .select(AuthorRef::as_select())
+        .load(conn)?;
+    Ok(found.into_iter().map(|a| (a.id, a)).collect())
+}
+
+#[cfg(test)]
+mod tests;

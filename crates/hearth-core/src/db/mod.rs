@@ -1,0 +1,383 @@
+//! The one module that knows which database is underneath.
+//!
+//! Everything else in Hearth talks to [`DbConn`], a diesel `MultiConnection` over SQLite and
+//! PostgreSQL. Backend-specific behaviour — connection pragmas, `BEGIN IMMEDIATE`, dialect SQL —
+//! lives here and nowhere else.
+
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use diesel::connection::{
+    AnsiTransactionManager, DefaultLoadingMode, SimpleConnection, TransactionManager,
+};
+use diesel::pg::PgConnection;
+use diesel::query_dsl::methods::LimitDsl;
+use diesel::query_dsl::LoadQuery;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{Error, Result};
+
+/// A connection to whichever database the operator configured.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` URLs select PostgreSQL; anything else is a SQLite file path.
+    pub fn of_url(database_url: &str) -> Backend {
+        if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Runs the same diesel statement on whichever connection `conn` holds.
+///
+/// diesel's `MultiConnection` cannot send a multi-row INSERT to SQLite (SQLite has no `DEFAULT`
+/// keyword, and diesel's SQLite batch insert is only implemented for `SqliteConnection`
+/// itself), nor a UNION or an ON CONFLICT to either backend, so such statements are compiled once
+/// per connection type. Same code, same SQL semantics: no dialect-specific SQL here.
+macro_rules! per_connection {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use per_connection;
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// How long a SQLite connection waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// Opens connections for the pool, choosing the backend by URL and preparing each SQLite
+/// connection the way Hearth needs it (WAL, durable commits, foreign keys, busy timeout).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    database_url: String,
+    backend: Backend,
+}
+
+impl ConnectionManager {
+    pub fn new(database_url: &str) -> ConnectionManager {
+        ConnectionManager {
+            database_url: database_url.to_owned(),
+            backend: Backend::of_url(database_url),
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<DbConn, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.database_url)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                prepare_postgres(&mut conn).map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Pg(conn))
+            }
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.database_url)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                prepare_sqlite(&mut conn).map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// Hearth's statements are prepared once per connection (diesel caches them) and are all
+/// index lookups and index walks, which one generic plan serves for every bound value. Left to
+/// choose, PostgreSQL planned a listing ending in `LIMIT $n` again on every run (its generic
+/// plan cannot know n, so it looks dearer than a custom one): a board page cost a millisecond
+/// of planning, a third of its throughput (docs/performance.md, "Third session").
+fn prepare_postgres(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("SET plan_cache_mode = force_generic_plan")
+}
+
+/// `synchronous = FULL`: a reply we acknowledged survives a power cut, not only a crash.
+fn prepare_sqlite(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;"
+    ))
+}
+
+/// What [`open`] needs to know.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub database_url: String,
+    pub pool_size: u32,
+}
+
+/// Opens the pool and brings the schema up to date. For SQLite the file's folder is created.
+pub fn open(config: &DbConfig) -> Result<Pool> {
+    if Backend::of_url(&config.database_url) == Backend::Sqlite {
+        create_parent_dir(&config.database_url)?;
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(config.pool_size.max(1))
+        .connection_timeout(Duration::from_secs(30))
+        // A SQLite connection is a file handle and cannot drop, so the `SELECT 1` check on every
+        // checkout is pure cost there; a PostgreSQL connection can die with its server, so it
+        // keeps the check.
+        .test_on_check_out(Backend::of_url(&config.database_url) == Backend::Postgres)
+        .build(ConnectionManager::new(&config.database_url))
+        .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
+    run_migrations(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
+fn create_parent_dir(database_path: &str) -> Result<()> {
+    let parent = Path::new(database_path).parent();
+    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Unavailable(format!(
+                "cannot create the data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Applies every embedded migration not yet applied; returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    };
+    applied.map_err(|e| Error::Unavailable(format!("database migration failed: {e}")))
+}
+
+pub fn backend(conn: &DbConn) -> Backend {
+    match conn {
+        DbConn::Sqlite(_) => Backend::Sqlite,
+        DbConn::Pg(_) => Backend::Postgres,
+    }
+}
+
+/// The first `n` rows of an ordered listing, such as a board's first page.
+///
+/// SQLite compiles a statement again every time a value is bound to its `LIMIT ?` (it may plan
+/// with the value), so a cached listing statement with a LIMIT is recompiled on every request:
+/// a tenth of a board page's CPU. On SQLite the statement therefore has no LIMIT and only `n`
+/// rows are stepped (SQLite produces rows as it walks the index, so the rest are never read).
+/// PostgreSQL keeps the LIMIT: its planner needs it to choose an index walk, and its server
+/// would otherwise send every row.
+pub fn first_rows<'q, Q, U>(conn: &mut DbConn, query: Q, n: i64) -> Result<Vec<U>>
+where
+    Q: LimitDsl + LoadQuery<'q, DbConn, U>,
+    Q::Output: LoadQuery<'q, DbConn, U>,
+{
+    if matches!(conn, DbConn::Pg(_)) {
+        return Ok(query.limit(n).load(conn)?);
+    }
+    let wanted = usize::try_from(n).unwrap_or(0);
+    let rows = query
+        .load_iter::<U, DefaultLoadingMode>(conn)?
+        .take(wanted)
+        .collect::<diesel::QueryResult<Vec<U>>>()?;
+    Ok(rows)
+}
+
+/// SQLite has one writer at a time. Writers of this process queue here, and each is woken the
+/// moment the one before it commits; left to SQLite, a waiting writer sleeps in its busy
+/// handler (1, 2, 5 … 100 ms) and the lock sits idle between holders. Other processes (such as
+/// `hearth admin create`) still meet `busy_timeout`.
+static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    static IN_WRITE_TX: Cell<bool> = const { Cell::new(false) };
+    static IN_READ: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` in a write transaction: all of it commits or none of it does. Write transactions
+/// do not nest (an attempt is an error, not a deadlock).
+///
+/// On SQLite the transaction begins IMMEDIATE, taking the write lock up front, so two writers
+/// never deadlock upgrading a read lock (which `busy_timeout` cannot resolve).
+pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    if IN_READ.with(Cell::get) {
+        return Err(Error::Internal(
+            "a write inside a read-only operation".to_owned(),
+        ));
+    }
+    let DbConn::Sqlite(_) = conn else {
+        return conn.transaction(f);
+    };
+    if IN_WRITE_TX.with(Cell::get) {
+        return Err(Error::Internal("write transactions do not nest".to_owned()));
+    }
+    // A writer that panicked left its transaction on a connection the pool then discards
+    // (`has_broken`), so a poisoned lock is still a good lock.
+    let _turn = SQLITE_WRITERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _marker = ThreadMark::set(&IN_WRITE_TX);
+    sqlite_write_tx(conn, f)
+}
+
+/// Marks this thread (as inside a write transaction, or a read) until dropped — also when the
+/// code inside panics, so a pooled or worker thread is never left marked.
+struct ThreadMark(&'static std::thread::LocalKey<Cell<bool>>);
+
+impl ThreadMark {
+    fn set(flag: &'static std::thread::LocalKey<Cell<bool>>) -> ThreadMark {
+        flag.with(|f| f.set(true));
+        ThreadMark(flag)
+    }
+}
+
+impl Drop for ThreadMark {
+    fn drop(&mut self) {
+        self.0.with(|f| f.set(false));
+    }
+}
+
+fn sqlite_write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!("only called for SQLite")
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let outcome = f(conn);
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!("a connection does not change its backend")
+    };
+    match outcome {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(error)
+        }
+    }
+}
+
+/// SQLite connections for reads that run on the calling thread: as many as reads run at once
+/// (at most one per worker thread), taken and put back last-in first-out.
+///
+/// A SQLite read is CPU work on pages the operating system already caches: handing it to a
+/// blocking thread and waking the async thread afterwards costs about as much as the read
+/// itself (a fifth of a thread page's CPU, measured). So the web layer runs page loads on its
+/// own threads with one of these connections, and only writes (which queue for the write lock
+/// and wait for the disk) go to the pool's threads. Each connection keeps a warm page cache
+/// of its own (`cache_kib`).
+///
+/// The connections are `query_only`, and [`write_tx`] refuses to start inside [`Readers::run`],
+/// so a write sent here by mistake fails loudly instead of holding up an async thread.
+/// PostgreSQL has none: its reads wait on the network and stay on the pool's threads.
+pub struct Readers {
+    database_url: String,
+    cache_kib: u32,
+    idle: Mutex<Vec<DbConn>>,
+}
+
+impl Readers {
+    /// Readers for `database_url` if it is a SQLite database, `None` for PostgreSQL.
+    pub fn for_url(database_url: &str, cache_kib: u32) -> Option<Readers> {
+        (Backend::of_url(database_url) == Backend::Sqlite).then(|| Readers {
+            database_url: database_url.to_owned(),
+            cache_kib,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Runs the read `f` on this thread, with an idle reader or a new one.
+    pub fn run<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let idle = self.lock_idle().pop();
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let outcome = read_only(&mut conn, f);
+        // A panic in `f` drops the connection with the unwinding instead of returning it.
+        self.lock_idle().push(conn);
+        outcome
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<DbConn>> {
+        // Connections are only pushed and popped under the lock, so a poisoned one is whole.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn connect(&self) -> Result<DbConn> {
+        let mut conn = SqliteConnection::establish(&self.database_url)
+            .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
+        prepare_sqlite(&mut conn)?;
+        // A WAL reader waits only in rare moments (recovery after a crash, another process
+        // holding the file exclusively), but it waits on an async thread: not for long.
+        conn.batch_execute(&format!(
+            "PRAGMA query_only = ON; PRAGMA cache_size = -{}; PRAGMA busy_timeout = {};",
+            self.cache_kib, READER_BUSY_TIMEOUT_MS
+        ))?;
+        Ok(DbConn::Sqlite(conn))
+    }
+}
+
+/// How long a reader waits for a lock before the page fails.
+const READER_BUSY_TIMEOUT_MS: u32 = 1_000;
+
+/// Runs `f` as a read: [`write_tx`] fails inside it. On SQLite's [`Readers`] the connection
+/// itself is `query_only` as well; on PostgreSQL this is what keeps page loads read-only.
+pub fn read_only<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+    let _marker = ThreadMark::set(&IN_READ);
+    f(conn)
+}
+
+/// Runs the smallest statement: the database answers.
+pub fn ping(conn: &mut DbConn) -> Result<()> {
+    Ok(conn.batch_execute("SELECT 1")?)
+}
+
+#[cfg(test)]
+mod plan_tests;
+pub(crate) mod schema;
+
+#[cfg(test)]
+mod tests;

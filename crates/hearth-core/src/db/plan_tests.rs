@@ -1,0 +1,248 @@
+//! The hot queries use indexes: no full scans and no sorting in memory, so page 500 costs what
+//! page 1 costs and a million posts cost what ten thousand do. The real operations run with an
+//! instrumented connection; each statement they sent is asked for SQLite's query plan.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{Connection, InstrumentationEvent};
+use diesel::sql_types::Text;
+use diesel::{QueryableByName, RunQueryDsl};
+
+use crate::clock;
+use crate::db::DbConn;
+use crate::forum::boards;
+use crate::forum::posts::{self, ReplyForm};
+use crate::safety::gate::PostingRules;
+use crate::safety::limits::{self, PostingLimits};
+
+use crate::accounts::sessions;
+use crate::forum::threads::{self, BoardCursor};
+use crate::test_support::{admin_board_thread, sqlite_pool};
+
+use crate::accounts::throttle::{self, SignInKeys, ThrottlePolicy};
+use crate::{meetings, moderation::notices, moderation::review};
+
+#[derive(QueryableByName)]
+struct PlanStep {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// Every statement `operation` sends, as SQL text with `?` placeholders.
+fn statements_of(conn: &mut DbConn, operation: impl FnOnce(&mut DbConn)) -> Vec<String> {
+    let captured = Arc::new(Mutex::new(Vec::new()));
+    let sink = captured.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            let sql = text
+                .split(" -- binds:")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            sink.lock().unwrap().push(sql);
+        }
+    });
+    operation(conn);
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let statements = captured.lock().unwrap().clone();
+    statements
+}
+
+/// Statements that read only open review items, through an index on their state: that set is
+/// as short as the moderators keep it, however large the community, so sorting it is allowed.
+const OPEN_ITEMS_ONLY: &str = "WHERE review_items.state = 'open'";
+
+/// Tables read whole on purpose: the admins' watched words (tens of rows, read for each post so
+/// every server process applies the same list at once).
+const READ_WHOLE: [&str; 1] = ["SCAN watched_words"];
+
+/// Plan steps that read a whole table or sort rows outside an index.
+fn slow_steps(conn: &mut DbConn, sql: &str) -> Vec<String> {
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!()
+    };
+    let plan: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+        .load(sqlite)
+        .unwrap();
+    plan.into_iter()
+        .map(|step| step.detail)
+        .filter(|detail| {
+            (detail.starts_with("SCAN") && !READ_WHOLE.contains(&detail.as_str()))
+                || (detail.contains("TEMP B-TREE") && !sql.contains(OPEN_ITEMS_ONLY))
+        })
+        .collect()
+}
+
+#[test]
+fn the_pages_people_read_most_use_indexes_only() {
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let (admin, board, thread) = admin_board_thread(conn, "first");
+    let session = sessions::start(conn, &admin, chrono::TimeDelta::days(1)).unwrap();
+    let actor = admin.actor();
+    let form = meetings::MeetingForm {
+        title: "Circle".to_owned(),
+        date: "2038-01-07".to_owned(),
+        time: "19:00".to_owned(),
+        time_zone: "Europe/Berlin".to_owned(),
+        duration_minutes: "60".to_owned(),
+        repeat: "weekly".to_owned(),
+        interval_weeks: "1".to_owned(),
+        ..Default::default()
+    };
+    meetings::schedule(conn, &admin, &board, &form).unwrap();
+    let cursor = BoardCursor {
+        pinned: false,
+        last_activity_at: thread.last_activity_at,
+        id: thread.id,
+    };
+
+    let statements = statements_of(conn, |conn| {
+        let resumed = sessions::resume(conn, &session.token).unwrap();
+        // Every signed-in page shows these counts in its header.
+        review::open_count(conn, &resumed.member).unwrap();
+        notices::unread_count(conn, resumed.member.id).unwrap();
+        boards::by_slug_for(conn, &actor, "board").unwrap();
+        threads::board_page(conn, &board, None).unwrap();
+        threads::board_page(conn, &board, Some(cursor)).unwrap();
+        // The board page shows the group's next meeting.
+        meetings::next_occurrence(conn, board.id, clock::now()).unwrap();
+        let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
+        posts::thread_page(conn, &thread, 1).unwrap();
+        let reply = ReplyForm {
+            body: "a reply".to_owned(),
+            submission_key: "r".repeat(16),
+            ..Default::default()
+        };
+        posts::reply(conn, &PostingRules::default(), &admin, thread.id, &reply).unwrap();
+        // Posting limits and slow mode run before every post.
+        let now = clock::now();
+        limits::check_posting(
+            conn,
+            admin.id,
+            admin.created_at,
+            Some((thread.id, 60)),
+            &PostingLimits::default(),
+            now,
+        )
+        .unwrap_err();
+        // Sign-in throttling runs on every sign-in attempt.
+        let keys = SignInKeys::new(std::net::Ipv4Addr::LOCALHOST.into(), "ada");
+        let policy = ThrottlePolicy::default();
+        throttle::check(conn, &keys, &policy, now).unwrap();
+        throttle::record_failure(conn, &keys, &policy, now).unwrap();
+        throttle::clear_account(conn, &keys, &policy, now).unwrap();
+    });
+    assert!(statements.len() >= 10, "{statements:#?}");
+    let mut slow = Vec::new();
+    for sql in statements.iter().filter(|sql| {
+        sql.starts_with("SELECT") || sql.starts_with("UPDATE") || sql.starts_with("DELETE")
+    }) {
+        for step in slow_steps(conn, sql) {
+            slow.push(format!("{step}\n    in: {sql}"));
+        }
+    }
+    assert!(
+        slow.is_empty(),
+        "hot queries that scan or sort:\n{}",
+        slow.join("\n")
+    );
+}
+
+#[derive(QueryableByName)]
+struct Recompiled {
+    #[diesel(sql_type = Text)]
+    sql: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    reprep: i64,
+}
+
+/// What the pages every reader loads send to SQLite is compiled once per connection and then
+/// only run: a statement diesel cannot cache (one holding an SQL literal, or an `IN` list whose
+/// length varies) is compiled on every request, and so is one SQLite expires when a new value
+/// is bound (a `LIMIT ?`). Both cost a tenth of a page or more (docs/performance.md).
+#[test]
+fn the_pages_people_read_most_are_compiled_once() {
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let (admin, board, thread) = admin_board_thread(conn, "first");
+    let session = sessions::start(conn, &admin, chrono::TimeDelta::days(1)).unwrap();
+    let read_pages = |conn: &mut DbConn| {
+        // The session layer, without the review queue's count, which only moderators' pages
+        // show: it is read through a partial index, which needs its condition written out.
+        let resumed = sessions::resume(conn, &session.token).unwrap();
+        notices::unread_count(conn, resumed.member.id).unwrap();
+        let actor = crate::policy::Actor::Member(Box::new(resumed.member.clone()));
+        // A board page.
+        let shown = boards::group_by_slug(conn, &actor, "board").unwrap();
+        crate::groups::memberships::standing(conn, shown.id, admin.id).unwrap();
+        crate::groups::categories(conn).unwrap();
+        threads::board_page(conn, &board, None).unwrap();
+        meetings::next_occurrence(conn, board.id, clock::now()).unwrap();
+        // A thread page.
+        let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
+        posts::thread_page(conn, &thread, 1).unwrap();
+        crate::accounts::mutes::muted_by(conn, admin.id).unwrap();
+        crate::groups::must_accept_rules(conn, &resumed.member, &board).unwrap();
+    };
+    read_pages(conn);
+    // The second time round, every statement sent must already be compiled and cached.
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let sink = sent.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        let entry = match event {
+            InstrumentationEvent::StartQuery { query, .. } => format!("sent: {query}"),
+            InstrumentationEvent::CacheQuery { sql, .. } => format!("compiled again: {sql}"),
+            _ => return,
+        };
+        sink.lock().unwrap().push(entry);
+    });
+    read_pages(conn);
+    read_pages(conn);
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let events = sent.lock().unwrap().clone();
+    let compiled_again: Vec<&String> = events
+        .iter()
+        .filter(|e| e.starts_with("compiled again"))
+        .collect();
+    assert!(compiled_again.is_empty(), "{compiled_again:#?}");
+    // A statement diesel could not cache is finalized after each run: it is not among the
+    // connection's prepared statements.
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!()
+    };
+    let cached: Vec<Recompiled> = diesel::sql_query("SELECT sql, reprep FROM sqlite_stmt")
+        .load(sqlite)
+        .unwrap();
+    let sent = events.iter().filter(|e| e.starts_with("sent: ")).count();
+    assert!(
+        sent >= 20,
+        "two rounds of page loads sent only {sent} statements"
+    );
+    assert!(!cached.is_empty());
+    let uncached: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.strip_prefix("sent: "))
+        .map(|e| e.split(" -- binds:").next().unwrap_or_default())
+        .filter(|sql| !cached.iter().any(|c| c.sql == *sql))
+        .collect();
+    assert!(
+        uncached.is_empty(),
+        "statements compiled on every request:\n{}",
+        uncached.join("\n")
+    );
+    let expired: Vec<&Recompiled> = cached
+        .iter()
+        .filter(|s| s.reprep > 0 && events.iter().any(|e| e.contains(&s.sql)))
+        .collect();
+    assert!(
+        expired.is_empty(),
+        "statements compiled again after a new bound value:\n{}",
+        expired
+            .iter()
+            .map(|s| format!("{} times: {}", s.reprep, s.sql))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

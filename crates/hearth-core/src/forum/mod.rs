@@ -1,0 +1,6 @@
+//! The forum: boards, their threads and the posts in them. A reply and a new thread are
+//! posted by one pipeline ([`publish`]).
+
+pub mod boards;
+pub mod posts;
+pub mod threads;

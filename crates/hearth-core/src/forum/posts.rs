@@ -1,0 +1,543 @@
+//! Posts: what members write. Each post keeps its markdown source, the sanitized HTML rendered
+//! once at write time, and the renderer version that made it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{
+    boards, members as members_table, post_revisions, posts, threads as threads_table,
+};
+use crate::db::{write_tx, DbConn};
+use crate::error::{Error, Invalid, Result};
+use crate::forum::threads::{self, count_member_post};
+use crate::groups;
+use crate::ids::{BoardId, MemberId, PostId, ThreadId};
+use crate::model::AuthorRef;
+use crate::model::Board;
+use crate::model::{Moderation, Post};
+use crate::model::{Publication, Thread};
+use crate::policy::{self, Action, Actor, MemberActor};
+use crate::safety::gate::{self, PostingRules};
+use crate::{accounts::tokens, clock};
+
+pub const MAX_BODY_CHARS: usize = 50_000;
+/// Posts on one page of a thread.
+pub const POSTS_PER_PAGE: i32 = 20;
+
+/// A post as a thread page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostView {
+    pub post: Post,
+    pub author: Option<AuthorRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadPage {
+    pub posts: Vec<PostView>,
+    /// 1-based.
+    pub page: i32,
+    pub n_pages: i32,
+}
+
+/// The page of a thread that holds `position`.
+pub fn page_of_position(position: i32) -> i32 {
+    (position - 1).max(0) / POSTS_PER_PAGE + 1
+}
+
+/// Page `page` of a thread: the posts whose positions fall in that page's range. Positions are
+/// dense and indexed, so page 500 costs what page 1 costs.
+pub fn thread_page(conn: &mut DbConn, thread: &Thread, page: i32) -> Result<ThreadPage> {
+    let n_pages = page_of_position(thread.last_position.max(1));
+    let page = page.clamp(1, n_pages);
+    let first = (page - 1) * POSTS_PER_PAGE + 1;
+    // The posts with their authors in one statement, whose shape never changes, so SQLite
+    // prepares it once per connection (an `IN (…)` list of authors would be prepared each time).
+    let posts = posts::table
+        .inner_join(members_table::table)
+        .filter(posts::thread_id.eq(thread.id))
+        .filter(posts::position.between(first, first + POSTS_PER_PAGE - 1))
+        .order(posts::position.asc())
+        .select((Post::as_select(), AuthorRef::as_select()))
+        .load::<(Post, AuthorRef)>(conn)?
+        .into_iter()
+        .map(|(post, author)| PostView {
+            post,
+            author: Some(author),
+        })
+        .collect();
+    Ok(ThreadPage {
+        posts,
+        page,
+        n_pages,
+    })
+}
+
+pub fn check_body(body: &str, invalid: &mut Invalid) {
+    if body.trim().is_empty() {
+        invalid.add("body", "write something before posting");
+    } else if body.chars().count() > MAX_BODY_CHARS {
+        invalid.add(
+            "body",
+            format!("a post has at most {MAX_BODY_CHARS} characters; split it into two posts"),
+        );
+    }
+}
+
+/// Submission keys come from our own forms: 16 to 64 URL-safe characters.
+pub fn check_submission_key(key: &str, invalid: &mut Invalid) {
+    let ok = (16..=64).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        invalid.add(
+            "submission_key",
+            "this form is out of date; please send it again",
+        );
+    }
+}
+
+/// A fresh submission key for a form about to be shown.
+pub fn new_submission_key() -> String {
+    tokens::random_token()
+}
+
+pub(crate) fn by_submission_key(
+    conn: &mut DbConn,
+    author: MemberId,
+    key: &str,
+) -> Result<Option<Post>> {
+    Ok(posts::table
+        .filter(posts::author_id.eq(author))
+        .filter(posts::submission_key.eq(key))
+        .select(Post::as_select())
+        .get_result(conn)
+        .optional()?)
+}
+
+pub(crate) fn at_position(
+    conn: &mut DbConn,
+    thread_id: ThreadId,
+    position: i32,
+) -> Result<Option<Post>> {
+    Ok(posts::table
+        .filter(posts::thread_id.eq(thread_id))
+        .filter(posts::position.eq(position))
+        .select(Post::as_select())
+        .get_result(conn)
+        .optional()?)
+}
+
+/// A post about to be stored.
+pub(crate) struct NewPost<'a> {
+    pub thread_id: ThreadId,
+    pub author_id: MemberId,
+    pub position: i32,
+    pub source: &'a str,
+    pub html: &'a hearth_markdown::SafeHtml,
+    pub submission_key: &'a str,
+    pub moderation: Moderation,
+    pub now: NaiveDateTime,
+}
+
+pub(crate) fn insert(conn: &mut DbConn, new: &NewPost<'_>) -> Result<PostId> {
+    Ok(diesel::insert_into(posts::table)
+        .values((
+            posts::thread_id.eq(new.thread_id),
+            posts::author_id.eq(new.author_id),
+            posts::position.eq(new.position),
+            posts::source.eq(new.source),
+            posts::html.eq(new.html.as_str()),
+            posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
+            posts::submission_key.eq(new.submission_key),
+            posts::created_at.eq(new.now),
+            posts::moderation.eq(new.moderation.as_str()),
+        ))
+        .returning(posts::id)
+        .get_result(conn)?)
+}
+
+/// What the reply form carries.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyForm {
+    pub body: String,
+    pub submission_key: String,
+    /// The version of the group's ground rules the member ticked to accept, if they did.
+    pub accept_rules_version: Option<i32>,
+}
+
+/// A post just written, with its thread (for the address to send the member to).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub post: Post,
+    pub thread: Thread,
+    /// The post matched the crisis phrases: show its author the help page now.
+    pub check_in: bool,
+}
+
+/// Adds a reply and updates the thread's and board's counters in the same transaction.
+/// A form sent twice (same submission key) returns the post the first sending made.
+/// A reply that awaits approval takes its place in the thread but counts nowhere until approved.
+pub fn reply(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    thread_id: ThreadId,
+    form: &ReplyForm,
+) -> Result<Posted> {
+    let actor = member.actor();
+    let (board, thread) = threads::by_id_for(conn, &actor, thread_id)?;
+    policy::authorize(&actor, Action::Reply(&board, &thread))?;
+    let mut invalid = Invalid::default();
+    check_body(&form.body, &mut invalid);
+    check_submission_key(&form.submission_key, &mut invalid);
+    invalid.into_result()?;
+    let posted = |conn: &mut DbConn, post: Post, check_in: bool| -> Result<Posted> {
+        let thread = threads::by_id(conn, post.thread_id)?;
+        Ok(Posted {
+            post,
+            thread,
+            check_in,
+        })
+    };
+    if let Some(existing) = by_submission_key(conn, member.id, &form.submission_key)? {
+        return posted(conn, existing, false);
+    }
+    let screened = gate::screen(conn, rules, member, &board, "", &form.body)?;
+    let html = hearth_markdown::render(&screened.source);
+    let outcome = write_tx(conn, |conn| {
+        let now = clock::now();
+        groups::require_rules(conn, member, &board, form.accept_rules_version, now)?;
+        let verdict = gate::judge(conn, rules, member, &board, Some(&thread), &screened, now)?;
+        let visible = verdict.moderation == Moderation::Visible;
+        // Taking the next position by updating the thread row first serializes concurrent
+        // replies to one thread on PostgreSQL too (the row lock), so positions never collide.
+        let position: i32 = if visible {
+            diesel::update(threads_table::table.find(thread.id))
+                .set((
+                    threads_table::last_position.eq(threads_table::last_position + 1),
+                    threads_table::reply_count.eq(threads_table::reply_count + 1),
+                    threads_table::last_activity_at.eq(now),
+                    threads_table::last_poster_id.eq(member.id),
+                ))
+                .returning(threads_table::last_position)
+                .get_result(conn)?
+        } else {
+            diesel::update(threads_table::table.find(thread.id))
+                .set(threads_table::last_position.eq(threads_table::last_position + 1))
+                .returning(threads_table::last_position)
+                .get_result(conn)?
+        };
+        let id = insert(
+            conn,
+            &NewPost {
+                thread_id: thread.id,
+                author_id: member.id,
+                position,
+                source: &screened.source,
+                html: &html,
+                submission_key: &form.submission_key,
+                moderation: verdict.moderation,
+                now,
+            },
+        )?;
+        if visible && thread.counts() {
+            diesel::update(boards::table.find(board.id))
+                .set((
+                    boards::post_count.eq(boards::post_count + 1),
+                    boards::last_activity_at.eq(now),
+                    boards::last_thread_id.eq(thread.id),
+                ))
+                .execute(conn)?;
+        }
+        if visible {
+            count_member_post(conn, member.id, 1)?;
+        }
+        gate::record(conn, &verdict, board.id, id, now)?;
+        by_id(conn, id)
+    });
+    match outcome {
+        Ok(post) => posted(conn, post, screened.check_in),
+        Err(e) if e.is_unique_violation() => {
+            let existing = by_submission_key(conn, member.id, &form.submission_key)?.ok_or(e)?;
+            posted(conn, existing, false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) fn by_id(conn: &mut DbConn, id: PostId) -> Result<Post> {
+    posts::table
+        .find(id)
+        .select(Post::as_select())
+        .get_result(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// A post with its thread and board, if the actor may read it. Deleted posts are not found.
+pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: PostId) -> Result<(Board, Thread, Post)> {
+    let post = by_id(conn, id)?;
+    if post.state == Publication::Deleted {
+        return Err(Error::NotFound);
+    }
+    let (board, thread) = threads::by_id_for(conn, actor, post.thread_id)?;
+    Ok((board, thread, post))
+}
+
+/// Replaces a post's text, keeping the previous version in its revision history.
+pub fn edit(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    post_id: PostId,
+    new_source: &str,
+) -> Result<Posted> {
+    let actor = member.actor();
+    let (board, thread, post) = by_id_for(conn, &actor, post_id)?;
+    policy::authorize(&actor, Action::EditPost(&board, &thread, &post))?;
+    let mut invalid = Invalid::default();
+    check_body(new_source, &mut invalid);
+    invalid.into_result()?;
+    if new_source == post.source {
+        return Ok(Posted {
+            post,
+            thread,
+            check_in: false,
+        });
+    }
+    // Blocked and masked words apply to edits too, and crisis phrases open a check-in.
+    let (screened, check_in) = gate::screen_edit(conn, rules, new_source)?;
+    let new_source: &str = &screened;
+    let html = hearth_markdown::render(new_source);
+    write_tx(conn, |conn| {
+        let now = clock::now();
+        diesel::insert_into(post_revisions::table)
+            .values((
+                post_revisions::post_id.eq(post.id),
+                post_revisions::editor_id.eq(member.id),
+                post_revisions::source.eq(&post.source),
+                post_revisions::html.eq(&post.html),
+                post_revisions::render_version.eq(post.render_version),
+                post_revisions::replaced_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::update(posts::table.find(post.id))
+            .set((
+                posts::source.eq(new_source),
+                posts::html.eq(html.as_str()),
+                posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
+                posts::edited_at.eq(now),
+            ))
+            .execute(conn)?;
+        if check_in {
+            crate::moderation::review::open(
+                conn,
+                board.id,
+                post.id,
+                crate::moderation::review::ItemKind::CheckIn,
+                "",
+                now,
+            )?;
+        }
+        let post = by_id(conn, post.id)?;
+        Ok(Posted {
+            post,
+            thread,
+            check_in,
+        })
+    })
+}
+
+/// One earlier version of a post.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = post_revisions)]
+pub struct Revision {
+    pub editor_id: MemberId,
+    pub source: String,
+    pub html: String,
+    pub replaced_at: NaiveDateTime,
+}
+
+/// A post's earlier versions, oldest first.
+pub fn revisions(conn: &mut DbConn, post_id: PostId) -> Result<Vec<Revision>> {
+    Ok(post_revisions::table
+        .filter(post_revisions::post_id.eq(post_id))
+        .order(post_revisions::id.asc())
+        .select(Revision::as_select())
+        .load(conn)?)
+}
+
+/// What deleting a post did, so the caller can send the member somewhere sensible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// The post is gone from its thread, which goes on.
+    Post { thread_id: ThreadId },
+    /// It was the opening post of a thread nobody had answered: the thread is gone too.
+    Thread { board_id: crate::ids::BoardId },
+}
+
+/// The author's own delete: a soft delete that keeps every counter right, in one transaction.
+pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> Result<Deleted> {
+    let actor = member.actor();
+    let (board, thread, post) = by_id_for(conn, &actor, post_id)?;
+    policy::authorize(&actor, Action::DeletePost(&board, &thread, &post))?;
+    write_tx(conn, |conn| {
+        let now = clock::now();
+        diesel::update(posts::table.find(post.id))
+            .set((posts::state.eq("deleted"), posts::deleted_at.eq(now)))
+            .execute(conn)?;
+        let counted = post.moderation == Moderation::Visible;
+        if counted {
+            count_member_post(conn, post.author_id, -1)?;
+        }
+        let post_delta = if counted && thread.counts() { -1 } else { 0 };
+        let remaining = published_in_thread(conn, thread.id, false)?;
+        if post.position == 1 && remaining == 0 {
+            diesel::update(threads_table::table.find(thread.id))
+                .set(threads_table::state.eq("deleted"))
+                .execute(conn)?;
+            let thread_delta = if thread.counts() { -1 } else { 0 };
+            recount_board(conn, board.id, thread_delta, post_delta)?;
+            return Ok(Deleted::Thread { board_id: board.id });
+        }
+        recount_thread(conn, &thread)?;
+        recount_board(conn, board.id, 0, post_delta)?;
+        Ok(Deleted::Post {
+            thread_id: thread.id,
+        })
+    })
+}
+
+/// A thread's published posts; with `visible_only`, only those moderation let through.
+pub(crate) fn published_in_thread(
+    conn: &mut DbConn,
+    thread_id: ThreadId,
+    visible_only: bool,
+) -> Result<i64> {
+    let mut query = posts::table
+        .filter(posts::thread_id.eq(thread_id))
+        .filter(posts::state.eq("published"))
+        .into_boxed();
+    if visible_only {
+        query = query.filter(posts::moderation.eq(Moderation::Visible.as_str()));
+    }
+    Ok(query.count().get_result(conn)?)
+}
+
+/// Inside a decision's transaction: whether the post's moderation is still what the moderator
+/// saw. Touching the row (an UPDATE that changes nothing) takes its lock on PostgreSQL, so a
+/// concurrent decision waits and then finds the new state; SQLite's writers are serialized.
+pub(crate) fn claim_moderation(conn: &mut DbConn, post: &Post) -> Result<bool> {
+    let touched = diesel::update(
+        posts::table
+            .find(post.id)
+            .filter(posts::moderation.eq(post.moderation.as_str())),
+    )
+    .set(posts::moderation.eq(post.moderation.as_str()))
+    .execute(conn)?;
+    Ok(touched == 1)
+}
+
+/// A moderator's decision on a post: shown, awaiting, or hidden with a reason. Keeps every
+/// counter right: a post counts on its thread, board and author only while it is visible, and
+/// the opening post carries its whole thread with it. Runs inside the caller's transaction.
+pub(crate) fn set_moderation(
+    conn: &mut DbConn,
+    board: &Board,
+    thread: &Thread,
+    post: &Post,
+    to: Moderation,
+    hidden_reason: &str,
+) -> Result<()> {
+    diesel::update(posts::table.find(post.id))
+        .set((
+            posts::moderation.eq(to.as_str()),
+            posts::hidden_reason.eq(hidden_reason),
+        ))
+        .execute(conn)?;
+    let published = post.state == Publication::Published;
+    let was = published && post.moderation == Moderation::Visible;
+    let will = published && to == Moderation::Visible;
+    let member_delta = i64::from(will) - i64::from(was);
+    if member_delta != 0 {
+        count_member_post(conn, post.author_id, member_delta)?;
+    }
+    let (thread_delta, post_delta) = if post.position == 1 {
+        diesel::update(threads_table::table.find(thread.id))
+            .set(threads_table::moderation.eq(to.as_str()))
+            .execute(conn)?;
+        let thread_was = thread.counts();
+        let thread_will = thread.state == Publication::Published && to == Moderation::Visible;
+        let visible_posts = published_in_thread(conn, thread.id, true)?;
+        match (thread_was, thread_will) {
+            (false, true) => (1, visible_posts),
+            // Before this change the opening post (if it was visible) counted too.
+            (true, false) => (-1, -(visible_posts + i64::from(was))),
+            (true, true) => (0, member_delta),
+            (false, false) => (0, 0),
+        }
+    } else if thread.counts() {
+        (0, member_delta)
+    } else {
+        (0, 0)
+    };
+    recount_thread(conn, thread)?;
+    recount_board(conn, board.id, thread_delta, post_delta)
+}
+
+/// Sets a thread's reply count and last activity from its visible, published posts.
+pub(crate) fn recount_thread(conn: &mut DbConn, thread: &Thread) -> Result<()> {
+    let visible = posts::table
+        .filter(posts::thread_id.eq(thread.id))
+        .filter(posts::state.eq("published"))
+        .filter(posts::moderation.eq(Moderation::Visible.as_str()));
+    let replies: i64 = visible
+        .filter(posts::position.gt(1))
+        .count()
+        .get_result(conn)?;
+    let latest: Option<(NaiveDateTime, MemberId)> = visible
+        .order(posts::position.desc())
+        .select((posts::created_at, posts::author_id))
+        .first(conn)
+        .optional()?;
+    let (last_activity_at, last_poster) = match latest {
+        Some((at, who)) => (at, Some(who)),
+        None => (thread.created_at, None),
+    };
+    diesel::update(threads_table::table.find(thread.id))
+        .set((
+            threads_table::reply_count.eq(replies),
+            threads_table::last_activity_at.eq(last_activity_at),
+            threads_table::last_poster_id.eq(last_poster),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves a board's counts by the deltas and finds its latest visible thread again.
+pub(crate) fn recount_board(
+    conn: &mut DbConn,
+    board_id: BoardId,
+    thread_delta: i64,
+    post_delta: i64,
+) -> Result<()> {
+    let latest: Option<(ThreadId, NaiveDateTime)> = threads_table::table
+        .filter(threads_table::board_id.eq(board_id))
+        .filter(threads_table::state.eq("published"))
+        .filter(threads_table::moderation.eq(Moderation::Visible.as_str()))
+        .order(threads_table::last_activity_at.desc())
+        .select((threads_table::id, threads_table::last_activity_at))
+        .first(conn)
+        .optional()?;
+    diesel::update(boards::table.find(board_id))
+        .set((
+            boards::thread_count.eq(boards::thread_count + thread_delta),
+            boards::post_count.eq(boards::post_count + post_delta),
+            boards::last_activity_at.eq(latest.map(|l| l.1)),
+            boards::last_thread_id.eq(latest.map(|l| l.0)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

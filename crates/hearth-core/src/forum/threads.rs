@@ -1,0 +1,321 @@
+//! Threads: a title and a conversation of posts on one board.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamp};
+use serde::Serialize;
+
+use crate::forum::boards;
+
+use crate::clock;
+use crate::db::schema::{boards as boards_table, members as members_table, threads};
+use crate::db::{self, write_tx, DbConn};
+use crate::error::{Error, Invalid, Result};
+use crate::forum::posts::{self, Posted};
+use crate::groups;
+use crate::ids::{MemberId, ThreadId};
+use crate::model;
+use crate::model::AuthorRef;
+use crate::model::Board;
+use crate::model::Post;
+use crate::model::Thread;
+use crate::policy::{self, Action, Actor, MemberActor};
+use crate::safety::gate::{self, PostingRules};
+
+pub const MIN_TITLE_CHARS: usize = 3;
+pub const MAX_TITLE_CHARS: usize = 150;
+/// Threads on one page of a board.
+pub const THREADS_PER_PAGE: i64 = 30;
+
+/// A thread as a board page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadListing {
+    pub thread: Thread,
+    pub author: Option<AuthorRef>,
+    pub last_poster: Option<AuthorRef>,
+}
+
+/// Where a board page starts: just after this thread in listing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardCursor {
+    pub pinned: bool,
+    pub last_activity_at: NaiveDateTime,
+    pub id: ThreadId,
+}
+
+impl BoardCursor {
+    /// A compact, URL-safe form: `<pinned 0|1>.<microseconds>.<id>`.
+    pub fn encode(&self) -> String {
+        let micros = self.last_activity_at.and_utc().timestamp_micros();
+        format!("{}.{}.{}", u8::from(self.pinned), micros, self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<BoardCursor> {
+        let mut parts = text.splitn(3, '.');
+        let pinned = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let micros: i64 = parts.next()?.parse().ok()?;
+        let id: i64 = parts.next()?.parse().ok()?;
+        let last_activity_at = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+        Some(BoardCursor {
+            pinned,
+            last_activity_at,
+            id: ThreadId(id),
+        })
+    }
+
+    fn of(thread: &Thread) -> BoardCursor {
+        BoardCursor {
+            pinned: thread.pinned,
+            last_activity_at: thread.last_activity_at,
+            id: thread.id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardPage {
+    pub threads: Vec<ThreadListing>,
+    /// Present when there are more threads after this page.
+    #[serde(skip)]
+    pub next: Option<BoardCursor>,
+}
+
+/// One page of a board's threads: pinned first, then by latest activity. Keyset pagination,
+/// so every page costs the same however deep it is.
+pub fn board_page(
+    conn: &mut DbConn,
+    board: &Board,
+    after: Option<BoardCursor>,
+) -> Result<BoardPage> {
+    // Threads with their authors and last posters in one statement. The first page's statement
+    // never changes shape, so SQLite prepares it once per connection; later pages add the
+    // row-value cursor, which diesel can only write as literal SQL.
+    let last_posters = diesel::alias!(members_table as last_posters);
+    let listing = threads::table
+        .inner_join(members_table::table.on(members_table::id.eq(threads::author_id)))
+        .left_join(
+            last_posters
+                .on(threads::last_poster_id.eq(last_posters.field(members_table::id).nullable())),
+        )
+        .filter(threads::board_id.eq(board.id))
+        .filter(threads::state.eq("published"))
+        .filter(threads::moderation.eq(model::Moderation::Visible.as_str()))
+        .order((
+            threads::pinned.desc(),
+            threads::last_activity_at.desc(),
+            threads::id.desc(),
+        ))
+        .select((
+            Thread::as_select(),
+            AuthorRef::as_select(),
+            last_posters
+                .fields((
+                    members_table::id,
+                    members_table::username,
+                    members_table::display_name,
+                    members_table::pronouns,
+                ))
+                .nullable(),
+        ));
+    type Row = (
+        Thread,
+        AuthorRef,
+        Option<(MemberId, String, String, String)>,
+    );
+    // One more than a page, to know whether there is a next one.
+    let wanted = THREADS_PER_PAGE + 1;
+    let mut rows: Vec<Row> = match after {
+        None => db::first_rows(conn, listing, wanted)?,
+        Some(c) => db::first_rows(
+            conn,
+            listing
+                // A row-value comparison, which SQLite and PostgreSQL both turn into one range seek
+                // on `threads_board_listing`; the equivalent chain of ORs makes SQLite scan.
+                .filter(
+                    sql::<Bool>("(threads.pinned, threads.last_activity_at, threads.id) < (")
+                        .bind::<Bool, _>(c.pinned)
+                        .sql(", ")
+                        .bind::<Timestamp, _>(c.last_activity_at)
+                        .sql(", ")
+                        .bind::<BigInt, _>(c.id.0)
+                        .sql(")"),
+                ),
+            wanted,
+        )?,
+    };
+    let next = if rows.len() as i64 > THREADS_PER_PAGE {
+        rows.truncate(THREADS_PER_PAGE as usize);
+        rows.last().map(|r| BoardCursor::of(&r.0))
+    } else {
+        None
+    };
+    let threads = rows
+        .into_iter()
+        .map(|(thread, author, last)| ThreadListing {
+            thread,
+            author: Some(author),
+            last_poster: last.map(|(id, username, display_name, pronouns)| AuthorRef {
+                id,
+                username,
+                display_name,
+                pronouns,
+            }),
+        })
+        .collect();
+    Ok(BoardPage { threads, next })
+}
+
+/// A thread and its board, if the actor may read them.
+pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: ThreadId) -> Result<(Board, Thread)> {
+    let thread = by_id(conn, id)?;
+    let board = boards::by_id(conn, thread.board_id)?;
+    policy::authorize(actor, Action::ReadThread(&board, &thread))?;
+    Ok((board, thread))
+}
+
+pub(crate) fn by_id(conn: &mut DbConn, id: ThreadId) -> Result<Thread> {
+    threads::table
+        .find(id)
+        .select(Thread::as_select())
+        .get_result(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// What the new-thread form carries.
+#[derive(Debug, Clone, Default)]
+pub struct NewThreadForm {
+    pub title: String,
+    pub body: String,
+    /// A random key put in the form when it was shown; the same key never makes two threads.
+    pub submission_key: String,
+    /// The version of the group's ground rules the member ticked to accept, if they did.
+    pub accept_rules_version: Option<i32>,
+}
+
+fn check_title(title: &str, invalid: &mut Invalid) {
+    let n_chars = title.trim().chars().count();
+    if !(MIN_TITLE_CHARS..=MAX_TITLE_CHARS).contains(&n_chars) {
+        invalid.add(
+            "title",
+            format!("a title has {MIN_TITLE_CHARS} to {MAX_TITLE_CHARS} characters"),
+        );
+    }
+}
+
+/// Turns a title into the readable part of a thread's URL (`losing-milo`).
+pub fn slug_of(title: &str) -> String {
+    let mut slug = slug::slugify(title);
+    if let Some((cut, _)) = slug.char_indices().nth(60) {
+        slug.truncate(cut);
+    }
+    let slug = slug.trim_end_matches('-').to_owned();
+    if slug.is_empty() {
+        "thread".to_owned()
+    } else {
+        slug
+    }
+}
+
+/// Starts a thread with its opening post, counting it on the board, in one transaction.
+/// A form sent twice (same submission key) returns the thread the first sending made.
+/// A thread whose opening post awaits approval counts nowhere until it is approved.
+pub fn start(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    board: &Board,
+    form: &NewThreadForm,
+) -> Result<Posted> {
+    policy::authorize(&member.actor(), Action::StartThread(board))?;
+    let mut invalid = Invalid::default();
+    check_title(&form.title, &mut invalid);
+    posts::check_body(&form.body, &mut invalid);
+    posts::check_submission_key(&form.submission_key, &mut invalid);
+    invalid.into_result()?;
+    let posted = |conn: &mut DbConn, post: Post, check_in: bool| -> Result<Posted> {
+        let thread = by_id(conn, post.thread_id)?;
+        Ok(Posted {
+            post,
+            thread,
+            check_in,
+        })
+    };
+    if let Some(existing) = posts::by_submission_key(conn, member.id, &form.submission_key)? {
+        return posted(conn, existing, false);
+    }
+    let title = form.title.trim();
+    let screened = gate::screen(conn, rules, member, board, title, &form.body)?;
+    let html = hearth_markdown::render(&screened.source);
+    let outcome = write_tx(conn, |conn| {
+        let now = clock::now();
+        groups::require_rules(conn, member, board, form.accept_rules_version, now)?;
+        let verdict = gate::judge(conn, rules, member, board, None, &screened, now)?;
+        let visible = verdict.moderation == model::Moderation::Visible;
+        let thread_id: ThreadId = diesel::insert_into(threads::table)
+            .values((
+                threads::board_id.eq(board.id),
+                threads::author_id.eq(member.id),
+                threads::title.eq(&screened.title),
+                threads::slug.eq(slug_of(&screened.title)),
+                threads::last_position.eq(1),
+                threads::created_at.eq(now),
+                threads::last_activity_at.eq(now),
+                threads::last_poster_id.eq(member.id),
+                threads::moderation.eq(verdict.moderation.as_str()),
+            ))
+            .returning(threads::id)
+            .get_result(conn)?;
+        let post_id = posts::insert(
+            conn,
+            &posts::NewPost {
+                thread_id,
+                author_id: member.id,
+                position: 1,
+                source: &screened.source,
+                html: &html,
+                submission_key: &form.submission_key,
+                moderation: verdict.moderation,
+                now,
+            },
+        )?;
+        if visible {
+            diesel::update(boards_table::table.find(board.id))
+                .set((
+                    boards_table::thread_count.eq(boards_table::thread_count + 1),
+                    boards_table::post_count.eq(boards_table::post_count + 1),
+                    boards_table::last_activity_at.eq(now),
+                    boards_table::last_thread_id.eq(thread_id),
+                ))
+                .execute(conn)?;
+            count_member_post(conn, member.id, 1)?;
+        }
+        gate::record(conn, &verdict, board.id, post_id, now)?;
+        posts::by_id(conn, post_id)
+    });
+    match outcome {
+        Ok(post) => posted(conn, post, screened.check_in),
+        Err(e) if e.is_unique_violation() => {
+            let existing = posts::by_submission_key(conn, member.id, &form.submission_key)?;
+            posted(conn, existing.ok_or(e)?, false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) fn count_member_post(conn: &mut DbConn, member_id: MemberId, delta: i64) -> Result<()> {
+    diesel::update(members_table::table.find(member_id))
+        .set(members_table::post_count.eq(members_table::post_count + delta))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The opening post of a thread, for previews.
+pub fn opening_post(conn: &mut DbConn, thread: &Thread) -> Result<Option<Post>> {
+    posts::at_position(conn, thread.id, 1)
+}

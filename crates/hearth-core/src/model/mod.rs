@@ -1,0 +1,13 @@
+//! The nouns: the records Hearth stores and the states they can be in. No queries and no
+//! rules live here — operations are in the domain folders, and who may do what is decided by
+//! [`crate::policy`], which depends on these types alone.
+
+mod board;
+mod member;
+mod post;
+mod thread;
+
+pub use board::{Board, MeetingFormat, Visibility};
+pub use member::{AuthorRef, Member, MemberStatus, SiteRole};
+pub use post::{Moderation, Post, Publication};
+pub use thread::Thread;

@@ -1,0 +1,8 @@
+//! Moderation: reports and the review queue with the decisions on a post ([`review`]), thread
+//! and member actions and a board's settings ([`actions`]), the moderation log ([`log`]), and
+//! private notices from the moderators to one member ([`notices`]).
+
+pub mod actions;
+pub mod log;
+pub mod notices;
+pub mod review;

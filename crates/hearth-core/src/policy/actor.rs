@@ -1,0 +1,103 @@
+//! Who is asking: a visitor, or a signed-in member with the boards they facilitate, are banned
+//! from and belong to (loaded by `accounts::actors::actor_for`).
+
+use std::ops::Deref;
+
+use crate::ids::BoardId;
+use crate::model::{Board, Member, Post, SiteRole};
+
+/// A signed-in member with what the policy needs to know about them beyond their account.
+#[derive(Debug, Clone)]
+pub struct MemberActor {
+    pub member: Member,
+    /// The boards this member facilitates.
+    pub facilitates: Vec<BoardId>,
+    /// The boards this member is banned from right now.
+    pub banned_from: Vec<BoardId>,
+    /// The groups this member has joined (requests not yet approved are not here).
+    pub member_of: Vec<BoardId>,
+}
+
+impl MemberActor {
+    /// A member who facilitates no board and is banned from none.
+    pub fn plain(member: Member) -> MemberActor {
+        MemberActor {
+            member,
+            facilitates: Vec::new(),
+            banned_from: Vec::new(),
+            member_of: Vec::new(),
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::Member(Box::new(self.clone()))
+    }
+
+    /// Site moderators and admins.
+    pub fn is_staff(&self) -> bool {
+        self.member.site_role >= SiteRole::Moderator
+    }
+
+    /// Whether this member moderates the board: its facilitators and the site's staff.
+    pub fn moderates(&self, board: BoardId) -> bool {
+        self.is_staff() || self.facilitates.contains(&board)
+    }
+
+    /// Whether this member belongs to the group (joined, or moderates it).
+    pub fn belongs_to(&self, board: BoardId) -> bool {
+        self.member_of.contains(&board) || self.moderates(board)
+    }
+
+    /// Whether this member moderates anything at all (the review queue link and count).
+    pub fn moderates_any(&self) -> bool {
+        self.is_staff() || !self.facilitates.is_empty()
+    }
+}
+
+impl Deref for MemberActor {
+    type Target = Member;
+    fn deref(&self) -> &Member {
+        &self.member
+    }
+}
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Visitor,
+    /// Boxed: a member carries their account and board lists; visitors carry nothing.
+    Member(Box<MemberActor>),
+}
+
+impl Actor {
+    pub fn member(&self) -> Option<&Member> {
+        self.member_actor().map(|m| &m.member)
+    }
+
+    pub fn member_actor(&self) -> Option<&MemberActor> {
+        match self {
+            Actor::Visitor => None,
+            Actor::Member(member) => Some(member),
+        }
+    }
+
+    pub(super) fn role(&self) -> Option<SiteRole> {
+        self.member().map(|m| m.site_role)
+    }
+
+    pub(super) fn is_staff(&self) -> bool {
+        self.role() >= Some(SiteRole::Moderator)
+    }
+
+    pub(super) fn moderates(&self, board: &Board) -> bool {
+        self.member_actor().is_some_and(|m| m.moderates(board.id))
+    }
+
+    pub(super) fn belongs_to(&self, board: &Board) -> bool {
+        self.member_actor().is_some_and(|m| m.belongs_to(board.id))
+    }
+
+    pub(super) fn is_author_of(&self, post: &Post) -> bool {
+        self.member().is_some_and(|m| m.id == post.author_id)
+    }
+}

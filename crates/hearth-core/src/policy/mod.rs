@@ -1,0 +1,309 @@
+//! The one place that decides who may do what. `hearth-web` asks; it never decides.
+//!
+//! A ruling is one of three: allowed; denied with a reason the person can act on; or not found —
+//! the actor may not even know the thing exists, which callers show exactly as a thing that
+//! does not exist.
+//!
+//! Roles: visitors; members; facilitators, who moderate the boards an admin assigned them;
+//! site moderators, who moderate every board; admins, who also run the site.
+
+mod actor;
+
+pub use actor::{Actor, MemberActor};
+
+use crate::clock;
+use crate::error::{Denied, Error, Result};
+use crate::model::{Board, Member, Moderation, Post, Publication, SiteRole, Thread, Visibility};
+
+/// Everything an actor can try to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// A group's public face: name, description, ground rules, how it meets. Everyone sees
+    /// it, even of a private group — never its threads, members, meeting links or feeds.
+    ViewGroup(&'a Board),
+    /// Its threads and posts.
+    ReadBoard(&'a Board),
+    /// Join a group (or ask to, for a private one).
+    JoinGroup(&'a Board),
+    /// See who belongs to a group and answer join requests: its facilitators and the staff.
+    ManageMembers(&'a Board),
+    ReadThread(&'a Board, &'a Thread),
+    /// See a post's text (posts awaiting approval or hidden are not everyone's to read).
+    ReadPost(&'a Board, &'a Thread, &'a Post),
+    StartThread(&'a Board),
+    Reply(&'a Board, &'a Thread),
+    EditPost(&'a Board, &'a Thread, &'a Post),
+    DeletePost(&'a Board, &'a Thread, &'a Post),
+    /// Ask the moderators to look at someone else's post.
+    ReportPost(&'a Board, &'a Thread, &'a Post),
+    /// The board's review queue and its moderation: approve, hide, restore, dismiss reports,
+    /// mark check-ins handled, lock, pin, slow mode, pre-moderation, the full log.
+    Moderate(&'a Board),
+    /// Move a thread from one board to another: the mover moderates both.
+    MoveThread(&'a Board, &'a Board),
+    /// Send a member a private warning from the moderators, about something on a board
+    /// (facilitators of that board and staff) or in general (staff).
+    Warn(Option<&'a Board>, &'a Member),
+    /// Stop a member posting anywhere until a date.
+    Suspend(&'a Member),
+    /// Stop a member posting on one board.
+    BanFromBoard(&'a Board, &'a Member),
+    /// The site-wide review queue and moderation log.
+    ModerateSite,
+    /// Assign and remove a board's facilitators, change its settings.
+    ManageBoard(&'a Board),
+    /// The watched words and phrases.
+    ManageWatchedWords,
+    /// Propose a new group.
+    ProposeGroup,
+    /// Review proposals for new groups: site moderators and admins.
+    ReviewProposals,
+    CreateBoard,
+    /// Collapse another member's posts for oneself.
+    Mute(&'a Member),
+    /// Schedule a group's meetings, edit or cancel them, cancel or move one meeting of a
+    /// series: its facilitators and the staff.
+    ScheduleMeeting(&'a Board),
+    /// A meeting's online link and place, and who is going: the group's members (and its
+    /// moderators). Never visitors, other members, or public feeds.
+    SeeMeetingDetails(&'a Board),
+    /// Answer going / maybe / not going for one meeting: members of the group who may post in it.
+    Rsvp(&'a Board),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ruling {
+    Allow,
+    Deny(Denied),
+    /// The actor may not know the thing exists: shown as "not found", exactly like a thing
+    /// that does not exist (a moderator's hide is [`crate::model::Moderation::Hidden`]).
+    NotFound,
+}
+
+pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
+    match action {
+        Action::ViewGroup(_) => Ruling::Allow,
+        Action::ReadBoard(board) => read_board(actor, board),
+        Action::JoinGroup(_) => match actor.member() {
+            None => Ruling::Deny(Denied::SignInRequired),
+            Some(_) => Ruling::Allow,
+        },
+        Action::ManageMembers(board) => moderator_of(actor, board),
+        Action::ReadThread(board, thread) => read_thread(actor, board, thread),
+        Action::ReadPost(board, thread, post) => read_post(actor, board, thread, post),
+        Action::StartThread(board) => then(read_board(actor, board), || may_post(actor, board)),
+        Action::Reply(board, thread) => then(read_thread(actor, board, thread), || {
+            then(may_post(actor, board), || {
+                if thread.locked && !actor.moderates(board) {
+                    Ruling::Deny(Denied::ThreadLocked)
+                } else {
+                    Ruling::Allow
+                }
+            })
+        }),
+        Action::EditPost(board, thread, post) => then(read_thread(actor, board, thread), || {
+            then(may_write(actor), || change_own_post(actor, post, false))
+        }),
+        Action::DeletePost(board, thread, post) => then(read_thread(actor, board, thread), || {
+            then(may_write(actor), || change_own_post(actor, post, true))
+        }),
+        Action::ReportPost(board, thread, post) => {
+            then(read_post(actor, board, thread, post), || {
+                match actor.member() {
+                    None => Ruling::Deny(Denied::SignInRequired),
+                    Some(_) if actor.is_author_of(post) => Ruling::Deny(Denied::OwnPost),
+                    Some(_) => Ruling::Allow,
+                }
+            })
+        }
+        Action::Moderate(board) => then(read_board(actor, board), || moderator_of(actor, board)),
+        Action::MoveThread(from, to) => then(decide(actor, Action::Moderate(from)), || {
+            then(read_board(actor, to), || moderator_of(actor, to))
+        }),
+        Action::Warn(board, target) => {
+            let may = match board {
+                Some(board) => then(read_board(actor, board), || moderator_of(actor, board)),
+                None => staff_only(actor),
+            };
+            then(may, || act_on_member(actor, target))
+        }
+        Action::Suspend(target) => then(staff_only(actor), || act_on_member(actor, target)),
+        Action::BanFromBoard(board, target) => then(decide(actor, Action::Moderate(board)), || {
+            act_on_member(actor, target)
+        }),
+        Action::ModerateSite | Action::ReviewProposals => staff_only(actor),
+        Action::ProposeGroup => may_write(actor),
+        Action::ManageBoard(board) => then(read_board(actor, board), || admin_only(actor)),
+        Action::ManageWatchedWords | Action::CreateBoard => admin_only(actor),
+        Action::Mute(target) => match actor.member() {
+            None => Ruling::Deny(Denied::SignInRequired),
+            Some(me) if me.id == target.id || target.site_role >= SiteRole::Moderator => {
+                Ruling::Deny(Denied::CannotMute)
+            }
+            Some(_) => Ruling::Allow,
+        },
+        Action::ScheduleMeeting(board) => {
+            then(read_board(actor, board), || moderator_of(actor, board))
+        }
+        Action::SeeMeetingDetails(board) => {
+            then(read_board(actor, board), || group_member(actor, board))
+        }
+        Action::Rsvp(board) => then(read_board(actor, board), || {
+            then(may_post(actor, board), || group_member(actor, board))
+        }),
+    }
+}
+
+/// [`decide`] as a `Result`: hidden becomes not-found, so the two cannot be told apart.
+pub fn authorize(actor: &Actor, action: Action<'_>) -> Result<()> {
+    match decide(actor, action) {
+        Ruling::Allow => Ok(()),
+        Ruling::Deny(reason) => Err(Error::Denied(reason)),
+        Ruling::NotFound => Err(Error::NotFound),
+    }
+}
+
+pub fn allows(actor: &Actor, action: Action<'_>) -> bool {
+    decide(actor, action) == Ruling::Allow
+}
+
+/// The board visibilities an actor may read, for queries that list boards. Private boards a
+/// member belongs to or facilitates are added by the listing itself (see `boards::list_for`).
+pub fn readable_visibilities(actor: &Actor) -> &'static [&'static str] {
+    match actor {
+        Actor::Visitor => &["public"],
+        Actor::Member(_) if actor.is_staff() => &["public", "members", "private"],
+        Actor::Member(_) => &["public", "members"],
+    }
+}
+
+fn then(first: Ruling, next: impl FnOnce() -> Ruling) -> Ruling {
+    match first {
+        Ruling::Allow => next(),
+        other => other,
+    }
+}
+
+fn read_board(actor: &Actor, board: &Board) -> Ruling {
+    let visible = match board.visibility {
+        Visibility::Public => true,
+        Visibility::Members => actor.member().is_some(),
+        // Private groups: their members and moderators.
+        Visibility::Private => actor.belongs_to(board),
+    };
+    if visible {
+        Ruling::Allow
+    } else {
+        Ruling::NotFound
+    }
+}
+
+/// Deleted threads are gone for everyone but moderators; a thread whose opening post awaits
+/// approval or was hidden is seen by its author and the board's moderators only.
+fn read_thread(actor: &Actor, board: &Board, thread: &Thread) -> Ruling {
+    then(read_board(actor, board), || {
+        let own = actor.member().is_some_and(|m| m.id == thread.author_id);
+        let moderates = actor.moderates(board);
+        match (thread.state, thread.moderation) {
+            (Publication::Deleted, _) if !moderates => Ruling::NotFound,
+            (_, Moderation::Awaiting | Moderation::Hidden) if !(own || moderates) => {
+                Ruling::NotFound
+            }
+            _ => Ruling::Allow,
+        }
+    })
+}
+
+fn read_post(actor: &Actor, board: &Board, thread: &Thread, post: &Post) -> Ruling {
+    then(read_thread(actor, board, thread), || {
+        let own = actor.is_author_of(post);
+        match (post.state, post.moderation) {
+            (Publication::Deleted, _) => Ruling::NotFound,
+            (_, Moderation::Visible) => Ruling::Allow,
+            _ if own || actor.moderates(board) => Ruling::Allow,
+            (_, Moderation::Awaiting) => Ruling::NotFound,
+            (_, Moderation::Hidden) => Ruling::Deny(Denied::HiddenByModerators),
+        }
+    })
+}
+
+fn may_write(actor: &Actor) -> Ruling {
+    match actor.member() {
+        None => Ruling::Deny(Denied::SignInRequired),
+        Some(member) if member.is_suspended(clock::now()) => Ruling::Deny(Denied::Suspended),
+        Some(_) => Ruling::Allow,
+    }
+}
+
+/// Writing on one board: not suspended, and not banned from it.
+fn may_post(actor: &Actor, board: &Board) -> Ruling {
+    then(may_write(actor), || match actor.member_actor() {
+        Some(m) if m.banned_from.contains(&board.id) => Ruling::Deny(Denied::BannedFromBoard),
+        _ => Ruling::Allow,
+    })
+}
+
+fn moderator_of(actor: &Actor, board: &Board) -> Ruling {
+    match actor.member() {
+        None => Ruling::Deny(Denied::SignInRequired),
+        Some(_) if actor.moderates(board) => Ruling::Allow,
+        Some(_) => Ruling::Deny(Denied::ModeratorsOnly),
+    }
+}
+
+/// The group's members and its moderators.
+fn group_member(actor: &Actor, board: &Board) -> Ruling {
+    match actor.member() {
+        None => Ruling::Deny(Denied::SignInRequired),
+        Some(_) if actor.belongs_to(board) => Ruling::Allow,
+        Some(_) => Ruling::Deny(Denied::GroupMembersOnly),
+    }
+}
+
+fn staff_only(actor: &Actor) -> Ruling {
+    match actor.member() {
+        None => Ruling::Deny(Denied::SignInRequired),
+        Some(_) if actor.is_staff() => Ruling::Allow,
+        Some(_) => Ruling::Deny(Denied::ModeratorsOnly),
+    }
+}
+
+fn admin_only(actor: &Actor) -> Ruling {
+    match actor.role() {
+        Some(SiteRole::Admin) => Ruling::Allow,
+        Some(_) => Ruling::Deny(Denied::AdminOnly),
+        None => Ruling::Deny(Denied::SignInRequired),
+    }
+}
+
+/// Warnings, suspensions and bans go down, never sideways or up: not oneself, not the site's
+/// staff (only an admin may act on a site moderator).
+fn act_on_member(actor: &Actor, target: &Member) -> Ruling {
+    let Some(me) = actor.member() else {
+        return Ruling::Deny(Denied::SignInRequired);
+    };
+    let outranks = match target.site_role {
+        SiteRole::Member => true,
+        SiteRole::Moderator => me.site_role == SiteRole::Admin,
+        SiteRole::Admin => false,
+    };
+    if me.id == target.id || !outranks {
+        Ruling::Deny(Denied::CannotActOnMember)
+    } else {
+        Ruling::Allow
+    }
+}
+
+/// Authors edit and delete their own posts; moderators hide others' posts through their own
+/// actions, which are logged. A hidden post can be deleted by its author but not edited.
+fn change_own_post(actor: &Actor, post: &Post, deleting: bool) -> Ruling {
+    match (post.state, post.moderation) {
+        (Publication::Deleted, _) => Ruling::NotFound,
+        _ if !actor.is_author_of(post) => Ruling::Deny(Denied::NotYours),
+        (_, Moderation::Hidden) if !deleting => Ruling::Deny(Denied::HiddenByModerators),
+        _ => Ruling::Allow,
+    }
+}
+
+#[cfg(test)]
+mod tests;

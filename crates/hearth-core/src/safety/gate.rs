@@ -1,0 +1,226 @@
+//! What happens to a new post before and while it is stored: watched words (block, mask, hold,
+//! flag), crisis phrases (the post is published, and a check-in goes to the top of the queue),
+//! posting limits and slow mode, and pre-moderation of members new to a board or to the site.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{posts, threads};
+use crate::db::DbConn;
+use crate::error::{Error, Result};
+use crate::ids::{BoardId, PostId};
+use crate::model::Board;
+use crate::model::Moderation;
+use crate::model::Thread;
+use crate::moderation::review::{self, ItemKind};
+use crate::policy::MemberActor;
+use crate::safety::crisis;
+use crate::safety::limits::{self, PostingLimits};
+use crate::safety::screening::PhraseList;
+use crate::safety::watched::{self, WatchLists};
+
+/// The operator's site-wide posting rules.
+#[derive(Debug, Clone)]
+pub struct PostingRules {
+    /// The first this-many posts of a new account, anywhere, await approval (0: none do).
+    pub new_account_premod_posts: i32,
+    /// Posts per minute and per day (moderators of the board are not limited).
+    pub limits: PostingLimits,
+    /// Phrases that suggest someone may be at risk.
+    pub crisis: PhraseList,
+}
+
+impl Default for PostingRules {
+    fn default() -> Self {
+        PostingRules {
+            new_account_premod_posts: 0,
+            limits: PostingLimits::default(),
+            crisis: crisis::default_phrases(),
+        }
+    }
+}
+
+/// What screening found in a post's text, before it is rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Screened<'a> {
+    /// The text to store: the member's own, or with masked words replaced.
+    pub source: Cow<'a, str>,
+    /// A new thread's title, masked like the text.
+    pub title: String,
+    /// Watched words that hold the post for approval.
+    pub hold: Vec<String>,
+    /// Watched words that flag the post for review.
+    pub flag: Vec<String>,
+    /// Crisis phrases matched: a check-in for the moderators, resources for the author.
+    pub check_in: bool,
+}
+
+/// Screens a post's text (and a new thread's title) against the watched words and the crisis
+/// phrases. A blocked word refuses the post with the reason; the form keeps the text.
+pub(crate) fn screen<'a>(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    board: &Board,
+    title: &str,
+    body: &'a str,
+) -> Result<Screened<'a>> {
+    let words = watched::lists(conn)?;
+    let source = block_and_mask(&words, title, body)?;
+    // Moderators of the board are not held or flagged; everyone may be in crisis.
+    let moderates = member.moderates(board.id);
+    let found = |list: &PhraseList| -> Vec<String> {
+        if moderates {
+            return Vec::new();
+        }
+        let mut found = list.matches(title);
+        found.extend(list.matches(body));
+        found.sort();
+        found.dedup();
+        found
+    };
+    Ok(Screened {
+        hold: found(&words.hold),
+        flag: found(&words.flag),
+        check_in: rules.crisis.is_match(title) || rules.crisis.is_match(body),
+        title: words.mask.mask(title),
+        source,
+    })
+}
+
+/// An edited post's text: blocked words refuse the edit, masked words are masked, and crisis
+/// phrases open a check-in as for a new post (the `bool`). Holding or flagging an already
+/// published post on edit is left to reports.
+pub(crate) fn screen_edit<'a>(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    body: &'a str,
+) -> Result<(Cow<'a, str>, bool)> {
+    let words = watched::lists(conn)?;
+    Ok((
+        block_and_mask(&words, "", body)?,
+        rules.crisis.is_match(body),
+    ))
+}
+
+fn block_and_mask<'a>(words: &WatchLists, title: &str, body: &'a str) -> Result<Cow<'a, str>> {
+    for (field, text) in [("title", title), ("body", body)] {
+        if let Some(word) = words.block.matches(text).first() {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "this community does not allow “{word}” in posts; please change it and post again (your text is kept)"
+                ),
+            ));
+        }
+    }
+    Ok(if words.mask.is_match(body) {
+        Cow::Owned(words.mask.mask(body))
+    } else {
+        Cow::Borrowed(body)
+    })
+}
+
+/// What the gate decided for one post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub moderation: Moderation,
+    /// Why it awaits approval, for the review queue.
+    pub hold_reason: Option<String>,
+    pub flag: Vec<String>,
+    pub check_in: bool,
+}
+
+/// Inside the posting transaction: refuses a post over the member's limits or the thread's slow
+/// mode, and decides whether it is published at once or awaits approval. Moderators of the board
+/// are neither limited nor held.
+pub(crate) fn judge(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    board: &Board,
+    thread: Option<&Thread>,
+    screened: &Screened<'_>,
+    now: NaiveDateTime,
+) -> Result<Verdict> {
+    let mut hold_reason = None;
+    if !member.moderates(board.id) {
+        limits::check_posting(
+            conn,
+            member.id,
+            member.created_at,
+            thread.map(|t| (t.id, t.slow_mode_seconds)),
+            &rules.limits,
+            now,
+        )?;
+        let site_wide = i64::from(rules.new_account_premod_posts);
+        let on_board = i64::from(board.premod_first_posts);
+        if !screened.hold.is_empty() {
+            hold_reason = Some(format!("watched words: {}", screened.hold.join(", ")));
+        } else if site_wide > 0 && approved_posts(conn, member, None, site_wide)? < site_wide {
+            hold_reason = Some(format!(
+                "one of the first {site_wide} posts of a new account"
+            ));
+        } else if on_board > 0 && approved_posts(conn, member, Some(board.id), on_board)? < on_board
+        {
+            hold_reason = Some(format!(
+                "one of the first {on_board} posts of a member new to this group"
+            ));
+        }
+    }
+    Ok(Verdict {
+        moderation: if hold_reason.is_some() {
+            Moderation::Awaiting
+        } else {
+            Moderation::Visible
+        },
+        hold_reason,
+        flag: screened.flag.clone(),
+        check_in: screened.check_in,
+    })
+}
+
+/// Opens the review items the verdict calls for, in the posting transaction.
+pub(crate) fn record(
+    conn: &mut DbConn,
+    verdict: &Verdict,
+    board_id: BoardId,
+    post_id: PostId,
+    now: NaiveDateTime,
+) -> Result<()> {
+    if let Some(reason) = &verdict.hold_reason {
+        review::open(conn, board_id, post_id, ItemKind::Awaiting, reason, now)?;
+    }
+    if !verdict.flag.is_empty() {
+        let words = verdict.flag.join(", ");
+        review::open(conn, board_id, post_id, ItemKind::WatchedWord, &words, now)?;
+    }
+    if verdict.check_in {
+        review::open(conn, board_id, post_id, ItemKind::CheckIn, "", now)?;
+    }
+    Ok(())
+}
+
+/// How many of the member's posts were published (on one board, or anywhere), counting no
+/// further than `enough`: a long-standing member's thousands of posts are not all read.
+fn approved_posts(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    board: Option<BoardId>,
+    enough: i64,
+) -> Result<i64> {
+    let mut query = posts::table
+        .inner_join(threads::table)
+        .filter(posts::author_id.eq(member.id))
+        .filter(posts::moderation.eq(Moderation::Visible.as_str()))
+        .select(posts::id)
+        .limit(enough)
+        .into_boxed();
+    if let Some(board) = board {
+        query = query.filter(threads::board_id.eq(board));
+    }
+    let ids: Vec<PostId> = query.load(conn)?;
+    Ok(ids.len() as i64)
+}

@@ -1,0 +1,195 @@
+//! Posting limits: how many posts a member may make in a minute and in a day (fewer while the
+//! account is new), and slow mode, which spaces out one member's posts in a thread.
+//!
+//! [`check_posting`] only reads; the posting operations call it before their write. Every post a
+//! member made counts, deleted ones included (deleting does not give the allowance back).
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::dsl::max;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::db::schema::posts;
+use crate::db::DbConn;
+use crate::error::{Error, Result};
+use crate::ids::{MemberId, ThreadId};
+
+/// How many posts a member may make. A limit of 0 is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct PostingLimits {
+    /// Posts (new threads and replies) per minute.
+    pub per_minute: u32,
+    /// Posts per 24 hours.
+    pub per_day: u32,
+    /// Posts per minute while the account is younger than `new_account_hours`.
+    pub new_account_per_minute: u32,
+    /// Posts per 24 hours while the account is younger than `new_account_hours`.
+    pub new_account_per_day: u32,
+    /// How long an account counts as new, in hours.
+    pub new_account_hours: u32,
+}
+
+impl Default for PostingLimits {
+    fn default() -> Self {
+        PostingLimits {
+            per_minute: 5,
+            per_day: 100,
+            new_account_per_minute: 2,
+            new_account_per_day: 20,
+            new_account_hours: 24,
+        }
+    }
+}
+
+impl PostingLimits {
+    /// No limit at all (tests and benchmarks that post faster than people do).
+    pub const NONE: PostingLimits = PostingLimits {
+        per_minute: 0,
+        per_day: 0,
+        new_account_per_minute: 0,
+        new_account_per_day: 0,
+        new_account_hours: 0,
+    };
+}
+
+/// One limit the next post would break, and how long until it would not.
+struct Reached {
+    wait_seconds: i64,
+    reason: String,
+}
+
+/// Refuses a post that would go over the member's limits or a thread's slow mode, with
+/// [`Error::RateLimited`] saying which and when they can post again. `thread` is the thread being
+/// replied to and its `slow_mode_seconds` (`None` when starting a thread). When several limits
+/// are reached, the one with the longest wait is reported, so the time given is true.
+pub fn check_posting(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    member_created_at: NaiveDateTime,
+    thread: Option<(ThreadId, i32)>,
+    limits: &PostingLimits,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let is_new = now - member_created_at < TimeDelta::hours(i64::from(limits.new_account_hours));
+    let (per_minute, per_day) = if is_new {
+        (limits.new_account_per_minute, limits.new_account_per_day)
+    } else {
+        (limits.per_minute, limits.per_day)
+    };
+    let mut reached: Vec<Reached> = Vec::new();
+
+    if let Some((thread_id, slow_seconds)) = thread.filter(|(_, seconds)| *seconds > 0) {
+        let spacing = TimeDelta::seconds(i64::from(slow_seconds));
+        let latest: Option<NaiveDateTime> = posts::table
+            .filter(posts::author_id.eq(member_id))
+            .filter(posts::created_at.gt(now - spacing))
+            .filter(posts::thread_id.eq(thread_id))
+            .select(max(posts::created_at))
+            .get_result(conn)?;
+        if let Some(latest) = latest {
+            let wait_seconds = seconds_until(latest + spacing, now);
+            reached.push(Reached {
+                wait_seconds,
+                reason: format!(
+                    "this thread is in slow mode, so each member can post in it once every {}; \
+                     you can post here again {}",
+                    span_words(i64::from(slow_seconds)),
+                    in_words(wait_seconds)
+                ),
+            });
+        }
+    }
+
+    let fetch = per_minute.max(per_day);
+    if fetch > 0 {
+        // The member's newest posts of the last day, at most as many as the larger limit: when
+        // a limit `n` is reached, the `n`-th newest is the post whose age frees the next one.
+        let recent: Vec<NaiveDateTime> = posts::table
+            .filter(posts::author_id.eq(member_id))
+            .filter(posts::created_at.gt(now - TimeDelta::days(1)))
+            .order(posts::created_at.desc())
+            .limit(i64::from(fetch))
+            .select(posts::created_at)
+            .load(conn)?;
+        let who = if is_new {
+            format!(
+                " for accounts in their first {}",
+                span_words(i64::from(limits.new_account_hours) * 3600)
+            )
+        } else {
+            String::new()
+        };
+        for (limit, span, per) in [
+            (per_minute, TimeDelta::minutes(1), "a minute"),
+            (per_day, TimeDelta::days(1), "a day"),
+        ] {
+            let Ok(index) = usize::try_from(limit) else {
+                continue;
+            };
+            let oldest_counted = index
+                .checked_sub(1)
+                .and_then(|i| recent.get(i))
+                .filter(|at| **at > now - span);
+            if let Some(oldest) = oldest_counted {
+                let wait_seconds = seconds_until(*oldest + span, now);
+                reached.push(Reached {
+                    wait_seconds,
+                    reason: format!(
+                        "you have reached this site's limit of {limit} post{} {per}{who}; you can \
+                         post again {}",
+                        if limit == 1 { "" } else { "s" },
+                        in_words(wait_seconds)
+                    ),
+                });
+            }
+        }
+    }
+
+    match reached.into_iter().max_by_key(|r| r.wait_seconds) {
+        None => Ok(()),
+        Some(worst) => Err(Error::RateLimited {
+            retry_after_seconds: worst.wait_seconds,
+            reason: worst.reason,
+        }),
+    }
+}
+
+/// Whole seconds from `now` until `at`, rounded up, at least 1.
+fn seconds_until(at: NaiveDateTime, now: NaiveDateTime) -> i64 {
+    let millis = (at - now).num_milliseconds().max(0);
+    ((millis + 999) / 1000).max(1)
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// A length of time as a person says it: "30 seconds", "2 minutes", "24 hours".
+pub fn span_words(seconds: i64) -> String {
+    if seconds >= 3600 && seconds % 3600 == 0 {
+        plural(seconds / 3600, "hour")
+    } else if seconds >= 60 && seconds % 60 == 0 {
+        plural(seconds / 60, "minute")
+    } else {
+        plural(seconds, "second")
+    }
+}
+
+/// When something can happen again, as a person says it: "in 40 seconds", "in about 3
+/// minutes", "in about 5 hours".
+pub fn in_words(seconds: i64) -> String {
+    if seconds < 60 {
+        format!("in {}", plural(seconds.max(1), "second"))
+    } else if seconds < 2 * 3600 {
+        format!("in about {}", plural((seconds + 59) / 60, "minute"))
+    } else {
+        format!("in about {}", plural((seconds + 1800) / 3600, "hour"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,188 @@
+//! Watched words and phrases: an admin-managed list, matched whole-word and case-insensitively
+//! in new posts, each with an action — block the post (the form keeps the text), hold it for
+//! approval, flag it for review, or replace the words with a mask.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::clock;
+use crate::db::schema::watched_words;
+use crate::db::{write_tx, DbConn};
+use crate::error::{Error, Result};
+use crate::moderation::log::{self, Entry, LoggedAction};
+use crate::policy::{self, Action, MemberActor};
+use crate::safety::screening::PhraseList;
+
+const MAX_PHRASE_CHARS: usize = 100;
+
+/// What happens to a post that contains a watched word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchAction {
+    Block,
+    Hold,
+    Flag,
+    Mask,
+}
+
+impl WatchAction {
+    pub const ALL: [WatchAction; 4] = [
+        WatchAction::Block,
+        WatchAction::Hold,
+        WatchAction::Flag,
+        WatchAction::Mask,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchAction::Block => "block",
+            WatchAction::Hold => "hold",
+            WatchAction::Flag => "flag",
+            WatchAction::Mask => "mask",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WatchAction::Block => "Refuse the post, saying why",
+            WatchAction::Hold => "Hold the post for approval",
+            WatchAction::Flag => "Publish, and flag it for review",
+            WatchAction::Mask => "Publish with the words masked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<WatchAction> {
+        WatchAction::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = watched_words)]
+pub struct WatchedWord {
+    pub id: i64,
+    pub phrase: String,
+    #[diesel(deserialize_as = String)]
+    pub action: WatchActionColumn,
+    pub created_at: NaiveDateTime,
+}
+
+/// The stored action, read back from its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct WatchActionColumn(pub WatchAction);
+
+impl TryFrom<String> for WatchActionColumn {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        WatchAction::parse(&value)
+            .map(WatchActionColumn)
+            .ok_or_else(|| format!("unknown watched-word action {value:?}"))
+    }
+}
+
+/// Every watched word, alphabetically.
+pub fn list(conn: &mut DbConn) -> Result<Vec<WatchedWord>> {
+    Ok(watched_words::table
+        .order(watched_words::phrase_lower.asc())
+        .select(WatchedWord::as_select())
+        .load(conn)?)
+}
+
+/// The watched words compiled for matching, one list per action.
+#[derive(Debug, Default)]
+pub struct WatchLists {
+    pub block: PhraseList,
+    pub hold: PhraseList,
+    pub flag: PhraseList,
+    pub mask: PhraseList,
+}
+
+impl WatchLists {
+    pub fn is_empty(&self) -> bool {
+        self.block.is_empty()
+            && self.hold.is_empty()
+            && self.flag.is_empty()
+            && self.mask.is_empty()
+    }
+}
+
+/// Loads and compiles the watched words (a handful of rows; compiled per post).
+pub fn lists(conn: &mut DbConn) -> Result<WatchLists> {
+    let rows: Vec<(String, String)> = watched_words::table
+        .select((watched_words::phrase, watched_words::action))
+        .load(conn)?;
+    let of = |action: WatchAction| {
+        PhraseList::new(
+            rows.iter()
+                .filter(|(_, a)| a == action.as_str())
+                .map(|(p, _)| p.as_str()),
+        )
+    };
+    Ok(WatchLists {
+        block: of(WatchAction::Block)?,
+        hold: of(WatchAction::Hold)?,
+        flag: of(WatchAction::Flag)?,
+        mask: of(WatchAction::Mask)?,
+    })
+}
+
+/// Adds a watched word (admins). Adding a phrase again changes its action.
+pub fn add(conn: &mut DbConn, member: &MemberActor, phrase: &str, action: &str) -> Result<()> {
+    policy::authorize(&member.actor(), Action::ManageWatchedWords)?;
+    let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut invalid = crate::error::Invalid::default();
+    let n_chars = phrase.chars().count();
+    if n_chars == 0 || n_chars > MAX_PHRASE_CHARS {
+        invalid.add(
+            "phrase",
+            format!("a word or phrase of 1 to {MAX_PHRASE_CHARS} characters"),
+        );
+    } else if PhraseList::new([phrase.as_str()]).is_err() {
+        invalid.add("phrase", "this phrase cannot be matched; try plain words");
+    }
+    let action = WatchAction::parse(action);
+    if action.is_none() {
+        invalid.add("action", "choose what happens to a post that contains it");
+    }
+    invalid.into_result()?;
+    let action = action.ok_or_else(|| Error::Internal("watched-word action".to_owned()))?;
+    write_tx(conn, |conn| {
+        let now = clock::now();
+        let lower = phrase.to_lowercase();
+        diesel::delete(watched_words::table.filter(watched_words::phrase_lower.eq(&lower)))
+            .execute(conn)?;
+        diesel::insert_into(watched_words::table)
+            .values((
+                watched_words::phrase.eq(&phrase),
+                watched_words::phrase_lower.eq(&lower),
+                watched_words::action.eq(action.as_str()),
+                watched_words::created_by.eq(member.id),
+                watched_words::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        let reason = format!("added “{phrase}”: {}", action.as_str());
+        let mut entry = Entry::new(LoggedAction::WatchedWords, None);
+        entry.reason = &reason;
+        log::write(conn, member, entry, now)
+    })
+}
+
+/// Removes a watched word (admins).
+pub fn remove(conn: &mut DbConn, member: &MemberActor, id: i64) -> Result<()> {
+    policy::authorize(&member.actor(), Action::ManageWatchedWords)?;
+    write_tx(conn, |conn| {
+        let phrase: String = watched_words::table
+            .find(id)
+            .select(watched_words::phrase)
+            .get_result(conn)
+            .optional()?
+            .ok_or(Error::NotFound)?;
+        diesel::delete(watched_words::table.find(id)).execute(conn)?;
+        let now = clock::now();
+        let reason = format!("removed “{phrase}”");
+        let mut entry = Entry::new(LoggedAction::WatchedWords, None);
+        entry.reason = &reason;
+        log::write(conn, member, entry, now)
+    })
+}
