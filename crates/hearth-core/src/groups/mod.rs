@@ -1,34 +1,35 @@
 //! Boards as peer support groups: their public face (category, tags, language, how and where
-//! they meet), versioned ground rules with each member's acceptance, and the directory that
-//! finds them by interest and place.
+//! they meet) and its edits here; versioned ground rules with each member's acceptance
+//! (`rules.rs`); the directory that finds them by interest and place (`directory.rs`);
+//! joining and leaving ([`memberships`]); members proposing new groups ([`proposals`]).
 
-use chrono::NaiveDateTime;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use serde::{Deserialize, Serialize};
 
 use crate::forum::boards;
 
 use crate::clock;
-use crate::db::schema::{
-    boards as boards_table, categories, ground_rules_versions, rules_acceptances,
-};
-use crate::db::{per_connection, write_tx, DbConn};
+use crate::db::schema::{boards as boards_table, categories};
+use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
-use crate::ids::{BoardId, MemberId};
-use crate::model::{Board, MeetingFormat, Visibility};
+use crate::model::{Board, MeetingFormat};
 use crate::moderation::log::{self, Entry, LoggedAction};
-use crate::policy::{self, Action, Actor, MemberActor};
+use crate::policy::{self, Action, MemberActor};
 
+mod directory;
 pub mod memberships;
 pub mod proposals;
+mod rules;
+
+pub use directory::{directory, DirectoryPage, DirectoryQuery, GroupCard, GROUPS_PER_PAGE};
+pub(crate) use directory::{place_text, search_text};
+pub use rules::must_accept_rules;
+pub(crate) use rules::record_rules_version;
+pub(crate) use rules::require_rules;
 
 const MAX_TAGS: usize = 10;
 const MAX_TAG_CHARS: usize = 30;
 const MAX_PLACE_CHARS: usize = 80;
-/// Groups on one page of the directory.
-pub const GROUPS_PER_PAGE: i64 = 20;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = categories)]
@@ -225,28 +226,6 @@ pub(crate) fn check_profile(
     }))
 }
 
-pub(crate) fn record_rules_version(
-    conn: &mut DbConn,
-    board_id: BoardId,
-    version: i32,
-    rules: &str,
-    rules_html: &hearth_markdown::SafeHtml,
-    author: MemberId,
-    now: NaiveDateTime,
-) -> Result<()> {
-    diesel::insert_into(ground_rules_versions::table)
-        .values((
-            ground_rules_versions::board_id.eq(board_id),
-            ground_rules_versions::version.eq(version),
-            ground_rules_versions::rules.eq(rules),
-            ground_rules_versions::rules_html.eq(rules_html.as_str()),
-            ground_rules_versions::created_by.eq(author),
-            ground_rules_versions::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// A facilitator's edit of their group's public face and ground rules.
 #[derive(Debug, Clone, Default)]
 pub struct GroupEdit {
@@ -337,207 +316,5 @@ pub fn edit(
         entry.reason = &reason;
         log::write(conn, member, entry, now)?;
         boards::by_id(conn, board.id)
-    })
-}
-
-/// Whether a member must accept the group's ground rules before posting: the group has rules,
-/// the member does not moderate it, and has not accepted the current version.
-pub fn must_accept_rules(conn: &mut DbConn, member: &MemberActor, board: &Board) -> Result<bool> {
-    if board.ground_rules.trim().is_empty() || member.moderates(board.id) {
-        return Ok(false);
-    }
-    let accepted: i64 = rules_acceptances::table
-        .filter(rules_acceptances::board_id.eq(board.id))
-        .filter(rules_acceptances::member_id.eq(member.id))
-        .filter(rules_acceptances::version.eq(board.ground_rules_version))
-        .count()
-        .get_result(conn)?;
-    Ok(accepted == 0)
-}
-
-/// Inside a posting or joining transaction: refuses unless the member accepts the current rules
-/// (or needs not), and records the acceptance with its version.
-pub(crate) fn require_rules(
-    conn: &mut DbConn,
-    member: &MemberActor,
-    board: &Board,
-    accepted_version: Option<i32>,
-    now: NaiveDateTime,
-) -> Result<()> {
-    if !must_accept_rules(conn, member, board)? {
-        return Ok(());
-    }
-    match accepted_version {
-        Some(v) if v == board.ground_rules_version => {
-            let insert = diesel::insert_into(rules_acceptances::table)
-                .values((
-                    rules_acceptances::board_id.eq(board.id),
-                    rules_acceptances::member_id.eq(member.id),
-                    rules_acceptances::version.eq(v),
-                    rules_acceptances::accepted_at.eq(now),
-                ))
-                // The same member posting from two tabs at once: one acceptance is enough
-                // (sent per backend: `MultiConnection` has no ON CONFLICT).
-                .on_conflict_do_nothing();
-            per_connection!(conn, |c| insert.execute(c))?;
-            Ok(())
-        }
-        Some(_) => Err(Error::invalid(
-            "accept_rules",
-            "the group's ground rules changed while you were writing: please read the new version and accept it",
-        )),
-        None => Err(Error::invalid(
-            "accept_rules",
-            "please read the group's ground rules and tick the box to accept them before posting",
-        )),
-    }
-}
-
-/// A group as the directory shows it: its public face only, whoever is looking.
-#[derive(Debug, Clone, Serialize)]
-pub struct GroupCard {
-    pub id: BoardId,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub category: Option<String>,
-    pub tags: Vec<String>,
-    pub language: String,
-    pub meeting_format: MeetingFormat,
-    pub format_label: &'static str,
-    pub city: String,
-    pub country: String,
-    pub visibility: Visibility,
-    pub member_count: i64,
-    /// Only for groups the reader may read: a private group's meetings are its members' business.
-    pub next_meeting: Option<crate::meetings::Upcoming>,
-}
-
-/// What the directory was asked for.
-#[derive(Debug, Clone, Default)]
-pub struct DirectoryQuery {
-    /// Words, all of which must appear in the name, description or tags.
-    pub words: String,
-    /// A category's slug.
-    pub category: String,
-    pub meeting_format: String,
-    pub language: String,
-    /// A city, region or country.
-    pub place: String,
-    /// With a place: online groups count as near.
-    pub or_online: bool,
-    /// 1-based.
-    pub page: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DirectoryPage {
-    pub groups: Vec<GroupCard>,
-    pub page: i64,
-    pub has_more: bool,
-}
-
-/// What the directory searches: name, description and tags, lowercased here so that both
-/// backends fold case the same way (SQLite's `lower` knows only ASCII).
-pub(crate) fn search_text(name: &str, description: &str, tags: &str) -> String {
-    format!("{name} {description} {tags}").to_lowercase()
-}
-
-/// Where a group meets, lowercased the same way, for the directory's place filter.
-pub(crate) fn place_text(city: &str, country: &str) -> String {
-    format!("{city} {country}").to_lowercase()
-}
-
-/// `%word%` for LIKE, with LIKE's own wildcards taken literally.
-fn contains_pattern(word: &str) -> String {
-    let escaped: String = word
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    format!("%{escaped}%")
-}
-
-/// The directory: every group's public face, filtered and searched, most recently active first.
-/// Private groups are listed (people must be able to find and ask to join them) but only with
-/// what a non-member may see. The boards table is small, so a search reads it whole.
-pub fn directory(
-    conn: &mut DbConn,
-    actor: &Actor,
-    query: &DirectoryQuery,
-) -> Result<DirectoryPage> {
-    let page = query.page.max(1);
-    let mut rows = boards_table::table
-        .left_join(categories::table)
-        .select((Board::as_select(), categories::name.nullable()))
-        .order((
-            sql::<Bool>("boards.last_activity_at IS NULL"),
-            boards_table::last_activity_at.desc(),
-            boards_table::name.asc(),
-        ))
-        .limit(GROUPS_PER_PAGE + 1)
-        .offset((page - 1) * GROUPS_PER_PAGE)
-        .into_boxed();
-    for word in query.words.split_whitespace().take(8) {
-        let pattern = contains_pattern(word);
-        rows = rows.filter(boards_table::search_text.like(pattern).escape('\\'));
-    }
-    if !query.category.is_empty() {
-        rows = rows.filter(categories::slug.eq(query.category.clone()));
-    }
-    if let Some(format) = MeetingFormat::parse(&query.meeting_format) {
-        rows = rows.filter(boards_table::meeting_format.eq(format.as_str()));
-    }
-    if !query.language.trim().is_empty() {
-        rows = rows.filter(boards_table::language.eq(query.language.trim().to_lowercase()));
-    }
-    let place = query.place.trim();
-    if !place.is_empty() {
-        let pattern = contains_pattern(place);
-        let near = boards_table::place_text.like(pattern).escape('\\');
-        rows = if query.or_online {
-            rows.filter(near.or(boards_table::meeting_format.ne(MeetingFormat::InPerson.as_str())))
-        } else {
-            rows.filter(near)
-        };
-    }
-    let mut found: Vec<(Board, Option<String>)> = rows.load(conn)?;
-    let has_more = found.len() as i64 > GROUPS_PER_PAGE;
-    found.truncate(GROUPS_PER_PAGE as usize);
-    let now = clock::now();
-    let mut groups = Vec::with_capacity(found.len());
-    for (board, category) in found {
-        if !policy::allows(actor, Action::ViewGroup(&board)) {
-            continue;
-        }
-        let next_meeting = if policy::allows(actor, Action::ReadBoard(&board)) {
-            crate::meetings::next_occurrence(conn, board.id, now)?
-        } else {
-            None
-        };
-        groups.push(GroupCard {
-            id: board.id,
-            slug: board.slug,
-            name: board.name,
-            description: board.description,
-            category,
-            tags: board.tags.split_whitespace().map(str::to_owned).collect(),
-            language: board.language,
-            meeting_format: board.meeting_format,
-            format_label: board.meeting_format.label(),
-            city: board.city,
-            country: board.country,
-            visibility: board.visibility,
-            member_count: board.member_count,
-            next_meeting,
-        });
-    }
-    Ok(DirectoryPage {
-        groups,
-        page,
-        has_more,
     })
 }

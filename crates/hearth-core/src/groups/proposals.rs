@@ -196,9 +196,9 @@ pub fn mine(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Proposal>> {
         .load(conn)?)
 }
 
-/// A reviewer's decision.
+/// A reviewer's answer to a proposal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub enum Answer {
     /// Create the group; an optional mentor (a username) facilitates it alongside the proposer.
     Approve {
         mentor: String,
@@ -210,11 +210,11 @@ pub enum Decision {
 
 /// Approves (creating the group, with the proposer as facilitator and member) or declines (with
 /// a reason the proposer reads) a proposal, in one transaction.
-pub fn decide(
+pub fn answer(
     conn: &mut DbConn,
     member: &MemberActor,
     id: i64,
-    decision: &Decision,
+    decision: &Answer,
 ) -> Result<Option<Board>> {
     policy::authorize(&member.actor(), Action::ReviewProposals)?;
     let proposal = by_id(conn, id)?;
@@ -225,7 +225,7 @@ pub fn decide(
         ));
     }
     match decision {
-        Decision::Decline { reason } => {
+        Answer::Decline { reason } => {
             let reason = reason.trim();
             if reason.is_empty() {
                 return Err(Error::invalid(
@@ -256,7 +256,7 @@ pub fn decide(
                 Ok(None)
             })
         }
-        Decision::Approve { mentor } => {
+        Answer::Approve { mentor } => {
             let mentor = match mentor.trim() {
                 "" => None,
                 name => Some(members::by_username(conn, name).map_err(|e| match e {

@@ -17,67 +17,43 @@ use crate::model::AuthorRef;
 use crate::model::Board;
 use crate::model::Post;
 use crate::policy::{self, Action, Actor, MemberActor};
+use crate::text_enum::text_enum;
 
 /// Entries on one page of a log.
 pub const ENTRIES_PER_PAGE: i64 = 50;
 const EXCERPT_CHARS: usize = 140;
 
-/// Every kind of logged action, with the words the log shows for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LoggedAction {
-    Approve,
-    Hide,
-    Restore,
-    Dismiss,
-    CheckInHandled,
-    Lock,
-    Unlock,
-    Pin,
-    Unpin,
-    Move,
-    SlowMode,
-    Warn,
-    Suspend,
-    Unsuspend,
-    Ban,
-    Unban,
-    AddFacilitator,
-    RemoveFacilitator,
-    BoardSettings,
-    WatchedWords,
-    ApproveJoin,
-    DeclineJoin,
+text_enum! {
+    /// Every kind of logged action, with the words the log shows for it.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum LoggedAction ("logged action") {
+        Approve = "approve",
+        Hide = "hide",
+        Restore = "restore",
+        Dismiss = "dismiss",
+        CheckInHandled = "check_in_handled",
+        Lock = "lock",
+        Unlock = "unlock",
+        Pin = "pin",
+        Unpin = "unpin",
+        Move = "move",
+        SlowMode = "slow_mode",
+        Warn = "warn",
+        Suspend = "suspend",
+        Unsuspend = "unsuspend",
+        Ban = "ban",
+        Unban = "unban",
+        AddFacilitator = "add_facilitator",
+        RemoveFacilitator = "remove_facilitator",
+        BoardSettings = "board_settings",
+        WatchedWords = "watched_words",
+        ApproveJoin = "approve_join",
+        DeclineJoin = "decline_join",
+    }
 }
 
 impl LoggedAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoggedAction::Approve => "approve",
-            LoggedAction::Hide => "hide",
-            LoggedAction::Restore => "restore",
-            LoggedAction::Dismiss => "dismiss",
-            LoggedAction::CheckInHandled => "check_in_handled",
-            LoggedAction::Lock => "lock",
-            LoggedAction::Unlock => "unlock",
-            LoggedAction::Pin => "pin",
-            LoggedAction::Unpin => "unpin",
-            LoggedAction::Move => "move",
-            LoggedAction::SlowMode => "slow_mode",
-            LoggedAction::Warn => "warn",
-            LoggedAction::Suspend => "suspend",
-            LoggedAction::Unsuspend => "unsuspend",
-            LoggedAction::Ban => "ban",
-            LoggedAction::Unban => "unban",
-            LoggedAction::AddFacilitator => "add_facilitator",
-            LoggedAction::RemoveFacilitator => "remove_facilitator",
-            LoggedAction::BoardSettings => "board_settings",
-            LoggedAction::WatchedWords => "watched_words",
-            LoggedAction::ApproveJoin => "approve_join",
-            LoggedAction::DeclineJoin => "decline_join",
-        }
-    }
-
     /// What the log says was done ("hid a post").
     pub fn describe(self) -> &'static str {
         match self {
@@ -106,10 +82,6 @@ impl LoggedAction {
         }
     }
 
-    fn parse(text: &str) -> Option<LoggedAction> {
-        ALL.iter().copied().find(|a| a.as_str() == text)
-    }
-
     /// Never in the public log: messages to one member, check-ins with someone who may be at
     /// risk, and who the facilitators are (the public log does not name them).
     fn is_private(self) -> bool {
@@ -124,31 +96,6 @@ impl LoggedAction {
         )
     }
 }
-
-const ALL: [LoggedAction; 22] = [
-    LoggedAction::Approve,
-    LoggedAction::Hide,
-    LoggedAction::Restore,
-    LoggedAction::Dismiss,
-    LoggedAction::CheckInHandled,
-    LoggedAction::Lock,
-    LoggedAction::Unlock,
-    LoggedAction::Pin,
-    LoggedAction::Unpin,
-    LoggedAction::Move,
-    LoggedAction::SlowMode,
-    LoggedAction::Warn,
-    LoggedAction::Suspend,
-    LoggedAction::Unsuspend,
-    LoggedAction::Ban,
-    LoggedAction::Unban,
-    LoggedAction::AddFacilitator,
-    LoggedAction::RemoveFacilitator,
-    LoggedAction::BoardSettings,
-    LoggedAction::WatchedWords,
-    LoggedAction::ApproveJoin,
-    LoggedAction::DeclineJoin,
-];
 
 /// One action about to be logged.
 #[derive(Debug, Clone, Copy)]
@@ -300,7 +247,7 @@ fn load(
         query = query.filter(moderation_log::id.lt(before));
     }
     if audience != Audience::Moderators {
-        let private: Vec<&str> = ALL
+        let private: Vec<&str> = LoggedAction::ALL
             .iter()
             .filter(|a| a.is_private())
             .map(|a| a.as_str())

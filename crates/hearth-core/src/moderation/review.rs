@@ -27,73 +27,38 @@ use crate::model::{Moderation, Post};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
 use crate::policy::{self, Action, MemberActor};
+use crate::text_enum::text_enum;
 
 /// Items on one page of a queue.
 pub const QUEUE_LIMIT: i64 = 100;
 const MAX_NOTE_CHARS: usize = 1_000;
 const MAX_REASON_CHARS: usize = 500;
 
-/// Why something is in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    Report,
-    Awaiting,
-    CheckIn,
-    WatchedWord,
-}
-
-impl ItemKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::Report => "report",
-            ItemKind::Awaiting => "awaiting",
-            ItemKind::CheckIn => "check_in",
-            ItemKind::WatchedWord => "watched_word",
-        }
-    }
-
-    fn parse(text: &str) -> Option<ItemKind> {
-        [
-            ItemKind::Report,
-            ItemKind::Awaiting,
-            ItemKind::CheckIn,
-            ItemKind::WatchedWord,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+text_enum! {
+    /// Why something is in the queue.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ItemKind ("review item kind") {
+        Report = "report",
+        Awaiting = "awaiting",
+        CheckIn = "check_in",
+        WatchedWord = "watched_word",
     }
 }
 
-/// The reasons a member can give when reporting a post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ReportReason {
-    AtRisk,
-    Harassment,
-    Spam,
-    OffTopic,
-    Other,
+text_enum! {
+    /// The reasons a member can give when reporting a post.
+    #[derive(Serialize)]
+    pub enum ReportReason ("report reason") {
+        AtRisk = "at_risk",
+        Harassment = "harassment",
+        Spam = "spam",
+        OffTopic = "off_topic",
+        Other = "other",
+    }
 }
 
 impl ReportReason {
-    pub const ALL: [ReportReason; 5] = [
-        ReportReason::AtRisk,
-        ReportReason::Harassment,
-        ReportReason::Spam,
-        ReportReason::OffTopic,
-        ReportReason::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportReason::AtRisk => "at_risk",
-            ReportReason::Harassment => "harassment",
-            ReportReason::Spam => "spam",
-            ReportReason::OffTopic => "off_topic",
-            ReportReason::Other => "other",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             ReportReason::AtRisk => "Someone may be at risk",
@@ -102,10 +67,6 @@ impl ReportReason {
             ReportReason::OffTopic => "Off-topic for this group",
             ReportReason::Other => "Something else",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<ReportReason> {
-        ReportReason::ALL.into_iter().find(|r| r.as_str() == text)
     }
 }
 

@@ -13,36 +13,23 @@ use crate::error::{Error, Result};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::policy::{self, Action, MemberActor};
 use crate::safety::screening::PhraseList;
+use crate::text_enum::text_enum;
 
 const MAX_PHRASE_CHARS: usize = 100;
 
-/// What happens to a post that contains a watched word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WatchAction {
-    Block,
-    Hold,
-    Flag,
-    Mask,
+text_enum! {
+    /// What happens to a post that contains a watched word.
+    #[derive(Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum WatchAction ("watched-word action") {
+        Block = "block",
+        Hold = "hold",
+        Flag = "flag",
+        Mask = "mask",
+    }
 }
 
 impl WatchAction {
-    pub const ALL: [WatchAction; 4] = [
-        WatchAction::Block,
-        WatchAction::Hold,
-        WatchAction::Flag,
-        WatchAction::Mask,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WatchAction::Block => "block",
-            WatchAction::Hold => "hold",
-            WatchAction::Flag => "flag",
-            WatchAction::Mask => "mask",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             WatchAction::Block => "Refuse the post, saying why",
@@ -50,10 +37,6 @@ impl WatchAction {
             WatchAction::Flag => "Publish, and flag it for review",
             WatchAction::Mask => "Publish with the words masked",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<WatchAction> {
-        WatchAction::ALL.into_iter().find(|a| a.as_str() == text)
     }
 }
 
@@ -63,22 +46,8 @@ pub struct WatchedWord {
     pub id: i64,
     pub phrase: String,
     #[diesel(deserialize_as = String)]
-    pub action: WatchActionColumn,
+    pub action: WatchAction,
     pub created_at: NaiveDateTime,
-}
-
-/// The stored action, read back from its text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct WatchActionColumn(pub WatchAction);
-
-impl TryFrom<String> for WatchActionColumn {
-    type Error = String;
-    fn try_from(value: String) -> std::result::Result<Self, String> {
-        WatchAction::parse(&value)
-            .map(WatchActionColumn)
-            .ok_or_else(|| format!("unknown watched-word action {value:?}"))
-    }
 }
 
 /// Every watched word, alphabetically.

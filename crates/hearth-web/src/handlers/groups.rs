@@ -395,17 +395,17 @@ pub async fn decide_proposal(
     let member = viewer.require_member()?;
     let input = input.into_inner();
     let decision = if input.decision == "approve" {
-        proposals::Decision::Approve {
+        proposals::Answer::Approve {
             mentor: input.mentor,
         }
     } else {
-        proposals::Decision::Decline {
+        proposals::Answer::Decline {
             reason: input.reason,
         }
     };
     let id = id.into_inner();
     let made = db(&state, move |conn| {
-        proposals::decide(conn, &member, id, &decision)
+        proposals::answer(conn, &member, id, &decision)
     })
     .await?;
     Ok(see_other(&match made {
