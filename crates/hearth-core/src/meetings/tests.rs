@@ -4,9 +4,13 @@
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 
 use super::*;
-use crate::boards::NewBoardForm;
+use crate::boards::{self, NewBoardForm};
+use crate::clock;
 use crate::members::SiteRole;
 use crate::memberships;
+use crate::moderation;
+use crate::notices;
+use crate::policy::MemberActor;
 use crate::test_support::{member, sqlite_pool};
 
 fn local(text: &str) -> NaiveDateTime {
