@@ -1,10 +1,10 @@
 //! Facilitators schedule, edit and cancel a meeting or a series, and cancel or move one date.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::answers::{fill_places, when_for_member};
-use super::form::{check_form, describe_gap, parse_date, parse_time, MeetingForm};
+use super::form::{check_form, describe_gap, parse_date, parse_time, Checked, MeetingForm};
 use super::reading::{by_id, by_id_for};
 use super::recurrence::{self, Repeat};
 use super::{exceptions_of, expand, find_occurrence, occurrence, Meeting, Occurrence};
@@ -25,6 +25,52 @@ fn repeat_name(repeat: Repeat) -> &'static str {
     }
 }
 
+/// The columns a facilitator's form sets, written alike by [`schedule`] (with the group, the
+/// author and the times) and by [`update`]. `None` is written as NULL both ways, so an edit
+/// clears a capacity, an end date, a count or a month week the form no longer has.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = meetings)]
+#[diesel(treat_none_as_default_value = false, treat_none_as_null = true)]
+struct MeetingRow<'a> {
+    title: &'a str,
+    agenda: &'a str,
+    agenda_html: &'a str,
+    starts_local: NaiveDateTime,
+    time_zone: &'static str,
+    duration_minutes: i32,
+    repeat: &'static str,
+    interval_weeks: i32,
+    month_week: Option<i32>,
+    until_date: Option<NaiveDate>,
+    occurrence_count: Option<i32>,
+    online_url: &'a str,
+    place: &'a str,
+    capacity: Option<i32>,
+    series_ends_at: Option<NaiveDateTime>,
+}
+
+impl<'a> MeetingRow<'a> {
+    fn of(checked: &'a Checked, agenda_html: &'a str) -> MeetingRow<'a> {
+        MeetingRow {
+            title: &checked.title,
+            agenda: &checked.agenda,
+            agenda_html,
+            starts_local: checked.schedule.start,
+            time_zone: checked.schedule.zone.name(),
+            duration_minutes: checked.duration_minutes,
+            repeat: repeat_name(checked.schedule.repeat),
+            interval_weeks: checked.interval_weeks,
+            month_week: checked.month_week,
+            until_date: checked.until_date,
+            occurrence_count: checked.occurrence_count,
+            online_url: &checked.online_url,
+            place: &checked.place,
+            capacity: checked.capacity,
+            series_ends_at: checked.series_ends_at,
+        }
+    }
+}
+
 /// Schedules a meeting or a series for a group (its facilitators and the staff).
 pub fn schedule(
     conn: &mut DbConn,
@@ -36,25 +82,12 @@ pub fn schedule(
     let now = clock::now();
     let checked = check_form(form, now, true)?;
     let agenda_html = hearth_markdown::render(&checked.agenda);
+    let row = MeetingRow::of(&checked, agenda_html.as_str());
     write_tx(conn, |conn| {
         let id: MeetingId = diesel::insert_into(meetings::table)
             .values((
+                &row,
                 meetings::board_id.eq(board.id),
-                meetings::title.eq(&checked.title),
-                meetings::agenda.eq(&checked.agenda),
-                meetings::agenda_html.eq(agenda_html.as_str()),
-                meetings::starts_local.eq(checked.schedule.start),
-                meetings::time_zone.eq(checked.schedule.zone.name()),
-                meetings::duration_minutes.eq(checked.duration_minutes),
-                meetings::repeat.eq(repeat_name(checked.schedule.repeat)),
-                meetings::interval_weeks.eq(checked.interval_weeks),
-                meetings::month_week.eq(checked.month_week),
-                meetings::until_date.eq(checked.until_date),
-                meetings::occurrence_count.eq(checked.occurrence_count),
-                meetings::online_url.eq(&checked.online_url),
-                meetings::place.eq(&checked.place),
-                meetings::capacity.eq(checked.capacity),
-                meetings::series_ends_at.eq(checked.series_ends_at),
                 meetings::created_by.eq(member.id),
                 meetings::created_at.eq(now),
                 meetings::updated_at.eq(now),
@@ -98,25 +131,10 @@ pub fn update(
     let now = clock::now();
     let checked = check_form(form, now, false)?;
     let agenda_html = hearth_markdown::render(&checked.agenda);
+    let row = MeetingRow::of(&checked, agenda_html.as_str());
     write_tx(conn, |conn| {
         diesel::update(meetings::table.find(id))
-            .set((
-                meetings::title.eq(&checked.title),
-                meetings::agenda.eq(&checked.agenda),
-                meetings::agenda_html.eq(agenda_html.as_str()),
-                meetings::starts_local.eq(checked.schedule.start),
-                meetings::time_zone.eq(checked.schedule.zone.name()),
-                meetings::duration_minutes.eq(checked.duration_minutes),
-                meetings::repeat.eq(repeat_name(checked.schedule.repeat)),
-                meetings::interval_weeks.eq(checked.interval_weeks),
-                meetings::month_week.eq(checked.month_week),
-                meetings::until_date.eq(checked.until_date),
-                meetings::occurrence_count.eq(checked.occurrence_count),
-                meetings::online_url.eq(&checked.online_url),
-                meetings::place.eq(&checked.place),
-                meetings::capacity.eq(checked.capacity),
-                meetings::series_ends_at.eq(checked.series_ends_at),
-            ))
+            .set(&row)
             .execute(conn)?;
         touch(conn, id, now)?;
         let meeting = by_id(conn, id)?;
