@@ -4,9 +4,14 @@
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 
 use super::*;
-use crate::forum::boards::NewBoardForm;
+use crate::forum::boards::{self, NewBoardForm};
+
+use crate::accounts::actors;
+use crate::clock;
 use crate::groups::memberships;
 use crate::model::SiteRole;
+use crate::moderation::notices;
+use crate::policy::MemberActor;
 use crate::test_support::{member, sqlite_pool};
 
 fn local(text: &str) -> NaiveDateTime {
@@ -144,7 +149,7 @@ impl Group {
         let conn = &mut *self.conn();
         let m = member(conn, name, SiteRole::Member);
         memberships::join(conn, &m, &self.board, "").unwrap();
-        crate::accounts::actors::actor_for(conn, m.member).unwrap()
+        actors::actor_for(conn, m.member).unwrap()
     }
 }
 
@@ -695,4 +700,37 @@ fn editing_a_series_drops_what_its_new_dates_do_not_have_and_more_room_moves_peo
         rsvp(conn, &ana, meeting.id, "20380114T1900", Response::Going),
         Err(Error::NotFound)
     ));
+}
+
+#[test]
+fn editing_a_series_can_clear_its_capacity_end_and_month_week() {
+    let g = group("public");
+    let conn = &mut *g.conn();
+    // 7 January 2038 is the first Thursday of its month.
+    let mut f = form("2038-01-07", "19:00", "UTC");
+    f.repeat = "monthly".to_owned();
+    f.month_week = "1".to_owned();
+    f.end = "count".to_owned();
+    f.count = "3".to_owned();
+    f.capacity = "5".to_owned();
+    let meeting = schedule(conn, &g.admin, &g.board, &f).unwrap();
+    assert_eq!(
+        (
+            meeting.month_week,
+            meeting.occurrence_count,
+            meeting.capacity
+        ),
+        (Some(1), Some(3), Some(5))
+    );
+    assert!(meeting.series_ends_at.is_some());
+    f.repeat = "weekly".to_owned();
+    f.end = "never".to_owned();
+    f.capacity = String::new();
+    let edited = update(conn, &g.admin, meeting.id, &f).unwrap();
+    assert_eq!(
+        (edited.month_week, edited.occurrence_count, edited.capacity),
+        (None, None, None)
+    );
+    assert_eq!(edited.series_ends_at, None);
+    assert_eq!(edited.repeat, "weekly");
 }
