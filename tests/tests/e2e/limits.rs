@@ -276,16 +276,10 @@ fn the_way_back_to_a_post_shows_only_to_readers_of_that_post() {
     let app = TestApp::new();
     let admin = app.with_board("open");
     let public_post = first_post_id(&admin.start_thread("open", "Hello all", "First words."));
-    let reply = admin.fill(
-        "/admin/boards/new",
-        "/admin/boards/new",
-        &[
-            ("slug", "members"),
-            ("name", "Members only"),
-            ("visibility", "members"),
-        ],
-    );
-    reply.assert_redirect();
+    app.group("members")
+        .named("Members only")
+        .visibility("members")
+        .build();
     let members_post = first_post_id(&admin.start_thread("members", "Just us", "Only members."));
 
     let visitor = app.browser();

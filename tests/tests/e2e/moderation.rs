@@ -2,7 +2,7 @@
 //! posts, thread controls, actions on members, pre-moderation, and the moderation log.
 
 use hearth_core::members::SiteRole;
-use hearth_tests::{Browser, Page, TestApp};
+use hearth_tests::{Page, TestApp, World};
 
 /// The id of the first post on a thread page (from its permalink).
 fn first_post_id(page: &Page) -> String {
@@ -12,21 +12,15 @@ fn first_post_id(page: &Page) -> String {
 }
 
 /// An admin with boards `pets` and `moving`, and `fay` made facilitator of `pets` through its settings page.
-fn community(app: &TestApp) -> (Browser, Browser) {
-    let admin = app.signed_in("admin", SiteRole::Admin);
-    admin.create_board("pets", "Pet loss");
-    admin.create_board("moving", "Moving city");
-    app.member("fay", SiteRole::Member);
-    admin
-        .fill(
-            "/b/pets/settings",
-            "/b/pets/facilitators",
-            &[("username", "fay"), ("change", "add")],
-        )
-        .assert_redirect();
-    let fay = app.browser();
-    fay.sign_in("fay", hearth_tests::PASSWORD).assert_redirect();
-    (admin, fay)
+fn community(app: &TestApp) -> World {
+    let world = app
+        .group("pets")
+        .named("Pet loss")
+        .described("A place to talk")
+        .facilitated_by("fay")
+        .build();
+    world.admin.create_board("moving", "Moving city");
+    world
 }
 
 fn review_count(page: &Page) -> Option<String> {
@@ -51,7 +45,8 @@ fn log_rows(app: &TestApp) -> i64 {
 #[test]
 fn a_facilitator_moderates_their_own_board_and_no_other() {
     let app = TestApp::new();
-    let (admin, fay) = community(&app);
+    let world = community(&app);
+    let (admin, fay) = (world.browser("admin"), world.browser("fay"));
     let settings = admin.visit("/b/pets/settings");
     assert_eq!(settings.texts("#facilitators-heading + ul li a"), ["fay"]);
 
@@ -97,7 +92,8 @@ fn a_facilitator_moderates_their_own_board_and_no_other() {
 #[test]
 fn reports_reach_the_queue_at_risk_first_and_only_moderators_see_who_reported() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     let spammy = ana.start_thread("pets", "Buy now", "cheap things");
@@ -143,7 +139,8 @@ fn reports_reach_the_queue_at_risk_first_and_only_moderators_see_who_reported() 
 #[test]
 fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Hello", "first words");
     let path = thread.path();
@@ -217,7 +214,8 @@ fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
 #[test]
 fn an_at_risk_posts_content_never_reaches_the_public_log() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     let thread = ana.start_thread("pets", "Tonight", "private pain words");
@@ -247,7 +245,8 @@ fn an_at_risk_posts_content_never_reaches_the_public_log() {
 #[test]
 fn new_members_first_posts_await_approval_when_the_board_asks() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     fay.fill(
         "/b/pets/settings",
         "/b/pets/settings",
@@ -320,7 +319,8 @@ fn a_sites_new_accounts_wait_for_approval_everywhere() {
 #[test]
 fn lock_pin_and_move_threads() {
     let app = TestApp::new();
-    let (admin, fay) = community(&app);
+    let world = community(&app);
+    let (admin, fay) = (world.browser("admin"), world.browser("fay"));
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Moving soon", "new city next month");
     let path = thread.path();
@@ -379,7 +379,8 @@ fn lock_pin_and_move_threads() {
 #[test]
 fn warnings_suspensions_and_board_bans() {
     let app = TestApp::new();
-    let (admin, fay) = community(&app);
+    let world = community(&app);
+    let (admin, fay) = (world.browser("admin"), world.browser("fay"));
     let ana = app.signed_in("ana", SiteRole::Member);
     ana.start_thread("pets", "Hello there", "hello");
 
@@ -463,7 +464,8 @@ fn warnings_suspensions_and_board_bans() {
 #[test]
 fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     let thread = ana.start_thread("pets", "Hard night", "it is a hard night");
@@ -533,7 +535,8 @@ fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
 #[test]
 fn visitors_see_every_change_at_once() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Missing Milo", "first words");
     let path = thread.path();
