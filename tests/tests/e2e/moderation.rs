@@ -23,6 +23,17 @@ fn community(app: &TestApp) -> World {
     world
 }
 
+/// A thread `ana` starts in `pets`, its first post reported by `ben` as someone at risk;
+/// returns the thread page and that post's id.
+fn reported_at_risk(app: &TestApp, title: &str, body: &str) -> (Page, String) {
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    let thread = ana.start_thread("pets", title, body);
+    let post = first_post_id(&thread);
+    ben.report(&post, "at_risk", "").assert_redirect();
+    (thread, post)
+}
+
 fn review_count(page: &Page) -> Option<String> {
     page.texts(".nav-links a[href='/review'] .count")
         .into_iter()
@@ -216,11 +227,7 @@ fn an_at_risk_posts_content_never_reaches_the_public_log() {
     let app = TestApp::new();
     let world = community(&app);
     let fay = world.browser("fay");
-    let ana = app.signed_in("ana", SiteRole::Member);
-    let ben = app.signed_in("ben", SiteRole::Member);
-    let thread = ana.start_thread("pets", "Tonight", "private pain words");
-    let post = first_post_id(&thread);
-    ben.report(&post, "at_risk", "").assert_redirect();
+    let (_thread, post) = reported_at_risk(&app, "Tonight", "private pain words");
     let queue = fay.visit("/b/pets/review");
     fay.submit(
         &queue,
@@ -466,11 +473,7 @@ fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
     let app = TestApp::new();
     let world = community(&app);
     let fay = world.browser("fay");
-    let ana = app.signed_in("ana", SiteRole::Member);
-    let ben = app.signed_in("ben", SiteRole::Member);
-    let thread = ana.start_thread("pets", "Hard night", "it is a hard night");
-    let post = first_post_id(&thread);
-    ben.report(&post, "at_risk", "").assert_redirect();
+    let (thread, post) = reported_at_risk(&app, "Hard night", "it is a hard night");
     let queue = fay.visit("/b/pets/review");
     fay.submit(
         &queue,

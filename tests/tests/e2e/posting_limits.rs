@@ -16,6 +16,13 @@ fn age_posts_of(app: &TestApp, username: &str) {
     .unwrap();
 }
 
+/// The admin's board `pets` with a thread `Welcome`; returns the thread's address.
+fn welcome_thread(app: &TestApp) -> String {
+    let admin = app.with_board("pets");
+    let thread = admin.start_thread("pets", "Welcome", "Say hello");
+    thread.path()
+}
+
 fn limited_app(limits: PostingLimits) -> TestApp {
     let mut config = hearth_tests::test_config();
     config.posting.limits = limits;
@@ -34,9 +41,7 @@ fn posting_limits_allow_exactly_the_limit_then_refuse_until_the_window_passes() 
         per_minute: 2,
         ..PostingLimits::NONE
     });
-    let admin = app.with_board("pets");
-    let thread = admin.start_thread("pets", "Welcome", "Say hello");
-    let path = thread.path();
+    let path = welcome_thread(&app);
     let ana = app.signed_in("ana", SiteRole::Member);
     ana.reply_to(&path, "one").assert_redirect();
     ana.reply_to(&path, "two").assert_redirect();
@@ -61,9 +66,7 @@ fn new_accounts_have_the_stricter_limit() {
         new_account_hours: 24,
         ..PostingLimits::NONE
     });
-    let admin = app.with_board("pets");
-    let thread = admin.start_thread("pets", "Welcome", "Say hello");
-    let path = thread.path();
+    let path = welcome_thread(&app);
     let ana = app.signed_in("ana", SiteRole::Member);
     ana.reply_to(&path, "one").assert_redirect();
     assert_limited(

@@ -8,12 +8,7 @@ use hearth_tests::TestApp;
 #[test]
 fn visitors_see_every_change_at_once() {
     let app = TestApp::new();
-    let world = app
-        .group("pets")
-        .named("Pet loss")
-        .described("A place to talk")
-        .facilitated_by("fay")
-        .build();
+    let world = app.group("pets").facilitated_by("fay").build();
     let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Missing Milo", "first words");
