@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # let app = hearth_tests::TestApp::new();
-//! let world = app.group("pet-loss").private().facilitated_by("fran").with_members(["jo"]).build();
+//! let world = app.group("pet-loss").private().facilitated_by("fran").with_members(["joan"]).build();
 //! world.browser("fran").visit(&format!("/b/{}/members", world.slug));
 //! ```
 //!
@@ -191,7 +191,8 @@ impl<'a> GroupBuilder<'a> {
         let conn = &mut *self.app.conn();
         let member = members::by_username(conn, username).unwrap();
         let actor = moderation::actor_for(conn, member).unwrap();
-        let board = boards::by_slug_for(conn, &actor.actor(), &self.slug).unwrap();
+        // As the join form does: a private group shows outsiders its public face only.
+        let board = boards::group_by_slug(conn, &actor.actor(), &self.slug).unwrap();
         let standing = memberships::join(conn, &actor, &board, "").unwrap();
         if standing == memberships::Standing::Requested {
             let admin = members::by_username(conn, "admin").unwrap();
