@@ -10,6 +10,8 @@ use reqwest::redirect::Policy;
 use reqwest::Url;
 use scraper::{Html, Selector};
 
+/// Cloning a browser gives the same browser: one cookie jar, one session.
+#[derive(Clone)]
 pub struct Browser {
     client: Client,
     jar: Arc<Jar>,

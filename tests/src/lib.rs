@@ -5,18 +5,21 @@
 
 mod browser;
 mod database;
+mod world;
 
 use std::net::TcpListener;
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
 use hearth_core::accounts::members::{self, Registration};
+
 use hearth_core::db::{DbConn, Pool};
 use hearth_core::model::{Member, SiteRole};
 
 pub use browser::{Browser, Page, Reply};
 pub use database::{TestDatabase, POSTGRES_VARIABLE};
+pub use world::{GroupBuilder, World};
 
 /// The password every test account uses: long and unguessable enough for the rules.
 pub const PASSWORD: &str = "lantern meadow orbit kettle";
@@ -27,6 +30,7 @@ pub struct TestApp {
     pub pool: Pool,
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
+    admin: OnceLock<Browser>,
     // Dropped last: the database outlives the server that uses it.
     _database: TestDatabase,
 }
@@ -65,6 +69,7 @@ impl TestApp {
             pool,
             handle,
             thread: Some(thread),
+            admin: OnceLock::new(),
             _database: database,
         }
     }
@@ -95,11 +100,30 @@ impl TestApp {
         browser
     }
 
-    /// An administrator's browser and a board they made through the web form.
+    /// The site admin's browser, signed in as `admin` the first time it is asked for (the
+    /// account is made then, unless the test made it); later calls share that session.
+    pub fn admin(&self) -> Browser {
+        self.admin
+            .get_or_init(|| {
+                let exists = members::by_username(&mut self.conn(), "admin").is_ok();
+                if !exists {
+                    self.member("admin", SiteRole::Admin);
+                }
+                let browser = self.browser();
+                browser.sign_in("admin", PASSWORD).assert_redirect();
+                browser
+            })
+            .clone()
+    }
+
+    /// A group for the test's world, made by the admin: `app.group("pet-loss").build()`.
+    pub fn group(&self, slug: &str) -> GroupBuilder<'_> {
+        GroupBuilder::new(self, slug)
+    }
+
+    /// An administrator's browser and a public board they made through the web form.
     pub fn with_board(&self, slug: &str) -> Browser {
-        let admin = self.signed_in("admin", SiteRole::Admin);
-        admin.create_board(slug, &format!("Board {slug}"));
-        admin
+        self.group(slug).described("A place to talk").build().admin
     }
 }
 

@@ -1,47 +1,16 @@
 //! Finding, joining and starting groups: the directory, private groups that leak nothing,
 //! join requests, ground rules accepted before posting, and proposals for new groups.
 
-use hearth_core::forum::boards::{self, NewBoardForm};
-
-use hearth_core::accounts::actors;
-use hearth_core::groups::GroupProfile;
 use hearth_core::model::SiteRole;
-use hearth_tests::{Browser, Page, TestApp};
+use hearth_tests::{GroupBuilder, Page, TestApp, World};
 
-/// Creates a group straight through the core (for tests about something else than the form).
-#[allow(clippy::too_many_arguments)]
-fn group(
-    app: &TestApp,
-    slug: &str,
-    name: &str,
-    visibility: &str,
-    format: &str,
-    city: &str,
-    country: &str,
-    category: &str,
-    tags: &str,
-    language: &str,
-) {
-    let conn = &mut *app.conn();
-    let admin = hearth_core::accounts::members::by_username(conn, "admin").unwrap();
-    let admin = actors::actor_for(conn, admin).unwrap();
-    let form = NewBoardForm {
-        slug: slug.to_owned(),
-        name: name.to_owned(),
-        description: format!("About {name}"),
-        ground_rules: String::new(),
-        visibility: visibility.to_owned(),
-        profile: GroupProfile {
-            category: category.to_owned(),
-            tags: tags.to_owned(),
-            language: language.to_owned(),
-            meeting_format: format.to_owned(),
-            city: city.to_owned(),
-            country: country.to_owned(),
-            time_zone: "Europe/London".to_owned(),
-        },
-    };
-    boards::create(conn, &admin, &form).unwrap();
+/// A group made straight through the core (for tests about something else than the form).
+fn group<'a>(app: &'a TestApp, slug: &str, name: &str) -> GroupBuilder<'a> {
+    app.group(slug)
+        .named(name)
+        .described(&format!("About {name}"))
+        .fields(&[("time_zone", "Europe/London")])
+        .made_in_database()
 }
 
 fn names(page: &Page) -> Vec<String> {
@@ -51,7 +20,7 @@ fn names(page: &Page) -> Vec<String> {
 #[test]
 fn the_directory_finds_groups_by_words_category_format_language_and_place() {
     let app = TestApp::new();
-    let admin = app.signed_in("admin", SiteRole::Admin);
+    let admin = app.admin();
     // One group through the real form, with every profile field.
     let made = admin.fill(
         "/admin/boards/new",
@@ -87,42 +56,32 @@ fn the_directory_finds_groups_by_words_category_format_language_and_place() {
     );
     refused.assert_status(422);
     assert!(refused.body.contains("choose how the group meets"));
-    group(
-        &app,
-        "pets-online",
-        "Pet loss online",
-        "public",
-        "online",
-        "",
-        "",
-        "grief-and-loss",
-        "pets",
-        "en",
-    );
-    group(
-        &app,
-        "neu-in-berlin",
-        "Neu in Berlin",
-        "public",
-        "hybrid",
-        "Berlin",
-        "Germany",
-        "life-changes",
-        "umzug",
-        "de",
-    );
-    group(
-        &app,
-        "chronic-pain",
-        "Living with chronic pain",
-        "members",
-        "online",
-        "",
-        "",
-        "health",
-        "",
-        "en",
-    );
+    group(&app, "pets-online", "Pet loss online")
+        .fields(&[
+            ("meeting_format", "online"),
+            ("category", "grief-and-loss"),
+            ("tags", "pets"),
+            ("language", "en"),
+        ])
+        .build();
+    group(&app, "neu-in-berlin", "Neu in Berlin")
+        .fields(&[
+            ("meeting_format", "hybrid"),
+            ("city", "Berlin"),
+            ("country", "Germany"),
+            ("category", "life-changes"),
+            ("tags", "umzug"),
+            ("language", "de"),
+        ])
+        .build();
+    group(&app, "chronic-pain", "Living with chronic pain")
+        .visibility("members")
+        .fields(&[
+            ("meeting_format", "online"),
+            ("category", "health"),
+            ("language", "en"),
+        ])
+        .build();
 
     let visitor = app.browser();
     let search = |query: &str| names(&visitor.visit(&format!("/groups?{query}")));
@@ -160,18 +119,15 @@ fn the_directory_finds_groups_by_words_category_format_language_and_place() {
         ["dogs", "cats", "rainbow-bridge"]
     );
     // Case folds beyond ASCII the same way on both backends.
-    group(
-        &app,
-        "trauer",
-        "ÜBER DEN VERLUST",
-        "public",
-        "in_person",
-        "Graz",
-        "Österreich",
-        "grief-and-loss",
-        "",
-        "de",
-    );
+    group(&app, "trauer", "ÜBER DEN VERLUST")
+        .fields(&[
+            ("meeting_format", "in_person"),
+            ("city", "Graz"),
+            ("country", "Österreich"),
+            ("category", "grief-and-loss"),
+            ("language", "de"),
+        ])
+        .build();
     assert_eq!(search("q=%C3%BCber"), ["ÜBER DEN VERLUST"]);
     assert_eq!(search("place=%C3%B6sterreich"), ["ÜBER DEN VERLUST"]);
 }
@@ -179,20 +135,15 @@ fn the_directory_finds_groups_by_words_category_format_language_and_place() {
 #[test]
 fn the_directory_pages_its_results() {
     let app = TestApp::new();
-    app.signed_in("admin", SiteRole::Admin);
+    app.admin();
     for n in 0..23 {
-        group(
-            &app,
-            &format!("group-{n:02}"),
-            &format!("Group {n:02}"),
-            "public",
-            "online",
-            "",
-            "",
-            "other",
-            "",
-            "en",
-        );
+        group(&app, &format!("group-{n:02}"), &format!("Group {n:02}"))
+            .fields(&[
+                ("meeting_format", "online"),
+                ("category", "other"),
+                ("language", "en"),
+            ])
+            .build();
     }
     let visitor = app.browser();
     let first = visitor.visit("/groups");
@@ -204,38 +155,25 @@ fn the_directory_pages_its_results() {
 }
 
 /// A private group `circle` with a facilitator `fay`, a thread in it, and its page address.
-fn private_circle(app: &TestApp) -> (Browser, Browser, String) {
-    let admin = app.signed_in("admin", SiteRole::Admin);
-    group(
-        app,
-        "circle",
-        "Quiet circle",
-        "private",
-        "online",
-        "",
-        "",
-        "other",
-        "",
-        "en",
-    );
-    app.member("fay", SiteRole::Member);
-    admin
-        .fill(
-            "/b/circle/settings",
-            "/b/circle/facilitators",
-            &[("username", "fay"), ("change", "add")],
-        )
-        .assert_redirect();
-    let fay = app.browser();
-    fay.sign_in("fay", hearth_tests::PASSWORD).assert_redirect();
-    let thread = fay.start_thread("circle", "Secret thread title", "Something private");
-    (admin, fay, thread.path())
+fn private_circle(app: &TestApp) -> (World, String) {
+    let world = group(app, "circle", "Quiet circle")
+        .private()
+        .fields(&[
+            ("meeting_format", "online"),
+            ("category", "other"),
+            ("language", "en"),
+        ])
+        .facilitated_by("fay")
+        .build();
+    let thread = world.start_thread("fay", "Secret thread title", "Something private");
+    (world, thread.path())
 }
 
 #[test]
 fn a_private_group_shows_outsiders_its_name_description_and_rules_only() {
     let app = TestApp::new();
-    let (_admin, fay, path) = private_circle(&app);
+    let (world, path) = private_circle(&app);
+    let fay = world.browser("fay");
     let post_link = fay
         .visit(&path)
         .attrs(".post .meta a[href^='/p/']", "href")
@@ -281,7 +219,8 @@ fn a_private_group_shows_outsiders_its_name_description_and_rules_only() {
 #[test]
 fn join_requests_are_answered_by_the_facilitators() {
     let app = TestApp::new();
-    let (_admin, fay, path) = private_circle(&app);
+    let (world, path) = private_circle(&app);
+    let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     ana.fill(
@@ -337,22 +276,17 @@ fn join_requests_are_answered_by_the_facilitators() {
 #[test]
 fn ground_rules_are_accepted_before_the_first_post_and_again_after_a_change() {
     let app = TestApp::new();
-    let admin = app.signed_in("admin", SiteRole::Admin);
-    admin
-        .fill(
-            "/admin/boards/new",
-            "/admin/boards/new",
-            &[
-                ("slug", "pets"),
-                ("name", "Pets"),
-                ("visibility", "public"),
-                ("ground_rules", "Be kind. No advice unless asked."),
-                ("meeting_format", "online"),
-                ("language", "en"),
-                ("time_zone", "UTC"),
-            ],
-        )
-        .assert_redirect();
+    let admin = app
+        .group("pets")
+        .named("Pets")
+        .fields(&[
+            ("ground_rules", "Be kind. No advice unless asked."),
+            ("meeting_format", "online"),
+            ("language", "en"),
+            ("time_zone", "UTC"),
+        ])
+        .build()
+        .admin;
     let ana = app.signed_in("ana", SiteRole::Member);
     let form = ana.visit("/b/pets/new");
     assert_eq!(form.count("input#accept_rules[value='1']"), 1);
@@ -531,51 +465,38 @@ fn a_member_proposes_a_group_and_a_moderator_opens_it_with_a_mentor() {
 #[test]
 fn a_newcomer_finds_a_group_joins_accepts_the_rules_and_adds_thursdays_meeting_to_a_calendar() {
     let app = TestApp::new();
-    let admin = app.signed_in("admin", SiteRole::Admin);
-    admin
-        .fill(
-            "/admin/boards/new",
-            "/admin/boards/new",
-            &[
-                ("slug", "pet-loss-leeds"),
-                ("name", "Pet loss Leeds"),
-                ("description", "For anyone grieving an animal companion"),
-                ("visibility", "public"),
-                ("ground_rules", "Be gentle. What is shared here stays here."),
-                ("category", "grief-and-loss"),
-                ("meeting_format", "hybrid"),
-                ("city", "Leeds"),
-                ("country", "United Kingdom"),
-                ("language", "en"),
-                ("time_zone", "Europe/London"),
-            ],
-        )
-        .assert_redirect();
-    group(
-        &app,
-        "pets-online",
-        "Pet loss online",
-        "public",
-        "online",
-        "",
-        "",
-        "grief-and-loss",
-        "",
-        "en",
-    );
-    group(
-        &app,
-        "moving-leeds",
-        "New to Leeds",
-        "public",
-        "in_person",
-        "Leeds",
-        "United Kingdom",
-        "life-changes",
-        "",
-        "en",
-    );
-    app.member("fay", SiteRole::Member);
+    let world = app
+        .group("pet-loss-leeds")
+        .named("Pet loss Leeds")
+        .described("For anyone grieving an animal companion")
+        .fields(&[
+            ("ground_rules", "Be gentle. What is shared here stays here."),
+            ("category", "grief-and-loss"),
+            ("meeting_format", "hybrid"),
+            ("city", "Leeds"),
+            ("country", "United Kingdom"),
+            ("language", "en"),
+            ("time_zone", "Europe/London"),
+        ])
+        .facilitated_by("fay")
+        .build();
+    let fay = world.browser("fay");
+    group(&app, "pets-online", "Pet loss online")
+        .fields(&[
+            ("meeting_format", "online"),
+            ("category", "grief-and-loss"),
+            ("language", "en"),
+        ])
+        .build();
+    group(&app, "moving-leeds", "New to Leeds")
+        .fields(&[
+            ("meeting_format", "in_person"),
+            ("city", "Leeds"),
+            ("country", "United Kingdom"),
+            ("category", "life-changes"),
+            ("language", "en"),
+        ])
+        .build();
     // Next month's first Thursday, so the directory (which looks a year ahead) shows it.
     let thursday = {
         use chrono::Datelike;
@@ -598,15 +519,6 @@ fn a_newcomer_finds_a_group_joins_accepts_the_rules_and_adds_thursdays_meeting_t
             .format("%a %-d %b %Y, %H:%M")
             .to_string()
     };
-    admin
-        .fill(
-            "/b/pet-loss-leeds/settings",
-            "/b/pet-loss-leeds/facilitators",
-            &[("username", "fay"), ("change", "add")],
-        )
-        .assert_redirect();
-    let fay = app.browser();
-    fay.sign_in("fay", hearth_tests::PASSWORD).assert_redirect();
     let meeting = fay
         .fill(
             "/b/pet-loss-leeds/meetings/new",

@@ -3,37 +3,20 @@
 
 use diesel::RunQueryDsl;
 use hearth_core::model::SiteRole;
-use hearth_core::{accounts::actors, accounts::members, forum::boards, groups::memberships};
-use hearth_tests::{Browser, Page, TestApp};
+use hearth_tests::{Browser, Page, TestApp, World};
 
 const LINK: &str = "https://meet.example.org/secret-room";
 const PLACE: &str = "Back room, Elm Street Library";
 
-/// An admin, the group `slug` (created with `visibility`), and `fay`, its facilitator.
-fn group(app: &TestApp, slug: &str, visibility: &str) -> (Browser, Browser) {
-    let admin = app.signed_in("admin", SiteRole::Admin);
-    admin
-        .fill(
-            "/admin/boards/new",
-            "/admin/boards/new",
-            &[
-                ("slug", slug),
-                ("name", "Grief, together"),
-                ("visibility", visibility),
-            ],
-        )
-        .assert_redirect();
-    app.member("fay", SiteRole::Member);
-    admin
-        .fill(
-            &format!("/b/{slug}/settings"),
-            &format!("/b/{slug}/facilitators"),
-            &[("username", "fay"), ("change", "add")],
-        )
-        .assert_redirect();
-    let fay = app.browser();
-    fay.sign_in("fay", hearth_tests::PASSWORD).assert_redirect();
-    (admin, fay)
+/// The group `slug` (created with `visibility`) with `fay`, its facilitator, and `members`,
+/// who joined it.
+fn group<const N: usize>(app: &TestApp, slug: &str, visibility: &str, members: [&str; N]) -> World {
+    app.group(slug)
+        .named("Grief, together")
+        .visibility(visibility)
+        .facilitated_by("fay")
+        .with_members(members)
+        .build()
 }
 
 fn set_zone(app: &TestApp, username: &str, zone: &str) {
@@ -43,22 +26,6 @@ fn set_zone(app: &TestApp, username: &str, zone: &str) {
     ))
     .execute(&mut *app.conn())
     .unwrap();
-}
-
-/// Joins the group in the database (the join pages are another piece of work).
-fn join(app: &TestApp, username: &str, slug: &str) {
-    let conn = &mut *app.conn();
-    let member = members::by_username(conn, username).unwrap();
-    let actor = actors::actor_for(conn, member).unwrap();
-    let board = boards::by_slug_for(conn, &actor.actor(), slug).unwrap();
-    memberships::join(conn, &actor, &board, "").unwrap();
-}
-
-/// A signed-in member of the group.
-fn member_of(app: &TestApp, username: &str, slug: &str) -> Browser {
-    let browser = app.signed_in(username, SiteRole::Member);
-    join(app, username, slug);
-    browser
 }
 
 fn weekly<'a>(
@@ -103,7 +70,8 @@ fn no_details(page: &Page) {
 #[test]
 fn a_facilitator_schedules_a_series_and_each_reader_sees_their_own_time_and_the_organisers() {
     let app = TestApp::new();
-    let (_admin, fay) = group(&app, "grief", "public");
+    let world = group(&app, "grief", "public", ["ana"]);
+    let fay = world.browser("fay");
     // Bad input comes back with every problem and what was typed.
     let path = "/b/grief/meetings/new";
     let mut bad = weekly("", "2038-03-25", "7pm", "Europe/Nowhere");
@@ -123,7 +91,7 @@ fn a_facilitator_schedules_a_series_and_each_reader_sees_their_own_time_and_the_
     fields.extend([("end", "count"), ("count", "4")]);
     let meeting = schedule(&fay, "grief", &fields);
 
-    let ana = member_of(&app, "ana", "grief");
+    let ana = world.browser("ana");
     set_zone(&app, "ana", "America/New_York");
     let page = ana.visit(&meeting);
     page.assert_status(200);
@@ -172,13 +140,16 @@ fn a_facilitator_schedules_a_series_and_each_reader_sees_their_own_time_and_the_
 #[test]
 fn going_to_a_full_meeting_joins_the_waiting_list_and_the_first_moves_up() {
     let app = TestApp::new();
-    let (_admin, fay) = group(&app, "grief", "public");
+    let world = group(&app, "grief", "public", ["ana", "bob", "cyd"]);
+    let fay = world.browser("fay");
     let mut fields = weekly("Small circle", "2038-01-07", "19:00", "UTC");
     fields.push(("capacity", "1"));
     let meeting = schedule(&fay, "grief", &fields);
-    let ana = member_of(&app, "ana", "grief");
-    let bob = member_of(&app, "bob", "grief");
-    let cyd = member_of(&app, "cyd", "grief");
+    let (ana, bob, cyd) = (
+        world.browser("ana"),
+        world.browser("bob"),
+        world.browser("cyd"),
+    );
     let rsvp = format!("{meeting}/o/20380107T1900/rsvp");
     let answer = |who: &Browser, response: &str| {
         let page = who.visit(&meeting);
@@ -246,7 +217,8 @@ fn going_to_a_full_meeting_joins_the_waiting_list_and_the_first_moves_up() {
 #[test]
 fn facilitators_cancel_or_move_one_date_edit_the_series_and_cancel_it() {
     let app = TestApp::new();
-    let (_admin, fay) = group(&app, "grief", "public");
+    let world = group(&app, "grief", "public", []);
+    let fay = world.browser("fay");
     let meeting = schedule(
         &fay,
         "grief",
@@ -308,7 +280,8 @@ fn facilitators_cancel_or_move_one_date_edit_the_series_and_cancel_it() {
 #[test]
 fn the_board_page_shows_the_next_meeting() {
     let app = TestApp::new();
-    let (_admin, fay) = group(&app, "grief", "public");
+    let world = group(&app, "grief", "public", []);
+    let fay = world.browser("fay");
     let soon = (chrono::Utc::now() + chrono::TimeDelta::days(3))
         .format("%Y-%m-%d")
         .to_string();
@@ -353,7 +326,8 @@ fn parse_feed(body: &str) -> Vec<(String, Vec<String>)> {
 #[test]
 fn the_public_feed_is_for_public_groups_and_never_says_where() {
     let app = TestApp::new();
-    let (admin, fay) = group(&app, "grief", "public");
+    let world = group(&app, "grief", "public", ["ana"]);
+    let (admin, fay) = (world.browser("admin"), world.browser("fay"));
     let meeting = schedule(
         &fay,
         "grief",
@@ -370,7 +344,7 @@ fn the_public_feed_is_for_public_groups_and_never_says_where() {
     )
     .assert_redirect();
     // Fetched by a member: still the public feed.
-    let ana = member_of(&app, "ana", "grief");
+    let ana = world.browser("ana");
     for reader in [&ana, &app.browser()] {
         let feed = reader.get("/b/grief/meetings.ics");
         feed.assert_status(200);
@@ -417,17 +391,10 @@ fn the_public_feed_is_for_public_groups_and_never_says_where() {
     }
     // Members-only and private groups have no public feed.
     for (slug, visibility) in [("quiet", "members"), ("closed", "private")] {
-        admin
-            .fill(
-                "/admin/boards/new",
-                "/admin/boards/new",
-                &[
-                    ("slug", slug),
-                    ("name", "Other"),
-                    ("visibility", visibility),
-                ],
-            )
-            .assert_redirect();
+        app.group(slug)
+            .named("Other")
+            .visibility(visibility)
+            .build();
         let private_meeting = schedule(
             &admin,
             slug,
@@ -454,13 +421,14 @@ fn the_public_feed_is_for_public_groups_and_never_says_where() {
 #[test]
 fn the_private_feed_has_the_meetings_one_goes_to_and_a_reset_ends_the_old_address() {
     let app = TestApp::new();
-    let (_admin, fay) = group(&app, "grief", "members");
+    let world = group(&app, "grief", "members", ["ana"]);
+    let fay = world.browser("fay");
     let meeting = schedule(
         &fay,
         "grief",
         &weekly("Evening circle", "2038-01-07", "19:00", "Europe/London"),
     );
-    let ana = member_of(&app, "ana", "grief");
+    let ana = world.browser("ana");
     let page = ana.visit(&meeting);
     ana.submit(
         &page,

@@ -2,7 +2,7 @@
 //! posts, thread controls, actions on members, pre-moderation, and the moderation log.
 
 use hearth_core::model::SiteRole;
-use hearth_tests::{Browser, Page, TestApp};
+use hearth_tests::{Page, TestApp, World};
 
 /// The id of the first post on a thread page (from its permalink).
 fn first_post_id(page: &Page) -> String {
@@ -12,21 +12,26 @@ fn first_post_id(page: &Page) -> String {
 }
 
 /// An admin with boards `pets` and `moving`, and `fay` made facilitator of `pets` through its settings page.
-fn community(app: &TestApp) -> (Browser, Browser) {
-    let admin = app.signed_in("admin", SiteRole::Admin);
-    admin.create_board("pets", "Pet loss");
-    admin.create_board("moving", "Moving city");
-    app.member("fay", SiteRole::Member);
-    admin
-        .fill(
-            "/b/pets/settings",
-            "/b/pets/facilitators",
-            &[("username", "fay"), ("change", "add")],
-        )
-        .assert_redirect();
-    let fay = app.browser();
-    fay.sign_in("fay", hearth_tests::PASSWORD).assert_redirect();
-    (admin, fay)
+fn community(app: &TestApp) -> World {
+    let world = app
+        .group("pets")
+        .named("Pet loss")
+        .described("A place to talk")
+        .facilitated_by("fay")
+        .build();
+    world.admin.create_board("moving", "Moving city");
+    world
+}
+
+/// A thread `ana` starts in `pets`, its first post reported by `ben` as someone at risk;
+/// returns the thread page and that post's id.
+fn reported_at_risk(app: &TestApp, title: &str, body: &str) -> (Page, String) {
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    let thread = ana.start_thread("pets", title, body);
+    let post = first_post_id(&thread);
+    ben.report(&post, "at_risk", "").assert_redirect();
+    (thread, post)
 }
 
 fn review_count(page: &Page) -> Option<String> {
@@ -51,7 +56,8 @@ fn log_rows(app: &TestApp) -> i64 {
 #[test]
 fn a_facilitator_moderates_their_own_board_and_no_other() {
     let app = TestApp::new();
-    let (admin, fay) = community(&app);
+    let world = community(&app);
+    let (admin, fay) = (world.browser("admin"), world.browser("fay"));
     let settings = admin.visit("/b/pets/settings");
     assert_eq!(settings.texts("#facilitators-heading + ul li a"), ["fay"]);
 
@@ -97,7 +103,8 @@ fn a_facilitator_moderates_their_own_board_and_no_other() {
 #[test]
 fn reports_reach_the_queue_at_risk_first_and_only_moderators_see_who_reported() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let ben = app.signed_in("ben", SiteRole::Member);
     let spammy = ana.start_thread("pets", "Buy now", "cheap things");
@@ -143,7 +150,8 @@ fn reports_reach_the_queue_at_risk_first_and_only_moderators_see_who_reported() 
 #[test]
 fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Hello", "first words");
     let path = thread.path();
@@ -217,12 +225,9 @@ fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
 #[test]
 fn an_at_risk_posts_content_never_reaches_the_public_log() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
-    let ana = app.signed_in("ana", SiteRole::Member);
-    let ben = app.signed_in("ben", SiteRole::Member);
-    let thread = ana.start_thread("pets", "Tonight", "private pain words");
-    let post = first_post_id(&thread);
-    ben.report(&post, "at_risk", "").assert_redirect();
+    let world = community(&app);
+    let fay = world.browser("fay");
+    let (_thread, post) = reported_at_risk(&app, "Tonight", "private pain words");
     let queue = fay.visit("/b/pets/review");
     fay.submit(
         &queue,
@@ -247,7 +252,8 @@ fn an_at_risk_posts_content_never_reaches_the_public_log() {
 #[test]
 fn new_members_first_posts_await_approval_when_the_board_asks() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
+    let world = community(&app);
+    let fay = world.browser("fay");
     fay.fill(
         "/b/pets/settings",
         "/b/pets/settings",
@@ -320,7 +326,8 @@ fn a_sites_new_accounts_wait_for_approval_everywhere() {
 #[test]
 fn lock_pin_and_move_threads() {
     let app = TestApp::new();
-    let (admin, fay) = community(&app);
+    let world = community(&app);
+    let (admin, fay) = (world.browser("admin"), world.browser("fay"));
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Moving soon", "new city next month");
     let path = thread.path();
@@ -379,7 +386,8 @@ fn lock_pin_and_move_threads() {
 #[test]
 fn warnings_suspensions_and_board_bans() {
     let app = TestApp::new();
-    let (admin, fay) = community(&app);
+    let world = community(&app);
+    let (admin, fay) = (world.browser("admin"), world.browser("fay"));
     let ana = app.signed_in("ana", SiteRole::Member);
     ana.start_thread("pets", "Hello there", "hello");
 
@@ -463,12 +471,9 @@ fn warnings_suspensions_and_board_bans() {
 #[test]
 fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
     let app = TestApp::new();
-    let (_admin, fay) = community(&app);
-    let ana = app.signed_in("ana", SiteRole::Member);
-    let ben = app.signed_in("ben", SiteRole::Member);
-    let thread = ana.start_thread("pets", "Hard night", "it is a hard night");
-    let post = first_post_id(&thread);
-    ben.report(&post, "at_risk", "").assert_redirect();
+    let world = community(&app);
+    let fay = world.browser("fay");
+    let (thread, post) = reported_at_risk(&app, "Hard night", "it is a hard night");
     let queue = fay.visit("/b/pets/review");
     fay.submit(
         &queue,
@@ -526,72 +531,4 @@ fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
         "{}",
         again.body
     );
-}
-
-/// Visitors' pages are kept between writes (`visitor_pages`): whatever changes, the next
-/// visitor sees it at once, never the page as it was.
-#[test]
-fn visitors_see_every_change_at_once() {
-    let app = TestApp::new();
-    let (_admin, fay) = community(&app);
-    let ana = app.signed_in("ana", SiteRole::Member);
-    let thread = ana.start_thread("pets", "Missing Milo", "first words");
-    let path = thread.path();
-    let visitor = app.browser();
-    // Seen twice, so the second answer may come from what was kept.
-    for _ in 0..2 {
-        assert_eq!(visitor.visit(&path).count(".post"), 1);
-        assert!(visitor.visit("/b/pets").texts(".thread-item .meta")[0].contains("0 replies"));
-        assert!(visitor.visit("/").body.contains("Missing Milo"));
-    }
-    ana.reply_to(&path, "still looking for him")
-        .assert_redirect();
-    assert!(visitor.visit(&path).body.contains("still looking for him"));
-    assert!(visitor.visit("/b/pets").texts(".thread-item .meta")[0].contains("1 reply"));
-
-    // A moderator's decision reaches visitors on their next page.
-    let page = fay.visit(&path);
-    let reply_id = page.attrs(".post .meta a[href^='/p/']", "href")[1]
-        .trim_start_matches("/p/")
-        .to_owned();
-    fay.submit(
-        &page,
-        &format!("/p/{reply_id}/moderate"),
-        &[("decision", "hide"), ("reason", "Off topic for this group")],
-    )
-    .assert_redirect();
-    let seen = visitor.visit(&path);
-    assert!(!seen.body.contains("still looking for him"));
-    assert_eq!(
-        seen.texts(".post-deleted"),
-        ["This post was hidden by the moderators."]
-    );
-    assert!(visitor.visit("/b/pets").texts(".thread-item .meta")[0].contains("0 replies"));
-
-    // So do a new thread, a lock and a renamed author.
-    ana.start_thread("pets", "Found a photo", "of Milo").path();
-    assert_eq!(
-        visitor.visit("/b/pets").texts(".thread-item h2 a"),
-        ["Found a photo", "Missing Milo"]
-    );
-    let id = thread.thread_id();
-    fay.fill(&path, &format!("/t/{id}/moderate"), &[("action", "lock")])
-        .assert_redirect();
-    assert!(visitor.visit(&path).texts("p.notice")[0].contains("locked"));
-    ana.fill(
-        "/settings",
-        "/settings",
-        &[
-            ("display_name", "Ana R."),
-            ("pronouns", ""),
-            ("bio", ""),
-            ("time_zone", "UTC"),
-        ],
-    )
-    .assert_redirect();
-    assert!(visitor.visit(&path).texts(".post-header p")[0].contains("Ana R."));
-    // None of it set a cookie or forbade caching for the visitor's browser: plain reading.
-    let reply = visitor.get("/b/pets");
-    assert_eq!(reply.header("set-cookie"), None);
-    assert_eq!(reply.header("cache-control"), None);
 }

@@ -15,6 +15,7 @@ use hearth_core::forum::boards::{self, NewBoardForm};
 use hearth_core::accounts::sessions;
 use hearth_core::db::{self, DbConfig, DbConn};
 use hearth_core::forum::threads::{self, NewThreadForm};
+
 use hearth_core::model::SiteRole;
 use hearth_core::policy::MemberActor;
 use hearth_core::safety::gate::PostingRules;

@@ -1,3 +1,5 @@
+//! Both backends: the same migrations for each, and the suite on the one it was asked for.
+
 use std::collections::BTreeSet;
 use std::path::Path;
 

@@ -1,0 +1,124 @@
+//! Forged and cross-site form posts are refused, and a refused form hands the words back.
+
+use hearth_core::model::SiteRole;
+use hearth_tests::{TestApp, PASSWORD};
+
+#[test]
+fn a_post_without_a_csrf_token_is_refused() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let reply = admin.post(
+        "/b/pet-loss/new",
+        &[
+            ("title", "Forged"),
+            ("body", "forged"),
+            ("submission_key", "abcdefghijklmnopqrstuvwxyz"),
+        ],
+    );
+    reply.assert_status(403);
+    assert!(reply.texts("h1")[0].contains("expired"), "{}", reply.body);
+    assert_eq!(app.browser().visit("/b/pet-loss").count(".thread-item"), 0);
+}
+
+#[test]
+fn a_post_with_another_sessions_token_is_refused() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let other = app.signed_in("ana", SiteRole::Member);
+    let foreign_token = other
+        .visit("/")
+        .attrs("input[name=csrf_token]", "value")
+        .remove(0);
+    let page = admin.visit("/b/pet-loss/new");
+    let reply = admin.submit(
+        &page,
+        "/b/pet-loss/new",
+        &[
+            ("csrf_token", &foreign_token),
+            ("title", "Forged"),
+            ("body", "x"),
+        ],
+    );
+    reply.assert_status(403);
+}
+
+#[test]
+fn cross_site_requests_are_refused_even_with_a_token() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let page = admin.visit("/b/pet-loss/new");
+    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
+    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("submission_key", key.as_str()),
+        ("title", "Hello"),
+        ("body", "x"),
+    ];
+    admin
+        .post_with_headers(
+            "/b/pet-loss/new",
+            &fields,
+            &[("Sec-Fetch-Site", "cross-site")],
+        )
+        .assert_status(403);
+    admin
+        .post_with_headers(
+            "/b/pet-loss/new",
+            &fields,
+            &[("Origin", "https://evil.example")],
+        )
+        .assert_status(403);
+    // What Chromium really sends for our own form under `Referrer-Policy: no-referrer`.
+    let own_form = [("Origin", "null"), ("Sec-Fetch-Site", "same-origin")];
+    admin
+        .post_with_headers("/b/pet-loss/new", &fields, &own_form)
+        .assert_redirect();
+}
+
+#[test]
+fn a_visitor_form_needs_the_visitor_cookie() {
+    let app = TestApp::new();
+    app.member("ana", SiteRole::Member);
+    let browser = app.browser();
+    let page = browser.visit("/signin");
+    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("username", "ana"),
+        ("password", PASSWORD),
+    ];
+    // Another browser replaying the token without the cookie is refused.
+    app.browser().post("/signin", &fields).assert_status(403);
+    browser.post("/signin", &fields).assert_redirect();
+}
+
+#[test]
+fn a_refused_form_shows_the_text_so_nothing_is_lost() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let page = admin.visit("/b/pet-loss/new");
+    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    let words = "Three paragraphs I wrote at 3 am and cannot write again.";
+    let fields = [
+        ("csrf_token", "stale-token"),
+        ("submission_key", key.as_str()),
+        ("title", "Tonight"),
+        ("body", words),
+    ];
+    let reply = admin.post_with_headers(
+        "/b/pet-loss/new",
+        &fields,
+        &[("Sec-Fetch-Site", "same-origin")],
+    );
+    reply.assert_status(403);
+    assert_eq!(reply.texts("textarea#kept-text"), [words]);
+    // Cross-site, nothing is echoed back: the page cannot be used to put words on our site.
+    let cross = admin.post_with_headers(
+        "/b/pet-loss/new",
+        &fields,
+        &[("Sec-Fetch-Site", "cross-site")],
+    );
+    cross.assert_status(403);
+    assert_eq!(cross.count("textarea"), 0);
+}

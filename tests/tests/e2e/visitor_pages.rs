@@ -1,0 +1,73 @@
+//! Visitors' pages are kept between writes; every change reaches the next visitor at once.
+
+use hearth_core::model::SiteRole;
+use hearth_tests::TestApp;
+
+/// Visitors' pages are kept between writes (`visitor_pages`): whatever changes, the next
+/// visitor sees it at once, never the page as it was.
+#[test]
+fn visitors_see_every_change_at_once() {
+    let app = TestApp::new();
+    let world = app.group("pets").facilitated_by("fay").build();
+    let fay = world.browser("fay");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let thread = ana.start_thread("pets", "Missing Milo", "first words");
+    let path = thread.path();
+    let visitor = app.browser();
+    // Seen twice, so the second answer may come from what was kept.
+    for _ in 0..2 {
+        assert_eq!(visitor.visit(&path).count(".post"), 1);
+        assert!(visitor.visit("/b/pets").texts(".thread-item .meta")[0].contains("0 replies"));
+        assert!(visitor.visit("/").body.contains("Missing Milo"));
+    }
+    ana.reply_to(&path, "still looking for him")
+        .assert_redirect();
+    assert!(visitor.visit(&path).body.contains("still looking for him"));
+    assert!(visitor.visit("/b/pets").texts(".thread-item .meta")[0].contains("1 reply"));
+
+    // A moderator's decision reaches visitors on their next page.
+    let page = fay.visit(&path);
+    let reply_id = page.attrs(".post .meta a[href^='/p/']", "href")[1]
+        .trim_start_matches("/p/")
+        .to_owned();
+    fay.submit(
+        &page,
+        &format!("/p/{reply_id}/moderate"),
+        &[("decision", "hide"), ("reason", "Off topic for this group")],
+    )
+    .assert_redirect();
+    let seen = visitor.visit(&path);
+    assert!(!seen.body.contains("still looking for him"));
+    assert_eq!(
+        seen.texts(".post-deleted"),
+        ["This post was hidden by the moderators."]
+    );
+    assert!(visitor.visit("/b/pets").texts(".thread-item .meta")[0].contains("0 replies"));
+
+    // So do a new thread, a lock and a renamed author.
+    ana.start_thread("pets", "Found a photo", "of Milo").path();
+    assert_eq!(
+        visitor.visit("/b/pets").texts(".thread-item h2 a"),
+        ["Found a photo", "Missing Milo"]
+    );
+    let id = thread.thread_id();
+    fay.fill(&path, &format!("/t/{id}/moderate"), &[("action", "lock")])
+        .assert_redirect();
+    assert!(visitor.visit(&path).texts("p.notice")[0].contains("locked"));
+    ana.fill(
+        "/settings",
+        "/settings",
+        &[
+            ("display_name", "Ana R."),
+            ("pronouns", ""),
+            ("bio", ""),
+            ("time_zone", "UTC"),
+        ],
+    )
+    .assert_redirect();
+    assert!(visitor.visit(&path).texts(".post-header p")[0].contains("Ana R."));
+    // None of it set a cookie or forbade caching for the visitor's browser: plain reading.
+    let reply = visitor.get("/b/pets");
+    assert_eq!(reply.header("set-cookie"), None);
+    assert_eq!(reply.header("cache-control"), None);
+}
