@@ -1,8 +1,11 @@
+//! Members' pages: a profile (with the mute and moderation forms its reader may use), and
+//! the member's own pages: settings and the notices from the moderators.
+
 use actix_web::{web, HttpResponse};
 use hearth_core::boards::{self, Board};
 use hearth_core::members::{self, ProfileUpdate};
-use hearth_core::mutes;
 use hearth_core::policy::{self, Action};
+use hearth_core::{mutes, notices};
 use serde::{Deserialize, Serialize};
 
 use super::auth::time_zone_names;
@@ -149,4 +152,20 @@ pub async fn save_settings(
                 .render(&state)
         }
     }
+}
+
+/// `GET /notices`: messages from the moderators to the signed-in member.
+pub async fn notices_page(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let list = read(&state, move |conn| notices::list(conn, member.id)).await?;
+    Page::new(&state, &viewer, "notices.html")
+        .with("notices", &list)
+        .render(&state)
+}
+
+/// `POST /notices/read`: marks them all read.
+pub async fn mark_notices_read(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    db(&state, move |conn| notices::mark_read(conn, member.id)).await?;
+    Ok(see_other("/notices"))
 }

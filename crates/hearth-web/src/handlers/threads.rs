@@ -92,7 +92,7 @@ async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Lo
             None => HashSet::new(),
         };
         let move_targets = if policy::allows(&actor, Action::Moderate(&board)) {
-            moderation::move_targets(conn, &actor, &board)?
+            moderation::threads::move_targets(conn, &actor, &board)?
         } else {
             Vec::new()
         };
@@ -190,8 +190,8 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
         .with("can_moderate", &can_moderate)
         .with("must_accept_rules", &loaded.must_accept_rules)
         .with("move_targets", &loaded.move_targets)
-        .with("hide_reasons", moderation::hide_reasons())
-        .with("slow_mode_choices", &moderation::SLOW_MODE_CHOICES)
+        .with("hide_reasons", moderation::queue::hide_reasons())
+        .with("slow_mode_choices", &moderation::threads::SLOW_MODE_CHOICES)
         .with(
             "slow_mode_words",
             &hearth_core::limits::span_words(i64::from(thread.slow_mode_seconds)),
