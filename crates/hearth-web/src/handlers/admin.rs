@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::boards::{self, NewBoardForm};
 use hearth_core::groups::{self, GroupProfile};
+use hearth_core::ids::WatchedWordId;
 use hearth_core::policy::{self, Action};
 use hearth_core::watched::{self, WatchAction};
 use serde::{Deserialize, Serialize};
@@ -169,7 +170,7 @@ pub async fn add_watched_word(
 pub async fn remove_watched_word(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<WatchedWordId>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let id = id.into_inner();

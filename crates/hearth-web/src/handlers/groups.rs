@@ -5,6 +5,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::boards;
 use hearth_core::groups::{self, DirectoryQuery, GroupEdit, GroupProfile};
+use hearth_core::ids::ProposalId;
 use hearth_core::memberships;
 use hearth_core::policy::{self, Action};
 use hearth_core::proposals::{self, ProposalForm};
@@ -389,7 +390,7 @@ pub struct ProposalDecisionInput {
 pub async fn decide_proposal(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<ProposalId>,
     input: web::Form<ProposalDecisionInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;

@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use hearth_core::boards;
+use hearth_core::ids::LogEntryId;
 use hearth_core::modlog::{self, Audience};
 use serde::Deserialize;
 
@@ -12,7 +13,7 @@ use crate::viewer::Viewer;
 
 #[derive(Deserialize)]
 pub struct LogQuery {
-    before: Option<i64>,
+    before: Option<LogEntryId>,
 }
 
 /// `GET /b/{slug}/log`: the board's log — whole for its moderators, public for everyone else.
