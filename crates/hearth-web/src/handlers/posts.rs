@@ -13,10 +13,10 @@ use crate::viewer::Viewer;
 pub async fn permalink(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let (_, thread, post) = read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
     Ok(see_other(&post_url(&thread, post.position)))
 }
@@ -31,11 +31,11 @@ pub struct EditInput {
 pub async fn edit_form(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let (board, thread, post) = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
@@ -61,12 +61,12 @@ pub async fn edit_form(
 pub async fn edit(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
     input: web::Form<EditInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let body = input.body.clone();
     let rules = state.config.posting.clone();
     let edited = db(&state, move |conn| {
@@ -96,11 +96,11 @@ pub async fn edit(
 pub async fn delete_form(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let (board, thread, post) = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
@@ -123,11 +123,11 @@ pub async fn delete_form(
 pub async fn delete(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let location = db(&state, move |conn| {
         Ok(match posts::delete_own(conn, &member, id)? {
             Deleted::Post { thread_id } => {

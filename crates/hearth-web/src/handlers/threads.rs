@@ -269,12 +269,12 @@ pub async fn show(
 pub async fn reply(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     input: web::Form<ReplyInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let input = input.into_inner();
-    let id = ThreadId(*id);
+    let id = id.into_inner();
     let form = ReplyForm {
         body: input.body.clone(),
         submission_key: input.submission_key.clone(),

@@ -32,10 +32,10 @@ struct DateView {
 pub async fn show(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<MeetingId>,
 ) -> Result<HttpResponse, WebError> {
     let actor = viewer.actor();
-    let id = MeetingId(*id);
+    let id = id.into_inner();
     let now = clock::now();
     let (board, meeting, dates, details) = read(&state, move |conn| {
         let (board, meeting) = meetings::by_id_for(conn, &actor, id)?;
@@ -79,12 +79,11 @@ pub struct RsvpInput {
 pub async fn rsvp(
     state: State,
     viewer: Viewer,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(MeetingId, String)>,
     input: web::Form<RsvpInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let (id, key) = path.into_inner();
-    let id = MeetingId(id);
     let choice = Response::parse_choice(&input.response)
         .ok_or_else(|| WebError::BadRequest("choose going, maybe or not going".to_owned()))?;
     let answered = db(&state, move |conn| {

@@ -118,9 +118,9 @@ async fn for_change(
 pub async fn edit_form(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<MeetingId>,
 ) -> Result<HttpResponse, WebError> {
-    let (board, meeting) = for_change(&state, &viewer, MeetingId(*id)).await?;
+    let (board, meeting) = for_change(&state, &viewer, id.into_inner()).await?;
     let form = MeetingForm::of(&meeting);
     form_page(&state, &viewer, &board, Some(&meeting), &form).render(&state)
 }
@@ -129,11 +129,11 @@ pub async fn edit_form(
 pub async fn update(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<MeetingId>,
     input: web::Form<MeetingForm>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
-    let id = MeetingId(*id);
+    let id = id.into_inner();
     let form = input.into_inner();
     let sent = form.clone();
     let outcome = db(&state, move |conn| {
@@ -156,9 +156,9 @@ pub async fn update(
 pub async fn cancel_form(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<MeetingId>,
 ) -> Result<HttpResponse, WebError> {
-    let (board, meeting) = for_change(&state, &viewer, MeetingId(*id)).await?;
+    let (board, meeting) = for_change(&state, &viewer, id.into_inner()).await?;
     Page::new(&state, &viewer, "meeting_cancel.html")
         .with("board", &board)
         .with("meeting", &meeting)
@@ -170,10 +170,10 @@ pub async fn cancel_form(
 pub async fn cancel_series(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<MeetingId>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
-    let id = MeetingId(*id);
+    let id = id.into_inner();
     let (board, _) = for_change(&state, &viewer, id).await?;
     db(&state, move |conn| {
         meetings::cancel_series(conn, &member, id)
@@ -186,11 +186,10 @@ pub async fn cancel_series(
 pub async fn cancel_occurrence(
     state: State,
     viewer: Viewer,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(MeetingId, String)>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let (id, key) = path.into_inner();
-    let id = MeetingId(id);
     db(&state, move |conn| {
         meetings::cancel_occurrence(conn, &member, id, &key)
     })
@@ -241,11 +240,10 @@ fn move_page(
 pub async fn move_form(
     state: State,
     viewer: Viewer,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(MeetingId, String)>,
 ) -> Result<HttpResponse, WebError> {
     let (id, key) = path.into_inner();
-    let (board, meeting, occurrence) =
-        occurrence_for_change(&state, &viewer, MeetingId(id), key).await?;
+    let (board, meeting, occurrence) = occurrence_for_change(&state, &viewer, id, key).await?;
     let form = MoveInput {
         date: occurrence.local_start.format("%Y-%m-%d").to_string(),
         time: occurrence.local_start.format("%H:%M").to_string(),
@@ -257,12 +255,11 @@ pub async fn move_form(
 pub async fn move_occurrence(
     state: State,
     viewer: Viewer,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(MeetingId, String)>,
     input: web::Form<MoveInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let (id, key) = path.into_inner();
-    let id = MeetingId(id);
     let form = input.into_inner();
     let sent = form.clone();
     let moved_key = key.clone();

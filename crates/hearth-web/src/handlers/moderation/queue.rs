@@ -80,7 +80,7 @@ pub struct DecisionInput {
 pub async fn decide(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
     input: web::Form<DecisionInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
@@ -98,7 +98,7 @@ pub async fn decide(
         "handled" => Decision::Handled { note: input.note },
         _ => return Err(WebError::BadRequest("unknown decision".to_owned())),
     };
-    let id = PostId(*id);
+    let id = id.into_inner();
     let (_, thread, post) = db(&state, move |conn| {
         review::decide(conn, &member, id, &decision)
     })

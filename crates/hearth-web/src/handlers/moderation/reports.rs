@@ -39,12 +39,12 @@ pub struct ReportQuery {
 pub async fn report_form(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let (board, thread, post) = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
@@ -67,14 +67,14 @@ pub async fn report_form(
 pub async fn report(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
     input: web::Form<ReportInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
     let input = input.into_inner();
     let (reason, note) = (input.reason.clone(), input.note.clone());
-    let post_id = PostId(*id);
+    let post_id = id.into_inner();
     let outcome = db(&state, move |conn| {
         Ok(review::report(conn, &member, post_id, &reason, &note).map_err(WebError::from))
     })

@@ -37,13 +37,13 @@ pub const SLOW_MODE_CHOICES: [(i32, &str); 6] = [
 pub async fn thread_action(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     input: web::Form<ThreadActionInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
     let input = input.into_inner();
-    let id = ThreadId(*id);
+    let id = id.into_inner();
     let thread = db(&state, move |conn| {
         let change = match input.action.as_str() {
             "lock" => ThreadChange::Lock(true),
