@@ -6,7 +6,7 @@ use hearth_core::policy::{self, Action};
 use hearth_core::watched::{self, WatchAction};
 use serde::{Deserialize, Serialize};
 
-use super::{format_choices, invalid_or, see_other, Choice, Page};
+use super::{form_again, format_choices, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -87,12 +87,14 @@ pub async fn create_board(
     match db(&state, move |conn| boards::create(conn, &member, &form)).await {
         Ok(board) => Ok(see_other(&format!("/b/{}", board.slug))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            profile_choices(&state, Page::new(&state, &viewer, "new_board.html"))
-                .await?
-                .with("form", &input.into_inner())
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(
+                    profile_choices(&state, Page::new(&state, &viewer, "new_board.html"))
+                        .await?
+                        .with("form", &input.into_inner()),
+                )
+            })
+            .await
         }
     }
 }
@@ -151,18 +153,12 @@ pub async fn add_watched_word(
     let input = input.into_inner();
     let (phrase, action) = (input.phrase.clone(), input.action.clone());
     let added = db(&state, move |conn| {
-        Ok(watched::add(conn, &member, &phrase, &action).map_err(WebError::from))
+        watched::add(conn, &member, &phrase, &action)
     })
-    .await?;
+    .await;
     match added {
         Ok(()) => Ok(see_other("/admin/watched-words")),
-        Err(error) => {
-            let invalid = invalid_or(error)?;
-            watched_words_page(&state, &viewer, &input)
-                .await?
-                .with_errors(&invalid)
-                .render(&state)
-        }
+        Err(error) => form_again(&state, error, watched_words_page(&state, &viewer, &input)).await,
     }
 }
 

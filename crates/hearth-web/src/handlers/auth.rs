@@ -8,7 +8,7 @@ use hearth_core::throttle::{self, SignInKeys, Verdict};
 use hearth_core::{clock, sessions, Error};
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, see_other, Page};
+use super::{form_again, see_other, Page};
 use crate::errors::WebError;
 use crate::state::{db, db_with_password, AppState, State};
 use crate::viewer::{session_cookie, Viewer};
@@ -88,10 +88,10 @@ pub async fn register(
     match created {
         Ok(member) => sign_in_response(&state, &viewer, member, "/").await,
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            register_page(&state, &viewer, "register.html", &input)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(register_page(&state, &viewer, "register.html", &input))
+            })
+            .await
         }
     }
 }

@@ -7,7 +7,7 @@ use hearth_core::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
 use hearth_core::{boards, clock, groups, meetings, posts};
 use serde::{Deserialize, Serialize};
 
-use super::{for_visitors, help_url, invalid_or, see_other, thread_url, Built, Page};
+use super::{for_visitors, form_again, help_url, see_other, thread_url, Built, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::templates;
@@ -203,13 +203,13 @@ pub async fn create_thread(
             &posted.thread.slug,
         ))),
         Err(error) => {
-            let invalid = invalid_or(error.keeping_text(&input.body))?;
-            Page::new(&state, &viewer, "new_thread.html")
-                .with("board", &board)
-                .with("form", &input)
-                .with("must_accept_rules", &must_accept)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error.keeping_text(&input.body), async {
+                Ok(Page::new(&state, &viewer, "new_thread.html")
+                    .with("board", &board)
+                    .with("form", &input)
+                    .with("must_accept_rules", &must_accept))
+            })
+            .await
         }
     }
 }

@@ -9,7 +9,7 @@ use hearth_core::{mutes, notices};
 use serde::{Deserialize, Serialize};
 
 use super::auth::time_zone_names;
-use super::{invalid_or, see_other, Page};
+use super::{form_again, see_other, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -146,10 +146,10 @@ pub async fn save_settings(
     {
         Ok(updated) => Ok(see_other(&format!("/u/{}", updated.username))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            settings_page(&state, &viewer, &input)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(settings_page(&state, &viewer, &input))
+            })
+            .await
         }
     }
 }

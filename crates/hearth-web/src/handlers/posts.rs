@@ -4,7 +4,7 @@ use hearth_core::posts::{self, Deleted};
 use hearth_core::threads;
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, post_url, see_other, thread_url, Page};
+use super::{form_again, post_url, see_other, thread_url, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -70,24 +70,23 @@ pub async fn edit(
     let body = input.body.clone();
     let rules = state.config.posting.clone();
     let edited = db(&state, move |conn| {
-        Ok(posts::edit(conn, &rules, &member, id, &body).map_err(WebError::from))
+        posts::edit(conn, &rules, &member, id, &body)
     })
-    .await?;
+    .await;
     match edited {
         Ok(posted) if posted.check_in => Ok(see_other(&super::help_url(posted.post.id))),
         Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
-            let error = error.keeping_text(&input.body);
-            let (board, thread, post) =
-                db(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
-            let invalid = invalid_or(error)?;
-            Page::new(&state, &viewer, "edit_post.html")
-                .with("board", &board)
-                .with("thread", &thread)
-                .with("post", &post)
-                .with("form", &input.into_inner())
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error.keeping_text(&input.body), async {
+                let (board, thread, post) =
+                    read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
+                Ok(Page::new(&state, &viewer, "edit_post.html")
+                    .with("board", &board)
+                    .with("thread", &thread)
+                    .with("post", &post)
+                    .with("form", &*input))
+            })
+            .await
         }
     }
 }

@@ -13,7 +13,7 @@ use hearth_core::{groups, mutes};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    for_visitors, help_url, invalid_or, moderation, post_url, see_other, thread_url, Built, Page,
+    for_visitors, form_again, help_url, moderation, post_url, see_other, thread_url, Built, Page,
 };
 use crate::errors::WebError;
 use crate::state::{db, read, State};
@@ -282,19 +282,19 @@ pub async fn reply(
     };
     let rules = state.config.posting.clone();
     let outcome = db(&state, move |conn| {
-        Ok(posts::reply(conn, &rules, &member, id, &form).map_err(WebError::from))
+        posts::reply(conn, &rules, &member, id, &form)
     })
-    .await?;
+    .await;
     match outcome {
         Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
         Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
-            let invalid = invalid_or(error.keeping_text(&input.body))?;
-            let last_page = i32::MAX;
-            let loaded = load(&state, viewer.actor(), id, last_page).await?;
-            thread_page(&state, &viewer, &loaded, &input)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error.keeping_text(&input.body), async {
+                let last_page = i32::MAX;
+                let loaded = load(&state, viewer.actor(), id, last_page).await?;
+                Ok(thread_page(&state, &viewer, &loaded, &input))
+            })
+            .await
         }
     }
 }

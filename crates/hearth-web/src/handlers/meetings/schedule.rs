@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::meeting_url;
 use crate::errors::WebError;
 use crate::handlers::auth::time_zone_names;
-use crate::handlers::{invalid_or, see_other, Choice, Page};
+use crate::handlers::{form_again, see_other, Choice, Page};
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
@@ -90,10 +90,10 @@ pub async fn create(
     match outcome {
         Ok(meeting) => Ok(see_other(&meeting_url(meeting.id))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            form_page(&state, &viewer, &board, None, &form)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(form_page(&state, &viewer, &board, None, &form))
+            })
+            .await
         }
     }
 }
@@ -137,17 +137,17 @@ pub async fn update(
     let form = input.into_inner();
     let sent = form.clone();
     let outcome = db(&state, move |conn| {
-        Ok(meetings::update(conn, &member, id, &sent).map_err(WebError::from))
+        meetings::update(conn, &member, id, &sent)
     })
-    .await?;
+    .await;
     match outcome {
         Ok(meeting) => Ok(see_other(&meeting_url(meeting.id))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            let (board, meeting) = for_change(&state, &viewer, id).await?;
-            form_page(&state, &viewer, &board, Some(&meeting), &form)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                let (board, meeting) = for_change(&state, &viewer, id).await?;
+                Ok(form_page(&state, &viewer, &board, Some(&meeting), &form))
+            })
+            .await
         }
     }
 }
@@ -264,21 +264,25 @@ pub async fn move_occurrence(
     let sent = form.clone();
     let moved_key = key.clone();
     let outcome = db(&state, move |conn| {
-        Ok(
-            meetings::move_occurrence(conn, &member, id, &moved_key, &sent.date, &sent.time)
-                .map_err(WebError::from),
-        )
+        meetings::move_occurrence(conn, &member, id, &moved_key, &sent.date, &sent.time)
     })
-    .await?;
+    .await;
     match outcome {
         Ok(_) => Ok(see_other(&meeting_url(id))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            let (board, meeting, occurrence) =
-                occurrence_for_change(&state, &viewer, id, key).await?;
-            move_page(&state, &viewer, &board, &meeting, &occurrence, &form)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                let (board, meeting, occurrence) =
+                    occurrence_for_change(&state, &viewer, id, key).await?;
+                Ok(move_page(
+                    &state,
+                    &viewer,
+                    &board,
+                    &meeting,
+                    &occurrence,
+                    &form,
+                ))
+            })
+            .await
         }
     }
 }

@@ -9,7 +9,7 @@ use hearth_core::policy;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::WebError;
-use crate::handlers::{invalid_or, see_other};
+use crate::handlers::{form_again, see_other};
 use crate::state::{db, State};
 use crate::viewer::Viewer;
 
@@ -77,13 +77,15 @@ pub async fn member_action(
         Ok(()) => Ok(see_other(&location)),
         // Shown again with what was typed, and what to fix.
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            crate::handlers::members::profile_page(&state, &viewer, username)
-                .await?
-                .with("kept", &kept)
-                .with("kept_verb", &verb_kept)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(
+                    crate::handlers::members::profile_page(&state, &viewer, username)
+                        .await?
+                        .with("kept", &kept)
+                        .with("kept_verb", &verb_kept),
+                )
+            })
+            .await
         }
     }
 }

@@ -8,7 +8,7 @@ use hearth_core::review::{self, ReportReason};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::WebError;
-use crate::handlers::{invalid_or, post_url, see_other, Choice, Page};
+use crate::handlers::{form_again, post_url, see_other, Choice, Page};
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
@@ -76,25 +76,25 @@ pub async fn report(
     let (reason, note) = (input.reason.clone(), input.note.clone());
     let post_id = id.into_inner();
     let outcome = db(&state, move |conn| {
-        Ok(review::report(conn, &member, post_id, &reason, &note).map_err(WebError::from))
+        review::report(conn, &member, post_id, &reason, &note)
     })
-    .await?;
+    .await;
     match outcome {
         Ok(_) => Ok(see_other(&format!("/p/{post_id}/report?sent=1"))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            let (board, thread, post) =
-                db(&state, move |conn| posts::by_id_for(conn, &actor, post_id)).await?;
-            Page::new(&state, &viewer, "report.html")
-                .with("board", &board)
-                .with("thread", &thread)
-                .with("post", &post)
-                .with("post_url", &post_url(&thread, post.position))
-                .with("reasons", &report_reasons())
-                .with("form", &input)
-                .with("sent", &false)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                let (board, thread, post) =
+                    read(&state, move |conn| posts::by_id_for(conn, &actor, post_id)).await?;
+                Ok(Page::new(&state, &viewer, "report.html")
+                    .with("board", &board)
+                    .with("thread", &thread)
+                    .with("post", &post)
+                    .with("post_url", &post_url(&thread, post.position))
+                    .with("reasons", &report_reasons())
+                    .with("form", &input)
+                    .with("sent", &false))
+            })
+            .await
         }
     }
 }

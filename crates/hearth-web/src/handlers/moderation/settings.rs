@@ -7,7 +7,7 @@ use hearth_core::policy::{self, Action};
 use serde::Deserialize;
 
 use crate::errors::WebError;
-use crate::handlers::{invalid_or, see_other, Page};
+use crate::handlers::{form_again, see_other, Page};
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
@@ -61,12 +61,9 @@ pub async fn save_board_settings(
     let actor = viewer.actor();
     let slug = slug.into_inner();
     let Ok(premod_first_posts) = input.premod_first_posts.trim().parse::<i32>() else {
-        let mut invalid = hearth_core::error::Invalid::default();
-        invalid.add("premod_first_posts", "write a number, such as 0 or 3");
-        return settings_page(&state, &viewer, slug)
-            .await?
-            .with_errors(&invalid)
-            .render(&state);
+        let error =
+            hearth_core::Error::invalid("premod_first_posts", "write a number, such as 0 or 3");
+        return form_again(&state, error.into(), settings_page(&state, &viewer, slug)).await;
     };
     let settings = BoardSettings { premod_first_posts };
     let lookup = slug.clone();
@@ -80,13 +77,7 @@ pub async fn save_board_settings(
     .await?;
     match saved {
         Ok(board) => Ok(see_other(&format!("/b/{}/settings", board.slug))),
-        Err(error) => {
-            let invalid = invalid_or(error)?;
-            settings_page(&state, &viewer, slug)
-                .await?
-                .with_errors(&invalid)
-                .render(&state)
-        }
+        Err(error) => form_again(&state, error, settings_page(&state, &viewer, slug)).await,
     }
 }
 
@@ -120,12 +111,6 @@ pub async fn set_facilitator(
     .await?;
     match outcome {
         Ok(()) => Ok(see_other(&format!("/b/{slug}/settings"))),
-        Err(error) => {
-            let invalid = invalid_or(error)?;
-            settings_page(&state, &viewer, slug)
-                .await?
-                .with_errors(&invalid)
-                .render(&state)
-        }
+        Err(error) => form_again(&state, error, settings_page(&state, &viewer, slug)).await,
     }
 }
