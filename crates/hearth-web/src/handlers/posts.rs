@@ -1,7 +1,8 @@
 use actix_web::{web, HttpResponse};
+use hearth_core::boards::Board;
 use hearth_core::ids::PostId;
-use hearth_core::posts::{self, Deleted};
-use hearth_core::threads;
+use hearth_core::posts::{self, Deleted, Post};
+use hearth_core::threads::{self, Thread};
 use serde::{Deserialize, Serialize};
 
 use super::{form_again, post_url, see_other, thread_url, Page};
@@ -27,6 +28,19 @@ pub struct EditInput {
     body: String,
 }
 
+fn edit_page(
+    state: &State,
+    viewer: &Viewer,
+    (board, thread, post): &(Board, Thread, Post),
+    form: &EditInput,
+) -> Page {
+    Page::new(state, viewer, "edit_post.html")
+        .with("board", board)
+        .with("thread", thread)
+        .with("post", post)
+        .with("form", form)
+}
+
 /// `GET /p/{id}/edit`: the edit form, filled with the post's current text.
 pub async fn edit_form(
     state: State,
@@ -36,7 +50,7 @@ pub async fn edit_form(
     viewer.require_member()?;
     let actor = viewer.actor();
     let id = id.into_inner();
-    let (board, thread, post) = read(&state, move |conn| {
+    let found = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
         hearth_core::policy::authorize(
@@ -47,14 +61,9 @@ pub async fn edit_form(
     })
     .await?;
     let input = EditInput {
-        body: post.source.clone(),
+        body: found.2.source.clone(),
     };
-    Page::new(&state, &viewer, "edit_post.html")
-        .with("board", &board)
-        .with("thread", &thread)
-        .with("post", &post)
-        .with("form", &input)
-        .render(&state)
+    edit_page(&state, &viewer, &found, &input).render(&state)
 }
 
 /// `POST /p/{id}/edit`: saves the new text (the old one goes to the revision history).
@@ -78,13 +87,8 @@ pub async fn edit(
         Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
-                let (board, thread, post) =
-                    read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
-                Ok(Page::new(&state, &viewer, "edit_post.html")
-                    .with("board", &board)
-                    .with("thread", &thread)
-                    .with("post", &post)
-                    .with("form", &*input))
+                let found = read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
+                Ok(edit_page(&state, &viewer, &found, &input))
             })
             .await
         }

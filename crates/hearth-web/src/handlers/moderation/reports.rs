@@ -1,10 +1,12 @@
 //! A member reports a post to the moderators.
 
 use actix_web::{web, HttpResponse};
+use hearth_core::boards::Board;
 use hearth_core::ids::PostId;
 use hearth_core::policy::{self, Action};
-use hearth_core::posts;
+use hearth_core::posts::{self, Post};
 use hearth_core::review::{self, ReportReason};
+use hearth_core::threads::Thread;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::WebError;
@@ -35,6 +37,24 @@ pub struct ReportQuery {
     sent: Option<u8>,
 }
 
+/// The report form about a post, or (`sent`) the thanks for a report.
+fn report_page(
+    state: &State,
+    viewer: &Viewer,
+    (board, thread, post): &(Board, Thread, Post),
+    form: &ReportInput,
+    sent: bool,
+) -> Page {
+    Page::new(state, viewer, "report.html")
+        .with("board", board)
+        .with("thread", thread)
+        .with("post", post)
+        .with("post_url", &post_url(thread, post.position))
+        .with("reasons", &report_reasons())
+        .with("form", form)
+        .with("sent", &sent)
+}
+
 /// `GET /p/{id}/report`: the report form (or, after sending, the thanks).
 pub async fn report_form(
     state: State,
@@ -45,22 +65,21 @@ pub async fn report_form(
     viewer.require_member()?;
     let actor = viewer.actor();
     let id = id.into_inner();
-    let (board, thread, post) = read(&state, move |conn| {
+    let found = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
         policy::authorize(&actor, Action::ReportPost(board, thread, post))?;
         Ok(found)
     })
     .await?;
-    Page::new(&state, &viewer, "report.html")
-        .with("board", &board)
-        .with("thread", &thread)
-        .with("post", &post)
-        .with("post_url", &post_url(&thread, post.position))
-        .with("reasons", &report_reasons())
-        .with("form", &ReportInput::default())
-        .with("sent", &query.sent.is_some())
-        .render(&state)
+    report_page(
+        &state,
+        &viewer,
+        &found,
+        &ReportInput::default(),
+        query.sent.is_some(),
+    )
+    .render(&state)
 }
 
 /// `POST /p/{id}/report`.
@@ -83,16 +102,9 @@ pub async fn report(
         Ok(_) => Ok(see_other(&format!("/p/{post_id}/report?sent=1"))),
         Err(error) => {
             form_again(&state, error, async {
-                let (board, thread, post) =
+                let found =
                     read(&state, move |conn| posts::by_id_for(conn, &actor, post_id)).await?;
-                Ok(Page::new(&state, &viewer, "report.html")
-                    .with("board", &board)
-                    .with("thread", &thread)
-                    .with("post", &post)
-                    .with("post_url", &post_url(&thread, post.position))
-                    .with("reasons", &report_reasons())
-                    .with("form", &input)
-                    .with("sent", &false))
+                Ok(report_page(&state, &viewer, &found, &input, false))
             })
             .await
         }
