@@ -33,4 +33,10 @@ typed_id!(
     SessionId,
     /// A group's meeting (one, or a recurring series).
     MeetingId,
+    /// A member's proposal of a new group.
+    ProposalId,
+    /// A phrase on the watched-word list.
+    WatchedWordId,
+    /// One line of the moderation log.
+    LogEntryId,
 );

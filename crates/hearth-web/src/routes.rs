@@ -28,10 +28,10 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         )
         .route(
             "/u/{username}/{verb:warn|suspend|ban}",
-            post().to(moderation::member_action),
+            post().to(moderation::members::member_action),
         )
-        .route("/notices", get().to(moderation::notices_page))
-        .route("/notices/read", post().to(moderation::mark_notices_read))
+        .route("/notices", get().to(members::notices_page))
+        .route("/notices/read", post().to(members::mark_notices_read))
         .route("/settings", get().to(members::settings_form))
         .route("/settings", post().to(members::save_settings))
         // Groups: the directory, joining, members, editing, proposals
@@ -58,44 +58,74 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/p/{id}/edit", post().to(posts::edit))
         .route("/p/{id}/delete", get().to(posts::delete_form))
         .route("/p/{id}/delete", post().to(posts::delete))
-        .route("/p/{id}/report", get().to(moderation::report_form))
-        .route("/p/{id}/report", post().to(moderation::report))
+        .route("/p/{id}/report", get().to(moderation::reports::report_form))
+        .route("/p/{id}/report", post().to(moderation::reports::report))
         // Meetings
-        .route("/b/{slug}/meetings", get().to(meetings::list))
-        .route("/b/{slug}/meetings.ics", get().to(meetings::group_feed))
-        .route("/b/{slug}/meetings/new", get().to(meetings::new_form))
-        .route("/b/{slug}/meetings/new", post().to(meetings::create))
-        .route("/m/{id}", get().to(meetings::show))
-        .route("/m/{id}/edit", get().to(meetings::edit_form))
-        .route("/m/{id}/edit", post().to(meetings::update))
-        .route("/m/{id}/cancel", get().to(meetings::cancel_form))
-        .route("/m/{id}/cancel", post().to(meetings::cancel_series))
-        .route("/m/{id}/o/{key}/move", get().to(meetings::move_form))
-        .route("/m/{id}/o/{key}/move", post().to(meetings::move_occurrence))
+        .route("/b/{slug}/meetings", get().to(meetings::listing::list))
+        .route(
+            "/b/{slug}/meetings.ics",
+            get().to(meetings::calendar::group_feed),
+        )
+        .route(
+            "/b/{slug}/meetings/new",
+            get().to(meetings::schedule::new_form),
+        )
+        .route(
+            "/b/{slug}/meetings/new",
+            post().to(meetings::schedule::create),
+        )
+        .route("/m/{id}", get().to(meetings::meeting::show))
+        .route("/m/{id}/edit", get().to(meetings::schedule::edit_form))
+        .route("/m/{id}/edit", post().to(meetings::schedule::update))
+        .route("/m/{id}/cancel", get().to(meetings::schedule::cancel_form))
+        .route(
+            "/m/{id}/cancel",
+            post().to(meetings::schedule::cancel_series),
+        )
+        .route(
+            "/m/{id}/o/{key}/move",
+            get().to(meetings::schedule::move_form),
+        )
+        .route(
+            "/m/{id}/o/{key}/move",
+            post().to(meetings::schedule::move_occurrence),
+        )
         .route(
             "/m/{id}/o/{key}/cancel",
-            post().to(meetings::cancel_occurrence),
+            post().to(meetings::schedule::cancel_occurrence),
         )
-        .route("/m/{id}/o/{key}/rsvp", post().to(meetings::rsvp))
-        .route("/calendar", get().to(meetings::calendar_page))
-        .route("/calendar/reset", post().to(meetings::reset_calendar))
-        .route("/calendar/{token}.ics", get().to(meetings::member_feed))
+        .route("/m/{id}/o/{key}/rsvp", post().to(meetings::meeting::rsvp))
+        .route("/calendar", get().to(meetings::calendar::calendar_page))
+        .route(
+            "/calendar/reset",
+            post().to(meetings::calendar::reset_calendar),
+        )
+        .route(
+            "/calendar/{token}.ics",
+            get().to(meetings::calendar::member_feed),
+        )
         // Moderation
-        .route("/review", get().to(moderation::site_queue))
-        .route("/log", get().to(moderation::site_log))
-        .route("/b/{slug}/review", get().to(moderation::board_queue))
-        .route("/b/{slug}/log", get().to(moderation::board_log))
-        .route("/b/{slug}/settings", get().to(moderation::board_settings))
+        .route("/review", get().to(moderation::queue::site_queue))
+        .route("/log", get().to(moderation::log::site_log))
+        .route("/b/{slug}/review", get().to(moderation::queue::board_queue))
+        .route("/b/{slug}/log", get().to(moderation::log::board_log))
         .route(
             "/b/{slug}/settings",
-            post().to(moderation::save_board_settings),
+            get().to(moderation::settings::board_settings),
+        )
+        .route(
+            "/b/{slug}/settings",
+            post().to(moderation::settings::save_board_settings),
         )
         .route(
             "/b/{slug}/facilitators",
-            post().to(moderation::set_facilitator),
+            post().to(moderation::settings::set_facilitator),
         )
-        .route("/p/{id}/moderate", post().to(moderation::decide))
-        .route("/t/{id}/moderate", post().to(moderation::thread_action))
+        .route("/p/{id}/moderate", post().to(moderation::queue::decide))
+        .route(
+            "/t/{id}/moderate",
+            post().to(moderation::threads::thread_action),
+        )
         // Administration
         .route("/admin", get().to(admin::overview))
         .route("/admin/boards/new", get().to(admin::new_board_form))

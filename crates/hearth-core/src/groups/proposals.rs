@@ -16,7 +16,7 @@ use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::groups::memberships;
 use crate::groups::{self, GroupProfile};
-use crate::ids::{BoardId, MemberId};
+use crate::ids::{BoardId, MemberId, ProposalId};
 use crate::model::AuthorRef;
 use crate::model::{Board, Visibility};
 use crate::moderation::notices;
@@ -52,7 +52,7 @@ impl ProposalForm {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = group_proposals)]
 pub struct Proposal {
-    pub id: i64,
+    pub id: ProposalId,
     pub proposer_id: MemberId,
     pub name: String,
     pub slug: String,
@@ -123,7 +123,7 @@ pub fn propose(conn: &mut DbConn, member: &MemberActor, form: &ProposalForm) -> 
     let (visibility, profile) = checked.ok_or_else(|| Error::Internal("unchecked".to_owned()))?;
     let profile = profile.ok_or_else(|| Error::Internal("unchecked profile".to_owned()))?;
     write_tx(conn, |conn| {
-        let id: i64 = diesel::insert_into(group_proposals::table)
+        let id: ProposalId = diesel::insert_into(group_proposals::table)
             .values((
                 group_proposals::proposer_id.eq(member.id),
                 group_proposals::name.eq(board_form.name.trim()),
@@ -146,7 +146,7 @@ pub fn propose(conn: &mut DbConn, member: &MemberActor, form: &ProposalForm) -> 
     })
 }
 
-fn by_id(conn: &mut DbConn, id: i64) -> Result<Proposal> {
+fn by_id(conn: &mut DbConn, id: ProposalId) -> Result<Proposal> {
     group_proposals::table
         .find(id)
         .select(Proposal::as_select())
@@ -213,7 +213,7 @@ pub enum Answer {
 pub fn answer(
     conn: &mut DbConn,
     member: &MemberActor,
-    id: i64,
+    id: ProposalId,
     decision: &Answer,
 ) -> Result<Option<Board>> {
     policy::authorize(&member.actor(), Action::ReviewProposals)?;
@@ -331,7 +331,7 @@ pub fn answer(
 
 /// Inside a decision's transaction: the proposal is still open (and now ours to decide; the
 /// row lock makes a concurrent decision wait and then find it decided).
-fn claim(conn: &mut DbConn, id: i64) -> Result<()> {
+fn claim(conn: &mut DbConn, id: ProposalId) -> Result<()> {
     let still_open = diesel::update(
         group_proposals::table
             .find(id)

@@ -12,7 +12,7 @@ use crate::accounts::members;
 use crate::db::schema::{boards, moderation_log, threads};
 use crate::db::DbConn;
 use crate::error::Result;
-use crate::ids::{BoardId, MemberId, PostId, ThreadId};
+use crate::ids::{BoardId, LogEntryId, MemberId, PostId, ThreadId};
 use crate::model::AuthorRef;
 use crate::model::Board;
 use crate::model::Post;
@@ -155,7 +155,7 @@ pub(crate) fn write(
 /// One line of a log as a page shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogLine {
-    pub id: i64,
+    pub id: LogEntryId,
     pub at: NaiveDateTime,
     pub action: LoggedAction,
     pub description: &'static str,
@@ -180,7 +180,7 @@ pub enum Audience {
 }
 
 type Row = (
-    i64,
+    LogEntryId,
     NaiveDateTime,
     String,
     MemberId,
@@ -199,7 +199,7 @@ pub fn board_log(
     actor: &Actor,
     board: &Board,
     show_names: bool,
-    before: Option<i64>,
+    before: Option<LogEntryId>,
 ) -> Result<(Audience, Vec<LogLine>)> {
     policy::authorize(actor, Action::ReadBoard(board))?;
     let audience = if policy::allows(actor, Action::Moderate(board)) {
@@ -212,7 +212,11 @@ pub fn board_log(
 }
 
 /// The whole site's log, for site moderators and admins.
-pub fn site_log(conn: &mut DbConn, actor: &Actor, before: Option<i64>) -> Result<Vec<LogLine>> {
+pub fn site_log(
+    conn: &mut DbConn,
+    actor: &Actor,
+    before: Option<LogEntryId>,
+) -> Result<Vec<LogLine>> {
     policy::authorize(actor, Action::ModerateSite)?;
     load(conn, None, Audience::Moderators, before)
 }
@@ -221,7 +225,7 @@ fn load(
     conn: &mut DbConn,
     board: Option<BoardId>,
     audience: Audience,
-    before: Option<i64>,
+    before: Option<LogEntryId>,
 ) -> Result<Vec<LogLine>> {
     let mut query = moderation_log::table
         .order(moderation_log::id.desc())

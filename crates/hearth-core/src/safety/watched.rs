@@ -10,6 +10,7 @@ use crate::clock;
 use crate::db::schema::watched_words;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Result};
+use crate::ids::WatchedWordId;
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::policy::{self, Action, MemberActor};
 use crate::safety::screening::PhraseList;
@@ -43,7 +44,7 @@ impl WatchAction {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = watched_words)]
 pub struct WatchedWord {
-    pub id: i64,
+    pub id: WatchedWordId,
     pub phrase: String,
     #[diesel(deserialize_as = String)]
     pub action: WatchAction,
@@ -138,7 +139,7 @@ pub fn add(conn: &mut DbConn, member: &MemberActor, phrase: &str, action: &str) 
 }
 
 /// Removes a watched word (admins).
-pub fn remove(conn: &mut DbConn, member: &MemberActor, id: i64) -> Result<()> {
+pub fn remove(conn: &mut DbConn, member: &MemberActor, id: WatchedWordId) -> Result<()> {
     policy::authorize(&member.actor(), Action::ManageWatchedWords)?;
     write_tx(conn, |conn| {
         let phrase: String = watched_words::table

@@ -2,11 +2,12 @@ use actix_web::{web, HttpResponse};
 use hearth_core::forum::boards::{self, NewBoardForm};
 
 use hearth_core::groups::{self, GroupProfile};
+use hearth_core::ids::WatchedWordId;
 use hearth_core::policy::{self, Action};
 use hearth_core::safety::watched::{self, WatchAction};
 use serde::{Deserialize, Serialize};
 
-use super::{format_choices, invalid_or, see_other, Choice, Page};
+use super::{form_again, format_choices, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -87,12 +88,14 @@ pub async fn create_board(
     match db(&state, move |conn| boards::create(conn, &member, &form)).await {
         Ok(board) => Ok(see_other(&format!("/b/{}", board.slug))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            profile_choices(&state, Page::new(&state, &viewer, "new_board.html"))
-                .await?
-                .with("form", &input.into_inner())
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(
+                    profile_choices(&state, Page::new(&state, &viewer, "new_board.html"))
+                        .await?
+                        .with("form", &input.into_inner()),
+                )
+            })
+            .await
         }
     }
 }
@@ -151,18 +154,12 @@ pub async fn add_watched_word(
     let input = input.into_inner();
     let (phrase, action) = (input.phrase.clone(), input.action.clone());
     let added = db(&state, move |conn| {
-        Ok(watched::add(conn, &member, &phrase, &action).map_err(WebError::from))
+        watched::add(conn, &member, &phrase, &action)
     })
-    .await?;
+    .await;
     match added {
         Ok(()) => Ok(see_other("/admin/watched-words")),
-        Err(error) => {
-            let invalid = invalid_or(error)?;
-            watched_words_page(&state, &viewer, &input)
-                .await?
-                .with_errors(&invalid)
-                .render(&state)
-        }
+        Err(error) => form_again(&state, error, watched_words_page(&state, &viewer, &input)).await,
     }
 }
 
@@ -170,7 +167,7 @@ pub async fn add_watched_word(
 pub async fn remove_watched_word(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<WatchedWordId>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let id = id.into_inner();

@@ -4,12 +4,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::TimeDelta;
 use hearth_core::accounts::members::{self, Registration};
+
 use hearth_core::accounts::throttle::{self, SignInKeys, Verdict};
 use hearth_core::model::{Member, SiteRole};
 use hearth_core::{accounts::sessions, clock, Error};
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, see_other, Page};
+use super::{form_again, see_other, Page};
 use crate::errors::WebError;
 use crate::state::{db, db_with_password, AppState, State};
 use crate::viewer::{session_cookie, Viewer};
@@ -89,10 +90,10 @@ pub async fn register(
     match created {
         Ok(member) => sign_in_response(&state, &viewer, member, "/").await,
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            register_page(&state, &viewer, "register.html", &input)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(register_page(&state, &viewer, "register.html", &input))
+            })
+            .await
         }
     }
 }

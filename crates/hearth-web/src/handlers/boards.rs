@@ -1,5 +1,6 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
+
 use hearth_core::groups::memberships::{self, Standing};
 use hearth_core::ids::ThreadId;
 use hearth_core::model::AuthorRef;
@@ -8,7 +9,7 @@ use hearth_core::policy::{self, Action};
 use hearth_core::{clock, forum::boards, forum::posts, groups, meetings};
 use serde::{Deserialize, Serialize};
 
-use super::{for_visitors, help_url, invalid_or, see_other, thread_url, Built, Page};
+use super::{for_visitors, form_again, help_url, see_other, thread_url, Built, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::templates;
@@ -204,13 +205,13 @@ pub async fn create_thread(
             &posted.thread.slug,
         ))),
         Err(error) => {
-            let invalid = invalid_or(error.keeping_text(&input.body))?;
-            Page::new(&state, &viewer, "new_thread.html")
-                .with("board", &board)
-                .with("form", &input)
-                .with("must_accept_rules", &must_accept)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error.keeping_text(&input.body), async {
+                Ok(Page::new(&state, &viewer, "new_thread.html")
+                    .with("board", &board)
+                    .with("form", &input)
+                    .with("must_accept_rules", &must_accept))
+            })
+            .await
         }
     }
 }

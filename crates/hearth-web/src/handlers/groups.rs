@@ -7,11 +7,12 @@ use hearth_core::forum::boards;
 use hearth_core::groups::memberships;
 use hearth_core::groups::proposals::{self, ProposalForm};
 use hearth_core::groups::{self, DirectoryQuery, GroupEdit, GroupProfile};
+use hearth_core::ids::ProposalId;
 use hearth_core::policy::{self, Action};
 use serde::{Deserialize, Serialize};
 
 use super::admin::profile_choices;
-use super::{format_choices, invalid_or, see_other, Page};
+use super::{form_again, format_choices, see_other, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -267,11 +268,7 @@ pub async fn edit(
     match saved {
         Ok(board) => Ok(see_other(&format!("/b/{}", board.slug))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            edit_page(&state, &viewer, slug, Some(input))
-                .await?
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, edit_page(&state, &viewer, slug, Some(input))).await
         }
     }
 }
@@ -350,19 +347,10 @@ pub async fn propose(
         profile: input.profile.clone(),
         why: input.why.clone(),
     };
-    let sent = db(&state, move |conn| {
-        Ok(proposals::propose(conn, &member, &form).map_err(WebError::from))
-    })
-    .await?;
+    let sent = db(&state, move |conn| proposals::propose(conn, &member, &form)).await;
     match sent {
         Ok(_) => Ok(see_other("/groups/propose")),
-        Err(error) => {
-            let invalid = invalid_or(error)?;
-            propose_page(&state, &viewer, &input)
-                .await?
-                .with_errors(&invalid)
-                .render(&state)
-        }
+        Err(error) => form_again(&state, error, propose_page(&state, &viewer, &input)).await,
     }
 }
 
@@ -389,7 +377,7 @@ pub struct ProposalDecisionInput {
 pub async fn decide_proposal(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<ProposalId>,
     input: web::Form<ProposalDecisionInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;

@@ -1,14 +1,17 @@
+//! Members' pages: a profile (with the mute and moderation forms its reader may use), and
+//! the member's own pages: settings and the notices from the moderators.
+
 use actix_web::{web, HttpResponse};
 use hearth_core::accounts::members::{self, ProfileUpdate};
 use hearth_core::forum::boards;
 use hearth_core::model::Board;
 
-use hearth_core::accounts::mutes;
 use hearth_core::policy::{self, Action};
+use hearth_core::{accounts::mutes, moderation::notices};
 use serde::{Deserialize, Serialize};
 
 use super::auth::time_zone_names;
-use super::{invalid_or, see_other, Page};
+use super::{form_again, see_other, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -145,10 +148,26 @@ pub async fn save_settings(
     {
         Ok(updated) => Ok(see_other(&format!("/u/{}", updated.username))),
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            settings_page(&state, &viewer, &input)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(settings_page(&state, &viewer, &input))
+            })
+            .await
         }
     }
+}
+
+/// `GET /notices`: messages from the moderators to the signed-in member.
+pub async fn notices_page(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let list = read(&state, move |conn| notices::list(conn, member.id)).await?;
+    Page::new(&state, &viewer, "notices.html")
+        .with("notices", &list)
+        .render(&state)
+}
+
+/// `POST /notices/read`: marks them all read.
+pub async fn mark_notices_read(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    db(&state, move |conn| notices::mark_read(conn, member.id)).await?;
+    Ok(see_other("/notices"))
 }

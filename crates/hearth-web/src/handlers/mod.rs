@@ -53,8 +53,8 @@ impl Page {
         self
     }
 
-    /// Shows the form again with the member's input and what to fix (422).
-    pub fn with_errors(mut self, invalid: &Invalid) -> Page {
+    /// What to fix, beside the member's input (422); see [`form_again`].
+    fn with_errors(mut self, invalid: &Invalid) -> Page {
         let errors: HashMap<&str, &str> = invalid
             .0
             .iter()
@@ -131,12 +131,18 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// Splits a core error into "show the form again" and everything else.
-pub fn invalid_or(error: WebError) -> Result<Invalid, WebError> {
-    match error {
-        WebError::Invalid(invalid) => Ok(invalid),
-        other => Err(other),
-    }
+/// The one way a form is shown again after it could not be saved: when only the member's
+/// input needs fixing, the page `form` builds (holding what they sent) is answered with what
+/// to fix (422); any other error is answered with its own error page, and `form` never runs.
+pub async fn form_again(
+    state: &AppState,
+    error: WebError,
+    form: impl std::future::Future<Output = Result<Page, WebError>>,
+) -> Result<HttpResponse, WebError> {
+    let WebError::Invalid(invalid) = error else {
+        return Err(error);
+    };
+    form.await?.with_errors(&invalid).render(state)
 }
 
 /// A path on this site to send someone back to after a form, or `None`: only `/…` paths, never

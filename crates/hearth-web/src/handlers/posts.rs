@@ -1,11 +1,13 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::posts::{self, Deleted};
-use hearth_core::ids::PostId;
-
 use hearth_core::forum::threads;
+use hearth_core::ids::PostId;
+use hearth_core::model::Board;
+use hearth_core::model::Post;
+use hearth_core::model::Thread;
 use serde::{Deserialize, Serialize};
 
-use super::{invalid_or, post_url, see_other, thread_url, Page};
+use super::{form_again, post_url, see_other, thread_url, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -14,10 +16,10 @@ use crate::viewer::Viewer;
 pub async fn permalink(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let (_, thread, post) = read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
     Ok(see_other(&post_url(&thread, post.position)))
 }
@@ -28,16 +30,29 @@ pub struct EditInput {
     body: String,
 }
 
+fn edit_page(
+    state: &State,
+    viewer: &Viewer,
+    (board, thread, post): &(Board, Thread, Post),
+    form: &EditInput,
+) -> Page {
+    Page::new(state, viewer, "edit_post.html")
+        .with("board", board)
+        .with("thread", thread)
+        .with("post", post)
+        .with("form", form)
+}
+
 /// `GET /p/{id}/edit`: the edit form, filled with the post's current text.
 pub async fn edit_form(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
-    let (board, thread, post) = read(&state, move |conn| {
+    let id = id.into_inner();
+    let found = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
         hearth_core::policy::authorize(
@@ -48,47 +63,36 @@ pub async fn edit_form(
     })
     .await?;
     let input = EditInput {
-        body: post.source.clone(),
+        body: found.2.source.clone(),
     };
-    Page::new(&state, &viewer, "edit_post.html")
-        .with("board", &board)
-        .with("thread", &thread)
-        .with("post", &post)
-        .with("form", &input)
-        .render(&state)
+    edit_page(&state, &viewer, &found, &input).render(&state)
 }
 
 /// `POST /p/{id}/edit`: saves the new text (the old one goes to the revision history).
 pub async fn edit(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
     input: web::Form<EditInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let body = input.body.clone();
     let rules = state.config.posting.clone();
     let edited = db(&state, move |conn| {
-        Ok(posts::edit(conn, &rules, &member, id, &body).map_err(WebError::from))
+        posts::edit(conn, &rules, &member, id, &body)
     })
-    .await?;
+    .await;
     match edited {
         Ok(posted) if posted.check_in => Ok(see_other(&super::help_url(posted.post.id))),
         Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
-            let error = error.keeping_text(&input.body);
-            let (board, thread, post) =
-                db(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
-            let invalid = invalid_or(error)?;
-            Page::new(&state, &viewer, "edit_post.html")
-                .with("board", &board)
-                .with("thread", &thread)
-                .with("post", &post)
-                .with("form", &input.into_inner())
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error.keeping_text(&input.body), async {
+                let found = read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
+                Ok(edit_page(&state, &viewer, &found, &input))
+            })
+            .await
         }
     }
 }
@@ -97,11 +101,11 @@ pub async fn edit(
 pub async fn delete_form(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let (board, thread, post) = read(&state, move |conn| {
         let found = posts::by_id_for(conn, &actor, id)?;
         let (board, thread, post) = &found;
@@ -124,11 +128,11 @@ pub async fn delete_form(
 pub async fn delete(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let id = PostId(*id);
+    let id = id.into_inner();
     let location = db(&state, move |conn| {
         Ok(match posts::delete_own(conn, &member, id)? {
             Deleted::Post { thread_id } => {

@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use hearth_core::accounts::setup;
 
 use super::auth::{sign_in_response, time_zone_names, RegisterInput};
-use super::{invalid_or, Page};
+use super::{form_again, Page};
 use crate::errors::WebError;
 use crate::state::{db_with_password, read, State};
 use crate::viewer::Viewer;
@@ -45,14 +45,14 @@ pub async fn create_admin(
     {
         Ok(admin) => sign_in_response(&state, &viewer, admin, "/admin").await,
         Err(error) => {
-            let invalid = invalid_or(error)?;
-            Page::new(&state, &viewer, "setup.html")
-                .with_csrf(&viewer)
-                .with("form", &input.into_inner())
-                .with("token", &token)
-                .with("time_zones", &time_zone_names())
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error, async {
+                Ok(Page::new(&state, &viewer, "setup.html")
+                    .with_csrf(&viewer)
+                    .with("form", &input.into_inner())
+                    .with("token", &token)
+                    .with("time_zones", &time_zone_names()))
+            })
+            .await
         }
     }
 }

@@ -4,6 +4,7 @@ use hearth_core::model::Board;
 use std::collections::HashSet;
 
 use hearth_core::forum::posts::{self, ReplyForm, ThreadPage};
+
 use hearth_core::forum::threads;
 use hearth_core::ids::PostId;
 use hearth_core::ids::{MemberId, ThreadId};
@@ -15,7 +16,7 @@ use hearth_core::{accounts::mutes, groups};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    for_visitors, help_url, invalid_or, moderation, post_url, see_other, thread_url, Built, Page,
+    for_visitors, form_again, help_url, moderation, post_url, see_other, thread_url, Built, Page,
 };
 use crate::errors::WebError;
 use crate::state::{db, read, State};
@@ -94,7 +95,7 @@ async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Lo
             None => HashSet::new(),
         };
         let move_targets = if policy::allows(&actor, Action::Moderate(&board)) {
-            moderation::move_targets(conn, &actor, &board)?
+            moderation::threads::move_targets(conn, &actor, &board)?
         } else {
             Vec::new()
         };
@@ -192,8 +193,8 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
         .with("can_moderate", &can_moderate)
         .with("must_accept_rules", &loaded.must_accept_rules)
         .with("move_targets", &loaded.move_targets)
-        .with("hide_reasons", moderation::hide_reasons())
-        .with("slow_mode_choices", &moderation::SLOW_MODE_CHOICES)
+        .with("hide_reasons", moderation::queue::hide_reasons())
+        .with("slow_mode_choices", &moderation::threads::SLOW_MODE_CHOICES)
         .with(
             "slow_mode_words",
             &hearth_core::safety::limits::span_words(i64::from(thread.slow_mode_seconds)),
@@ -271,12 +272,12 @@ pub async fn show(
 pub async fn reply(
     state: State,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<ThreadId>,
     input: web::Form<ReplyInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let input = input.into_inner();
-    let id = ThreadId(*id);
+    let id = id.into_inner();
     let form = ReplyForm {
         body: input.body.clone(),
         submission_key: input.submission_key.clone(),
@@ -284,19 +285,19 @@ pub async fn reply(
     };
     let rules = state.config.posting.clone();
     let outcome = db(&state, move |conn| {
-        Ok(posts::reply(conn, &rules, &member, id, &form).map_err(WebError::from))
+        posts::reply(conn, &rules, &member, id, &form)
     })
-    .await?;
+    .await;
     match outcome {
         Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
         Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
         Err(error) => {
-            let invalid = invalid_or(error.keeping_text(&input.body))?;
-            let last_page = i32::MAX;
-            let loaded = load(&state, viewer.actor(), id, last_page).await?;
-            thread_page(&state, &viewer, &loaded, &input)
-                .with_errors(&invalid)
-                .render(&state)
+            form_again(&state, error.keeping_text(&input.body), async {
+                let last_page = i32::MAX;
+                let loaded = load(&state, viewer.actor(), id, last_page).await?;
+                Ok(thread_page(&state, &viewer, &loaded, &input))
+            })
+            .await
         }
     }
 }

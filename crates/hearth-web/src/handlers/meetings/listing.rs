@@ -1,0 +1,68 @@
+//! A group's list of meetings.
+
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDate, TimeDelta};
+use hearth_core::clock;
+use hearth_core::forum::boards;
+use hearth_core::meetings;
+use hearth_core::model::Visibility;
+use hearth_core::policy::{self, Action};
+use serde::Deserialize;
+
+use crate::errors::WebError;
+use crate::handlers::Page;
+use crate::state::{read, State};
+use crate::viewer::Viewer;
+
+/// How far ahead the group's list looks, and how many it shows.
+const LIST_WEEKS: i64 = 8;
+const LIST_LIMIT: usize = 50;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    /// The first day (UTC) of the weeks shown, `YYYY-MM-DD`; today when absent.
+    from: Option<String>,
+}
+
+/// `GET /b/{slug}/meetings`: the group's meetings of the next eight weeks.
+pub async fn list(
+    state: State,
+    viewer: Viewer,
+    slug: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    let now = clock::now();
+    let from = match query.from.as_deref() {
+        Some(text) => meetings::parse_date(text)
+            .ok_or(WebError::NotFound)?
+            .and_time(chrono::NaiveTime::MIN)
+            .max(now),
+        None => now,
+    };
+    let to = from + TimeDelta::weeks(LIST_WEEKS);
+    let actor = viewer.actor();
+    let (board, upcoming, can_schedule) = read(&state, move |conn| {
+        let board = boards::by_slug_for(conn, &actor, &slug)?;
+        let upcoming = meetings::upcoming_for_board(conn, board.id, from, to, LIST_LIMIT)?;
+        let can_schedule = policy::allows(&actor, Action::ScheduleMeeting(&board));
+        Ok((board, upcoming, can_schedule))
+    })
+    .await?;
+    let later = if upcoming.len() >= LIST_LIMIT {
+        upcoming.last().map(|u| u.occurrence.starts_at.date())
+    } else {
+        Some(to.date())
+    };
+    Page::new(&state, &viewer, "meetings.html")
+        .with("board", &board)
+        .with("upcoming", &upcoming)
+        .with("can_schedule", &can_schedule)
+        .with("is_first_page", &query.from.is_none())
+        .with(
+            "later",
+            &later.map(|d: NaiveDate| d.format("%Y-%m-%d").to_string()),
+        )
+        .with("weeks", &LIST_WEEKS)
+        .with("has_public_feed", &(board.visibility == Visibility::Public))
+        .render(&state)
+}

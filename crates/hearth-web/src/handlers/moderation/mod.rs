@@ -1,0 +1,10 @@
+//! The moderators' pages, one file each: the review queue and decisions on posts, reports,
+//! thread controls, a board's settings and facilitators, the moderation log, and actions on
+//! members.
+
+pub mod log;
+pub mod members;
+pub mod queue;
+pub mod reports;
+pub mod settings;
+pub mod threads;

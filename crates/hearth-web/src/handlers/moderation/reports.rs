@@ -1,0 +1,113 @@
+//! A member reports a post to the moderators.
+
+use actix_web::{web, HttpResponse};
+use hearth_core::forum::posts;
+use hearth_core::ids::PostId;
+use hearth_core::model::Board;
+use hearth_core::model::Post;
+use hearth_core::model::Thread;
+use hearth_core::moderation::review::{self, ReportReason};
+use hearth_core::policy::{self, Action};
+use serde::{Deserialize, Serialize};
+
+use crate::errors::WebError;
+use crate::handlers::{form_again, post_url, see_other, Choice, Page};
+use crate::state::{db, read, State};
+use crate::viewer::Viewer;
+
+fn report_reasons() -> Vec<Choice> {
+    ReportReason::ALL
+        .iter()
+        .map(|r| Choice {
+            value: r.as_str(),
+            label: r.label(),
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct ReportInput {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    sent: Option<u8>,
+}
+
+/// The report form about a post, or (`sent`) the thanks for a report.
+fn report_page(
+    state: &State,
+    viewer: &Viewer,
+    (board, thread, post): &(Board, Thread, Post),
+    form: &ReportInput,
+    sent: bool,
+) -> Page {
+    Page::new(state, viewer, "report.html")
+        .with("board", board)
+        .with("thread", thread)
+        .with("post", post)
+        .with("post_url", &post_url(thread, post.position))
+        .with("reasons", &report_reasons())
+        .with("form", form)
+        .with("sent", &sent)
+}
+
+/// `GET /p/{id}/report`: the report form (or, after sending, the thanks).
+pub async fn report_form(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<PostId>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require_member()?;
+    let actor = viewer.actor();
+    let id = id.into_inner();
+    let found = read(&state, move |conn| {
+        let found = posts::by_id_for(conn, &actor, id)?;
+        let (board, thread, post) = &found;
+        policy::authorize(&actor, Action::ReportPost(board, thread, post))?;
+        Ok(found)
+    })
+    .await?;
+    report_page(
+        &state,
+        &viewer,
+        &found,
+        &ReportInput::default(),
+        query.sent.is_some(),
+    )
+    .render(&state)
+}
+
+/// `POST /p/{id}/report`.
+pub async fn report(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<PostId>,
+    input: web::Form<ReportInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    let input = input.into_inner();
+    let (reason, note) = (input.reason.clone(), input.note.clone());
+    let post_id = id.into_inner();
+    let outcome = db(&state, move |conn| {
+        review::report(conn, &member, post_id, &reason, &note)
+    })
+    .await;
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/p/{post_id}/report?sent=1"))),
+        Err(error) => {
+            form_again(&state, error, async {
+                let found =
+                    read(&state, move |conn| posts::by_id_for(conn, &actor, post_id)).await?;
+                Ok(report_page(&state, &viewer, &found, &input, false))
+            })
+            .await
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! A thread's controls: lock, pin, move, slow mode.
+
+use actix_web::{web, HttpResponse};
+use hearth_core::forum::boards;
+use hearth_core::ids::ThreadId;
+use hearth_core::model::Board;
+use hearth_core::moderation::actions::{self, ThreadChange};
+use hearth_core::policy::{self, Action};
+use serde::Deserialize;
+
+use crate::errors::WebError;
+use crate::handlers::{see_other, thread_url};
+use crate::state::{db, State};
+use crate::viewer::Viewer;
+
+#[derive(Deserialize)]
+pub struct ThreadActionInput {
+    action: String,
+    #[serde(default)]
+    board: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    slow_mode_seconds: String,
+}
+
+/// The slow-mode intervals offered: (seconds, words).
+pub const SLOW_MODE_CHOICES: [(i32, &str); 6] = [
+    (0, "Off"),
+    (30, "30 seconds"),
+    (60, "1 minute"),
+    (300, "5 minutes"),
+    (900, "15 minutes"),
+    (3600, "1 hour"),
+];
+
+/// `POST /t/{id}/moderate`: lock, unlock, pin, unpin, move, slow mode.
+pub async fn thread_action(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<ThreadId>,
+    input: web::Form<ThreadActionInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    let input = input.into_inner();
+    let id = id.into_inner();
+    let thread = db(&state, move |conn| {
+        let change = match input.action.as_str() {
+            "lock" => ThreadChange::Lock(true),
+            "unlock" => ThreadChange::Lock(false),
+            "pin" => ThreadChange::Pin(true),
+            "unpin" => ThreadChange::Pin(false),
+            "slow_mode" => {
+                ThreadChange::SlowMode(input.slow_mode_seconds.trim().parse().map_err(|_| {
+                    hearth_core::Error::invalid("slow_mode_seconds", "choose a slow-mode interval")
+                })?)
+            }
+            "move" => {
+                let to = boards::by_slug_for(conn, &actor, &input.board).map_err(|_| {
+                    hearth_core::Error::invalid("board", "choose a group to move the thread to")
+                })?;
+                ThreadChange::Move(to.id)
+            }
+            _ => return Err(hearth_core::Error::invalid("action", "unknown action")),
+        };
+        actions::change_thread(conn, &member, id, change, &input.reason)
+    })
+    .await?;
+    Ok(see_other(&thread_url(thread.id, &thread.slug)))
+}
+
+/// Used by the thread page: the boards a moderator may move a thread to.
+pub fn move_targets(
+    conn: &mut hearth_core::db::DbConn,
+    actor: &policy::Actor,
+    from: &Board,
+) -> hearth_core::Result<Vec<(String, String)>> {
+    Ok(boards::list_for(conn, actor)?
+        .into_iter()
+        .map(|s| s.board)
+        .filter(|b| b.id != from.id && policy::allows(actor, Action::MoveThread(from, b)))
+        .map(|b| (b.slug, b.name))
+        .collect())
+}
