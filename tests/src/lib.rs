@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
-mod database;
 mod world;
 
 use std::net::TcpListener;
@@ -18,7 +17,7 @@ use hearth_core::db::{DbConn, Pool};
 use hearth_core::model::{Member, SiteRole};
 
 pub use browser::{Browser, Page, Reply};
-pub use database::{TestDatabase, POSTGRES_VARIABLE};
+pub use hearth_core::db::testing::{TestDatabase, POSTGRES_VARIABLE};
 pub use world::{GroupBuilder, World};
 
 /// The password every test account uses: long and unguessable enough for the rules.

@@ -5,6 +5,7 @@ use crate::forum::boards::{self, NewBoardForm};
 
 use crate::accounts::actors;
 use crate::accounts::members::{self, Registration};
+use crate::db::testing::TestDatabase;
 use crate::db::{self, DbConfig, DbConn, Pool};
 use crate::forum::threads::{self, NewThreadForm};
 use crate::model::Board;
@@ -14,6 +15,15 @@ use crate::policy::MemberActor;
 use crate::safety::gate::PostingRules;
 
 pub const PASSWORD: &str = "lantern meadow orbit kettle";
+
+/// A migrated database of its own: SQLite, or PostgreSQL when `HEARTH_TEST_POSTGRES_URL` is
+/// set (as `.ci/run` does), for tests that must hold on both backends. The pool has room for
+/// a second connection, for another member acting meanwhile.
+pub fn any_pool() -> (TestDatabase, Pool) {
+    let database = TestDatabase::create();
+    let pool = db::open(&database.config()).unwrap();
+    (database, pool)
+}
 
 /// A migrated SQLite database in a temporary folder (kept alive by the returned `TempDir`).
 pub fn sqlite_pool() -> (tempfile::TempDir, Pool) {

@@ -378,6 +378,8 @@ pub fn ping(conn: &mut DbConn) -> Result<()> {
 #[cfg(test)]
 mod plan_tests;
 pub(crate) mod schema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 #[cfg(test)]
 mod tests;

@@ -3,4 +3,5 @@
 
 pub mod boards;
 pub mod posts;
+pub mod publish;
 pub mod threads;

@@ -10,8 +10,8 @@ use crate::db::schema::{
 };
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::forum::publish::{publish, Draft, Place, Posted};
 use crate::forum::threads::{self, count_member_post};
-use crate::groups;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
 use crate::model::AuthorRef;
 use crate::model::Board;
@@ -167,18 +167,8 @@ pub struct ReplyForm {
     pub accept_rules_version: Option<i32>,
 }
 
-/// A post just written, with its thread (for the address to send the member to).
-#[derive(Debug, Clone)]
-pub struct Posted {
-    pub post: Post,
-    pub thread: Thread,
-    /// The post matched the crisis phrases: show its author the help page now.
-    pub check_in: bool,
-}
-
-/// Adds a reply and updates the thread's and board's counters in the same transaction.
-/// A form sent twice (same submission key) returns the post the first sending made.
-/// A reply that awaits approval takes its place in the thread but counts nowhere until approved.
+/// Adds a reply through the posting pipeline ([`publish`](crate::forum::publish)), after
+/// checking the reader may reply in the thread as they see it now.
 pub fn reply(
     conn: &mut DbConn,
     rules: &PostingRules,
@@ -189,82 +179,16 @@ pub fn reply(
     let actor = member.actor();
     let (board, thread) = threads::by_id_for(conn, &actor, thread_id)?;
     policy::authorize(&actor, Action::Reply(&board, &thread))?;
-    let mut invalid = Invalid::default();
-    check_body(&form.body, &mut invalid);
-    check_submission_key(&form.submission_key, &mut invalid);
-    invalid.into_result()?;
-    let posted = |conn: &mut DbConn, post: Post, check_in: bool| -> Result<Posted> {
-        let thread = threads::by_id(conn, post.thread_id)?;
-        Ok(Posted {
-            post,
-            thread,
-            check_in,
-        })
+    let draft = Draft {
+        place: Place::Reply {
+            board: &board,
+            thread: &thread,
+        },
+        body: &form.body,
+        submission_key: &form.submission_key,
+        accept_rules_version: form.accept_rules_version,
     };
-    if let Some(existing) = by_submission_key(conn, member.id, &form.submission_key)? {
-        return posted(conn, existing, false);
-    }
-    let screened = gate::screen(conn, rules, member, &board, "", &form.body)?;
-    let html = hearth_markdown::render(&screened.source);
-    let outcome = write_tx(conn, |conn| {
-        let now = clock::now();
-        groups::require_rules(conn, member, &board, form.accept_rules_version, now)?;
-        let verdict = gate::judge(conn, rules, member, &board, Some(&thread), &screened, now)?;
-        let visible = verdict.moderation == Moderation::Visible;
-        // Taking the next position by updating the thread row first serializes concurrent
-        // replies to one thread on PostgreSQL too (the row lock), so positions never collide.
-        let position: i32 = if visible {
-            diesel::update(threads_table::table.find(thread.id))
-                .set((
-                    threads_table::last_position.eq(threads_table::last_position + 1),
-                    threads_table::reply_count.eq(threads_table::reply_count + 1),
-                    threads_table::last_activity_at.eq(now),
-                    threads_table::last_poster_id.eq(member.id),
-                ))
-                .returning(threads_table::last_position)
-                .get_result(conn)?
-        } else {
-            diesel::update(threads_table::table.find(thread.id))
-                .set(threads_table::last_position.eq(threads_table::last_position + 1))
-                .returning(threads_table::last_position)
-                .get_result(conn)?
-        };
-        let id = insert(
-            conn,
-            &NewPost {
-                thread_id: thread.id,
-                author_id: member.id,
-                position,
-                source: &screened.source,
-                html: &html,
-                submission_key: &form.submission_key,
-                moderation: verdict.moderation,
-                now,
-            },
-        )?;
-        if visible && thread.counts() {
-            diesel::update(boards::table.find(board.id))
-                .set((
-                    boards::post_count.eq(boards::post_count + 1),
-                    boards::last_activity_at.eq(now),
-                    boards::last_thread_id.eq(thread.id),
-                ))
-                .execute(conn)?;
-        }
-        if visible {
-            count_member_post(conn, member.id, 1)?;
-        }
-        gate::record(conn, &verdict, board.id, id, now)?;
-        by_id(conn, id)
-    });
-    match outcome {
-        Ok(post) => posted(conn, post, screened.check_in),
-        Err(e) if e.is_unique_violation() => {
-            let existing = by_submission_key(conn, member.id, &form.submission_key)?.ok_or(e)?;
-            posted(conn, existing, false)
-        }
-        Err(e) => Err(e),
-    }
+    publish(conn, rules, member, &draft)
 }
 
 pub(crate) fn by_id(conn: &mut DbConn, id: PostId) -> Result<Post> {

@@ -8,12 +8,11 @@ use serde::Serialize;
 
 use crate::forum::boards;
 
-use crate::clock;
-use crate::db::schema::{boards as boards_table, members as members_table, threads};
-use crate::db::{self, write_tx, DbConn};
+use crate::db::schema::{members as members_table, threads};
+use crate::db::{self, DbConn};
 use crate::error::{Error, Invalid, Result};
-use crate::forum::posts::{self, Posted};
-use crate::groups;
+use crate::forum::posts;
+use crate::forum::publish::{publish, Draft, Place, Posted};
 use crate::ids::{MemberId, ThreadId};
 use crate::model;
 use crate::model::AuthorRef;
@@ -21,7 +20,7 @@ use crate::model::Board;
 use crate::model::Post;
 use crate::model::Thread;
 use crate::policy::{self, Action, Actor, MemberActor};
-use crate::safety::gate::{self, PostingRules};
+use crate::safety::gate::PostingRules;
 
 pub const MIN_TITLE_CHARS: usize = 3;
 pub const MAX_TITLE_CHARS: usize = 150;
@@ -198,7 +197,7 @@ pub struct NewThreadForm {
     pub accept_rules_version: Option<i32>,
 }
 
-fn check_title(title: &str, invalid: &mut Invalid) {
+pub(crate) fn check_title(title: &str, invalid: &mut Invalid) {
     let n_chars = title.trim().chars().count();
     if !(MIN_TITLE_CHARS..=MAX_TITLE_CHARS).contains(&n_chars) {
         invalid.add(
@@ -222,9 +221,8 @@ pub fn slug_of(title: &str) -> String {
     }
 }
 
-/// Starts a thread with its opening post, counting it on the board, in one transaction.
-/// A form sent twice (same submission key) returns the thread the first sending made.
-/// A thread whose opening post awaits approval counts nowhere until it is approved.
+/// Starts a thread with its opening post through the posting pipeline
+/// ([`publish`](crate::forum::publish)), after checking the member may start one on the board.
 pub fn start(
     conn: &mut DbConn,
     rules: &PostingRules,
@@ -233,79 +231,16 @@ pub fn start(
     form: &NewThreadForm,
 ) -> Result<Posted> {
     policy::authorize(&member.actor(), Action::StartThread(board))?;
-    let mut invalid = Invalid::default();
-    check_title(&form.title, &mut invalid);
-    posts::check_body(&form.body, &mut invalid);
-    posts::check_submission_key(&form.submission_key, &mut invalid);
-    invalid.into_result()?;
-    let posted = |conn: &mut DbConn, post: Post, check_in: bool| -> Result<Posted> {
-        let thread = by_id(conn, post.thread_id)?;
-        Ok(Posted {
-            post,
-            thread,
-            check_in,
-        })
+    let draft = Draft {
+        place: Place::NewThread {
+            board,
+            title: &form.title,
+        },
+        body: &form.body,
+        submission_key: &form.submission_key,
+        accept_rules_version: form.accept_rules_version,
     };
-    if let Some(existing) = posts::by_submission_key(conn, member.id, &form.submission_key)? {
-        return posted(conn, existing, false);
-    }
-    let title = form.title.trim();
-    let screened = gate::screen(conn, rules, member, board, title, &form.body)?;
-    let html = hearth_markdown::render(&screened.source);
-    let outcome = write_tx(conn, |conn| {
-        let now = clock::now();
-        groups::require_rules(conn, member, board, form.accept_rules_version, now)?;
-        let verdict = gate::judge(conn, rules, member, board, None, &screened, now)?;
-        let visible = verdict.moderation == model::Moderation::Visible;
-        let thread_id: ThreadId = diesel::insert_into(threads::table)
-            .values((
-                threads::board_id.eq(board.id),
-                threads::author_id.eq(member.id),
-                threads::title.eq(&screened.title),
-                threads::slug.eq(slug_of(&screened.title)),
-                threads::last_position.eq(1),
-                threads::created_at.eq(now),
-                threads::last_activity_at.eq(now),
-                threads::last_poster_id.eq(member.id),
-                threads::moderation.eq(verdict.moderation.as_str()),
-            ))
-            .returning(threads::id)
-            .get_result(conn)?;
-        let post_id = posts::insert(
-            conn,
-            &posts::NewPost {
-                thread_id,
-                author_id: member.id,
-                position: 1,
-                source: &screened.source,
-                html: &html,
-                submission_key: &form.submission_key,
-                moderation: verdict.moderation,
-                now,
-            },
-        )?;
-        if visible {
-            diesel::update(boards_table::table.find(board.id))
-                .set((
-                    boards_table::thread_count.eq(boards_table::thread_count + 1),
-                    boards_table::post_count.eq(boards_table::post_count + 1),
-                    boards_table::last_activity_at.eq(now),
-                    boards_table::last_thread_id.eq(thread_id),
-                ))
-                .execute(conn)?;
-            count_member_post(conn, member.id, 1)?;
-        }
-        gate::record(conn, &verdict, board.id, post_id, now)?;
-        posts::by_id(conn, post_id)
-    });
-    match outcome {
-        Ok(post) => posted(conn, post, screened.check_in),
-        Err(e) if e.is_unique_violation() => {
-            let existing = posts::by_submission_key(conn, member.id, &form.submission_key)?;
-            posted(conn, existing.ok_or(e)?, false)
-        }
-        Err(e) => Err(e),
-    }
+    publish(conn, rules, member, &draft)
 }
 
 pub(crate) fn count_member_post(conn: &mut DbConn, member_id: MemberId, delta: i64) -> Result<()> {

@@ -1,8 +1,10 @@
-//! A fresh database per test, so tests run in parallel and never share state.
+//! A fresh database per test, so tests run in parallel and never share state: a SQLite file in
+//! a temporary folder, or, when `HEARTH_TEST_POSTGRES_URL` is set, a new PostgreSQL database
+//! dropped afterwards. For the core's own tests and the end-to-end suite (feature `testing`).
 
+use crate::accounts::tokens::random_token;
+use crate::db::DbConfig;
 use diesel::{Connection, RunQueryDsl};
-use hearth_core::accounts::tokens::random_token;
-use hearth_core::db::DbConfig;
 
 /// The variable that switches the suite onto PostgreSQL: a URL of a role that may create
 /// databases, e.g. `postgres://hearth:secret@127.0.0.1/postgres`.

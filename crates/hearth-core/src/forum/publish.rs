@@ -1,0 +1,311 @@
+//! One pipeline for every new post: a thread's opening post and a reply.
+//!
+//! [`publish`] reads as its steps: `check` the form; a form sent again returns what the first
+//! sending made (`again`); `screen` the words and render them, outside the write lock; then, in
+//! one transaction, `claim` the post's place and re-check everything that can have changed since
+//! the page authorized it (the thread still open and on that board, the member not suspended or
+//! banned there), accept the ground rules, let the gate judge, `write` the rows and `count` them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::accounts::{actors, members};
+use crate::clock;
+use crate::db::schema::{boards, threads};
+use crate::db::{write_tx, DbConn};
+use crate::error::{Error, Invalid, Result};
+use crate::forum::{boards as board_ops, posts, threads as thread_ops};
+use crate::groups;
+use crate::ids::{PostId, ThreadId};
+use crate::model::{Board, Moderation, Post, Thread};
+use crate::policy::{self, Action, MemberActor};
+use crate::safety::gate::{self, PostingRules, Screened, Verdict};
+
+/// Where a new post goes, as the page that authorized it saw it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Place<'a> {
+    /// A new thread on this board, with this title.
+    NewThread { board: &'a Board, title: &'a str },
+    /// A reply in this thread of this board.
+    Reply {
+        board: &'a Board,
+        thread: &'a Thread,
+    },
+}
+
+/// A post as its form sent it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Draft<'a> {
+    pub place: Place<'a>,
+    pub body: &'a str,
+    pub submission_key: &'a str,
+    /// The version of the group's ground rules the member ticked to accept, if they did.
+    pub accept_rules_version: Option<i32>,
+}
+
+/// A post just written, with its thread (for the address to send the member to).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub post: Post,
+    pub thread: Thread,
+    /// The post matched the crisis phrases: show its author the help page now.
+    pub check_in: bool,
+}
+
+/// Publishes a draft the caller has authorized against the page it came from. A form sent
+/// twice (same submission key) returns the post the first sending made. A post that awaits
+/// approval takes its place but counts nowhere until approved.
+pub(crate) fn publish(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    draft: &Draft<'_>,
+) -> Result<Posted> {
+    check(draft)?;
+    if let Some(posted) = again(conn, member, draft.submission_key)? {
+        return Ok(posted);
+    }
+    let (board, title) = match draft.place {
+        Place::NewThread { board, title } => (board, title.trim()),
+        Place::Reply { board, .. } => (board, ""),
+    };
+    let screened = gate::screen(conn, rules, member, board, title, draft.body)?;
+    let html = hearth_markdown::render(&screened.source);
+    #[cfg(test)]
+    hooks::before_write();
+    let outcome = write_tx(conn, |conn| {
+        let now = clock::now();
+        let claimed = claim(conn, member, &draft.place)?;
+        let member = &claimed.member;
+        groups::require_rules(
+            conn,
+            member,
+            &claimed.board,
+            draft.accept_rules_version,
+            now,
+        )?;
+        let verdict = gate::judge(
+            conn,
+            rules,
+            member,
+            &claimed.board,
+            claimed.thread.as_ref(),
+            &screened,
+            now,
+        )?;
+        let (thread_id, post_id) = write(
+            conn, member, &claimed, &screened, &html, &verdict, draft, now,
+        )?;
+        count(conn, member, &claimed, thread_id, &verdict, now)?;
+        gate::record(conn, &verdict, claimed.board.id, post_id, now)?;
+        posts::by_id(conn, post_id)
+    });
+    match outcome {
+        Ok(post) => posted(conn, post, screened.check_in),
+        Err(e) if e.is_unique_violation() => again(conn, member, draft.submission_key)?.ok_or(e),
+        Err(e) => Err(e),
+    }
+}
+
+/// The form's own checks: a title for a new thread, a body, a submission key.
+fn check(draft: &Draft<'_>) -> Result<()> {
+    let mut invalid = Invalid::default();
+    if let Place::NewThread { title, .. } = draft.place {
+        thread_ops::check_title(title, &mut invalid);
+    }
+    posts::check_body(draft.body, &mut invalid);
+    posts::check_submission_key(draft.submission_key, &mut invalid);
+    invalid.into_result()
+}
+
+/// What an earlier sending of the same form made, if it got through.
+fn again(conn: &mut DbConn, member: &MemberActor, key: &str) -> Result<Option<Posted>> {
+    match posts::by_submission_key(conn, member.id, key)? {
+        Some(existing) => posted(conn, existing, false).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn posted(conn: &mut DbConn, post: Post, check_in: bool) -> Result<Posted> {
+    let thread = thread_ops::by_id(conn, post.thread_id)?;
+    Ok(Posted {
+        post,
+        thread,
+        check_in,
+    })
+}
+
+/// The post's place as it is inside the transaction, with the member as they are now.
+struct Claimed {
+    member: MemberActor,
+    board: Board,
+    /// The thread replied to (`None` for a new thread), its position already taken.
+    thread: Option<Thread>,
+    /// The position the new post takes in its thread.
+    position: i32,
+}
+
+/// Inside the transaction: takes the post's place and authorizes it again with what is stored
+/// now. A reply takes the next position by updating its thread row first, which serializes it
+/// with a lock or a move of that thread (the row lock on PostgreSQL, the write lock on SQLite),
+/// so it never lands in a thread locked since its page, nor counts toward a board the thread
+/// has left. The member is read again too: suspended or banned since the page means refused.
+fn claim(conn: &mut DbConn, member: &MemberActor, place: &Place<'_>) -> Result<Claimed> {
+    let account = members::by_id(conn, member.id)?;
+    let member = actors::actor_for(conn, account)?;
+    let actor = member.actor();
+    match *place {
+        Place::NewThread { board, .. } => {
+            let board = board_ops::by_id(conn, board.id)?;
+            policy::authorize(&actor, Action::StartThread(&board))?;
+            Ok(Claimed {
+                member,
+                board,
+                thread: None,
+                position: 1,
+            })
+        }
+        Place::Reply { board, thread } => {
+            let position: i32 = diesel::update(threads::table.find(thread.id))
+                .set(threads::last_position.eq(threads::last_position + 1))
+                .returning(threads::last_position)
+                .get_result(conn)
+                .optional()?
+                .ok_or(Error::NotFound)?;
+            // Read after the update, under its lock: what a concurrent lock or move left.
+            let thread = thread_ops::by_id(conn, thread.id)?;
+            if thread.board_id != board.id {
+                return Err(Error::invalid(
+                    "body",
+                    "this thread was moved to another group while you were writing; \
+                     your reply is kept below, so you can open the thread where it is now and send it there",
+                ));
+            }
+            let board = board_ops::by_id(conn, board.id)?;
+            policy::authorize(&actor, Action::Reply(&board, &thread))?;
+            Ok(Claimed {
+                member,
+                board,
+                position,
+                thread: Some(thread),
+            })
+        }
+    }
+}
+
+/// Writes the new thread (for an opening post) and the post itself.
+#[allow(clippy::too_many_arguments)]
+fn write(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    claimed: &Claimed,
+    screened: &Screened<'_>,
+    html: &hearth_markdown::SafeHtml,
+    verdict: &Verdict,
+    draft: &Draft<'_>,
+    now: NaiveDateTime,
+) -> Result<(ThreadId, PostId)> {
+    let thread_id: ThreadId = match &claimed.thread {
+        Some(thread) => thread.id,
+        None => diesel::insert_into(threads::table)
+            .values((
+                threads::board_id.eq(claimed.board.id),
+                threads::author_id.eq(member.id),
+                threads::title.eq(&screened.title),
+                threads::slug.eq(thread_ops::slug_of(&screened.title)),
+                threads::last_position.eq(1),
+                threads::created_at.eq(now),
+                threads::last_activity_at.eq(now),
+                threads::last_poster_id.eq(member.id),
+                threads::moderation.eq(verdict.moderation.as_str()),
+            ))
+            .returning(threads::id)
+            .get_result(conn)?,
+    };
+    let post_id = posts::insert(
+        conn,
+        &posts::NewPost {
+            thread_id,
+            author_id: member.id,
+            position: claimed.position,
+            source: &screened.source,
+            html,
+            submission_key: draft.submission_key,
+            moderation: verdict.moderation,
+            now,
+        },
+    )?;
+    Ok((thread_id, post_id))
+}
+
+/// Counts a visible post on its thread, its board (when the thread counts there) and its
+/// author, in the posting transaction. A post awaiting approval counts nowhere yet.
+fn count(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    claimed: &Claimed,
+    thread_id: ThreadId,
+    verdict: &Verdict,
+    now: NaiveDateTime,
+) -> Result<()> {
+    if verdict.moderation != Moderation::Visible {
+        return Ok(());
+    }
+    let board = claimed.board.id;
+    match &claimed.thread {
+        Some(thread) => {
+            diesel::update(threads::table.find(thread.id))
+                .set((
+                    threads::reply_count.eq(threads::reply_count + 1),
+                    threads::last_activity_at.eq(now),
+                    threads::last_poster_id.eq(member.id),
+                ))
+                .execute(conn)?;
+            if thread.counts() {
+                diesel::update(boards::table.find(board))
+                    .set((
+                        boards::post_count.eq(boards::post_count + 1),
+                        boards::last_activity_at.eq(now),
+                        boards::last_thread_id.eq(thread.id),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        None => {
+            diesel::update(boards::table.find(board))
+                .set((
+                    boards::thread_count.eq(boards::thread_count + 1),
+                    boards::post_count.eq(boards::post_count + 1),
+                    boards::last_activity_at.eq(now),
+                    boards::last_thread_id.eq(thread_id),
+                ))
+                .execute(conn)?;
+        }
+    }
+    thread_ops::count_member_post(conn, member.id, 1)
+}
+
+/// A test's way into the moment between a page's authorization and the posting transaction,
+/// where another member's lock or move can land.
+#[cfg(test)]
+pub(crate) mod hooks {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static BEFORE_WRITE: RefCell<Option<Box<dyn FnOnce()>>> = RefCell::new(None);
+    }
+
+    /// Runs `f` once, just before this thread's next posting transaction begins.
+    pub(crate) fn set_before_write(f: impl FnOnce() + 'static) {
+        BEFORE_WRITE.with(|hook| *hook.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(super) fn before_write() {
+        if let Some(f) = BEFORE_WRITE.with(|hook| hook.borrow_mut().take()) {
+            f();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

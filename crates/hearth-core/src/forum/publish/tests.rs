@@ -1,0 +1,224 @@
+//! What can change between the page that authorized a post and the posting transaction: each
+//! race is run through the hook at that moment, by another member on another connection, on
+//! SQLite and (with `HEARTH_TEST_POSTGRES_URL`) PostgreSQL.
+
+use diesel::prelude::*;
+
+use super::hooks::set_before_write;
+use crate::db::schema::{boards, posts, threads};
+use crate::db::{DbConn, Pool};
+use crate::error::{Denied, Error};
+use crate::forum::boards::{self as board_ops, NewBoardForm};
+use crate::forum::posts::{reply, ReplyForm};
+use crate::forum::threads::{start, NewThreadForm};
+use crate::ids::{BoardId, ThreadId};
+use crate::model::{Board, SiteRole, Thread};
+use crate::moderation::actions::{self, ThreadChange};
+use crate::policy::MemberActor;
+use crate::safety::gate::PostingRules;
+use crate::test_support::{admin_board_thread, any_pool, member};
+
+struct World {
+    _database: crate::db::testing::TestDatabase,
+    pool: Pool,
+    admin: MemberActor,
+    board: Board,
+    thread: Thread,
+    jo: MemberActor,
+}
+
+fn world() -> World {
+    let (database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let (admin, board, thread) = admin_board_thread(&mut conn, "How is everyone today?");
+    let jo = member(&mut conn, "jo_reader", SiteRole::Member);
+    World {
+        _database: database,
+        pool,
+        admin,
+        board,
+        thread,
+        jo,
+    }
+}
+
+fn reply_form(key: char) -> ReplyForm {
+    ReplyForm {
+        body: "I am here, reading along.".to_owned(),
+        submission_key: key.to_string().repeat(16),
+        accept_rules_version: None,
+    }
+}
+
+/// Posts stored in a thread, awaiting or not.
+fn posts_in(conn: &mut DbConn, thread: ThreadId) -> i64 {
+    posts::table
+        .filter(posts::thread_id.eq(thread))
+        .count()
+        .get_result(conn)
+        .unwrap()
+}
+
+fn counters(conn: &mut DbConn, board: BoardId) -> (i64, i64) {
+    boards::table
+        .find(board)
+        .select((boards::thread_count, boards::post_count))
+        .get_result(conn)
+        .unwrap()
+}
+
+fn reply_count(conn: &mut DbConn, thread: ThreadId) -> i64 {
+    threads::table
+        .find(thread)
+        .select(threads::reply_count)
+        .get_result(conn)
+        .unwrap()
+}
+
+/// Without a race, the same reply goes through: the refusals below are the race's doing.
+#[test]
+fn a_reply_with_nothing_in_between_is_posted_and_counted() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let before = counters(&mut conn, w.board.id);
+    let rules = PostingRules::default();
+    let posted = reply(&mut conn, &rules, &w.jo, w.thread.id, &reply_form('a')).unwrap();
+    assert_eq!(posted.post.position, 2);
+    assert_eq!(reply_count(&mut conn, w.thread.id), 1);
+    assert_eq!(counters(&mut conn, w.board.id), (before.0, before.1 + 1));
+}
+
+#[test]
+fn a_reply_racing_a_lock_is_refused_and_stores_nothing() {
+    let w = world();
+    let (pool, admin, thread_id) = (w.pool.clone(), w.admin.clone(), w.thread.id);
+    set_before_write(move || {
+        let mut other = pool.get().unwrap();
+        actions::change_thread(
+            &mut other,
+            &admin,
+            thread_id,
+            ThreadChange::Lock(true),
+            "a break",
+        )
+        .unwrap();
+    });
+    let mut conn = w.pool.get().unwrap();
+    let before = counters(&mut conn, w.board.id);
+    let refused = reply(
+        &mut conn,
+        &PostingRules::default(),
+        &w.jo,
+        thread_id,
+        &reply_form('b'),
+    );
+    assert!(
+        matches!(refused, Err(Error::Denied(Denied::ThreadLocked))),
+        "{refused:?}"
+    );
+    assert_eq!(posts_in(&mut conn, thread_id), 1, "only the opening post");
+    assert_eq!(reply_count(&mut conn, thread_id), 0);
+    assert_eq!(counters(&mut conn, w.board.id), before);
+}
+
+#[test]
+fn a_reply_racing_a_move_is_refused_and_counts_toward_neither_board() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let elsewhere = board_ops::create(
+        &mut conn,
+        &w.admin,
+        &NewBoardForm {
+            slug: "elsewhere".to_owned(),
+            name: "Elsewhere".to_owned(),
+            visibility: "public".to_owned(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (pool, admin, thread_id, to) = (w.pool.clone(), w.admin.clone(), w.thread.id, elsewhere.id);
+    set_before_write(move || {
+        let mut other = pool.get().unwrap();
+        actions::change_thread(&mut other, &admin, thread_id, ThreadChange::Move(to), "").unwrap();
+    });
+    let (old_before, new_before) = (
+        counters(&mut conn, w.board.id),
+        counters(&mut conn, elsewhere.id),
+    );
+    let refused = reply(
+        &mut conn,
+        &PostingRules::default(),
+        &w.jo,
+        thread_id,
+        &reply_form('c'),
+    );
+    let Err(Error::Invalid(invalid)) = &refused else {
+        panic!("a reply to a thread that moved is refused, keeping its text: {refused:?}")
+    };
+    assert!(invalid.to_string().contains("moved"), "{invalid}");
+    assert_eq!(posts_in(&mut conn, thread_id), 1, "only the opening post");
+    // The move itself carries the thread's own counts; the reply adds to neither board.
+    let (old_after, new_after) = (
+        counters(&mut conn, w.board.id),
+        counters(&mut conn, elsewhere.id),
+    );
+    assert_eq!(old_after.1 + new_after.1, old_before.1 + new_before.1);
+    assert_eq!(
+        new_after.1, 1,
+        "the moved thread's opening post, not the reply"
+    );
+}
+
+#[test]
+fn a_reply_racing_a_suspension_is_refused() {
+    let w = world();
+    let (pool, admin, target) = (w.pool.clone(), w.admin.clone(), w.jo.member.clone());
+    set_before_write(move || {
+        let mut other = pool.get().unwrap();
+        let until = crate::clock::now() + chrono::TimeDelta::days(7);
+        actions::suspend(&mut other, &admin, &target, Some(until), "a pause").unwrap();
+    });
+    let mut conn = w.pool.get().unwrap();
+    let refused = reply(
+        &mut conn,
+        &PostingRules::default(),
+        &w.jo,
+        w.thread.id,
+        &reply_form('d'),
+    );
+    assert!(
+        matches!(refused, Err(Error::Denied(Denied::Suspended))),
+        "{refused:?}"
+    );
+    assert_eq!(posts_in(&mut conn, w.thread.id), 1);
+}
+
+#[test]
+fn a_new_thread_racing_a_ban_from_its_board_is_refused() {
+    let w = world();
+    let (pool, admin, board, target) = (
+        w.pool.clone(),
+        w.admin.clone(),
+        w.board.clone(),
+        w.jo.member.clone(),
+    );
+    set_before_write(move || {
+        let mut other = pool.get().unwrap();
+        actions::ban_from_board(&mut other, &admin, &board, &target, Some(None), "a pause")
+            .unwrap();
+    });
+    let mut conn = w.pool.get().unwrap();
+    let before = counters(&mut conn, w.board.id);
+    let form = NewThreadForm {
+        title: "Tonight is hard".to_owned(),
+        body: "Is anyone around?".to_owned(),
+        submission_key: "e".repeat(16),
+        accept_rules_version: None,
+    };
+    let refused = start(&mut conn, &PostingRules::default(), &w.jo, &w.board, &form);
+    assert!(
+        matches!(refused, Err(Error::Denied(Denied::BannedFromBoard))),
+        "{refused:?}"
+    );
+    assert_eq!(counters(&mut conn, w.board.id), before);
+}
