@@ -9,6 +9,7 @@ use crate::db::schema::members;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::MemberId;
+use crate::model::MemberStatus;
 use crate::model::{AuthorRef, Member, SiteRole};
 use crate::{accounts::passwords, clock};
 
@@ -147,7 +148,7 @@ fn username_taken_error() -> Error {
 pub fn authenticate(conn: &mut DbConn, username: &str, password: &str) -> Result<Member> {
     let found: Option<(MemberId, String)> = members::table
         .filter(members::username_lower.eq(normalize_username(username.trim())))
-        .filter(members::status.ne("deleted"))
+        .filter(members::status.ne(MemberStatus::Deleted.as_str()))
         .select((members::id, members::password_hash))
         .get_result(conn)
         .optional()?;
@@ -173,7 +174,7 @@ pub fn by_id(conn: &mut DbConn, id: MemberId) -> Result<Member> {
 pub fn by_username(conn: &mut DbConn, username: &str) -> Result<Member> {
     members::table
         .filter(members::username_lower.eq(normalize_username(username)))
-        .filter(members::status.ne("deleted"))
+        .filter(members::status.ne(MemberStatus::Deleted.as_str()))
         .select(Member::as_select())
         .get_result(conn)
         .optional()?

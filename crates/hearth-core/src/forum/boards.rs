@@ -11,6 +11,7 @@ use crate::error::{Error, Invalid, Result};
 use crate::groups::{self, CheckedProfile, GroupProfile};
 use crate::ids::{BoardId, ThreadId};
 use crate::model::{Board, Visibility};
+use crate::model::{Moderation, Publication};
 use crate::policy::{self, Action, Actor, MemberActor};
 
 const MAX_NAME_CHARS: usize = 80;
@@ -229,8 +230,8 @@ pub fn list_for(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BoardSummary>> {
     let last_ids: Vec<ThreadId> = boards.iter().filter_map(|b| b.last_thread_id).collect();
     let titles: Vec<(ThreadId, String, String)> = threads::table
         .filter(threads::id.eq_any(&last_ids))
-        .filter(threads::state.eq("published"))
-        .filter(threads::moderation.eq("visible"))
+        .filter(threads::state.eq(Publication::Published.as_str()))
+        .filter(threads::moderation.eq(Moderation::Visible.as_str()))
         .select((threads::id, threads::title, threads::slug))
         .load(conn)?;
     Ok(boards

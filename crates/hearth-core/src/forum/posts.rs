@@ -310,7 +310,10 @@ pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> R
     write_tx(conn, |conn| {
         let now = clock::now();
         diesel::update(posts::table.find(post.id))
-            .set((posts::state.eq("deleted"), posts::deleted_at.eq(now)))
+            .set((
+                posts::state.eq(Publication::Deleted.as_str()),
+                posts::deleted_at.eq(now),
+            ))
             .execute(conn)?;
         let counted = post.moderation == Moderation::Visible;
         if counted {
@@ -320,7 +323,7 @@ pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> R
         let remaining = published_in_thread(conn, thread.id, false)?;
         if post.position == 1 && remaining == 0 {
             diesel::update(threads_table::table.find(thread.id))
-                .set(threads_table::state.eq("deleted"))
+                .set(threads_table::state.eq(Publication::Deleted.as_str()))
                 .execute(conn)?;
             let thread_delta = if thread.counts() { -1 } else { 0 };
             recount_board(conn, board.id, thread_delta, post_delta)?;
@@ -342,7 +345,7 @@ pub(crate) fn published_in_thread(
 ) -> Result<i64> {
     let mut query = posts::table
         .filter(posts::thread_id.eq(thread_id))
-        .filter(posts::state.eq("published"))
+        .filter(posts::state.eq(Publication::Published.as_str()))
         .into_boxed();
     if visible_only {
         query = query.filter(posts::moderation.eq(Moderation::Visible.as_str()));
@@ -415,7 +418,7 @@ pub(crate) fn set_moderation(
 pub(crate) fn recount_thread(conn: &mut DbConn, thread: &Thread) -> Result<()> {
     let visible = posts::table
         .filter(posts::thread_id.eq(thread.id))
-        .filter(posts::state.eq("published"))
+        .filter(posts::state.eq(Publication::Published.as_str()))
         .filter(posts::moderation.eq(Moderation::Visible.as_str()));
     let replies: i64 = visible
         .filter(posts::position.gt(1))
@@ -449,7 +452,7 @@ pub(crate) fn recount_board(
 ) -> Result<()> {
     let latest: Option<(ThreadId, NaiveDateTime)> = threads_table::table
         .filter(threads_table::board_id.eq(board_id))
-        .filter(threads_table::state.eq("published"))
+        .filter(threads_table::state.eq(Publication::Published.as_str()))
         .filter(threads_table::moderation.eq(Moderation::Visible.as_str()))
         .order(threads_table::last_activity_at.desc())
         .select((threads_table::id, threads_table::last_activity_at))

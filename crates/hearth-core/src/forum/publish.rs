@@ -19,7 +19,7 @@ use crate::groups;
 use crate::ids::{PostId, ThreadId};
 use crate::model::{Board, Moderation, Post, Thread};
 use crate::policy::{self, Action, MemberActor};
-use crate::safety::gate::{self, PostingRules, Screened, Verdict};
+use crate::safety::gate::{self, Judgement, PostingRules, Screened};
 
 /// Where a new post goes, as the page that authorized it saw it.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +84,7 @@ pub(crate) fn publish(
             draft.accept_rules_version,
             now,
         )?;
-        let verdict = gate::judge(
+        let judgement = gate::judge(
             conn,
             rules,
             member,
@@ -94,10 +94,10 @@ pub(crate) fn publish(
             now,
         )?;
         let (thread_id, post_id) = write(
-            conn, member, &claimed, &screened, &html, &verdict, draft, now,
+            conn, member, &claimed, &screened, &html, &judgement, draft, now,
         )?;
-        count(conn, member, &claimed, thread_id, &verdict, now)?;
-        gate::record(conn, &verdict, claimed.board.id, post_id, now)?;
+        count(conn, member, &claimed, thread_id, &judgement, now)?;
+        gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
         posts::by_id(conn, post_id)
     });
     match outcome {
@@ -201,7 +201,7 @@ fn write(
     claimed: &Claimed,
     screened: &Screened<'_>,
     html: &hearth_markdown::SafeHtml,
-    verdict: &Verdict,
+    judgement: &Judgement,
     draft: &Draft<'_>,
     now: NaiveDateTime,
 ) -> Result<(ThreadId, PostId)> {
@@ -217,7 +217,7 @@ fn write(
                 threads::created_at.eq(now),
                 threads::last_activity_at.eq(now),
                 threads::last_poster_id.eq(member.id),
-                threads::moderation.eq(verdict.moderation.as_str()),
+                threads::moderation.eq(judgement.moderation.as_str()),
             ))
             .returning(threads::id)
             .get_result(conn)?,
@@ -231,7 +231,7 @@ fn write(
             source: &screened.source,
             html,
             submission_key: draft.submission_key,
-            moderation: verdict.moderation,
+            moderation: judgement.moderation,
             now,
         },
     )?;
@@ -245,10 +245,10 @@ fn count(
     member: &MemberActor,
     claimed: &Claimed,
     thread_id: ThreadId,
-    verdict: &Verdict,
+    judgement: &Judgement,
     now: NaiveDateTime,
 ) -> Result<()> {
-    if verdict.moderation != Moderation::Visible {
+    if judgement.moderation != Moderation::Visible {
         return Ok(());
     }
     let board = claimed.board.id;

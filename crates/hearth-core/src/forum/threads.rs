@@ -18,6 +18,7 @@ use crate::model;
 use crate::model::AuthorRef;
 use crate::model::Board;
 use crate::model::Post;
+use crate::model::Publication;
 use crate::model::Thread;
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::safety::gate::PostingRules;
@@ -102,7 +103,7 @@ pub fn board_page(
                 .on(threads::last_poster_id.eq(last_posters.field(members_table::id).nullable())),
         )
         .filter(threads::board_id.eq(board.id))
-        .filter(threads::state.eq("published"))
+        .filter(threads::state.eq(Publication::Published.as_str()))
         .filter(threads::moderation.eq(model::Moderation::Visible.as_str()))
         .order((
             threads::pinned.desc(),

@@ -236,7 +236,7 @@ pub fn insert_posts(conn: &mut DbConn, rows: &[NewPost]) -> Result<usize> {
                         posts::source.eq(p.source),
                         posts::html.eq(p.html.as_str()),
                         posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
-                        posts::state.eq(post_state(p.state)),
+                        posts::state.eq(p.state.as_str()),
                         posts::submission_key.eq(p.submission_key),
                         posts::created_at.eq(p.created_at),
                         posts::deleted_at.eq(p.deleted_at),
@@ -248,13 +248,6 @@ pub fn insert_posts(conn: &mut DbConn, rows: &[NewPost]) -> Result<usize> {
         }
         Ok(inserted)
     })
-}
-
-fn post_state(state: Publication) -> &'static str {
-    match state {
-        Publication::Published => "published",
-        Publication::Deleted => "deleted",
-    }
 }
 
 /// Runs `insert` on statement-sized chunks of `rows` and concatenates the ids it returns.

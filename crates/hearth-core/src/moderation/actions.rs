@@ -244,7 +244,7 @@ pub fn suspend(
         };
         diesel::update(members_table::table.find(target.id))
             .set((
-                members_table::status.eq(status_str(status)),
+                members_table::status.eq(status.as_str()),
                 members_table::suspended_until.eq(until),
             ))
             .execute(conn)?;
@@ -266,14 +266,6 @@ pub fn suspend(
         entry.reason = reason;
         log::write(conn, member, entry, now)
     })
-}
-
-fn status_str(status: MemberStatus) -> &'static str {
-    match status {
-        MemberStatus::Active => "active",
-        MemberStatus::Suspended => "suspended",
-        MemberStatus::Deleted => "deleted",
-    }
 }
 
 /// Bans a member from posting on one board until `until` (`None`: until lifted), or lifts the

@@ -16,6 +16,7 @@ use crate::ids::{BoardId, LogEntryId, MemberId, PostId, ThreadId};
 use crate::model::AuthorRef;
 use crate::model::Board;
 use crate::model::Post;
+use crate::model::{Moderation, Publication};
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::text_enum::text_enum;
 
@@ -273,8 +274,8 @@ fn load(
     if audience != Audience::Moderators {
         // A hidden or deleted thread's title is not repeated to the public.
         titles = titles
-            .filter(threads::state.eq("published"))
-            .filter(threads::moderation.eq("visible"));
+            .filter(threads::state.eq(Publication::Published.as_str()))
+            .filter(threads::moderation.eq(Moderation::Visible.as_str()));
     }
     let thread_titles: Vec<(ThreadId, String, String)> = titles.load(conn)?;
     let board_ids: Vec<BoardId> = rows.iter().filter_map(|r| r.4).collect();

@@ -125,7 +125,7 @@ fn block_and_mask<'a>(words: &WatchLists, title: &str, body: &'a str) -> Result<
 
 /// What the gate decided for one post.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Verdict {
+pub(crate) struct Judgement {
     pub moderation: Moderation,
     /// Why it awaits approval, for the review queue.
     pub hold_reason: Option<String>,
@@ -144,7 +144,7 @@ pub(crate) fn judge(
     thread: Option<&Thread>,
     screened: &Screened<'_>,
     now: NaiveDateTime,
-) -> Result<Verdict> {
+) -> Result<Judgement> {
     let mut hold_reason = None;
     if !member.moderates(board.id) {
         limits::check_posting(
@@ -170,7 +170,7 @@ pub(crate) fn judge(
             ));
         }
     }
-    Ok(Verdict {
+    Ok(Judgement {
         moderation: if hold_reason.is_some() {
             Moderation::Awaiting
         } else {
@@ -182,22 +182,22 @@ pub(crate) fn judge(
     })
 }
 
-/// Opens the review items the verdict calls for, in the posting transaction.
+/// Opens the review items the judgement calls for, in the posting transaction.
 pub(crate) fn record(
     conn: &mut DbConn,
-    verdict: &Verdict,
+    judgement: &Judgement,
     board_id: BoardId,
     post_id: PostId,
     now: NaiveDateTime,
 ) -> Result<()> {
-    if let Some(reason) = &verdict.hold_reason {
+    if let Some(reason) = &judgement.hold_reason {
         review::open(conn, board_id, post_id, ItemKind::Awaiting, reason, now)?;
     }
-    if !verdict.flag.is_empty() {
-        let words = verdict.flag.join(", ");
+    if !judgement.flag.is_empty() {
+        let words = judgement.flag.join(", ");
         review::open(conn, board_id, post_id, ItemKind::WatchedWord, &words, now)?;
     }
-    if verdict.check_in {
+    if judgement.check_in {
         review::open(conn, board_id, post_id, ItemKind::CheckIn, "", now)?;
     }
     Ok(())
