@@ -81,7 +81,7 @@ pub(crate) fn check_new_board(
     if n_name == 0 || n_name > MAX_NAME_CHARS {
         invalid.add(
             "name",
-            format!("a board needs a name of 1 to {MAX_NAME_CHARS} characters"),
+            format!("a group needs a name of 1 to {MAX_NAME_CHARS} characters"),
         );
     }
     if form.description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -170,7 +170,7 @@ pub(crate) fn insert(
         });
     created.map_err(|e| {
         if e.is_unique_violation() {
-            Error::invalid("slug", "another board already uses that address")
+            Error::invalid("slug", "another group already uses that address")
         } else {
             e
         }
