@@ -433,3 +433,17 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         must_accept_rules,
     })
 }
+
+/// The new-thread form of the group at `slug`, if `member` may start a thread there: the
+/// board, and whether they must accept its ground rules with their first post.
+pub fn for_new_thread(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    slug: &str,
+) -> Result<(Board, bool)> {
+    let actor = member.actor();
+    let board = boards::by_slug_for(conn, &actor, slug)?;
+    policy::authorize(&actor, Action::StartThread(&board))?;
+    let must_accept = groups::must_accept_rules(conn, member, &board)?;
+    Ok((board, must_accept))
+}
