@@ -300,3 +300,19 @@ pub fn page_for(
         inside,
     })
 }
+
+/// The administrator's overview: every board they may read, and the categories.
+pub fn overview(
+    conn: &mut DbConn,
+    member: &MemberActor,
+) -> Result<(Vec<BoardSummary>, Vec<groups::Category>)> {
+    let categories = for_new_board(conn, member)?;
+    Ok((list_for(conn, &member.actor())?, categories))
+}
+
+/// What the new-board form offers (the categories), if `member` may create a board (see
+/// [`create`]).
+pub fn for_new_board(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<groups::Category>> {
+    policy::authorize(&member.actor(), Action::CreateBoard)?;
+    groups::categories(conn)
+}

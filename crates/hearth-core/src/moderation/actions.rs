@@ -445,3 +445,25 @@ pub fn move_targets(
         .map(|b| (b.slug, b.name))
         .collect())
 }
+
+/// A board's settings page: the board, its facilitators, and whether the reader may change
+/// them (admins) besides its pre-moderation (its moderators).
+#[derive(Debug)]
+pub struct SettingsView {
+    pub board: Board,
+    pub facilitators: Vec<AuthorRef>,
+    pub can_manage: bool,
+}
+
+/// The settings page of the board at `slug`, if `member` moderates it (see
+/// [`set_board_settings`], [`set_facilitator`]).
+pub fn settings_for(conn: &mut DbConn, member: &MemberActor, slug: &str) -> Result<SettingsView> {
+    let actor = member.actor();
+    let board = boards::by_slug_for(conn, &actor, slug)?;
+    policy::authorize(&actor, Action::Moderate(&board))?;
+    Ok(SettingsView {
+        facilitators: facilitators(conn, &board)?,
+        can_manage: policy::allows(&actor, Action::ManageBoard(&board)),
+        board,
+    })
+}
