@@ -231,7 +231,6 @@ pub async fn edit_form(
     viewer: Viewer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
     edit_page(&state, &viewer, slug.into_inner(), None)
         .await?
         .render(&state)

@@ -33,7 +33,6 @@ pub async fn board_settings(
     viewer: Viewer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
     settings_page(&state, &viewer, slug.into_inner())
         .await?
         .render(&state)
