@@ -8,10 +8,12 @@ use diesel::prelude::*;
 use crate::db::schema::members;
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::forum::boards;
 use crate::ids::MemberId;
 use crate::model::MemberStatus;
-use crate::model::{AuthorRef, Member, SiteRole};
-use crate::{accounts::passwords, clock};
+use crate::model::{AuthorRef, Board, Member, SiteRole};
+use crate::policy::{self, Action, Actor};
+use crate::{accounts::mutes, accounts::passwords, clock};
 
 pub const MIN_USERNAME_CHARS: usize = 3;
 pub const MAX_USERNAME_CHARS: usize = 32;
@@ -251,6 +253,56 @@ pub fn authors_by_ids(conn: &mut DbConn, ids: &[MemberId]) -> Result<HashMap<Mem
         .select(AuthorRef::as_select())
         .load(conn)?;
     Ok(found.into_iter().map(|a| (a.id, a)).collect())
+}
+
+/// A member's profile as one reader sees it, with the forms the policy lets them use there.
+#[derive(Debug)]
+pub struct ProfileView {
+    pub member: Member,
+    pub is_self: bool,
+    /// The reader has muted this member.
+    pub muted: bool,
+    pub can_mute: bool,
+    /// The boards on which the reader may warn this member, and ban them from: (slug, name).
+    pub warn_boards: Vec<(String, String)>,
+    pub ban_boards: Vec<(String, String)>,
+    pub can_warn_site: bool,
+    pub can_suspend: bool,
+}
+
+/// The profile of `username` as `actor` sees it.
+pub fn profile_for(conn: &mut DbConn, actor: &Actor, username: &str) -> Result<ProfileView> {
+    let member = by_username(conn, username)?;
+    let muted = match actor.member() {
+        Some(me) => mutes::is_muted(conn, me.id, member.id)?,
+        None => false,
+    };
+    // The boards on which the reader could warn or ban this member.
+    let boards: Vec<Board> = if actor.member_actor().is_some_and(|m| m.moderates_any()) {
+        boards::list_for(conn, actor)?
+            .into_iter()
+            .map(|s| s.board)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let pick = |allowed: &dyn Fn(&Board) -> bool| -> Vec<(String, String)> {
+        boards
+            .iter()
+            .filter(|b| allowed(b))
+            .map(|b| (b.slug.clone(), b.name.clone()))
+            .collect()
+    };
+    Ok(ProfileView {
+        is_self: actor.member().is_some_and(|m| m.id == member.id),
+        muted,
+        can_mute: policy::allows(actor, Action::Mute(&member)),
+        warn_boards: pick(&|b| policy::allows(actor, Action::Warn(Some(b), &member))),
+        ban_boards: pick(&|b| policy::allows(actor, Action::BanFromBoard(b, &member))),
+        can_warn_site: policy::allows(actor, Action::Warn(None, &member)),
+        can_suspend: policy::allows(actor, Action::Suspend(&member)),
+        member,
+    })
 }
 
 #[cfg(test)]

@@ -245,3 +245,75 @@ pub fn list_for(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BoardSummary>> {
         })
         .collect())
 }
+
+/// A group's page as one reader sees it: its public face for everyone, its threads for those
+/// who may read it, and what the reader may do there, decided by the policy ([`page_for`]).
+#[derive(Debug)]
+pub struct BoardView {
+    pub board: Board,
+    pub category: Option<String>,
+    pub standing: groups::memberships::Standing,
+    pub can_join: bool,
+    /// `None` outside a group the reader may not read: they see its public face only.
+    pub inside: Option<BoardInside>,
+}
+
+/// What a reader of a group sees inside it.
+#[derive(Debug)]
+pub struct BoardInside {
+    pub threads: crate::forum::threads::BoardPage,
+    pub next_meeting: Option<crate::meetings::Upcoming>,
+    pub can_start_thread: bool,
+    pub can_moderate: bool,
+}
+
+/// The group at `slug` as `actor` sees it, its threads from just after `after`.
+pub fn page_for(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    after: Option<crate::forum::threads::BoardCursor>,
+) -> Result<BoardView> {
+    let board = group_by_slug(conn, actor, slug)?;
+    let standing = match actor.member() {
+        Some(me) => groups::memberships::standing(conn, board.id, me.id)?,
+        None => groups::memberships::Standing::Outside,
+    };
+    let category = groups::categories(conn)?
+        .into_iter()
+        .find(|c| Some(c.id) == board.category_id)
+        .map(|c| c.name);
+    let inside = if policy::allows(actor, Action::ReadBoard(&board)) {
+        Some(BoardInside {
+            threads: crate::forum::threads::board_page(conn, &board, after)?,
+            next_meeting: crate::meetings::next_occurrence(conn, board.id, clock::now())?,
+            can_start_thread: policy::allows(actor, Action::StartThread(&board)),
+            can_moderate: policy::allows(actor, Action::Moderate(&board)),
+        })
+    } else {
+        None
+    };
+    Ok(BoardView {
+        can_join: policy::allows(actor, Action::JoinGroup(&board)),
+        board,
+        category,
+        standing,
+        inside,
+    })
+}
+
+/// The administrator's overview: every board they may read, and the categories.
+pub fn overview(
+    conn: &mut DbConn,
+    member: &MemberActor,
+) -> Result<(Vec<BoardSummary>, Vec<groups::Category>)> {
+    let categories = for_new_board(conn, member)?;
+    Ok((list_for(conn, &member.actor())?, categories))
+}
+
+/// What the new-board form offers (the categories), if `member` may create a board (see
+/// [`create`]).
+pub fn for_new_board(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<groups::Category>> {
+    policy::authorize(&member.actor(), Action::CreateBoard)?;
+    groups::categories(conn)
+}

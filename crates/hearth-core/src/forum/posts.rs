@@ -468,3 +468,37 @@ pub(crate) fn recount_board(
         .execute(conn)?;
     Ok(())
 }
+
+/// A post with its thread and board, if `member` may take `action` on it: what the form
+/// before that action shows.
+pub(crate) fn for_action(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: PostId,
+    action: impl for<'a> Fn(&'a Board, &'a Thread, &'a Post) -> Action<'a>,
+) -> Result<(Board, Thread, Post)> {
+    let actor = member.actor();
+    let found = by_id_for(conn, &actor, id)?;
+    let (board, thread, post) = &found;
+    policy::authorize(&actor, action(board, thread, post))?;
+    Ok(found)
+}
+
+/// The post for its edit form, if `member` may edit it (see [`edit`]).
+pub fn for_edit(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: PostId,
+) -> Result<(Board, Thread, Post)> {
+    for_action(conn, member, id, |b, t, p| Action::EditPost(b, t, p))
+}
+
+/// The post for the question before deleting it, if `member` may delete it (see
+/// [`delete_own`]).
+pub fn for_delete(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: PostId,
+) -> Result<(Board, Thread, Post)> {
+    for_action(conn, member, id, |b, t, p| Action::DeletePost(b, t, p))
+}

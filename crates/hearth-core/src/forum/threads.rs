@@ -13,6 +13,7 @@ use crate::db::{self, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::posts;
 use crate::forum::publish::{publish, Draft, Place, Posted};
+use crate::groups;
 use crate::ids::{MemberId, ThreadId};
 use crate::model;
 use crate::model::AuthorRef;
@@ -254,4 +255,132 @@ pub(crate) fn count_member_post(conn: &mut DbConn, member_id: MemberId, delta: i
 /// The opening post of a thread, for previews.
 pub fn opening_post(conn: &mut DbConn, thread: &Thread) -> Result<Option<Post>> {
     posts::at_position(conn, thread.id, 1)
+}
+
+/// One page of a thread as one reader sees it: the posts they may see, and what they may do
+/// there, every answer decided by the policy ([`page_for`]).
+#[derive(Debug)]
+pub struct ThreadView {
+    pub board: Board,
+    pub thread: Thread,
+    /// The posts of the page this reader sees, in order (posts awaiting approval that are not
+    /// theirs to see are left out).
+    pub posts: Vec<ReadablePost>,
+    /// 1-based.
+    pub page: i32,
+    pub n_pages: i32,
+    /// The thread's moderation controls (lock, pin, slow mode, hide, …).
+    pub can_moderate: bool,
+    pub reply: ReplyBox,
+    /// The boards this reader may move the thread to: (slug, name); empty unless they
+    /// moderate the thread's board.
+    pub move_targets: Vec<(String, String)>,
+    /// The reader must accept the group's ground rules with their first post.
+    pub must_accept_rules: bool,
+}
+
+/// A post on a thread page, with what its reader may see of it and do to it.
+#[derive(Debug)]
+pub struct ReadablePost {
+    pub post: Post,
+    pub author: Option<AuthorRef>,
+    pub shown: Shown,
+    pub can_edit: bool,
+    pub can_delete: bool,
+    pub can_report: bool,
+}
+
+/// How a post appears to its reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shown {
+    Post,
+    /// Deleted by its author: its place kept with a notice.
+    Deleted,
+    /// Hidden from this reader by the moderators: a short notice in its place.
+    Withheld,
+    /// By a member the reader muted: shown collapsed.
+    Muted,
+}
+
+/// What a thread page offers its reader for replying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyBox {
+    Allowed,
+    /// A visitor: signing in comes first.
+    SignIn,
+    /// Closed to this reader, with the reason they can act on (empty when there is none to give).
+    Closed(&'static str),
+}
+
+/// Page `page` of a thread as `actor` may read it (see [`ThreadView`]).
+pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Result<ThreadView> {
+    let (board, thread) = by_id_for(conn, actor, id)?;
+    let page = posts::thread_page(conn, &thread, page)?;
+    let muted = match actor.member() {
+        Some(me) => crate::accounts::mutes::muted_by(conn, me.id)?,
+        None => std::collections::HashSet::new(),
+    };
+    let move_targets = crate::moderation::actions::move_targets(conn, actor, &board)?;
+    let must_accept_rules = match actor.member_actor() {
+        Some(me) => groups::must_accept_rules(conn, me, &board)?,
+        None => false,
+    };
+    let posts = page
+        .posts
+        .into_iter()
+        .filter_map(|view| {
+            let post = view.post;
+            let shown = match policy::decide(actor, Action::ReadPost(&board, &thread, &post)) {
+                // Deleted posts keep their place with the author's own notice.
+                policy::Ruling::NotFound if post.state == model::Publication::Deleted => {
+                    Shown::Deleted
+                }
+                // Awaiting approval: not there at all for this reader.
+                policy::Ruling::NotFound => return None,
+                policy::Ruling::Deny(_) => Shown::Withheld,
+                policy::Ruling::Allow if muted.contains(&post.author_id) => Shown::Muted,
+                policy::Ruling::Allow => Shown::Post,
+            };
+            Some(ReadablePost {
+                can_edit: policy::allows(actor, Action::EditPost(&board, &thread, &post)),
+                can_delete: policy::allows(actor, Action::DeletePost(&board, &thread, &post)),
+                can_report: policy::allows(actor, Action::ReportPost(&board, &thread, &post)),
+                shown,
+                author: view.author,
+                post,
+            })
+        })
+        .collect();
+    let reply = match policy::decide(actor, Action::Reply(&board, &thread)) {
+        policy::Ruling::Allow => ReplyBox::Allowed,
+        policy::Ruling::Deny(crate::error::Denied::SignInRequired) => ReplyBox::SignIn,
+        policy::Ruling::Deny(reason) => ReplyBox::Closed(reason.explanation()),
+        policy::Ruling::NotFound => ReplyBox::Closed(""),
+    };
+    Ok(ThreadView {
+        can_moderate: policy::allows(actor, Action::Moderate(&board)),
+        board,
+        thread,
+        posts,
+        page: page.page,
+        n_pages: page.n_pages,
+        reply,
+        move_targets,
+        must_accept_rules,
+    })
+}
+
+/// The new-thread form of the group at `slug`, if `member` may start a thread there: the
+/// board, and whether they must accept its ground rules with their first post.
+pub fn for_new_thread(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    slug: &str,
+) -> Result<(Board, bool)> {
+    let actor = member.actor();
+    let board = boards::by_slug_for(conn, &actor, slug)?;
+    policy::authorize(&actor, Action::StartThread(&board))?;
+    let must_accept = groups::must_accept_rules(conn, member, &board)?;
+    Ok((board, must_accept))
 }

@@ -318,3 +318,16 @@ pub fn edit(
         boards::by_id(conn, board.id)
     })
 }
+
+/// The group at `slug` for its edit form, with the categories it offers, if `member` may edit
+/// it (see [`edit`]).
+pub fn for_edit(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    slug: &str,
+) -> Result<(Board, Vec<Category>)> {
+    let actor = member.actor();
+    let board = boards::by_slug_for(conn, &actor, slug)?;
+    policy::authorize(&actor, Action::Moderate(&board))?;
+    Ok((board, categories(conn)?))
+}

@@ -352,3 +352,10 @@ fn claim(conn: &mut DbConn, id: ProposalId) -> Result<()> {
 pub fn is_private(proposal: &Proposal) -> bool {
     proposal.visibility == Visibility::Private.as_str()
 }
+
+/// The member's own proposals, for the form that proposes another, if they may propose one
+/// (see [`propose`]).
+pub fn for_proposing(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Proposal>> {
+    policy::authorize(&member.actor(), Action::ProposeGroup)?;
+    mine(conn, member)
+}

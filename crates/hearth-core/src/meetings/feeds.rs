@@ -316,3 +316,15 @@ pub fn member_feed(
     out.push_str("END:VCALENDAR\r\n");
     Ok(out)
 }
+
+/// [`group_feed`] of the group at `slug`, read as a visitor: the feed is public, whoever
+/// fetches it.
+pub fn public_group_feed(
+    conn: &mut DbConn,
+    slug: &str,
+    uid_domain: &str,
+    now: NaiveDateTime,
+) -> Result<String> {
+    let board = boards::by_slug_for(conn, &crate::policy::Actor::Visitor, slug)?;
+    group_feed(conn, &board, uid_domain, now)
+}

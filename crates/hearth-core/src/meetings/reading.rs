@@ -4,14 +4,17 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{exceptions_of, expand, find_occurrence, Meeting, Occurrence};
+use super::{
+    answers, details_for, exceptions_of, expand, find_occurrence, Answers, Meeting, MeetingDetails,
+    Occurrence,
+};
 use crate::db::schema::meetings;
 use crate::db::DbConn;
 use crate::error::{Error, Result};
 use crate::forum::boards;
 use crate::ids::{BoardId, MeetingId};
 use crate::model::Board;
-use crate::policy::Actor;
+use crate::policy::{self, Action, Actor};
 
 /// One date of a series by its key (cancelled or moved as it is); not found if the series has
 /// no such date.
@@ -102,4 +105,85 @@ pub fn next_occurrence(
 ) -> Result<Option<Upcoming>> {
     let found = upcoming_for_board(conn, board_id, now, now + TimeDelta::days(366), 50)?;
     Ok(found.into_iter().find(|u| !u.occurrence.cancelled))
+}
+
+/// A group's list of meetings as a reader sees it.
+#[derive(Debug)]
+pub struct GroupMeetings {
+    pub board: Board,
+    pub upcoming: Vec<Upcoming>,
+    /// The reader may schedule the group's meetings.
+    pub can_schedule: bool,
+}
+
+/// The meetings between `from` and `to` of the group at `slug`, at most `limit`, if `actor`
+/// may read the group.
+pub fn list_for(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    limit: usize,
+) -> Result<GroupMeetings> {
+    let board = boards::by_slug_for(conn, actor, slug)?;
+    Ok(GroupMeetings {
+        upcoming: upcoming_for_board(conn, board.id, from, to, limit)?,
+        can_schedule: policy::allows(actor, Action::ScheduleMeeting(&board)),
+        board,
+    })
+}
+
+/// One meeting's page as a reader sees it: its coming dates with their answers, its details
+/// for the group's members, and what the reader may do.
+#[derive(Debug)]
+pub struct MeetingView {
+    pub board: Board,
+    pub meeting: Meeting,
+    pub dates: Vec<DateView>,
+    pub details: Option<MeetingDetails>,
+    pub can_rsvp: bool,
+    /// The reader may edit or cancel the series (which is not cancelled already).
+    pub can_schedule: bool,
+}
+
+/// One date of a meeting with its answers.
+#[derive(Debug, Serialize)]
+pub struct DateView {
+    pub occurrence: Occurrence,
+    pub answers: Option<Answers>,
+    /// Still to come (answers can change).
+    pub open: bool,
+}
+
+/// The meeting `id` as `actor` sees it at `now`, with its next dates until `until`, at most
+/// `limit`.
+pub fn page_for(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: MeetingId,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: usize,
+) -> Result<MeetingView> {
+    let (board, meeting) = by_id_for(conn, actor, id)?;
+    let occurrences = upcoming_of(conn, &meeting, now, until, limit)?;
+    let mut answers = answers(conn, actor, &board, &meeting, &occurrences)?;
+    let dates = occurrences
+        .into_iter()
+        .map(|occurrence| DateView {
+            answers: answers.remove(&occurrence.key),
+            open: !occurrence.cancelled && occurrence.ends_at > now,
+            occurrence,
+        })
+        .collect();
+    Ok(MeetingView {
+        details: details_for(actor, &board, &meeting),
+        can_rsvp: policy::allows(actor, Action::Rsvp(&board)),
+        can_schedule: policy::allows(actor, Action::ScheduleMeeting(&board))
+            && !meeting.is_cancelled(),
+        board,
+        meeting,
+        dates,
+    })
 }

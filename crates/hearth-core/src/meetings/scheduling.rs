@@ -98,8 +98,13 @@ pub fn schedule(
     })
 }
 
-/// Loads a meeting for a change by a facilitator: they must moderate its group.
-fn for_change(conn: &mut DbConn, member: &MemberActor, id: MeetingId) -> Result<(Board, Meeting)> {
+/// Loads a meeting for a change by a facilitator: they must moderate its group (404 or 403
+/// otherwise). The forms that change it show what this loads.
+pub fn for_change(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: MeetingId,
+) -> Result<(Board, Meeting)> {
     let actor = member.actor();
     let (board, meeting) = by_id_for(conn, &actor, id)?;
     policy::authorize(&actor, Action::ScheduleMeeting(&board))?;
@@ -338,4 +343,25 @@ pub fn cancel_series(conn: &mut DbConn, member: &MemberActor, id: MeetingId) -> 
         }
         Ok(())
     })
+}
+
+/// The group at `slug` for the form that schedules a meeting, if `member` may (see
+/// [`schedule`]).
+pub fn for_scheduling(conn: &mut DbConn, member: &MemberActor, slug: &str) -> Result<Board> {
+    let actor = member.actor();
+    let board = crate::forum::boards::by_slug_for(conn, &actor, slug)?;
+    policy::authorize(&actor, Action::ScheduleMeeting(&board))?;
+    Ok(board)
+}
+
+/// The date `key` of a meeting, for the form that moves it (see [`move_occurrence`]).
+pub fn for_moving(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: MeetingId,
+    key: &str,
+) -> Result<(Board, Meeting, Occurrence)> {
+    let (board, meeting) = for_change(conn, member, id)?;
+    let occurrence = find_occurrence(conn, &meeting, key)?;
+    Ok((board, meeting, occurrence))
 }

@@ -23,7 +23,7 @@ use crate::model::Thread;
 use crate::model::{AuthorRef, Member, MemberStatus};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
-use crate::policy::{self, Action, MemberActor};
+use crate::policy::{self, Action, Actor, MemberActor};
 
 const MAX_REASON_CHARS: usize = 1_000;
 /// The most posts of new members a board can hold for approval.
@@ -417,5 +417,45 @@ pub fn set_board_settings(
         entry.reason = &reason;
         log::write(conn, member, entry, clock::now())?;
         boards::by_id(conn, board.id)
+    })
+}
+
+/// The boards `actor` may move a thread on `from` to, as (slug, name); none for anyone who
+/// does not moderate `from`.
+pub fn move_targets(
+    conn: &mut DbConn,
+    actor: &Actor,
+    from: &Board,
+) -> Result<Vec<(String, String)>> {
+    if !policy::allows(actor, Action::Moderate(from)) {
+        return Ok(Vec::new());
+    }
+    Ok(boards::list_for(conn, actor)?
+        .into_iter()
+        .map(|s| s.board)
+        .filter(|b| b.id != from.id && policy::allows(actor, Action::MoveThread(from, b)))
+        .map(|b| (b.slug, b.name))
+        .collect())
+}
+
+/// A board's settings page: the board, its facilitators, and whether the reader may change
+/// them (admins) besides its pre-moderation (its moderators).
+#[derive(Debug)]
+pub struct SettingsView {
+    pub board: Board,
+    pub facilitators: Vec<AuthorRef>,
+    pub can_manage: bool,
+}
+
+/// The settings page of the board at `slug`, if `member` moderates it (see
+/// [`set_board_settings`], [`set_facilitator`]).
+pub fn settings_for(conn: &mut DbConn, member: &MemberActor, slug: &str) -> Result<SettingsView> {
+    let actor = member.actor();
+    let board = boards::by_slug_for(conn, &actor, slug)?;
+    policy::authorize(&actor, Action::Moderate(&board))?;
+    Ok(SettingsView {
+        facilitators: facilitators(conn, &board)?,
+        can_manage: policy::allows(&actor, Action::ManageBoard(&board)),
+        board,
     })
 }

@@ -461,5 +461,14 @@ pub fn decide(
     Ok((board, thread, post))
 }
 
+/// The post for its report form, if `member` may report it (see [`report`]).
+pub fn for_report(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: PostId,
+) -> Result<(Board, Thread, Post)> {
+    posts::for_action(conn, member, id, |b, t, p| Action::ReportPost(b, t, p))
+}
+
 #[cfg(test)]
 mod tests;

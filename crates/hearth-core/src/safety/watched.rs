@@ -156,3 +156,9 @@ pub fn remove(conn: &mut DbConn, member: &MemberActor, id: WatchedWordId) -> Res
         log::write(conn, member, entry, now)
     })
 }
+
+/// The watched words, for the administrators who manage them.
+pub fn list_for(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<WatchedWord>> {
+    policy::authorize(&member.actor(), Action::ManageWatchedWords)?;
+    list(conn)
+}

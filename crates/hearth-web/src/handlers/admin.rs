@@ -1,9 +1,8 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::boards::{self, NewBoardForm};
 
-use hearth_core::groups::{self, GroupProfile};
+use hearth_core::groups::{self, Category, GroupProfile};
 use hearth_core::ids::WatchedWordId;
-use hearth_core::policy::{self, Action};
 use hearth_core::safety::watched::{self, WatchAction};
 use serde::{Deserialize, Serialize};
 
@@ -47,13 +46,8 @@ impl Default for NewBoardInput {
 
 /// `GET /admin`: the administrator's overview.
 pub async fn overview(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
-    let actor = viewer.actor();
-    policy::authorize(&actor, Action::CreateBoard)?;
-    let (boards, categories) = read(&state, move |conn| {
-        Ok((boards::list_for(conn, &actor)?, groups::categories(conn)?))
-    })
-    .await?;
+    let member = viewer.require_member()?;
+    let (boards, categories) = read(&state, move |conn| boards::overview(conn, &member)).await?;
     Page::new(&state, &viewer, "admin.html")
         .with("boards", &boards)
         .with("categories", &categories)
@@ -62,10 +56,9 @@ pub async fn overview(state: State, viewer: Viewer) -> Result<HttpResponse, WebE
 
 /// `GET /admin/boards/new`.
 pub async fn new_board_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
-    policy::authorize(&viewer.actor(), Action::CreateBoard)?;
-    profile_choices(&state, Page::new(&state, &viewer, "new_board.html"))
-        .await?
+    let member = viewer.require_member()?;
+    let categories = read(&state, move |conn| boards::for_new_board(conn, &member)).await?;
+    with_profile_choices(Page::new(&state, &viewer, "new_board.html"), &categories)
         .with("form", &NewBoardInput::default())
         .render(&state)
 }
@@ -113,12 +106,8 @@ async fn watched_words_page(
     viewer: &Viewer,
     form: &WatchedWordInput,
 ) -> Result<Page, WebError> {
-    let actor = viewer.actor();
-    let words = read(state, move |conn| {
-        policy::authorize(&actor, Action::ManageWatchedWords)?;
-        watched::list(conn)
-    })
-    .await?;
+    let member = viewer.require_member()?;
+    let words = read(state, move |conn| watched::list_for(conn, &member)).await?;
     let actions: Vec<Choice> = WatchAction::ALL
         .iter()
         .map(|a| Choice {
@@ -134,7 +123,6 @@ async fn watched_words_page(
 
 /// `GET /admin/watched-words`: the list, and a form to add one.
 pub async fn watched_words(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
     let form = WatchedWordInput {
         action: WatchAction::Flag.as_str().to_owned(),
         ..Default::default()
@@ -178,8 +166,12 @@ pub async fn remove_watched_word(
 /// What a group-profile form offers to choose from: categories, formats, time zones.
 pub async fn profile_choices(state: &State, page: Page) -> Result<Page, WebError> {
     let categories = read(state, groups::categories).await?;
-    Ok(page
-        .with("categories", &categories)
+    Ok(with_profile_choices(page, &categories))
+}
+
+/// [`profile_choices`] with the categories already loaded.
+pub fn with_profile_choices(page: Page, categories: &[Category]) -> Page {
+    page.with("categories", categories)
         .with("formats", &format_choices())
-        .with("time_zones", &super::auth::time_zone_names()))
+        .with("time_zones", &super::auth::time_zone_names())
 }

@@ -1,12 +1,10 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
 
-use hearth_core::groups::memberships::{self, Standing};
 use hearth_core::ids::ThreadId;
 use hearth_core::model::AuthorRef;
-use hearth_core::policy::{self, Action};
 
-use hearth_core::{clock, forum::boards, forum::posts, groups, meetings};
+use hearth_core::{forum::boards, forum::posts, groups};
 use serde::{Deserialize, Serialize};
 
 use super::{for_visitors, form_again, help_url, see_other, thread_url, Built, Page};
@@ -47,56 +45,32 @@ async fn board_page(
     after: Option<BoardCursor>,
 ) -> Result<Built, WebError> {
     let actor = viewer.actor();
-    let shown = read(state, move |conn| {
-        let board = boards::group_by_slug(conn, &actor, &slug)?;
-        let standing = match actor.member() {
-            Some(me) => memberships::standing(conn, board.id, me.id)?,
-            None => Standing::Outside,
-        };
-        let category = groups::categories(conn)?
-            .into_iter()
-            .find(|c| Some(c.id) == board.category_id)
-            .map(|c| c.name);
-        // Outside a group they may not read, people see its public face only.
-        let page = if policy::allows(&actor, Action::ReadBoard(&board)) {
-            let page = threads::board_page(conn, &board, after)?;
-            let next_meeting = meetings::next_occurrence(conn, board.id, clock::now())?;
-            Some((page, next_meeting))
-        } else {
-            None
-        };
-        Ok((board, standing, category, page))
+    let view = read(state, move |conn| {
+        boards::page_for(conn, &actor, &slug, after)
     })
     .await?;
-    let (board, standing, category, page) = shown;
-    let actor = viewer.actor();
-    let can_join = policy::allows(&actor, Action::JoinGroup(&board));
-    let Some((page, next_meeting)) = page else {
-        return Ok(Built::Page(
-            Page::new(state, viewer, "group_front.html")
-                .with("board", &board)
-                .with("category", &category)
-                .with("format_label", board.meeting_format.label())
-                .with("standing", &standing)
-                .with("can_join", &can_join),
-        ));
+    let board = &view.board;
+    // The public face, which the board page shows above its threads.
+    let face = |template| {
+        Page::new(state, viewer, template)
+            .with("board", board)
+            .with("category", &view.category)
+            .with("format_label", board.meeting_format.label())
+            .with("standing", &view.standing)
+            .with("can_join", &view.can_join)
     };
-    let can_start = policy::allows(&actor, Action::StartThread(&board));
-    let can_moderate = policy::allows(&actor, Action::Moderate(&board));
+    let Some(inside) = &view.inside else {
+        return Ok(Built::Page(face("group_front.html")));
+    };
     let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
     Ok(Built::Page(
-        Page::new(state, viewer, "board.html")
-            .with("board", &board)
-            .with("category", &category)
-            .with("format_label", board.meeting_format.label())
-            .with("standing", &standing)
-            .with("can_join", &can_join)
-            .with("threads", &thread_rows(&page.threads, zone))
-            .with("next_cursor", &page.next.map(|c| c.encode()))
+        face("board.html")
+            .with("threads", &thread_rows(&inside.threads.threads, zone))
+            .with("next_cursor", &inside.threads.next.map(|c| c.encode()))
             .with("is_first_page", &after.is_none())
-            .with("can_start_thread", &can_start)
-            .with("can_moderate", &can_moderate)
-            .with("next_meeting", &next_meeting),
+            .with("can_start_thread", &inside.can_start_thread)
+            .with("can_moderate", &inside.can_moderate)
+            .with("next_meeting", &inside.next_meeting),
     ))
 }
 
@@ -154,12 +128,8 @@ pub async fn new_thread_form(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
-    let actor = viewer.actor();
     let (board, must_accept) = read(&state, move |conn| {
-        let board = boards::by_slug_for(conn, &actor, &slug)?;
-        policy::authorize(&actor, Action::StartThread(&board))?;
-        let must_accept = groups::must_accept_rules(conn, &member, &board)?;
-        Ok((board, must_accept))
+        threads::for_new_thread(conn, &member, &slug)
     })
     .await?;
     let input = NewThreadInput {

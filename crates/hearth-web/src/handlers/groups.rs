@@ -8,10 +8,9 @@ use hearth_core::groups::memberships;
 use hearth_core::groups::proposals::{self, ProposalForm};
 use hearth_core::groups::{self, DirectoryQuery, GroupEdit, GroupProfile};
 use hearth_core::ids::ProposalId;
-use hearth_core::policy::{self, Action};
 use serde::{Deserialize, Serialize};
 
-use super::admin::profile_choices;
+use super::admin::{profile_choices, with_profile_choices};
 use super::{form_again, format_choices, see_other, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
@@ -211,21 +210,16 @@ async fn edit_page(
     slug: String,
     input: Option<EditInput>,
 ) -> Result<Page, WebError> {
-    let actor = viewer.actor();
-    let (board, categories) = read(state, move |conn| {
-        let board = boards::by_slug_for(conn, &actor, &slug)?;
-        policy::authorize(&actor, Action::Moderate(&board))?;
-        Ok((board, groups::categories(conn)?))
-    })
-    .await?;
+    let member = viewer.require_member()?;
+    let (board, categories) =
+        read(state, move |conn| groups::for_edit(conn, &member, &slug)).await?;
     let input = input.unwrap_or_else(|| EditInput {
         description: board.description.clone(),
         ground_rules: board.ground_rules.clone(),
         profile: GroupProfile::of(&board, &categories),
     });
     Ok(
-        profile_choices(state, Page::new(state, viewer, "group_edit.html"))
-            .await?
+        with_profile_choices(Page::new(state, viewer, "group_edit.html"), &categories)
             .with("board", &board)
             .with("form", &input),
     )
@@ -237,7 +231,6 @@ pub async fn edit_form(
     viewer: Viewer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
     edit_page(&state, &viewer, slug.into_inner(), None)
         .await?
         .render(&state)
@@ -313,7 +306,7 @@ async fn propose_page(
     input: &ProposalInput,
 ) -> Result<Page, WebError> {
     let member = viewer.require_member()?;
-    let mine = read(state, move |conn| proposals::mine(conn, &member)).await?;
+    let mine = read(state, move |conn| proposals::for_proposing(conn, &member)).await?;
     Ok(
         profile_choices(state, Page::new(state, viewer, "propose.html"))
             .await?
@@ -324,7 +317,6 @@ async fn propose_page(
 
 /// `GET /groups/propose`: the form, and the member's earlier proposals with their outcome.
 pub async fn propose_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    policy::authorize(&viewer.actor(), Action::ProposeGroup)?;
     propose_page(&state, &viewer, &ProposalInput::default())
         .await?
         .render(&state)

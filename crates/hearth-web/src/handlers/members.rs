@@ -3,10 +3,6 @@
 
 use actix_web::{web, HttpResponse};
 use hearth_core::accounts::members::{self, ProfileUpdate};
-use hearth_core::forum::boards;
-use hearth_core::model::Board;
-
-use hearth_core::policy::{self, Action};
 use hearth_core::{accounts::mutes, moderation::notices};
 use serde::{Deserialize, Serialize};
 
@@ -33,49 +29,20 @@ pub async fn profile_page(
     viewer: &Viewer,
     username: String,
 ) -> Result<Page, WebError> {
-    let me = viewer.member().cloned();
     let actor = viewer.actor();
-    let (member, muted, boards) = read(state, move |conn| {
-        let member = members::by_username(conn, &username)?;
-        let muted = match &me {
-            Some(me) => mutes::is_muted(conn, me.id, member.id)?,
-            None => false,
-        };
-        // The boards on which the reader could warn or ban this member.
-        let boards = if actor.member_actor().is_some_and(|m| m.moderates_any()) {
-            boards::list_for(conn, &actor)?
-                .into_iter()
-                .map(|s| s.board)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok((member, muted, boards))
+    let view = read(state, move |conn| {
+        members::profile_for(conn, &actor, &username)
     })
     .await?;
-    let actor = viewer.actor();
-    let is_self = viewer.member().is_some_and(|m| m.id == member.id);
-    let can_mute = policy::allows(&actor, Action::Mute(&member));
-    let pick = |allowed: &dyn Fn(&Board) -> bool| -> Vec<(String, String)> {
-        boards
-            .iter()
-            .filter(|b| allowed(b))
-            .map(|b| (b.slug.clone(), b.name.clone()))
-            .collect()
-    };
-    let can_warn_boards = pick(&|b| policy::allows(&actor, Action::Warn(Some(b), &member)));
-    let ban_boards = pick(&|b| policy::allows(&actor, Action::BanFromBoard(b, &member)));
-    let can_warn_site = policy::allows(&actor, Action::Warn(None, &member));
-    let can_suspend = policy::allows(&actor, Action::Suspend(&member));
     Ok(Page::new(state, viewer, "profile.html")
-        .with("member", &member)
-        .with("is_self", &is_self)
-        .with("muted", &muted)
-        .with("can_mute", &can_mute)
-        .with("can_warn_boards", &can_warn_boards)
-        .with("can_warn_site", &can_warn_site)
-        .with("can_suspend", &can_suspend)
-        .with("ban_boards", &ban_boards))
+        .with("member", &view.member)
+        .with("is_self", &view.is_self)
+        .with("muted", &view.muted)
+        .with("can_mute", &view.can_mute)
+        .with("can_warn_boards", &view.warn_boards)
+        .with("can_warn_site", &view.can_warn_site)
+        .with("can_suspend", &view.can_suspend)
+        .with("ban_boards", &view.ban_boards))
 }
 
 /// `POST /u/{username}/mute` and `/unmute`: back to the profile either way.

@@ -49,19 +49,9 @@ pub async fn edit_form(
     viewer: Viewer,
     id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
-    let actor = viewer.actor();
+    let member = viewer.require_member()?;
     let id = id.into_inner();
-    let found = read(&state, move |conn| {
-        let found = posts::by_id_for(conn, &actor, id)?;
-        let (board, thread, post) = &found;
-        hearth_core::policy::authorize(
-            &actor,
-            hearth_core::policy::Action::EditPost(board, thread, post),
-        )?;
-        Ok(found)
-    })
-    .await?;
+    let found = read(&state, move |conn| posts::for_edit(conn, &member, id)).await?;
     let input = EditInput {
         body: found.2.source.clone(),
     };
@@ -103,19 +93,10 @@ pub async fn delete_form(
     viewer: Viewer,
     id: web::Path<PostId>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
-    let actor = viewer.actor();
+    let member = viewer.require_member()?;
     let id = id.into_inner();
-    let (board, thread, post) = read(&state, move |conn| {
-        let found = posts::by_id_for(conn, &actor, id)?;
-        let (board, thread, post) = &found;
-        hearth_core::policy::authorize(
-            &actor,
-            hearth_core::policy::Action::DeletePost(board, thread, post),
-        )?;
-        Ok(found)
-    })
-    .await?;
+    let (board, thread, post) =
+        read(&state, move |conn| posts::for_delete(conn, &member, id)).await?;
     Page::new(&state, &viewer, "delete_post.html")
         .with("board", &board)
         .with("thread", &thread)

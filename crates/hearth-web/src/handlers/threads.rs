@@ -1,18 +1,8 @@
 use actix_web::{web, HttpResponse};
-use hearth_core::error::Denied;
-use hearth_core::model::Board;
-use std::collections::HashSet;
-
-use hearth_core::forum::posts::{self, ReplyForm, ThreadPage};
-
-use hearth_core::forum::threads;
-use hearth_core::ids::PostId;
-use hearth_core::ids::{MemberId, ThreadId};
-use hearth_core::model::AuthorRef;
-use hearth_core::model::Thread;
-use hearth_core::model::{Moderation, Publication};
-use hearth_core::policy::{self, Action, Actor, Ruling};
-use hearth_core::{accounts::mutes, groups};
+use hearth_core::forum::posts::{self, ReplyForm};
+use hearth_core::forum::threads::{self, ReplyBox, Shown, ThreadView};
+use hearth_core::ids::{PostId, ThreadId};
+use hearth_core::model::{AuthorRef, Moderation};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -46,7 +36,7 @@ struct PostItem<'a> {
     position: i32,
     /// `post`; `deleted` (by its author); `withheld` (hidden by the moderators from this
     /// reader: a short notice in its place); `muted` (shown collapsed).
-    shown: &'static str,
+    shown: Shown,
     html: &'a str,
     author: Option<&'a AuthorRef>,
     /// `visible`, `awaiting` or `hidden`, for the moderation controls.
@@ -75,66 +65,24 @@ pub struct ReplyInput {
     accept_rules: Option<i32>,
 }
 
-struct Loaded {
-    board: Board,
-    thread: Thread,
-    page: ThreadPage,
-    muted: HashSet<MemberId>,
-    /// Boards a moderator may move the thread to (empty for everyone else).
-    move_targets: Vec<(String, String)>,
-    /// The reader must accept the group's ground rules with their first post.
-    must_accept_rules: bool,
-}
-
-async fn load(state: &State, actor: Actor, id: ThreadId, page: i32) -> Result<Loaded, WebError> {
-    read(state, move |conn| {
-        let (board, thread) = threads::by_id_for(conn, &actor, id)?;
-        let page = posts::thread_page(conn, &thread, page)?;
-        let muted = match actor.member() {
-            Some(me) => mutes::muted_by(conn, me.id)?,
-            None => HashSet::new(),
-        };
-        let move_targets = if policy::allows(&actor, Action::Moderate(&board)) {
-            moderation::threads::move_targets(conn, &actor, &board)?
-        } else {
-            Vec::new()
-        };
-        let must_accept_rules = match actor.member_actor() {
-            Some(me) => groups::must_accept_rules(conn, me, &board)?,
-            None => false,
-        };
-        Ok(Loaded {
-            board,
-            thread,
-            page,
-            muted,
-            move_targets,
-            must_accept_rules,
-        })
-    })
-    .await
-}
-
-fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInput) -> Page {
+async fn load(
+    state: &State,
+    viewer: &Viewer,
+    id: ThreadId,
+    page: i32,
+) -> Result<ThreadView, WebError> {
     let actor = viewer.actor();
-    let (board, thread) = (&loaded.board, &loaded.thread);
-    let can_moderate = policy::allows(&actor, Action::Moderate(board));
+    read(state, move |conn| threads::page_for(conn, &actor, id, page)).await
+}
+
+fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyInput) -> Page {
+    let (board, thread) = (&view.board, &view.thread);
     let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
-    let items: Vec<PostItem> = loaded
-        .page
+    let items: Vec<PostItem> = view
         .posts
         .iter()
-        .filter_map(|view| {
-            let post = &view.post;
-            let shown = match policy::decide(&actor, Action::ReadPost(board, thread, post)) {
-                // Deleted posts keep their place with the author's own notice.
-                Ruling::NotFound if post.state == Publication::Deleted => "deleted",
-                // Awaiting approval: not there at all for this reader.
-                Ruling::NotFound => return None,
-                Ruling::Deny(_) => "withheld",
-                Ruling::Allow if loaded.muted.contains(&post.author_id) => "muted",
-                Ruling::Allow => "post",
-            };
+        .map(|readable| {
+            let post = &readable.post;
             let notice = match post.moderation {
                 Moderation::Visible => None,
                 Moderation::Awaiting => Some(
@@ -148,15 +96,12 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
                     post.hidden_reason
                 )),
             };
-            let can_edit = policy::allows(&actor, Action::EditPost(board, thread, post));
-            let can_delete = policy::allows(&actor, Action::DeletePost(board, thread, post));
-            let can_report = policy::allows(&actor, Action::ReportPost(board, thread, post));
-            Some(PostItem {
+            PostItem {
                 id: post.id,
                 position: post.position,
-                shown,
+                shown: readable.shown,
                 html: &post.html,
-                author: view.author.as_ref(),
+                author: readable.author.as_ref(),
                 moderation: post.moderation.as_str(),
                 notice,
                 created_iso: templates::iso(post.created_at),
@@ -164,35 +109,34 @@ fn thread_page(state: &State, viewer: &Viewer, loaded: &Loaded, reply: &ReplyInp
                 edited: post
                     .edited_at
                     .map(|at| (templates::iso(at), templates::when(at, zone))),
-                actions: can_edit || can_delete || can_report,
-                can_edit,
-                can_delete,
-                can_report,
-                can_moderate,
-            })
+                actions: readable.can_edit || readable.can_delete || readable.can_report,
+                can_edit: readable.can_edit,
+                can_delete: readable.can_delete,
+                can_report: readable.can_report,
+                can_moderate: view.can_moderate,
+            }
         })
         .collect();
     // "allowed", "sign_in", or the reason replies are closed to this reader.
-    let (reply_state, reply_reason) = match policy::decide(&actor, Action::Reply(board, thread)) {
-        Ruling::Allow => ("allowed", ""),
-        Ruling::Deny(Denied::SignInRequired) => ("sign_in", ""),
-        Ruling::Deny(reason) => ("closed", reason.explanation()),
-        Ruling::NotFound => ("closed", ""),
+    let (reply_state, reply_reason) = match view.reply {
+        ReplyBox::Allowed => ("allowed", ""),
+        ReplyBox::SignIn => ("sign_in", ""),
+        ReplyBox::Closed(reason) => ("closed", reason),
     };
-    let pages = pager(loaded.page.page, loaded.page.n_pages);
+    let pages = pager(view.page, view.n_pages);
     Page::new(state, viewer, "thread.html")
         .with("board", board)
         .with("thread", thread)
         .with("thread_url", &thread_url(thread.id, &thread.slug))
         .with("posts", &items)
-        .with("page", &loaded.page.page)
-        .with("n_pages", &loaded.page.n_pages)
+        .with("page", &view.page)
+        .with("n_pages", &view.n_pages)
         .with("pages", &pages)
         .with("reply_state", reply_state)
         .with("reply_reason", reply_reason)
-        .with("can_moderate", &can_moderate)
-        .with("must_accept_rules", &loaded.must_accept_rules)
-        .with("move_targets", &loaded.move_targets)
+        .with("can_moderate", &view.can_moderate)
+        .with("must_accept_rules", &view.must_accept_rules)
+        .with("move_targets", &view.move_targets)
         .with("hide_reasons", moderation::queue::hide_reasons())
         .with("slow_mode_choices", &moderation::threads::SLOW_MODE_CHOICES)
         .with(
@@ -242,12 +186,12 @@ pub async fn show(
     let requested = query.page.unwrap_or(1);
     let path = format!("/t/{segment}?page={requested}");
     for_visitors(&state, &viewer, Some(&path), || async {
-        let loaded = load(&state, viewer.actor(), id, requested).await?;
-        let canonical = thread_url(loaded.thread.id, &loaded.thread.slug);
+        let view = load(&state, &viewer, id, requested).await?;
+        let canonical = thread_url(view.thread.id, &view.thread.slug);
         // Any other address of this page (wrong words, a page below 1 or past the end) is
         // sent to the one address, which is also the only one kept for visitors.
-        if *segment != canonical.trim_start_matches("/t/") || loaded.page.page != requested {
-            let page = loaded.page.page;
+        if *segment != canonical.trim_start_matches("/t/") || view.page != requested {
+            let page = view.page;
             let location = if page == 1 {
                 canonical
             } else {
@@ -263,7 +207,7 @@ pub async fn show(
             submission_key: posts::new_submission_key(),
             ..Default::default()
         };
-        Ok(Built::Page(thread_page(&state, &viewer, &loaded, &reply)))
+        Ok(Built::Page(thread_page(&state, &viewer, &view, &reply)))
     })
     .await
 }
@@ -294,8 +238,8 @@ pub async fn reply(
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 let last_page = i32::MAX;
-                let loaded = load(&state, viewer.actor(), id, last_page).await?;
-                Ok(thread_page(&state, &viewer, &loaded, &input))
+                let view = load(&state, &viewer, id, last_page).await?;
+                Ok(thread_page(&state, &viewer, &view, &input))
             })
             .await
         }

@@ -3,9 +3,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use hearth_core::clock;
-use hearth_core::forum::boards;
 use hearth_core::meetings;
-use hearth_core::policy::Actor;
 
 use crate::errors::WebError;
 use crate::handlers::Page;
@@ -39,9 +37,7 @@ fn calendar_response(body: String) -> HttpResponse {
 pub async fn group_feed(state: State, slug: web::Path<String>) -> Result<HttpResponse, WebError> {
     let domain = uid_domain(&state);
     let body = read(&state, move |conn| {
-        // Read as a visitor: the feed is public, whoever fetches it.
-        let board = boards::by_slug_for(conn, &Actor::Visitor, &slug)?;
-        meetings::group_feed(conn, &board, &domain, clock::now())
+        meetings::public_group_feed(conn, &slug, &domain, clock::now())
     })
     .await?;
     Ok(calendar_response(body))

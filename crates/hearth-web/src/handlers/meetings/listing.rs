@@ -3,10 +3,8 @@
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, TimeDelta};
 use hearth_core::clock;
-use hearth_core::forum::boards;
 use hearth_core::meetings;
 use hearth_core::model::Visibility;
-use hearth_core::policy::{self, Action};
 use serde::Deserialize;
 
 use crate::errors::WebError;
@@ -41,22 +39,20 @@ pub async fn list(
     };
     let to = from + TimeDelta::weeks(LIST_WEEKS);
     let actor = viewer.actor();
-    let (board, upcoming, can_schedule) = read(&state, move |conn| {
-        let board = boards::by_slug_for(conn, &actor, &slug)?;
-        let upcoming = meetings::upcoming_for_board(conn, board.id, from, to, LIST_LIMIT)?;
-        let can_schedule = policy::allows(&actor, Action::ScheduleMeeting(&board));
-        Ok((board, upcoming, can_schedule))
+    let shown = read(&state, move |conn| {
+        meetings::list_for(conn, &actor, &slug, from, to, LIST_LIMIT)
     })
     .await?;
+    let (board, upcoming) = (&shown.board, &shown.upcoming);
     let later = if upcoming.len() >= LIST_LIMIT {
         upcoming.last().map(|u| u.occurrence.starts_at.date())
     } else {
         Some(to.date())
     };
     Page::new(&state, &viewer, "meetings.html")
-        .with("board", &board)
-        .with("upcoming", &upcoming)
-        .with("can_schedule", &can_schedule)
+        .with("board", board)
+        .with("upcoming", upcoming)
+        .with("can_schedule", &shown.can_schedule)
         .with("is_first_page", &query.from.is_none())
         .with(
             "later",

@@ -4,9 +4,8 @@ use actix_web::{web, HttpResponse};
 use chrono::TimeDelta;
 use hearth_core::clock;
 use hearth_core::ids::MeetingId;
-use hearth_core::meetings::{self, Answers, Occurrence, Response};
-use hearth_core::policy::{self, Action};
-use serde::{Deserialize, Serialize};
+use hearth_core::meetings::{self, Response};
+use serde::Deserialize;
 
 use super::meeting_url;
 use crate::errors::WebError;
@@ -19,15 +18,6 @@ const MEETING_PAGE_LIMIT: usize = 10;
 /// How far ahead it looks for them.
 const MEETING_PAGE_YEARS: i64 = 20;
 
-/// One date of a meeting with its answers, for the meeting page.
-#[derive(Serialize)]
-struct DateView {
-    occurrence: Occurrence,
-    answers: Option<Answers>,
-    /// Still to come (answers can change).
-    open: bool,
-}
-
 /// `GET /m/{id}`: a meeting, its coming dates, answers and (for members) where it is.
 pub async fn show(
     state: State,
@@ -37,35 +27,20 @@ pub async fn show(
     let actor = viewer.actor();
     let id = id.into_inner();
     let now = clock::now();
-    let (board, meeting, dates, details) = read(&state, move |conn| {
-        let (board, meeting) = meetings::by_id_for(conn, &actor, id)?;
-        let until = now + TimeDelta::days(366 * MEETING_PAGE_YEARS);
-        let occurrences = meetings::upcoming_of(conn, &meeting, now, until, MEETING_PAGE_LIMIT)?;
-        let mut answers = meetings::answers(conn, &actor, &board, &meeting, &occurrences)?;
-        let dates: Vec<DateView> = occurrences
-            .into_iter()
-            .map(|occurrence| DateView {
-                answers: answers.remove(&occurrence.key),
-                open: !occurrence.cancelled && occurrence.ends_at > now,
-                occurrence,
-            })
-            .collect();
-        let details = meetings::details_for(&actor, &board, &meeting);
-        Ok((board, meeting, dates, details))
+    let until = now + TimeDelta::days(366 * MEETING_PAGE_YEARS);
+    let view = read(&state, move |conn| {
+        meetings::page_for(conn, &actor, id, now, until, MEETING_PAGE_LIMIT)
     })
     .await?;
-    let actor = viewer.actor();
+    let meeting = &view.meeting;
     Page::new(&state, &viewer, "meeting.html")
-        .with("board", &board)
-        .with("meeting", &meeting)
+        .with("board", &view.board)
+        .with("meeting", meeting)
         .with("repeats", &meeting.repeat_description())
-        .with("dates", &dates)
-        .with("details", &details)
-        .with("can_rsvp", &policy::allows(&actor, Action::Rsvp(&board)))
-        .with(
-            "can_schedule",
-            &(policy::allows(&actor, Action::ScheduleMeeting(&board)) && !meeting.is_cancelled()),
-        )
+        .with("dates", &view.dates)
+        .with("details", &view.details)
+        .with("can_rsvp", &view.can_rsvp)
+        .with("can_schedule", &view.can_schedule)
         .render(&state)
 }
 

@@ -5,7 +5,6 @@ use hearth_core::forum::boards;
 use hearth_core::ids::MeetingId;
 use hearth_core::meetings::{self, Meeting, MeetingForm, Occurrence};
 use hearth_core::model::Board;
-use hearth_core::policy::{self, Action};
 use serde::{Deserialize, Serialize};
 
 use super::meeting_url;
@@ -59,12 +58,9 @@ pub async fn new_form(
     viewer: Viewer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
-    let actor = viewer.actor();
+    let member = viewer.require_member()?;
     let board = read(&state, move |conn| {
-        let board = boards::by_slug_for(conn, &actor, &slug)?;
-        policy::authorize(&actor, Action::ScheduleMeeting(&board))?;
-        Ok(board)
+        meetings::for_scheduling(conn, &member, &slug)
     })
     .await?;
     let form = MeetingForm::for_board(&board);
@@ -105,14 +101,8 @@ async fn for_change(
     viewer: &Viewer,
     id: MeetingId,
 ) -> Result<(Board, Meeting), WebError> {
-    viewer.require_member()?;
-    let actor = viewer.actor();
-    read(state, move |conn| {
-        let (board, meeting) = meetings::by_id_for(conn, &actor, id)?;
-        policy::authorize(&actor, Action::ScheduleMeeting(&board))?;
-        Ok((board, meeting))
-    })
-    .await
+    let member = viewer.require_member()?;
+    read(state, move |conn| meetings::for_change(conn, &member, id)).await
 }
 
 /// `GET /m/{id}/edit`: the whole series.
@@ -213,13 +203,11 @@ async fn occurrence_for_change(
     id: MeetingId,
     key: String,
 ) -> Result<(Board, Meeting, Occurrence), WebError> {
-    let (board, meeting) = for_change(state, viewer, id).await?;
-    let found = meeting.clone();
-    let occurrence = read(state, move |conn| {
-        meetings::occurrence_by_key(conn, &found, &key)
+    let member = viewer.require_member()?;
+    read(state, move |conn| {
+        meetings::for_moving(conn, &member, id, &key)
     })
-    .await?;
-    Ok((board, meeting, occurrence))
+    .await
 }
 
 fn move_page(

@@ -7,7 +7,6 @@ use hearth_core::model::Board;
 use hearth_core::model::Post;
 use hearth_core::model::Thread;
 use hearth_core::moderation::review::{self, ReportReason};
-use hearth_core::policy::{self, Action};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::WebError;
@@ -63,16 +62,9 @@ pub async fn report_form(
     id: web::Path<PostId>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
-    let actor = viewer.actor();
+    let member = viewer.require_member()?;
     let id = id.into_inner();
-    let found = read(&state, move |conn| {
-        let found = posts::by_id_for(conn, &actor, id)?;
-        let (board, thread, post) = &found;
-        policy::authorize(&actor, Action::ReportPost(board, thread, post))?;
-        Ok(found)
-    })
-    .await?;
+    let found = read(&state, move |conn| review::for_report(conn, &member, id)).await?;
     report_page(
         &state,
         &viewer,

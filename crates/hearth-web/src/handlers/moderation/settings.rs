@@ -3,7 +3,6 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::boards;
 use hearth_core::moderation::actions::{self, BoardSettings};
-use hearth_core::policy::{self, Action};
 use serde::Deserialize;
 
 use crate::errors::WebError;
@@ -13,22 +12,18 @@ use crate::viewer::Viewer;
 
 /// What the board settings page shows.
 async fn settings_page(state: &State, viewer: &Viewer, slug: String) -> Result<Page, WebError> {
-    let actor = viewer.actor();
-    let (board, facilitators, can_manage) = read(state, move |conn| {
-        let board = boards::by_slug_for(conn, &actor, &slug)?;
-        policy::authorize(&actor, Action::Moderate(&board))?;
-        let facilitators = actions::facilitators(conn, &board)?;
-        let can_manage = policy::allows(&actor, Action::ManageBoard(&board));
-        Ok((board, facilitators, can_manage))
+    let member = viewer.require_member()?;
+    let view = read(state, move |conn| {
+        actions::settings_for(conn, &member, &slug)
     })
     .await?;
     let settings = BoardSettings {
-        premod_first_posts: board.premod_first_posts,
+        premod_first_posts: view.board.premod_first_posts,
     };
     Ok(Page::new(state, viewer, "board_settings.html")
-        .with("board", &board)
-        .with("facilitators", &facilitators)
-        .with("can_manage", &can_manage)
+        .with("board", &view.board)
+        .with("facilitators", &view.facilitators)
+        .with("can_manage", &view.can_manage)
         .with("form", &settings))
 }
 
@@ -38,7 +33,6 @@ pub async fn board_settings(
     viewer: Viewer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require_member()?;
     settings_page(&state, &viewer, slug.into_inner())
         .await?
         .render(&state)

@@ -3,9 +3,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::boards;
 use hearth_core::ids::ThreadId;
-use hearth_core::model::Board;
 use hearth_core::moderation::actions::{self, ThreadChange};
-use hearth_core::policy::{self, Action};
 use serde::Deserialize;
 
 use crate::errors::WebError;
@@ -68,18 +66,4 @@ pub async fn thread_action(
     })
     .await?;
     Ok(see_other(&thread_url(thread.id, &thread.slug)))
-}
-
-/// Used by the thread page: the boards a moderator may move a thread to.
-pub fn move_targets(
-    conn: &mut hearth_core::db::DbConn,
-    actor: &policy::Actor,
-    from: &Board,
-) -> hearth_core::Result<Vec<(String, String)>> {
-    Ok(boards::list_for(conn, actor)?
-        .into_iter()
-        .map(|s| s.board)
-        .filter(|b| b.id != from.id && policy::allows(actor, Action::MoveThread(from, b)))
-        .map(|b| (b.slug, b.name))
-        .collect())
 }
