@@ -12,7 +12,6 @@ use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
 use hearth_core::accounts::members::{self, Registration};
-
 use hearth_core::db::{DbConn, Pool};
 use hearth_core::model::{Member, SiteRole};
 

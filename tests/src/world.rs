@@ -11,9 +11,8 @@
 //! (or, with [`GroupBuilder::made_in_database`], straight through the core), facilitators
 //! through the group's settings page, members joining in the database.
 
-use hearth_core::forum::boards::{self, NewBoardForm};
-
 use hearth_core::accounts::members;
+use hearth_core::forum::boards::{self, NewBoardForm};
 use hearth_core::groups::GroupProfile;
 use hearth_core::model::SiteRole;
 use hearth_core::{accounts::actors, groups::memberships};

@@ -15,9 +15,7 @@ use hearth_core::ids::{BoardId, MemberId, ThreadId};
 use hearth_core::maintenance::bulk::{
     self, BoardActivity, NewBoard, NewMember, NewPost, NewThread,
 };
-use hearth_core::model::Publication;
-use hearth_core::model::SiteRole;
-use hearth_core::model::Visibility;
+use hearth_core::model::{Publication, SiteRole, Visibility};
 use hearth_markdown::SafeHtml;
 
 use crate::plan::{self, Plan, Sizes};

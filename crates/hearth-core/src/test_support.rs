@@ -1,16 +1,13 @@
 //! What the core's own tests need again and again: a fresh SQLite file, an account, a board
 //! with a thread. Real operations, real database; nothing here is a mock.
 
-use crate::forum::boards::{self, NewBoardForm};
-
 use crate::accounts::actors;
 use crate::accounts::members::{self, Registration};
 use crate::db::testing::TestDatabase;
 use crate::db::{self, DbConfig, DbConn, Pool};
+use crate::forum::boards::{self, NewBoardForm};
 use crate::forum::threads::{self, NewThreadForm};
-use crate::model::Board;
-use crate::model::SiteRole;
-use crate::model::Thread;
+use crate::model::{Board, SiteRole, Thread};
 use crate::policy::MemberActor;
 use crate::safety::gate::PostingRules;
 

@@ -19,14 +19,25 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The library files of a folder, without its unit-test files (tests may use anything).
+/// The library files of a folder and its subfolders, without unit-test files (tests may use
+/// anything).
 fn library_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{} is readable: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
-        .filter(|path| path.file_name().is_some_and(|name| name != "tests.rs"))
-        .collect();
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{} is readable: {e}", folder.display()))
+        {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs")
+                && path.file_name().is_some_and(|name| name != "tests.rs")
+            {
+                files.push(path);
+            }
+        }
+    }
     files.sort();
     assert!(!files.is_empty(), "{} has Rust files", dir.display());
     files
@@ -112,10 +123,18 @@ fn forbidden_imports(dir: &str, allowed: &[&str]) -> Vec<String> {
     let mut wrong = Vec::new();
     for file in library_files(&core_src().join(dir)) {
         let source = fs::read_to_string(&file).unwrap();
-        for path in crate_paths(&code_of(&source)) {
+        let code = code_of(&source);
+        for path in crate_paths(&code) {
             if !allowed.contains(&path.as_str()) && path != "self" {
                 wrong.push(format!("{} uses crate::{path}", file.display()));
             }
+        }
+        // A folder's files reach each other with `super::`; `super::super::` leaves the folder.
+        if code.contains("super::super") {
+            wrong.push(format!(
+                "{} reaches out of its folder with super::super",
+                file.display()
+            ));
         }
     }
     wrong

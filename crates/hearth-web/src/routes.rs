@@ -45,7 +45,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/b/{slug}/edit", get().to(groups::edit_form))
         .route("/b/{slug}/edit", post().to(groups::edit))
         .route("/admin/proposals", get().to(groups::review_proposals))
-        .route("/admin/proposals/{id}", post().to(groups::decide_proposal))
+        .route("/admin/proposals/{id}", post().to(groups::answer_proposal))
         .route("/admin/categories", post().to(groups::save_category))
         // Boards, threads, posts
         .route("/b/{slug}", get().to(boards::show))

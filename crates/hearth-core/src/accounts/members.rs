@@ -10,8 +10,7 @@ use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
 use crate::ids::MemberId;
-use crate::model::MemberStatus;
-use crate::model::{AuthorRef, Board, Member, SiteRole};
+use crate::model::{AuthorRef, Board, Member, MemberStatus, SiteRole};
 use crate::policy::{self, Action, Actor};
 use crate::{accounts::mutes, accounts::passwords, clock};
 

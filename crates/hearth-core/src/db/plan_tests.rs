@@ -8,18 +8,16 @@ use diesel::connection::{Connection, InstrumentationEvent};
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 
+use crate::accounts::sessions;
+use crate::accounts::throttle::{self, SignInKeys, ThrottlePolicy};
 use crate::clock;
 use crate::db::DbConn;
 use crate::forum::boards;
 use crate::forum::posts::{self, ReplyForm};
+use crate::forum::threads::{self, BoardCursor};
 use crate::safety::gate::PostingRules;
 use crate::safety::limits::{self, PostingLimits};
-
-use crate::accounts::sessions;
-use crate::forum::threads::{self, BoardCursor};
 use crate::test_support::{admin_board_thread, sqlite_pool};
-
-use crate::accounts::throttle::{self, SignInKeys, ThrottlePolicy};
 use crate::{meetings, moderation::notices, moderation::review};
 
 #[derive(QueryableByName)]

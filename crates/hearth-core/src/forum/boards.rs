@@ -10,8 +10,7 @@ use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::groups::{self, CheckedProfile, GroupProfile};
 use crate::ids::{BoardId, ThreadId};
-use crate::model::{Board, Visibility};
-use crate::model::{Moderation, Publication};
+use crate::model::{Board, Moderation, Publication, Visibility};
 use crate::policy::{self, Action, Actor, MemberActor};
 
 const MAX_NAME_CHARS: usize = 80;

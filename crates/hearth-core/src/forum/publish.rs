@@ -3,8 +3,8 @@
 //! [`publish`] reads as its steps: `check` the form; a form sent again returns what the first
 //! sending made (`again`); `screen` the words and render them, outside the write lock; then, in
 //! one transaction, `claim` the post's place and re-check everything that can have changed since
-//! the page authorized it (the thread still open and on that board, the member not suspended or
-//! banned there), accept the ground rules, let the gate judge, `write` the rows and `count` them.
+//! the page authorized it (the thread still open, the board it is on now, the member not
+//! suspended or banned there), accept the ground rules, let the gate judge, `write` the rows and `count` them.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -147,9 +147,11 @@ struct Claimed {
 
 /// Inside the transaction: takes the post's place and authorizes it again with what is stored
 /// now. A reply takes the next position by updating its thread row first, which serializes it
-/// with a lock or a move of that thread (the row lock on PostgreSQL, the write lock on SQLite),
-/// so it never lands in a thread locked since its page, nor counts toward a board the thread
-/// has left. The member is read again too: suspended or banned since the page means refused.
+/// with a lock or a move of that thread (the row lock on PostgreSQL, the write lock on SQLite):
+/// it never lands in a thread locked since its page, and it counts on the board the thread is on
+/// when it commits, authorized there (ground rules, pre-moderation and bans included). The
+/// member is read again too, so a suspension or ban committed before this transaction refuses
+/// the post; on PostgreSQL one that commits while it runs is ordered after it.
 fn claim(conn: &mut DbConn, member: &MemberActor, place: &Place<'_>) -> Result<Claimed> {
     let account = members::by_id(conn, member.id)?;
     let member = actors::actor_for(conn, account)?;
@@ -165,33 +167,61 @@ fn claim(conn: &mut DbConn, member: &MemberActor, place: &Place<'_>) -> Result<C
                 position: 1,
             })
         }
-        Place::Reply { board, thread } => {
-            let position: i32 = diesel::update(threads::table.find(thread.id))
+        Place::Reply { thread, .. } => {
+            let thread: Thread = diesel::update(threads::table.find(thread.id))
                 .set(threads::last_position.eq(threads::last_position + 1))
-                .returning(threads::last_position)
+                .returning(THREAD_COLUMNS)
                 .get_result(conn)
                 .optional()?
                 .ok_or(Error::NotFound)?;
-            // Read after the update, under its lock: what a concurrent lock or move left.
-            let thread = thread_ops::by_id(conn, thread.id)?;
-            if thread.board_id != board.id {
-                return Err(Error::invalid(
-                    "body",
-                    "this thread was moved to another group while you were writing; \
-                     your reply is kept below, so you can open the thread where it is now and send it there",
-                ));
-            }
-            let board = board_ops::by_id(conn, board.id)?;
+            let board = board_ops::by_id(conn, thread.board_id)?;
             policy::authorize(&actor, Action::Reply(&board, &thread))?;
             Ok(Claimed {
                 member,
                 board,
-                position,
+                position: thread.last_position,
                 thread: Some(thread),
             })
         }
     }
 }
+
+/// A thread's columns in `Thread`'s order, for `RETURNING` (diesel's `as_returning` cannot go
+/// through the `MultiConnection`).
+#[allow(clippy::type_complexity)]
+const THREAD_COLUMNS: (
+    threads::id,
+    threads::board_id,
+    threads::author_id,
+    threads::title,
+    threads::slug,
+    threads::pinned,
+    threads::locked,
+    threads::state,
+    threads::reply_count,
+    threads::last_position,
+    threads::created_at,
+    threads::last_activity_at,
+    threads::last_poster_id,
+    threads::moderation,
+    threads::slow_mode_seconds,
+) = (
+    threads::id,
+    threads::board_id,
+    threads::author_id,
+    threads::title,
+    threads::slug,
+    threads::pinned,
+    threads::locked,
+    threads::state,
+    threads::reply_count,
+    threads::last_position,
+    threads::created_at,
+    threads::last_activity_at,
+    threads::last_poster_id,
+    threads::moderation,
+    threads::slow_mode_seconds,
+);
 
 /// Writes the new thread (for an opening post) and the post itself.
 #[allow(clippy::too_many_arguments)]

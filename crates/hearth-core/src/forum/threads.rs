@@ -6,21 +6,15 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::Serialize;
 
-use crate::forum::boards;
-
 use crate::db::schema::{members as members_table, threads};
 use crate::db::{self, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::forum::boards;
 use crate::forum::posts;
 use crate::forum::publish::{publish, Draft, Place, Posted};
 use crate::groups;
 use crate::ids::{MemberId, ThreadId};
-use crate::model;
-use crate::model::AuthorRef;
-use crate::model::Board;
-use crate::model::Post;
-use crate::model::Publication;
-use crate::model::Thread;
+use crate::model::{self, AuthorRef, Board, Post, Publication, Thread};
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::safety::gate::PostingRules;
 

@@ -6,12 +6,11 @@
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::forum::boards;
-
 use crate::clock;
 use crate::db::schema::{boards as boards_table, categories};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::forum::boards;
 use crate::model::{Board, MeetingFormat};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::policy::{self, Action, MemberActor};

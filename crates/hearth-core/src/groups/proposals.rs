@@ -7,18 +7,16 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::forum::boards::{self, NewBoardForm};
-
 use crate::accounts::members;
 use crate::clock;
 use crate::db::schema::{board_facilitators, group_proposals};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::forum::boards::{self, NewBoardForm};
 use crate::groups::memberships;
 use crate::groups::{self, GroupProfile};
 use crate::ids::{BoardId, MemberId, ProposalId};
-use crate::model::AuthorRef;
-use crate::model::{Board, Visibility};
+use crate::model::{AuthorRef, Board, Visibility};
 use crate::moderation::notices;
 use crate::policy::{self, Action, MemberActor};
 
@@ -214,7 +212,7 @@ pub fn answer(
     conn: &mut DbConn,
     member: &MemberActor,
     id: ProposalId,
-    decision: &Answer,
+    answer: &Answer,
 ) -> Result<Option<Board>> {
     policy::authorize(&member.actor(), Action::ReviewProposals)?;
     let proposal = by_id(conn, id)?;
@@ -224,7 +222,7 @@ pub fn answer(
             "someone has already decided on this proposal",
         ));
     }
-    match decision {
+    match answer {
         Answer::Decline { reason } => {
             let reason = reason.trim();
             if reason.is_empty() {
@@ -329,7 +327,7 @@ pub fn answer(
     }
 }
 
-/// Inside a decision's transaction: the proposal is still open (and now ours to decide; the
+/// Inside an answer's transaction: the proposal is still open (and now ours to decide; the
 /// row lock makes a concurrent decision wait and then find it decided).
 fn claim(conn: &mut DbConn, id: ProposalId) -> Result<()> {
     let still_open = diesel::update(

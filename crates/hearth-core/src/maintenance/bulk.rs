@@ -18,9 +18,7 @@ use crate::db::schema::{boards, members, posts, threads};
 use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{BoardId, MemberId, ThreadId};
-use crate::model::Publication;
-use crate::model::SiteRole;
-use crate::model::Visibility;
+use crate::model::{Publication, SiteRole, Visibility};
 
 /// SQLite's default cap on bound parameters in one statement (`SQLITE_MAX_VARIABLE_NUMBER`
 /// since 3.32); PostgreSQL's cap (65,535) is higher, so one chunk size serves both.

@@ -27,8 +27,8 @@ pub use answers::{answers, rsvp, Answers, Response};
 pub use feeds::{feed_created_at, group_feed, member_feed, public_group_feed, reset_feed_token};
 pub use form::{is_https_url, parse_date, parse_time, MeetingForm};
 pub use reading::{
-    by_id_for, list_for, next_occurrence, occurrence_by_key, page_for, upcoming_for_board,
-    upcoming_of, DateView, GroupMeetings, MeetingView, Upcoming,
+    by_id_for, list_for, next_occurrence, page_for, upcoming_for_board, upcoming_of, DateView,
+    GroupMeetings, MeetingView, Upcoming,
 };
 pub use scheduling::{
     cancel_occurrence, cancel_series, for_change, for_moving, for_scheduling, move_occurrence,

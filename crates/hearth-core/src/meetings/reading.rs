@@ -5,8 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{
-    answers, details_for, exceptions_of, expand, find_occurrence, Answers, Meeting, MeetingDetails,
-    Occurrence,
+    answers, details_for, exceptions_of, expand, Answers, Meeting, MeetingDetails, Occurrence,
 };
 use crate::db::schema::meetings;
 use crate::db::DbConn;
@@ -15,12 +14,6 @@ use crate::forum::boards;
 use crate::ids::{BoardId, MeetingId};
 use crate::model::Board;
 use crate::policy::{self, Action, Actor};
-
-/// One date of a series by its key (cancelled or moved as it is); not found if the series has
-/// no such date.
-pub fn occurrence_by_key(conn: &mut DbConn, meeting: &Meeting, key: &str) -> Result<Occurrence> {
-    find_occurrence(conn, meeting, key)
-}
 
 pub(super) fn by_id(conn: &mut DbConn, id: MeetingId) -> Result<Meeting> {
     meetings::table

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use super::answers::{fill_places, when_for_member};
+use super::answers::{fill_places, when_for_member, Response};
 use super::form::{check_form, describe_gap, parse_date, parse_time, Checked, MeetingForm};
 use super::reading::{by_id, by_id_for};
 use super::recurrence::{self, Repeat};
@@ -191,7 +191,11 @@ fn tell_attendees(
     let ids: Vec<MemberId> = meeting_rsvps::table
         .filter(meeting_rsvps::meeting_id.eq(meeting.id))
         .filter(meeting_rsvps::occurrence_local.eq(original))
-        .filter(meeting_rsvps::response.eq_any(["going", "waiting", "maybe"]))
+        .filter(meeting_rsvps::response.eq_any([
+            Response::Going.as_str(),
+            Response::Waiting.as_str(),
+            Response::Maybe.as_str(),
+        ]))
         .select(meeting_rsvps::member_id)
         .load(conn)?;
     for id in ids {

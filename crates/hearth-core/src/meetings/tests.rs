@@ -4,10 +4,9 @@
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 
 use super::*;
-use crate::forum::boards::{self, NewBoardForm};
-
 use crate::accounts::actors;
 use crate::clock;
+use crate::forum::boards::{self, NewBoardForm};
 use crate::groups::memberships;
 use crate::model::SiteRole;
 use crate::moderation::notices;

@@ -7,8 +7,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::forum::boards;
-
 use crate::accounts::members;
 use crate::clock;
 use crate::db::schema::{
@@ -16,11 +14,10 @@ use crate::db::schema::{
 };
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::forum::boards;
 use crate::forum::posts;
 use crate::ids::{BoardId, MemberId, ThreadId};
-use crate::model::Board;
-use crate::model::Thread;
-use crate::model::{AuthorRef, Member, MemberStatus};
+use crate::model::{AuthorRef, Board, Member, MemberStatus, Thread};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
 use crate::policy::{self, Action, Actor, MemberActor};

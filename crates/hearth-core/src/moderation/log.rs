@@ -13,10 +13,7 @@ use crate::db::schema::{boards, moderation_log, threads};
 use crate::db::DbConn;
 use crate::error::Result;
 use crate::ids::{BoardId, LogEntryId, MemberId, PostId, ThreadId};
-use crate::model::AuthorRef;
-use crate::model::Board;
-use crate::model::Post;
-use crate::model::{Moderation, Publication};
+use crate::model::{AuthorRef, Board, Moderation, Post, Publication};
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::text_enum::text_enum;
 

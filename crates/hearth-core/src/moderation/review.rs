@@ -11,19 +11,15 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use serde::Serialize;
 
-use crate::forum::boards;
-
 use crate::accounts::members;
 use crate::clock;
 use crate::db::schema::{boards as boards_table, posts as posts_table, review_items, threads};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
+use crate::forum::boards;
 use crate::forum::posts;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
-use crate::model::AuthorRef;
-use crate::model::Board;
-use crate::model::Thread;
-use crate::model::{Moderation, Post};
+use crate::model::{AuthorRef, Board, Moderation, Post, Thread};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
 use crate::policy::{self, Action, MemberActor};
@@ -393,13 +389,15 @@ pub fn decide(
         let at_risk = items
             .iter()
             .any(|(k, r)| ItemKind::parse(k).is_some_and(|k| is_at_risk(k, r)));
-        let (resolves, resolution): (Vec<&str>, &str) = match decision {
-            Decision::Approve => (vec!["awaiting", "report", "watched_word"], "approved"),
-            Decision::Hide { .. } => (vec!["awaiting", "report", "watched_word"], "hidden"),
-            Decision::Restore => (vec![], "restored"),
-            Decision::Dismiss => (vec!["report", "watched_word"], "dismissed"),
-            Decision::Handled { .. } => (vec!["check_in", "report"], "handled"),
+        use ItemKind::{Awaiting, CheckIn, Report, WatchedWord};
+        let (resolves, resolution): (&[ItemKind], &str) = match decision {
+            Decision::Approve => (&[Awaiting, Report, WatchedWord], "approved"),
+            Decision::Hide { .. } => (&[Awaiting, Report, WatchedWord], "hidden"),
+            Decision::Restore => (&[], "restored"),
+            Decision::Dismiss => (&[Report, WatchedWord], "dismissed"),
+            Decision::Handled { .. } => (&[CheckIn, Report], "handled"),
         };
+        let resolves: Vec<&str> = resolves.iter().map(|kind| kind.as_str()).collect();
         // "Handled" closes at-risk reports only; other reports stay for a moderator's decision.
         let mut resolve = diesel::update(review_items::table)
             .filter(review_items::post_id.eq(post.id))

@@ -4,9 +4,7 @@ use chrono::NaiveDateTime;
 
 use super::*;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
-use crate::model::MemberStatus;
-use crate::model::Moderation;
-use crate::model::Visibility;
+use crate::model::{MemberStatus, Moderation, Visibility};
 
 fn time(text: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()

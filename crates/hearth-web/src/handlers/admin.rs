@@ -1,6 +1,5 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::boards::{self, NewBoardForm};
-
 use hearth_core::groups::{self, Category, GroupProfile};
 use hearth_core::ids::WatchedWordId;
 use hearth_core::safety::watched::{self, WatchAction};

@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::TimeDelta;
 use hearth_core::accounts::members::{self, Registration};
-
 use hearth_core::accounts::throttle::{self, SignInKeys, Verdict};
 use hearth_core::model::{Member, SiteRole};
 use hearth_core::{accounts::sessions, clock, Error};

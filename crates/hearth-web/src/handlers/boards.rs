@@ -1,9 +1,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
-
 use hearth_core::ids::ThreadId;
 use hearth_core::model::AuthorRef;
-
 use hearth_core::{forum::boards, forum::posts, groups};
 use serde::{Deserialize, Serialize};
 

@@ -356,7 +356,7 @@ pub async fn review_proposals(state: State, viewer: Viewer) -> Result<HttpRespon
 }
 
 #[derive(Deserialize)]
-pub struct ProposalDecisionInput {
+pub struct ProposalAnswerInput {
     /// "approve" or "decline".
     decision: String,
     #[serde(default)]
@@ -366,15 +366,15 @@ pub struct ProposalDecisionInput {
 }
 
 /// `POST /admin/proposals/{id}`: approve (the group opens) or decline with a reason.
-pub async fn decide_proposal(
+pub async fn answer_proposal(
     state: State,
     viewer: Viewer,
     id: web::Path<ProposalId>,
-    input: web::Form<ProposalDecisionInput>,
+    input: web::Form<ProposalAnswerInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let input = input.into_inner();
-    let decision = if input.decision == "approve" {
+    let answer = if input.decision == "approve" {
         proposals::Answer::Approve {
             mentor: input.mentor,
         }
@@ -385,7 +385,7 @@ pub async fn decide_proposal(
     };
     let id = id.into_inner();
     let made = db(&state, move |conn| {
-        proposals::answer(conn, &member, id, &decision)
+        proposals::answer(conn, &member, id, &answer)
     })
     .await?;
     Ok(see_other(&match made {

@@ -2,9 +2,7 @@ use actix_web::{web, HttpResponse};
 use hearth_core::forum::posts::{self, Deleted};
 use hearth_core::forum::threads;
 use hearth_core::ids::PostId;
-use hearth_core::model::Board;
-use hearth_core::model::Post;
-use hearth_core::model::Thread;
+use hearth_core::model::{Board, Post, Thread};
 use serde::{Deserialize, Serialize};
 
 use super::{form_again, post_url, see_other, thread_url, Page};

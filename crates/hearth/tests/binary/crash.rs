@@ -10,12 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};
-use hearth_core::forum::boards::{self, NewBoardForm};
-
 use hearth_core::accounts::sessions;
 use hearth_core::db::{self, DbConfig, DbConn};
+use hearth_core::forum::boards::{self, NewBoardForm};
 use hearth_core::forum::threads::{self, NewThreadForm};
-
 use hearth_core::model::SiteRole;
 use hearth_core::policy::MemberActor;
 use hearth_core::safety::gate::PostingRules;

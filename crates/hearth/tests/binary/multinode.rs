@@ -1,9 +1,8 @@
 //! Two `hearth serve` processes on one PostgreSQL database, as behind a load balancer:
 //! whatever one node does, the other sees at once. Runs when `HEARTH_TEST_POSTGRES_URL` is set.
 
-use hearth_core::forum::boards::{self, NewBoardForm};
-
 use hearth_core::accounts::members;
+use hearth_core::forum::boards::{self, NewBoardForm};
 use hearth_core::model::SiteRole;
 use hearth_core::policy::MemberActor;
 use hearth_tests::{register_member, Browser, TestDatabase, PASSWORD, POSTGRES_VARIABLE};

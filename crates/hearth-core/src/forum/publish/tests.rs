@@ -122,7 +122,7 @@ fn a_reply_racing_a_lock_is_refused_and_stores_nothing() {
 }
 
 #[test]
-fn a_reply_racing_a_move_is_refused_and_counts_toward_neither_board() {
+fn a_reply_racing_a_move_counts_on_the_board_the_thread_moved_to() {
     let w = world();
     let mut conn = w.pool.get().unwrap();
     let elsewhere = board_ops::create(
@@ -141,32 +141,52 @@ fn a_reply_racing_a_move_is_refused_and_counts_toward_neither_board() {
         let mut other = pool.get().unwrap();
         actions::change_thread(&mut other, &admin, thread_id, ThreadChange::Move(to), "").unwrap();
     });
-    let (old_before, new_before) = (
-        counters(&mut conn, w.board.id),
-        counters(&mut conn, elsewhere.id),
-    );
-    let refused = reply(
+    let posted = reply(
         &mut conn,
         &PostingRules::default(),
         &w.jo,
         thread_id,
         &reply_form('c'),
+    )
+    .unwrap();
+    assert_eq!(posted.thread.board_id, elsewhere.id);
+    assert_eq!(reply_count(&mut conn, thread_id), 1);
+    // The old board lost the thread with its opening post and gained nothing; the new one has
+    // both posts.
+    assert_eq!(counters(&mut conn, w.board.id), (0, 0));
+    assert_eq!(counters(&mut conn, elsewhere.id), (1, 2));
+}
+
+#[test]
+fn a_reply_racing_a_move_into_a_group_the_member_cannot_read_is_refused() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let private = board_ops::create(
+        &mut conn,
+        &w.admin,
+        &NewBoardForm {
+            slug: "circle".to_owned(),
+            name: "Circle".to_owned(),
+            visibility: "private".to_owned(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (pool, admin, thread_id, to) = (w.pool.clone(), w.admin.clone(), w.thread.id, private.id);
+    set_before_write(move || {
+        let mut other = pool.get().unwrap();
+        actions::change_thread(&mut other, &admin, thread_id, ThreadChange::Move(to), "").unwrap();
+    });
+    let refused = reply(
+        &mut conn,
+        &PostingRules::default(),
+        &w.jo,
+        thread_id,
+        &reply_form('f'),
     );
-    let Err(Error::Invalid(invalid)) = &refused else {
-        panic!("a reply to a thread that moved is refused, keeping its text: {refused:?}")
-    };
-    assert!(invalid.to_string().contains("moved"), "{invalid}");
+    assert!(matches!(refused, Err(Error::NotFound)), "{refused:?}");
     assert_eq!(posts_in(&mut conn, thread_id), 1, "only the opening post");
-    // The move itself carries the thread's own counts; the reply adds to neither board.
-    let (old_after, new_after) = (
-        counters(&mut conn, w.board.id),
-        counters(&mut conn, elsewhere.id),
-    );
-    assert_eq!(old_after.1 + new_after.1, old_before.1 + new_before.1);
-    assert_eq!(
-        new_after.1, 1,
-        "the moved thread's opening post, not the reply"
-    );
+    assert_eq!(counters(&mut conn, private.id), (1, 1));
 }
 
 #[test]

@@ -5,8 +5,7 @@ use super::*;
 use crate::accounts::members;
 use crate::db::schema::threads;
 use crate::forum::posts as post_ops;
-use crate::model::SiteRole;
-use crate::model::Thread;
+use crate::model::{SiteRole, Thread};
 use crate::test_support::{admin_board_thread, registration, sqlite_pool};
 
 /// Posts by `author` in `thread`, made at the given times (positions after any existing).

@@ -3,9 +3,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::posts;
 use hearth_core::ids::PostId;
-use hearth_core::model::Board;
-use hearth_core::model::Post;
-use hearth_core::model::Thread;
+use hearth_core::model::{Board, Post, Thread};
 use hearth_core::moderation::review::{self, ReportReason};
 use serde::{Deserialize, Serialize};
 
