@@ -11,7 +11,7 @@ use hearth_core::ids::ProposalId;
 use serde::{Deserialize, Serialize};
 
 use super::admin::{profile_choices, with_profile_choices};
-use super::{form_again, format_choices, see_other, Page};
+use super::{form_again, format_choices, on_group, see_other, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -106,13 +106,10 @@ pub async fn join(
     slug: web::Path<String>,
     input: web::Form<JoinInput>,
 ) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?;
-    let actor = viewer.actor();
     let slug = slug.into_inner();
     let location = format!("/b/{slug}");
-    db(&state, move |conn| {
-        let board = boards::group_by_slug(conn, &actor, &slug)?;
-        memberships::join(conn, &member, &board, &input.message)
+    on_group(&state, &viewer, slug, move |conn, member, board| {
+        memberships::join(conn, member, board, &input.message)
     })
     .await?;
     Ok(see_other(&location))
@@ -124,15 +121,9 @@ pub async fn leave(
     viewer: Viewer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?;
-    let actor = viewer.actor();
     let slug = slug.into_inner();
     let location = format!("/b/{slug}");
-    db(&state, move |conn| {
-        let board = boards::group_by_slug(conn, &actor, &slug)?;
-        memberships::leave(conn, &member, &board)
-    })
-    .await?;
+    on_group(&state, &viewer, slug, memberships::leave).await?;
     Ok(see_other(&location))
 }
 
@@ -172,17 +163,14 @@ pub async fn answer(
     slug: web::Path<String>,
     input: web::Form<AnswerInput>,
 ) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?;
-    let actor = viewer.actor();
     let slug = slug.into_inner();
     let location = format!("/b/{slug}/members");
-    db(&state, move |conn| {
-        let board = boards::group_by_slug(conn, &actor, &slug)?;
+    on_group(&state, &viewer, slug, move |conn, member, board| {
         let approve = input.answer == "approve";
         memberships::answer_request(
             conn,
-            &member,
-            &board,
+            member,
+            board,
             &input.username,
             approve,
             &input.message,

@@ -18,11 +18,14 @@ use std::collections::HashMap;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
+use hearth_core::db::DbConn;
 use hearth_core::error::Invalid;
+use hearth_core::model::Board;
+use hearth_core::policy::MemberActor;
 use tera::Context;
 
 use crate::errors::WebError;
-use crate::state::AppState;
+use crate::state::{db, AppState};
 use crate::templates::{base_context, render};
 use crate::viewer::Viewer;
 
@@ -129,6 +132,28 @@ pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
+}
+
+/// A member's action on the group at `slug` (joining, leaving, answering a request): requires a
+/// member, finds the group by its public face ([`hearth_core::forum::boards::group_by_slug`];
+/// `operation` asks the policy) and runs `operation` on the database threads.
+pub async fn on_group<T, F>(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: String,
+    operation: F,
+) -> Result<T, WebError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &MemberActor, &Board) -> hearth_core::Result<T> + Send + 'static,
+{
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    db(state, move |conn| {
+        let board = hearth_core::forum::boards::group_by_slug(conn, &actor, &slug)?;
+        operation(conn, &member, &board)
+    })
+    .await
 }
 
 /// The one way a form is shown again after it could not be saved: when only the member's
