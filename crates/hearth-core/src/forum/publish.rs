@@ -168,9 +168,11 @@ fn claim(conn: &mut DbConn, member: &MemberActor, place: &Place<'_>) -> Result<C
             })
         }
         Place::Reply { thread, .. } => {
+            // `Thread` is the whole row in table order (`as_returning` cannot go through the
+            // `MultiConnection`; a column added to one and not the other does not compile).
             let thread: Thread = diesel::update(threads::table.find(thread.id))
                 .set(threads::last_position.eq(threads::last_position + 1))
-                .returning(THREAD_COLUMNS)
+                .returning(threads::all_columns)
                 .get_result(conn)
                 .optional()?
                 .ok_or(Error::NotFound)?;
@@ -185,43 +187,6 @@ fn claim(conn: &mut DbConn, member: &MemberActor, place: &Place<'_>) -> Result<C
         }
     }
 }
-
-/// A thread's columns in `Thread`'s order, for `RETURNING` (diesel's `as_returning` cannot go
-/// through the `MultiConnection`).
-#[allow(clippy::type_complexity)]
-const THREAD_COLUMNS: (
-    threads::id,
-    threads::board_id,
-    threads::author_id,
-    threads::title,
-    threads::slug,
-    threads::pinned,
-    threads::locked,
-    threads::state,
-    threads::reply_count,
-    threads::last_position,
-    threads::created_at,
-    threads::last_activity_at,
-    threads::last_poster_id,
-    threads::moderation,
-    threads::slow_mode_seconds,
-) = (
-    threads::id,
-    threads::board_id,
-    threads::author_id,
-    threads::title,
-    threads::slug,
-    threads::pinned,
-    threads::locked,
-    threads::state,
-    threads::reply_count,
-    threads::last_position,
-    threads::created_at,
-    threads::last_activity_at,
-    threads::last_poster_id,
-    threads::moderation,
-    threads::slow_mode_seconds,
-);
 
 /// Writes the new thread (for an opening post) and the post itself.
 #[allow(clippy::too_many_arguments)]
