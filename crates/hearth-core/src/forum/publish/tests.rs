@@ -121,6 +121,45 @@ fn a_reply_racing_a_lock_is_refused_and_stores_nothing() {
     assert_eq!(counters(&mut conn, w.board.id), before);
 }
 
+/// The lock is still being written, uncommitted, when the reply reaches its transaction: the
+/// reply waits for it (the thread row on PostgreSQL, the write lock on SQLite) and then sees
+/// the thread locked. A reply that read the thread before taking its row would slip through
+/// on PostgreSQL, where a plain read does not wait for an uncommitted write.
+#[test]
+fn a_reply_meeting_a_lock_still_in_flight_waits_for_it_and_is_refused() {
+    let w = world();
+    let (pool, thread_id) = (w.pool.clone(), w.thread.id);
+    let (written, wait_for_write) = std::sync::mpsc::channel();
+    let locker = std::thread::spawn(move || {
+        let mut conn = pool.get().unwrap();
+        conn.transaction(|conn| {
+            diesel::update(threads::table.find(thread_id))
+                .set(threads::locked.eq(true))
+                .execute(conn)?;
+            written.send(()).unwrap();
+            // Held open so that the reply arrives while the lock is uncommitted.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            diesel::QueryResult::Ok(())
+        })
+        .unwrap();
+    });
+    wait_for_write.recv().unwrap();
+    let mut conn = w.pool.get().unwrap();
+    let refused = reply(
+        &mut conn,
+        &PostingRules::default(),
+        &w.jo,
+        thread_id,
+        &reply_form('g'),
+    );
+    locker.join().unwrap();
+    assert!(
+        matches!(refused, Err(Error::Denied(Denied::ThreadLocked))),
+        "{refused:?}"
+    );
+    assert_eq!(posts_in(&mut conn, thread_id), 1, "only the opening post");
+}
+
 #[test]
 fn a_reply_racing_a_move_counts_on_the_board_the_thread_moved_to() {
     let w = world();
