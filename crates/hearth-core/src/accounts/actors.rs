@@ -8,6 +8,7 @@ use crate::clock;
 use crate::db::schema::{board_bans, board_facilitators, memberships};
 use crate::db::{per_connection, DbConn};
 use crate::error::Result;
+use crate::groups::memberships::MembershipState;
 use crate::ids::BoardId;
 use crate::model::Member;
 use crate::policy::MemberActor;
@@ -37,7 +38,7 @@ pub fn actor_for(conn: &mut DbConn, member: Member) -> Result<MemberActor> {
         .select((board_bans::board_id, BANNED.into_sql::<Integer>()));
     let joined = memberships::table
         .filter(memberships::member_id.eq(member.id))
-        .filter(memberships::state.eq("member"))
+        .filter(memberships::state.eq(MembershipState::Member.as_str()))
         .select((memberships::board_id, MEMBER.into_sql::<Integer>()));
     // `MultiConnection` cannot send a UNION; each inner connection can (same SQL on both).
     let all = facilitated.union_all(banned).union_all(joined);

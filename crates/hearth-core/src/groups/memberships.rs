@@ -15,8 +15,17 @@ use crate::model::{AuthorRef, Board, Visibility};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
 use crate::policy::{self, Action, MemberActor};
+use crate::text_enum::text_enum;
 
 const MAX_MESSAGE_CHARS: usize = 1_000;
+
+text_enum! {
+    /// A stored membership: joined, or asked to join a private group.
+    pub enum MembershipState ("membership state") {
+        Member = "member",
+        Requested = "requested",
+    }
+}
 
 /// Where a member stands with a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,7 +42,7 @@ pub enum Standing {
 pub fn groups_of(conn: &mut DbConn, member_id: MemberId) -> Result<Vec<BoardId>> {
     Ok(memberships::table
         .filter(memberships::member_id.eq(member_id))
-        .filter(memberships::state.eq("member"))
+        .filter(memberships::state.eq(MembershipState::Member.as_str()))
         .select(memberships::board_id)
         .load(conn)?)
 }
@@ -44,8 +53,8 @@ pub fn standing(conn: &mut DbConn, board_id: BoardId, member_id: MemberId) -> Re
         .select(memberships::state)
         .get_result(conn)
         .optional()?;
-    Ok(match state.as_deref() {
-        Some("member") => Standing::Member,
+    Ok(match state.as_deref().map(MembershipState::parse) {
+        Some(Some(MembershipState::Member)) => Standing::Member,
         Some(_) => Standing::Requested,
         None => Standing::Outside,
     })
@@ -88,9 +97,9 @@ pub fn join(
                 memberships::board_id.eq(board.id),
                 memberships::member_id.eq(member.id),
                 memberships::state.eq(if needs_approval {
-                    "requested"
+                    MembershipState::Requested.as_str()
                 } else {
-                    "member"
+                    MembershipState::Member.as_str()
                 }),
                 memberships::message.eq(message),
                 memberships::created_at.eq(now),
@@ -123,7 +132,7 @@ pub(crate) fn add_member(
         .values((
             memberships::board_id.eq(board_id),
             memberships::member_id.eq(member_id),
-            memberships::state.eq("member"),
+            memberships::state.eq(MembershipState::Member.as_str()),
             memberships::created_at.eq(now),
             memberships::joined_at.eq(now),
         ))
@@ -226,7 +235,7 @@ pub fn answer_request(
         // nothing to answer (the row lock orders them on PostgreSQL).
         let row = memberships::table
             .find((board.id, target.id))
-            .filter(memberships::state.eq("requested"));
+            .filter(memberships::state.eq(MembershipState::Requested.as_str()));
         let already_answered =
             || Error::invalid("username", "that request has already been answered");
         let said = if message.is_empty() {
@@ -237,7 +246,7 @@ pub fn answer_request(
         let (body, logged) = if approve {
             let answered = diesel::update(row)
                 .set((
-                    memberships::state.eq("member"),
+                    memberships::state.eq(MembershipState::Member.as_str()),
                     memberships::joined_at.eq(now),
                 ))
                 .execute(conn)?;

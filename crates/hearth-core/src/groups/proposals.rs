@@ -19,6 +19,7 @@ use crate::ids::{BoardId, MemberId, ProposalId};
 use crate::model::{AuthorRef, Board, Visibility};
 use crate::moderation::notices;
 use crate::policy::{self, Action, MemberActor};
+use crate::text_enum::text_enum;
 
 const MAX_WHY_CHARS: usize = 2_000;
 
@@ -47,6 +48,17 @@ impl ProposalForm {
     }
 }
 
+text_enum! {
+    /// Where a proposal stands: waiting for a reviewer, or answered.
+    #[derive(Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ProposalState ("proposal state") {
+        Open = "open",
+        Approved = "approved",
+        Declined = "declined",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = group_proposals)]
 pub struct Proposal {
@@ -64,7 +76,8 @@ pub struct Proposal {
     pub time_zone: String,
     pub visibility: String,
     pub why: String,
-    pub state: String,
+    #[diesel(deserialize_as = String)]
+    pub state: ProposalState,
     pub mentor_id: Option<MemberId>,
     pub decision_reason: String,
     pub board_id: Option<BoardId>,
@@ -165,7 +178,7 @@ pub struct ProposalView {
 pub fn open(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<ProposalView>> {
     policy::authorize(&member.actor(), Action::ReviewProposals)?;
     let rows: Vec<Proposal> = group_proposals::table
-        .filter(group_proposals::state.eq("open"))
+        .filter(group_proposals::state.eq(ProposalState::Open.as_str()))
         .order(group_proposals::created_at.asc())
         .select(Proposal::as_select())
         .load(conn)?;
@@ -216,7 +229,7 @@ pub fn answer(
 ) -> Result<Option<Board>> {
     policy::authorize(&member.actor(), Action::ReviewProposals)?;
     let proposal = by_id(conn, id)?;
-    if proposal.state != "open" {
+    if proposal.state != ProposalState::Open {
         return Err(Error::invalid(
             "decision",
             "someone has already decided on this proposal",
@@ -236,7 +249,7 @@ pub fn answer(
                 claim(conn, id)?;
                 diesel::update(group_proposals::table.find(id))
                     .set((
-                        group_proposals::state.eq("declined"),
+                        group_proposals::state.eq(ProposalState::Declined.as_str()),
                         group_proposals::decided_by.eq(member.id),
                         group_proposals::decided_at.eq(now),
                         group_proposals::decision_reason.eq(reason),
@@ -295,7 +308,7 @@ pub fn answer(
                 memberships::add_member(conn, board.id, proposer.id, now)?;
                 diesel::update(group_proposals::table.find(id))
                     .set((
-                        group_proposals::state.eq("approved"),
+                        group_proposals::state.eq(ProposalState::Approved.as_str()),
                         group_proposals::decided_by.eq(member.id),
                         group_proposals::decided_at.eq(now),
                         group_proposals::mentor_id.eq(mentor.as_ref().map(|m| m.id)),
@@ -333,9 +346,9 @@ fn claim(conn: &mut DbConn, id: ProposalId) -> Result<()> {
     let still_open = diesel::update(
         group_proposals::table
             .find(id)
-            .filter(group_proposals::state.eq("open")),
+            .filter(group_proposals::state.eq(ProposalState::Open.as_str())),
     )
-    .set(group_proposals::state.eq("open"))
+    .set(group_proposals::state.eq(ProposalState::Open.as_str()))
     .execute(conn)?;
     if still_open == 0 {
         return Err(Error::invalid(

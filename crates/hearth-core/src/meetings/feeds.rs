@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use super::recurrence::{self, End, Repeat, Schedule};
+use super::MeetingState;
 use super::{details_for, exceptions_of, ical, occurrence, Exception, Meeting, MeetingDetails};
 use crate::accounts::actors;
 use crate::accounts::members;
@@ -129,7 +130,7 @@ pub fn group_feed(
     let since = now - TimeDelta::days(FEED_PAST_DAYS);
     let series: Vec<Meeting> = meetings::table
         .filter(meetings::board_id.eq(board.id))
-        .filter(meetings::state.eq("scheduled"))
+        .filter(meetings::state.eq(MeetingState::Scheduled.as_str()))
         .filter(
             meetings::series_ends_at
                 .is_null()
@@ -265,7 +266,7 @@ pub fn member_feed(
     ids.dedup();
     let series: Vec<Meeting> = meetings::table
         .filter(meetings::id.eq_any(&ids))
-        .filter(meetings::state.eq("scheduled"))
+        .filter(meetings::state.eq(MeetingState::Scheduled.as_str()))
         .select(Meeting::as_select())
         .load(conn)?;
     let exceptions = exceptions_of(conn, &ids)?;

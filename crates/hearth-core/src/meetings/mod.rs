@@ -48,10 +48,21 @@ use crate::error::{Error, Result};
 use crate::ids::{BoardId, MeetingId, MemberId};
 use crate::model::Board;
 use crate::policy::{self, Action, Actor};
+use crate::text_enum::text_enum;
 use recurrence::{End, MonthWeek, Repeat, Schedule};
 
 /// The key of one meeting of a series: its original local start.
 const KEY_FORMAT: &str = "%Y%m%dT%H%M";
+
+text_enum! {
+    /// Whether a meeting (the whole series) still takes place.
+    #[derive(Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum MeetingState ("meeting state") {
+        Scheduled = "scheduled",
+        Cancelled = "cancelled",
+    }
+}
 
 /// One meeting or a series, as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -80,7 +91,8 @@ pub struct Meeting {
     pub(crate) place: String,
     pub capacity: Option<i32>,
     /// `scheduled` or `cancelled`.
-    pub state: String,
+    #[diesel(deserialize_as = String)]
+    pub state: MeetingState,
     pub series_ends_at: Option<NaiveDateTime>,
     pub sequence: i32,
     pub created_by: MemberId,
@@ -123,7 +135,7 @@ impl Meeting {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.state == "cancelled"
+        self.state == MeetingState::Cancelled
     }
 
     /// How it repeats, in words ("Every 2 weeks on Thursday", "Monthly on the last Tuesday").

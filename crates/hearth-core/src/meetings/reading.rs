@@ -4,6 +4,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::MeetingState;
 use super::{
     answers, details_for, exceptions_of, expand, Answers, Meeting, MeetingDetails, Occurrence,
 };
@@ -62,7 +63,7 @@ pub fn upcoming_for_board(
 ) -> Result<Vec<Upcoming>> {
     let series: Vec<Meeting> = meetings::table
         .filter(meetings::board_id.eq(board_id))
-        .filter(meetings::state.eq("scheduled"))
+        .filter(meetings::state.eq(MeetingState::Scheduled.as_str()))
         .filter(
             meetings::series_ends_at
                 .is_null()

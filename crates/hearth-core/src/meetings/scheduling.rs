@@ -7,6 +7,7 @@ use super::answers::{fill_places, when_for_member, Response};
 use super::form::{check_form, describe_gap, parse_date, parse_time, Checked, MeetingForm};
 use super::reading::{by_id, by_id_for};
 use super::recurrence::{self, Repeat};
+use super::MeetingState;
 use super::{exceptions_of, expand, find_occurrence, occurrence, Meeting, Occurrence};
 use crate::clock;
 use crate::db::schema::{meeting_exceptions, meeting_rsvps, meetings};
@@ -326,7 +327,7 @@ pub fn cancel_series(conn: &mut DbConn, member: &MemberActor, id: MeetingId) -> 
     let now = clock::now();
     write_tx(conn, |conn| {
         diesel::update(meetings::table.find(id))
-            .set(meetings::state.eq("cancelled"))
+            .set(meetings::state.eq(MeetingState::Cancelled.as_str()))
             .execute(conn)?;
         touch(conn, id, now)?;
         // Tell those going to its coming meetings.

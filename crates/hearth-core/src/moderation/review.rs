@@ -43,6 +43,14 @@ text_enum! {
 }
 
 text_enum! {
+    /// Whether an item still waits in the queue (its `resolution` says how it was resolved).
+    pub enum ItemState ("review item state") {
+        Open = "open",
+        Resolved = "resolved",
+    }
+}
+
+text_enum! {
     /// The reasons a member can give when reporting a post.
     #[derive(Serialize)]
     pub enum ReportReason ("report reason") {
@@ -217,7 +225,7 @@ pub fn queue(
 ) -> Result<Vec<QueueEntry>> {
     let scope = boards_of(member, board)?;
     let mut query = review_items::table
-        .filter(review_items::state.eq("open"))
+        .filter(review_items::state.eq(ItemState::Open.as_str()))
         .order((review_items::priority.asc(), review_items::created_at.asc()))
         .limit(QUEUE_LIMIT)
         .select((
@@ -401,7 +409,7 @@ pub fn decide(
         // "Handled" closes at-risk reports only; other reports stay for a moderator's decision.
         let mut resolve = diesel::update(review_items::table)
             .filter(review_items::post_id.eq(post.id))
-            .filter(review_items::state.eq("open"))
+            .filter(review_items::state.eq(ItemState::Open.as_str()))
             .filter(review_items::kind.eq_any(&resolves))
             .into_boxed();
         if matches!(decision, Decision::Handled { .. }) {
@@ -409,7 +417,7 @@ pub fn decide(
         }
         resolve
             .set((
-                review_items::state.eq("resolved"),
+                review_items::state.eq(ItemState::Resolved.as_str()),
                 review_items::resolved_by.eq(member.id),
                 review_items::resolved_at.eq(now),
                 review_items::resolution.eq(resolution),
