@@ -315,6 +315,21 @@ impl Browser {
         self.fill(&path, &path, &[("reason", reason), ("note", note)])
     }
 
+    /// Sends a moderator's `decision` on post `post_id` (`hide`, `restore`, `approve`,
+    /// `handled`, …) through its moderation form on `page` (the review queue or the thread, as
+    /// opened: an old page sends what it saw then), with the decision's other `fields`.
+    pub fn decide(
+        &self,
+        page: &Page,
+        post_id: &str,
+        decision: &str,
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let mut values = vec![("decision", decision)];
+        values.extend_from_slice(fields);
+        self.submit(page, &format!("/p/{post_id}/moderate"), &values)
+    }
+
     /// Replies from the thread page at `thread_path`; returns the raw response.
     pub fn reply_to(&self, thread_path: &str, body: &str) -> Reply {
         let page = self.visit(thread_path);

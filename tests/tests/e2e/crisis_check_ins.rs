@@ -48,10 +48,11 @@ fn a_post_in_crisis_is_published_shown_help_and_checked_in_first() {
     assert!(entries[0].starts_with("Check in"), "{entries:?}");
     queue.assert_status(200);
     admin
-        .submit(
+        .decide(
             &queue,
-            &format!("/p/{post_id}/moderate"),
-            &[("decision", "handled"), ("note", "sent a kind message")],
+            &post_id,
+            "handled",
+            &[("note", "sent a kind message")],
         )
         .assert_redirect();
     let queue = admin.visit("/review");

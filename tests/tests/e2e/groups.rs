@@ -13,6 +13,16 @@ fn group<'a>(app: &'a TestApp, slug: &str, name: &str) -> GroupBuilder<'a> {
         .made_in_database()
 }
 
+/// Where and how "Pet loss Leeds" meets: the same profile whether proposed or made by the admin.
+const PET_LOSS_LEEDS_PROFILE: [(&str, &str); 6] = [
+    ("category", "grief-and-loss"),
+    ("meeting_format", "hybrid"),
+    ("city", "Leeds"),
+    ("country", "United Kingdom"),
+    ("language", "en"),
+    ("time_zone", "Europe/London"),
+];
+
 fn names(page: &Page) -> Vec<String> {
     page.texts(".group-item h2 a")
 }
@@ -379,25 +389,22 @@ fn a_member_proposes_a_group_and_a_moderator_opens_it_with_a_mentor() {
         ],
     );
     missing_why.assert_status(422);
-    ana.fill(
-        "/groups/propose",
-        "/groups/propose",
+    let proposal = [
         &[
             ("name", "Pet loss Leeds"),
             ("slug", "pet-loss-leeds"),
             ("description", "For people in Leeds grieving a pet"),
             ("ground_rules", "Be gentle."),
-            ("category", "grief-and-loss"),
-            ("meeting_format", "hybrid"),
-            ("city", "Leeds"),
-            ("country", "United Kingdom"),
-            ("language", "en"),
-            ("time_zone", "Europe/London"),
+        ][..],
+        &PET_LOSS_LEEDS_PROFILE,
+        &[
             ("visibility", "public"),
             ("why", "There is no pet loss group in the north of England."),
         ],
-    )
-    .assert_redirect();
+    ]
+    .concat();
+    ana.fill("/groups/propose", "/groups/propose", &proposal)
+        .assert_redirect();
     ana.fill(
         "/groups/propose",
         "/groups/propose",
@@ -469,15 +476,8 @@ fn a_newcomer_finds_a_group_joins_accepts_the_rules_and_adds_thursdays_meeting_t
         .group("pet-loss-leeds")
         .named("Pet loss Leeds")
         .described("For anyone grieving an animal companion")
-        .fields(&[
-            ("ground_rules", "Be gentle. What is shared here stays here."),
-            ("category", "grief-and-loss"),
-            ("meeting_format", "hybrid"),
-            ("city", "Leeds"),
-            ("country", "United Kingdom"),
-            ("language", "en"),
-            ("time_zone", "Europe/London"),
-        ])
+        .fields(&[("ground_rules", "Be gentle. What is shared here stays here.")])
+        .fields(&PET_LOSS_LEEDS_PROFILE)
         .facilitated_by("fay")
         .build();
     let fay = world.browser("fay");

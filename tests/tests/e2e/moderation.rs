@@ -2,13 +2,32 @@
 //! posts, thread controls, actions on members, pre-moderation, and the moderation log.
 
 use hearth_core::model::SiteRole;
-use hearth_tests::{Page, TestApp, World};
+use hearth_tests::{Browser, Page, Reply, TestApp, World};
+
+/// The reason the tests give for hiding a post that a report said was about someone at risk.
+const PERSONAL_DETAILS: &str = "It shares someone's personal details";
+
+/// The id of the `n`th post on a thread page, counted from 0 (from its permalink).
+fn post_id(page: &Page, n: usize) -> String {
+    page.attrs(".post .meta a[href^='/p/']", "href")[n]
+        .trim_start_matches("/p/")
+        .to_owned()
+}
 
 /// The id of the first post on a thread page (from its permalink).
 fn first_post_id(page: &Page) -> String {
-    page.attrs(".post .meta a[href^='/p/']", "href")[0]
-        .trim_start_matches("/p/")
-        .to_owned()
+    post_id(page, 0)
+}
+
+/// `moderator` opens the review queue of `pets` and sends `decision` on `post` from it.
+fn decide_from_queue(
+    moderator: &Browser,
+    post: &str,
+    decision: &str,
+    fields: &[(&str, &str)],
+) -> Reply {
+    let queue = moderator.visit("/b/pets/review");
+    moderator.decide(&queue, post, decision, fields)
 }
 
 /// An admin with boards `pets` and `moving`, and `fay` made facilitator of `pets` through its settings page.
@@ -157,15 +176,12 @@ fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
     let path = thread.path();
     ana.reply_to(&path, "something unkind").assert_redirect();
     let page = fay.visit(&path);
-    let reply_id = page.attrs(".post .meta a[href^='/p/']", "href")[1]
-        .trim_start_matches("/p/")
-        .to_owned();
-    let action = format!("/p/{reply_id}/moderate");
-    let hidden = fay.submit(
+    let reply_id = post_id(&page, 1);
+    let hidden = fay.decide(
         &page,
-        &action,
+        &reply_id,
+        "hide",
         &[
-            ("decision", "hide"),
             ("reason", "It is unkind to another member"),
             ("detail", "please be gentle"),
         ],
@@ -210,7 +226,7 @@ fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
     assert!(full.texts(".log-list li")[0].contains("fay hid a post"));
 
     let page = fay.visit(&path);
-    fay.submit(&page, &action, &[("decision", "restore")])
+    fay.decide(&page, &reply_id, "restore", &[])
         .assert_redirect();
     let visitor = app.browser().visit(&path);
     assert!(visitor.body.contains("something unkind"));
@@ -228,16 +244,7 @@ fn an_at_risk_posts_content_never_reaches_the_public_log() {
     let world = community(&app);
     let fay = world.browser("fay");
     let (_thread, post) = reported_at_risk(&app, "Tonight", "private pain words");
-    let queue = fay.visit("/b/pets/review");
-    fay.submit(
-        &queue,
-        &format!("/p/{post}/moderate"),
-        &[
-            ("decision", "hide"),
-            ("reason", "It shares someone's personal details"),
-        ],
-    )
-    .assert_redirect();
+    decide_from_queue(&fay, &post, "hide", &[("reason", PERSONAL_DETAILS)]).assert_redirect();
     let public = app.browser().visit("/b/pets/log");
     assert_eq!(public.count(".log-list li"), 1);
     assert!(!public.body.contains("private pain words"));
@@ -284,12 +291,7 @@ fn new_members_first_posts_await_approval_when_the_board_asks() {
     assert_eq!(queue.texts(".review-entry h2 a"), ["My first post"]);
     assert!(queue.texts(".review-reasons")[0].contains("Awaiting approval"));
     let post = first_post_id(&thread);
-    fay.submit(
-        &queue,
-        &format!("/p/{post}/moderate"),
-        &[("decision", "approve")],
-    )
-    .assert_redirect();
+    fay.decide(&queue, &post, "approve", &[]).assert_redirect();
     assert_eq!(app.browser().get(&path).status, 200);
     assert_eq!(app.browser().visit("/b/pets").count(".thread-item"), 1);
     assert_eq!(fay.visit("/b/pets/review").count(".review-entry"), 0);
@@ -474,14 +476,11 @@ fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
     let world = community(&app);
     let fay = world.browser("fay");
     let (thread, post) = reported_at_risk(&app, "Hard night", "it is a hard night");
-    let queue = fay.visit("/b/pets/review");
-    fay.submit(
-        &queue,
-        &format!("/p/{post}/moderate"),
-        &[
-            ("decision", "handled"),
-            ("note", "messaged her, she is safe"),
-        ],
+    decide_from_queue(
+        &fay,
+        &post,
+        "handled",
+        &[("note", "messaged her, she is safe")],
     )
     .assert_redirect();
     assert_eq!(fay.visit("/b/pets/review").count(".review-entry"), 0);
@@ -503,28 +502,14 @@ fn a_handled_check_in_leaves_the_queue_with_a_private_note() {
         .contains("it is a hard night"));
     // Hiding it later repeats neither its words nor the reason in the public log: it raised a
     // concern for someone's safety once, and that does not expire.
-    let queue = fay.visit(&thread.path());
-    fay.submit(
-        &queue,
-        &format!("/p/{post}/moderate"),
-        &[
-            ("decision", "hide"),
-            ("reason", "It shares someone's personal details"),
-        ],
-    )
-    .assert_redirect();
+    let page = fay.visit(&thread.path());
+    fay.decide(&page, &post, "hide", &[("reason", PERSONAL_DETAILS)])
+        .assert_redirect();
     let public = app.browser().visit("/b/pets/log");
     assert!(!public.body.contains("hard night"));
     assert!(!public.body.contains("personal details"));
     // The same decision sent again from the old page changes nothing.
-    let again = fay.submit(
-        &queue,
-        &format!("/p/{post}/moderate"),
-        &[
-            ("decision", "hide"),
-            ("reason", "It shares someone's personal details"),
-        ],
-    );
+    let again = fay.decide(&page, &post, "hide", &[("reason", PERSONAL_DETAILS)]);
     again.assert_status(422);
     assert!(
         again.body.contains("already decided on this post"),

@@ -9,6 +9,15 @@ use hearth_tests::{Reply, TestApp, PASSWORD};
 
 const WRONG: &str = "not the right password at all";
 
+/// Failures remembered for ten minutes, three allowed per account, answers slowed only after
+/// ten: the tests below change one or two of these.
+const TEN_MINUTES: ThrottlePolicy = ThrottlePolicy {
+    window_seconds: 600,
+    slow_after: 10,
+    account_limit: 3,
+    ip_limit: 100,
+};
+
 fn app_with_throttle(policy: ThrottlePolicy) -> TestApp {
     TestApp::with_config(hearth_web::WebConfig {
         sign_in_throttle: policy,
@@ -68,12 +77,7 @@ fn after_n_failures_the_next_attempt_is_refused_even_with_the_right_password() {
 
 #[test]
 fn a_successful_sign_in_clears_the_accounts_failures() {
-    let app = app_with_throttle(ThrottlePolicy {
-        window_seconds: 600,
-        slow_after: 10,
-        account_limit: 3,
-        ip_limit: 100,
-    });
+    let app = app_with_throttle(TEN_MINUTES);
     app.member("ana", SiteRole::Member);
     let browser = app.browser();
     for _ in 0..2 {
@@ -90,10 +94,8 @@ fn a_successful_sign_in_clears_the_accounts_failures() {
 #[test]
 fn one_throttled_account_does_not_lock_out_another_from_the_same_address() {
     let app = app_with_throttle(ThrottlePolicy {
-        window_seconds: 600,
-        slow_after: 10,
-        account_limit: 3,
         ip_limit: 5,
+        ..TEN_MINUTES
     });
     app.member("ana", SiteRole::Member);
     app.member("bea", SiteRole::Member);
@@ -114,10 +116,9 @@ fn one_throttled_account_does_not_lock_out_another_from_the_same_address() {
 #[test]
 fn attempts_after_a_few_failures_are_answered_more_slowly() {
     let app = app_with_throttle(ThrottlePolicy {
-        window_seconds: 600,
         slow_after: 1,
         account_limit: 10,
-        ip_limit: 100,
+        ..TEN_MINUTES
     });
     let browser = app.browser();
     browser.sign_in("ana", WRONG).assert_status(401);

@@ -30,10 +30,11 @@ fn visitors_see_every_change_at_once() {
     let reply_id = page.attrs(".post .meta a[href^='/p/']", "href")[1]
         .trim_start_matches("/p/")
         .to_owned();
-    fay.submit(
+    fay.decide(
         &page,
-        &format!("/p/{reply_id}/moderate"),
-        &[("decision", "hide"), ("reason", "Off topic for this group")],
+        &reply_id,
+        "hide",
+        &[("reason", "Off topic for this group")],
     )
     .assert_redirect();
     let seen = visitor.visit(&path);

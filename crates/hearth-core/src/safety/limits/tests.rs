@@ -74,6 +74,41 @@ fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// Posts by the member in the thread, made at the given times.
+    fn member_posts_at(&self, conn: &mut DbConn, times: &[NaiveDateTime]) {
+        posts_at(conn, &self.thread, self.member, times);
+    }
+
+    /// [`check_posting`] under [`LIMITS`] for the member, whose account is a year old, posting
+    /// outside any thread in slow mode.
+    fn check(&self, conn: &mut DbConn, now: NaiveDateTime) -> Result<()> {
+        self.check_in(conn, None, now)
+    }
+
+    /// [`check_posting`] under [`LIMITS`] for the member posting in `thread` (its id and its
+    /// slow mode in seconds).
+    fn check_in(
+        &self,
+        conn: &mut DbConn,
+        thread: Option<(ThreadId, i32)>,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        check_posting(conn, self.member, self.old_account, thread, &LIMITS, now)
+    }
+
+    /// [`check_posting`] under [`LIMITS`] for the member as if their account was made at
+    /// `created_at`.
+    fn check_account(
+        &self,
+        conn: &mut DbConn,
+        created_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        check_posting(conn, self.member, created_at, None, &LIMITS, now)
+    }
+}
+
 const LIMITS: PostingLimits = PostingLimits {
     per_minute: 3,
     per_day: 10,
@@ -86,19 +121,12 @@ const LIMITS: PostingLimits = PostingLimits {
 fn exactly_the_per_minute_limit_is_allowed_and_one_more_is_not() {
     let s = setup();
     let conn = &mut *s.pool.get().unwrap();
-    let check =
-        |conn: &mut DbConn, now| check_posting(conn, s.member, s.old_account, None, &LIMITS, now);
     // Two posts in the last minute: a third is still allowed.
-    posts_at(
-        conn,
-        &s.thread,
-        s.member,
-        &[s.now - seconds(50), s.now - seconds(20)],
-    );
-    check(conn, s.now).unwrap();
+    s.member_posts_at(conn, &[s.now - seconds(50), s.now - seconds(20)]);
+    s.check(conn, s.now).unwrap();
     // The third makes three: a fourth is refused until the oldest is a minute old.
-    posts_at(conn, &s.thread, s.member, &[s.now - seconds(5)]);
-    let (retry, reason) = refusal(check(conn, s.now));
+    s.member_posts_at(conn, &[s.now - seconds(5)]);
+    let (retry, reason) = refusal(s.check(conn, s.now));
     assert_eq!(retry, 10, "the post of 50 s ago leaves the minute in 10 s");
     assert!(reason.contains("limit of 3 posts a minute"), "{reason}");
     assert!(
@@ -107,9 +135,9 @@ fn exactly_the_per_minute_limit_is_allowed_and_one_more_is_not() {
     );
     assert!(!reason.contains("first"), "{reason}");
     // Just before the oldest leaves the window it still counts; just after, it does not.
-    let (retry, _) = refusal(check(conn, s.now + seconds(9)));
+    let (retry, _) = refusal(s.check(conn, s.now + seconds(9)));
     assert_eq!(retry, 1);
-    check(conn, s.now + seconds(10)).unwrap();
+    s.check(conn, s.now + seconds(10)).unwrap();
 }
 
 #[test]
@@ -120,47 +148,24 @@ fn the_daily_limit_counts_the_last_24_hours_deleted_posts_included() {
         .map(|n| s.now - TimeDelta::hours(23) + TimeDelta::hours(n) * 2 / 10)
         .collect();
     // Nine posts in the day: the tenth is allowed.
-    posts_at(conn, &s.thread, s.member, &times[..9]);
-    check_posting(conn, s.member, s.old_account, None, &LIMITS, s.now).unwrap();
-    posts_at(conn, &s.thread, s.member, &times[9..]);
+    s.member_posts_at(conn, &times[..9]);
+    s.check(conn, s.now).unwrap();
+    s.member_posts_at(conn, &times[9..]);
     // Deleting a post does not give the allowance back.
     diesel::update(posts::table.filter(posts::author_id.eq(s.member)))
         .set(posts::state.eq("deleted"))
         .execute(conn)
         .unwrap();
-    let (retry, reason) = refusal(check_posting(
-        conn,
-        s.member,
-        s.old_account,
-        None,
-        &LIMITS,
-        s.now,
-    ));
+    let (retry, reason) = refusal(s.check(conn, s.now));
     assert_eq!(
         retry, 3600,
         "the oldest, 23 h old, leaves the day in an hour"
     );
     assert!(reason.contains("limit of 10 posts a day"), "{reason}");
     assert!(reason.contains("in about 60 minutes"), "{reason}");
-    check_posting(
-        conn,
-        s.member,
-        s.old_account,
-        None,
-        &LIMITS,
-        s.now + TimeDelta::hours(1),
-    )
-    .unwrap();
+    s.check(conn, s.now + TimeDelta::hours(1)).unwrap();
     // Posts of more than a day ago do not count at all.
-    check_posting(
-        conn,
-        s.member,
-        s.old_account,
-        None,
-        &LIMITS,
-        s.now + TimeDelta::days(2),
-    )
-    .unwrap();
+    s.check(conn, s.now + TimeDelta::days(2)).unwrap();
 }
 
 #[test]
@@ -173,16 +178,16 @@ fn other_members_posts_do_not_count() {
         s.thread.author_id,
         &[s.now - seconds(3); 5],
     );
-    check_posting(conn, s.member, s.old_account, None, &LIMITS, s.now).unwrap();
+    s.check(conn, s.now).unwrap();
 }
 
 #[test]
 fn new_accounts_have_the_stricter_limits_and_only_while_new() {
     let s = setup();
     let conn = &mut *s.pool.get().unwrap();
-    posts_at(conn, &s.thread, s.member, &[s.now - seconds(30)]);
+    s.member_posts_at(conn, &[s.now - seconds(30)]);
     let young = s.now - TimeDelta::hours(2);
-    let (retry, reason) = refusal(check_posting(conn, s.member, young, None, &LIMITS, s.now));
+    let (retry, reason) = refusal(s.check_account(conn, young, s.now));
     assert_eq!(retry, 30);
     assert!(
         reason.contains("limit of 1 post a minute for accounts in their first 24 hours"),
@@ -190,35 +195,21 @@ fn new_accounts_have_the_stricter_limits_and_only_while_new() {
     );
     // The same post history is fine for an account older than a day.
     let day_old = s.now - TimeDelta::hours(24);
-    check_posting(conn, s.member, day_old, None, &LIMITS, s.now).unwrap();
+    s.check_account(conn, day_old, s.now).unwrap();
     // A new account's daily limit.
-    posts_at(conn, &s.thread, s.member, &[s.now - TimeDelta::hours(1); 3]);
-    let (retry, reason) = refusal(check_posting(
-        conn,
-        s.member,
-        young,
-        None,
-        &LIMITS,
-        s.now + TimeDelta::minutes(5),
-    ));
+    s.member_posts_at(conn, &[s.now - TimeDelta::hours(1); 3]);
+    let (retry, reason) = refusal(s.check_account(conn, young, s.now + TimeDelta::minutes(5)));
     assert!(reason.contains("limit of 4 posts a day"), "{reason}");
     assert_eq!(retry, 23 * 3600 - 5 * 60);
-    check_posting(
-        conn,
-        s.member,
-        day_old,
-        None,
-        &LIMITS,
-        s.now + TimeDelta::minutes(5),
-    )
-    .unwrap();
+    s.check_account(conn, day_old, s.now + TimeDelta::minutes(5))
+        .unwrap();
 }
 
 #[test]
 fn a_limit_of_zero_is_no_limit() {
     let s = setup();
     let conn = &mut *s.pool.get().unwrap();
-    posts_at(conn, &s.thread, s.member, &[s.now - seconds(1); 12]);
+    s.member_posts_at(conn, &[s.now - seconds(1); 12]);
     let off = PostingLimits {
         per_minute: 0,
         per_day: 0,
@@ -239,49 +230,19 @@ fn slow_mode_spaces_one_members_posts_in_that_thread_only() {
     assert_eq!(thread.slow_mode_seconds, 120);
     let in_thread = Some((thread.id, thread.slow_mode_seconds));
     // Nothing posted there yet.
-    check_posting(conn, s.member, s.old_account, in_thread, &LIMITS, s.now).unwrap();
-    posts_at(conn, &s.thread, s.member, &[s.now - seconds(90)]);
-    let (retry, reason) = refusal(check_posting(
-        conn,
-        s.member,
-        s.old_account,
-        in_thread,
-        &LIMITS,
-        s.now,
-    ));
+    s.check_in(conn, in_thread, s.now).unwrap();
+    s.member_posts_at(conn, &[s.now - seconds(90)]);
+    let (retry, reason) = refusal(s.check_in(conn, in_thread, s.now));
     assert_eq!(retry, 30);
     assert!(reason.contains("slow mode"), "{reason}");
     assert!(reason.contains("once every 2 minutes"), "{reason}");
     assert!(reason.contains("in 30 seconds"), "{reason}");
-    check_posting(
-        conn,
-        s.member,
-        s.old_account,
-        in_thread,
-        &LIMITS,
-        s.now + seconds(30),
-    )
-    .unwrap();
+    s.check_in(conn, in_thread, s.now + seconds(30)).unwrap();
     // Other threads, and threads without slow mode, are not affected.
-    check_posting(
-        conn,
-        s.member,
-        s.old_account,
-        Some((ThreadId(thread.id.0 + 1), 120)),
-        &LIMITS,
-        s.now,
-    )
-    .unwrap();
-    check_posting(
-        conn,
-        s.member,
-        s.old_account,
-        Some((thread.id, 0)),
-        &LIMITS,
-        s.now,
-    )
-    .unwrap();
-    check_posting(conn, s.member, s.old_account, None, &LIMITS, s.now).unwrap();
+    s.check_in(conn, Some((ThreadId(thread.id.0 + 1), 120)), s.now)
+        .unwrap();
+    s.check_in(conn, Some((thread.id, 0)), s.now).unwrap();
+    s.check(conn, s.now).unwrap();
     // Another member's post does not slow this one.
     let other = thread.author_id;
     check_posting(conn, other, s.old_account, in_thread, &LIMITS, s.now).unwrap();
@@ -292,24 +253,15 @@ fn when_several_limits_are_reached_the_longest_wait_is_reported() {
     let s = setup();
     let conn = &mut *s.pool.get().unwrap();
     // Three posts in the last minute (per-minute limit) and slow mode of an hour.
-    posts_at(
+    s.member_posts_at(
         conn,
-        &s.thread,
-        s.member,
         &[
             s.now - seconds(40),
             s.now - seconds(20),
             s.now - seconds(10),
         ],
     );
-    let (retry, reason) = refusal(check_posting(
-        conn,
-        s.member,
-        s.old_account,
-        Some((s.thread.id, 3600)),
-        &LIMITS,
-        s.now,
-    ));
+    let (retry, reason) = refusal(s.check_in(conn, Some((s.thread.id, 3600)), s.now));
     assert_eq!(retry, 3590);
     assert!(reason.contains("slow mode"), "{reason}");
 }
