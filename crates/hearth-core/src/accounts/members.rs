@@ -103,11 +103,27 @@ pub fn username_taken(conn: &mut DbConn, username: &str) -> Result<bool> {
 /// Creates an account. The password is hashed before the write transaction starts, so the
 /// database's write lock is never held for the length of an argon2 run.
 pub fn register(conn: &mut DbConn, form: &Registration, role: SiteRole) -> Result<Member> {
+    let password_hash = check_and_hash(conn, form)?;
+    write_tx(conn, |conn| insert(conn, form, role, &password_hash))
+}
+
+/// A registration's checks and its password's hash: the slow part, done before any write.
+pub(crate) fn check_and_hash(conn: &mut DbConn, form: &Registration) -> Result<String> {
     check_registration(form)?;
     if username_taken(conn, &form.username)? {
         return Err(username_taken_error());
     }
-    let password_hash = passwords::hash(&form.password)?;
+    passwords::hash(&form.password)
+}
+
+/// Inside a write transaction: stores a checked registration. A name taken meanwhile is the
+/// same error as one taken before.
+pub(crate) fn insert(
+    conn: &mut DbConn,
+    form: &Registration,
+    role: SiteRole,
+    password_hash: &str,
+) -> Result<Member> {
     let display_name = match form.display_name.trim() {
         "" => form.username.as_str(),
         given => given,
@@ -117,24 +133,19 @@ pub fn register(conn: &mut DbConn, form: &Registration, role: SiteRole) -> Resul
         username_lower: &normalize_username(&form.username),
         display_name,
         time_zone: &form.time_zone,
-        password_hash: &password_hash,
+        password_hash,
         site_role: role.as_str(),
         created_at: clock::now(),
     };
-    let inserted = write_tx(conn, |conn| {
-        let id: MemberId = diesel::insert_into(members::table)
-            .values(&new_member)
-            .returning(members::id)
-            .get_result(conn)?;
-        by_id(conn, id)
-    });
-    inserted.map_err(|e| {
-        if e.is_unique_violation() {
-            username_taken_error()
-        } else {
-            e
-        }
-    })
+    let id: MemberId = diesel::insert_into(members::table)
+        .values(&new_member)
+        .returning(members::id)
+        .get_result(conn)
+        .map_err(|e| match Error::from(e) {
+            e if e.is_unique_violation() => username_taken_error(),
+            e => e,
+        })?;
+    by_id(conn, id)
 }
 
 fn username_taken_error() -> Error {

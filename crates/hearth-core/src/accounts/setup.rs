@@ -47,15 +47,28 @@ pub fn token_is_valid(conn: &mut DbConn, token: &str) -> Result<bool> {
     Ok(expires.is_some_and(|at| at > clock::now()))
 }
 
-/// Creates the first administrator and spends the token.
+/// Creates the first administrator and spends the token, in one transaction: of two forms
+/// sent at once with the same link, one makes the administrator and the other finds the link
+/// spent.
 pub fn create_first_admin(conn: &mut DbConn, token: &str, form: &Registration) -> Result<Member> {
     if !token_is_valid(conn, token)? {
         return Err(Error::NotFound);
     }
-    let admin = members::register(conn, form, SiteRole::Admin)?;
+    let password_hash = members::check_and_hash(conn, form)?;
     write_tx(conn, |conn| {
+        let spent = diesel::delete(
+            setup_tokens::table
+                .find(tokens::hash_token(token))
+                .filter(setup_tokens::expires_at.gt(clock::now())),
+        )
+        .execute(conn)?;
+        if spent == 0 || members::any_admin_exists(conn)? {
+            return Err(Error::NotFound);
+        }
         diesel::delete(setup_tokens::table).execute(conn)?;
-        Ok(())
-    })?;
-    Ok(admin)
+        members::insert(conn, form, SiteRole::Admin, &password_hash)
+    })
 }
+
+#[cfg(test)]
+mod tests;
