@@ -146,6 +146,7 @@ fn serve(settings: Settings) -> Result<(), String> {
             new_account_premod_posts: settings.new_account_premod_posts,
             limits: settings.posting_limits,
             crisis: crisis_phrases,
+            same_reply_minutes: settings.same_reply_minutes,
         },
         public_log_shows_names: settings.public_log_shows_names,
         sign_in_throttle: settings.sign_in_throttle,

@@ -25,6 +25,7 @@ pub struct Settings {
     pub session_days: i64,
     pub log: String,
     pub new_account_premod_posts: i32,
+    pub same_reply_minutes: u32,
     pub public_log_shows_names: bool,
     /// A phrase file replacing the built-in crisis phrases (`config/crisis-phrases.txt`).
     pub crisis_phrases_file: Option<PathBuf>,
@@ -50,6 +51,7 @@ default_time_zone = "UTC"
 session_days = 30
 log = "info"
 new_account_premod_posts = 0
+same_reply_minutes = 10
 public_log_shows_names = false
 trust_x_forwarded_for = false
 cache_visitor_pages = true

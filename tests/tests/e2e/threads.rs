@@ -122,6 +122,30 @@ fn a_double_submitted_reply_makes_one_post() {
         .contains("1 reply"));
 }
 
+/// Back brings the typed text back in a form with a new submission key: sent again, it is still
+/// the one reply.
+#[test]
+fn a_reply_sent_again_from_a_fresh_form_makes_one_post() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let thread = admin.start_thread("pet-loss", "Welcome", "Hello");
+    let path = thread.path();
+    let first = admin.reply_to(&path, "Thank you all for being here");
+    let second = admin.reply_to(&path, "Thank you all for being here");
+    assert_eq!(first.assert_redirect(), second.assert_redirect());
+    let other = admin.reply_to(&path, "And one more thing");
+    other.assert_redirect();
+    let page = app.browser().visit(&path);
+    assert_eq!(
+        post_bodies(&page),
+        [
+            "Hello",
+            "Thank you all for being here",
+            "And one more thing"
+        ]
+    );
+}
+
 #[test]
 fn a_double_submitted_new_thread_makes_one_thread() {
     let app = TestApp::new();

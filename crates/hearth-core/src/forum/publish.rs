@@ -6,18 +6,18 @@
 //! the page authorized it (the thread still open, the board it is on now, the member not
 //! suspended or banned there), accept the ground rules, let the gate judge, `write` the rows and `count` them.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::accounts::{actors, members};
 use crate::clock;
-use crate::db::schema::{boards, threads};
+use crate::db::schema::{boards, posts as post_rows, threads};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::{boards as board_ops, posts, threads as thread_ops};
 use crate::groups;
 use crate::ids::{PostId, ThreadId};
-use crate::model::{Board, Moderation, Post, Thread};
+use crate::model::{Board, Moderation, Post, Publication, Thread};
 use crate::policy::{self, Action, MemberActor};
 use crate::safety::gate::{self, Judgement, PostingRules, Screened};
 
@@ -70,6 +70,11 @@ pub(crate) fn publish(
         Place::Reply { board, .. } => (board, ""),
     };
     let screened = gate::screen(conn, rules, member, board, title, draft.body)?;
+    if let Place::Reply { thread, .. } = draft.place {
+        if let Some(posted) = same_reply(conn, rules, member, thread, &screened.source)? {
+            return Ok(posted);
+        }
+    }
     let html = hearth_markdown::render(&screened.source);
     #[cfg(test)]
     hooks::before_write();
@@ -124,6 +129,32 @@ fn again(conn: &mut DbConn, member: &MemberActor, key: &str) -> Result<Option<Po
         Some(existing) => posted(conn, existing, false).map(Some),
         None => Ok(None),
     }
+}
+
+/// The reply its author made in this thread a few minutes ago with the same text, if any: the
+/// same reply sent again from a form that Back brought back with a new submission key.
+fn same_reply(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    thread: &Thread,
+    source: &str,
+) -> Result<Option<Posted>> {
+    if rules.same_reply_minutes == 0 {
+        return Ok(None);
+    }
+    let since = clock::now() - TimeDelta::minutes(i64::from(rules.same_reply_minutes));
+    let earlier: Option<Post> = post_rows::table
+        .filter(post_rows::author_id.eq(member.id))
+        .filter(post_rows::created_at.gt(since))
+        .filter(post_rows::thread_id.eq(thread.id))
+        .filter(post_rows::state.eq(Publication::Published.as_str()))
+        .filter(post_rows::source.eq(source))
+        .order(post_rows::created_at.desc())
+        .select(Post::as_select())
+        .first(conn)
+        .optional()?;
+    earlier.map(|post| posted(conn, post, false)).transpose()
 }
 
 fn posted(conn: &mut DbConn, post: Post, check_in: bool) -> Result<Posted> {

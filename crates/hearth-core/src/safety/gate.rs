@@ -28,6 +28,9 @@ pub struct PostingRules {
     pub limits: PostingLimits,
     /// Phrases that suggest someone may be at risk.
     pub crisis: PhraseList,
+    /// A reply with the same text as one its author made in the same thread this many minutes
+    /// before is that post (a form sent again after Back, with a new key); 0 turns it off.
+    pub same_reply_minutes: u32,
 }
 
 impl Default for PostingRules {
@@ -36,6 +39,7 @@ impl Default for PostingRules {
             new_account_premod_posts: 0,
             limits: PostingLimits::default(),
             crisis: crisis::default_phrases(),
+            same_reply_minutes: 10,
         }
     }
 }

@@ -281,3 +281,45 @@ fn a_new_thread_racing_a_ban_from_its_board_is_refused() {
     );
     assert_eq!(counters(&mut conn, w.board.id), before);
 }
+
+/// A form sent again with a new key (Back, then Send) is the reply it made; other text, an
+/// older reply, a deleted one, or the setting at 0 make a new post.
+#[test]
+fn the_same_reply_sent_again_within_minutes_is_the_same_post() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    // Without posting limits: this test posts faster than a new account may.
+    let rules = PostingRules {
+        limits: crate::safety::limits::PostingLimits::NONE,
+        ..PostingRules::default()
+    };
+    let first = reply(&mut conn, &rules, &w.jo, w.thread.id, &reply_form('h')).unwrap();
+    let again = reply(&mut conn, &rules, &w.jo, w.thread.id, &reply_form('i')).unwrap();
+    assert_eq!(again.post.id, first.post.id);
+    assert_eq!(posts_in(&mut conn, w.thread.id), 2);
+    assert_eq!(reply_count(&mut conn, w.thread.id), 1);
+
+    let other_text = ReplyForm {
+        body: "Something else entirely.".to_owned(),
+        ..reply_form('j')
+    };
+    let other = reply(&mut conn, &rules, &w.jo, w.thread.id, &other_text).unwrap();
+    assert_ne!(other.post.id, first.post.id);
+
+    let off = PostingRules {
+        same_reply_minutes: 0,
+        ..rules.clone()
+    };
+    let repeated = reply(&mut conn, &off, &w.jo, w.thread.id, &reply_form('k')).unwrap();
+    assert_ne!(repeated.post.id, first.post.id, "0 turns it off");
+
+    // Older than the window: the same words are a new reply.
+    diesel::update(posts::table.filter(posts::thread_id.eq(w.thread.id)))
+        .set(posts::created_at.eq(crate::clock::now() - chrono::TimeDelta::minutes(11)))
+        .execute(&mut conn)
+        .unwrap();
+    let later = reply(&mut conn, &rules, &w.jo, w.thread.id, &reply_form('l')).unwrap();
+    assert_ne!(later.post.id, first.post.id);
+    assert_ne!(later.post.id, repeated.post.id);
+    assert_eq!(posts_in(&mut conn, w.thread.id), 5);
+}
