@@ -14,6 +14,7 @@ mod help;
 mod meetings;
 mod moderation;
 mod mutes;
+mod odd_requests;
 mod posting_limits;
 mod profiles;
 mod security_headers;

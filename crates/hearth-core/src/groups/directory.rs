@@ -93,7 +93,8 @@ pub fn directory(
     actor: &Actor,
     query: &DirectoryQuery,
 ) -> Result<DirectoryPage> {
-    let page = query.page.max(1);
+    // Clamped so that the offset cannot overflow (a huge `?page=` is just an empty page).
+    let page = query.page.clamp(1, i64::MAX / GROUPS_PER_PAGE);
     let mut rows = boards_table::table
         .left_join(categories::table)
         .select((Board::as_select(), categories::name.nullable()))

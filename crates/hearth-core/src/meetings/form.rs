@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::recurrence::{self, End, MonthWeek, Repeat, Schedule};
 use super::{weekday_name, Meeting};
+use crate::clock::parse_date;
 use crate::error::{Error, Invalid, Result};
 use crate::model::Board;
 
@@ -113,10 +114,6 @@ pub(super) struct Checked {
     pub(super) place: String,
     pub(super) capacity: Option<i32>,
     pub(super) series_ends_at: Option<NaiveDateTime>,
-}
-
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
 }
 
 pub fn parse_time(text: &str) -> Option<NaiveTime> {

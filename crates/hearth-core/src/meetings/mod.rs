@@ -25,7 +25,7 @@ mod scheduling;
 pub(crate) use answers::withdraw_from_group;
 pub use answers::{answers, rsvp, Answers, Response};
 pub use feeds::{feed_created_at, group_feed, member_feed, public_group_feed, reset_feed_token};
-pub use form::{is_https_url, parse_date, parse_time, MeetingForm};
+pub use form::{is_https_url, parse_time, MeetingForm};
 pub use reading::{
     by_id_for, list_for, next_occurrence, page_for, upcoming_for_board, upcoming_of, DateView,
     GroupMeetings, MeetingView, Upcoming,
@@ -208,7 +208,7 @@ pub fn key_of(local: NaiveDateTime) -> String {
 }
 
 pub fn parse_key(key: &str) -> Option<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(key, KEY_FORMAT).ok()
+    crate::clock::parse_date_time(key, KEY_FORMAT)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

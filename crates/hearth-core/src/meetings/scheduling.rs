@@ -4,12 +4,13 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::answers::{fill_places, when_for_member, Response};
-use super::form::{check_form, describe_gap, parse_date, parse_time, Checked, MeetingForm};
+use super::form::{check_form, describe_gap, parse_time, Checked, MeetingForm};
 use super::reading::{by_id, by_id_for};
 use super::recurrence::{self, Repeat};
 use super::MeetingState;
 use super::{exceptions_of, expand, find_occurrence, occurrence, Meeting, Occurrence};
 use crate::clock;
+use crate::clock::parse_date;
 use crate::db::schema::{meeting_exceptions, meeting_rsvps, meetings};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};

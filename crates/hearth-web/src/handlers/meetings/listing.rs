@@ -31,7 +31,7 @@ pub async fn list(
 ) -> Result<HttpResponse, WebError> {
     let now = clock::now();
     let from = match query.from.as_deref() {
-        Some(text) => meetings::parse_date(text)
+        Some(text) => clock::parse_date(text)
             .ok_or(WebError::NotFound)?
             .and_time(chrono::NaiveTime::MIN)
             .max(now),

@@ -1,7 +1,7 @@
 //! Moderators' actions on a member, sent from the member's profile: warn, suspend, ban.
 
 use actix_web::{web, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDateTime, NaiveTime};
 use hearth_core::accounts::members;
 use hearth_core::forum::boards;
 use hearth_core::model::Board;
@@ -37,9 +37,9 @@ fn parse_until(text: &str) -> Result<Option<NaiveDateTime>, hearth_core::Error> 
     if text.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    hearth_core::clock::parse_date(text)
         .map(|d| Some(d.and_time(NaiveTime::MIN)))
-        .map_err(|_| hearth_core::Error::invalid("until", "choose a date, such as 2027-01-31"))
+        .ok_or_else(|| hearth_core::Error::invalid("until", "choose a date, such as 2027-01-31"))
 }
 
 fn board_of(

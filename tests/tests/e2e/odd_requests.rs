@@ -1,0 +1,50 @@
+//! Correct answers to odd requests: dates far outside any human calendar and page numbers past
+//! any page are answered as "no such page" or a form error, never a server error.
+
+use hearth_tests::TestApp;
+
+const FAR_FUTURE: &str = "+262142-12-31";
+
+#[test]
+fn a_far_future_date_in_an_address_is_not_found() {
+    let app = TestApp::new();
+    let admin = app.with_board("grief");
+    admin
+        .get(&format!("/b/grief/meetings?from=%2B262142-12-31"))
+        .assert_status(404);
+    admin
+        .get("/b/grief/meetings?from=2200-12-31")
+        .assert_status(200);
+}
+
+#[test]
+fn a_far_future_date_in_the_meeting_form_is_a_form_error_that_keeps_the_text() {
+    let app = TestApp::new();
+    let admin = app.with_board("grief");
+    let path = "/b/grief/meetings/new";
+    let fields = [
+        ("title", "Evening circle"),
+        ("agenda", "Check-in, then sharing."),
+        ("date", FAR_FUTURE),
+        ("time", "19:00"),
+        ("time_zone", "Europe/London"),
+        ("duration_minutes", "90"),
+        ("repeat", "weekly"),
+        ("interval_weeks", "1"),
+        ("end", "never"),
+    ];
+    let refused = admin.fill(path, path, &fields);
+    refused.assert_status(422);
+    assert_eq!(refused.count("#date-error"), 1);
+    assert_eq!(refused.attrs("#title", "value"), ["Evening circle"]);
+}
+
+#[test]
+fn a_page_number_past_every_page_is_an_empty_page() {
+    let app = TestApp::new();
+    app.with_board("grief");
+    assert_eq!(app.browser().visit("/groups").count(".group-item"), 1);
+    let past = "/groups?page=9223372036854775807";
+    app.browser().get(past).assert_status(200);
+    assert_eq!(app.browser().visit(past).count(".group-item"), 0);
+}
