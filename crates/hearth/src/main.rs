@@ -158,6 +158,7 @@ fn serve(settings: Settings) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let setup_token = setup::issue_token_if_needed(&mut conn).map_err(|e| e.to_string())?;
     drop(conn);
+    purge_expired_sessions_hourly(pool.clone());
     let workers = settings.workers();
     let backend = db::Backend::of_url(&settings.database_url());
     let readers = db::Readers::for_url(
@@ -178,6 +179,20 @@ fn serve(settings: Settings) -> Result<(), String> {
         let _ = std::io::stdout().flush();
         server.await.map_err(|e| format!("the server stopped: {e}"))
     })
+}
+
+/// Expired sessions are deleted at start and every hour after, on a thread of their own.
+fn purge_expired_sessions_hourly(pool: db::Pool) {
+    std::thread::spawn(move || loop {
+        match pool.get().map_err(hearth_core::Error::from) {
+            Ok(mut conn) => match hearth_core::accounts::sessions::purge_expired(&mut conn) {
+                Ok(purged) => tracing::debug!(purged, "expired sessions deleted"),
+                Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),
+            },
+            Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    });
 }
 
 fn rerender(settings: &Settings) -> Result<(), String> {

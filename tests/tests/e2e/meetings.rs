@@ -484,3 +484,18 @@ fn the_private_feed_has_the_meetings_one_goes_to_and_a_reset_ends_the_old_addres
     // Only the member reaches the page that makes addresses.
     app.browser().get("/calendar").assert_status(401);
 }
+
+/// The private feed's address is its secret: no shared cache may keep what it answers.
+#[test]
+fn the_private_feed_is_never_kept_by_a_shared_cache() {
+    let app = TestApp::new();
+    let ana = app.signed_in("ana_feed", SiteRole::Member);
+    let calendar = ana.visit("/calendar");
+    let made = ana.submit(&calendar, "/calendar/reset", &[]);
+    made.assert_status(200);
+    let url = made.attrs("#feed-url", "value").remove(0);
+    let path = reqwest::Url::parse(&url).unwrap().path().to_owned();
+    let feed = app.browser().get(&path);
+    feed.assert_status(200);
+    assert_eq!(feed.header("cache-control"), Some("private, no-store"));
+}

@@ -116,7 +116,7 @@ pub fn end_all(conn: &mut DbConn, member_id: MemberId) -> Result<usize> {
     })
 }
 
-/// Deletes expired rows; cheap, and run now and then by the server.
+/// Deletes expired rows: `hearth serve` runs it at start and every hour.
 pub fn purge_expired(conn: &mut DbConn) -> Result<usize> {
     write_tx(conn, |conn| {
         Ok(
@@ -125,3 +125,6 @@ pub fn purge_expired(conn: &mut DbConn) -> Result<usize> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests;

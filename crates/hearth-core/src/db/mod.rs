@@ -164,15 +164,34 @@ pub fn open(config: &DbConfig) -> Result<Pool> {
     Ok(pool)
 }
 
+/// Creates the SQLite file's folder (`0700`: the members' words are in it) and the file itself
+/// (`0600`, before SQLite opens it, so it is never readable by others; SQLite gives its `-wal`
+/// and `-shm` files the same mode). Existing folders and files keep the mode they have.
 fn create_parent_dir(database_path: &str) -> Result<()> {
-    let parent = Path::new(database_path).parent();
-    if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::Unavailable(format!(
-                "cannot create the data directory {}: {e}",
-                dir.display()
-            ))
-        })?;
+    let unavailable = |what: &str, path: &Path, e: std::io::Error| {
+        Error::Unavailable(format!("cannot create the {what} {}: {e}", path.display()))
+    };
+    let path = Path::new(database_path);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+        folder
+            .create(dir)
+            .map_err(|e| unavailable("data directory", dir, e))?;
+    }
+    if database_path != ":memory:" && !database_path.starts_with("file:") && !path.exists() {
+        let mut file = std::fs::OpenOptions::new();
+        file.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+        match file.open(path) {
+            Ok(_) => {}
+            // Another process made it first: it is theirs to have made right.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(unavailable("database file", path, e)),
+        }
     }
     Ok(())
 }

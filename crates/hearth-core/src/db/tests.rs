@@ -279,3 +279,23 @@ fn postgres_connections_keep_one_plan_per_statement() {
         .unwrap();
     assert_eq!(mode.plan_cache_mode, "force_generic_plan");
 }
+
+/// The data directory and the database hold members' words: neither is readable by others.
+#[cfg(unix)]
+#[test]
+fn a_new_data_directory_and_database_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let database = data.join("hearth.db");
+    let pool = open(&DbConfig {
+        database_url: database.to_string_lossy().into_owned(),
+        pool_size: 1,
+    })
+    .unwrap();
+    drop(pool);
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&database), 0o600);
+}

@@ -229,3 +229,55 @@ fn a_postgres_url_switches_to_postgresql() {
     );
     served.browser().visit("/").assert_status(200);
 }
+
+/// `hearth serve` deletes expired sessions when it starts (and every hour after).
+#[test]
+fn serve_deletes_expired_sessions() {
+    use diesel::prelude::*;
+    use hearth_core::accounts::sessions;
+    use hearth_core::db::{self, DbConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let database_url = data.join("hearth.db").to_string_lossy().into_owned();
+    let pool = db::open(&DbConfig {
+        database_url,
+        pool_size: 1,
+    })
+    .unwrap();
+    let sessions_left = |pool: &db::Pool| -> i64 {
+        diesel::sql_query("SELECT COUNT(*) AS n FROM sessions")
+            .get_result::<Count>(&mut *pool.get().unwrap())
+            .unwrap()
+            .n
+    };
+    let ana = hearth_tests::register_member(
+        &mut pool.get().unwrap(),
+        "ana",
+        hearth_core::model::SiteRole::Member,
+    );
+    let ended =
+        sessions::start(&mut pool.get().unwrap(), &ana, chrono::TimeDelta::days(30)).unwrap();
+    diesel::sql_query(format!(
+        "UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE id = {}",
+        ended.session.id
+    ))
+    .execute(&mut *pool.get().unwrap())
+    .unwrap();
+    assert_eq!(sessions_left(&pool), 1);
+    let data_arg = data.to_string_lossy().into_owned();
+    let served = Served::start(dir.path(), &["--data-dir", &data_arg], &[]);
+    served.browser().visit("/").assert_status(200);
+    // The purge runs on its own thread as the server starts: wait for it, a few seconds at most.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sessions_left(&pool) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(sessions_left(&pool), 0);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}

@@ -85,5 +85,11 @@ pub async fn member_feed(state: State, token: web::Path<String>) -> Result<HttpR
         meetings::member_feed(conn, &token, &domain, clock::now())
     })
     .await?;
-    Ok(calendar_response(body))
+    // The member's own meetings, at an address that is the secret: no shared cache keeps it.
+    let mut response = calendar_response(body);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
 }
