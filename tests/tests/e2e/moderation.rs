@@ -325,6 +325,50 @@ fn a_sites_new_accounts_wait_for_approval_everywhere() {
     );
 }
 
+/// A post's id leads nowhere for a reader who may not read it: its permalink is not found and
+/// the help page offers no way back to it, while its author is taken there.
+#[test]
+fn an_awaiting_or_hidden_posts_address_is_not_found_for_other_readers() {
+    let mut config = hearth_tests::test_config();
+    config.posting.new_account_premod_posts = 1;
+    let app = TestApp::with_config(config);
+    let admin = app.with_board("pets");
+    let thread = admin.start_thread("pets", "Welcome", "hello all");
+    let path = thread.path();
+    let ana = app.signed_in("ana", SiteRole::Member);
+    ana.reply_to(&path, "waiting for approval")
+        .assert_redirect();
+    let awaiting = post_id(&ana.visit(&path), 1);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    let permalink = format!("/p/{awaiting}");
+    let help = format!("/help?post={awaiting}");
+    ben.get(&permalink).assert_status(404);
+    app.browser().get(&permalink).assert_status(404);
+    assert_eq!(ben.visit(&help).count(".back-link"), 0);
+    ana.get(&permalink).assert_redirect();
+    assert_eq!(ana.visit(&help).count(".back-link"), 1);
+
+    // Approved, then hidden: others see that something was hidden in the thread, never where
+    // its address leads.
+    let queue = admin.visit("/review");
+    admin
+        .decide(&queue, &awaiting, "approve", &[])
+        .assert_redirect();
+    ben.get(&permalink).assert_redirect();
+    let queue = admin.visit(&path);
+    admin
+        .decide(
+            &queue,
+            &awaiting,
+            "hide",
+            &[("reason", "Off-topic for this group")],
+        )
+        .assert_redirect();
+    ben.get(&permalink).assert_status(404);
+    assert_eq!(ben.visit(&help).count(".back-link"), 0);
+    ana.get(&permalink).assert_redirect();
+}
+
 #[test]
 fn lock_pin_and_move_threads() {
     let app = TestApp::new();

@@ -207,6 +207,21 @@ pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: PostId) -> Result<(Board,
     Ok((board, thread, post))
 }
 
+/// A post found by its id alone (its permalink, the help page's way back) for a reader who may
+/// read its words: a post awaiting approval or hidden is not found for anyone else, so an id
+/// reveals nothing of a post one may not read.
+pub fn readable_by_id(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: PostId,
+) -> Result<(Board, Thread, Post)> {
+    let (board, thread, post) = by_id_for(conn, actor, id)?;
+    match policy::decide(actor, Action::ReadPost(&board, &thread, &post)) {
+        policy::Ruling::Allow => Ok((board, thread, post)),
+        _ => Err(Error::NotFound),
+    }
+}
+
 /// Replaces a post's text, keeping the previous version in its revision history.
 pub fn edit(
     conn: &mut DbConn,

@@ -89,7 +89,7 @@ pub async fn show(
     let back_to_post = match post_id {
         Some(id) => {
             let actor = viewer.actor();
-            read(&state, move |conn| posts::by_id_for(conn, &actor, id))
+            read(&state, move |conn| posts::readable_by_id(conn, &actor, id))
                 .await
                 .ok()
                 .map(|_| id)

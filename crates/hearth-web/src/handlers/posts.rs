@@ -18,7 +18,8 @@ pub async fn permalink(
 ) -> Result<HttpResponse, WebError> {
     let actor = viewer.actor();
     let id = id.into_inner();
-    let (_, thread, post) = read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
+    let (_, thread, post) =
+        read(&state, move |conn| posts::readable_by_id(conn, &actor, id)).await?;
     Ok(see_other(&post_url(&thread, post.position)))
 }
 
