@@ -14,9 +14,9 @@ mod visitor_pages;
 use std::net::TcpListener;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers, Next};
 use actix_web::{web, App, HttpServer};
 use hearth_core::db::{Pool, Readers};
@@ -64,6 +64,24 @@ async fn request_log(
 }
 
 /// Builds the server on an already-bound listener (tests bind port 0 and read the port back).
+/// Every GET route answers HEAD: the request is served as a GET and its body dropped, so a
+/// HEAD gets the GET's status and headers without a route of its own.
+async fn head_as_get(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static, ()>>, actix_web::Error> {
+    let head = request.method() == Method::HEAD;
+    if head {
+        request.head_mut().method = Method::GET;
+    }
+    let response = next.call(request).await?;
+    Ok(if head {
+        response.map_body(|_, _| EitherBody::right(()))
+    } else {
+        response.map_into_left_body()
+    })
+}
+
 pub fn server(
     pool: Pool,
     readers: Option<Readers>,
@@ -86,6 +104,7 @@ pub fn server(
             .wrap(from_fn(request_log))
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
             .wrap(security_headers())
+            .wrap(from_fn(head_as_get))
     })
     .workers(workers.max(1))
     .listen(listener)

@@ -12,6 +12,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/", get().to(home::show))
         .route("/healthz", get().to(home::health))
         .route("/static/{path:.*}", get().to(assets::serve))
+        .route("/favicon.ico", get().to(assets::favicon))
         .route("/help", get().to(help::show))
         // Accounts
         .route("/register", get().to(auth::register_form))

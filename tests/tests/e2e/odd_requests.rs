@@ -49,3 +49,42 @@ fn a_page_number_past_every_page_is_an_empty_page() {
     app.browser().get(past).assert_status(200);
     assert_eq!(app.browser().visit(past).count(".group-item"), 0);
 }
+
+/// Every GET route answers HEAD with the GET's status and headers and no body.
+#[test]
+fn every_page_answers_head_as_its_get_without_a_body() {
+    let app = TestApp::new();
+    let admin = app.with_board("grief");
+    let thread = admin.start_thread("grief", "Welcome", "Hello");
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in [
+        "/",
+        "/groups",
+        "/help",
+        "/b/grief",
+        &thread.path(),
+        "/no/such/page",
+    ] {
+        let url = format!("{}{path}", app.base_url);
+        let get = client.get(&url).send().unwrap();
+        let head = client.head(&url).send().unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "{path}"
+        );
+        assert!(head.bytes().unwrap().is_empty(), "{path}");
+    }
+}
+
+#[test]
+fn the_site_has_an_icon_where_browsers_look_for_it() {
+    let app = TestApp::new();
+    let icon = app.browser().get("/favicon.ico");
+    icon.assert_status(200);
+    assert_eq!(icon.header("content-type"), Some("image/svg+xml"));
+}

@@ -7,7 +7,15 @@ use crate::templates::DefaultTheme;
 
 /// `GET /static/{path}`: the operator's theme file if there is one, else the embedded default.
 pub async fn serve(state: State, path: web::Path<String>) -> Result<HttpResponse, WebError> {
-    let path = path.into_inner();
+    theme_file(&state, path.into_inner())
+}
+
+/// `GET /favicon.ico`, which browsers ask for whatever a page says: the theme's icon.
+pub async fn favicon(state: State) -> Result<HttpResponse, WebError> {
+    theme_file(&state, "favicon.svg".to_owned())
+}
+
+fn theme_file(state: &State, path: String) -> Result<HttpResponse, WebError> {
     if path
         .split('/')
         .any(|part| part.is_empty() || part == ".." || part.starts_with('.'))
