@@ -83,7 +83,9 @@ impl Denied {
         match self {
             Denied::SignInRequired => "you need to sign in to do that",
             Denied::ThreadLocked => "this thread is locked, so no new replies can be added",
-            Denied::Suspended => "your account is suspended, so you can read but not post for now",
+            Denied::Suspended => {
+                "your account is suspended: for now you can read, but not post or moderate"
+            }
             Denied::NotYours => "only the person who wrote this (or a moderator) can do that",
             Denied::AdminOnly => "only site administrators can do that",
             Denied::CannotMute => {

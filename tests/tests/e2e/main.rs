@@ -20,6 +20,7 @@ mod profiles;
 mod security_headers;
 mod setup;
 mod sign_in_throttling;
+mod suspension;
 mod themes;
 mod threads;
 mod visitor_pages;

@@ -2,7 +2,7 @@
 //! posts, thread controls, actions on members, pre-moderation, and the moderation log.
 
 use hearth_core::model::SiteRole;
-use hearth_tests::{Browser, Page, Reply, TestApp, World};
+use hearth_tests::{Browser, Page, Reply, TestApp, World, PASSWORD};
 
 /// The reason the tests give for hiding a post that a report said was about someone at risk.
 const PERSONAL_DETAILS: &str = "It shares someone's personal details";
@@ -487,6 +487,9 @@ fn warnings_suspensions_and_board_bans() {
             &[("until", &until), ("reason", "a break")],
         )
         .assert_redirect();
+    // The suspension signed her out everywhere; she signs in again to read.
+    ana.get("/settings").assert_status(401);
+    ana.sign_in("ana", PASSWORD).assert_redirect();
     let refused = ana.get("/b/moving/new");
     refused.assert_status(403);
     assert!(refused.body.contains("suspended"));

@@ -106,14 +106,15 @@ pub fn end(conn: &mut DbConn, id: SessionId) -> Result<()> {
     })
 }
 
-/// Ends every session of a member ("sign out everywhere", suspensions).
+/// Ends every session of a member ("sign out everywhere").
 pub fn end_all(conn: &mut DbConn, member_id: MemberId) -> Result<usize> {
-    write_tx(conn, |conn| {
-        Ok(
-            diesel::delete(sessions::table.filter(sessions::member_id.eq(member_id)))
-                .execute(conn)?,
-        )
-    })
+    write_tx(conn, |conn| end_all_in(conn, member_id))
+}
+
+/// [`end_all`] inside a transaction the caller holds: a suspension ends the member's sessions
+/// in the transaction that suspends them.
+pub(crate) fn end_all_in(conn: &mut DbConn, member_id: MemberId) -> Result<usize> {
+    Ok(diesel::delete(sessions::table.filter(sessions::member_id.eq(member_id))).execute(conn)?)
 }
 
 /// Deletes expired rows: `hearth serve` runs it at start and every hour.

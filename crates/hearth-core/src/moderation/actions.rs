@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::accounts::members;
+use crate::accounts::{members, sessions};
 use crate::clock;
 use crate::db::schema::{
     board_bans, board_facilitators, boards as boards_table, members as members_table, threads,
@@ -219,7 +219,8 @@ pub fn warn(
     })
 }
 
-/// Suspends a member site-wide until `until`: they can read but not post. `None` lifts it.
+/// Suspends a member site-wide until `until`: they can read but not post, hold no moderation
+/// or admin power, and are signed out everywhere. `None` lifts it.
 pub fn suspend(
     conn: &mut DbConn,
     member: &MemberActor,
@@ -245,6 +246,11 @@ pub fn suspend(
                 members_table::suspended_until.eq(until),
             ))
             .execute(conn)?;
+        // A suspension removes every power at once: the member signs in again to read, and
+        // no page they had open keeps its forms.
+        if until.is_some() {
+            sessions::end_all_in(conn, target.id)?;
+        }
         let body = match until {
             Some(until) => format!(
                 "The moderators suspended your account until {} UTC: you can read, but not post. Their reason: {reason}",

@@ -200,6 +200,10 @@ fn boards_of(member: &MemberActor, board: Option<&Board>) -> Result<Option<Vec<B
         }
         None if member.is_staff() => Ok(None),
         None if member.moderates_any() => Ok(Some(member.facilitates.clone())),
+        // A suspension removes the queue with every other power, and the page says why.
+        None if member.has_moderator_role_anywhere() => {
+            Err(Error::Denied(crate::error::Denied::Suspended))
+        }
         None => Err(Error::Denied(crate::error::Denied::ModeratorsOnly)),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::ops::Deref;
 
+use crate::clock;
 use crate::ids::BoardId;
 use crate::model::{Board, Member, Post, SiteRole};
 
@@ -33,24 +34,56 @@ impl MemberActor {
         Actor::Member(Box::new(self.clone()))
     }
 
-    /// Site moderators and admins.
+    /// Whether a suspension holds right now. While it lasts the member holds no power: they
+    /// moderate nothing, run nothing and read as an ordinary member of their groups.
+    pub fn is_suspended_now(&self) -> bool {
+        self.member.is_suspended(clock::now())
+    }
+
+    /// Site moderators and admins, while not suspended.
     pub fn is_staff(&self) -> bool {
+        self.has_staff_role() && !self.is_suspended_now()
+    }
+
+    /// Admins, while not suspended.
+    pub fn is_admin(&self) -> bool {
+        self.member.is_admin() && !self.is_suspended_now()
+    }
+
+    /// Whether this member moderates the board: its facilitators and the site's staff, while
+    /// not suspended.
+    pub fn moderates(&self, board: BoardId) -> bool {
+        self.has_moderator_role(board) && !self.is_suspended_now()
+    }
+
+    /// Whether this member belongs to the group: joined it, facilitates it (even while
+    /// suspended: a suspension takes powers, not membership), or moderates it.
+    pub fn belongs_to(&self, board: BoardId) -> bool {
+        self.member_of.contains(&board)
+            || self.facilitates.contains(&board)
+            || self.moderates(board)
+    }
+
+    /// Whether this member moderates anything at all (the review queue link and count), while
+    /// not suspended.
+    pub fn moderates_any(&self) -> bool {
+        self.has_moderator_role_anywhere() && !self.is_suspended_now()
+    }
+
+    /// The role alone, suspended or not: only to say why a power is refused
+    /// ([`crate::error::Denied::Suspended`] rather than "moderators only").
+    pub(crate) fn has_staff_role(&self) -> bool {
         self.member.site_role >= SiteRole::Moderator
     }
 
-    /// Whether this member moderates the board: its facilitators and the site's staff.
-    pub fn moderates(&self, board: BoardId) -> bool {
-        self.is_staff() || self.facilitates.contains(&board)
+    /// The role alone, suspended or not (see [`MemberActor::has_staff_role`]).
+    pub(crate) fn has_moderator_role(&self, board: BoardId) -> bool {
+        self.has_staff_role() || self.facilitates.contains(&board)
     }
 
-    /// Whether this member belongs to the group (joined, or moderates it).
-    pub fn belongs_to(&self, board: BoardId) -> bool {
-        self.member_of.contains(&board) || self.moderates(board)
-    }
-
-    /// Whether this member moderates anything at all (the review queue link and count).
-    pub fn moderates_any(&self) -> bool {
-        self.is_staff() || !self.facilitates.is_empty()
+    /// The role alone, suspended or not (see [`MemberActor::has_staff_role`]).
+    pub(crate) fn has_moderator_role_anywhere(&self) -> bool {
+        self.has_staff_role() || !self.facilitates.is_empty()
     }
 }
 
@@ -81,12 +114,8 @@ impl Actor {
         }
     }
 
-    pub(super) fn role(&self) -> Option<SiteRole> {
-        self.member().map(|m| m.site_role)
-    }
-
     pub(super) fn is_staff(&self) -> bool {
-        self.role() >= Some(SiteRole::Moderator)
+        self.member_actor().is_some_and(|m| m.is_staff())
     }
 
     pub(super) fn moderates(&self, board: &Board) -> bool {

@@ -5,7 +5,10 @@
 //! does not exist.
 //!
 //! Roles: visitors; members; facilitators, who moderate the boards an admin assigned them;
-//! site moderators, who moderate every board; admins, who also run the site.
+//! site moderators, who moderate every board; admins, who also run the site. A suspension
+//! removes every power while it lasts: a suspended facilitator, moderator or admin reads as an
+//! ordinary (suspended) member of their groups, and is refused the rest with
+//! [`Denied::Suspended`] (see [`MemberActor::moderates`]).
 
 mod actor;
 
@@ -243,10 +246,12 @@ fn may_post(actor: &Actor, board: &Board) -> Ruling {
     })
 }
 
+/// The board's moderators. A suspended one holds no power while it lasts, and is told why.
 fn moderator_of(actor: &Actor, board: &Board) -> Ruling {
-    match actor.member() {
+    match actor.member_actor() {
         None => Ruling::Deny(Denied::SignInRequired),
-        Some(_) if actor.moderates(board) => Ruling::Allow,
+        Some(m) if m.moderates(board.id) => Ruling::Allow,
+        Some(m) if m.has_moderator_role(board.id) => Ruling::Deny(Denied::Suspended),
         Some(_) => Ruling::Deny(Denied::ModeratorsOnly),
     }
 }
@@ -261,18 +266,20 @@ fn group_member(actor: &Actor, board: &Board) -> Ruling {
 }
 
 fn staff_only(actor: &Actor) -> Ruling {
-    match actor.member() {
+    match actor.member_actor() {
         None => Ruling::Deny(Denied::SignInRequired),
-        Some(_) if actor.is_staff() => Ruling::Allow,
+        Some(m) if m.is_staff() => Ruling::Allow,
+        Some(m) if m.has_staff_role() => Ruling::Deny(Denied::Suspended),
         Some(_) => Ruling::Deny(Denied::ModeratorsOnly),
     }
 }
 
 fn admin_only(actor: &Actor) -> Ruling {
-    match actor.role() {
-        Some(SiteRole::Admin) => Ruling::Allow,
-        Some(_) => Ruling::Deny(Denied::AdminOnly),
+    match actor.member_actor() {
         None => Ruling::Deny(Denied::SignInRequired),
+        Some(m) if m.is_admin() => Ruling::Allow,
+        Some(m) if m.member.is_admin() => Ruling::Deny(Denied::Suspended),
+        Some(_) => Ruling::Deny(Denied::AdminOnly),
     }
 }
 

@@ -109,6 +109,9 @@ fn post_moderated(author: i64, state: Publication, moderation: Moderation) -> Po
 fn actors() -> Vec<(&'static str, Actor)> {
     let plain = |m: Member| MemberActor::plain(m).actor();
     let active = |id: i64, role: SiteRole| member(id, role, MemberStatus::Active, None);
+    let suspended = |id: i64, role: SiteRole| {
+        member(id, role, MemberStatus::Suspended, Some("2999-01-01 00:00"))
+    };
     vec![
         ("visitor", Actor::Visitor),
         ("author", plain(active(1, SiteRole::Member))),
@@ -160,6 +163,19 @@ fn actors() -> Vec<(&'static str, Actor)> {
         ),
         ("moderator", plain(active(3, SiteRole::Moderator))),
         ("admin", plain(active(4, SiteRole::Admin))),
+        (
+            "suspended facilitator of board 1",
+            Actor::Member(Box::new(MemberActor {
+                member: suspended(5, SiteRole::Member),
+                facilitates: vec![BoardId(1)],
+                banned_from: vec![],
+                member_of: vec![],
+            })),
+        ),
+        (
+            "suspended moderator",
+            plain(suspended(3, SiteRole::Moderator)),
+        ),
     ]
 }
 
@@ -259,71 +275,74 @@ fn every_cell_of_the_permission_table() {
     let an_admin = member(4, SiteRole::Admin, MemberStatus::Active, None);
 
     // Columns: visitor, author, other, suspended author, suspension over, author banned from
-    // board 1, facilitator of board 1, facilitator of board 2, moderator, admin.
+    // board 1, facilitator of board 1, facilitator of board 2, moderator, admin, suspended
+    // facilitator of board 1, suspended moderator. A suspension removes every power while it
+    // lasts: the suspended facilitator reads as a member of board 1, the suspended moderator as
+    // an ordinary member, and both are told `Suspended` where their role would have allowed it.
     #[rustfmt::skip]
-    let table: Vec<(&str, Action, [Ruling; 10])> = vec![
-        ("view a private group's public face", Action::ViewGroup(&private), [A, A, A, A, A, A, A, A, A, A]),
-        ("join a private group", Action::JoinGroup(&private), [IN, A, A, A, A, A, A, A, A, A]),
-        ("manage members of board 1", Action::ManageMembers(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
-        ("manage members of board 2", Action::ManageMembers(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
-        ("read public board", Action::ReadBoard(&public), [A, A, A, A, A, A, A, A, A, A]),
-        ("read members-only board", Action::ReadBoard(&members_only), [NF, A, A, A, A, A, A, A, A, A]),
-        ("read private board", Action::ReadBoard(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
-        ("read thread", Action::ReadThread(&public, &open), [A, A, A, A, A, A, A, A, A, A]),
-        ("read deleted thread", Action::ReadThread(&public, &gone), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
-        ("read thread awaiting approval", Action::ReadThread(&public, &awaiting_thread), [NF, A, NF, A, A, A, A, NF, A, A]),
-        ("read thread on members-only board", Action::ReadThread(&members_only, &open), [NF, A, A, A, A, A, A, A, A, A]),
-        ("read post", Action::ReadPost(&public, &open, &authors_post), [A, A, A, A, A, A, A, A, A, A]),
-        ("read post awaiting approval", Action::ReadPost(&public, &open, &awaiting_post), [NF, A, NF, A, A, A, A, NF, A, A]),
-        ("read hidden post", Action::ReadPost(&public, &open, &hidden_post), [HID, A, HID, A, A, A, A, HID, A, A]),
-        ("read deleted post", Action::ReadPost(&public, &open, &deleted_post), [NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
-        ("start thread", Action::StartThread(&public), [IN, A, A, SUS, A, BAN, A, A, A, A]),
-        ("start thread on other board", Action::StartThread(&other_board), [IN, A, A, SUS, A, A, A, A, A, A]),
-        ("start thread on private board", Action::StartThread(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
-        ("reply", Action::Reply(&public, &open), [IN, A, A, SUS, A, BAN, A, A, A, A]),
-        ("reply to locked thread", Action::Reply(&public, &locked), [IN, LOCK, LOCK, SUS, LOCK, BAN, A, LOCK, A, A]),
-        ("reply to deleted thread", Action::Reply(&public, &gone), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
-        ("edit own post", Action::EditPost(&public, &open, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
-        ("edit deleted post", Action::EditPost(&public, &open, &deleted_post), [IN, NF, NF, SUS, NF, NF, NF, NF, NF, NF]),
-        ("edit hidden post", Action::EditPost(&public, &open, &hidden_post), [IN, HID, MINE, SUS, HID, HID, MINE, MINE, MINE, MINE]),
-        ("edit post on members-only board", Action::EditPost(&members_only, &open, &authors_post), [NF, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
-        ("delete own post", Action::DeletePost(&public, &open, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
-        ("delete hidden post", Action::DeletePost(&public, &open, &hidden_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
-        ("delete post in locked thread", Action::DeletePost(&public, &locked, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE]),
-        ("report a post", Action::ReportPost(&public, &open, &authors_post), [IN, OWN, A, OWN, OWN, OWN, A, A, A, A]),
-        ("report a hidden post", Action::ReportPost(&public, &open, &hidden_post), [HID, OWN, HID, OWN, OWN, OWN, A, HID, A, A]),
-        ("report a post awaiting approval", Action::ReportPost(&public, &open, &awaiting_post), [NF, OWN, NF, OWN, OWN, OWN, A, NF, A, A]),
-        ("moderate board 1", Action::Moderate(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
-        ("moderate board 2", Action::Moderate(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
-        ("moderate private board 1", Action::Moderate(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
-        ("move thread from board 1 to 2", Action::MoveThread(&public, &other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
-        ("warn the author about board 1", Action::Warn(Some(&public), &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
-        ("warn the author about board 2", Action::Warn(Some(&other_board), &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
-        ("warn the author site-wide", Action::Warn(None, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
-        ("warn a moderator about board 1", Action::Warn(Some(&public), &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, CANT, MOD, CANT, A]),
-        ("suspend the author", Action::Suspend(&the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
-        ("suspend a moderator", Action::Suspend(&a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, CANT, A]),
-        ("suspend an admin", Action::Suspend(&an_admin), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, CANT, CANT]),
-        ("ban the author from board 1", Action::BanFromBoard(&public, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
-        ("ban the author from board 2", Action::BanFromBoard(&other_board, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
-        ("ban a moderator from board 1", Action::BanFromBoard(&public, &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, CANT, MOD, CANT, A]),
-        ("site-wide queue and log", Action::ModerateSite, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
-        ("manage board 1", Action::ManageBoard(&public), [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
-        ("manage private board 1", Action::ManageBoard(&private), [NF, NF, NF, NF, NF, NF, ADM, NF, ADM, A]),
-        ("propose a group", Action::ProposeGroup, [IN, A, A, SUS, A, A, A, A, A, A]),
-        ("review group proposals", Action::ReviewProposals, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A]),
-        ("manage watched words", Action::ManageWatchedWords, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
-        ("create board", Action::CreateBoard, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A]),
-        ("mute the author", Action::Mute(&the_author), [IN, NOMUTE, A, NOMUTE, NOMUTE, NOMUTE, A, A, A, A]),
-        ("mute a moderator", Action::Mute(&a_moderator), [IN, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE]),
-        ("schedule a meeting of board 1", Action::ScheduleMeeting(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A]),
-        ("schedule a meeting of board 2", Action::ScheduleMeeting(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A]),
-        ("schedule a meeting of private board 1", Action::ScheduleMeeting(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
-        ("see meeting details of board 1", Action::SeeMeetingDetails(&public), [IN, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A]),
-        ("see meeting details of members-only board 1", Action::SeeMeetingDetails(&members_only), [NF, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A]),
-        ("see meeting details of private board 1", Action::SeeMeetingDetails(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
-        ("answer for a meeting of board 1", Action::Rsvp(&public), [IN, GRP, GRP, SUS, GRP, BAN, A, GRP, A, A]),
-        ("answer for a meeting of private board 1", Action::Rsvp(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A]),
+    let table: Vec<(&str, Action, [Ruling; 12])> = vec![
+        ("view a private group's public face", Action::ViewGroup(&private), [A, A, A, A, A, A, A, A, A, A, A, A]),
+        ("join a private group", Action::JoinGroup(&private), [IN, A, A, A, A, A, A, A, A, A, A, A]),
+        ("manage members of board 1", Action::ManageMembers(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
+        ("manage members of board 2", Action::ManageMembers(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
+        ("read public board", Action::ReadBoard(&public), [A, A, A, A, A, A, A, A, A, A, A, A]),
+        ("read members-only board", Action::ReadBoard(&members_only), [NF, A, A, A, A, A, A, A, A, A, A, A]),
+        ("read private board", Action::ReadBoard(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, A, NF]),
+        ("read thread", Action::ReadThread(&public, &open), [A, A, A, A, A, A, A, A, A, A, A, A]),
+        ("read deleted thread", Action::ReadThread(&public, &gone), [NF, NF, NF, NF, NF, NF, A, NF, A, A, NF, NF]),
+        ("read thread awaiting approval", Action::ReadThread(&public, &awaiting_thread), [NF, A, NF, A, A, A, A, NF, A, A, NF, NF]),
+        ("read thread on members-only board", Action::ReadThread(&members_only, &open), [NF, A, A, A, A, A, A, A, A, A, A, A]),
+        ("read post", Action::ReadPost(&public, &open, &authors_post), [A, A, A, A, A, A, A, A, A, A, A, A]),
+        ("read post awaiting approval", Action::ReadPost(&public, &open, &awaiting_post), [NF, A, NF, A, A, A, A, NF, A, A, NF, NF]),
+        ("read hidden post", Action::ReadPost(&public, &open, &hidden_post), [HID, A, HID, A, A, A, A, HID, A, A, HID, HID]),
+        ("read deleted post", Action::ReadPost(&public, &open, &deleted_post), [NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+        ("start thread", Action::StartThread(&public), [IN, A, A, SUS, A, BAN, A, A, A, A, SUS, SUS]),
+        ("start thread on other board", Action::StartThread(&other_board), [IN, A, A, SUS, A, A, A, A, A, A, SUS, SUS]),
+        ("start thread on private board", Action::StartThread(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
+        ("reply", Action::Reply(&public, &open), [IN, A, A, SUS, A, BAN, A, A, A, A, SUS, SUS]),
+        ("reply to locked thread", Action::Reply(&public, &locked), [IN, LOCK, LOCK, SUS, LOCK, BAN, A, LOCK, A, A, SUS, SUS]),
+        ("reply to deleted thread", Action::Reply(&public, &gone), [NF, NF, NF, NF, NF, NF, A, NF, A, A, NF, NF]),
+        ("edit own post", Action::EditPost(&public, &open, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE, SUS, SUS]),
+        ("edit deleted post", Action::EditPost(&public, &open, &deleted_post), [IN, NF, NF, SUS, NF, NF, NF, NF, NF, NF, SUS, SUS]),
+        ("edit hidden post", Action::EditPost(&public, &open, &hidden_post), [IN, HID, MINE, SUS, HID, HID, MINE, MINE, MINE, MINE, SUS, SUS]),
+        ("edit post on members-only board", Action::EditPost(&members_only, &open, &authors_post), [NF, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE, SUS, SUS]),
+        ("delete own post", Action::DeletePost(&public, &open, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE, SUS, SUS]),
+        ("delete hidden post", Action::DeletePost(&public, &open, &hidden_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE, SUS, SUS]),
+        ("delete post in locked thread", Action::DeletePost(&public, &locked, &authors_post), [IN, A, MINE, SUS, A, A, MINE, MINE, MINE, MINE, SUS, SUS]),
+        ("report a post", Action::ReportPost(&public, &open, &authors_post), [IN, OWN, A, OWN, OWN, OWN, A, A, A, A, A, A]),
+        ("report a hidden post", Action::ReportPost(&public, &open, &hidden_post), [HID, OWN, HID, OWN, OWN, OWN, A, HID, A, A, HID, HID]),
+        ("report a post awaiting approval", Action::ReportPost(&public, &open, &awaiting_post), [NF, OWN, NF, OWN, OWN, OWN, A, NF, A, A, NF, NF]),
+        ("moderate board 1", Action::Moderate(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
+        ("moderate board 2", Action::Moderate(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
+        ("moderate private board 1", Action::Moderate(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
+        ("move thread from board 1 to 2", Action::MoveThread(&public, &other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, SUS, SUS]),
+        ("warn the author about board 1", Action::Warn(Some(&public), &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
+        ("warn the author about board 2", Action::Warn(Some(&other_board), &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
+        ("warn the author site-wide", Action::Warn(None, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
+        ("warn a moderator about board 1", Action::Warn(Some(&public), &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, CANT, MOD, CANT, A, SUS, SUS]),
+        ("suspend the author", Action::Suspend(&the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
+        ("suspend a moderator", Action::Suspend(&a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, CANT, A, MOD, SUS]),
+        ("suspend an admin", Action::Suspend(&an_admin), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, CANT, CANT, MOD, SUS]),
+        ("ban the author from board 1", Action::BanFromBoard(&public, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
+        ("ban the author from board 2", Action::BanFromBoard(&other_board, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
+        ("ban a moderator from board 1", Action::BanFromBoard(&public, &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, CANT, MOD, CANT, A, SUS, SUS]),
+        ("site-wide queue and log", Action::ModerateSite, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
+        ("manage board 1", Action::ManageBoard(&public), [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A, ADM, ADM]),
+        ("manage private board 1", Action::ManageBoard(&private), [NF, NF, NF, NF, NF, NF, ADM, NF, ADM, A, ADM, NF]),
+        ("propose a group", Action::ProposeGroup, [IN, A, A, SUS, A, A, A, A, A, A, SUS, SUS]),
+        ("review group proposals", Action::ReviewProposals, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
+        ("manage watched words", Action::ManageWatchedWords, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A, ADM, ADM]),
+        ("create board", Action::CreateBoard, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A, ADM, ADM]),
+        ("mute the author", Action::Mute(&the_author), [IN, NOMUTE, A, NOMUTE, NOMUTE, NOMUTE, A, A, A, A, A, A]),
+        ("mute a moderator", Action::Mute(&a_moderator), [IN, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE, NOMUTE]),
+        ("schedule a meeting of board 1", Action::ScheduleMeeting(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
+        ("schedule a meeting of board 2", Action::ScheduleMeeting(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
+        ("schedule a meeting of private board 1", Action::ScheduleMeeting(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
+        ("see meeting details of board 1", Action::SeeMeetingDetails(&public), [IN, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A, A, GRP]),
+        ("see meeting details of members-only board 1", Action::SeeMeetingDetails(&members_only), [NF, GRP, GRP, GRP, GRP, GRP, A, GRP, A, A, A, GRP]),
+        ("see meeting details of private board 1", Action::SeeMeetingDetails(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, A, NF]),
+        ("answer for a meeting of board 1", Action::Rsvp(&public), [IN, GRP, GRP, SUS, GRP, BAN, A, GRP, A, A, SUS, SUS]),
+        ("answer for a meeting of private board 1", Action::Rsvp(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
     ];
     let actors = actors();
     let mut wrong = Vec::new();
@@ -430,5 +449,36 @@ fn a_groups_members_see_its_meeting_details_and_answer_for_its_meetings() {
         decide(&banned, Action::SeeMeetingDetails(&members_only)),
         A,
         "a ban stops answering, not knowing where the group meets"
+    );
+}
+
+#[test]
+fn a_suspended_admin_runs_nothing() {
+    let public = board(Visibility::Public);
+    let the_author = member(1, SiteRole::Member, MemberStatus::Active, None);
+    let admin = MemberActor::plain(member(
+        4,
+        SiteRole::Admin,
+        MemberStatus::Suspended,
+        Some("2999-01-01 00:00"),
+    ));
+    assert!(!admin.is_admin() && !admin.is_staff() && !admin.moderates_any());
+    let admin = admin.actor();
+    for action in [
+        Action::ManageBoard(&public),
+        Action::ManageWatchedWords,
+        Action::CreateBoard,
+        Action::ModerateSite,
+        Action::ReviewProposals,
+        Action::Moderate(&public),
+        Action::Suspend(&the_author),
+        Action::ScheduleMeeting(&public),
+    ] {
+        assert_eq!(decide(&admin, action), SUS, "{action:?}");
+    }
+    assert_eq!(
+        readable_visibilities(&admin),
+        &["public", "members"],
+        "a suspended admin reads as an ordinary member"
     );
 }
