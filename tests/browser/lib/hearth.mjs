@@ -17,10 +17,12 @@ export async function startHearth(bin, { adminName = 'ada', adminPassword }) {
     rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`hearth admin create failed (${created.error ?? `exit ${created.status}`}): ${created.stderr}`);
   }
-  // The checks post thousands of payloads from a few accounts: no posting limits.
-  const noLimits = Object.fromEntries(
-    ['PER_MINUTE', 'PER_DAY', 'NEW_ACCOUNT_PER_MINUTE', 'NEW_ACCOUNT_PER_DAY'].map((l) => [`HEARTH_POSTING_LIMITS__${l}`, '0']),
-  );
+  // The checks post thousands of payloads from a few accounts, and the seed's fixture texts
+  // again and again: no posting limits, and a repeated text is a new reply.
+  const noLimits = Object.fromEntries([
+    ...['PER_MINUTE', 'PER_DAY', 'NEW_ACCOUNT_PER_MINUTE', 'NEW_ACCOUNT_PER_DAY'].map((l) => [`HEARTH_POSTING_LIMITS__${l}`, '0']),
+    ['HEARTH_SAME_REPLY_MINUTES', '0'],
+  ]);
   const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: 'warn', ...noLimits },
