@@ -133,6 +133,28 @@ pub fn test_config() -> hearth_web::WebConfig {
     config
 }
 
+/// The new-meeting form's fields for a weekly series that never ends, from `date` at `time` in
+/// `zone`, 90 minutes long; callers add a link or a place.
+pub fn weekly_meeting<'a>(
+    title: &'a str,
+    agenda: &'a str,
+    date: &'a str,
+    time: &'a str,
+    zone: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("title", title),
+        ("agenda", agenda),
+        ("date", date),
+        ("time", time),
+        ("time_zone", zone),
+        ("duration_minutes", "90"),
+        ("repeat", "weekly"),
+        ("interval_weeks", "1"),
+        ("end", "never"),
+    ]
+}
+
 /// Creates an account with [`PASSWORD`] on any connection (tests that run the binary use this
 /// before its server starts).
 pub fn register_member(conn: &mut DbConn, username: &str, role: SiteRole) -> Member {

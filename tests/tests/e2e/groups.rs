@@ -2,7 +2,7 @@
 //! join requests, ground rules accepted before posting, and proposals for new groups.
 
 use hearth_core::model::SiteRole;
-use hearth_tests::{GroupBuilder, Page, TestApp, World};
+use hearth_tests::{weekly_meeting, GroupBuilder, Page, TestApp, World};
 
 /// A group made straight through the core (for tests about something else than the form).
 fn group<'a>(app: &'a TestApp, slug: &str, name: &str) -> GroupBuilder<'a> {
@@ -524,17 +524,16 @@ fn a_newcomer_finds_a_group_joins_accepts_the_rules_and_adds_thursdays_meeting_t
             "/b/pet-loss-leeds/meetings/new",
             "/b/pet-loss-leeds/meetings/new",
             &[
-                ("title", "Thursday circle"),
-                ("agenda", "Check-in, then sharing."),
-                ("date", &date),
-                ("time", "19:00"),
-                ("time_zone", "Europe/London"),
-                ("duration_minutes", "90"),
-                ("repeat", "weekly"),
-                ("interval_weeks", "1"),
-                ("end", "never"),
-                ("place", "The Quaker Meeting House, back room"),
-            ],
+                weekly_meeting(
+                    "Thursday circle",
+                    "Check-in, then sharing.",
+                    &date,
+                    "19:00",
+                    "Europe/London",
+                ),
+                vec![("place", "The Quaker Meeting House, back room")],
+            ]
+            .concat(),
         )
         .assert_redirect();
 

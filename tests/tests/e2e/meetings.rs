@@ -3,7 +3,7 @@
 
 use diesel::RunQueryDsl;
 use hearth_core::model::SiteRole;
-use hearth_tests::{Browser, Page, TestApp, World};
+use hearth_tests::{weekly_meeting, Browser, Page, TestApp, World};
 
 const LINK: &str = "https://meet.example.org/secret-room";
 const PLACE: &str = "Back room, Elm Street Library";
@@ -34,19 +34,9 @@ fn weekly<'a>(
     time: &'a str,
     zone: &'a str,
 ) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("title", title),
-        ("agenda", "Check-in, then **sharing**."),
-        ("date", date),
-        ("time", time),
-        ("time_zone", zone),
-        ("duration_minutes", "90"),
-        ("repeat", "weekly"),
-        ("interval_weeks", "1"),
-        ("end", "never"),
-        ("online_url", LINK),
-        ("place", PLACE),
-    ]
+    let mut fields = weekly_meeting(title, "Check-in, then **sharing**.", date, time, zone);
+    fields.extend([("online_url", LINK), ("place", PLACE)]);
+    fields
 }
 
 /// Schedules through the form; returns the meeting's path.

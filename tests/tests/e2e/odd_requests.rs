@@ -1,7 +1,7 @@
 //! Correct answers to odd requests: dates far outside any human calendar and page numbers past
 //! any page are answered as "no such page" or a form error, never a server error.
 
-use hearth_tests::TestApp;
+use hearth_tests::{weekly_meeting, TestApp};
 
 const FAR_FUTURE: &str = "+262142-12-31";
 
@@ -23,17 +23,13 @@ fn a_far_future_date_in_the_meeting_form_is_a_form_error_that_keeps_the_text() {
     let app = TestApp::new();
     let admin = app.with_board("grief");
     let path = "/b/grief/meetings/new";
-    let fields = [
-        ("title", "Evening circle"),
-        ("agenda", "Check-in, then sharing."),
-        ("date", FAR_FUTURE),
-        ("time", "19:00"),
-        ("time_zone", "Europe/London"),
-        ("duration_minutes", "90"),
-        ("repeat", "weekly"),
-        ("interval_weeks", "1"),
-        ("end", "never"),
-    ];
+    let fields = weekly_meeting(
+        "Evening circle",
+        "Check-in, then sharing.",
+        FAR_FUTURE,
+        "19:00",
+        "Europe/London",
+    );
     let refused = admin.fill(path, path, &fields);
     refused.assert_status(422);
     assert_eq!(refused.count("#date-error"), 1);
