@@ -268,6 +268,13 @@ pub fn render_error_page<B: MessageBody + 'static>(
     };
     let mut builder = HttpResponse::build(status);
     builder.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"));
+    // What the layers under this one said about the page it replaces still holds: a signed-in
+    // page is not stored, a rotated or new cookie still arrives, a varying answer still varies.
+    for name in [header::CACHE_CONTROL, header::SET_COOKIE, header::VARY] {
+        for value in response.headers().get_all(&name) {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
     if let Some(seconds) = page.retry_after_seconds {
         builder.insert_header((header::RETRY_AFTER, seconds));
     }

@@ -51,3 +51,18 @@ fn forbidden_pages_explain_why() {
         "Only site administrators can do that."
     );
 }
+
+/// An error page replaces the page a handler answered, not what the layers said about it: a
+/// signed-in member's error page is no more cacheable than their pages.
+#[test]
+fn an_error_page_keeps_the_caching_rule_of_the_page_it_replaces() {
+    let app = TestApp::new();
+    let member = app.signed_in("ana", SiteRole::Member);
+    let page = member.get("/");
+    page.assert_status(200);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let missing = member.get("/b/no-such-board");
+    missing.assert_status(404);
+    assert_eq!(missing.header("cache-control"), Some("no-store"));
+    assert!(missing.texts("h1")[0].contains("could not find"));
+}
