@@ -1,10 +1,12 @@
 //! One pipeline for every new post: a thread's opening post and a reply.
 //!
 //! [`publish`] reads as its steps: `check` the form; a form sent again returns what the first
-//! sending made (`again`); `screen` the words and render them, outside the write lock; then, in
-//! one transaction, `claim` the post's place and re-check everything that can have changed since
-//! the page authorized it (the thread still open, the board it is on now, the member not
-//! suspended or banned there), accept the ground rules, let the gate judge, `write` the rows and `count` them.
+//! sending made (`again`); `screen` the words; a reply repeating its author's reply of a few
+//! minutes ago is that reply (`same_reply`); render, outside the write lock; then, in one
+//! transaction, `claim` the post's place and re-check everything that can have changed since the
+//! page authorized it (the thread still open, the board it is on now, the member not suspended
+//! or banned there), accept the ground rules, let the gate judge, `write` the rows and `count`
+//! them.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
