@@ -299,3 +299,30 @@ fn a_new_data_directory_and_database_are_the_owners_alone() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&database), 0o600);
 }
+
+#[derive(QueryableByName)]
+struct ConnectionSecurity {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ssl: bool,
+}
+
+/// The bundled libpq speaks TLS: with `sslmode=require` the connection is encrypted (a libpq
+/// built without OpenSSL refuses that URL). Runs when `HEARTH_TEST_POSTGRES_URL` names a server
+/// with TLS on, as Debian's PostgreSQL is in `.ci/run`.
+#[test]
+fn postgres_connections_can_require_tls() {
+    let Ok(url) = std::env::var("HEARTH_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let mut conn = ConnectionManager::new(&format!("{url}{separator}sslmode=require"))
+        .connect()
+        .expect("the test server accepts TLS connections");
+    let DbConn::Pg(pg) = &mut conn else {
+        panic!("a postgres:// URL opens PostgreSQL")
+    };
+    let security = diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .get_result::<ConnectionSecurity>(pg)
+        .unwrap();
+    assert!(security.ssl, "the connection is encrypted");
+}
