@@ -6,10 +6,20 @@ use hearth_core::accounts::throttle::ThrottlePolicy;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::gate::PostingRules;
 
+use crate::robots::SearchEngines;
+
+/// What `site_description` says until the operator writes their own.
+pub const DEFAULT_DESCRIPTION: &str =
+    "Peer support groups that talk things through between meetings, at any hour.";
+
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     /// The site's name, shown in every page title.
     pub site_name: String,
+    /// One sentence about the community, for `<meta name="description">` and link previews.
+    pub site_description: String,
+    /// Which pages search engines may index (`robots.txt`, `<meta name="robots">`).
+    pub search_engines: SearchEngines,
     /// The address members use, e.g. `https://forum.example.org`; decides `Secure` cookies.
     pub public_url: String,
     /// An operator's theme folder (`templates/`, `static/`) overriding the embedded default.
@@ -41,6 +51,8 @@ impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             site_name: "Hearth".to_owned(),
+            site_description: DEFAULT_DESCRIPTION.to_owned(),
+            search_engines: SearchEngines::default(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             theme_dir: None,
             default_time_zone: "UTC".to_owned(),
@@ -59,5 +71,16 @@ impl Default for WebConfig {
 impl WebConfig {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// The origin browsers send from this site's pages: scheme, host and port of
+    /// `public_url`, without a path or a trailing slash.
+    pub fn public_origin(&self) -> &str {
+        let url = self.public_url.as_str();
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        match url[after_scheme..].find('/') {
+            Some(slash) => &url[..after_scheme + slash],
+            None => url,
+        }
     }
 }

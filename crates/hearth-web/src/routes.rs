@@ -13,6 +13,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/healthz", get().to(home::health))
         .route("/static/{path:.*}", get().to(assets::serve))
         .route("/favicon.ico", get().to(assets::favicon))
+        .route("/robots.txt", get().to(assets::robots))
         .route("/help", get().to(help::show))
         // Accounts
         .route("/register", get().to(auth::register_form))

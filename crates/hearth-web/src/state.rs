@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
+use hearth_core::accounts::tokens;
 use hearth_core::db::{DbConn, Pool, Readers};
 use tera::Tera;
 use tokio::sync::Semaphore;
@@ -27,6 +28,9 @@ pub struct AppState {
     db_threads: Option<tokio::runtime::Runtime>,
     /// Pages every visitor sees alike, kept until the next [`db`] operation (SQLite only).
     pub visitor_pages: VisitorPages,
+    /// Signs visitors' CSRF tokens (a site secret, the same on every node): a cookie planted
+    /// by someone else carries no token this server made, and is ignored.
+    pub visitor_csrf_key: Vec<u8>,
 }
 
 impl Drop for AppState {
@@ -49,6 +53,11 @@ impl AppState {
         config: WebConfig,
     ) -> std::io::Result<AppState> {
         let connections = usize::try_from(pool.max_size()).unwrap_or(1);
+        let visitor_csrf_key = pool
+            .get()
+            .map_err(hearth_core::Error::from)
+            .and_then(|mut conn| tokens::site_secret(&mut conn, "visitor_csrf"))
+            .map_err(|e| std::io::Error::other(format!("reading the site's secret: {e}")))?;
         // A password is checked on a database thread: leave at least half of them to
         // everything else, however many cores the machine has.
         let permits = config.password_hash_concurrency.min(connections / 2).max(1);
@@ -65,6 +74,7 @@ impl AppState {
             templates,
             config,
             password_permits: Semaphore::new(permits),
+            visitor_csrf_key,
         })
     }
 }

@@ -153,6 +153,9 @@ pub fn when(utc: NaiveDateTime, tz: Tz) -> String {
 pub fn base_context(state: &AppState, viewer: &Viewer) -> Context {
     let mut context = Context::new();
     context.insert("site_name", &state.config.site_name);
+    context.insert("site_description", &state.config.site_description);
+    // `Page::new` says what a page is; anything else (an error page) is never indexed.
+    context.insert("robots", "noindex, nofollow");
     context.insert("viewer", &viewer.summary());
     // Visitors get a token (and its cookie) only on pages with a form: see `Page::with_csrf`.
     if viewer.member().is_some() {

@@ -19,9 +19,22 @@ use serde::Serialize;
 use crate::errors::WebError;
 use crate::state::{read, State};
 
+/// The session cookie's name on a plain-http site (local trials, tests).
 pub const SESSION_COOKIE: &str = "hearth_session";
 /// Holds the CSRF token of visitors who have not signed in (double-submit cookie).
 pub const VISITOR_CSRF_COOKIE: &str = "hearth_csrf";
+
+/// The names Hearth's cookies have on this site. On https they carry the `__Host-` prefix,
+/// which browsers accept only from a secure page, with `Secure`, `Path=/` and no `Domain`: a
+/// neighbouring subdomain or a plain-http page cannot plant or overwrite them. The unprefixed
+/// names are then ignored.
+pub fn cookie_name(name: &'static str, secure: bool) -> &'static str {
+    match (name, secure) {
+        (SESSION_COOKIE, true) => "__Host-hearth_session",
+        (VISITOR_CSRF_COOKIE, true) => "__Host-hearth_csrf",
+        (name, _) => name,
+    }
+}
 /// The form field every state-changing form carries.
 pub const CSRF_FIELD: &str = "csrf_token";
 /// Forms larger than this are refused (a post is at most 50,000 characters).
@@ -58,14 +71,15 @@ pub struct ViewerSummary<'a> {
 }
 
 impl Viewer {
-    fn visitor(existing_token: Option<String>) -> Viewer {
+    /// A visitor with the token their cookie carried, or a new one signed with `key`.
+    fn visitor(existing_token: Option<String>, key: &[u8]) -> Viewer {
         let new_visitor_token = existing_token.is_none();
         Viewer(Rc::new(ViewerInner {
             actor: Actor::Visitor,
             review_count: 0,
             unread_notices: 0,
             session_id: None,
-            csrf_token: existing_token.unwrap_or_else(tokens::random_token),
+            csrf_token: existing_token.unwrap_or_else(|| tokens::signed_token(key)),
             new_visitor_token,
             visitor_token_used: Cell::new(false),
         }))
@@ -88,13 +102,14 @@ impl Viewer {
         }))
     }
 
-    /// The viewer the session layer stored for this request (a visitor if none was stored).
+    /// The viewer the session layer stored for this request (a visitor if none was stored:
+    /// their token, unsigned, matches no form).
     pub fn from_request_extensions(request: &HttpRequest) -> Viewer {
         request
             .extensions()
             .get::<Viewer>()
             .cloned()
-            .unwrap_or_else(|| Viewer::visitor(None))
+            .unwrap_or_else(|| Viewer::visitor(None, &[]))
     }
 
     /// An owned copy of the actor, for moving into a database operation.
@@ -199,15 +214,21 @@ pub async fn session_layer(
 }
 
 async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) {
+    let secure = state.config.secure_cookies();
+    let key = &state.visitor_csrf_key;
+    // Only a token this site signed: one planted in the browser by someone else is ignored.
     let visitor_token = request
-        .cookie(VISITOR_CSRF_COOKIE)
+        .cookie(cookie_name(VISITOR_CSRF_COOKIE, secure))
         .map(|c| c.value().to_owned())
-        .filter(|t| plausible_token(t));
-    let Some(token) = request.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
-        return (Viewer::visitor(visitor_token), false);
+        .filter(|t| tokens::is_signed_token(key, t));
+    let Some(token) = request
+        .cookie(cookie_name(SESSION_COOKIE, secure))
+        .map(|c| c.value().to_owned())
+    else {
+        return (Viewer::visitor(visitor_token, key), false);
     };
     if !plausible_token(&token) {
-        return (Viewer::visitor(visitor_token), true);
+        return (Viewer::visitor(visitor_token, key), true);
     }
     let resumed = read(state, move |conn| {
         let session = sessions::resume(conn, &token)?;
@@ -221,7 +242,7 @@ async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) 
     });
     match resumed.await {
         Ok(signed_in) => (Viewer::signed_in(signed_in), false),
-        Err(_) => (Viewer::visitor(visitor_token), true),
+        Err(_) => (Viewer::visitor(visitor_token, key), true),
     }
 }
 
@@ -265,7 +286,9 @@ async fn check_csrf(
     Err(WebError::Csrf { kept_text })
 }
 
-/// A browser's `Origin`, when it names one, must be this site's.
+/// A browser's `Origin`, when it names one, must be this site's: the configured public
+/// address, exactly. Neither the `Host` header nor forwarded headers count (a client writes
+/// them), so behind a proxy `public_url` must be the address members use.
 fn origin_matches(state: &State, request: &ServiceRequest) -> bool {
     let Some(origin) = request
         .headers()
@@ -277,14 +300,17 @@ fn origin_matches(state: &State, request: &ServiceRequest) -> bool {
     // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for our own
     // forms. It proves nothing either way, so the token alone decides (cross-site requests
     // were already refused by `Sec-Fetch-Site`).
-    if origin == "null" || origin == state.config.public_url.trim_end_matches('/') {
+    if origin == "null" || origin == state.config.public_origin() {
         return true;
     }
-    let host = request.connection_info().host().to_owned();
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        == Some(host.as_str())
+    // Said once per refusal, without anything a member wrote: the usual cause is a
+    // `public_url` that is not the address in the browser.
+    tracing::info!(
+        origin,
+        public_url = %state.config.public_url,
+        "a form from another origin was refused (is public_url the address members use?)"
+    );
+    false
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
@@ -306,7 +332,7 @@ fn finish_response<B>(
         && response
             .response()
             .cookies()
-            .all(|c| c.name() != SESSION_COOKIE)
+            .all(|c| c.name() != cookie_name(SESSION_COOKIE, secure))
     {
         let _ = response
             .response_mut()
@@ -314,12 +340,15 @@ fn finish_response<B>(
     }
     let sends_visitor_token = viewer.0.new_visitor_token && viewer.0.visitor_token_used.get();
     if sends_visitor_token {
-        let cookie = Cookie::build(VISITOR_CSRF_COOKIE, viewer.0.csrf_token.clone())
-            .path("/")
-            .http_only(true)
-            .secure(secure)
-            .same_site(SameSite::Lax)
-            .finish();
+        let cookie = Cookie::build(
+            cookie_name(VISITOR_CSRF_COOKIE, secure),
+            viewer.0.csrf_token.clone(),
+        )
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish();
         let _ = response.response_mut().add_cookie(&cookie);
     }
     if viewer.session_id().is_some() || viewer.0.visitor_token_used.get() {
@@ -330,9 +359,10 @@ fn finish_response<B>(
     }
 }
 
-/// The session cookie: `HttpOnly`, `SameSite=Lax`, and `Secure` when the site is on https.
+/// The session cookie: `HttpOnly`, `SameSite=Lax`, and `Secure` and `__Host-` when the site
+/// is on https.
 pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, token)
+    Cookie::build(cookie_name(SESSION_COOKIE, secure), token)
         .path("/")
         .http_only(true)
         .secure(secure)

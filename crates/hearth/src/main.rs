@@ -136,8 +136,13 @@ fn serve(settings: Settings) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let public_url = settings.public_url(&bound.to_string());
+    if let Some(warning) = exposure_warning(bound, &public_url) {
+        tracing::warn!("{warning}");
+    }
     let web_config = hearth_web::WebConfig {
         site_name: settings.site_name.clone(),
+        site_description: settings.site_description.clone(),
+        search_engines: settings.search_engines,
         public_url: public_url.clone(),
         theme_dir: settings.theme_dir.clone(),
         default_time_zone: settings.default_time_zone.clone(),
@@ -179,6 +184,20 @@ fn serve(settings: Settings) -> Result<(), String> {
         let _ = std::io::stdout().flush();
         server.await.map_err(|e| format!("the server stopped: {e}"))
     })
+}
+
+/// What to tell an operator whose server is reachable from other machines without https:
+/// passwords and posts would cross the network in the clear.
+fn exposure_warning(bound: std::net::SocketAddr, public_url: &str) -> Option<String> {
+    if bound.ip().is_loopback() || public_url.starts_with("https://") {
+        return None;
+    }
+    Some(format!(
+        "Hearth listens on {bound}, beyond this machine, but its public_url {public_url} is not \
+         https: passwords and posts would cross the network unencrypted. Serve it behind a TLS \
+         proxy and set public_url to the https address members use (forms are accepted only \
+         from that address)."
+    ))
 }
 
 /// Expired sessions are deleted at start and every hour after, on a thread of their own.

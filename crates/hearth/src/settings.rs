@@ -12,6 +12,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub site_name: String,
+    pub site_description: String,
+    pub search_engines: hearth_web::robots::SearchEngines,
     pub listen: String,
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
@@ -42,6 +44,8 @@ pub struct Settings {
 /// The defaults, as TOML, so they read exactly like `config/hearth.example.toml`.
 const DEFAULTS: &str = r#"
 site_name = "Hearth"
+site_description = "Peer support groups that talk things through between meetings, at any hour."
+search_engines = "directory"
 listen = "127.0.0.1:8080"
 data_dir = "./data"
 pool_size = 8

@@ -143,23 +143,59 @@ fn sign_out_really_ends_the_session() {
     thief.get("/settings").assert_status(401);
 }
 
+/// On https the cookies carry the `__Host-` prefix (`Secure`, `Path=/`, no `Domain`), so a
+/// neighbouring subdomain or a plain-http page cannot plant them; the unprefixed names mean
+/// nothing there.
 #[test]
-fn behind_https_the_session_cookie_is_secure() {
+fn behind_https_the_cookies_are_secure_and_host_only() {
     let config = hearth_web::WebConfig {
         public_url: "https://forum.example.org".to_owned(),
         ..hearth_tests::test_config()
     };
     let app = TestApp::with_config(config);
     app.member("ana", SiteRole::Member);
-    let reply = app.browser().sign_in("ana", PASSWORD);
+    let browser = app.browser();
+    let form = browser.visit("/signin");
+    let set_cookies = |headers: &reqwest::header::HeaderMap| -> Vec<String> {
+        headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    };
+    let visitor = set_cookies(&form.headers);
+    assert!(
+        visitor.iter().any(|c| c.starts_with("__Host-hearth_csrf=")
+            && c.contains("Secure")
+            && c.contains("Path=/")
+            && !c.contains("Domain")),
+        "{visitor:?}"
+    );
+    let reply = browser.submit(
+        &form,
+        "/signin",
+        &[("username", "ana"), ("password", PASSWORD)],
+    );
     reply.assert_redirect();
-    let cookie = reply
-        .headers
-        .get_all("set-cookie")
+    let cookies = set_cookies(&reply.headers);
+    let session = cookies
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("hearth_session="));
-    assert!(cookie.expect("a session cookie").contains("Secure"));
+        .find(|v| v.starts_with("__Host-hearth_session="))
+        .unwrap_or_else(|| panic!("a prefixed session cookie in {cookies:?}"));
+    assert!(
+        session.contains("Secure") && !session.contains("Domain"),
+        "{session}"
+    );
+    assert!(!cookies.iter().any(|c| c.starts_with("hearth_session=")));
+    browser.get("/settings").assert_status(200);
+
+    // The same session under the plain name, as a planted cookie would carry it: not read.
+    let token = browser
+        .cookie("__Host-hearth_session")
+        .expect("the jar keeps it");
+    let planted = app.browser();
+    planted.set_cookie("hearth_session", &token);
+    planted.get("/settings").assert_status(401);
 }
 
 #[test]

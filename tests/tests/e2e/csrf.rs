@@ -122,3 +122,60 @@ fn a_refused_form_shows_the_text_so_nothing_is_lost() {
     cross.assert_status(403);
     assert_eq!(cross.count("textarea"), 0);
 }
+
+/// A visitor's token must be one this server signed: a cookie someone else planted in the
+/// browser (with a matching form) proves nothing.
+#[test]
+fn a_visitor_token_the_server_did_not_make_is_refused() {
+    let app = TestApp::new();
+    app.member("ana", SiteRole::Member);
+    let planted = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let browser = app.browser();
+    browser.set_cookie("hearth_csrf", planted);
+    let fields = [
+        ("csrf_token", planted),
+        ("username", "ana"),
+        ("password", PASSWORD),
+    ];
+    browser.post("/signin", &fields).assert_status(403);
+    assert_eq!(browser.cookie("hearth_session"), None);
+    // The page then hands out a token of its own, which works.
+    browser.sign_in("ana", PASSWORD).assert_redirect();
+}
+
+/// The `Origin` of a form must be the configured public address: a client's own `Host` or
+/// forwarded headers cannot vouch for another origin.
+#[test]
+fn the_origin_is_checked_against_the_public_address_only() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let page = admin.visit("/b/pet-loss/new");
+    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
+    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("submission_key", key.as_str()),
+        ("title", "Hello"),
+        ("body", "x"),
+    ];
+    for headers in [
+        [
+            ("Origin", "http://evil.example"),
+            ("X-Forwarded-Host", "evil.example"),
+        ],
+        [
+            ("Origin", "http://evil.example"),
+            ("Forwarded", "host=evil.example"),
+        ],
+        [("Origin", "http://evil.example"), ("Host", "evil.example")],
+    ] {
+        admin
+            .post_with_headers("/b/pet-loss/new", &fields, &headers)
+            .assert_status(403);
+    }
+    assert_eq!(app.browser().visit("/b/pet-loss").count(".thread-item"), 0);
+    let own = app.base_url.clone();
+    admin
+        .post_with_headers("/b/pet-loss/new", &fields, &[("Origin", own.as_str())])
+        .assert_redirect();
+}

@@ -1,4 +1,5 @@
-//! Random secrets (session ids, setup links, CSRF tokens) and the hashes stored in their place.
+//! Random secrets (session ids, setup links, CSRF tokens), the hashes stored in their place,
+//! and tokens signed with a secret of the site.
 //!
 //! The database keeps only a SHA-256 of a bearer token, so a leaked backup cannot be replayed
 //! as a live session.
@@ -6,7 +7,13 @@
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+use crate::db::schema::site_secrets;
+use crate::db::{per_connection, write_tx, DbConn};
+use crate::error::{Error, Result};
 
 /// 256 random bits, URL-safe base64 (43 characters).
 pub fn random_token() -> String {
@@ -24,3 +31,61 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// The site's secret called `name`: made at random the first time any server process asks for
+/// it, then read by all of them (two processes asking at once get the same one).
+pub fn site_secret(conn: &mut DbConn, name: &str) -> Result<Vec<u8>> {
+    let made = random_token();
+    write_tx(conn, |conn| {
+        let insert = diesel::insert_into(site_secrets::table)
+            .values((site_secrets::name.eq(name), site_secrets::secret.eq(&made)))
+            .on_conflict_do_nothing();
+        per_connection!(conn, |c| insert.execute(c))?;
+        Ok(())
+    })?;
+    let secret: String = site_secrets::table
+        .find(name)
+        .select(site_secrets::secret)
+        .get_result(conn)?;
+    URL_SAFE_NO_PAD
+        .decode(secret)
+        .map_err(|_| Error::Internal(format!("the site secret {name} is not base64")))
+}
+
+/// A token only the holder of `key` can make: 128 random bits and their HMAC-SHA256 under
+/// `key`, as `nonce.tag` (22 + 1 + 43 characters, URL-safe).
+pub fn signed_token(key: &[u8]) -> String {
+    let mut nonce = [0u8; 16];
+    OsRng.fill_bytes(&mut nonce);
+    let nonce = URL_SAFE_NO_PAD.encode(nonce);
+    let tag = URL_SAFE_NO_PAD.encode(token_tag(key, &nonce));
+    format!("{nonce}.{tag}")
+}
+
+/// Whether `token` was made by [`signed_token`] with `key`.
+pub fn is_signed_token(key: &[u8], token: &str) -> bool {
+    let Some((nonce, tag)) = token.split_once('.') else {
+        return false;
+    };
+    if nonce.len() != 22 {
+        return false;
+    }
+    let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
+        return false;
+    };
+    // `verify_slice` compares in constant time.
+    nonce_mac(key, nonce).verify_slice(&tag).is_ok()
+}
+
+fn token_tag(key: &[u8], nonce: &str) -> Vec<u8> {
+    nonce_mac(key, nonce).finalize().into_bytes().to_vec()
+}
+
+fn nonce_mac(key: &[u8], nonce: &str) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(nonce.as_bytes());
+    mac
+}
+
+#[cfg(test)]
+mod tests;

@@ -366,3 +366,10 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    site_secrets (name) {
+        name -> Text,
+        secret -> Text,
+    }
+}

@@ -15,6 +15,14 @@ pub async fn favicon(state: State) -> Result<HttpResponse, WebError> {
     theme_file(&state, "favicon.svg".to_owned())
 }
 
+/// `GET /robots.txt`: what crawlers may fetch, from the `search_engines` setting.
+pub async fn robots(state: State) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(crate::robots::robots_txt(state.config.search_engines))
+}
+
 fn theme_file(state: &State, path: String) -> Result<HttpResponse, WebError> {
     if path
         .split('/')

@@ -61,9 +61,12 @@ async fn board_page(
         return Ok(Built::Page(face("group_front.html")));
     };
     let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
+    let page = match after {
+        Some(_) => face("board.html").later_page(),
+        None => face("board.html"),
+    };
     Ok(Built::Page(
-        face("board.html")
-            .with("threads", &thread_rows(&inside.threads.threads, zone))
+        page.with("threads", &thread_rows(&inside.threads.threads, zone))
             .with("next_cursor", &inside.threads.next.map(|c| c.encode()))
             .with("is_first_page", &after.is_none())
             .with("can_start_thread", &inside.can_start_thread)

@@ -38,11 +38,20 @@ pub struct Page {
 
 impl Page {
     pub fn new(state: &AppState, viewer: &Viewer, template: &'static str) -> Page {
+        let mut context = base_context(state, viewer);
+        let robots = crate::robots::meta_for(state.config.search_engines, template, true);
+        context.insert("robots", robots);
         Page {
             template,
-            context: base_context(state, viewer),
+            context,
             status: StatusCode::OK,
         }
+    }
+
+    /// A later page of a listing: never indexed (its first page is).
+    pub fn later_page(mut self) -> Page {
+        self.context.insert("robots", "noindex, nofollow");
+        self
     }
 
     pub fn with(mut self, key: &str, value: &(impl serde::Serialize + ?Sized)) -> Page {

@@ -281,3 +281,32 @@ struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
 }
+
+/// A server other machines can reach without https says so as it starts; one on loopback, or
+/// one behind an https address, does not.
+#[test]
+fn serving_beyond_loopback_without_https_warns_at_start() {
+    const WARNING: &str = "beyond this machine, but its public_url";
+    let exposed_dir = tempfile::tempdir().unwrap();
+    let mut exposed = Served::start_on("0.0.0.0:0", exposed_dir.path(), &[], &[]);
+    let said = exposed.output();
+    assert!(said.contains(WARNING), "{said}");
+    drop(exposed);
+
+    let proxied_dir = tempfile::tempdir().unwrap();
+    let mut proxied = Served::start_on(
+        "0.0.0.0:0",
+        proxied_dir.path(),
+        &[],
+        &[("HEARTH_PUBLIC_URL", "https://forum.example.org")],
+    );
+    assert_eq!(proxied.base_url, "https://forum.example.org");
+    let said = proxied.output();
+    assert!(!said.contains(WARNING), "{said}");
+    drop(proxied);
+
+    let local_dir = tempfile::tempdir().unwrap();
+    let mut local = Served::start(local_dir.path(), &[], &[]);
+    let said = local.output();
+    assert!(!said.contains(WARNING), "{said}");
+}

@@ -20,12 +20,17 @@ pub struct Served {
 
 impl Served {
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Served {
+        Served::start_on("127.0.0.1:0", dir, args, env)
+    }
+
+    /// As [`Served::start`], listening on `listen`.
+    pub fn start_on(listen: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Served {
         let mut command = Command::new(HEARTH);
         command
             .current_dir(dir)
             .arg("serve")
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .args(args);
         command
             .env_remove("DATABASE_URL")
