@@ -135,6 +135,12 @@ impl Settings {
         let mut settings: Settings = built
             .try_deserialize()
             .map_err(|e| format!("a setting has the wrong form: {e}"))?;
+        if !(1..=3650).contains(&settings.session_days) {
+            return Err(format!(
+                "session_days must be between 1 and 3650 (it is {})",
+                settings.session_days
+            ));
+        }
         settings.sign_in_throttle.check()?;
         settings.crisis_resources.check()?;
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.

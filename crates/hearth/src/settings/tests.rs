@@ -102,3 +102,16 @@ fn unusable_safety_settings_stop_the_start() {
             .unwrap_err();
     assert!(error.contains("phone, text or url"), "{error}");
 }
+
+/// A sign-in's end is now plus `session_days`: a number beyond any calendar would panic there.
+#[test]
+fn a_session_length_beyond_reason_stops_the_start() {
+    for days in ["0", "-1", "100000000000000"] {
+        let error = load_toml(&format!("session_days = {days}\n")).unwrap_err();
+        assert!(
+            error.contains("session_days must be between 1 and 3650"),
+            "{error}"
+        );
+    }
+    assert_eq!(load_toml("session_days = 90\n").unwrap().session_days, 90);
+}
