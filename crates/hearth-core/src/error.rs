@@ -76,6 +76,8 @@ pub enum Denied {
     HiddenByModerators,
     /// Only the group's members may do or see this (its meeting details, answering for a meeting).
     GroupMembersOnly,
+    /// A reviewer does not answer their own proposal for a group: another one does.
+    OwnProposal,
 }
 
 impl Denied {
@@ -104,6 +106,9 @@ impl Denied {
             Denied::HiddenByModerators => "the moderators hid this post",
             Denied::GroupMembersOnly => {
                 "only this group's members can do that; join the group first"
+            }
+            Denied::OwnProposal => {
+                "another moderator or administrator decides on a group you proposed"
             }
         }
     }

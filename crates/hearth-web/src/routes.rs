@@ -44,6 +44,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/b/{slug}/leave", post().to(groups::leave))
         .route("/b/{slug}/members", get().to(groups::members))
         .route("/b/{slug}/members", post().to(groups::answer))
+        .route("/b/{slug}/members/remove", post().to(groups::remove_member))
         .route("/b/{slug}/edit", get().to(groups::edit_form))
         .route("/b/{slug}/edit", post().to(groups::edit))
         .route("/admin/proposals", get().to(groups::review_proposals))

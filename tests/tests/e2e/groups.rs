@@ -374,7 +374,8 @@ fn a_member_proposes_a_group_and_a_moderator_opens_it_with_a_mentor() {
     let app = TestApp::new();
     app.signed_in("admin", SiteRole::Admin);
     let moderator = app.signed_in("moe", SiteRole::Moderator);
-    app.member("mia", SiteRole::Member);
+    // A mentor is one of the site's staff (see `group_privacy` for a member named as one).
+    app.member("mia", SiteRole::Moderator);
     let ana = app.signed_in("ana", SiteRole::Member);
     let missing_why = ana.fill(
         "/groups/propose",

@@ -9,6 +9,7 @@ mod concurrency;
 mod crisis_check_ins;
 mod csrf;
 mod error_pages;
+mod group_privacy;
 mod groups;
 mod help;
 mod meetings;

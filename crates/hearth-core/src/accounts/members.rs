@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::members;
+use crate::db::schema::{members, posts, threads};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
-use crate::ids::MemberId;
-use crate::model::{AuthorRef, Board, Member, MemberStatus, SiteRole};
+use crate::ids::{BoardId, MemberId};
+use crate::model::{AuthorRef, Board, Member, MemberStatus, Moderation, Publication, SiteRole};
 use crate::policy::{self, Action, Actor};
 use crate::{accounts::mutes, accounts::passwords, clock};
 
@@ -296,6 +296,10 @@ pub fn profile_for(conn: &mut DbConn, actor: &Actor, username: &str) -> Result<P
     } else {
         Vec::new()
     };
+    let mut member = member;
+    // The count on the page is of the posts this reader may read: a count of everything would
+    // tell a visitor that someone posts in a private group.
+    member.post_count = readable_post_count(conn, actor, member.id)?;
     let pick = |allowed: &dyn Fn(&Board) -> bool| -> Vec<(String, String)> {
         boards
             .iter()
@@ -313,6 +317,25 @@ pub fn profile_for(conn: &mut DbConn, actor: &Actor, username: &str) -> Result<P
         can_suspend: policy::allows(actor, Action::Suspend(&member)),
         member,
     })
+}
+
+/// How many of the member's posts `actor` may read: published and visible, in a published,
+/// visible thread, on a board the policy lets them read.
+fn readable_post_count(conn: &mut DbConn, actor: &Actor, author: MemberId) -> Result<i64> {
+    let readable: Vec<BoardId> = boards::list_for(conn, actor)?
+        .into_iter()
+        .map(|s| s.board.id)
+        .collect();
+    Ok(posts::table
+        .inner_join(threads::table)
+        .filter(posts::author_id.eq(author))
+        .filter(posts::state.eq(Publication::Published.as_str()))
+        .filter(posts::moderation.eq(Moderation::Visible.as_str()))
+        .filter(threads::state.eq(Publication::Published.as_str()))
+        .filter(threads::moderation.eq(Moderation::Visible.as_str()))
+        .filter(threads::board_id.eq_any(&readable))
+        .count()
+        .get_result(conn)?)
 }
 
 #[cfg(test)]

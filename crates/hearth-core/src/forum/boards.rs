@@ -225,7 +225,12 @@ pub fn list_for(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BoardSummary>> {
         )
         .order((boards::position.asc(), boards::name.asc()))
         .select(Board::as_select())
-        .load(conn)?;
+        .load::<Board>(conn)?
+        .into_iter()
+        // The query narrows, the policy decides (a member banned from a private group they
+        // facilitate or joined reads nothing there).
+        .filter(|b| policy::allows(actor, Action::ReadBoard(b)))
+        .collect();
     let last_ids: Vec<ThreadId> = boards.iter().filter_map(|b| b.last_thread_id).collect();
     let titles: Vec<(ThreadId, String, String)> = threads::table
         .filter(threads::id.eq_any(&last_ids))
@@ -253,6 +258,8 @@ pub struct BoardView {
     pub category: Option<String>,
     pub standing: groups::memberships::Standing,
     pub can_join: bool,
+    /// "12 members", or a band for a private group's outsiders ([`groups::members_label`]).
+    pub members_label: String,
     /// `None` outside a group the reader may not read: they see its public face only.
     pub inside: Option<BoardInside>,
 }
@@ -292,8 +299,19 @@ pub fn page_for(
     } else {
         None
     };
+    let members_label = groups::members_label(actor, &board);
+    let mut board = board;
+    if inside.is_none() {
+        // Outsiders see the public face only: no counters that move with what happens inside.
+        board.member_count = 0;
+        board.thread_count = 0;
+        board.post_count = 0;
+        board.last_activity_at = None;
+        board.last_thread_id = None;
+    }
     Ok(BoardView {
         can_join: policy::allows(actor, Action::JoinGroup(&board)),
+        members_label,
         board,
         category,
         standing,

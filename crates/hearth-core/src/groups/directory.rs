@@ -3,7 +3,7 @@
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{Bool, Nullable, Timestamp};
 use serde::Serialize;
 
 use crate::clock;
@@ -32,7 +32,9 @@ pub struct GroupCard {
     pub city: String,
     pub country: String,
     pub visibility: Visibility,
-    pub member_count: i64,
+    /// "12 members"; for a private group's outsiders a band ("fewer than 10 members"), see
+    /// [`members_label`].
+    pub members_label: String,
     /// Only for groups the reader may read: a private group's meetings are its members' business.
     pub next_meeting: Option<crate::meetings::Upcoming>,
 }
@@ -85,6 +87,24 @@ fn contains_pattern(word: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// How many members a group has, in words, as `actor` may know it: the exact number for those
+/// who may read the group, and for anyone else (of a private group) a band that does not move
+/// as one person joins or leaves.
+pub fn members_label(actor: &Actor, board: &Board) -> String {
+    let n = board.member_count;
+    if board.visibility != Visibility::Private || policy::allows(actor, Action::ReadBoard(board)) {
+        return format!("{n} member{}", if n == 1 { "" } else { "s" });
+    }
+    match n {
+        ..=9 => "fewer than 10 members",
+        10..=49 => "10 to 49 members",
+        50..=99 => "50 to 99 members",
+        100..=499 => "100 to 499 members",
+        _ => "500 members or more",
+    }
+    .to_owned()
+}
+
 /// The directory: every group's public face, filtered and searched, most recently active first.
 /// Private groups are listed (people must be able to find and ask to join them) but only with
 /// what a non-member may see. The boards table is small, so a search reads it whole.
@@ -98,9 +118,16 @@ pub fn directory(
     let mut rows = boards_table::table
         .left_join(categories::table)
         .select((Board::as_select(), categories::name.nullable()))
+        // Private groups have no place in the order by activity: where one stands would
+        // tell anyone that its members just posted. They come after the active groups, by name.
         .order((
-            sql::<Bool>("boards.last_activity_at IS NULL"),
-            boards_table::last_activity_at.desc(),
+            sql::<Bool>(
+                "(boards.visibility = 'private' OR boards.last_activity_at IS NULL)",
+            ),
+            sql::<Nullable<Timestamp>>(
+                "CASE WHEN boards.visibility = 'private' THEN NULL ELSE boards.last_activity_at END",
+            )
+            .desc(),
             boards_table::name.asc(),
         ))
         .limit(GROUPS_PER_PAGE + 1)
@@ -143,6 +170,7 @@ pub fn directory(
         } else {
             None
         };
+        let members_label = members_label(actor, &board);
         groups.push(GroupCard {
             id: board.id,
             slug: board.slug,
@@ -156,7 +184,7 @@ pub fn directory(
             city: board.city,
             country: board.country,
             visibility: board.visibility,
-            member_count: board.member_count,
+            members_label,
             next_meeting,
         });
     }

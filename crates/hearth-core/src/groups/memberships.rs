@@ -150,13 +150,82 @@ fn count_member(conn: &mut DbConn, board_id: BoardId, delta: i64) -> Result<()> 
 /// Leaves a group (or withdraws a request).
 pub fn leave(conn: &mut DbConn, member: &MemberActor, board: &Board) -> Result<()> {
     write_tx(conn, |conn| {
-        let was = standing(conn, board.id, member.id)?;
-        diesel::delete(memberships::table.find((board.id, member.id))).execute(conn)?;
-        if was == Standing::Member {
-            count_member(conn, board.id, -1)?;
-        }
-        crate::meetings::withdraw_from_group(conn, board.id, member.id, clock::now())?;
+        end_membership(conn, board.id, member.id, clock::now())?;
         Ok(())
+    })
+}
+
+/// Inside the caller's transaction: the member's membership of (or request to join) the group
+/// ends, with their answers for its coming meetings. Returns where they stood before.
+pub(crate) fn end_membership(
+    conn: &mut DbConn,
+    board_id: BoardId,
+    member_id: MemberId,
+    now: NaiveDateTime,
+) -> Result<Standing> {
+    let was = standing(conn, board_id, member_id)?;
+    // Counted only if this deleted the row: two removals at once count it once.
+    let deleted = diesel::delete(memberships::table.find((board_id, member_id))).execute(conn)?;
+    if deleted > 0 && was == Standing::Member {
+        count_member(conn, board_id, -1)?;
+    }
+    crate::meetings::withdraw_from_group(conn, board_id, member_id, now)?;
+    Ok(was)
+}
+
+/// A facilitator (or the staff) ends someone's membership of the group: they read nothing
+/// more of a private group, their answers for its meetings go, and they are told (with the
+/// reason, when given). Logged for the moderators. A facilitator stays one until an admin
+/// removes them as facilitator.
+pub fn remove(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    board: &Board,
+    username: &str,
+    reason: &str,
+) -> Result<()> {
+    let reason = check_message(reason).map_err(|_| {
+        Error::invalid(
+            "reason",
+            format!("a reason has at most {MAX_MESSAGE_CHARS} characters"),
+        )
+    })?;
+    let target = members::by_username(conn, username.trim()).map_err(|e| match e {
+        Error::NotFound => Error::invalid("username", "there is no member with that username"),
+        other => other,
+    })?;
+    policy::authorize(&member.actor(), Action::RemoveMember(board, &target))?;
+    if crate::moderation::actions::facilitates(conn, board.id, target.id)? {
+        return Err(Error::invalid(
+            "username",
+            "a facilitator stays a member; an administrator can first stop them facilitating",
+        ));
+    }
+    let not_a_member = || Error::invalid("username", "they are not a member of this group");
+    write_tx(conn, |conn| {
+        let now = clock::now();
+        // Claimed here: of two facilitators removing them at once, the second finds nothing.
+        if end_membership(conn, board.id, target.id, now)? != Standing::Member {
+            return Err(not_a_member());
+        }
+        let said = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" Their reason: {reason}")
+        };
+        notices::send(
+            conn,
+            target.id,
+            &format!(
+                "The facilitators of {} ended your membership of the group.{said}",
+                board.name
+            ),
+            now,
+        )?;
+        let mut entry = Entry::new(LoggedAction::RemoveMember, Some(board.id));
+        entry.member_id = Some(target.id);
+        entry.reason = reason;
+        log::write(conn, member, entry, now)
     })
 }
 

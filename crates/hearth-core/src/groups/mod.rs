@@ -20,7 +20,9 @@ pub mod memberships;
 pub mod proposals;
 mod rules;
 
-pub use directory::{directory, DirectoryPage, DirectoryQuery, GroupCard, GROUPS_PER_PAGE};
+pub use directory::{
+    directory, members_label, DirectoryPage, DirectoryQuery, GroupCard, GROUPS_PER_PAGE,
+};
 pub(crate) use directory::{place_text, search_text};
 pub use rules::must_accept_rules;
 pub(crate) use rules::record_rules_version;

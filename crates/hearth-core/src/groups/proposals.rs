@@ -1,13 +1,14 @@
 //! Starting a group: a member proposes one (name, description, ground rules, how and where it
-//! meets, and why it is needed); site moderators and admins review proposals, may attach an
-//! experienced facilitator as mentor, and approve or decline with a reason. On approval the
-//! group exists, the proposer is its facilitator (the mentor too), and the proposer is told.
+//! meets, and why it is needed); site moderators and admins review proposals (never their
+//! own), may attach one of the site's staff as mentor, and approve or decline with a reason,
+//! logged. On approval the group exists, the proposer is its facilitator (the mentor too), and
+//! the proposer is told.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::accounts::members;
+use crate::accounts::{actors, members};
 use crate::clock;
 use crate::db::schema::{board_facilitators, group_proposals};
 use crate::db::{write_tx, DbConn};
@@ -16,7 +17,8 @@ use crate::forum::boards::{self, NewBoardForm};
 use crate::groups::memberships;
 use crate::groups::{self, GroupProfile};
 use crate::ids::{BoardId, MemberId, ProposalId};
-use crate::model::{AuthorRef, Board, Visibility};
+use crate::model::{AuthorRef, Board, Member, Visibility};
+use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
 use crate::policy::{self, Action, MemberActor};
 use crate::text_enum::text_enum;
@@ -229,6 +231,10 @@ pub fn answer(
 ) -> Result<Option<Board>> {
     policy::authorize(&member.actor(), Action::ReviewProposals)?;
     let proposal = by_id(conn, id)?;
+    policy::authorize(
+        &member.actor(),
+        Action::AnswerProposal(proposal.proposer_id),
+    )?;
     if proposal.state != ProposalState::Open {
         return Err(Error::invalid(
             "decision",
@@ -264,18 +270,18 @@ pub fn answer(
                     ),
                     now,
                 )?;
+                let logged_reason = format!("“{}”: {reason}", proposal.name);
+                let mut entry = Entry::new(LoggedAction::DeclineProposal, None);
+                entry.member_id = Some(proposal.proposer_id);
+                entry.reason = &logged_reason;
+                log::write(conn, member, entry, now)?;
                 Ok(None)
             })
         }
         Answer::Approve { mentor } => {
             let mentor = match mentor.trim() {
                 "" => None,
-                name => Some(members::by_username(conn, name).map_err(|e| match e {
-                    Error::NotFound => {
-                        Error::invalid("mentor", "there is no member with that username")
-                    }
-                    other => other,
-                })?),
+                name => Some(check_mentor(conn, name, proposal.proposer_id)?),
             };
             let category_slug = groups::categories(conn)?
                 .into_iter()
@@ -333,11 +339,43 @@ pub fn answer(
                     ),
                     now,
                 )?;
+                let logged_reason = mentor
+                    .as_ref()
+                    .map(|m| format!("mentor: {}", m.username))
+                    .unwrap_or_default();
+                let mut entry = Entry::new(LoggedAction::ApproveProposal, Some(board.id));
+                entry.member_id = Some(proposal.proposer_id);
+                entry.reason = &logged_reason;
+                log::write(conn, member, entry, now)?;
                 boards::by_id(conn, board.id)
             })?;
             Ok(Some(board))
         }
     }
+}
+
+/// The mentor named on an approval: a member of the site's staff (a mentor facilitates the
+/// new group at once, so it must be someone the site already trusts with every group), not
+/// the proposer.
+fn check_mentor(conn: &mut DbConn, username: &str, proposer: MemberId) -> Result<Member> {
+    let mentor = members::by_username(conn, username).map_err(|e| match e {
+        Error::NotFound => Error::invalid("mentor", "there is no member with that username"),
+        other => other,
+    })?;
+    if mentor.id == proposer {
+        return Err(Error::invalid(
+            "mentor",
+            "the proposer facilitates the group already; name someone else, or no mentor",
+        ));
+    }
+    let as_actor = actors::actor_for(conn, mentor.clone())?;
+    if !policy::allows(&as_actor.actor(), Action::MentorGroup) {
+        return Err(Error::invalid(
+            "mentor",
+            "a mentor must be one of the site's moderators or administrators",
+        ));
+    }
+    Ok(mentor)
 }
 
 /// Inside an answer's transaction: the proposal is still open (and now ours to decide; the

@@ -16,8 +16,9 @@ use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
 use crate::forum::posts;
+use crate::groups::memberships;
 use crate::ids::{BoardId, MemberId, ThreadId};
-use crate::model::{AuthorRef, Board, Member, MemberStatus, Thread};
+use crate::model::{AuthorRef, Board, Member, MemberStatus, Thread, Visibility};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
 use crate::policy::{self, Action, Actor, MemberActor};
@@ -304,15 +305,21 @@ pub fn ban_from_board(
                 let ends = until.map_or("until the facilitators lift it".to_owned(), |u| {
                     format!("until {} UTC", u.format("%Y-%m-%d %H:%M"))
                 });
-                notices::send(
-                    conn,
-                    target.id,
-                    &format!(
+                // In a private group a ban also ends the membership: the policy already
+                // shuts a banned member out, and when the ban ends they ask to join again.
+                let body = if board.visibility == Visibility::Private {
+                    memberships::end_membership(conn, board.id, target.id, now)?;
+                    format!(
+                        "The facilitators of {} ended your membership and stopped you taking part there {ends}. Their reason: {reason}",
+                        board.name
+                    )
+                } else {
+                    format!(
                         "The facilitators of {} stopped you posting there {ends}. You can still read it. Their reason: {reason}",
                         board.name
-                    ),
-                    now,
-                )?;
+                    )
+                };
+                notices::send(conn, target.id, &body, now)?;
                 LoggedAction::Ban
             }
             None => {
@@ -330,6 +337,19 @@ pub fn ban_from_board(
         entry.reason = reason;
         log::write(conn, member, entry, now)
     })
+}
+
+/// Whether the member facilitates the board.
+pub(crate) fn facilitates(
+    conn: &mut DbConn,
+    board_id: BoardId,
+    member_id: MemberId,
+) -> Result<bool> {
+    Ok(board_facilitators::table
+        .find((board_id, member_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }
 
 /// A board's facilitators.

@@ -9,11 +9,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::accounts::members;
-use crate::db::schema::{boards, moderation_log, threads};
+use crate::db::schema::{boards, moderation_log, review_items, threads};
 use crate::db::DbConn;
 use crate::error::Result;
 use crate::ids::{BoardId, LogEntryId, MemberId, PostId, ThreadId};
-use crate::model::{AuthorRef, Board, Moderation, Post, Publication};
+use crate::model::{AuthorRef, Board, Post, Thread};
+use crate::moderation::review::{ItemKind, ReportReason};
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::text_enum::text_enum;
 
@@ -48,6 +49,9 @@ text_enum! {
         WatchedWords = "watched_words",
         ApproveJoin = "approve_join",
         DeclineJoin = "decline_join",
+        RemoveMember = "remove_member",
+        ApproveProposal = "approve_proposal",
+        DeclineProposal = "decline_proposal",
     }
 }
 
@@ -77,11 +81,15 @@ impl LoggedAction {
             LoggedAction::WatchedWords => "changed the watched words",
             LoggedAction::ApproveJoin => "welcomed a new member",
             LoggedAction::DeclineJoin => "declined a request to join",
+            LoggedAction::RemoveMember => "ended a membership",
+            LoggedAction::ApproveProposal => "opened a proposed group",
+            LoggedAction::DeclineProposal => "declined a proposed group",
         }
     }
 
     /// Never in the public log: messages to one member, check-ins with someone who may be at
-    /// risk, and who the facilitators are (the public log does not name them).
+    /// risk, who the facilitators are (the public log does not name them), who joined or was
+    /// removed, and the reviewers' answers to proposals (for the site's staff).
     fn is_private(self) -> bool {
         matches!(
             self,
@@ -91,6 +99,9 @@ impl LoggedAction {
                 | LoggedAction::RemoveFacilitator
                 | LoggedAction::ApproveJoin
                 | LoggedAction::DeclineJoin
+                | LoggedAction::RemoveMember
+                | LoggedAction::ApproveProposal
+                | LoggedAction::DeclineProposal
         )
     }
 }
@@ -205,7 +216,7 @@ pub fn board_log(
     } else {
         Audience::Public { show_names }
     };
-    let lines = load(conn, Some(board.id), audience, before)?;
+    let lines = load(conn, actor, Some(board.id), audience, before)?;
     Ok((audience, lines))
 }
 
@@ -216,11 +227,12 @@ pub fn site_log(
     before: Option<LogEntryId>,
 ) -> Result<Vec<LogLine>> {
     policy::authorize(actor, Action::ModerateSite)?;
-    load(conn, None, Audience::Moderators, before)
+    load(conn, actor, None, Audience::Moderators, before)
 }
 
 fn load(
     conn: &mut DbConn,
+    actor: &Actor,
     board: Option<BoardId>,
     audience: Audience,
     before: Option<LogEntryId>,
@@ -248,13 +260,32 @@ fn load(
     if let Some(before) = before {
         query = query.filter(moderation_log::id.lt(before));
     }
-    if audience != Audience::Moderators {
+    let public = audience != Audience::Moderators;
+    if public {
         let private: Vec<&str> = LoggedAction::ALL
             .iter()
             .filter(|a| a.is_private())
             .map(|a| a.as_str())
             .collect();
         query = query.filter(moderation_log::action.ne_all(private));
+        // Nothing at all about a post that raised a concern for someone's safety: not when the
+        // entry was written (`at_risk`), and not when the concern came later (a check-in
+        // opened by an edit, an "at risk" report after a decision). Left out in SQL, so that
+        // a page of the public log is still a page.
+        let at_risk_posts = review_items::table
+            .filter(
+                review_items::kind
+                    .eq(ItemKind::CheckIn.as_str())
+                    .or(review_items::kind
+                        .eq(ItemKind::Report.as_str())
+                        .and(review_items::reason.eq(ReportReason::AtRisk.as_str()))),
+            )
+            .select(review_items::post_id.nullable());
+        query = query.filter(moderation_log::at_risk.eq(false)).filter(
+            moderation_log::post_id.is_null().or(diesel::dsl::not(
+                moderation_log::post_id.eq_any(at_risk_posts),
+            )),
+        );
     }
     let rows: Vec<Row> = query.load(conn)?;
     let people: Vec<MemberId> = rows
@@ -263,30 +294,39 @@ fn load(
         .flatten()
         .collect();
     let authors = members::authors_by_ids(conn, &people)?;
+    // Each entry's thread as it is now, on the board it is on now: the reader sees its title
+    // and author only if the policy lets them read it there (a thread moved into a private
+    // group, hidden or deleted is not named to those who may not read it).
     let thread_ids: Vec<ThreadId> = rows.iter().filter_map(|r| r.5).collect();
-    let mut titles = threads::table
+    let found_threads: Vec<Thread> = threads::table
         .filter(threads::id.eq_any(&thread_ids))
-        .select((threads::id, threads::slug, threads::title))
-        .into_boxed();
-    if audience != Audience::Moderators {
-        // A hidden or deleted thread's title is not repeated to the public.
-        titles = titles
-            .filter(threads::state.eq(Publication::Published.as_str()))
-            .filter(threads::moderation.eq(Moderation::Visible.as_str()));
-    }
-    let thread_titles: Vec<(ThreadId, String, String)> = titles.load(conn)?;
-    let board_ids: Vec<BoardId> = rows.iter().filter_map(|r| r.4).collect();
-    let board_names: Vec<(BoardId, String, String)> = boards::table
-        .filter(boards::id.eq_any(&board_ids))
-        .select((boards::id, boards::slug, boards::name))
+        .select(Thread::as_select())
         .load(conn)?;
-    let public = audience != Audience::Moderators;
+    let mut board_ids: Vec<BoardId> = rows.iter().filter_map(|r| r.4).collect();
+    board_ids.extend(found_threads.iter().map(|t| t.board_id));
+    let found_boards: Vec<Board> = boards::table
+        .filter(boards::id.eq_any(&board_ids))
+        .select(Board::as_select())
+        .load(conn)?;
+    let readable_threads: Vec<&Thread> = found_threads
+        .iter()
+        .filter(|t| {
+            found_boards
+                .iter()
+                .find(|b| b.id == t.board_id)
+                .is_some_and(|b| policy::allows(actor, Action::ReadThread(b, t)))
+        })
+        .collect();
     let show_names = matches!(audience, Audience::Public { show_names: true }) || !public;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
             let action = LoggedAction::parse(&r.2)?;
             let at_risk = r.10;
+            let thread =
+                r.5.and_then(|id| readable_threads.iter().find(|t| t.id == id).copied());
+            // An entry about a thread the reader may not read keeps only what was done.
+            let withheld = r.5.is_some() && thread.is_none();
             Some(LogLine {
                 id: r.0,
                 at: r.1,
@@ -297,24 +337,31 @@ fn load(
                 } else {
                     None
                 },
-                member: r.7.and_then(|id| authors.get(&id).cloned()),
+                member: if withheld {
+                    None
+                } else {
+                    r.7.and_then(|id| authors.get(&id).cloned())
+                },
                 board: r.4.and_then(|id| {
-                    board_names
+                    found_boards
                         .iter()
-                        .find(|b| b.0 == id)
-                        .map(|b| (b.1.clone(), b.2.clone()))
+                        .find(|b| b.id == id)
+                        .map(|b| (b.slug.clone(), b.name.clone()))
                 }),
-                thread: r
-                    .5
-                    .and_then(|id| thread_titles.iter().find(|t| t.0 == id).cloned()),
-                post_id: r.6,
-                reason: if public && at_risk {
+                thread: thread.map(|t| (t.id, t.slug.clone(), t.title.clone())),
+                post_id: if withheld { None } else { r.6 },
+                // A move's reason names where the thread went.
+                reason: if withheld || (public && at_risk) {
                     String::new()
                 } else {
                     r.8
                 },
                 // The public log never repeats what was hidden; moderators see an excerpt.
-                excerpt: if public { String::new() } else { r.9 },
+                excerpt: if public || withheld {
+                    String::new()
+                } else {
+                    r.9
+                },
             })
         })
         .collect())

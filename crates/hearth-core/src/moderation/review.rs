@@ -74,7 +74,8 @@ impl ReportReason {
     }
 }
 
-/// Someone may be at risk: such items come first and their content is never repeated publicly.
+/// Someone may be at risk: such items come first and their content is never repeated publicly
+/// (the public log's query in `moderation::log` says the same in SQL).
 fn is_at_risk(kind: ItemKind, reason: &str) -> bool {
     kind == ItemKind::CheckIn
         || (kind == ItemKind::Report && reason == ReportReason::AtRisk.as_str())

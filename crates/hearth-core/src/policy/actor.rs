@@ -127,6 +127,11 @@ impl Actor {
         self.member_actor().is_some_and(|m| m.belongs_to(board.id))
     }
 
+    pub(super) fn is_banned_from(&self, board: &Board) -> bool {
+        self.member_actor()
+            .is_some_and(|m| m.banned_from.contains(&board.id))
+    }
+
     pub(super) fn is_author_of(&self, post: &Post) -> bool {
         self.member().is_some_and(|m| m.id == post.author_id)
     }

@@ -16,6 +16,7 @@ pub use actor::{Actor, MemberActor};
 
 use crate::clock;
 use crate::error::{Denied, Error, Result};
+use crate::ids::MemberId;
 use crate::model::{Board, Member, Moderation, Post, Publication, SiteRole, Thread, Visibility};
 
 /// Everything an actor can try to do.
@@ -30,6 +31,9 @@ pub enum Action<'a> {
     JoinGroup(&'a Board),
     /// See who belongs to a group and answer join requests: its facilitators and the staff.
     ManageMembers(&'a Board),
+    /// End a member's membership of a group: its facilitators and the staff, on members below
+    /// them (as a ban).
+    RemoveMember(&'a Board, &'a Member),
     ReadThread(&'a Board, &'a Thread),
     /// See a post's text (posts awaiting approval or hidden are not everyone's to read).
     ReadPost(&'a Board, &'a Thread, &'a Post),
@@ -61,6 +65,12 @@ pub enum Action<'a> {
     ProposeGroup,
     /// Review proposals for new groups: site moderators and admins.
     ReviewProposals,
+    /// Approve or decline one proposal, made by the member given: a reviewer, but never on
+    /// their own proposal.
+    AnswerProposal(MemberId),
+    /// Be named the mentor of a new group, facilitating it beside its proposer without being
+    /// asked again: the site's staff (the actor is the mentor).
+    MentorGroup,
     CreateBoard,
     /// Collapse another member's posts for oneself.
     Mute(&'a Member),
@@ -87,8 +97,13 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
     match action {
         Action::ViewGroup(_) => Ruling::Allow,
         Action::ReadBoard(board) => read_board(actor, board),
-        Action::JoinGroup(_) => match actor.member() {
+        Action::JoinGroup(board) => match actor.member() {
             None => Ruling::Deny(Denied::SignInRequired),
+            // A ban from a private group ended the membership; it is not asked for again
+            // while the ban lasts.
+            Some(_) if board.visibility == Visibility::Private && actor.is_banned_from(board) => {
+                Ruling::Deny(Denied::BannedFromBoard)
+            }
             Some(_) => Ruling::Allow,
         },
         Action::ManageMembers(board) => moderator_of(actor, board),
@@ -131,10 +146,19 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
             then(may, || act_on_member(actor, target))
         }
         Action::Suspend(target) => then(staff_only(actor), || act_on_member(actor, target)),
-        Action::BanFromBoard(board, target) => then(decide(actor, Action::Moderate(board)), || {
-            act_on_member(actor, target)
+        Action::BanFromBoard(board, target) | Action::RemoveMember(board, target) => {
+            then(decide(actor, Action::Moderate(board)), || {
+                act_on_member(actor, target)
+            })
+        }
+        Action::ModerateSite | Action::ReviewProposals | Action::MentorGroup => staff_only(actor),
+        Action::AnswerProposal(proposer) => then(staff_only(actor), || {
+            if actor.member().is_some_and(|me| me.id == proposer) {
+                Ruling::Deny(Denied::OwnProposal)
+            } else {
+                Ruling::Allow
+            }
         }),
-        Action::ModerateSite | Action::ReviewProposals => staff_only(actor),
         Action::ProposeGroup => may_write(actor),
         Action::ManageBoard(board) => then(read_board(actor, board), || admin_only(actor)),
         Action::ManageWatchedWords | Action::CreateBoard => admin_only(actor),
@@ -191,8 +215,11 @@ fn read_board(actor: &Actor, board: &Board) -> Ruling {
     let visible = match board.visibility {
         Visibility::Public => true,
         Visibility::Members => actor.member().is_some(),
-        // Private groups: their members and moderators.
-        Visibility::Private => actor.belongs_to(board),
+        // Private groups: their members and moderators. A ban there shuts its member out
+        // (and ends their membership: `moderation::actions::ban_from_board`).
+        Visibility::Private => {
+            actor.moderates(board) || (actor.belongs_to(board) && !actor.is_banned_from(board))
+        }
     };
     if visible {
         Ruling::Allow

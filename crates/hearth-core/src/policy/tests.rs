@@ -193,6 +193,7 @@ const CANT: Ruling = Ruling::Deny(Denied::CannotActOnMember);
 const ADM: Ruling = Ruling::Deny(Denied::AdminOnly);
 const NOMUTE: Ruling = Ruling::Deny(Denied::CannotMute);
 const GRP: Ruling = Ruling::Deny(Denied::GroupMembersOnly);
+const OWNPROP: Ruling = Ruling::Deny(Denied::OwnProposal);
 
 /// The name of an action's variant. The match has no wildcard, so a new action does not
 /// compile until it is named here — and the table test then fails until it has rows.
@@ -202,6 +203,9 @@ fn variant(action: &Action<'_>) -> &'static str {
         Action::ReadBoard(_) => "ReadBoard",
         Action::JoinGroup(_) => "JoinGroup",
         Action::ManageMembers(_) => "ManageMembers",
+        Action::RemoveMember(..) => "RemoveMember",
+        Action::AnswerProposal(_) => "AnswerProposal",
+        Action::MentorGroup => "MentorGroup",
         Action::ReadThread(..) => "ReadThread",
         Action::ReadPost(..) => "ReadPost",
         Action::StartThread(_) => "StartThread",
@@ -227,7 +231,10 @@ fn variant(action: &Action<'_>) -> &'static str {
     }
 }
 
-const EVERY_VARIANT: [&str; 26] = [
+const EVERY_VARIANT: [&str; 29] = [
+    "RemoveMember",
+    "AnswerProposal",
+    "MentorGroup",
     "ProposeGroup",
     "ReviewProposals",
     "ViewGroup",
@@ -282,7 +289,8 @@ fn every_cell_of_the_permission_table() {
     #[rustfmt::skip]
     let table: Vec<(&str, Action, [Ruling; 12])> = vec![
         ("view a private group's public face", Action::ViewGroup(&private), [A, A, A, A, A, A, A, A, A, A, A, A]),
-        ("join a private group", Action::JoinGroup(&private), [IN, A, A, A, A, A, A, A, A, A, A, A]),
+        ("join a private group", Action::JoinGroup(&private), [IN, A, A, A, A, BAN, A, A, A, A, A, A]),
+        ("join a public group", Action::JoinGroup(&public), [IN, A, A, A, A, A, A, A, A, A, A, A]),
         ("manage members of board 1", Action::ManageMembers(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
         ("manage members of board 2", Action::ManageMembers(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
         ("read public board", Action::ReadBoard(&public), [A, A, A, A, A, A, A, A, A, A, A, A]),
@@ -326,11 +334,17 @@ fn every_cell_of_the_permission_table() {
         ("ban the author from board 1", Action::BanFromBoard(&public, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
         ("ban the author from board 2", Action::BanFromBoard(&other_board, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
         ("ban a moderator from board 1", Action::BanFromBoard(&public, &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, CANT, MOD, CANT, A, SUS, SUS]),
+        ("remove the author from board 1", Action::RemoveMember(&public, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
+        ("remove the author from private board 1", Action::RemoveMember(&private, &the_author), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
+        ("remove a moderator from board 1", Action::RemoveMember(&public, &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, CANT, MOD, CANT, A, SUS, SUS]),
         ("site-wide queue and log", Action::ModerateSite, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
         ("manage board 1", Action::ManageBoard(&public), [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A, ADM, ADM]),
         ("manage private board 1", Action::ManageBoard(&private), [NF, NF, NF, NF, NF, NF, ADM, NF, ADM, A, ADM, NF]),
         ("propose a group", Action::ProposeGroup, [IN, A, A, SUS, A, A, A, A, A, A, SUS, SUS]),
         ("review group proposals", Action::ReviewProposals, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
+        ("answer the author's proposal", Action::AnswerProposal(MemberId(1)), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
+        ("answer the moderator's own proposal", Action::AnswerProposal(MemberId(3)), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, OWNPROP, A, MOD, SUS]),
+        ("mentor a new group", Action::MentorGroup, [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
         ("manage watched words", Action::ManageWatchedWords, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A, ADM, ADM]),
         ("create board", Action::CreateBoard, [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A, ADM, ADM]),
         ("mute the author", Action::Mute(&the_author), [IN, NOMUTE, A, NOMUTE, NOMUTE, NOMUTE, A, A, A, A, A, A]),
@@ -420,6 +434,23 @@ fn a_private_group_opens_to_its_members_only() {
         MOD,
         "members do not manage members"
     );
+}
+
+#[test]
+fn a_ban_from_a_private_group_shuts_its_member_out() {
+    let private = board(Visibility::Private);
+    let open = thread(false, Publication::Published);
+    let mut banned = MemberActor::plain(member(7, SiteRole::Member, MemberStatus::Active, None));
+    banned.member_of = vec![BoardId(1)];
+    banned.banned_from = vec![BoardId(1)];
+    let banned = banned.actor();
+    for action in [
+        Action::ReadBoard(&private),
+        Action::ReadThread(&private, &open),
+        Action::SeeMeetingDetails(&private),
+    ] {
+        assert_eq!(decide(&banned, action), NF, "{action:?}");
+    }
 }
 
 #[test]

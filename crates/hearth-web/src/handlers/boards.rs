@@ -56,6 +56,7 @@ async fn board_page(
             .with("format_label", board.meeting_format.label())
             .with("standing", &view.standing)
             .with("can_join", &view.can_join)
+            .with("members_label", &view.members_label)
     };
     let Some(inside) = &view.inside else {
         return Ok(Built::Page(face("group_front.html")));

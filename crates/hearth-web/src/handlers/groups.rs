@@ -133,18 +133,66 @@ pub async fn members(
     viewer: Viewer,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
+    members_page(&state, &viewer, slug.into_inner(), None)
+        .await?
+        .render(&state)
+}
+
+async fn members_page(
+    state: &State,
+    viewer: &Viewer,
+    slug: String,
+    removing: Option<&RemoveInput>,
+) -> Result<Page, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let (board, roster) = read(&state, move |conn| {
+    let (board, roster) = read(state, move |conn| {
         let board = boards::group_by_slug(conn, &actor, &slug)?;
         let roster = memberships::roster(conn, &member, &board)?;
         Ok((board, roster))
     })
     .await?;
-    Page::new(&state, &viewer, "group_members.html")
+    let mut page = Page::new(state, viewer, "group_members.html")
         .with("board", &board)
-        .with("roster", &roster)
-        .render(&state)
+        .with("roster", &roster);
+    if let Some(kept) = removing {
+        page = page.with("removing", kept);
+    }
+    Ok(page)
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct RemoveInput {
+    username: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /b/{slug}/members/remove`: a facilitator ends someone's membership.
+pub async fn remove_member(
+    state: State,
+    viewer: Viewer,
+    slug: web::Path<String>,
+    input: web::Form<RemoveInput>,
+) -> Result<HttpResponse, WebError> {
+    let slug = slug.into_inner();
+    let input = input.into_inner();
+    let (username, reason) = (input.username.clone(), input.reason.clone());
+    let removed = on_group(&state, &viewer, slug.clone(), move |conn, member, board| {
+        memberships::remove(conn, member, board, &username, &reason)
+    })
+    .await;
+    match removed {
+        Ok(()) => Ok(see_other(&format!("/b/{slug}/members"))),
+        Err(error) => {
+            form_again(
+                &state,
+                error,
+                members_page(&state, &viewer, slug, Some(&input)),
+            )
+            .await
+        }
+    }
 }
 
 #[derive(Deserialize)]
