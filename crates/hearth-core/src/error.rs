@@ -72,6 +72,8 @@ pub enum Denied {
     CannotActOnMember,
     /// The member is banned from this board.
     BannedFromBoard,
+    /// A ban from a private group ended the membership; it cannot be asked for while it lasts.
+    BannedFromPrivateGroup,
     /// The moderators hid this post.
     HiddenByModerators,
     /// Only the group's members may do or see this (its meeting details, answering for a meeting).
@@ -102,6 +104,9 @@ impl Denied {
             }
             Denied::BannedFromBoard => {
                 "the facilitators have stopped you posting in this group; you can still read it"
+            }
+            Denied::BannedFromPrivateGroup => {
+                "the facilitators of this group have ended your membership for now, so you cannot ask to join again yet"
             }
             Denied::HiddenByModerators => "the moderators hid this post",
             Denied::GroupMembersOnly => {

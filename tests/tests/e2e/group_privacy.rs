@@ -171,8 +171,14 @@ fn a_ban_in_a_private_group_ends_the_membership() {
     // While the ban lasts she cannot ask to join again.
     let front = ana.visit("/b/circle");
     let token = front.attrs("input[name=csrf_token]", "value")[0].clone();
-    ana.post("/b/circle/join", &[("csrf_token", &token)])
-        .assert_status(403);
+    let refused = ana.post("/b/circle/join", &[("csrf_token", &token)]);
+    refused.assert_status(403);
+    assert!(
+        refused.body.contains("cannot ask to join again yet")
+            && !refused.body.contains("still read"),
+        "{}",
+        refused.body
+    );
     assert!(fay
         .visit("/b/circle/members")
         .texts(".request-list li")

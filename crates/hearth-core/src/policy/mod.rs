@@ -102,7 +102,7 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
             // A ban from a private group ended the membership; it is not asked for again
             // while the ban lasts.
             Some(_) if board.visibility == Visibility::Private && actor.is_banned_from(board) => {
-                Ruling::Deny(Denied::BannedFromBoard)
+                Ruling::Deny(Denied::BannedFromPrivateGroup)
             }
             Some(_) => Ruling::Allow,
         },

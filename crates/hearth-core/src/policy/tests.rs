@@ -184,6 +184,7 @@ const NF: Ruling = Ruling::NotFound;
 const IN: Ruling = Ruling::Deny(Denied::SignInRequired);
 const SUS: Ruling = Ruling::Deny(Denied::Suspended);
 const BAN: Ruling = Ruling::Deny(Denied::BannedFromBoard);
+const OUT: Ruling = Ruling::Deny(Denied::BannedFromPrivateGroup);
 const LOCK: Ruling = Ruling::Deny(Denied::ThreadLocked);
 const MINE: Ruling = Ruling::Deny(Denied::NotYours);
 const OWN: Ruling = Ruling::Deny(Denied::OwnPost);
@@ -289,7 +290,7 @@ fn every_cell_of_the_permission_table() {
     #[rustfmt::skip]
     let table: Vec<(&str, Action, [Ruling; 12])> = vec![
         ("view a private group's public face", Action::ViewGroup(&private), [A, A, A, A, A, A, A, A, A, A, A, A]),
-        ("join a private group", Action::JoinGroup(&private), [IN, A, A, A, A, BAN, A, A, A, A, A, A]),
+        ("join a private group", Action::JoinGroup(&private), [IN, A, A, A, A, OUT, A, A, A, A, A, A]),
         ("join a public group", Action::JoinGroup(&public), [IN, A, A, A, A, A, A, A, A, A, A, A]),
         ("manage members of board 1", Action::ManageMembers(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
         ("manage members of board 2", Action::ManageMembers(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
