@@ -125,11 +125,15 @@ impl TestApp {
     }
 }
 
-/// The configuration tests start from: the defaults without posting limits, because tests post
-/// far faster than people do. Tests of the limits set their own.
+/// The configuration tests start from: the defaults without posting or edit limits, because
+/// tests post far faster than people do. Tests of the limits set their own.
 pub fn test_config() -> hearth_web::WebConfig {
     let mut config = hearth_web::WebConfig::default();
     config.posting.limits = hearth_core::safety::limits::PostingLimits::NONE;
+    config.posting.edits = hearth_core::safety::limits::EditLimits {
+        revisions_kept: hearth_core::safety::limits::EditLimits::default().revisions_kept,
+        ..hearth_core::safety::limits::EditLimits::NONE
+    };
     config
 }
 

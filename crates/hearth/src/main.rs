@@ -150,6 +150,8 @@ fn serve(settings: Settings) -> Result<(), String> {
         posting: hearth_core::safety::gate::PostingRules {
             new_account_premod_posts: settings.new_account_premod_posts,
             limits: settings.posting_limits,
+            edits: settings.edit_limits,
+            max_body_bytes: settings.max_post_bytes,
             crisis: crisis_phrases,
             same_reply_minutes: settings.same_reply_minutes,
         },

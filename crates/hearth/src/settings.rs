@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use config::{Config, Environment, File, FileFormat};
 use hearth_core::accounts::throttle::ThrottlePolicy;
 use hearth_core::safety::crisis::CrisisResources;
-use hearth_core::safety::limits::PostingLimits;
+use hearth_core::safety::limits::{EditLimits, PostingLimits};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +28,8 @@ pub struct Settings {
     pub log: String,
     pub new_account_premod_posts: i32,
     pub same_reply_minutes: u32,
+    /// A post's text has at most this many bytes (and at most 50,000 characters).
+    pub max_post_bytes: usize,
     pub public_log_shows_names: bool,
     /// A phrase file replacing the built-in crisis phrases (`config/crisis-phrases.txt`).
     pub crisis_phrases_file: Option<PathBuf>,
@@ -38,6 +40,7 @@ pub struct Settings {
     pub cache_visitor_pages: bool,
     pub sign_in_throttle: ThrottlePolicy,
     pub posting_limits: PostingLimits,
+    pub edit_limits: EditLimits,
     pub crisis_resources: CrisisResources,
 }
 
@@ -56,6 +59,7 @@ session_days = 30
 log = "info"
 new_account_premod_posts = 0
 same_reply_minutes = 10
+max_post_bytes = 100000
 public_log_shows_names = false
 trust_x_forwarded_for = false
 cache_visitor_pages = true
@@ -72,6 +76,11 @@ per_day = 100
 new_account_per_minute = 2
 new_account_per_day = 20
 new_account_hours = 24
+
+[edit_limits]
+per_minute = 5
+per_day = 40
+revisions_kept = 50
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."
@@ -143,6 +152,7 @@ impl Settings {
         }
         settings.sign_in_throttle.check()?;
         settings.crisis_resources.check()?;
+        settings.edit_limits.check()?;
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
         if settings.database_url.is_none() {
             settings.database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());

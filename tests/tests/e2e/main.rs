@@ -8,6 +8,7 @@ mod boards;
 mod concurrency;
 mod crisis_check_ins;
 mod csrf;
+mod edits;
 mod error_pages;
 mod group_privacy;
 mod groups;

@@ -10,12 +10,12 @@ use crate::db::schema::{
 };
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
-use crate::forum::publish::{publish, Draft, Place, Posted};
+use crate::forum::publish::{publish, revise, Draft, EditDraft, Place, Posted};
 use crate::forum::threads::{self, count_member_post};
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
 use crate::model::{AuthorRef, Board, Moderation, Post, Publication, Thread};
 use crate::policy::{self, Action, Actor, MemberActor};
-use crate::safety::gate::{self, PostingRules};
+use crate::safety::gate::PostingRules;
 use crate::{accounts::tokens, clock};
 
 pub const MAX_BODY_CHARS: usize = 50_000;
@@ -70,13 +70,25 @@ pub fn thread_page(conn: &mut DbConn, thread: &Thread, page: i32) -> Result<Thre
     })
 }
 
-pub fn check_body(body: &str, invalid: &mut Invalid) {
+/// A post's text: something, at most [`MAX_BODY_CHARS`] characters and at most `max_bytes`
+/// bytes (an emoji or a letter of many scripts takes several bytes; the database stores bytes).
+pub fn check_body(body: &str, max_bytes: usize, invalid: &mut Invalid) {
     if body.trim().is_empty() {
         invalid.add("body", "write something before posting");
     } else if body.chars().count() > MAX_BODY_CHARS {
         invalid.add(
             "body",
             format!("a post has at most {MAX_BODY_CHARS} characters; split it into two posts"),
+        );
+    } else if body.len() > max_bytes {
+        invalid.add(
+            "body",
+            format!(
+                "a post has at most {max_bytes} bytes, and this one has {}: emoji and many \
+                 letters take several bytes each, so it can be over this limit with fewer than \
+                 {MAX_BODY_CHARS} characters; please shorten it or split it into two posts",
+                body.len()
+            ),
         );
     }
 }
@@ -222,7 +234,9 @@ pub fn readable_by_id(
     }
 }
 
-/// Replaces a post's text, keeping the previous version in its revision history.
+/// Replaces a post's text, keeping the previous version in its revision history, through the
+/// posting pipeline's gate ([`revise`](crate::forum::publish)): an edit is limited, screened,
+/// held and checked in on exactly as a new post.
 pub fn edit(
     conn: &mut DbConn,
     rules: &PostingRules,
@@ -233,57 +247,13 @@ pub fn edit(
     let actor = member.actor();
     let (board, thread, post) = by_id_for(conn, &actor, post_id)?;
     policy::authorize(&actor, Action::EditPost(&board, &thread, &post))?;
-    let mut invalid = Invalid::default();
-    check_body(new_source, &mut invalid);
-    invalid.into_result()?;
-    if new_source == post.source {
-        return Ok(Posted {
-            post,
-            thread,
-            check_in: false,
-        });
-    }
-    // Blocked and masked words apply to edits too, and crisis phrases open a check-in.
-    let (screened, check_in) = gate::screen_edit(conn, rules, new_source)?;
-    let new_source: &str = &screened;
-    let html = hearth_markdown::render(new_source);
-    write_tx(conn, |conn| {
-        let now = clock::now();
-        diesel::insert_into(post_revisions::table)
-            .values((
-                post_revisions::post_id.eq(post.id),
-                post_revisions::editor_id.eq(member.id),
-                post_revisions::source.eq(&post.source),
-                post_revisions::html.eq(&post.html),
-                post_revisions::render_version.eq(post.render_version),
-                post_revisions::replaced_at.eq(now),
-            ))
-            .execute(conn)?;
-        diesel::update(posts::table.find(post.id))
-            .set((
-                posts::source.eq(new_source),
-                posts::html.eq(html.as_str()),
-                posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
-                posts::edited_at.eq(now),
-            ))
-            .execute(conn)?;
-        if check_in {
-            crate::moderation::review::open(
-                conn,
-                board.id,
-                post.id,
-                crate::moderation::review::ItemKind::CheckIn,
-                "",
-                now,
-            )?;
-        }
-        let post = by_id(conn, post.id)?;
-        Ok(Posted {
-            post,
-            thread,
-            check_in,
-        })
-    })
+    let draft = EditDraft {
+        board: &board,
+        thread: &thread,
+        post: &post,
+        body: new_source,
+    };
+    revise(conn, rules, member, &draft)
 }
 
 /// One earlier version of a post.
@@ -376,6 +346,21 @@ pub(crate) fn claim_moderation(conn: &mut DbConn, post: &Post) -> Result<bool> {
     )
     .set(posts::moderation.eq(post.moderation.as_str()))
     .execute(conn)?;
+    Ok(touched == 1)
+}
+
+/// Inside a decision's transaction: whether the post's text is still the one the moderator saw
+/// (not edited since `post` was loaded). Touching the row takes its lock on PostgreSQL, so an
+/// edit in flight commits first and is then seen; SQLite's writers are serialized.
+pub(crate) fn claim_text(conn: &mut DbConn, post: &Post) -> Result<bool> {
+    let update = diesel::update(posts::table.find(post.id)).into_boxed();
+    let update = match post.edited_at {
+        Some(at) => update.filter(posts::edited_at.eq(at)),
+        None => update.filter(posts::edited_at.is_null()),
+    };
+    let touched = update
+        .set(posts::edited_at.eq(post.edited_at))
+        .execute(conn)?;
     Ok(touched == 1)
 }
 

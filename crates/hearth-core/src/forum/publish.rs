@@ -1,27 +1,34 @@
-//! One pipeline for every new post: a thread's opening post and a reply.
+//! One pipeline for every new post (a thread's opening post and a reply) and every edit.
 //!
-//! [`publish`] reads as its steps: `check` the form; a form sent again returns what the first
-//! sending made (`again`); `screen` the words; a reply repeating its author's reply of a few
-//! minutes ago is that reply (`same_reply`); render, outside the write lock; then, in one
+//! [`publish`] reads as its steps: `check` the form (sizes); a form sent again returns what the
+//! first sending made (`again`); `screen` the words; a reply repeating its author's reply of a
+//! few minutes ago is that reply (`same_reply`); the member's limits (`gate::check_limits`), so
+//! a refused request costs no rendering; `render`, outside the write lock; then, in one
 //! transaction, `claim` the post's place and re-check everything that can have changed since the
 //! page authorized it (the thread still open, the board it is on now, the member not suspended
-//! or banned there), accept the ground rules, let the gate judge, `write` the rows and `count`
-//! them.
+//! or banned there), accept the ground rules, let the gate judge (the limits again, under the
+//! lock), `write` the rows and `count` them.
+//!
+//! [`revise`] (an edit) goes the same way: `check`, `screen`, the edit limits, `render`, then
+//! in one transaction `claim_edit` (the post, its thread, its board and the member read and
+//! authorized again: not banned there, the thread not locked), the gate's `judge` (an edit is
+//! held, flagged and checked in on exactly as a new post), `keep_revision` (the old text, with
+//! the oldest but the original pruned) and the new text, with its moderation.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::accounts::{actors, members};
 use crate::clock;
-use crate::db::schema::{boards, posts as post_rows, threads};
+use crate::db::schema::{boards, post_revisions, posts as post_rows, threads};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::{boards as board_ops, posts, threads as thread_ops};
 use crate::groups;
-use crate::ids::{PostId, ThreadId};
+use crate::ids::{MemberId, PostId, ThreadId};
 use crate::model::{Board, Moderation, Post, Publication, Thread};
 use crate::policy::{self, Action, MemberActor};
-use crate::safety::gate::{self, Judgement, PostingRules, Screened};
+use crate::safety::gate::{self, Judgement, PostingRules, Screened, Writing};
 
 /// Where a new post goes, as the page that authorized it saw it.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +70,7 @@ pub(crate) fn publish(
     member: &MemberActor,
     draft: &Draft<'_>,
 ) -> Result<Posted> {
-    check(draft)?;
+    check(rules, draft)?;
     if let Some(posted) = again(conn, member, draft.submission_key)? {
         return Ok(posted);
     }
@@ -77,7 +84,13 @@ pub(crate) fn publish(
             return Ok(posted);
         }
     }
-    let html = hearth_markdown::render(&screened.source);
+    let thread = match draft.place {
+        Place::Reply { thread, .. } => Some(thread),
+        Place::NewThread { .. } => None,
+    };
+    let writing = Writing::New { thread };
+    gate::check_limits(conn, rules, member, board, writing, clock::now())?;
+    let html = render(&screened.source);
     #[cfg(test)]
     hooks::before_write();
     let outcome = write_tx(conn, |conn| {
@@ -96,7 +109,9 @@ pub(crate) fn publish(
             rules,
             member,
             &claimed.board,
-            claimed.thread.as_ref(),
+            Writing::New {
+                thread: claimed.thread.as_ref(),
+            },
             &screened,
             now,
         )?;
@@ -115,12 +130,12 @@ pub(crate) fn publish(
 }
 
 /// The form's own checks: a title for a new thread, a body, a submission key.
-fn check(draft: &Draft<'_>) -> Result<()> {
+fn check(rules: &PostingRules, draft: &Draft<'_>) -> Result<()> {
     let mut invalid = Invalid::default();
     if let Place::NewThread { title, .. } = draft.place {
         thread_ops::check_title(title, &mut invalid);
     }
-    posts::check_body(draft.body, &mut invalid);
+    posts::check_body(draft.body, rules.max_body_bytes, &mut invalid);
     posts::check_submission_key(draft.submission_key, &mut invalid);
     invalid.into_result()
 }
@@ -313,6 +328,143 @@ fn count(
     thread_ops::count_member_post(conn, member.id, 1)
 }
 
+/// Renders a post's text. Only after every cheap check, and never inside the transaction.
+fn render(source: &str) -> hearth_markdown::SafeHtml {
+    #[cfg(test)]
+    hooks::rendered();
+    hearth_markdown::render(source)
+}
+
+/// An edit as its form sent it, of a post the caller found and authorized.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EditDraft<'a> {
+    pub board: &'a Board,
+    pub thread: &'a Thread,
+    pub post: &'a Post,
+    pub body: &'a str,
+}
+
+/// Replaces a post's text through the same gate as a new post: limits (edit limits), watched
+/// words (block, mask, hold, flag), crisis phrases, pre-moderation. The old text goes to the
+/// post's revisions. A visible post held by its new text awaits approval again, out of every
+/// count until a moderator approves it.
+pub(crate) fn revise(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    edit: &EditDraft<'_>,
+) -> Result<Posted> {
+    let mut invalid = Invalid::default();
+    posts::check_body(edit.body, rules.max_body_bytes, &mut invalid);
+    invalid.into_result()?;
+    if edit.body == edit.post.source {
+        return Ok(Posted {
+            post: edit.post.clone(),
+            thread: edit.thread.clone(),
+            check_in: false,
+        });
+    }
+    let screened = gate::screen(conn, rules, member, edit.board, "", edit.body)?;
+    let writing = Writing::Edit { post: edit.post };
+    gate::check_limits(conn, rules, member, edit.board, writing, clock::now())?;
+    let html = render(&screened.source);
+    #[cfg(test)]
+    hooks::before_write();
+    let post = write_tx(conn, |conn| {
+        let now = clock::now();
+        let (member, board, thread, post) = claim_edit(conn, member, edit.post.id)?;
+        let judgement = gate::judge(
+            conn,
+            rules,
+            &member,
+            &board,
+            Writing::Edit { post: &post },
+            &screened,
+            now,
+        )?;
+        keep_revision(conn, &post, member.id, rules.edits.revisions_kept, now)?;
+        diesel::update(post_rows::table.find(post.id))
+            .set((
+                post_rows::source.eq(screened.source.as_ref()),
+                post_rows::html.eq(html.as_str()),
+                post_rows::render_version.eq(hearth_markdown::RENDERER_VERSION),
+                post_rows::edited_at.eq(now),
+            ))
+            .execute(conn)?;
+        if judgement.moderation != post.moderation {
+            posts::set_moderation(conn, &board, &thread, &post, judgement.moderation, "")?;
+        }
+        gate::record(conn, &judgement, board.id, post.id, now)?;
+        posts::by_id(conn, post.id)
+    })?;
+    posted(conn, post, screened.check_in)
+}
+
+/// Inside the edit's transaction: the post, its thread, its board and the member as stored
+/// now, the edit authorized again (a ban, a suspension or a lock committed since the form was
+/// sent refuses it). Touching the post row first serializes the edit with a moderator's
+/// decision on it (the row lock on PostgreSQL, the write lock on SQLite).
+fn claim_edit(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    post_id: PostId,
+) -> Result<(MemberActor, Board, Thread, Post)> {
+    let touched = diesel::update(post_rows::table.find(post_id))
+        .set(post_rows::id.eq(post_id))
+        .execute(conn)?;
+    if touched != 1 {
+        return Err(Error::NotFound);
+    }
+    let account = members::by_id(conn, member.id)?;
+    let member = actors::actor_for(conn, account)?;
+    let post = posts::by_id(conn, post_id)?;
+    let thread = thread_ops::by_id(conn, post.thread_id)?;
+    let board = board_ops::by_id(conn, thread.board_id)?;
+    policy::authorize(&member.actor(), Action::EditPost(&board, &thread, &post))?;
+    Ok((member, board, thread, post))
+}
+
+/// Keeps the text an edit replaces as the post's newest revision. A post keeps at most `kept`
+/// revisions (0: all): its original text, which moderators need to see what was first said,
+/// and the newest others; the oldest of those go, in the edit's transaction.
+fn keep_revision(
+    conn: &mut DbConn,
+    post: &Post,
+    editor: MemberId,
+    kept: u32,
+    now: NaiveDateTime,
+) -> Result<()> {
+    diesel::insert_into(post_revisions::table)
+        .values((
+            post_revisions::post_id.eq(post.id),
+            post_revisions::editor_id.eq(editor),
+            post_revisions::source.eq(&post.source),
+            post_revisions::html.eq(&post.html),
+            post_revisions::render_version.eq(post.render_version),
+            post_revisions::replaced_at.eq(now),
+        ))
+        .execute(conn)?;
+    let Ok(kept) = usize::try_from(kept) else {
+        return Ok(());
+    };
+    if kept == 0 {
+        return Ok(());
+    }
+    // At most `kept + 1` rows: every edit prunes back to `kept`.
+    let ids: Vec<i64> = post_revisions::table
+        .filter(post_revisions::post_id.eq(post.id))
+        .order(post_revisions::id.asc())
+        .select(post_revisions::id)
+        .load(conn)?;
+    if ids.len() > kept {
+        // The first is the original; the ones after it are the oldest of the rest.
+        let pruned = &ids[1..=ids.len() - kept];
+        diesel::delete(post_revisions::table.filter(post_revisions::id.eq_any(pruned)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// A test's way into the moment between a page's authorization and the posting transaction,
 /// where another member's lock or move can land.
 #[cfg(test)]
@@ -321,6 +473,16 @@ pub(crate) mod hooks {
 
     thread_local! {
         static BEFORE_WRITE: RefCell<Option<Box<dyn FnOnce()>>> = RefCell::new(None);
+        static RENDERED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
+    /// How many posts this thread has rendered so far.
+    pub(crate) fn renders() -> u32 {
+        RENDERED.with(std::cell::Cell::get)
+    }
+
+    pub(super) fn rendered() {
+        RENDERED.with(|n| n.set(n.get() + 1));
     }
 
     /// Runs `f` once, just before this thread's next posting transaction begins.

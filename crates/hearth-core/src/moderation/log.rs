@@ -115,6 +115,9 @@ pub(crate) struct Entry<'a> {
     pub thread_id: Option<ThreadId>,
     pub member_id: Option<MemberId>,
     pub reason: &'a str,
+    /// A short plain-text excerpt of `post`, made with [`excerpt_of`] before the transaction
+    /// (it parses the post's markdown, which has no place under the write lock).
+    pub excerpt: &'a str,
     /// The post concerned was reported or flagged as someone possibly at risk.
     pub at_risk: bool,
 }
@@ -128,9 +131,15 @@ impl<'a> Entry<'a> {
             thread_id: None,
             member_id: None,
             reason: "",
+            excerpt: "",
             at_risk: false,
         }
     }
+}
+
+/// The excerpt of a post the log keeps for moderators: compute it before the transaction.
+pub(crate) fn excerpt_of(post: &Post) -> String {
+    hearth_markdown::plain_text_excerpt(&post.source, EXCERPT_CHARS)
 }
 
 /// Writes one log row; call it inside the action's transaction.
@@ -140,10 +149,6 @@ pub(crate) fn write(
     entry: Entry<'_>,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let excerpt = entry
-        .post
-        .map(|p| hearth_markdown::plain_text_excerpt(&p.source, EXCERPT_CHARS))
-        .unwrap_or_default();
     diesel::insert_into(moderation_log::table)
         .values((
             moderation_log::board_id.eq(entry.board_id),
@@ -153,7 +158,7 @@ pub(crate) fn write(
             moderation_log::thread_id.eq(entry.thread_id.or(entry.post.map(|p| p.thread_id))),
             moderation_log::member_id.eq(entry.member_id.or(entry.post.map(|p| p.author_id))),
             moderation_log::reason.eq(entry.reason),
-            moderation_log::excerpt.eq(excerpt),
+            moderation_log::excerpt.eq(entry.excerpt),
             moderation_log::at_risk.eq(entry.at_risk),
             moderation_log::created_at.eq(now),
         ))

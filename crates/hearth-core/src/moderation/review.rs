@@ -347,17 +347,61 @@ impl Decision {
     }
 }
 
+/// Which text of a post a moderator saw when they took a decision: the time of its last edit
+/// (none for a post never edited), carried by the decision's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+impl Seen {
+    /// What a decision's form says was seen: its `edited_at` field, the post's `edited_at` as
+    /// the page printed it (empty for a post never edited).
+    pub fn from_form(edited_at: &str) -> Result<Seen> {
+        let edited_at = edited_at.trim();
+        if edited_at.is_empty() {
+            return Ok(Seen { edited_at: None });
+        }
+        edited_at
+            .parse::<NaiveDateTime>()
+            .map(|at| Seen {
+                edited_at: Some(at),
+            })
+            .map_err(|_| {
+                Error::invalid(
+                    "decision",
+                    "this form is out of date; please open the page again",
+                )
+            })
+    }
+
+    /// The text of `post` as loaded now.
+    pub fn of(post: &Post) -> Seen {
+        Seen {
+            edited_at: post.edited_at,
+        }
+    }
+}
+
+const EDITED_SINCE: &str = "This post was edited after you opened it; please review the new text";
+
 /// Takes a decision on a post: the change, the resolved items, a notice to the author when
-/// their post is hidden, and the log row — one transaction.
+/// their post is hidden, and the log row — one transaction. The decision applies only to the
+/// text the moderator saw (`seen`): if the post was edited since, it is refused and nothing
+/// changes.
 pub fn decide(
     conn: &mut DbConn,
     member: &MemberActor,
     post_id: PostId,
+    seen: Seen,
     decision: &Decision,
 ) -> Result<(Board, Thread, Post)> {
     let actor = member.actor();
     let (board, thread, post) = posts::by_id_for(conn, &actor, post_id)?;
     policy::authorize(&actor, Action::Moderate(&board))?;
+    if Seen::of(&post) != seen {
+        return Err(Error::invalid("decision", EDITED_SINCE));
+    }
     let (text, field) = match decision {
         Decision::Hide { reason } => (reason.trim(), "reason"),
         Decision::Handled { note } => (note.trim(), "note"),
@@ -391,8 +435,13 @@ pub fn decide(
             "someone else has already decided on this post; the queue shows what it is now",
         ));
     }
+    let excerpt = log::excerpt_of(&post);
     write_tx(conn, |conn| {
         let now = clock::now();
+        // An edit committed since the post was loaded: the moderator has not seen its text.
+        if !posts::claim_text(conn, &post)? {
+            return Err(Error::invalid("decision", EDITED_SINCE));
+        }
         // At risk once is at risk for good: a check-in already handled still keeps the post's
         // words out of the public log, so every item counts, open or resolved.
         let items: Vec<(String, String)> = review_items::table
@@ -460,6 +509,7 @@ pub fn decide(
         let mut entry = Entry::new(decision.logged(), Some(board.id));
         entry.post = Some(&post);
         entry.reason = text;
+        entry.excerpt = &excerpt;
         entry.at_risk = at_risk;
         log::write(conn, member, entry, now)?;
         Ok(())

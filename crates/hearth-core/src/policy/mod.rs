@@ -119,8 +119,20 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
                 }
             })
         }),
+        // An edit is writing on the board: refused to a member banned from it, and in a locked
+        // thread (as a reply is), besides being the author's own.
         Action::EditPost(board, thread, post) => then(read_thread(actor, board, thread), || {
-            then(may_write(actor), || change_own_post(actor, post, false))
+            then(may_write(actor), || {
+                then(change_own_post(actor, post, false), || {
+                    then(may_post(actor, board), || {
+                        if thread.locked && !actor.moderates(board) {
+                            Ruling::Deny(Denied::ThreadLocked)
+                        } else {
+                            Ruling::Allow
+                        }
+                    })
+                })
+            })
         }),
         Action::DeletePost(board, thread, post) => then(read_thread(actor, board, thread), || {
             then(may_write(actor), || change_own_post(actor, post, true))

@@ -1,6 +1,8 @@
-//! What happens to a new post before and while it is stored: watched words (block, mask, hold,
-//! flag), crisis phrases (the post is published, and a check-in goes to the top of the queue),
-//! posting limits and slow mode, and pre-moderation of members new to a board or to the site.
+//! What happens to a new post or an edit before and while it is stored: watched words (block,
+//! mask, hold, flag), crisis phrases (the post is published, and a check-in goes to the top of
+//! the queue), posting and edit limits and slow mode, and pre-moderation of members new to a
+//! board or to the site. An edit passes the same gate as a new post: it cannot publish what a
+//! new post could not.
 
 use std::borrow::Cow;
 
@@ -11,11 +13,11 @@ use crate::db::schema::{posts, threads};
 use crate::db::DbConn;
 use crate::error::{Error, Result};
 use crate::ids::{BoardId, PostId};
-use crate::model::{Board, Moderation, Thread};
+use crate::model::{Board, Moderation, Post, Thread};
 use crate::moderation::review::{self, ItemKind};
 use crate::policy::MemberActor;
 use crate::safety::crisis;
-use crate::safety::limits::{self, PostingLimits};
+use crate::safety::limits::{self, EditLimits, PostingLimits};
 use crate::safety::screening::PhraseList;
 use crate::safety::watched::{self, WatchLists};
 
@@ -26,6 +28,11 @@ pub struct PostingRules {
     pub new_account_premod_posts: i32,
     /// Posts per minute and per day (moderators of the board are not limited).
     pub limits: PostingLimits,
+    /// Edits per minute and per day, and the versions a post keeps.
+    pub edits: EditLimits,
+    /// A post's text has at most this many bytes (UTF-8), as well as at most
+    /// [`MAX_BODY_CHARS`](crate::forum::posts::MAX_BODY_CHARS) characters.
+    pub max_body_bytes: usize,
     /// Phrases that suggest someone may be at risk.
     pub crisis: PhraseList,
     /// A reply with the same text as one its author made in the same thread this many minutes
@@ -33,11 +40,17 @@ pub struct PostingRules {
     pub same_reply_minutes: u32,
 }
 
+/// The default of [`PostingRules::max_body_bytes`]: 50,000 characters of most languages'
+/// scripts fit, a wall of emoji does not.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 100_000;
+
 impl Default for PostingRules {
     fn default() -> Self {
         PostingRules {
             new_account_premod_posts: 0,
             limits: PostingLimits::default(),
+            edits: EditLimits::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             crisis: crisis::default_phrases(),
             same_reply_minutes: 10,
         }
@@ -92,21 +105,6 @@ pub(crate) fn screen<'a>(
     })
 }
 
-/// An edited post's text: blocked words refuse the edit, masked words are masked, and crisis
-/// phrases open a check-in as for a new post (the `bool`). Holding or flagging an already
-/// published post on edit is left to reports.
-pub(crate) fn screen_edit<'a>(
-    conn: &mut DbConn,
-    rules: &PostingRules,
-    body: &'a str,
-) -> Result<(Cow<'a, str>, bool)> {
-    let words = watched::lists(conn)?;
-    Ok((
-        block_and_mask(&words, "", body)?,
-        rules.crisis.is_match(body),
-    ))
-}
-
 fn block_and_mask<'a>(words: &WatchLists, title: &str, body: &'a str) -> Result<Cow<'a, str>> {
     for (field, text) in [("title", title), ("body", body)] {
         if let Some(word) = words.block.matches(text).first() {
@@ -135,32 +133,68 @@ pub(crate) struct Judgement {
     pub check_in: bool,
 }
 
-/// Inside the posting transaction: refuses a post over the member's limits or the thread's slow
-/// mode, and decides whether it is published at once or awaits approval. Moderators of the board
-/// are neither limited nor held.
-pub(crate) fn judge(
+/// What is being written: a new post (a reply, or a new thread's opening post), or an edit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Writing<'a> {
+    /// A new post; `thread` is the thread replied to (`None` for a new thread).
+    New { thread: Option<&'a Thread> },
+    /// A new text for this post, as stored now.
+    Edit { post: &'a Post },
+}
+
+/// Refuses a post or an edit over the member's limits (or a thread's slow mode), with
+/// [`Error::RateLimited`]. Moderators of the board are not limited. The pipeline asks before it
+/// renders, so a refused request costs nothing, and [`judge`] asks again in the transaction.
+pub(crate) fn check_limits(
     conn: &mut DbConn,
     rules: &PostingRules,
     member: &MemberActor,
     board: &Board,
-    thread: Option<&Thread>,
-    screened: &Screened<'_>,
+    writing: Writing<'_>,
     now: NaiveDateTime,
-) -> Result<Judgement> {
-    let mut hold_reason = None;
-    if !member.moderates(board.id) {
-        limits::check_posting(
+) -> Result<()> {
+    if member.moderates(board.id) {
+        return Ok(());
+    }
+    match writing {
+        Writing::New { thread } => limits::check_posting(
             conn,
             member.id,
             member.created_at,
             thread.map(|t| (t.id, t.slow_mode_seconds)),
             &rules.limits,
             now,
-        )?;
+        ),
+        Writing::Edit { .. } => limits::check_editing(conn, member.id, &rules.edits, now),
+    }
+}
+
+/// Inside the posting transaction: refuses a post or edit over the member's limits or the
+/// thread's slow mode, and decides whether it is published at once or awaits approval.
+/// Moderators of the board are neither limited nor held. An edit is held as a new post would be
+/// (watched words, pre-moderation); an edit of a post that awaits approval still awaits it.
+pub(crate) fn judge(
+    conn: &mut DbConn,
+    rules: &PostingRules,
+    member: &MemberActor,
+    board: &Board,
+    writing: Writing<'_>,
+    screened: &Screened<'_>,
+    now: NaiveDateTime,
+) -> Result<Judgement> {
+    // A post already awaiting approval keeps waiting, with its open item; only watched words
+    // in its new text add a reason.
+    let already_awaiting =
+        matches!(writing, Writing::Edit { post } if post.moderation == Moderation::Awaiting);
+    let mut hold_reason = None;
+    if !member.moderates(board.id) {
+        check_limits(conn, rules, member, board, writing, now)?;
         let site_wide = i64::from(rules.new_account_premod_posts);
         let on_board = i64::from(board.premod_first_posts);
         if !screened.hold.is_empty() {
             hold_reason = Some(format!("watched words: {}", screened.hold.join(", ")));
+        } else if already_awaiting {
+            // Pre-moderation already holds it.
         } else if site_wide > 0 && approved_posts(conn, member, None, site_wide)? < site_wide {
             hold_reason = Some(format!(
                 "one of the first {site_wide} posts of a new account"
@@ -173,7 +207,7 @@ pub(crate) fn judge(
         }
     }
     Ok(Judgement {
-        moderation: if hold_reason.is_some() {
+        moderation: if hold_reason.is_some() || already_awaiting {
             Moderation::Awaiting
         } else {
             Moderation::Visible

@@ -1,15 +1,19 @@
 //! Posting limits: how many posts a member may make in a minute and in a day (fewer while the
-//! account is new), and slow mode, which spaces out one member's posts in a thread.
+//! account is new), and slow mode, which spaces out one member's posts in a thread; and edit
+//! limits: how many edits a member may make in a minute and in a day, and how many earlier
+//! versions a post keeps.
 //!
-//! [`check_posting`] only reads; the posting operations call it before their write. Every post a
-//! member made counts, deleted ones included (deleting does not give the allowance back).
+//! [`check_posting`] and [`check_editing`] only read; the posting pipeline calls them before it
+//! renders (so a refused request costs no rendering) and again inside its transaction. Every
+//! post a member made counts, deleted ones included (deleting does not give the allowance
+//! back); every edit counts by its stored revision.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::max;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::db::schema::posts;
+use crate::db::schema::{post_revisions, posts};
 use crate::db::DbConn;
 use crate::error::{Error, Result};
 use crate::ids::{MemberId, ThreadId};
@@ -50,6 +54,58 @@ impl PostingLimits {
         new_account_per_day: 0,
         new_account_hours: 0,
     };
+}
+
+/// How many edits a member may make, and how many earlier versions a post keeps. A limit of 0
+/// is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct EditLimits {
+    /// Edits per minute, over all of the member's posts.
+    pub per_minute: u32,
+    /// Edits per 24 hours.
+    pub per_day: u32,
+    /// The earlier versions one post keeps: its original text always, then the newest ones.
+    /// Over this number, the oldest versions but the original are pruned in the edit's own
+    /// transaction.
+    pub revisions_kept: u32,
+}
+
+impl Default for EditLimits {
+    fn default() -> Self {
+        EditLimits {
+            per_minute: 5,
+            per_day: 40,
+            revisions_kept: 50,
+        }
+    }
+}
+
+impl EditLimits {
+    /// No limit at all (tests and benchmarks).
+    pub const NONE: EditLimits = EditLimits {
+        per_minute: 0,
+        per_day: 0,
+        revisions_kept: 0,
+    };
+
+    /// Edits are counted by their stored versions, so pruning must never drop a version that
+    /// still counts: a post keeps more versions than a member may make within the longest
+    /// limit's window.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let counted = if self.per_day > 0 {
+            self.per_day
+        } else {
+            self.per_minute
+        };
+        if self.revisions_kept > 0 && counted >= self.revisions_kept {
+            return Err(format!(
+                "edit_limits.revisions_kept ({}) must be more than edit_limits.per_day (or \
+                 per_minute when per_day is 0): edits are counted by the versions a post keeps",
+                self.revisions_kept
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// One limit the next post would break, and how long until it would not.
@@ -119,32 +175,83 @@ pub fn check_posting(
         } else {
             String::new()
         };
-        for (limit, span, per) in [
-            (per_minute, TimeDelta::minutes(1), "a minute"),
-            (per_day, TimeDelta::days(1), "a day"),
-        ] {
-            let Ok(index) = usize::try_from(limit) else {
-                continue;
-            };
-            let oldest_counted = index
-                .checked_sub(1)
-                .and_then(|i| recent.get(i))
-                .filter(|at| **at > now - span);
-            if let Some(oldest) = oldest_counted {
-                let wait_seconds = seconds_until(*oldest + span, now);
-                reached.push(Reached {
-                    wait_seconds,
-                    reason: format!(
-                        "you have reached this site's limit of {limit} post{} {per}{who}; you can \
-                         post again {}",
-                        if limit == 1 { "" } else { "s" },
-                        in_words(wait_seconds)
-                    ),
-                });
-            }
-        }
+        reached.extend(counted(&recent, per_minute, per_day, "post", &who, now));
     }
 
+    worst(reached)
+}
+
+/// Refuses an edit that would go over the member's edit limits, with [`Error::RateLimited`]
+/// saying which and when they can edit again. Edits are counted by the versions they stored
+/// (`post_revisions`, by editor and time), which pruning never drops while they count (see
+/// [`EditLimits::check`]).
+pub fn check_editing(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    limits: &EditLimits,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let fetch = limits.per_minute.max(limits.per_day);
+    if fetch == 0 {
+        return Ok(());
+    }
+    let recent: Vec<NaiveDateTime> = post_revisions::table
+        .filter(post_revisions::editor_id.eq(member_id))
+        .filter(post_revisions::replaced_at.gt(now - TimeDelta::days(1)))
+        .order(post_revisions::replaced_at.desc())
+        .limit(i64::from(fetch))
+        .select(post_revisions::replaced_at)
+        .load(conn)?;
+    worst(counted(
+        &recent,
+        limits.per_minute,
+        limits.per_day,
+        "edit",
+        "",
+        now,
+    ))
+}
+
+/// The per-minute and per-day limits that `recent` (the newest times first, of the last day)
+/// has reached.
+fn counted(
+    recent: &[NaiveDateTime],
+    per_minute: u32,
+    per_day: u32,
+    noun: &str,
+    who: &str,
+    now: NaiveDateTime,
+) -> Vec<Reached> {
+    let mut reached = Vec::new();
+    for (limit, span, per) in [
+        (per_minute, TimeDelta::minutes(1), "a minute"),
+        (per_day, TimeDelta::days(1), "a day"),
+    ] {
+        let Ok(index) = usize::try_from(limit) else {
+            continue;
+        };
+        let oldest_counted = index
+            .checked_sub(1)
+            .and_then(|i| recent.get(i))
+            .filter(|at| **at > now - span);
+        if let Some(oldest) = oldest_counted {
+            let wait_seconds = seconds_until(*oldest + span, now);
+            reached.push(Reached {
+                wait_seconds,
+                reason: format!(
+                    "you have reached this site's limit of {limit} {noun}{} {per}{who}; you can \
+                     {noun} again {}",
+                    if limit == 1 { "" } else { "s" },
+                    in_words(wait_seconds)
+                ),
+            });
+        }
+    }
+    reached
+}
+
+/// The limit with the longest wait, so the time given is true.
+fn worst(reached: Vec<Reached>) -> Result<()> {
     match reached.into_iter().max_by_key(|r| r.wait_seconds) {
         None => Ok(()),
         Some(worst) => Err(Error::RateLimited {

@@ -50,6 +50,14 @@ fn the_built_in_defaults_are_the_cores_defaults() {
     let settings = Settings::load(None).unwrap();
     assert_eq!(settings.sign_in_throttle, ThrottlePolicy::default());
     assert_eq!(settings.posting_limits, PostingLimits::default());
+    assert_eq!(
+        settings.edit_limits,
+        hearth_core::safety::limits::EditLimits::default()
+    );
+    assert_eq!(
+        settings.max_post_bytes,
+        hearth_core::safety::gate::DEFAULT_MAX_BODY_BYTES
+    );
     assert_eq!(settings.crisis_resources, CrisisResources::default());
     assert_eq!(settings.crisis_phrases_file, None);
     assert!(!settings.trust_x_forwarded_for);
@@ -114,4 +122,13 @@ fn a_session_length_beyond_reason_stops_the_start() {
         );
     }
     assert_eq!(load_toml("session_days = 90\n").unwrap().session_days, 90);
+}
+
+#[test]
+fn a_post_must_keep_more_versions_than_a_day_of_edits() {
+    // Edits are counted by the versions kept: pruning must not drop ones that still count.
+    let error = load_toml("[edit_limits]\nper_day = 50\nrevisions_kept = 50\n").unwrap_err();
+    assert!(error.contains("revisions_kept"), "{error}");
+    let settings = load_toml("[edit_limits]\nper_day = 0\nper_minute = 0\nrevisions_kept = 3\n");
+    assert!(settings.is_ok(), "no limit counts nothing");
 }

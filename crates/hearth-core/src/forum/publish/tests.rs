@@ -323,3 +323,382 @@ fn the_same_reply_sent_again_within_minutes_is_the_same_post() {
     assert_ne!(later.post.id, repeated.post.id);
     assert_eq!(posts_in(&mut conn, w.thread.id), 5);
 }
+
+// What a refused request costs, and edits: the same gate as a new post.
+
+fn edits_only(per_minute: u32, per_day: u32, revisions_kept: u32) -> PostingRules {
+    PostingRules {
+        limits: crate::safety::limits::PostingLimits::NONE,
+        edits: crate::safety::limits::EditLimits {
+            per_minute,
+            per_day,
+            revisions_kept,
+        },
+        ..PostingRules::default()
+    }
+}
+
+/// Jo's reply in the world's thread, to edit.
+fn jos_reply(conn: &mut DbConn, w: &World, rules: &PostingRules) -> crate::model::Post {
+    reply(conn, rules, &w.jo, w.thread.id, &reply_form('r'))
+        .unwrap()
+        .post
+}
+
+fn stored(conn: &mut DbConn, post: crate::ids::PostId) -> crate::model::Post {
+    crate::forum::posts::by_id(conn, post).unwrap()
+}
+
+fn revision_texts(conn: &mut DbConn, post: crate::ids::PostId) -> Vec<String> {
+    crate::forum::posts::revisions(conn, post)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.source)
+        .collect()
+}
+
+fn open_items(conn: &mut DbConn, post: crate::ids::PostId) -> Vec<String> {
+    use crate::db::schema::review_items;
+    review_items::table
+        .filter(review_items::post_id.eq(post))
+        .filter(review_items::state.eq("open"))
+        .order(review_items::id.asc())
+        .select(review_items::kind)
+        .load(conn)
+        .unwrap()
+}
+
+#[test]
+fn a_reply_over_the_posting_limit_is_refused_before_it_is_rendered() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = PostingRules {
+        limits: crate::safety::limits::PostingLimits {
+            per_minute: 1,
+            new_account_per_minute: 1,
+            ..crate::safety::limits::PostingLimits::NONE
+        },
+        ..PostingRules::default()
+    };
+    let before = super::hooks::renders();
+    reply(&mut conn, &rules, &w.jo, w.thread.id, &reply_form('a')).unwrap();
+    assert_eq!(
+        super::hooks::renders(),
+        before + 1,
+        "a post is rendered once"
+    );
+    let second = ReplyForm {
+        body: "And one more thing.".to_owned(),
+        ..reply_form('b')
+    };
+    let refused = reply(&mut conn, &rules, &w.jo, w.thread.id, &second);
+    assert!(
+        matches!(refused, Err(Error::RateLimited { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        super::hooks::renders(),
+        before + 1,
+        "the refused reply was never rendered"
+    );
+    assert_eq!(posts_in(&mut conn, w.thread.id), 2);
+}
+
+#[test]
+fn edits_over_the_edit_limit_are_refused_before_they_are_rendered() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = edits_only(2, 0, 50);
+    let post = jos_reply(&mut conn, &w, &rules);
+    for n in 1..=2 {
+        crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, &format!("edit {n}")).unwrap();
+    }
+    let before = super::hooks::renders();
+    let refused = crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "edit 3");
+    match refused {
+        Err(Error::RateLimited { reason, .. }) => {
+            assert!(reason.contains("limit of 2 edits a minute"), "{reason}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(super::hooks::renders(), before, "nothing was rendered");
+    assert_eq!(stored(&mut conn, post.id).source, "edit 2");
+    assert_eq!(revision_texts(&mut conn, post.id).len(), 2);
+
+    // The limit counts the edits of the last minute, in the database.
+    use crate::db::schema::post_revisions;
+    diesel::update(post_revisions::table)
+        .set(post_revisions::replaced_at.eq(crate::clock::now() - chrono::TimeDelta::minutes(2)))
+        .execute(&mut conn)
+        .unwrap();
+    crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "edit 3").unwrap();
+
+    // A per-day limit counts every post's edits.
+    let daily = edits_only(0, 3, 50);
+    let refused = crate::forum::posts::edit(&mut conn, &daily, &w.jo, post.id, "edit 4");
+    assert!(
+        matches!(refused, Err(Error::RateLimited { .. })),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn a_post_keeps_its_original_and_its_newest_revisions() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = edits_only(0, 0, 3);
+    let post = jos_reply(&mut conn, &w, &rules);
+    for n in 1..=6 {
+        crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, &format!("version {n}"))
+            .unwrap();
+    }
+    assert_eq!(stored(&mut conn, post.id).source, "version 6");
+    assert_eq!(
+        revision_texts(&mut conn, post.id),
+        ["I am here, reading along.", "version 4", "version 5"],
+        "the original and the newest, oldest first"
+    );
+    // Another post's revisions are not touched.
+    let other = ReplyForm {
+        body: "A second reply.".to_owned(),
+        ..reply_form('s')
+    };
+    let other = reply(&mut conn, &rules, &w.jo, w.thread.id, &other)
+        .unwrap()
+        .post;
+    crate::forum::posts::edit(&mut conn, &rules, &w.jo, other.id, "changed").unwrap();
+    assert_eq!(revision_texts(&mut conn, other.id), ["A second reply."]);
+    assert_eq!(revision_texts(&mut conn, post.id).len(), 3);
+}
+
+#[test]
+fn a_text_over_the_byte_limit_is_refused_even_under_the_character_limit() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = edits_only(0, 0, 50);
+    // 40,000 characters (under 50,000), 120,000 bytes (over the default 100,000).
+    let euros = "€".repeat(40_000);
+    assert!(euros.chars().count() < crate::forum::posts::MAX_BODY_CHARS);
+    assert!(euros.len() > rules.max_body_bytes);
+    let body_message = |outcome: crate::error::Result<super::Posted>| match outcome {
+        Err(Error::Invalid(invalid)) => format!("{invalid:?}"),
+        other => panic!("expected the form again, got {other:?}"),
+    };
+    let form = ReplyForm {
+        body: euros.clone(),
+        ..reply_form('e')
+    };
+    let message = body_message(reply(&mut conn, &rules, &w.jo, w.thread.id, &form));
+    assert!(message.contains("at most 100000 bytes"), "{message}");
+    assert_eq!(posts_in(&mut conn, w.thread.id), 1);
+
+    let post = jos_reply(&mut conn, &w, &rules);
+    let message = body_message(crate::forum::posts::edit(
+        &mut conn, &rules, &w.jo, post.id, &euros,
+    ));
+    assert!(message.contains("bytes"), "{message}");
+    assert_eq!(
+        stored(&mut conn, post.id).source,
+        "I am here, reading along."
+    );
+    // Under both limits it is a post.
+    let fits = "€".repeat(30_000);
+    crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, &fits).unwrap();
+}
+
+#[test]
+fn an_edit_with_a_hold_word_awaits_approval_and_counts_nowhere_until_then() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = edits_only(0, 0, 50);
+    crate::safety::watched::add(&mut conn, &w.admin, "cheap pills", "hold").unwrap();
+    crate::safety::watched::add(&mut conn, &w.admin, "my phone number", "flag").unwrap();
+    let post = jos_reply(&mut conn, &w, &rules);
+    let before = counters(&mut conn, w.board.id);
+    assert_eq!(reply_count(&mut conn, w.thread.id), 1);
+
+    let edited = crate::forum::posts::edit(
+        &mut conn,
+        &rules,
+        &w.jo,
+        post.id,
+        "Buy cheap pills here, my phone number is below",
+    )
+    .unwrap();
+    assert_eq!(edited.post.moderation, crate::model::Moderation::Awaiting);
+    assert_eq!(open_items(&mut conn, post.id), ["awaiting", "watched_word"]);
+    assert_eq!(reply_count(&mut conn, w.thread.id), 0);
+    assert_eq!(counters(&mut conn, w.board.id), (before.0, before.1 - 1));
+}
+
+#[test]
+fn an_edit_in_a_group_that_holds_new_members_posts_awaits_approval() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = edits_only(0, 0, 50);
+    let post = jos_reply(&mut conn, &w, &rules);
+    assert_eq!(post.moderation, crate::model::Moderation::Visible);
+    // The group starts holding its new members' first three posts; Jo has one approved.
+    actions::set_board_settings(
+        &mut conn,
+        &w.admin,
+        &w.board,
+        &actions::BoardSettings {
+            premod_first_posts: 3,
+        },
+    )
+    .unwrap();
+    let edited =
+        crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "Something new").unwrap();
+    assert_eq!(edited.post.moderation, crate::model::Moderation::Awaiting);
+    assert_eq!(open_items(&mut conn, post.id), ["awaiting"]);
+
+    // Edited again while it waits: it still waits, with its one item.
+    let again =
+        crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "Something newer").unwrap();
+    assert_eq!(again.post.moderation, crate::model::Moderation::Awaiting);
+    assert_eq!(open_items(&mut conn, post.id), ["awaiting"]);
+}
+
+#[test]
+fn a_decision_on_a_post_edited_since_the_moderator_saw_it_is_refused() {
+    use crate::moderation::review::{decide, Decision, Seen};
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = PostingRules {
+        new_account_premod_posts: 5,
+        ..edits_only(0, 0, 50)
+    };
+    let post = jos_reply(&mut conn, &w, &rules);
+    assert_eq!(post.moderation, crate::model::Moderation::Awaiting);
+    let seen = Seen::of(&stored(&mut conn, post.id));
+    crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "Now something else").unwrap();
+
+    let refused = decide(&mut conn, &w.admin, post.id, seen, &Decision::Approve);
+    match refused {
+        Err(Error::Invalid(invalid)) => assert!(
+            format!("{invalid:?}").contains("This post was edited after you opened it"),
+            "{invalid:?}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        stored(&mut conn, post.id).moderation,
+        crate::model::Moderation::Awaiting,
+        "nothing changed"
+    );
+    assert_eq!(open_items(&mut conn, post.id), ["awaiting"]);
+    let hide = Decision::Hide {
+        reason: "against the rules".to_owned(),
+    };
+    assert!(decide(&mut conn, &w.admin, post.id, seen, &hide).is_err());
+    let logged: i64 = crate::db::schema::moderation_log::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(logged, 0);
+
+    // Seen as it is now, the decision applies.
+    let now_seen = Seen::of(&stored(&mut conn, post.id));
+    assert_ne!(now_seen, seen);
+    decide(&mut conn, &w.admin, post.id, now_seen, &Decision::Approve).unwrap();
+    assert_eq!(
+        stored(&mut conn, post.id).moderation,
+        crate::model::Moderation::Visible
+    );
+}
+
+#[test]
+fn a_decision_meeting_an_edit_committed_after_the_post_was_loaded_changes_nothing() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = edits_only(0, 0, 50);
+    let post = jos_reply(&mut conn, &w, &rules);
+    let as_loaded = stored(&mut conn, post.id);
+    assert!(crate::forum::posts::claim_text(&mut conn, &as_loaded).unwrap());
+    crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "changed").unwrap();
+    assert!(!crate::forum::posts::claim_text(&mut conn, &as_loaded).unwrap());
+    let edited = stored(&mut conn, post.id);
+    assert!(crate::forum::posts::claim_text(&mut conn, &edited).unwrap());
+}
+
+#[test]
+fn members_banned_from_the_group_and_posts_in_locked_threads_cannot_be_edited() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = edits_only(0, 0, 50);
+    let post = jos_reply(&mut conn, &w, &rules);
+
+    actions::change_thread(
+        &mut conn,
+        &w.admin,
+        w.thread.id,
+        ThreadChange::Lock(true),
+        "a break",
+    )
+    .unwrap();
+    let refused = crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "changed");
+    assert!(
+        matches!(refused, Err(Error::Denied(Denied::ThreadLocked))),
+        "{refused:?}"
+    );
+    assert!(crate::forum::posts::for_edit(&mut conn, &w.jo, post.id).is_err());
+    actions::change_thread(
+        &mut conn,
+        &w.admin,
+        w.thread.id,
+        ThreadChange::Lock(false),
+        "over",
+    )
+    .unwrap();
+
+    actions::ban_from_board(
+        &mut conn,
+        &w.admin,
+        &w.board,
+        &w.jo.member,
+        Some(None),
+        "a pause",
+    )
+    .unwrap();
+    let account = crate::accounts::members::by_id(&mut conn, w.jo.id).unwrap();
+    let banned = crate::accounts::actors::actor_for(&mut conn, account).unwrap();
+    let refused = crate::forum::posts::edit(&mut conn, &rules, &banned, post.id, "changed");
+    assert!(
+        matches!(refused, Err(Error::Denied(Denied::BannedFromBoard))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        stored(&mut conn, post.id).source,
+        "I am here, reading along."
+    );
+}
+
+#[test]
+fn an_edit_racing_a_ban_from_its_group_is_refused() {
+    let w = world();
+    let rules = edits_only(0, 0, 50);
+    let mut conn = w.pool.get().unwrap();
+    let post = jos_reply(&mut conn, &w, &rules);
+    let (pool, admin, board, target) = (
+        w.pool.clone(),
+        w.admin.clone(),
+        w.board.clone(),
+        w.jo.member.clone(),
+    );
+    set_before_write(move || {
+        let mut other = pool.get().unwrap();
+        actions::ban_from_board(&mut other, &admin, &board, &target, Some(None), "a pause")
+            .unwrap();
+    });
+    let refused = crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "changed");
+    assert!(
+        matches!(refused, Err(Error::Denied(Denied::BannedFromBoard))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        stored(&mut conn, post.id).source,
+        "I am here, reading along."
+    );
+    assert!(revision_texts(&mut conn, post.id).is_empty());
+}

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::boards;
 use hearth_core::ids::PostId;
-use hearth_core::moderation::review::{self, Decision};
+use hearth_core::moderation::review::{self, Decision, Seen};
 use serde::Deserialize;
 
 use crate::errors::WebError;
@@ -73,6 +73,9 @@ pub struct DecisionInput {
     detail: String,
     #[serde(default)]
     note: String,
+    /// The post's last edit as the page showed it: the decision applies to that text only.
+    #[serde(default)]
+    edited_at: String,
     next: Option<String>,
 }
 
@@ -99,8 +102,9 @@ pub async fn decide(
         _ => return Err(WebError::BadRequest("unknown decision".to_owned())),
     };
     let id = id.into_inner();
+    let seen = Seen::from_form(&input.edited_at)?;
     let (_, thread, post) = db(&state, move |conn| {
-        review::decide(conn, &member, id, &decision)
+        review::decide(conn, &member, id, seen, &decision)
     })
     .await?;
     Ok(see_other(&back_to(
