@@ -366,3 +366,11 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    recent_registrations (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
