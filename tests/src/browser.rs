@@ -106,9 +106,25 @@ impl Reply {
 
 impl Browser {
     pub fn new(base_url: &str) -> Browser {
+        Browser::with_headers(base_url, HeaderMap::new())
+    }
+
+    /// A browser whose every request says, in `X-Forwarded-For`, that it comes from
+    /// `address` (a server that trusts that header then counts it as that address).
+    pub fn forwarded_for(base_url: &str, address: &str) -> Browser {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            address.parse().expect("an address as a header value"),
+        );
+        Browser::with_headers(base_url, headers)
+    }
+
+    fn with_headers(base_url: &str, headers: HeaderMap) -> Browser {
         let jar = Arc::new(Jar::default());
         let client = Client::builder()
             .cookie_provider(jar.clone())
+            .default_headers(headers)
             .redirect(Policy::none())
             .build()
             .expect("an HTTP client");

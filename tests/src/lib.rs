@@ -85,6 +85,12 @@ impl TestApp {
         Browser::new(&self.base_url)
     }
 
+    /// A new browser that says it comes from `address`, for a server configured with
+    /// `trust_x_forwarded_for` (every test browser really comes from 127.0.0.1).
+    pub fn browser_from(&self, address: &str) -> Browser {
+        Browser::forwarded_for(&self.base_url, address)
+    }
+
     /// Creates an account directly in the database (for tests about something else).
     pub fn member(&self, username: &str, role: SiteRole) -> Member {
         register_member(&mut self.conn(), username, role)

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::gate::PostingRules;
 
 use crate::robots::SearchEngines;
+use crate::visitor_pages::Budget;
 
 /// What `site_description` says until the operator writes their own.
 pub const DEFAULT_DESCRIPTION: &str =
@@ -38,6 +39,8 @@ pub struct WebConfig {
     pub public_log_shows_names: bool,
     /// Failed sign-ins tolerated per account and per address before slowing and refusing.
     pub sign_in_throttle: ThrottlePolicy,
+    /// How many accounts one address may make per hour and per day.
+    pub registration_limits: RegistrationLimits,
     /// Take the client's address from the right-most `X-Forwarded-For` entry instead of the
     /// connection (only behind a reverse proxy that appends it).
     pub trust_x_forwarded_for: bool,
@@ -45,6 +48,8 @@ pub struct WebConfig {
     pub crisis_resources: CrisisResources,
     /// Keep rendered pages for visitors between writes (SQLite only; see `visitor_pages`).
     pub cache_visitor_pages: bool,
+    /// How many bytes the kept pages may take, in all and each.
+    pub visitor_pages_budget: Budget,
 }
 
 impl Default for WebConfig {
@@ -61,9 +66,11 @@ impl Default for WebConfig {
             posting: PostingRules::default(),
             public_log_shows_names: false,
             sign_in_throttle: ThrottlePolicy::default(),
+            registration_limits: RegistrationLimits::default(),
             trust_x_forwarded_for: false,
             crisis_resources: CrisisResources::default(),
             cache_visitor_pages: true,
+            visitor_pages_budget: Budget::default(),
         }
     }
 }

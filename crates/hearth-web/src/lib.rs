@@ -24,6 +24,7 @@ use hearth_core::db::{Pool, Readers};
 
 pub use config::WebConfig;
 use state::AppState;
+pub use visitor_pages::Budget as VisitorPagesBudget;
 
 /// The Content-Security-Policy of every page: no inline script, nothing from elsewhere.
 pub const CONTENT_SECURITY_POLICY: &str =

@@ -26,7 +26,8 @@ pub struct AppState {
     /// heap of its own: 200 MB, and 315 MB without a limit); here operations beyond the pool's
     /// size queue instead.
     db_threads: Option<tokio::runtime::Runtime>,
-    /// Pages every visitor sees alike, kept until the next [`db`] operation (SQLite only).
+    /// Pages every visitor sees alike, kept until the next [`db`] operation that writes what
+    /// they show (SQLite only).
     pub visitor_pages: VisitorPages,
     /// Signs visitors' CSRF tokens (a site secret, the same on every node): a cookie planted
     /// by someone else carries no token this server made, and is ignored.
@@ -68,7 +69,10 @@ impl AppState {
             .build()?;
         Ok(AppState {
             db_threads: Some(db_threads),
-            visitor_pages: VisitorPages::new(readers.is_some() && config.cache_visitor_pages),
+            visitor_pages: VisitorPages::new(
+                readers.is_some() && config.cache_visitor_pages,
+                config.visitor_pages_budget,
+            ),
             pool,
             readers,
             templates,
@@ -81,7 +85,9 @@ impl AppState {
 
 /// Runs a core operation on a pooled connection, off the async threads. Every operation that
 /// may write goes through here (page loads use [`read`], which cannot), so this is where the
-/// pages kept for visitors are marked out of date.
+/// pages kept for visitors are marked out of date: when the operation committed a write
+/// transaction that may change what visitors see (`hearth_core::db::seen_commits` moved; a
+/// failed or refused form, a sign-in, a session's start or end do not), or panicked.
 pub async fn db<T, F>(state: &AppState, operation: F) -> Result<T, WebError>
 where
     T: Send + 'static,
@@ -92,12 +98,20 @@ where
     let marker = state.visitor_pages.write_marker();
     let outcome = threads
         .spawn_blocking(move || {
-            // Whatever the operation was, it may have written: when it ends (even by a panic),
-            // pages kept for visitors are out of date. Marked here, not after the await, which
-            // a request that has gone away never reaches.
-            let _marker = marker;
-            let mut conn = pool.get()?;
-            operation(&mut conn)
+            // Pages kept for visitors are out of date when the marker drops here, on this
+            // thread (not after the await, which a request that has gone away never reaches),
+            // unless the operation is known to have committed nothing visitors could see; a
+            // panic leaves it armed, since the operation may have committed before panicking.
+            let mut marker = marker;
+            let commits_before = hearth_core::db::seen_commits();
+            let outcome = pool
+                .get()
+                .map_err(hearth_core::Error::from)
+                .and_then(|mut conn| operation(&mut conn));
+            if hearth_core::db::seen_commits() == commits_before {
+                marker.disarm();
+            }
+            outcome
         })
         .await
         .map_err(|_| WebError::Internal)?;

@@ -13,7 +13,8 @@
 //! one, so nothing is kept.
 //!
 //! A page is kept only if it carried no form token (visitor tokens are per visitor) and was
-//! a 200.
+//! a 200. What is kept is bounded in bytes: a page larger than the per-page cap is never kept,
+//! and when the budget is full, out-of-date pages go first, then the longest kept.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,13 +25,39 @@ use actix_web::web::Bytes;
 
 /// How long a page is kept at most, even if nothing is written.
 const LIFETIME: Duration = Duration::from_secs(30);
-/// At most this many pages (about 30 KB each).
-const MAX_PAGES: usize = 256;
+/// What a kept page costs besides its path and HTML: its map entry, its time, its counters.
+const ENTRY_BYTES: usize = 128;
+
+/// How many bytes the kept pages may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Every kept page together (paths, HTML and bookkeeping).
+    pub total_bytes: usize,
+    /// One page; a larger one is served but not kept.
+    pub page_bytes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            total_bytes: 32 * 1024 * 1024,
+            page_bytes: 1024 * 1024,
+        }
+    }
+}
 
 pub struct VisitorPages {
     enabled: bool,
+    budget: Budget,
     generation: Arc<AtomicU64>,
-    pages: Mutex<HashMap<String, Kept>>,
+    shelf: Mutex<Shelf>,
+}
+
+#[derive(Default)]
+struct Shelf {
+    pages: HashMap<String, Kept>,
+    /// What `pages` costs, by [`cost`].
+    bytes: usize,
 }
 
 struct Kept {
@@ -39,21 +66,28 @@ struct Kept {
     html: Bytes,
 }
 
+fn cost(path: &str, html: &Bytes) -> usize {
+    path.len()
+        .saturating_add(html.len())
+        .saturating_add(ENTRY_BYTES)
+}
+
 impl VisitorPages {
-    pub fn new(enabled: bool) -> VisitorPages {
+    pub fn new(enabled: bool, budget: Budget) -> VisitorPages {
         VisitorPages {
             enabled,
+            budget,
             generation: Arc::new(AtomicU64::new(0)),
-            pages: Mutex::new(HashMap::new()),
+            shelf: Mutex::new(Shelf::default()),
         }
     }
 
     /// Marks every page kept so far out of date when dropped ("something may have been
     /// written"), on the thread that wrote: after the write committed, even if the request
     /// that asked for it has gone (its future dropped) or the operation panicked after
-    /// committing.
+    /// committing. [`WriteMarker::disarm`] it when nothing visitors see was written.
     pub fn write_marker(&self) -> WriteMarker {
-        WriteMarker(self.generation.clone())
+        WriteMarker(Some(self.generation.clone()))
     }
 
     /// The generation to keep a page under: taken before loading what the page shows.
@@ -67,30 +101,29 @@ impl VisitorPages {
             return None;
         }
         let current = self.generation();
-        let pages = self.lock();
-        let kept = pages.get(path)?;
+        let shelf = self.lock();
+        let kept = shelf.pages.get(path)?;
         kept.is_current(current).then(|| kept.html.clone())
     }
 
-    /// Keeps `html` for `path`, rendered from data loaded at `generation`.
+    /// Keeps `html` for `path`, rendered from data loaded at `generation`, unless it is larger
+    /// than a page may be.
     pub fn keep(&self, path: &str, generation: u64, html: Bytes) {
         if !self.enabled {
             return;
         }
         let current = self.generation();
-        if generation != current {
+        let needed = cost(path, &html);
+        if generation != current || needed > self.budget.page_bytes.min(self.budget.total_bytes) {
             return;
         }
-        let mut pages = self.lock();
-        if pages.len() >= MAX_PAGES && !pages.contains_key(path) {
-            pages.retain(|_, kept| kept.is_current(current));
-            if pages.len() >= MAX_PAGES {
-                // Full of current pages: start again rather than keep the first comers for
-                // good (renders refill it with what is read now).
-                pages.clear();
-            }
+        let mut shelf = self.lock();
+        shelf.remove(path);
+        if shelf.bytes.saturating_add(needed) > self.budget.total_bytes {
+            shelf.make_room(needed, self.budget.total_bytes, current);
         }
-        pages.insert(
+        shelf.bytes = shelf.bytes.saturating_add(needed);
+        shelf.pages.insert(
             path.to_owned(),
             Kept {
                 generation,
@@ -100,19 +133,62 @@ impl VisitorPages {
         );
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Kept>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shelf> {
         // A map of finished pages: a panic elsewhere cannot leave one half-written.
-        self.pages
+        self.shelf
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-pub struct WriteMarker(Arc<AtomicU64>);
+impl Shelf {
+    fn remove(&mut self, path: &str) {
+        if let Some(old) = self.pages.remove(path) {
+            self.bytes = self.bytes.saturating_sub(cost(path, &old.html));
+        }
+    }
+
+    /// Frees `needed` bytes under `total`: out-of-date pages first, then the longest kept.
+    fn make_room(&mut self, needed: usize, total: usize, current: u64) {
+        self.pages.retain(|_, kept| kept.is_current(current));
+        self.bytes = self
+            .pages
+            .iter()
+            .map(|(path, kept)| cost(path, &kept.html))
+            .sum();
+        if self.bytes.saturating_add(needed) <= total {
+            return;
+        }
+        let mut by_age: Vec<(Instant, String)> = self
+            .pages
+            .iter()
+            .map(|(path, kept)| (kept.at, path.clone()))
+            .collect();
+        by_age.sort();
+        for (_, path) in by_age {
+            if self.bytes.saturating_add(needed) <= total {
+                break;
+            }
+            self.remove(&path);
+        }
+    }
+}
+
+/// Bumps the generation when dropped, unless disarmed.
+pub struct WriteMarker(Option<Arc<AtomicU64>>);
+
+impl WriteMarker {
+    /// Nothing visitors see was written: keep the pages kept.
+    pub fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
 
 impl Drop for WriteMarker {
     fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        if let Some(generation) = &self.0 {
+            generation.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -123,47 +199,4 @@ impl Kept {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_write_makes_every_kept_page_out_of_date() {
-        let pages = VisitorPages::new(true);
-        let before = pages.generation();
-        pages.keep("/", before, Bytes::from_static(b"home"));
-        assert_eq!(pages.get("/").as_deref(), Some(&b"home"[..]));
-        // A marker handed to a database thread, dropped there when its operation ends.
-        let marker = pages.write_marker();
-        assert_eq!(pages.get("/").as_deref(), Some(&b"home"[..]));
-        std::thread::spawn(move || drop(marker)).join().unwrap();
-        assert_eq!(pages.get("/"), None);
-    }
-
-    #[test]
-    fn a_page_loaded_before_a_write_is_not_kept() {
-        let pages = VisitorPages::new(true);
-        let loaded_at = pages.generation();
-        // A write finishes while the page renders.
-        drop(pages.write_marker());
-        pages.keep("/b/grief", loaded_at, Bytes::from_static(b"old"));
-        assert_eq!(pages.get("/b/grief"), None);
-    }
-
-    #[test]
-    fn nothing_is_kept_when_disabled_and_the_size_is_bounded() {
-        let off = VisitorPages::new(false);
-        off.keep("/", off.generation(), Bytes::from_static(b"x"));
-        assert_eq!(off.get("/"), None);
-        let pages = VisitorPages::new(true);
-        for n in 0..MAX_PAGES {
-            pages.keep(&format!("/t/{n}"), 0, Bytes::from_static(b"x"));
-        }
-        assert_eq!(pages.lock().len(), MAX_PAGES);
-        assert!(pages.get("/t/0").is_some());
-        // One more starts the map again, holding the newcomer.
-        pages.keep("/t/new", 0, Bytes::from_static(b"x"));
-        assert_eq!(pages.lock().len(), 1);
-        assert!(pages.get("/t/new").is_some());
-        assert_eq!(pages.get("/t/0"), None);
-    }
-}
+mod tests;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use hearth_core::accounts::members::{self, Registration};
 use hearth_core::accounts::setup;
+use hearth_core::accounts::throttle::{self, ThrottlePolicy};
 use hearth_core::db::{self, DbConfig};
 use hearth_core::model::SiteRole;
 use settings::Settings;
@@ -157,15 +158,20 @@ fn serve(settings: Settings) -> Result<(), String> {
         },
         public_log_shows_names: settings.public_log_shows_names,
         sign_in_throttle: settings.sign_in_throttle,
+        registration_limits: settings.registration_limits,
         trust_x_forwarded_for: settings.trust_x_forwarded_for,
         crisis_resources: settings.crisis_resources.clone(),
         cache_visitor_pages: settings.cache_visitor_pages,
+        visitor_pages_budget: hearth_web::VisitorPagesBudget {
+            total_bytes: megabytes(settings.cache_visitor_pages_mb, 1024 * 1024),
+            page_bytes: megabytes(settings.cache_visitor_page_max_kb, 1024),
+        },
         ..hearth_web::WebConfig::default()
     };
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let setup_token = setup::issue_token_if_needed(&mut conn).map_err(|e| e.to_string())?;
     drop(conn);
-    purge_expired_sessions_hourly(pool.clone());
+    purge_expired_sessions_hourly(pool.clone(), settings.sign_in_throttle);
     let workers = settings.workers();
     let backend = db::Backend::of_url(&settings.database_url());
     let readers = db::Readers::for_url(
@@ -202,14 +208,28 @@ fn exposure_warning(bound: std::net::SocketAddr, public_url: &str) -> Option<Str
     ))
 }
 
-/// Expired sessions are deleted at start and every hour after, on a thread of their own.
-fn purge_expired_sessions_hourly(pool: db::Pool) {
+/// `n` units of `unit` bytes, as a size in memory.
+fn megabytes(n: u32, unit: usize) -> usize {
+    usize::try_from(n)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(unit)
+}
+
+/// Expired sessions, and sign-in failures and registrations older than their throttle's
+/// window, are deleted at start and every hour after, on a thread of their own.
+fn purge_expired_sessions_hourly(pool: db::Pool, throttle: ThrottlePolicy) {
     std::thread::spawn(move || loop {
         match pool.get().map_err(hearth_core::Error::from) {
-            Ok(mut conn) => match hearth_core::accounts::sessions::purge_expired(&mut conn) {
-                Ok(purged) => tracing::debug!(purged, "expired sessions deleted"),
-                Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),
-            },
+            Ok(mut conn) => {
+                match hearth_core::accounts::sessions::purge_expired(&mut conn) {
+                    Ok(purged) => tracing::debug!(purged, "expired sessions deleted"),
+                    Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),
+                }
+                match throttle::purge(&mut conn, &throttle, hearth_core::clock::now()) {
+                    Ok(purged) => tracing::debug!(purged, "old throttle rows deleted"),
+                    Err(e) => tracing::warn!(error = %e, "old throttle rows could not be deleted"),
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),
         }
         std::thread::sleep(std::time::Duration::from_secs(3600));

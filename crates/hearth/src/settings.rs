@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
-use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::{EditLimits, PostingLimits};
 use serde::Deserialize;
@@ -38,7 +38,12 @@ pub struct Settings {
     pub trust_x_forwarded_for: bool,
     /// Keep rendered pages for visitors until the next write (SQLite only).
     pub cache_visitor_pages: bool,
+    /// What the kept visitors' pages may take in all, in megabytes.
+    pub cache_visitor_pages_mb: u32,
+    /// The largest visitors' page that is kept, in kilobytes.
+    pub cache_visitor_page_max_kb: u32,
     pub sign_in_throttle: ThrottlePolicy,
+    pub registration_limits: RegistrationLimits,
     pub posting_limits: PostingLimits,
     pub edit_limits: EditLimits,
     pub crisis_resources: CrisisResources,
@@ -63,12 +68,19 @@ max_post_bytes = 100000
 public_log_shows_names = false
 trust_x_forwarded_for = false
 cache_visitor_pages = true
+cache_visitor_pages_mb = 32
+cache_visitor_page_max_kb = 1024
 
 [sign_in_throttle]
 window_seconds = 900
 slow_after = 5
 account_limit = 10
+account_ceiling = 100
 ip_limit = 50
+
+[registration_limits]
+per_hour = 5
+per_day = 20
 
 [posting_limits]
 per_minute = 5

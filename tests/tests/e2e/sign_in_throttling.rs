@@ -1,9 +1,13 @@
-//! Sign-in throttling: failures counted per account and per address, slowed answers, refusals
-//! that do not check the password, and a failure table that keeps no address or name.
+//! Sign-in throttling: attempts counted before their password is checked, per account from an
+//! address, per address and per account; slowed answers, refusals that do not check the
+//! password, and a failure table that keeps no address or name. Registration throttling per
+//! address.
 
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::accounts::passwords;
+use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::model::SiteRole;
 use hearth_tests::{Reply, TestApp, PASSWORD};
 
@@ -15,6 +19,7 @@ const TEN_MINUTES: ThrottlePolicy = ThrottlePolicy {
     window_seconds: 600,
     slow_after: 10,
     account_limit: 3,
+    account_ceiling: 100,
     ip_limit: 100,
 };
 
@@ -55,6 +60,7 @@ fn after_n_failures_the_next_attempt_is_refused_even_with_the_right_password() {
         window_seconds: WINDOW,
         slow_after: LIMIT,
         account_limit: LIMIT,
+        account_ceiling: 100,
         ip_limit: 100,
     });
     app.member("ana", SiteRole::Member);
@@ -151,9 +157,186 @@ fn the_failure_table_holds_no_address_or_name() {
     let rows: Vec<Row> = diesel::sql_query("SELECT key_hash FROM sign_in_failures")
         .load(&mut *app.conn())
         .unwrap();
-    assert_eq!(rows.len(), 2, "one row for the name, one for the address");
+    assert_eq!(
+        rows.len(),
+        3,
+        "one row for the name, one for the name from the address, one for the address"
+    );
     for row in rows {
         assert_eq!(row.key_hash.len(), 64);
         assert!(row.key_hash.bytes().all(|b| b.is_ascii_hexdigit()));
     }
+}
+
+/// The audit's finding: 40 guesses sent at once against a limit of 10 all had their password
+/// checked. Counted where it matters: argon2 runs against the account's stored hash (the
+/// server runs in this process; other tests' accounts have other hashes).
+#[test]
+fn forty_guesses_at_once_check_no_more_than_ten_passwords() {
+    const GUESSES: usize = 40;
+    let app = app_with_throttle(ThrottlePolicy {
+        account_limit: 10,
+        slow_after: 100,
+        ..TEN_MINUTES
+    });
+    let ana = app.member("ana", SiteRole::Member);
+    let stored_hash: String = {
+        use diesel::prelude::*;
+        use diesel::sql_types::Text;
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            password_hash: String,
+        }
+        diesel::sql_query(format!(
+            "SELECT password_hash FROM members WHERE id = {}",
+            ana.id
+        ))
+        .get_result::<Row>(&mut *app.conn())
+        .unwrap()
+        .password_hash
+    };
+    // Each guesser has its sign-in form open (its token and cookie), then all send at once.
+    let guessers: Vec<_> = (0..GUESSES)
+        .map(|_| {
+            let browser = app.browser();
+            let page = browser.visit("/signin");
+            (browser, page)
+        })
+        .collect();
+    let barrier = Arc::new(Barrier::new(GUESSES));
+    let threads: Vec<_> = guessers
+        .into_iter()
+        .enumerate()
+        .map(|(n, (browser, page))| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let guess = format!("guess number {n} of forty");
+                barrier.wait();
+                browser
+                    .submit(
+                        &page,
+                        "/signin",
+                        &[("username", "ana"), ("password", &guess)],
+                    )
+                    .status
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    statuses.sort_unstable();
+    let checked = passwords::verifications::against(&stored_hash);
+    assert_eq!(
+        checked, 10,
+        "passwords checked: {checked}; answers: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10);
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 30);
+}
+
+#[test]
+fn a_member_from_a_clean_address_signs_in_while_another_address_guesses() {
+    let app = TestApp::with_config(hearth_web::WebConfig {
+        sign_in_throttle: TEN_MINUTES,
+        trust_x_forwarded_for: true,
+        ..hearth_tests::test_config()
+    });
+    app.member("ana", SiteRole::Member);
+    let attacker = app.browser_from("203.0.113.9");
+    for _ in 0..3 {
+        attacker.sign_in("ana", WRONG).assert_status(401);
+    }
+    assert_refused(&attacker.sign_in("ana", PASSWORD), 600);
+    // Ana at home is neither refused nor slowed, and her success forgives nothing of theirs.
+    let home = app.browser_from("198.51.100.7");
+    let started = Instant::now();
+    assert_eq!(home.sign_in("ana", PASSWORD).assert_redirect(), "/");
+    assert!(started.elapsed() < Duration::from_millis(250));
+    assert!(home.cookie("hearth_session").is_some());
+    assert_refused(
+        &app.browser_from("203.0.113.9").sign_in("ana", PASSWORD),
+        600,
+    );
+}
+
+#[test]
+fn guesses_from_many_addresses_meet_the_accounts_ceiling() {
+    let app = TestApp::with_config(hearth_web::WebConfig {
+        sign_in_throttle: ThrottlePolicy {
+            account_ceiling: 4,
+            ..TEN_MINUTES
+        },
+        trust_x_forwarded_for: true,
+        ..hearth_tests::test_config()
+    });
+    app.member("ana", SiteRole::Member);
+    for address in ["203.0.113.1", "203.0.113.2"] {
+        for _ in 0..2 {
+            app.browser_from(address)
+                .sign_in("ana", WRONG)
+                .assert_status(401);
+        }
+    }
+    assert_refused(
+        &app.browser_from("198.51.100.7").sign_in("ana", PASSWORD),
+        600,
+    );
+}
+
+fn app_with_registration_limits(limits: RegistrationLimits) -> TestApp {
+    TestApp::with_config(hearth_web::WebConfig {
+        registration_limits: limits,
+        trust_x_forwarded_for: true,
+        ..hearth_tests::test_config()
+    })
+}
+
+#[test]
+fn one_address_makes_only_as_many_accounts_as_the_limit() {
+    let app = app_with_registration_limits(RegistrationLimits {
+        per_hour: 2,
+        per_day: 10,
+    });
+    for name in ["ana", "bea"] {
+        app.browser_from("203.0.113.5")
+            .register(name, PASSWORD)
+            .assert_redirect();
+    }
+    let refused = app.browser_from("203.0.113.5").register("cat", PASSWORD);
+    refused.assert_status(429);
+    let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&retry_after), "{retry_after}");
+    let text = refused.texts("main").join(" ");
+    assert!(text.contains("2 accounts have already been made"), "{text}");
+    assert!(text.contains("within an hour"), "{text}");
+    // No account was made, and no session started.
+    let browser = app.browser();
+    browser.sign_in("cat", PASSWORD).assert_status(401);
+    // Another address is not held back.
+    app.browser_from("198.51.100.7")
+        .register("cat", PASSWORD)
+        .assert_redirect();
+}
+
+#[test]
+fn the_registration_table_holds_no_address() {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        key_hash: String,
+    }
+
+    let app = app_with_registration_limits(RegistrationLimits::default());
+    app.browser_from("203.0.113.5")
+        .register("ana", PASSWORD)
+        .assert_redirect();
+    let rows: Vec<Row> = diesel::sql_query("SELECT key_hash FROM recent_registrations")
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].key_hash.len(), 64);
+    assert!(!rows[0].key_hash.contains("203"));
 }

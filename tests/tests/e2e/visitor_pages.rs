@@ -72,3 +72,51 @@ fn visitors_see_every_change_at_once() {
     assert_eq!(reply.header("set-cookie"), None);
     assert_eq!(reply.header("cache-control"), None);
 }
+
+/// Renames a thread behind the server's back (it cannot know), so a visitor who still sees the
+/// old title was served the page kept for visitors.
+fn rename_unseen(app: &TestApp, thread_id: &str, title: &str) {
+    use diesel::RunQueryDsl;
+    let sql = format!("UPDATE threads SET title = '{title}' WHERE id = {thread_id}");
+    diesel::sql_query(sql).execute(&mut *app.conn()).unwrap();
+}
+
+/// Only what can change visitors' pages makes them out of date: a visitor's failed sign-in (the
+/// audit found it cleared them), a refused registration, a member signing in and out do not.
+#[test]
+fn failed_forms_and_sign_ins_keep_the_visitors_pages() {
+    let app = TestApp::new();
+    app.group("pets").build();
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let thread = ana.start_thread("pets", "Missing Milo", "first words");
+    let (path, id) = (thread.path(), thread.thread_id());
+    let visitor = app.browser();
+    assert_eq!(visitor.visit(&path).texts("h1"), ["Missing Milo"]);
+    rename_unseen(&app, &id, "Renamed quietly");
+    // PostgreSQL keeps nothing (other nodes may write): every page is read afresh.
+    let kept_title = if app.is_postgres() {
+        "Renamed quietly"
+    } else {
+        "Missing Milo"
+    };
+    assert_eq!(visitor.visit(&path).texts("h1"), [kept_title]);
+
+    let stranger = app.browser();
+    stranger
+        .sign_in("ana", "not her password at all")
+        .assert_status(401);
+    stranger
+        .sign_in("nobody", "not anyone's password")
+        .assert_status(401);
+    stranger.register("x", "short").assert_status(422);
+    let bea = app.signed_in("bea", SiteRole::Member);
+    bea.fill("/", "/signout", &[]).assert_redirect();
+    assert_eq!(visitor.visit(&path).texts("h1"), [kept_title]);
+
+    // A reply is a write visitors see: the next page is read afresh, with the new title.
+    ana.reply_to(&path, "still looking for him")
+        .assert_redirect();
+    let page = visitor.visit(&path);
+    assert_eq!(page.texts("h1"), ["Renamed quietly"]);
+    assert!(page.body.contains("still looking for him"));
+}

@@ -30,6 +30,8 @@ pub fn hash(password: &str) -> Result<String> {
 
 /// Checks `password` against a stored PHC hash string. A malformed hash never matches.
 pub fn verify(password: &str, stored_hash: &str) -> bool {
+    #[cfg(any(test, feature = "testing"))]
+    verifications::count(stored_hash);
     match PasswordHash::new(stored_hash) {
         Ok(parsed) => hasher()
             .verify_password(password.as_bytes(), &parsed)
@@ -45,6 +47,38 @@ pub fn verify_against_nothing(password: &str) {
         hash("hearth-dummy-password-for-timing").expect("hashing a constant works")
     });
     let _ = verify(password, &DUMMY);
+}
+
+/// Tests' view of how many passwords were checked: the count of [`verify`] runs against each
+/// stored hash (each account's hash is unique, its salt random), so a test can tell how many
+/// guesses at one account reached argon2 while other tests run in the same process.
+#[cfg(any(test, feature = "testing"))]
+pub mod verifications {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    static COUNTS: Mutex<Option<HashMap<String, u64>>> = Mutex::new(None);
+
+    pub(super) fn count(stored_hash: &str) {
+        let mut counts = COUNTS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *counts
+            .get_or_insert_with(HashMap::new)
+            .entry(stored_hash.to_owned())
+            .or_default() += 1;
+    }
+
+    /// How many times a password was checked against `stored_hash` in this process.
+    pub fn against(stored_hash: &str) -> u64 {
+        let counts = COUNTS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts
+            .as_ref()
+            .and_then(|counts| counts.get(stored_hash).copied())
+            .unwrap_or(0)
+    }
 }
 
 /// Length, and not a common or easily guessed password.

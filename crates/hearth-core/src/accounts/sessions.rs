@@ -1,11 +1,14 @@
 //! Server-side sessions: a row per signed-in browser, so a session can be revoked at once.
+//!
+//! No page shows sessions, so their writes are [`write_tx_unseen`]: signing in or out keeps
+//! the pages kept for visitors.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::accounts::actors;
 use crate::db::schema::{members as members_table, sessions};
-use crate::db::{write_tx, DbConn};
+use crate::db::{write_tx_unseen, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{MemberId, SessionId};
 use crate::model;
@@ -54,7 +57,7 @@ pub fn start(conn: &mut DbConn, member: &Member, lifetime: TimeDelta) -> Result<
         created_at: now,
         expires_at: now + lifetime,
     };
-    let id = write_tx(conn, |conn| {
+    let id = write_tx_unseen(conn, |conn| {
         Ok(diesel::insert_into(sessions::table)
             .values(&row)
             .returning(sessions::id)
@@ -100,7 +103,7 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
 
 /// Ends one session (signing out).
 pub fn end(conn: &mut DbConn, id: SessionId) -> Result<()> {
-    write_tx(conn, |conn| {
+    write_tx_unseen(conn, |conn| {
         diesel::delete(sessions::table.find(id)).execute(conn)?;
         Ok(())
     })
@@ -108,7 +111,7 @@ pub fn end(conn: &mut DbConn, id: SessionId) -> Result<()> {
 
 /// Ends every session of a member ("sign out everywhere").
 pub fn end_all(conn: &mut DbConn, member_id: MemberId) -> Result<usize> {
-    write_tx(conn, |conn| end_all_in(conn, member_id))
+    write_tx_unseen(conn, |conn| end_all_in(conn, member_id))
 }
 
 /// [`end_all`] inside a transaction the caller holds: a suspension ends the member's sessions
@@ -119,7 +122,7 @@ pub(crate) fn end_all_in(conn: &mut DbConn, member_id: MemberId) -> Result<usize
 
 /// Deletes expired rows: `hearth serve` runs it at start and every hour.
 pub fn purge_expired(conn: &mut DbConn) -> Result<usize> {
-    write_tx(conn, |conn| {
+    write_tx_unseen(conn, |conn| {
         Ok(
             diesel::delete(sessions::table.filter(sessions::expires_at.le(clock::now())))
                 .execute(conn)?,

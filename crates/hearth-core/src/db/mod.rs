@@ -247,6 +247,50 @@ static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
 thread_local! {
     static IN_WRITE_TX: Cell<bool> = const { Cell::new(false) };
     static IN_READ: Cell<bool> = const { Cell::new(false) };
+    /// Write transactions committed on this thread that may have changed what visitors see.
+    static SEEN_COMMITS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many write transactions that may change what visitors see ([`write_tx`], not
+/// [`write_tx_unseen`]) have committed on this thread so far. The web layer compares it
+/// before and after an operation: pages kept for visitors stay current unless it moved.
+pub fn seen_commits() -> u64 {
+    SEEN_COMMITS.with(Cell::get)
+}
+
+/// [`write_tx`] for rows no page shows anyone but their owner, or no one: sessions, sign-in
+/// throttling. Its commit does not count in [`seen_commits`], so a visitor's failed sign-in
+/// does not make every page kept for visitors out of date. A transaction that writes anything
+/// else must be a [`write_tx`].
+pub fn write_tx_unseen<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T>,
+) -> Result<T> {
+    let before = seen_commits();
+    let outcome = write_tx(conn, f);
+    SEEN_COMMITS.with(|count| count.set(before));
+    outcome
+}
+
+/// Inside a write transaction: waits until no other transaction holds the lock named `name`,
+/// and holds it until this one ends. For checks that count rows and then insert one (a
+/// throttle's "fewer than n, so one more"), which must not interleave.
+///
+/// On SQLite a write transaction already holds the database's one write lock from its start
+/// (`BEGIN IMMEDIATE`), so this does nothing; on PostgreSQL it takes a transaction-level
+/// advisory lock on the first 8 bytes of the name's SHA-256. Take several in a fixed order.
+pub fn lock_name(conn: &mut DbConn, name: &str) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let DbConn::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let digest = Sha256::digest(name.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(i64::from_be_bytes(first))
+        .execute(pg)?;
+    Ok(())
 }
 
 /// Runs `f` in a write transaction: all of it commits or none of it does. Write transactions
@@ -261,7 +305,9 @@ pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) 
         ));
     }
     let DbConn::Sqlite(_) = conn else {
-        return conn.transaction(f);
+        let value = conn.transaction(f)?;
+        SEEN_COMMITS.with(|count| count.set(count.get() + 1));
+        return Ok(value);
     };
     if IN_WRITE_TX.with(Cell::get) {
         return Err(Error::Internal("write transactions do not nest".to_owned()));
@@ -303,7 +349,10 @@ fn sqlite_write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T
     };
     match outcome {
         Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
-            Ok(()) => Ok(value),
+            Ok(()) => {
+                SEEN_COMMITS.with(|count| count.set(count.get() + 1));
+                Ok(value)
+            }
             Err(commit_error) => {
                 let _ = AnsiTransactionManager::rollback_transaction(sqlite);
                 Err(commit_error.into())

@@ -9,7 +9,7 @@ use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::accounts::sessions;
-use crate::accounts::throttle::{self, SignInKeys, ThrottlePolicy};
+use crate::accounts::throttle::{self, RegistrationLimits, SignInKeys, ThrottlePolicy, Verdict};
 use crate::clock;
 use crate::db::DbConn;
 use crate::forum::boards;
@@ -17,7 +17,7 @@ use crate::forum::posts::{self, ReplyForm};
 use crate::forum::threads::{self, BoardCursor};
 use crate::safety::gate::PostingRules;
 use crate::safety::limits::{self, PostingLimits};
-use crate::test_support::{admin_board_thread, sqlite_pool};
+use crate::test_support::{admin_board_thread, registration, sqlite_pool, PASSWORD};
 use crate::{meetings, moderation::notices, moderation::review};
 
 #[derive(QueryableByName)]
@@ -128,9 +128,24 @@ fn the_pages_people_read_most_use_indexes_only() {
         // Sign-in throttling runs on every sign-in attempt.
         let keys = SignInKeys::new(std::net::Ipv4Addr::LOCALHOST.into(), "ada");
         let policy = ThrottlePolicy::default();
-        throttle::check(conn, &keys, &policy, now).unwrap();
-        throttle::record_failure(conn, &keys, &policy, now).unwrap();
-        throttle::clear_account(conn, &keys, &policy, now).unwrap();
+        let Verdict::Allow(wrong) = throttle::reserve(conn, &keys, &policy, now).unwrap() else {
+            panic!("the first attempt is allowed");
+        };
+        throttle::authenticate(conn, &keys, wrong, "ada", "not the password").unwrap_err();
+        let Verdict::Allow(right) = throttle::reserve(conn, &keys, &policy, now).unwrap() else {
+            panic!("the second attempt is allowed");
+        };
+        throttle::authenticate(conn, &keys, right, "ada", PASSWORD).unwrap();
+        throttle::purge(conn, &policy, now).unwrap();
+        // And registration's throttle runs on every new account.
+        throttle::register(
+            conn,
+            &registration("newcomer"),
+            &RegistrationLimits::default(),
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            now,
+        )
+        .unwrap();
     });
     assert!(statements.len() >= 10, "{statements:#?}");
     let mut slow = Vec::new();

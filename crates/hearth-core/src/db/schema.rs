@@ -373,3 +373,11 @@ diesel::table! {
         secret -> Text,
     }
 }
+
+diesel::table! {
+    recent_registrations (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        created_at -> Timestamp,
+    }
+}

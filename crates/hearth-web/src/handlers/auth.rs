@@ -3,13 +3,14 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::TimeDelta;
-use hearth_core::accounts::members::{self, Registration};
+use hearth_core::accounts::members::Registration;
 use hearth_core::accounts::throttle::{self, SignInKeys, Verdict};
-use hearth_core::model::{Member, SiteRole};
+use hearth_core::model::Member;
 use hearth_core::{accounts::sessions, clock, Error};
 use serde::{Deserialize, Serialize};
 
 use super::{form_again, see_other, Page};
+use crate::config::WebConfig;
 use crate::errors::WebError;
 use crate::state::{db, db_with_password, AppState, State};
 use crate::viewer::{session_cookie, Viewer};
@@ -75,15 +76,20 @@ pub async fn register_form(state: State, viewer: Viewer) -> Result<HttpResponse,
     register_page(&state, &viewer, "register.html", &input).render(&state)
 }
 
-/// `POST /register`: creates the account and signs the new member in.
+/// `POST /register`: creates the account and signs the new member in. Throttled per address
+/// (`registration_limits`): over the limit, the form comes back with what was typed and when
+/// another account can be made.
 pub async fn register(
     state: State,
     viewer: Viewer,
+    request: HttpRequest,
     input: web::Form<RegisterInput>,
 ) -> Result<HttpResponse, WebError> {
     let registration = input.registration();
+    let limits = state.config.registration_limits;
+    let address = client_address(&request, &state.config);
     let created = db_with_password(&state, move |conn| {
-        members::register(conn, &registration, SiteRole::Member)
+        throttle::register(conn, &registration, &limits, address, clock::now())
     })
     .await;
     match created {
@@ -153,10 +159,11 @@ pub async fn sign_in_form(
         .render(&state)
 }
 
-/// The address a request came from: the connection's peer, or — only when the operator said
-/// Hearth sits behind a proxy that appends it — the right-most `X-Forwarded-For` entry.
-fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
-    if trust_forwarded_for {
+/// The address a request came from, for sign-in and registration throttling (the one place
+/// that reads it): the connection's peer, or — only when the operator said Hearth sits behind a
+/// proxy that appends it — the right-most `X-Forwarded-For` entry.
+fn client_address(request: &HttpRequest, config: &WebConfig) -> IpAddr {
+    if config.trust_x_forwarded_for {
         let last_hop = request
             .headers()
             .get_all("x-forwarded-for")
@@ -180,8 +187,9 @@ fn client_address(request: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
 }
 
 /// `POST /signin`: the same answer for an unknown name and a wrong password. Throttled per
-/// account and per address: slowed after a few failures (an async wait: no worker is held),
-/// refused with 429 — without checking the password — after more.
+/// account from this address, per address and per account (see `hearth_core::accounts::throttle`):
+/// each attempt is counted before its password is checked, slowed after a few failures (an
+/// async wait: no worker is held), refused with 429 — without checking the password — after more.
 pub async fn sign_in(
     state: State,
     viewer: Viewer,
@@ -189,24 +197,29 @@ pub async fn sign_in(
     input: web::Form<SignInInput>,
 ) -> Result<HttpResponse, WebError> {
     let policy = state.config.sign_in_throttle;
-    let address = client_address(&request, state.config.trust_x_forwarded_for);
+    let address = client_address(&request, &state.config);
     let keys = SignInKeys::new(address, &input.username);
-    let check_keys = keys.clone();
+    let reserve_keys = keys.clone();
     let verdict = db(&state, move |conn| {
-        throttle::check(conn, &check_keys, &policy, clock::now())
+        throttle::reserve(conn, &reserve_keys, &policy, clock::now())
     })
     .await?;
-    match verdict {
-        Verdict::Allow => {}
-        Verdict::Slow(delay) => actix_web::rt::time::sleep(delay).await,
+    let reservation = match verdict {
+        Verdict::Allow(reservation) => reservation,
+        Verdict::Slow(reservation, delay) => {
+            // Dropped with the request if the browser goes away meanwhile: the attempt then
+            // stays counted as a failure.
+            actix_web::rt::time::sleep(delay).await;
+            reservation
+        }
         Verdict::Refuse(retry_after) => {
             tracing::info!("a sign-in was refused: too many recent failures");
             return Err(throttle::refused(retry_after).into());
         }
-    }
+    };
     let (username, password) = (input.username.clone(), input.password.clone());
     let outcome = db_with_password(&state, move |conn| {
-        throttle::authenticate(conn, &keys, &policy, &username, &password)
+        throttle::authenticate(conn, &keys, reservation, &username, &password)
     })
     .await;
     let next = local_path(input.next.as_deref());

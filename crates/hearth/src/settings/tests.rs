@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::PostingLimits;
 
@@ -49,6 +49,16 @@ fn the_example_config_mentions_every_setting() {
 fn the_built_in_defaults_are_the_cores_defaults() {
     let settings = Settings::load(None).unwrap();
     assert_eq!(settings.sign_in_throttle, ThrottlePolicy::default());
+    assert_eq!(settings.registration_limits, RegistrationLimits::default());
+    let budget = hearth_web::VisitorPagesBudget::default();
+    assert_eq!(
+        usize::try_from(settings.cache_visitor_pages_mb).unwrap() * 1024 * 1024,
+        budget.total_bytes
+    );
+    assert_eq!(
+        usize::try_from(settings.cache_visitor_page_max_kb).unwrap() * 1024,
+        budget.page_bytes
+    );
     assert_eq!(settings.posting_limits, PostingLimits::default());
     assert_eq!(
         settings.edit_limits,

@@ -1,23 +1,64 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, Barrier};
 
 use super::*;
-use crate::model::SiteRole;
-use crate::test_support::{registration, sqlite_pool, PASSWORD};
+use crate::accounts::passwords;
+use crate::db::schema::members as members_table;
+use crate::test_support::{any_pool, registration, sqlite_pool, PASSWORD};
 
 const POLICY: ThrottlePolicy = ThrottlePolicy {
     window_seconds: 600,
     slow_after: 2,
     account_limit: 4,
+    account_ceiling: 9,
     ip_limit: 6,
 };
+
+const WRONG: &str = "wrong password here";
 
 fn ip(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
 }
 
+/// Attempts at these times whose password was wrong (their reservations stay counted).
 fn fail_times(conn: &mut DbConn, keys: &SignInKeys, times: &[NaiveDateTime]) {
     for at in times {
-        record_failure(conn, keys, &POLICY, *at).unwrap();
+        match reserve(conn, keys, &POLICY, *at).unwrap() {
+            Verdict::Allow(_) | Verdict::Slow(..) => {}
+            Verdict::Refuse(wait) => panic!("refused for {wait:?}"),
+        }
+    }
+}
+
+/// What `reserve` says, without its reservation: `None` for allowed, the delay or the refusal.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    Allow,
+    Slow(Duration),
+    Refuse(Duration),
+}
+
+/// Looks at the throttle as the next attempt would, and takes that attempt back.
+fn peek(conn: &mut DbConn, keys: &SignInKeys, now: NaiveDateTime) -> Seen {
+    match reserve(conn, keys, &POLICY, now).unwrap() {
+        Verdict::Allow(reservation) => {
+            release(conn, &reservation).unwrap();
+            Seen::Allow
+        }
+        Verdict::Slow(reservation, delay) => {
+            release(conn, &reservation).unwrap();
+            Seen::Slow(delay)
+        }
+        Verdict::Refuse(wait) => Seen::Refuse(wait),
+    }
+}
+
+fn sign_in(conn: &mut DbConn, keys: &SignInKeys, username: &str, password: &str) -> Result<Member> {
+    match reserve(conn, keys, &POLICY, crate::clock::now())? {
+        Verdict::Allow(reservation) | Verdict::Slow(reservation, _) => {
+            authenticate(conn, keys, reservation, username, password)
+        }
+        Verdict::Refuse(wait) => Err(refused(wait)),
     }
 }
 
@@ -29,7 +70,11 @@ fn keys_are_hashes_never_the_address_or_name() {
     assert!(!keys.ip.contains("192"));
     assert_eq!(keys.ip, hash_key("ip:192.0.2.7"));
     assert_eq!(keys.account, hash_key("account:ana"));
-    assert_ne!(SignInKeys::new(ip(8), "ana").ip, keys.ip);
+    assert_eq!(keys.account_from, hash_key("account:ana from:192.0.2.7"));
+    let elsewhere = SignInKeys::new(ip(8), "ana");
+    assert_ne!(elsewhere.ip, keys.ip);
+    assert_ne!(elsewhere.account_from, keys.account_from);
+    assert_eq!(elsewhere.account, keys.account);
 }
 
 #[test]
@@ -50,45 +95,44 @@ fn failures_slow_then_refuse_and_the_window_frees_the_account() {
     let conn = &mut *pool.get().unwrap();
     let now = crate::clock::now();
     let keys = SignInKeys::new(ip(1), "ana");
-    assert_eq!(check(conn, &keys, &POLICY, now).unwrap(), Verdict::Allow);
+    assert_eq!(peek(conn, &keys, now), Seen::Allow);
     // Failures at -100 s, -80 s, -60 s, -40 s.
     let times: Vec<NaiveDateTime> = (0..4)
         .map(|n| now - TimeDelta::seconds(100 - 20 * n))
         .collect();
     fail_times(conn, &keys, &times[..1]);
-    assert_eq!(check(conn, &keys, &POLICY, now).unwrap(), Verdict::Allow);
+    assert_eq!(peek(conn, &keys, now), Seen::Allow);
     fail_times(conn, &keys, &times[1..2]);
-    assert_eq!(
-        check(conn, &keys, &POLICY, now).unwrap(),
-        Verdict::Slow(FIRST_DELAY)
-    );
+    assert_eq!(peek(conn, &keys, now), Seen::Slow(FIRST_DELAY));
     fail_times(conn, &keys, &times[2..3]);
-    assert_eq!(
-        check(conn, &keys, &POLICY, now).unwrap(),
-        Verdict::Slow(FIRST_DELAY * 2)
-    );
+    assert_eq!(peek(conn, &keys, now), Seen::Slow(FIRST_DELAY * 2));
     assert_eq!(
         failures_in_window(conn, &keys, &POLICY, now).unwrap(),
-        (3, 3)
+        (3, 3, 3)
     );
     fail_times(conn, &keys, &times[3..]);
     // Four failures: refused until the oldest (-100 s) leaves the 600 s window.
     assert_eq!(
-        check(conn, &keys, &POLICY, now).unwrap(),
-        Verdict::Refuse(Duration::from_secs(500))
+        peek(conn, &keys, now),
+        Seen::Refuse(Duration::from_secs(500))
     );
     assert_eq!(
-        check(conn, &keys, &POLICY, now + TimeDelta::seconds(499)).unwrap(),
-        Verdict::Refuse(Duration::from_secs(1))
+        peek(conn, &keys, now + TimeDelta::seconds(499)),
+        Seen::Refuse(Duration::from_secs(1))
+    );
+    // A refused attempt is not counted.
+    assert_eq!(
+        failures_in_window(conn, &keys, &POLICY, now).unwrap(),
+        (4, 4, 4)
     );
     // Then three failures are left in the window: slowed, not refused.
     assert_eq!(
-        check(conn, &keys, &POLICY, now + TimeDelta::seconds(500)).unwrap(),
-        Verdict::Slow(FIRST_DELAY * 2)
+        peek(conn, &keys, now + TimeDelta::seconds(500)),
+        Seen::Slow(FIRST_DELAY * 2)
     );
     assert_eq!(
-        check(conn, &keys, &POLICY, now + TimeDelta::seconds(600)).unwrap(),
-        Verdict::Allow
+        peek(conn, &keys, now + TimeDelta::seconds(600)),
+        Seen::Allow
     );
 }
 
@@ -100,19 +144,20 @@ fn the_delay_grows_to_a_cap() {
     let policy = ThrottlePolicy {
         slow_after: 1,
         account_limit: 100,
+        account_ceiling: 100,
         ip_limit: 100,
         ..POLICY
     };
     let keys = SignInKeys::new(ip(1), "ana");
     let mut delays = Vec::new();
-    for _ in 0..8 {
-        record_failure(conn, &keys, &policy, now).unwrap();
-        match check(conn, &keys, &policy, now).unwrap() {
-            Verdict::Slow(delay) => delays.push(delay.as_millis()),
+    for _ in 0..9 {
+        match reserve(conn, &keys, &policy, now).unwrap() {
+            Verdict::Slow(_, delay) => delays.push(delay.as_millis()),
+            Verdict::Allow(_) => delays.push(0),
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(delays, [250, 500, 1000, 2000, 4000, 4000, 4000, 4000]);
+    assert_eq!(delays, [0, 250, 500, 1000, 2000, 4000, 4000, 4000, 4000]);
 }
 
 #[test]
@@ -124,47 +169,82 @@ fn one_accounts_failures_do_not_refuse_another_until_the_address_limit() {
     let bea = SignInKeys::new(ip(1), "bea");
     let bea_elsewhere = SignInKeys::new(ip(2), "bea");
     fail_times(conn, &ana, &[now; 4]);
-    assert!(matches!(
-        check(conn, &ana, &POLICY, now).unwrap(),
-        Verdict::Refuse(_)
-    ));
+    assert!(matches!(peek(conn, &ana, now), Seen::Refuse(_)));
     // Bea, from the same address, is slowed (the address has 4 failures) but not refused.
-    assert!(matches!(
-        check(conn, &bea, &POLICY, now).unwrap(),
-        Verdict::Slow(_)
-    ));
+    assert!(matches!(peek(conn, &bea, now), Seen::Slow(_)));
     fail_times(conn, &SignInKeys::new(ip(1), "cat"), &[now; 2]);
     // Six failures from the address: everyone there is refused, elsewhere nobody.
-    assert!(matches!(
-        check(conn, &bea, &POLICY, now).unwrap(),
-        Verdict::Refuse(_)
-    ));
-    assert_eq!(
-        check(conn, &bea_elsewhere, &POLICY, now).unwrap(),
-        Verdict::Allow
-    );
+    assert!(matches!(peek(conn, &bea, now), Seen::Refuse(_)));
+    assert_eq!(peek(conn, &bea_elsewhere, now), Seen::Allow);
 }
 
 #[test]
-fn a_successful_sign_in_clears_the_accounts_failures_only() {
+fn a_member_from_a_clean_address_is_not_locked_out_by_failures_elsewhere() {
+    let (_database, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    members::register(conn, &registration("ana"), SiteRole::Member).unwrap();
+    let attacker = SignInKeys::new(ip(66), "ana");
+    for _ in 0..POLICY.account_limit {
+        let error = sign_in(conn, &attacker, "ana", WRONG).unwrap_err();
+        assert!(matches!(error, Error::BadCredentials), "{error:?}");
+    }
+    let error = sign_in(conn, &attacker, "ana", PASSWORD).unwrap_err();
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+    // Ana, at home, is neither refused nor slowed by the attacker's failures.
+    let home = SignInKeys::new(ip(1), "ana");
+    assert_eq!(peek(conn, &home, crate::clock::now()), Seen::Allow);
+    let member = sign_in(conn, &home, "ana", PASSWORD).unwrap();
+    assert_eq!(member.username, "ana");
+    // Her success forgives nothing of the attacker's.
+    let error = sign_in(conn, &attacker, "ana", PASSWORD).unwrap_err();
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+}
+
+#[test]
+fn many_addresses_meet_the_accounts_ceiling() {
     let (_dir, pool) = sqlite_pool();
     let conn = &mut *pool.get().unwrap();
-    crate::accounts::members::register(conn, &registration("ana"), SiteRole::Member).unwrap();
+    let now = crate::clock::now();
+    // Three failures from each of three addresses: none at its own limit, nine in all.
+    for last in 10..13 {
+        fail_times(conn, &SignInKeys::new(ip(last), "ana"), &[now; 3]);
+    }
+    assert!(matches!(
+        peek(conn, &SignInKeys::new(ip(1), "ana"), now),
+        Seen::Refuse(_)
+    ));
+    // Other accounts are not touched.
+    assert_eq!(peek(conn, &SignInKeys::new(ip(1), "bea"), now), Seen::Allow);
+}
+
+#[test]
+fn a_successful_sign_in_forgives_the_accounts_failures_from_its_address_only() {
+    let (_database, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    members::register(conn, &registration("ana"), SiteRole::Member).unwrap();
     let keys = SignInKeys::new(ip(1), "ana");
+    let elsewhere = SignInKeys::new(ip(2), "ana");
     for _ in 0..3 {
-        let error = authenticate(conn, &keys, &POLICY, "ana", "wrong password here").unwrap_err();
+        let error = sign_in(conn, &keys, "ana", WRONG).unwrap_err();
         assert!(matches!(error, Error::BadCredentials));
     }
+    sign_in(conn, &elsewhere, "ana", WRONG).unwrap_err();
     let now = crate::clock::now();
     assert_eq!(
         failures_in_window(conn, &keys, &POLICY, now).unwrap(),
-        (3, 3)
+        (3, 3, 4)
     );
-    let member = authenticate(conn, &keys, &POLICY, "ANA", PASSWORD).unwrap();
+    let member = sign_in(conn, &keys, "ANA", PASSWORD).unwrap();
     assert_eq!(member.username, "ana");
+    // This address's failures for ana are forgiven; its own attempt left no row; the address's
+    // and the account's failures from everywhere stay counted.
     assert_eq!(
         failures_in_window(conn, &keys, &POLICY, now).unwrap(),
-        (0, 3)
+        (0, 3, 4)
+    );
+    assert_eq!(
+        failures_in_window(conn, &elsewhere, &POLICY, now).unwrap(),
+        (1, 1, 4)
     );
 }
 
@@ -173,12 +253,63 @@ fn unknown_usernames_count_like_known_ones() {
     let (_dir, pool) = sqlite_pool();
     let conn = &mut *pool.get().unwrap();
     let keys = SignInKeys::new(ip(1), "nobody");
-    authenticate(conn, &keys, &POLICY, "nobody", "wrong password here").unwrap_err();
+    sign_in(conn, &keys, "nobody", WRONG).unwrap_err();
     let now = crate::clock::now();
     assert_eq!(
         failures_in_window(conn, &keys, &POLICY, now).unwrap(),
-        (1, 1)
+        (1, 1, 1)
     );
+}
+
+/// The audit's finding: 40 guesses sent at once against a limit of 10 all had their password
+/// checked, because each was allowed before any of them had failed. Counted here where it
+/// matters, in argon2 runs against the account's hash.
+#[test]
+fn parallel_guesses_check_no_more_passwords_than_the_limit() {
+    const GUESSES: usize = 40;
+    let policy = ThrottlePolicy {
+        window_seconds: 600,
+        slow_after: 100,
+        account_limit: 10,
+        account_ceiling: 100,
+        ip_limit: 100,
+    };
+    let (_database, pool) = any_pool();
+    let member = {
+        let conn = &mut *pool.get().unwrap();
+        members::register(conn, &registration("ana"), SiteRole::Member).unwrap()
+    };
+    let stored_hash: String = members_table::table
+        .find(member.id)
+        .select(members_table::password_hash)
+        .get_result(&mut *pool.get().unwrap())
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(GUESSES));
+    let guesses: Vec<_> = (0..GUESSES)
+        .map(|n| {
+            let (pool, barrier) = (pool.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let keys = SignInKeys::new(ip(9), "ana");
+                let guess = format!("guess number {n} of many");
+                barrier.wait();
+                let conn = &mut *pool.get().unwrap();
+                match reserve(conn, &keys, &policy, crate::clock::now()).unwrap() {
+                    Verdict::Allow(reservation) | Verdict::Slow(reservation, _) => {
+                        authenticate(conn, &keys, reservation, "ana", &guess).unwrap_err();
+                        true
+                    }
+                    Verdict::Refuse(_) => false,
+                }
+            })
+        })
+        .collect();
+    let checked = guesses
+        .into_iter()
+        .map(|guess| guess.join().unwrap())
+        .filter(|checked| *checked)
+        .count();
+    assert_eq!(checked, 10);
+    assert_eq!(passwords::verifications::against(&stored_hash), 10);
 }
 
 #[test]
@@ -192,14 +323,14 @@ fn old_failures_are_deleted() {
         &old,
         &[now - TimeDelta::seconds(700), now - TimeDelta::seconds(650)],
     );
-    // Recording a new failure prunes what is older than the window, whoever it belonged to.
+    // An attempt prunes what is older than the window, whoever it belonged to.
     let recent = SignInKeys::new(ip(2), "bea");
     fail_times(conn, &recent, &[now]);
     let remaining: i64 = sign_in_failures::table.count().get_result(conn).unwrap();
-    assert_eq!(remaining, 2, "only bea's two keys remain");
+    assert_eq!(remaining, 3, "only bea's three keys remain");
     assert_eq!(
-        prune(conn, &POLICY, now + TimeDelta::seconds(600)).unwrap(),
-        2
+        purge(conn, &POLICY, now + TimeDelta::seconds(600)).unwrap(),
+        3
     );
 }
 
@@ -231,10 +362,108 @@ fn a_policy_that_refuses_everyone_is_refused() {
             ..POLICY
         },
         ThrottlePolicy {
+            account_ceiling: 0,
+            ..POLICY
+        },
+        ThrottlePolicy {
             ip_limit: 0,
             ..POLICY
         },
     ] {
         assert!(broken.check().is_err());
+    }
+}
+
+const TWO_AN_HOUR: RegistrationLimits = RegistrationLimits {
+    per_hour: 2,
+    per_day: 3,
+};
+
+fn register_from(
+    conn: &mut DbConn,
+    username: &str,
+    address: IpAddr,
+    now: NaiveDateTime,
+) -> Result<Member> {
+    register(conn, &registration(username), &TWO_AN_HOUR, address, now)
+}
+
+#[test]
+fn an_address_makes_as_many_accounts_as_the_limits_allow() {
+    let (_database, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let now = crate::clock::now();
+    register_from(conn, "ana", ip(1), now).unwrap();
+    register_from(conn, "bea", ip(1), now).unwrap();
+    let error = register_from(conn, "cat", ip(1), now).unwrap_err();
+    let Error::RateLimited {
+        retry_after_seconds,
+        reason,
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*retry_after_seconds, 3600);
+    assert!(
+        reason.contains("2 accounts have already been made"),
+        "{reason}"
+    );
+    assert!(!members::username_taken(conn, "cat").unwrap());
+    // Another address is not held back.
+    register_from(conn, "dan", ip(2), now).unwrap();
+    // An hour later one more, then the day's limit holds until a day has passed.
+    let later = now + TimeDelta::minutes(61);
+    register_from(conn, "cat", ip(1), later).unwrap();
+    let error = register_from(conn, "eve", ip(1), later).unwrap_err();
+    assert!(
+        matches!(&error, Error::RateLimited { reason, .. } if reason.contains("within a day")),
+        "{error:?}"
+    );
+    register_from(conn, "eve", ip(1), now + TimeDelta::hours(24)).unwrap();
+}
+
+#[test]
+fn a_refused_registration_is_refused_before_its_password_is_hashed() {
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let now = crate::clock::now();
+    register_from(conn, "ana", ip(1), now).unwrap();
+    register_from(conn, "bea", ip(1), now).unwrap();
+    // A form that is wrong as well: the limit is what is said, and nothing was checked.
+    let mut form = registration("cat");
+    form.password = "short".to_owned();
+    let error = register(conn, &form, &TWO_AN_HOUR, ip(1), now).unwrap_err();
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+}
+
+#[test]
+fn registrations_keep_no_address_and_are_forgotten_after_a_day() {
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let now = crate::clock::now();
+    register_from(conn, "ana", ip(1), now).unwrap();
+    let keys: Vec<String> = recent_registrations::table
+        .select(recent_registrations::key_hash)
+        .load(conn)
+        .unwrap();
+    assert_eq!(keys, [hash_key("register:192.0.2.1")]);
+    assert_eq!(purge(conn, &POLICY, now + TimeDelta::hours(23)).unwrap(), 0);
+    assert_eq!(purge(conn, &POLICY, now + TimeDelta::hours(24)).unwrap(), 1);
+}
+
+#[test]
+fn no_limit_is_no_limit() {
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let now = crate::clock::now();
+    for name in ["ana", "bea", "cat", "dan"] {
+        register(
+            conn,
+            &registration(name),
+            &RegistrationLimits::NONE,
+            ip(1),
+            now,
+        )
+        .unwrap();
     }
 }
