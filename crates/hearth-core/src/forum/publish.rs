@@ -77,7 +77,9 @@ pub(crate) fn publish(
             return Ok(posted);
         }
     }
-    let html = hearth_markdown::render(&screened.source);
+    let html =
+        hearth_markdown::render_within(&screened.source, &hearth_markdown::RenderLimits::DEFAULT)
+            .map_err(|too_complex| Error::invalid("body", too_complex.to_string()))?;
     #[cfg(test)]
     hooks::before_write();
     let outcome = write_tx(conn, |conn| {

@@ -323,3 +323,24 @@ fn the_same_reply_sent_again_within_minutes_is_the_same_post() {
     assert_ne!(later.post.id, repeated.post.id);
     assert_eq!(posts_in(&mut conn, w.thread.id), 5);
 }
+
+/// A body whose HTML would be many times larger than its source is refused before anything is
+/// written, with a message the member can act on.
+#[test]
+fn a_reply_too_complex_to_show_is_refused_and_stores_nothing() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = PostingRules::default();
+    let form = ReplyForm {
+        body: "<a@b>".repeat(9_000),
+        ..reply_form('c')
+    };
+    let error = reply(&mut conn, &rules, &w.jo, w.thread.id, &form).unwrap_err();
+    let Error::Invalid(invalid) = error else {
+        panic!("expected a form error, got {error:?}");
+    };
+    let message = invalid.message_for("body").expect("a message for the body");
+    assert!(message.contains("please simplify"), "{message}");
+    assert_eq!(posts_in(&mut conn, w.thread.id), 1);
+    assert_eq!(reply_count(&mut conn, w.thread.id), 0);
+}
