@@ -4,9 +4,10 @@
 //! afterwards: at this level "an image", "raw HTML" or "text inside a link"
 //! are unambiguous facts instead of patterns to be recognised in markup.
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Tag, TagEnd};
+use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, LinkType, Tag, TagEnd};
 
 use crate::linkify;
+use crate::RenderLimits;
 
 /// Text shown in place of a task-list checkbox. A real `<input>` would need
 /// the sanitizer to allow form controls, which it must not.
@@ -19,9 +20,21 @@ const TASK_OPEN: &str = "\u{2610} ";
 /// - raw HTML becomes literal text;
 /// - images become links to the image, labelled with the alt text;
 /// - task-list markers become ballot-box characters;
-/// - bare `http(s)://` URLs in ordinary text become links.
-pub(crate) fn rewrite<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
-    let mut rewriter = Rewriter::default();
+/// - bare `http(s)://` URLs in ordinary text become links;
+/// - block quotes and lists nested deeper than [`RenderLimits::max_block_depth`], and
+///   emphasis, strong, strikethrough, superscript and subscript nested deeper than
+///   [`RenderLimits::max_inline_depth`], lose their tags but keep their content, which joins
+///   the deepest level kept (the items of a list too deep are separated by line breaks);
+/// - table columns lose their alignment (the sanitizer would drop the `style` anyway).
+pub(crate) fn rewrite<'a>(
+    events: impl Iterator<Item = Event<'a>>,
+    limits: &RenderLimits,
+) -> Vec<Event<'a>> {
+    let mut rewriter = Rewriter {
+        max_block_depth: limits.max_block_depth,
+        max_inline_depth: limits.max_inline_depth,
+        ..Rewriter::default()
+    };
     for event in events {
         rewriter.push(event);
     }
@@ -52,6 +65,16 @@ struct Rewriter<'a> {
     /// such a block.
     html_block_lines: Option<usize>,
     image: Option<PendingImage<'a>>,
+    /// One entry per open block quote, list and list item: whether its tags were kept.
+    blocks: Vec<bool>,
+    /// Block quotes and lists open and kept.
+    block_depth: usize,
+    max_block_depth: usize,
+    /// One entry per open inline formatting tag: whether it was kept.
+    inlines: Vec<bool>,
+    /// Inline formatting tags open and kept.
+    inline_depth: usize,
+    max_inline_depth: usize,
 }
 
 impl<'a> Rewriter<'a> {
@@ -113,6 +136,68 @@ impl<'a> Rewriter<'a> {
             Event::TaskListMarker(done) => {
                 let marker = if done { TASK_DONE } else { TASK_OPEN };
                 self.out.push(Event::Text(marker.into()));
+            }
+            Event::Start(Tag::Table(alignments)) => {
+                // Alignment would become `style` attributes, many bytes per cell that the
+                // sanitizer drops again; leaving them out keeps the output bound honest.
+                let none = vec![Alignment::None; alignments.len()];
+                self.out.push(Event::Start(Tag::Table(none)));
+            }
+            Event::Start(Tag::BlockQuote(_) | Tag::List(_)) => {
+                let keep = self.block_depth < self.max_block_depth;
+                self.blocks.push(keep);
+                if keep {
+                    self.block_depth += 1;
+                    self.out.push(event);
+                }
+            }
+            Event::End(TagEnd::BlockQuote(_) | TagEnd::List(_)) => {
+                if self.blocks.pop().unwrap_or(true) {
+                    self.block_depth = self.block_depth.saturating_sub(1);
+                    self.out.push(event);
+                }
+            }
+            Event::Start(Tag::Item) => {
+                // An item is kept exactly when its list was.
+                let keep = self.blocks.last().copied().unwrap_or(true);
+                self.blocks.push(keep);
+                if keep {
+                    self.out.push(event);
+                } else if self.out.last().is_some_and(is_inline) {
+                    // The items of a flattened list would otherwise run together.
+                    self.out.push(Event::HardBreak);
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                if self.blocks.pop().unwrap_or(true) {
+                    self.out.push(event);
+                }
+            }
+            Event::Start(
+                Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Superscript
+                | Tag::Subscript,
+            ) => {
+                let keep = self.inline_depth < self.max_inline_depth;
+                self.inlines.push(keep);
+                if keep {
+                    self.inline_depth += 1;
+                    self.out.push(event);
+                }
+            }
+            Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript,
+            ) => {
+                if self.inlines.pop().unwrap_or(true) {
+                    self.inline_depth = self.inline_depth.saturating_sub(1);
+                    self.out.push(event);
+                }
             }
             other => {
                 self.track_nesting(&other);
@@ -235,6 +320,24 @@ fn demote(level: HeadingLevel) -> HeadingLevel {
         HeadingLevel::H3 => HeadingLevel::H5,
         HeadingLevel::H4 | HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
     }
+}
+
+/// Whether `event` ends in the middle of a line of text.
+fn is_inline(event: &Event<'_>) -> bool {
+    matches!(
+        event,
+        Event::Text(_)
+            | Event::Code(_)
+            | Event::SoftBreak
+            | Event::End(
+                TagEnd::Emphasis
+                    | TagEnd::Strong
+                    | TagEnd::Strikethrough
+                    | TagEnd::Superscript
+                    | TagEnd::Subscript
+                    | TagEnd::Link
+            )
+    )
 }
 
 fn trim_newline(line: &str) -> &str {

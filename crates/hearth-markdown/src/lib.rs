@@ -11,6 +11,24 @@
 //! links (so a reader's IP address never leaks to a third-party host),
 //! headings are demoted so a post cannot out-shout the page, and the result
 //! is passed through a strict [`ammonia`] allow-list as defence in depth.
+//!
+//! # Limits
+//!
+//! A post cannot make the renderer slow or its HTML large ([`RenderLimits::DEFAULT`]):
+//!
+//! - **Depth.** Block quotes and lists nest at most [`MAX_BLOCK_DEPTH`] levels, emphasis and
+//!   the like [`MAX_INLINE_DEPTH`]. Deeper levels are flattened into the deepest one kept:
+//!   their tags go, their text stays (the items of a list too deep are separated by line
+//!   breaks). The HTML sanitizer's work per element grows with the depth, so this is also what
+//!   keeps rendering linear.
+//! - **Size.** The HTML is at most [`RenderLimits::max_output_bytes`] of the source: eight
+//!   times its length plus 16 KiB, which ordinary posts, even ones full of links, stay far
+//!   below. [`render_within`] refuses a source past it with [`TooComplex`], for the forms
+//!   where a member can simplify their post; [`render`] shows such a source as plain text
+//!   instead, which is never larger than five times the source.
+//! - **Time.** Rendering is linear in the source: linkify reads each character a bounded
+//!   number of times, and pulldown-cmark bounds what reference links and short table rows
+//!   expand to. The unit tests render the classic pathological inputs within a budget.
 
 use std::fmt;
 
@@ -30,7 +48,72 @@ mod tests;
 /// (new syntax, a different allow-list, a pulldown-cmark or ammonia upgrade
 /// that alters output). Posts store the version they were rendered with, and
 /// `hearth rerender` re-renders every post whose stored version is older.
-pub const RENDERER_VERSION: i32 = 1;
+///
+/// Version 2 bounds nesting depth and output size (see [Limits](crate#limits)).
+pub const RENDERER_VERSION: i32 = 2;
+
+/// Block quotes and lists nested deeper than this are flattened into the deepest level kept.
+pub const MAX_BLOCK_DEPTH: usize = 10;
+
+/// Emphasis, strong, strikethrough, superscript and subscript nested deeper than this lose
+/// their tags; their text stays.
+pub const MAX_INLINE_DEPTH: usize = 10;
+
+/// How much work and markup one source may cost. The limits are part of what
+/// [`RENDERER_VERSION`] versions: stored HTML must not depend on how a server is configured,
+/// so these are constants rather than settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderLimits {
+    /// Block quotes and lists nested deeper than this are flattened.
+    pub max_block_depth: usize,
+    /// Inline formatting nested deeper than this is flattened.
+    pub max_inline_depth: usize,
+    /// The HTML may be this many bytes for each byte of source…
+    pub output_bytes_per_source_byte: usize,
+    /// …plus this many, so that a short post may still be a link or two.
+    pub output_allowance_bytes: usize,
+}
+
+impl RenderLimits {
+    /// The limits every post, bio, agenda and set of ground rules is rendered with.
+    pub const DEFAULT: RenderLimits = RenderLimits {
+        max_block_depth: MAX_BLOCK_DEPTH,
+        max_inline_depth: MAX_INLINE_DEPTH,
+        output_bytes_per_source_byte: 8,
+        output_allowance_bytes: 16 * 1024,
+    };
+
+    /// The most HTML a source of `source_bytes` bytes may render to.
+    pub fn max_output_bytes(&self, source_bytes: usize) -> usize {
+        source_bytes
+            .saturating_mul(self.output_bytes_per_source_byte)
+            .saturating_add(self.output_allowance_bytes)
+    }
+}
+
+impl Default for RenderLimits {
+    fn default() -> Self {
+        RenderLimits::DEFAULT
+    }
+}
+
+/// A source whose HTML would be larger than [`RenderLimits::max_output_bytes`] allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooComplex {
+    /// The most HTML this source could have rendered to.
+    pub max_output_bytes: usize,
+}
+
+impl fmt::Display for TooComplex {
+    /// A sentence for the member who wrote the source: what to change, not how it is counted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "this post is too complex to show; please simplify its quotes, lists, tables and links",
+        )
+    }
+}
+
+impl std::error::Error for TooComplex {}
 
 /// HTML that came out of this crate's sanitizer.
 ///
@@ -81,12 +164,80 @@ impl serde::Serialize for SafeHtml {
 /// `thead`, `tbody`, `tr`, `th`, `td`, `sup`, `sub`), only the attributes
 /// `a[href]`, `a[rel]` and `ol[start]`, and only `http`, `https` and `mailto`
 /// link targets. Every link carries `rel="nofollow ugc noopener noreferrer"`.
+///
+/// Within [`RenderLimits::DEFAULT`]; a source whose HTML would be larger is shown as plain
+/// text (its lines and paragraphs kept, nothing formatted), so the output is never larger
+/// than [`RenderLimits::max_output_bytes`] either way. Where the author can still change the
+/// source, use [`render_within`] and show them the error instead.
 pub fn render(source: &str) -> SafeHtml {
-    let events = events::rewrite(Parser::new_ext(source, parser_options()));
-    // Markup is usually a little longer than its source; this avoids most
-    // reallocations without guessing high.
-    let mut html = String::with_capacity(source.len() + source.len() / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    render_within(source, &RenderLimits::DEFAULT).unwrap_or_else(|_| plain_text(source))
+}
+
+/// Renders like [`render`], or refuses a source whose HTML would be larger than
+/// `limits` allow. The work done before refusing is bounded by that size too: the HTML is
+/// written into a buffer that stops taking more once it is full.
+pub fn render_within(source: &str, limits: &RenderLimits) -> Result<SafeHtml, TooComplex> {
+    let max_output_bytes = limits.max_output_bytes(source.len());
+    let too_complex = TooComplex { max_output_bytes };
+    let events = events::rewrite(Parser::new_ext(source, parser_options()), limits);
+    let mut html = BoundedHtml {
+        html: String::with_capacity(source.len() + source.len() / 2),
+        max_bytes: max_output_bytes,
+    };
+    pulldown_cmark::html::write_html_fmt(&mut html, events.into_iter())
+        .map_err(|_| too_complex.clone())?;
+    let clean = sanitize::clean(&html.html);
+    if clean.len() > max_output_bytes {
+        return Err(too_complex);
+    }
+    Ok(SafeHtml(clean))
+}
+
+/// Markup being written that refuses to grow past `max_bytes`, so that a source that would
+/// render too large stops being rendered as soon as that is known.
+struct BoundedHtml {
+    html: String,
+    max_bytes: usize,
+}
+
+impl fmt::Write for BoundedHtml {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.html.len() + s.len() > self.max_bytes {
+            return Err(fmt::Error);
+        }
+        self.html.push_str(s);
+        Ok(())
+    }
+}
+
+/// `source` as escaped text: a paragraph for each run of non-blank lines, its lines joined by
+/// line breaks. At most five bytes of markup for each byte of source (`&` becomes `&amp;`, a
+/// newline `<br>\n`), plus the first paragraph's tags.
+fn plain_text(source: &str) -> SafeHtml {
+    let mut html = String::with_capacity(source.len() + source.len() / 4 + 8);
+    let mut in_paragraph = false;
+    for line in source.lines() {
+        if line.trim().is_empty() {
+            if in_paragraph {
+                html.push_str("</p>\n");
+                in_paragraph = false;
+            }
+            continue;
+        }
+        html.push_str(if in_paragraph { "<br>\n" } else { "<p>" });
+        in_paragraph = true;
+        for c in line.chars() {
+            match c {
+                '&' => html.push_str("&amp;"),
+                '<' => html.push_str("&lt;"),
+                '>' => html.push_str("&gt;"),
+                c => html.push(c),
+            }
+        }
+    }
+    if in_paragraph {
+        html.push_str("</p>\n");
+    }
     SafeHtml(sanitize::clean(&html))
 }
 
@@ -105,7 +256,10 @@ pub fn sanitize_again(html: &str) -> String {
 /// `…` is appended when the text was cut. The result is plain text, not
 /// HTML: the caller must escape it like any other text.
 pub fn plain_text_excerpt(source: &str, max_chars: usize) -> String {
-    let events = events::rewrite(Parser::new_ext(source, parser_options()));
+    let events = events::rewrite(
+        Parser::new_ext(source, parser_options()),
+        &RenderLimits::DEFAULT,
+    );
     excerpt::excerpt(&events, max_chars)
 }
 

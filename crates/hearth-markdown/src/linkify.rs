@@ -20,12 +20,16 @@ const OPENERS: [char; 6] = ['*', '_', '~', '(', '"', '\''];
 const TRAILING_PUNCTUATION: [char; 10] = ['?', '!', '.', ',', ':', '*', '_', '~', '\'', '"'];
 
 /// Byte ranges of the bare URLs in `text`, in order and non-overlapping.
+///
+/// Linear in `text`: each candidate's host is checked before its end is looked for, so a
+/// candidate that cannot become a link costs only the few characters up to the next `/`, and
+/// trimming a URL's end touches each trimmed character once.
 pub(crate) fn find_urls(text: &str) -> Vec<Range<usize>> {
     let mut urls = Vec::new();
     let mut pos = 0;
     while let Some(c) = text[pos..].chars().next() {
         if let Some(scheme_len) = scheme_len(&text[pos..]) {
-            if may_start_url(&text[..pos]) {
+            if may_start_url(&text[..pos]) && may_have_valid_host(&text[pos + scheme_len..]) {
                 let end = url_end(text, pos);
                 if host_is_valid(&text[pos + scheme_len..end]) {
                     urls.push(pos..end);
@@ -59,12 +63,56 @@ fn may_start_url(before: &str) -> bool {
         .is_none_or(|c| c.is_whitespace() || OPENERS.contains(&c))
 }
 
+/// Whether the URL whose text after the scheme begins `after_scheme` can pass
+/// [`host_is_valid`] once its end is found and trimmed, decided without looking for that end.
+///
+/// The host's characters are read up to the first that cannot be in a host. The candidate can
+/// only succeed if that character ends the host (`/`, `?`, `#`, the end of the URL), or if
+/// trimming could remove it with everything after it; the latter needs nothing but trimmable
+/// characters up to the URL's end. This reads at most up to the next `/`, which no trimmable
+/// character is, so candidates never read the same text twice.
+fn may_have_valid_host(after_scheme: &str) -> bool {
+    let mut chars = after_scheme.char_indices();
+    if !chars.next().is_some_and(|(_, c)| c.is_alphanumeric()) {
+        return false;
+    }
+    let host_end = chars
+        .find(|&(_, c)| !is_host_char(c))
+        .map_or(after_scheme.len(), |(i, _)| i);
+    let rest = &after_scheme[host_end..];
+    match rest.chars().next() {
+        None => true,
+        Some(c) if ends_url(c) || matches!(c, '/' | '?' | '#') => true,
+        Some(_) => rest
+            .chars()
+            .take_while(|&c| !ends_url(c))
+            .all(may_be_trimmed),
+    }
+}
+
+fn is_host_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | ':')
+}
+
+/// Characters that end a bare URL outright.
+fn ends_url(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || c == '<'
+}
+
+/// Characters [`url_end`] can trim: punctuation, `)`, and the parts of an entity.
+fn may_be_trimmed(c: char) -> bool {
+    TRAILING_PUNCTUATION.contains(&c) || matches!(c, ')' | '&' | ';') || c.is_ascii_alphanumeric()
+}
+
 /// Byte offset in `text` where the URL starting at `start` ends.
 fn url_end(text: &str, start: usize) -> usize {
     let rest = &text[start..];
-    let mut end = rest
-        .find(|c: char| c.is_whitespace() || c.is_control() || c == '<')
-        .unwrap_or(rest.len());
+    let mut end = rest.find(ends_url).unwrap_or(rest.len());
+    // Counted once; trimming a `)` is the only step that changes the balance.
+    let mut unbalanced_closing = {
+        let url = &rest[..end];
+        url.matches(')').count() as isize - url.matches('(').count() as isize
+    };
     // Trimming one thing can expose another (`(see http://x.org/a).`), so
     // keep going until nothing changes.
     loop {
@@ -74,10 +122,11 @@ fn url_end(text: &str, start: usize) -> usize {
         };
         if TRAILING_PUNCTUATION.contains(&last) {
             end -= last.len_utf8();
-        } else if last == ')' && url.matches(')').count() > url.matches('(').count() {
+        } else if last == ')' && unbalanced_closing > 0 {
             // An unbalanced closing parenthesis belongs to the prose around
             // the URL; balanced ones are common in wiki links and stay.
             end -= 1;
+            unbalanced_closing -= 1;
         } else if let Some(amp) = trailing_entity_start(url) {
             // Something like `&hellip;` at the end is almost certainly text
             // that was meant to follow the URL.
@@ -89,12 +138,17 @@ fn url_end(text: &str, start: usize) -> usize {
     start + end
 }
 
-/// Start of a trailing `&name;` in `url`, if it ends with one.
+/// Start of a trailing `&name;` in `url`, if it ends with one. Reads back only over the name,
+/// so looking costs no more than what a match trims.
 fn trailing_entity_start(url: &str) -> Option<usize> {
     let body = url.strip_suffix(';')?;
-    let amp = body.rfind('&')?;
-    let name = &body[amp + 1..];
-    (!name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(amp)
+    let name_len = body
+        .bytes()
+        .rev()
+        .take_while(u8::is_ascii_alphanumeric)
+        .count();
+    let amp = body.len().checked_sub(name_len + 1)?;
+    (name_len > 0 && body.as_bytes()[amp] == b'&').then_some(amp)
 }
 
 /// Whether the text after the scheme begins with something host-like.
@@ -108,8 +162,7 @@ fn host_is_valid(after_scheme: &str) -> bool {
         .next()
         .unwrap_or_default();
     let mut chars = host.chars();
-    chars.next().is_some_and(char::is_alphanumeric)
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'))
+    chars.next().is_some_and(char::is_alphanumeric) && chars.all(is_host_char)
 }
 
 #[cfg(test)]

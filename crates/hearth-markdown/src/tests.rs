@@ -4,6 +4,7 @@
 
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
+mod limits;
 
 use scraper::{ElementRef, Html, Selector};
 
@@ -479,7 +480,7 @@ fn output_changes_require_a_renderer_version_bump() {
         "<pre><code>let x = 1;\n</code></pre>\n",
         "<hr>\n",
     );
-    assert_eq!(RENDERER_VERSION, 1);
+    assert_eq!(RENDERER_VERSION, 2);
     assert_eq!(render(source).as_str(), expected);
 }
 

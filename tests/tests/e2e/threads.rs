@@ -86,6 +86,21 @@ fn an_empty_reply_is_refused_and_nothing_is_posted() {
 }
 
 #[test]
+fn a_reply_too_complex_to_show_is_refused_with_its_text_kept() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let thread = admin.start_thread("pet-loss", "Welcome", "Hello");
+    let path = thread.path();
+    // Each address becomes a link twelve times its length: far past the renderer's bound.
+    let body = "<a@b>".repeat(9_000);
+    let reply = admin.reply_to(&path, &body);
+    reply.assert_status(422);
+    assert!(reply.texts("#body-error")[0].contains("please simplify"));
+    assert_eq!(reply.texts("#body"), [body]);
+    assert_eq!(app.browser().visit(&path).count(".post"), 1);
+}
+
+#[test]
 fn a_too_long_title_keeps_the_typed_post() {
     let app = TestApp::new();
     let admin = app.with_board("pet-loss");

@@ -90,7 +90,7 @@ pub(crate) fn publish(
     };
     let writing = Writing::New { thread };
     gate::check_limits(conn, rules, member, board, writing, clock::now())?;
-    let html = render(&screened.source);
+    let html = render(&screened.source)?;
     #[cfg(test)]
     hooks::before_write();
     let outcome = write_tx(conn, |conn| {
@@ -329,10 +329,11 @@ fn count(
 }
 
 /// Renders a post's text. Only after every cheap check, and never inside the transaction.
-fn render(source: &str) -> hearth_markdown::SafeHtml {
+fn render(source: &str) -> Result<hearth_markdown::SafeHtml> {
     #[cfg(test)]
     hooks::rendered();
-    hearth_markdown::render(source)
+    hearth_markdown::render_within(source, &hearth_markdown::RenderLimits::DEFAULT)
+        .map_err(|too_complex| Error::invalid("body", too_complex.to_string()))
 }
 
 /// An edit as its form sent it, of a post the caller found and authorized.
@@ -367,7 +368,7 @@ pub(crate) fn revise(
     let screened = gate::screen(conn, rules, member, edit.board, "", edit.body)?;
     let writing = Writing::Edit { post: edit.post };
     gate::check_limits(conn, rules, member, edit.board, writing, clock::now())?;
-    let html = render(&screened.source);
+    let html = render(&screened.source)?;
     #[cfg(test)]
     hooks::before_write();
     let post = write_tx(conn, |conn| {

@@ -702,3 +702,44 @@ fn an_edit_racing_a_ban_from_its_group_is_refused() {
     );
     assert!(revision_texts(&mut conn, post.id).is_empty());
 }
+
+/// A body whose HTML would be many times larger than its source is refused before anything is
+/// written, with a message the member can act on.
+#[test]
+fn a_reply_too_complex_to_show_is_refused_and_stores_nothing() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = PostingRules::default();
+    let form = ReplyForm {
+        body: "<a@b>".repeat(9_000),
+        ..reply_form('c')
+    };
+    let error = reply(&mut conn, &rules, &w.jo, w.thread.id, &form).unwrap_err();
+    let Error::Invalid(invalid) = error else {
+        panic!("expected a form error, got {error:?}");
+    };
+    let message = invalid.message_for("body").expect("a message for the body");
+    assert!(message.contains("please simplify"), "{message}");
+    assert_eq!(posts_in(&mut conn, w.thread.id), 1);
+    assert_eq!(reply_count(&mut conn, w.thread.id), 0);
+}
+
+/// An edit goes through the same renderer bound as a new post: refused, the stored text kept.
+#[test]
+fn an_edit_too_complex_to_show_is_refused_and_changes_nothing() {
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = PostingRules::default();
+    let post = jos_reply(&mut conn, &w, &rules);
+    let error =
+        crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, &"<a@b>".repeat(9_000))
+            .unwrap_err();
+    let Error::Invalid(invalid) = error else {
+        panic!("expected a form error, got {error:?}");
+    };
+    assert!(invalid
+        .message_for("body")
+        .is_some_and(|m| m.contains("please simplify")));
+    assert_eq!(stored(&mut conn, post.id).source, post.source);
+    assert!(revision_texts(&mut conn, post.id).is_empty());
+}
