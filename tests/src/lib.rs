@@ -125,11 +125,12 @@ impl TestApp {
     }
 }
 
-/// The configuration tests start from: the defaults without posting limits, because tests post
-/// far faster than people do. Tests of the limits set their own.
+/// The configuration tests start from: the defaults without posting or report limits, because
+/// tests post and report far faster than people do. Tests of the limits set their own.
 pub fn test_config() -> hearth_web::WebConfig {
     let mut config = hearth_web::WebConfig::default();
     config.posting.limits = hearth_core::safety::limits::PostingLimits::NONE;
+    config.report_limits = hearth_core::moderation::review::ReportLimits::NONE;
     config
 }
 

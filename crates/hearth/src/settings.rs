@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
 use hearth_core::accounts::throttle::ThrottlePolicy;
+use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::PostingLimits;
 use serde::Deserialize;
@@ -36,6 +37,7 @@ pub struct Settings {
     pub cache_visitor_pages: bool,
     pub sign_in_throttle: ThrottlePolicy,
     pub posting_limits: PostingLimits,
+    pub report_limits: ReportLimits,
     pub crisis_resources: CrisisResources,
 }
 
@@ -68,6 +70,10 @@ per_day = 100
 new_account_per_minute = 2
 new_account_per_day = 20
 new_account_hours = 24
+
+[report_limits]
+per_hour = 10
+per_day = 30
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."
