@@ -17,6 +17,7 @@ mod mutes;
 mod odd_requests;
 mod posting_limits;
 mod profiles;
+mod reports;
 mod security_headers;
 mod setup;
 mod sign_in_throttling;
