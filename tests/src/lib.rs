@@ -131,8 +131,8 @@ impl TestApp {
     }
 }
 
-/// The configuration tests start from: the defaults without posting or edit limits, because
-/// tests post far faster than people do. Tests of the limits set their own.
+/// The configuration tests start from: the defaults without posting, edit or report limits, because
+/// tests post and report far faster than people do. Tests of the limits set their own.
 pub fn test_config() -> hearth_web::WebConfig {
     let mut config = hearth_web::WebConfig::default();
     config.posting.limits = hearth_core::safety::limits::PostingLimits::NONE;
@@ -140,6 +140,7 @@ pub fn test_config() -> hearth_web::WebConfig {
         revisions_kept: hearth_core::safety::limits::EditLimits::default().revisions_kept,
         ..hearth_core::safety::limits::EditLimits::NONE
     };
+    config.report_limits = hearth_core::moderation::review::ReportLimits::NONE;
     config
 }
 

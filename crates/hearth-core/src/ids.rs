@@ -39,4 +39,6 @@ typed_id!(
     WatchedWordId,
     /// One line of the moderation log.
     LogEntryId,
+    /// One item of the review queue (a report, a check-in, a flag, a post awaiting approval).
+    ReviewItemId,
 );

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
+use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::gate::PostingRules;
 
@@ -35,6 +36,8 @@ pub struct WebConfig {
     /// Site-wide rules applied to every new post: pre-moderation of new accounts, posting
     /// limits, crisis phrases.
     pub posting: PostingRules,
+    /// How many posts a member may report in an hour and in a day.
+    pub report_limits: ReportLimits,
     /// Whether the public moderation log names moderators (otherwise "a facilitator").
     pub public_log_shows_names: bool,
     /// Failed sign-ins tolerated per account and per address before slowing and refusing.
@@ -64,6 +67,7 @@ impl Default for WebConfig {
             session_days: 30,
             password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             posting: PostingRules::default(),
+            report_limits: ReportLimits::default(),
             public_log_shows_names: false,
             sign_in_throttle: ThrottlePolicy::default(),
             registration_limits: RegistrationLimits::default(),

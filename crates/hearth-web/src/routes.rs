@@ -109,6 +109,10 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         )
         // Moderation
         .route("/review", get().to(moderation::queue::site_queue))
+        .route(
+            "/review/reporters/{id}/dismiss",
+            post().to(moderation::queue::dismiss_reports_from),
+        )
         .route("/log", get().to(moderation::log::site_log))
         .route("/b/{slug}/review", get().to(moderation::queue::board_queue))
         .route("/b/{slug}/log", get().to(moderation::log::board_log))

@@ -156,6 +156,7 @@ fn serve(settings: Settings) -> Result<(), String> {
             crisis: crisis_phrases,
             same_reply_minutes: settings.same_reply_minutes,
         },
+        report_limits: settings.report_limits,
         public_log_shows_names: settings.public_log_shows_names,
         sign_in_throttle: settings.sign_in_throttle,
         registration_limits: settings.registration_limits,

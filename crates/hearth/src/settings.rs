@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
+use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::{EditLimits, PostingLimits};
 use serde::Deserialize;
@@ -46,6 +47,7 @@ pub struct Settings {
     pub registration_limits: RegistrationLimits,
     pub posting_limits: PostingLimits,
     pub edit_limits: EditLimits,
+    pub report_limits: ReportLimits,
     pub crisis_resources: CrisisResources,
 }
 
@@ -93,6 +95,10 @@ new_account_hours = 24
 per_minute = 5
 per_day = 40
 revisions_kept = 50
+
+[report_limits]
+per_hour = 10
+per_day = 30
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."

@@ -19,6 +19,7 @@ mod mutes;
 mod odd_requests;
 mod posting_limits;
 mod profiles;
+mod reports;
 mod search_engines;
 mod security_headers;
 mod setup;

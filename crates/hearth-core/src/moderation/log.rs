@@ -31,6 +31,7 @@ text_enum! {
         Hide = "hide",
         Restore = "restore",
         Dismiss = "dismiss",
+        DismissReportsFrom = "dismiss_reports_from",
         CheckInHandled = "check_in_handled",
         Lock = "lock",
         Unlock = "unlock",
@@ -63,6 +64,7 @@ impl LoggedAction {
             LoggedAction::Hide => "hid a post",
             LoggedAction::Restore => "restored a post",
             LoggedAction::Dismiss => "dismissed reports on a post",
+            LoggedAction::DismissReportsFrom => "dismissed every open report from a member",
             LoggedAction::CheckInHandled => "checked in with a member",
             LoggedAction::Lock => "locked a thread",
             LoggedAction::Unlock => "unlocked a thread",
@@ -89,11 +91,13 @@ impl LoggedAction {
 
     /// Never in the public log: messages to one member, check-ins with someone who may be at
     /// risk, who the facilitators are (the public log does not name them), who joined or was
-    /// removed, and the reviewers' answers to proposals (for the site's staff).
+    /// removed, the reviewers' answers to proposals (for the site's staff), and who sent
+    /// reports.
     fn is_private(self) -> bool {
         matches!(
             self,
             LoggedAction::Warn
+                | LoggedAction::DismissReportsFrom
                 | LoggedAction::CheckInHandled
                 | LoggedAction::AddFacilitator
                 | LoggedAction::RemoveFacilitator

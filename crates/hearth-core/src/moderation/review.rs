@@ -1,32 +1,38 @@
 //! The review queue: what needs a moderator's eye — reports from members, posts awaiting
-//! approval, crisis check-ins and watched-word flags — and the decisions taken on it. Someone
-//! possibly at risk comes first, then the oldest. Every decision is one transaction that also
-//! writes the moderation log.
+//! approval, crisis check-ins and watched-word flags — and the decisions taken on it. Crisis
+//! check-ins come first, then reports that someone may be at risk, then the oldest; the queue is
+//! read a page at a time, so nothing in it is ever out of reach. Every decision is one
+//! transaction that also writes the moderation log. Members' reports are limited per hour and
+//! per day ([`ReportLimits`]), and a moderator can dismiss every open report of one member at
+//! once ([`dismiss_reports_from`]).
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
-use diesel::dsl::sql;
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::dsl::{count, count_star, max, min, sql};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
-use serde::Serialize;
+use diesel::sql_types::{Bool, Integer};
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::members;
 use crate::clock;
-use crate::db::schema::{boards as boards_table, posts as posts_table, review_items, threads};
+use crate::db::schema::{
+    boards as boards_table, members as members_table, posts as posts_table, review_items, threads,
+};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
 use crate::forum::posts;
-use crate::ids::{BoardId, MemberId, PostId, ThreadId};
+use crate::ids::{BoardId, MemberId, PostId, ReviewItemId, ThreadId};
 use crate::model::{AuthorRef, Board, Moderation, Post, Thread};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
 use crate::policy::{self, Action, MemberActor};
+use crate::safety::limits;
 use crate::text_enum::text_enum;
 
-/// Items on one page of a queue.
-pub const QUEUE_LIMIT: i64 = 100;
+/// Posts on one page of a queue (each with every open item on it).
+pub const ENTRIES_PER_PAGE: i64 = 25;
 const MAX_NOTE_CHARS: usize = 1_000;
 const MAX_REASON_CHARS: usize = 500;
 
@@ -120,10 +126,39 @@ fn insert(
     Ok(())
 }
 
+/// How many posts a member may report. A limit of 0 is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct ReportLimits {
+    /// Reports per hour.
+    pub per_hour: u32,
+    /// Reports per 24 hours.
+    pub per_day: u32,
+}
+
+impl Default for ReportLimits {
+    fn default() -> Self {
+        ReportLimits {
+            per_hour: 10,
+            per_day: 30,
+        }
+    }
+}
+
+impl ReportLimits {
+    /// No limit at all (tests that report faster than people do).
+    pub const NONE: ReportLimits = ReportLimits {
+        per_hour: 0,
+        per_day: 0,
+    };
+}
+
 /// A member reports someone else's post. One open report per member per post: reporting again
-/// is accepted and changes nothing (`Ok(false)`).
+/// is accepted and changes nothing (`Ok(false)`). A report over the member's [`ReportLimits`]
+/// is refused with [`Error::RateLimited`], saying when they can report again; every report
+/// they sent counts, dismissed ones included.
 pub fn report(
     conn: &mut DbConn,
+    limits: &ReportLimits,
     member: &MemberActor,
     post_id: PostId,
     reason: &str,
@@ -146,6 +181,23 @@ pub fn report(
     invalid.into_result()?;
     let reason = reason.ok_or_else(|| Error::Internal("report reason".to_owned()))?;
     let inserted = write_tx(conn, |conn| {
+        // The member's row first: their reports sent at once wait for each other here (on
+        // PostgreSQL too), so each one counts those before it and none slips past the limit.
+        diesel::update(members_table::table.find(member.id))
+            .set(members_table::id.eq(members_table::id))
+            .execute(conn)?;
+        let already: i64 = review_items::table
+            .filter(review_items::post_id.eq(post.id))
+            .filter(review_items::reporter_id.eq(member.id))
+            .filter(review_items::kind.eq(ItemKind::Report.as_str()))
+            .filter(review_items::state.eq(ItemState::Open.as_str()))
+            .count()
+            .get_result(conn)?;
+        if already > 0 {
+            return Ok(false);
+        }
+        let now = clock::now();
+        check_report_limits(conn, member.id, limits, now)?;
         insert(
             conn,
             board.id,
@@ -154,19 +206,69 @@ pub fn report(
             reason.as_str(),
             note.trim(),
             Some(member.id),
-            clock::now(),
-        )
+            now,
+        )?;
+        Ok(true)
     });
     match inserted {
-        Ok(()) => Ok(true),
         Err(e) if e.is_unique_violation() => Ok(false),
-        Err(e) => Err(e),
+        other => other,
+    }
+}
+
+/// Refuses the member's next report when it would go over a limit, saying when they can
+/// report again (the longest wait, when both limits are reached). Counted in the database, so
+/// every server process sees the same count.
+fn check_report_limits(
+    conn: &mut DbConn,
+    reporter: MemberId,
+    limits: &ReportLimits,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let fetch = limits.per_hour.max(limits.per_day);
+    if fetch == 0 {
+        return Ok(());
+    }
+    // The member's newest reports of the last day, at most as many as the larger limit: when a
+    // limit `n` is reached, the `n`-th newest is the report whose age frees the next one.
+    let recent: Vec<NaiveDateTime> = review_items::table
+        .filter(review_items::reporter_id.eq(reporter))
+        .filter(review_items::kind.eq(ItemKind::Report.as_str()))
+        .filter(review_items::created_at.gt(now - TimeDelta::days(1)))
+        .order(review_items::created_at.desc())
+        .limit(i64::from(fetch))
+        .select(review_items::created_at)
+        .load(conn)?;
+    let reached = [
+        (limits.per_hour, TimeDelta::hours(1), "an hour"),
+        (limits.per_day, TimeDelta::days(1), "a day"),
+    ]
+    .into_iter()
+    .filter_map(|(limit, span, per)| {
+        let index = usize::try_from(limit).ok()?.checked_sub(1)?;
+        let oldest = recent.get(index).filter(|at| **at > now - span)?;
+        let millis = (*oldest + span - now).num_milliseconds().max(0);
+        Some((limit, per, ((millis + 999) / 1000).max(1)))
+    })
+    .max_by_key(|(_, _, wait)| *wait);
+    match reached {
+        None => Ok(()),
+        Some((limit, per, wait_seconds)) => Err(Error::RateLimited {
+            retry_after_seconds: wait_seconds,
+            reason: format!(
+                "you have reached this site's limit of {limit} report{} {per}; the moderators \
+                 have the ones you sent, and you can report again {}",
+                if limit == 1 { "" } else { "s" },
+                limits::in_words(wait_seconds)
+            ),
+        }),
     }
 }
 
 /// One reason a post is in the queue.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueItem {
+    pub id: ReviewItemId,
     pub kind: ItemKind,
     pub reason: String,
     /// The report reason's words, for reports.
@@ -174,7 +276,19 @@ pub struct QueueItem {
     pub note: String,
     /// Seen by moderators only; the queue is theirs.
     pub reporter: Option<AuthorRef>,
+    /// For a report: every open report its reporter sent that this queue holds.
+    pub from_reporter: Option<ReporterReports>,
     pub created_at: NaiveDateTime,
+}
+
+/// The open reports one member sent that a queue holds, for dismissing them all at once
+/// ([`dismiss_reports_from`]).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ReporterReports {
+    /// How many there are.
+    pub open: i64,
+    /// The newest of them: dismissing them all stops here, at what the moderator saw.
+    pub up_to: ReviewItemId,
 }
 
 /// A post that needs attention, with every open item on it.
@@ -190,6 +304,20 @@ pub struct QueueEntry {
     pub at_risk: bool,
     pub check_in: bool,
     pub items: Vec<QueueItem>,
+}
+
+/// One page of a queue, and where it stands among the others.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueuePage {
+    pub entries: Vec<QueueEntry>,
+    /// This page's number, between 1 and `n_pages` whatever was asked for.
+    pub page: i64,
+    /// At least 1, even when the queue is empty.
+    pub n_pages: i64,
+    /// How many posts need attention, on every page.
+    pub n_posts: i64,
+    /// How many open items (reports, check-ins, flags, approvals) they have.
+    pub n_items: i64,
 }
 
 /// Which boards a queue covers.
@@ -209,10 +337,32 @@ fn boards_of(member: &MemberActor, board: Option<&Board>) -> Result<Option<Vec<B
     }
 }
 
+/// A review item's place in the queue: crisis check-ins (the system found words of crisis)
+/// first, then reports that someone may be at risk (`priority` 0), then everything else. Members
+/// choose a report's reason, so a flood of "at risk" reports can never push a check-in down.
+const RANK: &str =
+    "CASE WHEN review_items.kind = 'check_in' THEN 0 ELSE review_items.priority + 1 END";
+
+/// The open items of a queue's boards (all boards when `scope` is `None`); grouped by a column
+/// when one is given, with what is selected from each group.
+macro_rules! open_items {
+    ($scope:expr $(, group_by $group:expr, select $select:expr)?) => {{
+        let mut query = review_items::table
+            .filter(review_items::state.eq(ItemState::Open.as_str()))
+            $(.group_by($group).select($select))?
+            .into_boxed();
+        if let Some(boards) = $scope {
+            query = query.filter(review_items::board_id.eq_any(boards));
+        }
+        query
+    }};
+}
+
 /// A queued post with its thread (id, slug, title) and board (slug, name).
 type QueueRow = (Post, (ThreadId, String, String), (String, String));
 
 type ItemRow = (
+    ReviewItemId,
     PostId,
     String,
     String,
@@ -221,19 +371,47 @@ type ItemRow = (
     NaiveDateTime,
 );
 
-/// The open queue of one board, or of every board the member moderates: at-risk first, then
-/// oldest first.
+/// Page `page` of the open queue of one board, or of every board the member moderates. Posts
+/// come in the order of their most urgent item (crisis check-ins, then reports of someone at
+/// risk, then the rest), then of their oldest, then by id, so the order is stable and every
+/// post is on exactly one page. A page number out of range is the nearest page there is.
 pub fn queue(
     conn: &mut DbConn,
     member: &MemberActor,
     board: Option<&Board>,
-) -> Result<Vec<QueueEntry>> {
+    page: i64,
+) -> Result<QueuePage> {
     let scope = boards_of(member, board)?;
-    let mut query = review_items::table
-        .filter(review_items::state.eq(ItemState::Open.as_str()))
-        .order((review_items::priority.asc(), review_items::created_at.asc()))
-        .limit(QUEUE_LIMIT)
+    let scope = scope.as_ref();
+    let n_posts: i64 = open_items!(scope)
+        .select(count(review_items::post_id).aggregate_distinct())
+        .get_result(conn)?;
+    let n_items: i64 = open_items!(scope).select(count_star()).get_result(conn)?;
+    let n_pages = ((n_posts + ENTRIES_PER_PAGE - 1) / ENTRIES_PER_PAGE).max(1);
+    let page = page.clamp(1, n_pages);
+    let order: Vec<PostId> = open_items!(
+        scope,
+        group_by review_items::post_id,
+        select review_items::post_id
+    )
+    .order((
+        // A post's place is that of its most urgent item.
+        sql::<Integer>(&format!("MIN({RANK})")).asc(),
+        min(review_items::created_at).asc(),
+        review_items::post_id.asc(),
+    ))
+    .limit(ENTRIES_PER_PAGE)
+    .offset((page - 1) * ENTRIES_PER_PAGE)
+    .load(conn)?;
+    let rows: Vec<ItemRow> = open_items!(scope)
+        .filter(review_items::post_id.eq_any(&order))
+        .order((
+            sql::<Integer>(RANK).asc(),
+            review_items::created_at.asc(),
+            review_items::id.asc(),
+        ))
         .select((
+            review_items::id,
             review_items::post_id,
             review_items::kind,
             review_items::reason,
@@ -241,30 +419,28 @@ pub fn queue(
             review_items::reporter_id,
             review_items::created_at,
         ))
-        .into_boxed();
-    if let Some(boards) = &scope {
-        query = query.filter(review_items::board_id.eq_any(boards));
-    }
-    let rows: Vec<ItemRow> = query.load(conn)?;
-    let mut order: Vec<PostId> = Vec::new();
+        .load(conn)?;
+    let reporter_ids: Vec<MemberId> = rows.iter().filter_map(|r| r.5).collect();
+    let reporters = members::authors_by_ids(conn, &reporter_ids)?;
+    let reports_from = reports_by_reporter(conn, scope, &reporter_ids)?;
     let mut items: HashMap<PostId, Vec<QueueItem>> = HashMap::new();
-    let reporters: Vec<MemberId> = rows.iter().filter_map(|r| r.4).collect();
-    let reporters = members::authors_by_ids(conn, &reporters)?;
-    for (post_id, kind, reason, note, reporter, created_at) in rows {
+    for (id, post_id, kind, reason, note, reporter, created_at) in rows {
         let Some(kind) = ItemKind::parse(&kind) else {
             continue;
         };
-        if !items.contains_key(&post_id) {
-            order.push(post_id);
-        }
+        let is_report = kind == ItemKind::Report;
         items.entry(post_id).or_default().push(QueueItem {
+            id,
             kind,
-            reason_label: (kind == ItemKind::Report)
+            reason_label: is_report
                 .then(|| ReportReason::parse(&reason).map(ReportReason::label))
                 .flatten(),
             reason,
             note,
             reporter: reporter.and_then(|id| reporters.get(&id).cloned()),
+            from_reporter: reporter
+                .filter(|_| is_report)
+                .and_then(|id| reports_from.get(&id).copied()),
             created_at,
         });
     }
@@ -280,7 +456,7 @@ pub fn queue(
     let authors: Vec<MemberId> = loaded.iter().map(|l| l.0.author_id).collect();
     let authors = members::authors_by_ids(conn, &authors)?;
     let mut by_post: HashMap<PostId, _> = loaded.into_iter().map(|l| (l.0.id, l)).collect();
-    Ok(order
+    let entries = order
         .into_iter()
         .filter_map(|post_id| {
             let (post, (thread_id, thread_slug, thread_title), (board_slug, board_name)) =
@@ -299,7 +475,115 @@ pub fn queue(
                 items,
             })
         })
+        .collect();
+    Ok(QueuePage {
+        entries,
+        page,
+        n_pages,
+        n_posts,
+        n_items,
+    })
+}
+
+/// How many open reports each of `reporters` sent that the queue of `scope` holds.
+fn reports_by_reporter(
+    conn: &mut DbConn,
+    scope: Option<&Vec<BoardId>>,
+    reporters: &[MemberId],
+) -> Result<HashMap<MemberId, ReporterReports>> {
+    if reporters.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counted: Vec<(Option<MemberId>, i64, Option<ReviewItemId>)> = open_items!(
+        scope,
+        group_by review_items::reporter_id,
+        select (review_items::reporter_id, count_star(), max(review_items::id))
+    )
+    .filter(review_items::kind.eq(ItemKind::Report.as_str()))
+    .filter(review_items::reporter_id.eq_any(reporters))
+    .load(conn)?;
+    Ok(counted
+        .into_iter()
+        .filter_map(|(reporter, open, up_to)| {
+            Some((
+                reporter?,
+                ReporterReports {
+                    open,
+                    up_to: up_to?,
+                },
+            ))
+        })
         .collect())
+}
+
+/// Dismisses every open report `reporter` sent, up to `up_to` (the newest one the moderator
+/// was shown), on the boards of this queue (`board`, or every board the member moderates) that
+/// the policy lets the member moderate; the posts stay as they are. One log entry per board,
+/// in the moderators' log only (who reported stays between the moderators). Reports outside
+/// the member's reach are left alone and not mentioned; two moderators dismissing at once
+/// dismiss each report once. Returns how many were dismissed.
+pub fn dismiss_reports_from(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    reporter: MemberId,
+    board: Option<&Board>,
+    up_to: ReviewItemId,
+) -> Result<usize> {
+    let scope = boards_of(member, board)?;
+    let actor = member.actor();
+    write_tx(conn, |conn| {
+        let now = clock::now();
+        let reports = || {
+            open_items!(scope.as_ref())
+                .filter(review_items::kind.eq(ItemKind::Report.as_str()))
+                .filter(review_items::reporter_id.eq(reporter))
+                .filter(review_items::id.le(up_to))
+        };
+        let board_ids: Vec<BoardId> = reports()
+            .select(review_items::board_id)
+            .distinct()
+            .load(conn)?;
+        let boards: Vec<Board> = boards_table::table
+            .filter(boards_table::id.eq_any(&board_ids))
+            .select(Board::as_select())
+            .load(conn)?;
+        let mut dismissed = 0;
+        for board in boards
+            .iter()
+            .filter(|board| policy::allows(&actor, Action::Moderate(board)))
+        {
+            let claimed: Vec<(ReviewItemId, i32)> = reports()
+                .filter(review_items::board_id.eq(board.id))
+                .select((review_items::id, review_items::priority))
+                .load(conn)?;
+            let ids: Vec<ReviewItemId> = claimed.iter().map(|(id, _)| *id).collect();
+            let n = diesel::update(review_items::table)
+                .filter(review_items::id.eq_any(&ids))
+                .filter(review_items::state.eq(ItemState::Open.as_str()))
+                .set((
+                    review_items::state.eq(ItemState::Resolved.as_str()),
+                    review_items::resolved_by.eq(member.id),
+                    review_items::resolved_at.eq(now),
+                    review_items::resolution.eq("dismissed"),
+                ))
+                .execute(conn)?;
+            if n == 0 {
+                continue;
+            }
+            let reason = if n == 1 {
+                "1 report".to_owned()
+            } else {
+                format!("{n} reports")
+            };
+            let mut entry = Entry::new(LoggedAction::DismissReportsFrom, Some(board.id));
+            entry.member_id = Some(reporter);
+            entry.reason = &reason;
+            entry.at_risk = claimed.iter().any(|(_, priority)| *priority == 0);
+            log::write(conn, member, entry, now)?;
+            dismissed += n;
+        }
+        Ok(dismissed)
+    })
 }
 
 /// How many posts await a decision in the boards this member moderates (the header count).
@@ -533,3 +817,6 @@ pub fn for_report(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod queue_tests;

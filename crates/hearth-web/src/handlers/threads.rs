@@ -148,7 +148,7 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
 
 /// One entry of a thread's pager: a page number (the current one marked) or a gap.
 #[derive(Serialize, Debug, PartialEq, Eq)]
-struct PagerItem {
+pub(crate) struct PagerItem {
     /// `None` for a gap ("…").
     page: Option<i32>,
     current: bool,
@@ -156,7 +156,7 @@ struct PagerItem {
 
 /// The pager's entries: the first and last pages, two on each side of the current one, and
 /// gaps between. Computed here, not in the template: a 500-page thread has 9 entries, not 500.
-fn pager(page: i32, n_pages: i32) -> Vec<PagerItem> {
+pub(crate) fn pager(page: i32, n_pages: i32) -> Vec<PagerItem> {
     let mut items: Vec<PagerItem> = Vec::new();
     for p in 1..=n_pages {
         let near = (page - 2..=page + 2).contains(&p);

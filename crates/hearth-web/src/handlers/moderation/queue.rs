@@ -2,11 +2,13 @@
 
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::boards;
-use hearth_core::ids::PostId;
-use hearth_core::moderation::review::{self, Decision, Seen};
+use hearth_core::ids::{MemberId, PostId, ReviewItemId};
+use hearth_core::model::Board;
+use hearth_core::moderation::review::{self, Decision, QueuePage, Seen};
 use serde::Deserialize;
 
 use crate::errors::WebError;
+use crate::handlers::threads::pager;
 use crate::handlers::{local_path, post_url, see_other, Page};
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -30,38 +32,122 @@ fn back_to(next: Option<&str>, fallback: String) -> String {
     local_path(next).map_or(fallback, str::to_owned)
 }
 
-/// `GET /review`: every board this member moderates, at-risk first, then oldest first.
-pub async fn site_queue(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?;
-    let entries = read(&state, move |conn| review::queue(conn, &member, None)).await?;
-    Page::new(&state, &viewer, "review.html")
-        .with("entries", &entries)
-        .with("hide_reasons", &HIDE_REASONS)
-        .with("here", "/review")
-        .render(&state)
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    page: Option<String>,
 }
 
-/// `GET /b/{slug}/review`: one board's queue.
+impl QueueQuery {
+    /// The page asked for, read leniently: a page past the end (however large) or not a number
+    /// is clamped by the queue to one there is.
+    fn page(&self) -> i64 {
+        let Some(page) = self.page.as_deref().map(str::trim) else {
+            return 1;
+        };
+        match page.parse::<i64>() {
+            Ok(n) => n,
+            Err(_) if !page.is_empty() && page.bytes().all(|b| b.is_ascii_digit()) => i64::MAX,
+            Err(_) => 1,
+        }
+    }
+}
+
+/// One page of a queue: its posts, its counts, the pager, and the forms that come back to it.
+fn queue_page(state: &State, viewer: &Viewer, board: Option<&Board>, queue: &QueuePage) -> Page {
+    let queue_url = board.map_or("/review".to_owned(), |b| format!("/b/{}/review", b.slug));
+    let here = if queue.page > 1 {
+        format!("{queue_url}?page={}", queue.page)
+    } else {
+        queue_url.clone()
+    };
+    let page = i32::try_from(queue.page).unwrap_or(i32::MAX);
+    let n_pages = i32::try_from(queue.n_pages).unwrap_or(i32::MAX);
+    let mut built = Page::new(state, viewer, "review.html")
+        .with("entries", &queue.entries)
+        .with("n_posts", &queue.n_posts)
+        .with("n_items", &queue.n_items)
+        .with("page", &page)
+        .with("n_pages", &n_pages)
+        .with("pages", &pager(page, n_pages))
+        .with("hide_reasons", &HIDE_REASONS)
+        .with("queue_url", &queue_url)
+        .with("here", &here);
+    if let Some(board) = board {
+        built = built.with("board", board);
+    }
+    built
+}
+
+/// `GET /review?page=N`: every board this member moderates, crisis check-ins first, then
+/// reports that someone may be at risk, then the oldest.
+pub async fn site_queue(
+    state: State,
+    viewer: Viewer,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let page = query.page();
+    let queue = read(&state, move |conn| review::queue(conn, &member, None, page)).await?;
+    queue_page(&state, &viewer, None, &queue).render(&state)
+}
+
+/// `GET /b/{slug}/review?page=N`: one board's queue.
 pub async fn board_queue(
     state: State,
     viewer: Viewer,
     slug: web::Path<String>,
+    query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let actor = viewer.actor();
-    let (board, entries) = read(&state, move |conn| {
+    let page = query.page();
+    let (board, queue) = read(&state, move |conn| {
         let board = boards::by_slug_for(conn, &actor, &slug)?;
-        let entries = review::queue(conn, &member, Some(&board))?;
-        Ok((board, entries))
+        let queue = review::queue(conn, &member, Some(&board), page)?;
+        Ok((board, queue))
     })
     .await?;
-    let here = format!("/b/{}/review", board.slug);
-    Page::new(&state, &viewer, "review.html")
-        .with("board", &board)
-        .with("entries", &entries)
-        .with("hide_reasons", &HIDE_REASONS)
-        .with("here", &here)
-        .render(&state)
+    queue_page(&state, &viewer, Some(&board), &queue).render(&state)
+}
+
+#[derive(Deserialize)]
+pub struct DismissReportsInput {
+    /// The newest of the member's reports the queue showed.
+    up_to: ReviewItemId,
+    /// The group whose queue it was; none for the site-wide `/review`.
+    #[serde(default)]
+    board: String,
+    next: Option<String>,
+}
+
+/// `POST /review/reporters/{id}/dismiss`: dismisses every open report member `id` sent that
+/// the queue showed (on the boards the moderator may moderate); the posts stay as they are.
+pub async fn dismiss_reports_from(
+    state: State,
+    viewer: Viewer,
+    reporter: web::Path<MemberId>,
+    input: web::Form<DismissReportsInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    let reporter = reporter.into_inner();
+    let input = input.into_inner();
+    let (up_to, slug) = (input.up_to, input.board.trim().to_owned());
+    let board_slug = slug.clone();
+    db(&state, move |conn| {
+        let board = match board_slug.as_str() {
+            "" => None,
+            slug => Some(boards::by_slug_for(conn, &actor, slug)?),
+        };
+        review::dismiss_reports_from(conn, &member, reporter, board.as_ref(), up_to)
+    })
+    .await?;
+    let fallback = if slug.is_empty() {
+        "/review".to_owned()
+    } else {
+        format!("/b/{slug}/review")
+    };
+    Ok(see_other(&back_to(input.next.as_deref(), fallback)))
 }
 
 #[derive(Deserialize)]

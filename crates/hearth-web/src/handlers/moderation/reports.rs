@@ -1,5 +1,6 @@
 //! A member reports a post to the moderators.
 
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::posts;
 use hearth_core::ids::PostId;
@@ -85,12 +86,30 @@ pub async fn report(
     let input = input.into_inner();
     let (reason, note) = (input.reason.clone(), input.note.clone());
     let post_id = id.into_inner();
+    let limits = state.config.report_limits;
     let outcome = db(&state, move |conn| {
-        review::report(conn, &member, post_id, &reason, &note)
+        review::report(conn, &limits, &member, post_id, &reason, &note)
     })
     .await;
     match outcome {
         Ok(_) => Ok(see_other(&format!("/p/{post_id}/report?sent=1"))),
+        // Over the report limit: the form again, saying when, with what they chose and wrote.
+        Err(WebError::RateLimited {
+            retry_after_seconds,
+            reason,
+            ..
+        }) => {
+            let found = read(&state, move |conn| posts::by_id_for(conn, &actor, post_id)).await?;
+            let mut response = report_page(&state, &viewer, &found, &input, false)
+                .with("limit_reached", &reason)
+                .status(StatusCode::TOO_MANY_REQUESTS)
+                .render(&state)?;
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_seconds.max(1)),
+            );
+            Ok(response)
+        }
         Err(error) => {
             form_again(&state, error, async {
                 let found =
