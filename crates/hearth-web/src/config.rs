@@ -83,15 +83,4 @@ impl WebConfig {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
-
-    /// The origin browsers send from this site's pages: scheme, host and port of
-    /// `public_url`, without a path or a trailing slash.
-    pub fn public_origin(&self) -> &str {
-        let url = self.public_url.as_str();
-        let after_scheme = url.find("://").map_or(0, |i| i + 3);
-        match url[after_scheme..].find('/') {
-            Some(slash) => &url[..after_scheme + slash],
-            None => url,
-        }
-    }
 }

@@ -28,6 +28,10 @@ pub enum WebError {
     /// carried back to them on the error page, so nothing typed is lost.
     #[error("the form's security token did not match")]
     Csrf { kept_text: Option<String> },
+    /// A form whose `Origin` is not the site's configured address (`public_url`): the usual
+    /// cause is opening the site at another address (`localhost` for `127.0.0.1`).
+    #[error("forms are accepted only from this site's own address, {site}")]
+    ForeignOrigin { site: String },
     /// Too much, too fast (posting limits, slow mode, sign-in throttling): 429 with
     /// `Retry-After`. A handler that had the member's text can hand it back with
     /// [`WebError::keeping_text`], as the CSRF failure does.
@@ -133,6 +137,10 @@ impl WebError {
                 "This form has expired",
                 "Go back (your text is still in the form), reload the page, and send it again.",
             ),
+            WebError::ForeignOrigin { .. } => (
+                "This form came from another address",
+                "Open the site at the address above and send the form again.",
+            ),
             WebError::RateLimited { .. } => (
                 "Please wait before trying again",
                 "These limits keep the community safe from spam and from people guessing \
@@ -178,7 +186,9 @@ impl ResponseError for WebError {
             WebError::Denied(Denied::SignInRequired) | WebError::BadCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            WebError::Denied(_) | WebError::Csrf { .. } => StatusCode::FORBIDDEN,
+            WebError::Denied(_) | WebError::Csrf { .. } | WebError::ForeignOrigin { .. } => {
+                StatusCode::FORBIDDEN
+            }
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -3,8 +3,11 @@
 //!
 //! Members write about their health, grief and families; a search engine that kept a thread
 //! would tie those words to their names for good. So by default only the pages that help
-//! someone find a group are indexable — the home page, the directory, a group's own page (its
-//! first page) and the help page — and threads, posts, profiles, meetings and logs are not.
+//! someone find a group are indexable — the directory, a group's front page (its name,
+//! description and facts, as people outside it see it) and the help page — and threads, posts,
+//! profiles, meetings and logs are not. A page that lists threads' titles and who started them
+//! (a public group's page, the home page) counts as members' words: their titles are often the
+//! most personal line of all ("Since my son died").
 //! `robots.txt` asks crawlers not to fetch the rest at all; the meta tag covers a crawler that
 //! arrives by a link anyway.
 
@@ -16,10 +19,10 @@ use serde::Deserialize;
 pub enum SearchEngines {
     /// Nothing is indexed.
     None,
-    /// The home page, the group directory, group pages and the help page.
+    /// The group directory, groups' front pages and the help page.
     #[default]
     Directory,
-    /// Also public groups' threads, members' profiles and meetings.
+    /// Also the home page, public groups' pages and threads, members' profiles and meetings.
     Public,
 }
 
@@ -36,12 +39,9 @@ enum Kind {
 
 fn kind_of(template: &str) -> Kind {
     match template {
-        "home.html" | "groups.html" | "group_front.html" | "board.html" | "help.html" => {
-            Kind::Directory
-        }
-        "thread.html" | "profile.html" | "meetings.html" | "meeting.html" | "log.html" => {
-            Kind::Content
-        }
+        "groups.html" | "group_front.html" | "help.html" => Kind::Directory,
+        "home.html" | "board.html" | "thread.html" | "profile.html" | "meetings.html"
+        | "meeting.html" | "log.html" => Kind::Content,
         _ => Kind::Private,
     }
 }
@@ -68,7 +68,6 @@ pub fn robots_txt(setting: SearchEngines) -> &'static str {
         SearchEngines::None => "User-agent: *\nDisallow: /\n",
         SearchEngines::Directory => concat!(
             "User-agent: *\n",
-            "Allow: /$\n",
             "Allow: /groups$\n",
             "Allow: /help$\n",
             "Allow: /b/\n",
@@ -105,37 +104,36 @@ mod tests {
     #[test]
     fn by_default_only_pages_that_help_find_a_group_are_indexable() {
         let default = SearchEngines::default();
-        for template in ["home.html", "groups.html", "board.html", "group_front.html"] {
+        for template in ["groups.html", "group_front.html", "help.html"] {
             assert_eq!(
                 meta_for(default, template, true),
                 "index, follow",
                 "{template}"
             );
         }
-        for template in [
+        let content = [
+            "home.html",
+            "board.html",
             "thread.html",
             "profile.html",
             "meeting.html",
-            "settings.html",
-        ] {
+        ];
+        for template in content.into_iter().chain(["settings.html"]) {
             assert_eq!(
                 meta_for(default, template, true),
                 "noindex, nofollow",
                 "{template}"
             );
         }
-        assert_eq!(meta_for(default, "board.html", false), "noindex, nofollow");
-        assert_eq!(
-            meta_for(SearchEngines::Public, "thread.html", true),
-            "index, follow"
-        );
-        assert_eq!(
-            meta_for(SearchEngines::Public, "signin.html", true),
-            "noindex, nofollow"
-        );
-        assert_eq!(
-            meta_for(SearchEngines::None, "home.html", true),
-            "noindex, nofollow"
-        );
+        for template in content {
+            let public = meta_for(SearchEngines::Public, template, true);
+            assert_eq!(public, "index, follow", "{template}");
+        }
+        let later = meta_for(SearchEngines::Public, "board.html", false);
+        assert_eq!(later, "noindex, nofollow");
+        let form = meta_for(SearchEngines::Public, "signin.html", true);
+        assert_eq!(form, "noindex, nofollow");
+        let none = meta_for(SearchEngines::None, "groups.html", true);
+        assert_eq!(none, "noindex, nofollow");
     }
 }

@@ -29,8 +29,10 @@ pub struct AppState {
     /// Pages every visitor sees alike, kept until the next [`db`] operation that writes what
     /// they show (SQLite only).
     pub visitor_pages: VisitorPages,
-    /// Signs visitors' CSRF tokens (a site secret, the same on every node): a cookie planted
-    /// by someone else carries no token this server made, and is ignored.
+    /// Signs visitors' CSRF tokens (a site secret, the same on every node), so a token's value
+    /// cannot be chosen by anyone but this server: a made-up one (the same one planted in many
+    /// browsers, say) is ignored. Planting a real one is what the `__Host-` prefix stops on
+    /// https; `Sec-Fetch-Site` and the `Origin` check stop the cross-site form itself.
     pub visitor_csrf_key: Vec<u8>,
 }
 

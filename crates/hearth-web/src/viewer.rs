@@ -257,8 +257,13 @@ async fn check_csrf(
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if fetch_site == "cross-site" || !origin_matches(state, request) {
+    if fetch_site == "cross-site" {
         return Err(WebError::Csrf { kept_text: None });
+    }
+    if !origin_matches(state, request) {
+        return Err(WebError::ForeignOrigin {
+            site: state.config.public_url.clone(),
+        });
     }
     let same_origin = fetch_site == "same-origin";
     let body = request
@@ -300,7 +305,7 @@ fn origin_matches(state: &State, request: &ServiceRequest) -> bool {
     // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for our own
     // forms. It proves nothing either way, so the token alone decides (cross-site requests
     // were already refused by `Sec-Fetch-Site`).
-    if origin == "null" || origin == state.config.public_origin() {
+    if origin == "null" || same_origin(origin, &state.config.public_url) {
         return true;
     }
     // Said once per refusal, without anything a member wrote: the usual cause is a
@@ -311,6 +316,27 @@ fn origin_matches(state: &State, request: &ServiceRequest) -> bool {
         "a form from another origin was refused (is public_url the address members use?)"
     );
     false
+}
+
+/// Whether two URLs have the same origin: scheme and host compared without case, and a
+/// default port (`:443` for https, `:80` for http) the same as none, as browsers write it.
+fn same_origin(a: &str, b: &str) -> bool {
+    fn origin(url: &str) -> Option<(String, String)> {
+        let (scheme, rest) = url.split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => ":443",
+            "http" => ":80",
+            _ => "",
+        };
+        let host = match authority.strip_suffix(default_port) {
+            Some(host) if !default_port.is_empty() => host.to_owned(),
+            _ => authority,
+        };
+        (!host.is_empty()).then_some((scheme, host))
+    }
+    matches!((origin(a), origin(b)), (Some(a), Some(b)) if a == b)
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
@@ -368,4 +394,39 @@ pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
         .secure(secure)
         .same_site(SameSite::Lax)
         .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    #[test]
+    fn origins_compare_as_browsers_write_them() {
+        let site = "https://Forum.Example.org:443/";
+        assert!(same_origin("https://forum.example.org", site));
+        assert!(same_origin(
+            "HTTPS://forum.example.org",
+            "https://forum.example.org/path"
+        ));
+        assert!(same_origin(
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080"
+        ));
+        assert!(same_origin("http://example.org", "http://example.org:80"));
+        assert!(
+            !same_origin("http://forum.example.org", site),
+            "another scheme"
+        );
+        assert!(
+            !same_origin("https://forum.example.org:8443", site),
+            "another port"
+        );
+        assert!(!same_origin("https://evil.example", site));
+        assert!(!same_origin("https://forum.example.org.evil.example", site));
+        assert!(
+            !same_origin("forum.example.org", "forum.example.org"),
+            "no scheme"
+        );
+        assert!(!same_origin("https://", "https://"), "no host");
+    }
 }

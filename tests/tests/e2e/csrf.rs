@@ -123,8 +123,8 @@ fn a_refused_form_shows_the_text_so_nothing_is_lost() {
     assert_eq!(cross.count("textarea"), 0);
 }
 
-/// A visitor's token must be one this server signed: a cookie someone else planted in the
-/// browser (with a matching form) proves nothing.
+/// A visitor's token must be one this server signed: a value someone made up and planted in
+/// the browser (with a matching form) proves nothing.
 #[test]
 fn a_visitor_token_the_server_did_not_make_is_refused() {
     let app = TestApp::new();
@@ -169,12 +169,23 @@ fn the_origin_is_checked_against_the_public_address_only() {
         ],
         [("Origin", "http://evil.example"), ("Host", "evil.example")],
     ] {
-        admin
-            .post_with_headers("/b/pet-loss/new", &fields, &headers)
-            .assert_status(403);
+        let refused = admin.post_with_headers("/b/pet-loss/new", &fields, &headers);
+        refused.assert_status(403);
+        // Said plainly, with the address to use: reloading would not help.
+        assert_eq!(refused.texts("h1"), ["This form came from another address"]);
+        let address = format!(
+            "accepted only from this site's own address, {}",
+            app.base_url
+        );
+        assert!(
+            refused.texts("main p").iter().any(|p| p.contains(&address)),
+            "{}",
+            refused.body
+        );
     }
     assert_eq!(app.browser().visit("/b/pet-loss").count(".thread-item"), 0);
-    let own = app.base_url.clone();
+    // The site's own address as a browser writes it: capitals are the same origin.
+    let own = app.base_url.replace("http://", "HTTP://");
     admin
         .post_with_headers("/b/pet-loss/new", &fields, &[("Origin", own.as_str())])
         .assert_redirect();

@@ -200,3 +200,46 @@ fn banned_members_and_posts_in_locked_threads_cannot_be_edited() {
         ["First words"]
     );
 }
+
+/// The thread page's moderation forms carry the version of the text shown, so a moderator can
+/// hide an edited post from there (and is refused only if it changed after the page loaded).
+#[test]
+fn a_moderator_hides_an_edited_post_from_the_thread_page() {
+    let app = TestApp::new();
+    let (ana, thread) = anas_thread(&app, "Hello everyone");
+    let link = edit_link(&thread, 0);
+    let post = post_id_of(&link);
+    edit(&ana, &link, "Something cruel, written after the first look").assert_redirect();
+    let admin = app.admin();
+    let page = admin.visit(&thread.path());
+    admin
+        .decide(
+            &page,
+            &post,
+            "hide",
+            &[("reason", "Unkind to another member")],
+        )
+        .assert_redirect();
+    let seen = app.browser().visit(&thread.path());
+    assert!(!seen.body.contains("Something cruel"), "{}", seen.body);
+
+    // Restored from a page opened before another edit: refused, nothing changes.
+    let stale = admin.visit(&thread.path());
+    admin
+        .decide(&stale, &post, "restore", &[])
+        .assert_redirect();
+    let fresh = admin.visit(&thread.path());
+    edit(&ana, &link, "Edited again while the moderator looked").assert_redirect();
+    let refused = admin.decide(
+        &fresh,
+        &post,
+        "hide",
+        &[("reason", "Unkind to another member")],
+    );
+    refused.assert_status(422);
+    assert!(app
+        .browser()
+        .visit(&thread.path())
+        .body
+        .contains("Edited again while the moderator looked"));
+}

@@ -274,6 +274,40 @@ fn the_public_log_says_nothing_of_a_post_that_raised_a_safety_concern() {
     assert_eq!(full.len(), 2, "the moderators see both: {full:?}");
 }
 
+/// Nor about the thread of such a post: locking it names the thread and who started it.
+#[test]
+fn the_public_log_says_nothing_of_the_thread_of_a_post_that_raised_a_safety_concern() {
+    let app = TestApp::new();
+    let admin = app.with_board("pets");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    // Posting it leads to the help page; the thread is on the group's page.
+    ana.start_thread(
+        "pets",
+        "I can't go on",
+        "Since Milo died I want to end my life.",
+    );
+    let path = admin
+        .visit("/b/pets")
+        .attrs(".thread-item a[href^='/t/']", "href")[0]
+        .clone();
+    let id = path
+        .trim_start_matches("/t/")
+        .split('-')
+        .next()
+        .unwrap()
+        .to_owned();
+    admin
+        .fill(&path, &format!("/t/{id}/moderate"), &[("action", "lock")])
+        .assert_redirect();
+    for (who, browser) in [("visitor", app.browser()), ("admin", admin.clone())] {
+        let lines = browser.visit("/b/pets/log").texts(".log-list li");
+        let about_it = lines
+            .iter()
+            .any(|l| l.contains("I can't go on") || l.contains("ana"));
+        assert_eq!(about_it, who == "admin", "{who}: {lines:?}");
+    }
+}
+
 #[test]
 fn proposal_decisions_are_logged_never_ones_own_and_a_mentor_is_staff() {
     let app = TestApp::new();

@@ -22,12 +22,20 @@ fn robots_meta(app: &TestApp, path: &str) -> String {
 fn by_default_groups_can_be_found_but_threads_and_profiles_are_not_indexed() {
     let app = TestApp::new();
     app.group("pets").build();
+    app.group("circle").private().build();
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Missing Milo", "first words");
-    for path in ["/", "/groups", "/b/pets", "/help"] {
+    // The directory and a group's front page as outsiders see it (its name, description and
+    // facts) help people find a group.
+    for path in ["/groups", "/b/circle", "/help"] {
         assert_eq!(robots_meta(&app, path), "index, follow", "{path}");
     }
+    // A page listing threads' titles and their authors (a public group's page, the home page)
+    // is members' words, as threads and profiles are.
+    assert!(app.browser().visit("/b/pets").body.contains("Missing Milo"));
     for path in [
+        "/",
+        "/b/pets",
         thread.path().as_str(),
         "/u/ana",
         "/b/pets/meetings",
@@ -73,7 +81,8 @@ fn an_operator_can_keep_everything_out_of_search_engines() {
         ..hearth_tests::test_config()
     });
     app.group("pets").build();
-    for path in ["/", "/groups", "/b/pets"] {
+    app.group("circle").private().build();
+    for path in ["/", "/groups", "/b/pets", "/b/circle", "/help"] {
         assert_eq!(robots_meta(&app, path), "noindex, nofollow", "{path}");
     }
     let robots = app.browser().get("/robots.txt");
@@ -89,7 +98,9 @@ fn a_public_community_can_let_threads_be_indexed() {
     app.group("pets").build();
     let ana = app.signed_in("ana", SiteRole::Member);
     let thread = ana.start_thread("pets", "Missing Milo", "first words");
-    assert_eq!(robots_meta(&app, &thread.path()), "index, follow");
+    for path in [thread.path().as_str(), "/b/pets", "/", "/u/ana"] {
+        assert_eq!(robots_meta(&app, path), "index, follow", "{path}");
+    }
     assert_eq!(robots_meta(&app, "/signin"), "noindex, nofollow");
     let robots = app.browser().get("/robots.txt");
     assert!(robots.body.lines().any(|l| l == "Disallow: /settings"));

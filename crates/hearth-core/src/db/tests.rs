@@ -326,3 +326,78 @@ fn postgres_connections_can_require_tls() {
         .unwrap();
     assert!(security.ssl, "the connection is encrypted");
 }
+
+/// Bans made before a ban ended a private group's membership left their members in: the
+/// migration `bans_end_private_memberships` ends those (not an expired ban's, not a public
+/// group's) and counts the group's members again. Its SQL runs here on a database that holds
+/// such rows, on either backend.
+#[test]
+fn the_migration_ends_memberships_that_older_bans_left_in_private_groups() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    use crate::db::schema::{board_bans, boards, memberships};
+    use crate::model::SiteRole;
+    use crate::test_support::{admin_board_thread, any_pool, member};
+
+    let (_database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let (admin, board, _) = admin_board_thread(&mut conn, "Hello");
+    let ana = member(&mut conn, "ana", SiteRole::Member);
+    let bo = member(&mut conn, "bob", SiteRole::Member);
+    let now = crate::clock::now();
+    diesel::update(boards::table.find(board.id))
+        .set((boards::visibility.eq("private"), boards::member_count.eq(2)))
+        .execute(&mut conn)
+        .unwrap();
+    for (who, until) in [(&ana, None), (&bo, Some(now - chrono::TimeDelta::days(1)))] {
+        diesel::insert_into(memberships::table)
+            .values((
+                memberships::board_id.eq(board.id),
+                memberships::member_id.eq(who.id),
+                memberships::state.eq("member"),
+                memberships::message.eq(""),
+                memberships::created_at.eq(now),
+                memberships::joined_at.eq(Some(now)),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::insert_into(board_bans::table)
+            .values((
+                board_bans::board_id.eq(board.id),
+                board_bans::member_id.eq(who.id),
+                board_bans::until.eq(until),
+                board_bans::reason.eq("before bans ended memberships"),
+                board_bans::created_by.eq(admin.id),
+                board_bans::created_at.eq(now - chrono::TimeDelta::days(2)),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    const MIGRATION: &str = "2026-12-01-120000_bans_end_private_memberships/up.sql";
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    match &mut *conn {
+        DbConn::Sqlite(c) => {
+            c.batch_execute(&std::fs::read_to_string(root.join("sqlite").join(MIGRATION)).unwrap())
+        }
+        DbConn::Pg(c) => c.batch_execute(
+            &std::fs::read_to_string(root.join("postgres").join(MIGRATION)).unwrap(),
+        ),
+    }
+    .unwrap();
+    let left: Vec<i64> = memberships::table
+        .filter(memberships::board_id.eq(board.id))
+        .select(memberships::member_id)
+        .load::<crate::ids::MemberId>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|id| id.0)
+        .collect();
+    assert_eq!(left, [bo.id.0], "only the expired ban's member stays");
+    let count: i64 = boards::table
+        .find(board.id)
+        .select(boards::member_count)
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(count, 1);
+}

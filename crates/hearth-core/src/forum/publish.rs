@@ -451,18 +451,34 @@ fn keep_revision(
     if kept == 0 {
         return Ok(());
     }
-    // At most `kept + 1` rows: every edit prunes back to `kept`.
-    let ids: Vec<i64> = post_revisions::table
-        .filter(post_revisions::post_id.eq(post.id))
-        .order(post_revisions::id.asc())
-        .select(post_revisions::id)
-        .load(conn)?;
-    if ids.len() > kept {
-        // The first is the original; the ones after it are the oldest of the rest.
-        let pruned = &ids[1..=ids.len() - kept];
-        diesel::delete(post_revisions::table.filter(post_revisions::id.eq_any(pruned)))
-            .execute(conn)?;
-    }
+    // The original, and the newest `kept - 1` others; everything between goes, in one range
+    // (a post edited many times before there was a bound may have thousands).
+    let of_post = post_revisions::table.filter(post_revisions::post_id.eq(post.id));
+    let original: Option<i64> = of_post
+        .select(diesel::dsl::min(post_revisions::id))
+        .get_result(conn)?;
+    let Some(original) = original else {
+        return Ok(());
+    };
+    let oldest_newer_kept: Option<i64> = match i64::try_from(kept - 1) {
+        Ok(0) | Err(_) => None,
+        Ok(newer) => of_post
+            .filter(post_revisions::id.gt(original))
+            .order(post_revisions::id.desc())
+            .offset(newer - 1)
+            .select(post_revisions::id)
+            .first(conn)
+            .optional()?,
+    };
+    let between = of_post.filter(post_revisions::id.gt(original));
+    match (kept, oldest_newer_kept) {
+        (1, _) => diesel::delete(between).execute(conn)?,
+        (_, Some(oldest_kept)) => {
+            diesel::delete(between.filter(post_revisions::id.lt(oldest_kept))).execute(conn)?
+        }
+        // Fewer than `kept - 1` newer versions: nothing to prune.
+        (_, None) => 0,
+    };
     Ok(())
 }
 

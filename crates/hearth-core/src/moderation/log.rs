@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::accounts::members;
-use crate::db::schema::{boards, moderation_log, review_items, threads};
+use crate::db::schema::{boards, moderation_log, posts, review_items, threads};
 use crate::db::DbConn;
 use crate::error::Result;
 use crate::ids::{BoardId, LogEntryId, MemberId, PostId, ThreadId};
@@ -277,24 +277,32 @@ fn load(
             .map(|a| a.as_str())
             .collect();
         query = query.filter(moderation_log::action.ne_all(private));
-        // Nothing at all about a post that raised a concern for someone's safety: not when the
-        // entry was written (`at_risk`), and not when the concern came later (a check-in
-        // opened by an edit, an "at risk" report after a decision). Left out in SQL, so that
-        // a page of the public log is still a page.
-        let at_risk_posts = review_items::table
-            .filter(
+        // Nothing at all about a post that raised a concern for someone's safety, nor about
+        // its thread (a lock or a move names the thread and its author): not when the entry
+        // was written (`at_risk`), and not when the concern came later (a check-in opened by
+        // an edit, an "at risk" report after a decision). Left out in SQL, so that a page of
+        // the public log is still a page.
+        let at_risk_items = || {
+            review_items::table.filter(
                 review_items::kind
                     .eq(ItemKind::CheckIn.as_str())
                     .or(review_items::kind
                         .eq(ItemKind::Report.as_str())
                         .and(review_items::reason.eq(ReportReason::AtRisk.as_str()))),
             )
-            .select(review_items::post_id.nullable());
-        query = query.filter(moderation_log::at_risk.eq(false)).filter(
-            moderation_log::post_id.is_null().or(diesel::dsl::not(
+        };
+        let at_risk_posts = at_risk_items().select(review_items::post_id.nullable());
+        let at_risk_threads = posts::table
+            .filter(posts::id.eq_any(at_risk_items().select(review_items::post_id)))
+            .select(posts::thread_id.nullable());
+        query = query
+            .filter(moderation_log::at_risk.eq(false))
+            .filter(moderation_log::post_id.is_null().or(diesel::dsl::not(
                 moderation_log::post_id.eq_any(at_risk_posts),
-            )),
-        );
+            )))
+            .filter(moderation_log::thread_id.is_null().or(diesel::dsl::not(
+                moderation_log::thread_id.eq_any(at_risk_threads),
+            )));
     }
     let rows: Vec<Row> = query.load(conn)?;
     let people: Vec<MemberId> = rows

@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use chrono::NaiveDateTime;
 use hearth_core::forum::posts::{self, ReplyForm};
 use hearth_core::forum::threads::{self, ReplyBox, Shown, ThreadView};
 use hearth_core::ids::{PostId, ThreadId};
@@ -46,6 +47,9 @@ struct PostItem<'a> {
     created_iso: String,
     created_text: String,
     edited: Option<(String, String)>,
+    /// The text's version, which the moderation forms send back (a decision applies only to
+    /// the text the moderator saw).
+    edited_at: Option<NaiveDateTime>,
     /// Any of the three links below.
     actions: bool,
     can_edit: bool,
@@ -109,6 +113,7 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
                 edited: post
                     .edited_at
                     .map(|at| (templates::iso(at), templates::when(at, zone))),
+                edited_at: post.edited_at,
                 actions: readable.can_edit || readable.can_delete || readable.can_report,
                 can_edit: readable.can_edit,
                 can_delete: readable.can_delete,

@@ -471,6 +471,42 @@ fn a_post_keeps_its_original_and_its_newest_revisions() {
     assert_eq!(revision_texts(&mut conn, post.id).len(), 3);
 }
 
+/// A post edited tens of thousands of times before there was a bound is pruned by its next
+/// edit in one statement (not one bound parameter per revision, past what a backend takes).
+#[test]
+fn a_post_with_seventy_thousand_old_revisions_is_pruned_by_its_next_edit() {
+    use crate::db::schema::post_revisions;
+    let w = world();
+    let mut conn = w.pool.get().unwrap();
+    let rules = edits_only(0, 0, 3);
+    let post = jos_reply(&mut conn, &w, &rules);
+    let now = crate::clock::now();
+    for batch in 0..70 {
+        let rows: Vec<_> = (0..1_000)
+            .map(|n| {
+                (
+                    post_revisions::post_id.eq(post.id),
+                    post_revisions::editor_id.eq(w.jo.id),
+                    post_revisions::source.eq(format!("old {batch}-{n}")),
+                    post_revisions::html.eq("<p>old</p>"),
+                    post_revisions::render_version.eq(post.render_version),
+                    post_revisions::replaced_at.eq(now - chrono::TimeDelta::days(30)),
+                )
+            })
+            .collect();
+        crate::db::per_connection!(&mut *conn, |c| diesel::insert_into(post_revisions::table)
+            .values(&rows)
+            .execute(c))
+        .unwrap();
+    }
+    crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "new words").unwrap();
+    assert_eq!(
+        revision_texts(&mut conn, post.id),
+        ["old 0-0", "old 69-999", "I am here, reading along."],
+        "the first version and the newest, oldest first"
+    );
+}
+
 #[test]
 fn a_text_over_the_byte_limit_is_refused_even_under_the_character_limit() {
     let w = world();

@@ -1,0 +1,1 @@
+-- The memberships a ban ended are not restored.
