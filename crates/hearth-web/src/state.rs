@@ -34,6 +34,9 @@ pub struct AppState {
     /// browsers, say) is ignored. Planting a real one is what the `__Host-` prefix stops on
     /// https; `Sec-Fetch-Site` and the `Origin` check stop the cross-site form itself.
     pub visitor_csrf_key: Vec<u8>,
+    /// Keys the rows sign-in and registration throttling keep (`accounts::throttle`), so an
+    /// address cannot be read back from them without the database's secret.
+    pub throttle_key: Vec<u8>,
 }
 
 impl Drop for AppState {
@@ -56,11 +59,14 @@ impl AppState {
         config: WebConfig,
     ) -> std::io::Result<AppState> {
         let connections = usize::try_from(pool.max_size()).unwrap_or(1);
-        let visitor_csrf_key = pool
-            .get()
-            .map_err(hearth_core::Error::from)
-            .and_then(|mut conn| tokens::site_secret(&mut conn, "visitor_csrf"))
-            .map_err(|e| std::io::Error::other(format!("reading the site's secret: {e}")))?;
+        let secret = |name: &str| {
+            pool.get()
+                .map_err(hearth_core::Error::from)
+                .and_then(|mut conn| tokens::site_secret(&mut conn, name))
+                .map_err(|e| std::io::Error::other(format!("reading the site's secret: {e}")))
+        };
+        let visitor_csrf_key = secret("visitor_csrf")?;
+        let throttle_key = secret("throttle")?;
         // A password is checked on a database thread: leave at least half of them to
         // everything else, however many cores the machine has.
         let permits = config.password_hash_concurrency.min(connections / 2).max(1);
@@ -81,6 +87,7 @@ impl AppState {
             config,
             password_permits: Semaphore::new(permits),
             visitor_csrf_key,
+            throttle_key,
         })
     }
 }

@@ -39,18 +39,21 @@
 //! [`register`] allows `per_hour` and `per_day` new accounts from one address (IPv6: one /64
 //! network), counted and inserted with the account in one transaction.
 //!
-//! Rows hold only the SHA-256 of the key (`ip:<address>`, `account:<lowercased username>`,
-//! `account:<name> from:<address>`, `register:<address>`), never the address or name, and are
-//! deleted once they are older than their window ([`purge`]). An IPv4 address's hash can be
-//! recovered by trying every address, so they are kept no longer than the window needs.
+//! Rows hold only an HMAC-SHA256 of the key (`ip:<address>`, `account:<lowercased username>`,
+//! `account:<name> from:<address>`, `register:<address>`) under a secret of the site kept in
+//! the database (`site_secrets`), never the address or name, and are deleted once they are
+//! older than their window ([`purge`]). Without the secret an address cannot be found from its
+//! row by trying every IPv4 address; with the database (and so the secret) it could, which is
+//! why rows are kept no longer than the window needs.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
+use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::accounts::members::{self, Registration};
 use crate::db::schema::{recent_registrations, sign_in_failures};
@@ -146,13 +149,15 @@ impl SignInKeys {
     /// `username` as typed (it is trimmed and lowercased, as sign-in does); `ip` is the
     /// client's address. An IPv6 address counts as its /64 network, which one household or
     /// device usually holds whole; an IPv4-mapped IPv6 address counts as the IPv4 address.
-    pub fn new(ip: IpAddr, username: &str) -> SignInKeys {
+    /// `secret` is the site's throttle secret ([`crate::accounts::tokens::site_secret`]), the
+    /// same on every server process.
+    pub fn new(secret: &[u8], ip: IpAddr, username: &str) -> SignInKeys {
         let username = username.trim().to_lowercase();
         let network = network_of(ip);
         SignInKeys {
-            account: hash_key(&format!("account:{username}")),
-            account_from: hash_key(&format!("account:{username} from:{network}")),
-            ip: hash_key(&format!("ip:{network}")),
+            account: hash_key(secret, &format!("account:{username}")),
+            account_from: hash_key(secret, &format!("account:{username} from:{network}")),
+            ip: hash_key(secret, &format!("ip:{network}")),
         }
     }
 
@@ -179,8 +184,13 @@ fn network_of(ip: IpAddr) -> String {
     }
 }
 
-fn hash_key(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
+/// HMAC-SHA256 of `key` under the site's secret, in hex: without the secret, nobody can tell
+/// which address or name a row is about by trying them all.
+fn hash_key(secret: &[u8], key: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(key.as_bytes());
+    mac.finalize()
+        .into_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -450,12 +460,13 @@ fn registration_refusal(
 /// transaction that inserts the account, where the count cannot change meanwhile.
 pub fn register(
     conn: &mut DbConn,
+    secret: &[u8],
     form: &Registration,
     limits: &RegistrationLimits,
     ip: IpAddr,
     now: NaiveDateTime,
 ) -> Result<Member> {
-    let key = hash_key(&format!("register:{}", network_of(ip)));
+    let key = hash_key(secret, &format!("register:{}", network_of(ip)));
     if let Some(refusal) = registration_refusal(conn, &key, limits, now)? {
         return Err(refusal);
     }

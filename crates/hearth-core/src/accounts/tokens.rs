@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::site_secrets;
-use crate::db::{per_connection, write_tx, DbConn};
+use crate::db::{per_connection, write_tx_unseen, DbConn};
 use crate::error::{Error, Result};
 
 /// 256 random bits, URL-safe base64 (43 characters).
@@ -35,18 +35,29 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 /// The site's secret called `name`: made at random the first time any server process asks for
 /// it, then read by all of them (two processes asking at once get the same one).
 pub fn site_secret(conn: &mut DbConn, name: &str) -> Result<Vec<u8>> {
-    let made = random_token();
-    write_tx(conn, |conn| {
-        let insert = diesel::insert_into(site_secrets::table)
-            .values((site_secrets::name.eq(name), site_secrets::secret.eq(&made)))
-            .on_conflict_do_nothing();
-        per_connection!(conn, |c| insert.execute(c))?;
-        Ok(())
-    })?;
-    let secret: String = site_secrets::table
-        .find(name)
-        .select(site_secrets::secret)
-        .get_result(conn)?;
+    let read = |conn: &mut DbConn| {
+        site_secrets::table
+            .find(name)
+            .select(site_secrets::secret)
+            .get_result::<String>(conn)
+            .optional()
+    };
+    let secret = match read(conn)? {
+        Some(secret) => secret,
+        None => {
+            let made = random_token();
+            // No page shows it: making it leaves the pages kept for visitors alone.
+            write_tx_unseen(conn, |conn| {
+                let insert = diesel::insert_into(site_secrets::table)
+                    .values((site_secrets::name.eq(name), site_secrets::secret.eq(&made)))
+                    .on_conflict_do_nothing();
+                per_connection!(conn, |c| insert.execute(c))?;
+                Ok(())
+            })?;
+            read(conn)?
+                .ok_or_else(|| Error::Internal(format!("the site secret {name} is missing")))?
+        }
+    };
     URL_SAFE_NO_PAD
         .decode(secret)
         .map_err(|_| Error::Internal(format!("the site secret {name} is not base64")))

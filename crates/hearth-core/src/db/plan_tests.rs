@@ -11,6 +11,9 @@ use diesel::{QueryableByName, RunQueryDsl};
 use crate::accounts::sessions;
 use crate::accounts::throttle::{self, RegistrationLimits, SignInKeys, ThrottlePolicy, Verdict};
 use crate::clock;
+
+/// Stands for the site's throttle secret.
+const TEST_SECRET: &[u8] = b"the site's throttle secret";
 use crate::db::DbConn;
 use crate::forum::boards;
 use crate::forum::posts::{self, ReplyForm};
@@ -126,7 +129,7 @@ fn the_pages_people_read_most_use_indexes_only() {
         )
         .unwrap_err();
         // Sign-in throttling runs on every sign-in attempt.
-        let keys = SignInKeys::new(std::net::Ipv4Addr::LOCALHOST.into(), "ada");
+        let keys = SignInKeys::new(TEST_SECRET, std::net::Ipv4Addr::LOCALHOST.into(), "ada");
         let policy = ThrottlePolicy::default();
         let Verdict::Allow(wrong) = throttle::reserve(conn, &keys, &policy, now).unwrap() else {
             panic!("the first attempt is allowed");
@@ -140,6 +143,7 @@ fn the_pages_people_read_most_use_indexes_only() {
         // And registration's throttle runs on every new account.
         throttle::register(
             conn,
+            TEST_SECRET,
             &registration("newcomer"),
             &RegistrationLimits::default(),
             std::net::Ipv4Addr::LOCALHOST.into(),

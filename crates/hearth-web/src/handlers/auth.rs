@@ -88,8 +88,9 @@ pub async fn register(
     let registration = input.registration();
     let limits = state.config.registration_limits;
     let address = client_address(&request, &state.config);
+    let secret = state.throttle_key.clone();
     let created = db_with_password(&state, move |conn| {
-        throttle::register(conn, &registration, &limits, address, clock::now())
+        throttle::register(conn, &secret, &registration, &limits, address, clock::now())
     })
     .await;
     match created {
@@ -198,7 +199,7 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, WebError> {
     let policy = state.config.sign_in_throttle;
     let address = client_address(&request, &state.config);
-    let keys = SignInKeys::new(address, &input.username);
+    let keys = SignInKeys::new(&state.throttle_key, address, &input.username);
     let reserve_keys = keys.clone();
     let verdict = db(&state, move |conn| {
         throttle::reserve(conn, &reserve_keys, &policy, clock::now())

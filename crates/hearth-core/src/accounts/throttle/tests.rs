@@ -15,6 +15,8 @@ const POLICY: ThrottlePolicy = ThrottlePolicy {
 };
 
 const WRONG: &str = "wrong password here";
+/// Stands for the site's throttle secret.
+const TEST_SECRET: &[u8] = b"the site's throttle secret";
 
 fn ip(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
@@ -64,14 +66,17 @@ fn sign_in(conn: &mut DbConn, keys: &SignInKeys, username: &str, password: &str)
 
 #[test]
 fn keys_are_hashes_never_the_address_or_name() {
-    let keys = SignInKeys::new(ip(7), "  Ana ");
-    assert_eq!(keys, SignInKeys::new(ip(7), "ana"));
+    let keys = SignInKeys::new(TEST_SECRET, ip(7), "  Ana ");
+    assert_eq!(keys, SignInKeys::new(TEST_SECRET, ip(7), "ana"));
     assert_eq!(keys.account.len(), 64);
     assert!(!keys.ip.contains("192"));
-    assert_eq!(keys.ip, hash_key("ip:192.0.2.7"));
-    assert_eq!(keys.account, hash_key("account:ana"));
-    assert_eq!(keys.account_from, hash_key("account:ana from:192.0.2.7"));
-    let elsewhere = SignInKeys::new(ip(8), "ana");
+    assert_eq!(keys.ip, hash_key(TEST_SECRET, "ip:192.0.2.7"));
+    assert_eq!(keys.account, hash_key(TEST_SECRET, "account:ana"));
+    assert_eq!(
+        keys.account_from,
+        hash_key(TEST_SECRET, "account:ana from:192.0.2.7")
+    );
+    let elsewhere = SignInKeys::new(TEST_SECRET, ip(8), "ana");
     assert_ne!(elsewhere.ip, keys.ip);
     assert_ne!(elsewhere.account_from, keys.account_from);
     assert_eq!(elsewhere.account, keys.account);
@@ -82,11 +87,11 @@ fn an_ipv6_address_counts_as_its_64_network() {
     let a: Ipv6Addr = "2001:db8:1:2:aaaa::1".parse().unwrap();
     let b: Ipv6Addr = "2001:db8:1:2:bbbb::9".parse().unwrap();
     let c: Ipv6Addr = "2001:db8:1:3::1".parse().unwrap();
-    let key = |addr: Ipv6Addr| SignInKeys::new(IpAddr::V6(addr), "x").ip;
+    let key = |addr: Ipv6Addr| SignInKeys::new(TEST_SECRET, IpAddr::V6(addr), "x").ip;
     assert_eq!(key(a), key(b));
     assert_ne!(key(a), key(c));
     let mapped: Ipv6Addr = "::ffff:192.0.2.7".parse().unwrap();
-    assert_eq!(key(mapped), SignInKeys::new(ip(7), "x").ip);
+    assert_eq!(key(mapped), SignInKeys::new(TEST_SECRET, ip(7), "x").ip);
 }
 
 #[test]
@@ -94,7 +99,7 @@ fn failures_slow_then_refuse_and_the_window_frees_the_account() {
     let (_dir, pool) = sqlite_pool();
     let conn = &mut *pool.get().unwrap();
     let now = crate::clock::now();
-    let keys = SignInKeys::new(ip(1), "ana");
+    let keys = SignInKeys::new(TEST_SECRET, ip(1), "ana");
     assert_eq!(peek(conn, &keys, now), Seen::Allow);
     // Failures at -100 s, -80 s, -60 s, -40 s.
     let times: Vec<NaiveDateTime> = (0..4)
@@ -148,7 +153,7 @@ fn the_delay_grows_to_a_cap() {
         ip_limit: 100,
         ..POLICY
     };
-    let keys = SignInKeys::new(ip(1), "ana");
+    let keys = SignInKeys::new(TEST_SECRET, ip(1), "ana");
     let mut delays = Vec::new();
     for _ in 0..9 {
         match reserve(conn, &keys, &policy, now).unwrap() {
@@ -165,14 +170,14 @@ fn one_accounts_failures_do_not_refuse_another_until_the_address_limit() {
     let (_dir, pool) = sqlite_pool();
     let conn = &mut *pool.get().unwrap();
     let now = crate::clock::now();
-    let ana = SignInKeys::new(ip(1), "ana");
-    let bea = SignInKeys::new(ip(1), "bea");
-    let bea_elsewhere = SignInKeys::new(ip(2), "bea");
+    let ana = SignInKeys::new(TEST_SECRET, ip(1), "ana");
+    let bea = SignInKeys::new(TEST_SECRET, ip(1), "bea");
+    let bea_elsewhere = SignInKeys::new(TEST_SECRET, ip(2), "bea");
     fail_times(conn, &ana, &[now; 4]);
     assert!(matches!(peek(conn, &ana, now), Seen::Refuse(_)));
     // Bea, from the same address, is slowed (the address has 4 failures) but not refused.
     assert!(matches!(peek(conn, &bea, now), Seen::Slow(_)));
-    fail_times(conn, &SignInKeys::new(ip(1), "cat"), &[now; 2]);
+    fail_times(conn, &SignInKeys::new(TEST_SECRET, ip(1), "cat"), &[now; 2]);
     // Six failures from the address: everyone there is refused, elsewhere nobody.
     assert!(matches!(peek(conn, &bea, now), Seen::Refuse(_)));
     assert_eq!(peek(conn, &bea_elsewhere, now), Seen::Allow);
@@ -183,7 +188,7 @@ fn a_member_from_a_clean_address_is_not_locked_out_by_failures_elsewhere() {
     let (_database, pool) = any_pool();
     let conn = &mut *pool.get().unwrap();
     members::register(conn, &registration("ana"), SiteRole::Member).unwrap();
-    let attacker = SignInKeys::new(ip(66), "ana");
+    let attacker = SignInKeys::new(TEST_SECRET, ip(66), "ana");
     for _ in 0..POLICY.account_limit {
         let error = sign_in(conn, &attacker, "ana", WRONG).unwrap_err();
         assert!(matches!(error, Error::BadCredentials), "{error:?}");
@@ -191,7 +196,7 @@ fn a_member_from_a_clean_address_is_not_locked_out_by_failures_elsewhere() {
     let error = sign_in(conn, &attacker, "ana", PASSWORD).unwrap_err();
     assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
     // Ana, at home, is neither refused nor slowed by the attacker's failures.
-    let home = SignInKeys::new(ip(1), "ana");
+    let home = SignInKeys::new(TEST_SECRET, ip(1), "ana");
     assert_eq!(peek(conn, &home, crate::clock::now()), Seen::Allow);
     let member = sign_in(conn, &home, "ana", PASSWORD).unwrap();
     assert_eq!(member.username, "ana");
@@ -207,14 +212,21 @@ fn many_addresses_meet_the_accounts_ceiling() {
     let now = crate::clock::now();
     // Three failures from each of three addresses: none at its own limit, nine in all.
     for last in 10..13 {
-        fail_times(conn, &SignInKeys::new(ip(last), "ana"), &[now; 3]);
+        fail_times(
+            conn,
+            &SignInKeys::new(TEST_SECRET, ip(last), "ana"),
+            &[now; 3],
+        );
     }
     assert!(matches!(
-        peek(conn, &SignInKeys::new(ip(1), "ana"), now),
+        peek(conn, &SignInKeys::new(TEST_SECRET, ip(1), "ana"), now),
         Seen::Refuse(_)
     ));
     // Other accounts are not touched.
-    assert_eq!(peek(conn, &SignInKeys::new(ip(1), "bea"), now), Seen::Allow);
+    assert_eq!(
+        peek(conn, &SignInKeys::new(TEST_SECRET, ip(1), "bea"), now),
+        Seen::Allow
+    );
 }
 
 #[test]
@@ -222,8 +234,8 @@ fn a_successful_sign_in_forgives_the_accounts_failures_from_its_address_only() {
     let (_database, pool) = any_pool();
     let conn = &mut *pool.get().unwrap();
     members::register(conn, &registration("ana"), SiteRole::Member).unwrap();
-    let keys = SignInKeys::new(ip(1), "ana");
-    let elsewhere = SignInKeys::new(ip(2), "ana");
+    let keys = SignInKeys::new(TEST_SECRET, ip(1), "ana");
+    let elsewhere = SignInKeys::new(TEST_SECRET, ip(2), "ana");
     for _ in 0..3 {
         let error = sign_in(conn, &keys, "ana", WRONG).unwrap_err();
         assert!(matches!(error, Error::BadCredentials));
@@ -252,7 +264,7 @@ fn a_successful_sign_in_forgives_the_accounts_failures_from_its_address_only() {
 fn unknown_usernames_count_like_known_ones() {
     let (_dir, pool) = sqlite_pool();
     let conn = &mut *pool.get().unwrap();
-    let keys = SignInKeys::new(ip(1), "nobody");
+    let keys = SignInKeys::new(TEST_SECRET, ip(1), "nobody");
     sign_in(conn, &keys, "nobody", WRONG).unwrap_err();
     let now = crate::clock::now();
     assert_eq!(
@@ -289,7 +301,7 @@ fn parallel_guesses_check_no_more_passwords_than_the_limit() {
         .map(|n| {
             let (pool, barrier) = (pool.clone(), barrier.clone());
             std::thread::spawn(move || {
-                let keys = SignInKeys::new(ip(9), "ana");
+                let keys = SignInKeys::new(TEST_SECRET, ip(9), "ana");
                 let guess = format!("guess number {n} of many");
                 barrier.wait();
                 let conn = &mut *pool.get().unwrap();
@@ -317,14 +329,14 @@ fn old_failures_are_deleted() {
     let (_dir, pool) = sqlite_pool();
     let conn = &mut *pool.get().unwrap();
     let now = crate::clock::now();
-    let old = SignInKeys::new(ip(1), "ana");
+    let old = SignInKeys::new(TEST_SECRET, ip(1), "ana");
     fail_times(
         conn,
         &old,
         &[now - TimeDelta::seconds(700), now - TimeDelta::seconds(650)],
     );
     // An attempt prunes what is older than the window, whoever it belonged to.
-    let recent = SignInKeys::new(ip(2), "bea");
+    let recent = SignInKeys::new(TEST_SECRET, ip(2), "bea");
     fail_times(conn, &recent, &[now]);
     let remaining: i64 = sign_in_failures::table.count().get_result(conn).unwrap();
     assert_eq!(remaining, 3, "only bea's three keys remain");
@@ -385,7 +397,14 @@ fn register_from(
     address: IpAddr,
     now: NaiveDateTime,
 ) -> Result<Member> {
-    register(conn, &registration(username), &TWO_AN_HOUR, address, now)
+    register(
+        conn,
+        TEST_SECRET,
+        &registration(username),
+        &TWO_AN_HOUR,
+        address,
+        now,
+    )
 }
 
 #[test]
@@ -432,7 +451,7 @@ fn a_refused_registration_is_refused_before_its_password_is_hashed() {
     // A form that is wrong as well: the limit is what is said, and nothing was checked.
     let mut form = registration("cat");
     form.password = "short".to_owned();
-    let error = register(conn, &form, &TWO_AN_HOUR, ip(1), now).unwrap_err();
+    let error = register(conn, TEST_SECRET, &form, &TWO_AN_HOUR, ip(1), now).unwrap_err();
     assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
 }
 
@@ -446,7 +465,7 @@ fn registrations_keep_no_address_and_are_forgotten_after_a_day() {
         .select(recent_registrations::key_hash)
         .load(conn)
         .unwrap();
-    assert_eq!(keys, [hash_key("register:192.0.2.1")]);
+    assert_eq!(keys, [hash_key(TEST_SECRET, "register:192.0.2.1")]);
     assert_eq!(purge(conn, &POLICY, now + TimeDelta::hours(23)).unwrap(), 0);
     assert_eq!(purge(conn, &POLICY, now + TimeDelta::hours(24)).unwrap(), 1);
 }
@@ -459,6 +478,7 @@ fn no_limit_is_no_limit() {
     for name in ["ana", "bea", "cat", "dan"] {
         register(
             conn,
+            TEST_SECRET,
             &registration(name),
             &RegistrationLimits::NONE,
             ip(1),
@@ -466,4 +486,24 @@ fn no_limit_is_no_limit() {
         )
         .unwrap();
     }
+}
+
+/// A row's key is an HMAC under the site's secret: the SHA-256 anyone can compute for every
+/// IPv4 address does not find it, and another site's secret gives another key.
+#[test]
+fn throttle_keys_are_keyed_with_the_sites_secret() {
+    use sha2::Digest;
+    let keys = SignInKeys::new(TEST_SECRET, ip(7), "ana");
+    let plain = |text: &str| -> String {
+        sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert_ne!(keys.ip, plain(&format!("ip:{}", ip(7))));
+    assert_ne!(keys.account, plain("account:ana"));
+    let elsewhere = SignInKeys::new(b"another site's secret", ip(7), "ana");
+    assert_ne!(keys.ip, elsewhere.ip);
+    assert_ne!(keys.account_from, elsewhere.account_from);
+    assert_eq!(keys.ip.len(), 64, "hex of 256 bits");
 }
