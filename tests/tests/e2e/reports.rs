@@ -235,15 +235,23 @@ fn a_facilitator_dismisses_all_open_reports_of_one_member_in_their_groups_and_no
     let fay = world.browser("fay");
     let queue = fay.visit("/review");
     let (action, label) = dismiss_all_button(&queue, "ben").expect("a dismiss-all button");
+    // The button says what it dismisses, reports of someone at risk included.
+    let label = label.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        label.contains("Dismiss all 3 open reports from this member"),
+        label.contains("Dismiss all 3 open reports from this member")
+            && label.contains("all saying someone may be at risk"),
         "{label}"
     );
     // Cat's two reports have their own button.
     assert!(dismiss_all_button(&queue, "cat").is_some());
     // The admin's queue counts ben's reports in every group.
     let (_, admin_label) = dismiss_all_button(&admin.visit("/review"), "ben").unwrap();
-    assert!(admin_label.contains("Dismiss all 4 open"), "{admin_label}");
+    let admin_label = admin_label.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        admin_label.contains("Dismiss all 4 open")
+            && admin_label.contains("3 saying someone may be at risk"),
+        "{admin_label}"
+    );
 
     // A facilitator cannot reach the other group's reports, even by asking for them.
     let outside = fay.submit(&queue, &action, &[("board", "moving")]);

@@ -40,7 +40,7 @@
 //! network), counted and inserted with the account in one transaction.
 //!
 //! Rows hold only an HMAC-SHA256 of the key (`ip:<address>`, `account:<lowercased username>`,
-//! `account:<name> from:<address>`, `register:<address>`) under a secret of the site kept in
+//! `account-from:<address>|<name>`, `register:<address>`) under a secret of the site kept in
 //! the database (`site_secrets`), never the address or name, and are deleted once they are
 //! older than their window ([`purge`]). Without the secret an address cannot be found from its
 //! row by trying every IPv4 address; with the database (and so the secret) it could, which is
@@ -156,7 +156,10 @@ impl SignInKeys {
         let network = network_of(ip);
         SignInKeys {
             account: hash_key(secret, &format!("account:{username}")),
-            account_from: hash_key(secret, &format!("account:{username} from:{network}")),
+            // The typed name comes last, after a separator no address holds: whatever a
+            // visitor types as a username (`ana from:192.0.2.1`), the key cannot be another
+            // kind's, nor another address's.
+            account_from: hash_key(secret, &format!("account-from:{network}|{username}")),
             ip: hash_key(secret, &format!("ip:{network}")),
         }
     }

@@ -197,7 +197,7 @@ pub fn report(
             return Ok(false);
         }
         let now = clock::now();
-        check_report_limits(conn, member.id, limits, now)?;
+        check_report_limits(conn, member.id, reason, limits, now)?;
         insert(
             conn,
             board.id,
@@ -219,9 +219,14 @@ pub fn report(
 /// Refuses the member's next report when it would go over a limit, saying when they can
 /// report again (the longest wait, when both limits are reached). Counted in the database, so
 /// every server process sees the same count.
+///
+/// "Someone may be at risk" reports have an allowance of their own, the same size: a member
+/// who reported a wave of spam can still tell the moderators that someone may be in danger
+/// (the crisis phrases catch only what they list, so their report may be the only signal).
 fn check_report_limits(
     conn: &mut DbConn,
     reporter: MemberId,
+    reason: ReportReason,
     limits: &ReportLimits,
     now: NaiveDateTime,
 ) -> Result<()> {
@@ -231,10 +236,18 @@ fn check_report_limits(
     }
     // The member's newest reports of the last day, at most as many as the larger limit: when a
     // limit `n` is reached, the `n`-th newest is the report whose age frees the next one.
-    let recent: Vec<NaiveDateTime> = review_items::table
+    let at_risk = ReportReason::AtRisk.as_str();
+    let mut recent = review_items::table
         .filter(review_items::reporter_id.eq(reporter))
         .filter(review_items::kind.eq(ItemKind::Report.as_str()))
         .filter(review_items::created_at.gt(now - TimeDelta::days(1)))
+        .into_boxed();
+    recent = if reason == ReportReason::AtRisk {
+        recent.filter(review_items::reason.eq(at_risk))
+    } else {
+        recent.filter(review_items::reason.ne(at_risk))
+    };
+    let recent: Vec<NaiveDateTime> = recent
         .order(review_items::created_at.desc())
         .limit(i64::from(fetch))
         .select(review_items::created_at)
@@ -287,6 +300,8 @@ pub struct QueueItem {
 pub struct ReporterReports {
     /// How many there are.
     pub open: i64,
+    /// How many of them say someone may be at risk.
+    pub at_risk: i64,
     /// The newest of them: dismissing them all stops here, at what the moderator saw.
     pub up_to: ReviewItemId,
 }
@@ -502,6 +517,18 @@ fn reports_by_reporter(
     .filter(review_items::kind.eq(ItemKind::Report.as_str()))
     .filter(review_items::reporter_id.eq_any(reporters))
     .load(conn)?;
+    // Of those, the ones saying someone may be at risk: the button says how many it dismisses.
+    let at_risk: HashMap<Option<MemberId>, i64> = open_items!(
+        scope,
+        group_by review_items::reporter_id,
+        select (review_items::reporter_id, count_star())
+    )
+    .filter(review_items::kind.eq(ItemKind::Report.as_str()))
+    .filter(review_items::reason.eq(ReportReason::AtRisk.as_str()))
+    .filter(review_items::reporter_id.eq_any(reporters))
+    .load::<(Option<MemberId>, i64)>(conn)?
+    .into_iter()
+    .collect();
     Ok(counted
         .into_iter()
         .filter_map(|(reporter, open, up_to)| {
@@ -509,6 +536,7 @@ fn reports_by_reporter(
                 reporter?,
                 ReporterReports {
                     open,
+                    at_risk: at_risk.get(&reporter).copied().unwrap_or(0),
                     up_to: up_to?,
                 },
             ))
@@ -516,8 +544,9 @@ fn reports_by_reporter(
         .collect())
 }
 
-/// Dismisses every open report `reporter` sent, up to `up_to` (the newest one the moderator
-/// was shown), on the boards of this queue (`board`, or every board the member moderates) that
+/// Dismisses every open report `reporter` sent, up to `up_to` (the newest one in the queue
+/// when the moderator opened it; its button said how many, and how many of them say someone
+/// may be at risk), on the boards of this queue (`board`, or every board the member moderates) that
 /// the policy lets the member moderate; the posts stay as they are. One log entry per board,
 /// in the moderators' log only (who reported stays between the moderators). Reports outside
 /// the member's reach are left alone and not mentioned; two moderators dismissing at once

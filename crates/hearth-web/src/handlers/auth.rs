@@ -181,6 +181,18 @@ fn client_address(request: &HttpRequest, config: &WebConfig) -> IpAddr {
         if let Some(address) = parsed {
             return address;
         }
+    } else if request.headers().contains_key("x-forwarded-for") {
+        // Behind a proxy that Hearth was not told about, every visitor has the proxy's address
+        // and one person's failed sign-ins throttle everyone. Said once per process (a client
+        // can send the header too, so it is only a hint), without the address.
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                "a request came with X-Forwarded-For, but trust_x_forwarded_for is off: behind \
+                 a reverse proxy, every visitor counts as the proxy's address for sign-in and \
+                 registration limits; set trust_x_forwarded_for = true if the proxy sets it"
+            );
+        }
     }
     request
         .peer_addr()

@@ -310,3 +310,29 @@ fn serving_beyond_loopback_without_https_warns_at_start() {
     let said = local.output();
     assert!(!said.contains(WARNING), "{said}");
 }
+
+/// Behind a proxy Hearth was not told about, every visitor would share the proxy's address for
+/// sign-in limits: the first request that carries `X-Forwarded-For` makes the server say so.
+#[test]
+fn a_forwarded_address_hearth_does_not_trust_is_pointed_out_once() {
+    const HINT: &str = "trust_x_forwarded_for is off";
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = Served::start(dir.path(), &[], &[]);
+    let plain = served.browser();
+    plain.sign_in("nobody", "not a password").assert_status(401);
+    let said = served.output();
+    assert!(!said.contains(HINT), "{said}");
+    let proxied = hearth_tests::Browser::forwarded_for(&served.base_url, "203.0.113.9");
+    proxied
+        .sign_in("nobody", "not a password")
+        .assert_status(401);
+    proxied
+        .sign_in("nobody", "not a password")
+        .assert_status(401);
+    let said = served.output();
+    assert_eq!(said.matches(HINT).count(), 1, "{said}");
+    assert!(
+        !said.contains("203.0.113.9"),
+        "no address in the log: {said}"
+    );
+}

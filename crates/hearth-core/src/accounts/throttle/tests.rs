@@ -74,7 +74,7 @@ fn keys_are_hashes_never_the_address_or_name() {
     assert_eq!(keys.account, hash_key(TEST_SECRET, "account:ana"));
     assert_eq!(
         keys.account_from,
-        hash_key(TEST_SECRET, "account:ana from:192.0.2.7")
+        hash_key(TEST_SECRET, "account-from:192.0.2.7|ana")
     );
     let elsewhere = SignInKeys::new(TEST_SECRET, ip(8), "ana");
     assert_ne!(elsewhere.ip, keys.ip);
@@ -506,4 +506,23 @@ fn throttle_keys_are_keyed_with_the_sites_secret() {
     assert_ne!(keys.ip, elsewhere.ip);
     assert_ne!(keys.account_from, elsewhere.account_from);
     assert_eq!(keys.ip.len(), 64, "hex of 256 bits");
+}
+
+/// What a visitor types as a username cannot make another member's key: `ana from:…` typed
+/// anywhere is not Ana's key at her own address (which would let a stranger lock her out
+/// there with a handful of guesses).
+#[test]
+fn no_typed_username_makes_another_kinds_key() {
+    let home = SignInKeys::new(TEST_SECRET, ip(1), "ana");
+    for typed in [
+        format!("ana from:{}", ip(1)),
+        format!("{}|ana", ip(1)),
+        format!("-from:{}|ana", ip(1)),
+    ] {
+        let forged = SignInKeys::new(TEST_SECRET, ip(66), &typed);
+        for key in [&forged.account, &forged.account_from, &forged.ip] {
+            assert_ne!(key, &home.account_from, "{typed}");
+            assert_ne!(key, &home.account, "{typed}");
+        }
+    }
 }

@@ -212,6 +212,17 @@ fn a_member_over_the_report_limit_is_refused_and_dismissed_reports_still_count()
         matches!(&refused, Err(Error::RateLimited { reason, .. }) if reason.contains("5 reports a day")),
         "{refused:?}"
     );
+    // Someone may be at risk: that report has an allowance of its own, which spam reports
+    // did not use up (and which is limited in the same way).
+    let at_risk = ReportReason::AtRisk.as_str();
+    for post in &posts[5..8] {
+        assert!(report(conn, &limits, &ben, *post, at_risk, "").unwrap());
+    }
+    let fourth = report(conn, &limits, &ben, posts[0], at_risk, "");
+    assert!(
+        matches!(fourth, Err(Error::RateLimited { .. })),
+        "{fourth:?}"
+    );
     // Another member has their own allowance.
     let cat = member(conn, "cat", SiteRole::Member);
     assert!(report(conn, &limits, &cat, posts[5], spam, "").unwrap());
@@ -220,7 +231,7 @@ fn a_member_over_the_report_limit_is_refused_and_dismissed_reports_still_count()
         .count()
         .get_result(conn)
         .unwrap();
-    assert_eq!(stored, 5, "nothing refused was stored");
+    assert_eq!(stored, 5 + 3, "nothing refused was stored");
 }
 
 #[test]
