@@ -24,6 +24,10 @@ pub const SESSION_COOKIE: &str = "hearth_session";
 /// Holds the CSRF token of visitors who have not signed in (double-submit cookie).
 pub const VISITOR_CSRF_COOKIE: &str = "hearth_csrf";
 
+/// Proves that this browser signed in to an account before (`throttle::device_subject`), so
+/// guesses at that account from elsewhere do not lock it out here.
+pub const DEVICE_COOKIE: &str = "hearth_device";
+
 /// The names Hearth's cookies have on this site. On https they carry the `__Host-` prefix,
 /// which browsers accept only from a secure page, with `Secure`, `Path=/` and no `Domain`: a
 /// neighbouring subdomain or a plain-http page cannot plant or overwrite them. The unprefixed
@@ -32,6 +36,7 @@ pub fn cookie_name(name: &'static str, secure: bool) -> &'static str {
     match (name, secure) {
         (SESSION_COOKIE, true) => "__Host-hearth_session",
         (VISITOR_CSRF_COOKIE, true) => "__Host-hearth_csrf",
+        (DEVICE_COOKIE, true) => "__Host-hearth_device",
         (name, _) => name,
     }
 }

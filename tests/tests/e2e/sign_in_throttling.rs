@@ -340,3 +340,52 @@ fn the_registration_table_holds_no_address() {
     assert_eq!(rows[0].key_hash.len(), 64);
     assert!(!rows[0].key_hash.contains("203"));
 }
+
+/// A browser that signed in to the account before holds a device cookie: guesses from many
+/// addresses that fill the account's ceiling do not lock the member out there, while a browser
+/// without it (or with another account's) is refused.
+#[test]
+fn a_browser_that_signed_in_before_is_not_locked_out_by_the_accounts_ceiling() {
+    let app = TestApp::with_config(hearth_web::WebConfig {
+        sign_in_throttle: ThrottlePolicy {
+            account_ceiling: 4,
+            ..TEN_MINUTES
+        },
+        trust_x_forwarded_for: true,
+        ..hearth_tests::test_config()
+    });
+    app.member("ana", SiteRole::Member);
+    app.member("bea", SiteRole::Member);
+    let anas_phone = app.browser_from("198.51.100.7");
+    anas_phone.sign_in("ana", PASSWORD).assert_redirect();
+    assert!(anas_phone.cookie("hearth_device").is_some());
+    let bea = app.browser_from("198.51.100.8");
+    bea.sign_in("bea", PASSWORD).assert_redirect();
+    let token = anas_phone
+        .visit("/")
+        .attrs("input[name=csrf_token]", "value")[0]
+        .clone();
+    anas_phone
+        .post("/signout", &[("csrf_token", &token)])
+        .assert_redirect();
+    for address in ["203.0.113.1", "203.0.113.2"] {
+        for _ in 0..2 {
+            app.browser_from(address)
+                .sign_in("ana", WRONG)
+                .assert_status(401);
+        }
+    }
+    // Another browser at the same address, without the cookie: held to the ceiling.
+    assert_refused(
+        &app.browser_from("198.51.100.7").sign_in("ana", PASSWORD),
+        600,
+    );
+    // Bea's device cookie is for Bea's account, not Ana's.
+    let beas_cookie = bea.cookie("hearth_device").expect("bea's device cookie");
+    let borrowed = app.browser_from("198.51.100.9");
+    borrowed.set_cookie("hearth_device", &beas_cookie);
+    assert_refused(&borrowed.sign_in("ana", PASSWORD), 600);
+    // Ana's own browser signs in.
+    anas_phone.sign_in("ana", PASSWORD).assert_redirect();
+    anas_phone.get("/settings").assert_status(200);
+}

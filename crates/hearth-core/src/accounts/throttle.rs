@@ -31,8 +31,10 @@
 //! `k × ip_limit` spread over many accounts (a password-spraying attempt, slowed per address
 //! but not stopped: passwords on the common list are refused at registration). Holding one
 //! account at its ceiling also refuses its real member until the window passes, from every
-//! address: the ceiling trades that denial of service for a bound on guessing, which is why it
-//! is high. An IPv6 attacker gets one address per /64 network, not per address.
+//! address — except from a browser that signed in to the account before, which holds a device
+//! cookie signed for it ([`device_subject`], [`SignInKeys::from_known_device`]) and is not
+//! held to the ceiling (still to `account_limit` from its address): the ceiling trades that
+//! denial of service for a bound on guessing, which is why it is high. An IPv6 attacker gets one address per /64 network, not per address.
 //!
 //! # Registration
 //!
@@ -143,6 +145,9 @@ pub struct SignInKeys {
     account: String,
     account_from: String,
     ip: String,
+    /// The browser proved an earlier good sign-in to this account (a device cookie): the
+    /// account's ceiling, which many addresses can fill, does not stop it.
+    known_device: bool,
 }
 
 impl SignInKeys {
@@ -161,7 +166,14 @@ impl SignInKeys {
             // kind's, nor another address's.
             account_from: hash_key(secret, &format!("account-from:{network}|{username}")),
             ip: hash_key(secret, &format!("ip:{network}")),
+            known_device: false,
         }
+    }
+
+    /// From a browser that signed in to this account before (see [`device_subject`]).
+    pub fn from_known_device(mut self) -> SignInKeys {
+        self.known_device = true;
+        self
     }
 
     /// Each key with the most failures it tolerates.
@@ -169,9 +181,23 @@ impl SignInKeys {
         [
             (&self.account_from, policy.account_limit),
             (&self.ip, policy.ip_limit),
-            (&self.account, policy.account_ceiling),
+            (
+                &self.account,
+                if self.known_device {
+                    u32::MAX
+                } else {
+                    policy.account_ceiling
+                },
+            ),
         ]
     }
+}
+
+/// What a device cookie for `username` is signed for (`tokens::signed_token_for`): a browser
+/// that holds one signed in to that account before, so guesses at the account from elsewhere
+/// do not lock it out ([`SignInKeys::from_known_device`]).
+pub fn device_subject(username: &str) -> String {
+    format!("device:{}", username.trim().to_lowercase())
 }
 
 fn network_of(ip: IpAddr) -> String {

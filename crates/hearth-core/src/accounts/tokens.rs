@@ -66,15 +66,26 @@ pub fn site_secret(conn: &mut DbConn, name: &str) -> Result<Vec<u8>> {
 /// A token only the holder of `key` can make: 128 random bits and their HMAC-SHA256 under
 /// `key`, as `nonce.tag` (22 + 1 + 43 characters, URL-safe).
 pub fn signed_token(key: &[u8]) -> String {
-    let mut nonce = [0u8; 16];
-    OsRng.fill_bytes(&mut nonce);
-    let nonce = URL_SAFE_NO_PAD.encode(nonce);
-    let tag = URL_SAFE_NO_PAD.encode(token_tag(key, &nonce));
-    format!("{nonce}.{tag}")
+    signed_token_for(key, "")
 }
 
 /// Whether `token` was made by [`signed_token`] with `key`.
 pub fn is_signed_token(key: &[u8], token: &str) -> bool {
+    is_signed_token_for(key, "", token)
+}
+
+/// As [`signed_token`], but good only for `subject` (say, one account): the same token does
+/// not verify for another.
+pub fn signed_token_for(key: &[u8], subject: &str) -> String {
+    let mut nonce = [0u8; 16];
+    OsRng.fill_bytes(&mut nonce);
+    let nonce = URL_SAFE_NO_PAD.encode(nonce);
+    let tag = URL_SAFE_NO_PAD.encode(nonce_mac(key, subject, &nonce).finalize().into_bytes());
+    format!("{nonce}.{tag}")
+}
+
+/// Whether `token` was made by [`signed_token_for`] with `key` and `subject`.
+pub fn is_signed_token_for(key: &[u8], subject: &str, token: &str) -> bool {
     let Some((nonce, tag)) = token.split_once('.') else {
         return false;
     };
@@ -85,15 +96,16 @@ pub fn is_signed_token(key: &[u8], token: &str) -> bool {
         return false;
     };
     // `verify_slice` compares in constant time.
-    nonce_mac(key, nonce).verify_slice(&tag).is_ok()
+    nonce_mac(key, subject, nonce).verify_slice(&tag).is_ok()
 }
 
-fn token_tag(key: &[u8], nonce: &str) -> Vec<u8> {
-    nonce_mac(key, nonce).finalize().into_bytes().to_vec()
-}
-
-fn nonce_mac(key: &[u8], nonce: &str) -> Hmac<Sha256> {
+fn nonce_mac(key: &[u8], subject: &str, nonce: &str) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    if !subject.is_empty() {
+        // A nonce is base64 (no newline): the subject cannot run into it.
+        mac.update(subject.as_bytes());
+        mac.update(b"\n");
+    }
     mac.update(nonce.as_bytes());
     mac
 }

@@ -1,19 +1,20 @@
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::TimeDelta;
 use hearth_core::accounts::members::Registration;
 use hearth_core::accounts::throttle::{self, SignInKeys, Verdict};
 use hearth_core::model::Member;
-use hearth_core::{accounts::sessions, clock, Error};
+use hearth_core::{accounts::sessions, accounts::tokens, clock, Error};
 use serde::{Deserialize, Serialize};
 
 use super::{form_again, see_other, Page};
 use crate::config::WebConfig;
 use crate::errors::WebError;
 use crate::state::{db, db_with_password, AppState, State};
-use crate::viewer::{session_cookie, Viewer};
+use crate::viewer::{cookie_name, session_cookie, Viewer, DEVICE_COOKIE};
 
 /// Every IANA zone name, for the time zone pickers.
 pub fn time_zone_names() -> Vec<&'static str> {
@@ -211,7 +212,15 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, WebError> {
     let policy = state.config.sign_in_throttle;
     let address = client_address(&request, &state.config);
-    let keys = SignInKeys::new(&state.throttle_key, address, &input.username);
+    let mut keys = SignInKeys::new(&state.throttle_key, address, &input.username);
+    let device = throttle::device_subject(&input.username);
+    let secure = state.config.secure_cookies();
+    if request
+        .cookie(cookie_name(DEVICE_COOKIE, secure))
+        .is_some_and(|c| tokens::is_signed_token_for(&state.throttle_key, &device, c.value()))
+    {
+        keys = keys.from_known_device();
+    }
     let reserve_keys = keys.clone();
     let verdict = db(&state, move |conn| {
         throttle::reserve(conn, &reserve_keys, &policy, clock::now())
@@ -237,7 +246,24 @@ pub async fn sign_in(
     .await;
     let next = local_path(input.next.as_deref());
     match outcome {
-        Ok(member) => sign_in_response(&state, &viewer, member, &next).await,
+        Ok(member) => {
+            let mut response = sign_in_response(&state, &viewer, member, &next).await?;
+            // This browser has now signed in to the account: a year's proof of it.
+            let cookie = Cookie::build(
+                cookie_name(DEVICE_COOKIE, secure),
+                tokens::signed_token_for(&state.throttle_key, &device),
+            )
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::days(365))
+            .finish();
+            response
+                .add_cookie(&cookie)
+                .map_err(|_| WebError::Internal)?;
+            Ok(response)
+        }
         Err(WebError::BadCredentials) => {
             let message = Error::BadCredentials.to_string();
             Page::new(&state, &viewer, "signin.html")

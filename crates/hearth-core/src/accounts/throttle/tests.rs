@@ -227,6 +227,15 @@ fn many_addresses_meet_the_accounts_ceiling() {
         peek(conn, &SignInKeys::new(TEST_SECRET, ip(1), "bea"), now),
         Seen::Allow
     );
+    // A browser that signed in to the account before is not held to its ceiling.
+    assert_eq!(
+        peek(
+            conn,
+            &SignInKeys::new(TEST_SECRET, ip(1), "ana").from_known_device(),
+            now
+        ),
+        Seen::Allow
+    );
 }
 
 #[test]

@@ -36,3 +36,13 @@ fn a_signed_token_verifies_only_under_its_key_and_unchanged() {
     assert!(!is_signed_token(key, &format!("{nonce}.")));
     assert!(!is_signed_token(key, ""));
 }
+
+#[test]
+fn a_token_for_one_subject_does_not_verify_for_another() {
+    let key = b"the site's key".as_slice();
+    let ana = signed_token_for(key, "device:ana");
+    assert!(is_signed_token_for(key, "device:ana", &ana));
+    assert!(!is_signed_token_for(key, "device:bea", &ana));
+    assert!(!is_signed_token(key, &ana), "nor as a subject-less token");
+    assert!(!is_signed_token_for(key, "device:ana", &signed_token(key)));
+}
