@@ -30,7 +30,7 @@ pub enum WebError {
     Csrf { kept_text: Option<String> },
     /// A form whose `Origin` is not the site's configured address (`public_url`): the usual
     /// cause is opening the site at another address (`localhost` for `127.0.0.1`).
-    #[error("forms are accepted only from this site's own address, {site}")]
+    #[error("forms are accepted only from this site's own address ({site})")]
     ForeignOrigin { site: String },
     /// Too much, too fast (posting limits, slow mode, sign-in throttling): 429 with
     /// `Retry-After`. A handler that had the member's text can hand it back with
@@ -107,6 +107,16 @@ impl WebError {
             },
             other => other,
         }
+    }
+}
+
+/// `message` with its first letter a capital and the rest as written (tera's `capitalize`
+/// would lower-case an address or a name in it).
+fn sentence_case(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -259,7 +269,8 @@ pub fn render_error_page<B: MessageBody + 'static>(
     let mut context = base_context(state, &viewer);
     context.insert("status", &status.as_u16());
     context.insert("title", page.title);
-    context.insert("message", &page.message);
+    // Capitalized here, not by tera's `capitalize`, which would lower-case an address in it.
+    context.insert("message", &sentence_case(&page.message));
     context.insert("hint", page.hint);
     context.insert("sign_in_needed", &(status == StatusCode::UNAUTHORIZED));
     context.insert("path", request.path());
@@ -332,5 +343,20 @@ mod tests {
             WebError::NotFound.keeping_text("text"),
             WebError::NotFound
         ));
+    }
+}
+
+#[cfg(test)]
+mod sentence_tests {
+    use super::sentence_case;
+
+    #[test]
+    fn only_the_first_letter_changes() {
+        assert_eq!(
+            sentence_case("forms are accepted only from https://Example.org/Forum"),
+            "Forms are accepted only from https://Example.org/Forum"
+        );
+        assert_eq!(sentence_case("éa"), "Éa");
+        assert_eq!(sentence_case(""), "");
     }
 }

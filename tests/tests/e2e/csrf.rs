@@ -174,7 +174,7 @@ fn the_origin_is_checked_against_the_public_address_only() {
         // Said plainly, with the address to use: reloading would not help.
         assert_eq!(refused.texts("h1"), ["This form came from another address"]);
         let address = format!(
-            "accepted only from this site's own address, {}",
+            "accepted only from this site's own address ({})",
             app.base_url
         );
         assert!(

@@ -223,11 +223,17 @@ fn a_moderator_hides_an_edited_post_from_the_thread_page() {
     let seen = app.browser().visit(&thread.path());
     assert!(!seen.body.contains("Something cruel"), "{}", seen.body);
 
-    // Restored from a page opened before another edit: refused, nothing changes.
-    let stale = admin.visit(&thread.path());
+    // Restored (the text is the one shown); then a decision from a page opened before another
+    // edit is refused, and nothing changes.
+    let shown = admin.visit(&thread.path());
     admin
-        .decide(&stale, &post, "restore", &[])
+        .decide(&shown, &post, "restore", &[])
         .assert_redirect();
+    assert!(app
+        .browser()
+        .visit(&thread.path())
+        .body
+        .contains("Something cruel"));
     let fresh = admin.visit(&thread.path());
     edit(&ana, &link, "Edited again while the moderator looked").assert_redirect();
     let refused = admin.decide(

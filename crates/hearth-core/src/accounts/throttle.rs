@@ -32,8 +32,10 @@
 //! but not stopped: passwords on the common list are refused at registration). Holding one
 //! account at its ceiling also refuses its real member until the window passes, from every
 //! address — except from a browser that signed in to the account before, which holds a device
-//! cookie signed for it ([`device_subject`], [`SignInKeys::from_known_device`]) and is not
-//! held to the ceiling (still to `account_limit` from its address): the ceiling trades that
+//! cookie signed for it ([`device_subject`], [`SignInKeys::from_known_device`]): its attempts
+//! count under the cookie, `account_limit` per window wherever it is sent from, instead of
+//! under the ceiling (the cookie names no issue time or password, so a copy keeps that much
+//! until the window passes; it is not a way in, only past the ceiling): the ceiling trades that
 //! denial of service for a bound on guessing, which is why it is high. An IPv6 attacker gets one address per /64 network, not per address.
 //!
 //! # Registration
@@ -145,8 +147,8 @@ pub struct SignInKeys {
     account: String,
     account_from: String,
     ip: String,
-    /// The browser proved an earlier good sign-in to this account (a device cookie): the
-    /// account's ceiling, which many addresses can fill, does not stop it.
+    /// The browser proved an earlier good sign-in to this account (a device cookie): `account`
+    /// is then the cookie's key, limited like one address, not the account's ceiling.
     known_device: bool,
 }
 
@@ -170,8 +172,12 @@ impl SignInKeys {
         }
     }
 
-    /// From a browser that signed in to this account before (see [`device_subject`]).
-    pub fn from_known_device(mut self) -> SignInKeys {
+    /// From a browser holding `device_token`, a device cookie for this account (see
+    /// [`device_subject`]). Its attempts count under the cookie itself, with the per-address
+    /// limit, instead of under the account's ceiling (which many addresses can fill): a copied
+    /// cookie shares the one allowance, whatever the addresses it is sent from.
+    pub fn from_known_device(mut self, secret: &[u8], device_token: &str) -> SignInKeys {
+        self.account = hash_key(secret, &format!("device-token:{device_token}"));
         self.known_device = true;
         self
     }
@@ -184,7 +190,7 @@ impl SignInKeys {
             (
                 &self.account,
                 if self.known_device {
-                    u32::MAX
+                    policy.account_limit
                 } else {
                     policy.account_ceiling
                 },

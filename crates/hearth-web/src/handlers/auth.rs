@@ -215,11 +215,11 @@ pub async fn sign_in(
     let mut keys = SignInKeys::new(&state.throttle_key, address, &input.username);
     let device = throttle::device_subject(&input.username);
     let secure = state.config.secure_cookies();
-    if request
+    if let Some(cookie) = request
         .cookie(cookie_name(DEVICE_COOKIE, secure))
-        .is_some_and(|c| tokens::is_signed_token_for(&state.throttle_key, &device, c.value()))
+        .filter(|c| tokens::is_signed_token_for(&state.throttle_key, &device, c.value()))
     {
-        keys = keys.from_known_device();
+        keys = keys.from_known_device(&state.throttle_key, cookie.value());
     }
     let reserve_keys = keys.clone();
     let verdict = db(&state, move |conn| {
