@@ -221,7 +221,7 @@ pub async fn session_layer(
 async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) {
     let secure = state.config.secure_cookies();
     let key = &state.visitor_csrf_key;
-    // Only a token this site signed: one planted in the browser by someone else is ignored.
+    // Only a token this site signed: a made-up one (planted in the browser) is ignored.
     let visitor_token = request
         .cookie(cookie_name(VISITOR_CSRF_COOKIE, secure))
         .map(|c| c.value().to_owned())
@@ -296,9 +296,9 @@ async fn check_csrf(
     Err(WebError::Csrf { kept_text })
 }
 
-/// A browser's `Origin`, when it names one, must be this site's: the configured public
-/// address, exactly. Neither the `Host` header nor forwarded headers count (a client writes
-/// them), so behind a proxy `public_url` must be the address members use.
+/// A browser's `Origin`, when it names one, must be this site's: the origin of the configured
+/// public address (see [`same_origin`]). Neither the `Host` header nor forwarded headers count
+/// (a client writes them), so behind a proxy `public_url` must be the address members use.
 fn origin_matches(state: &State, request: &ServiceRequest) -> bool {
     let Some(origin) = request
         .headers()
