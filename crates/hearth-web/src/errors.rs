@@ -31,7 +31,10 @@ pub enum WebError {
     /// A form whose `Origin` is not the site's configured address (`public_url`): the usual
     /// cause is opening the site at another address (`localhost` for `127.0.0.1`).
     #[error("forms are accepted only from this site's own address ({site})")]
-    ForeignOrigin { site: String },
+    ForeignOrigin {
+        site: String,
+        kept_text: Option<String>,
+    },
     /// Too much, too fast (posting limits, slow mode, sign-in throttling): 429 with
     /// `Retry-After`. A handler that had the member's text can hand it back with
     /// [`WebError::keeping_text`], as the CSRF failure does.
@@ -167,9 +170,9 @@ impl WebError {
             other => other.to_string(),
         };
         let kept_text = match self {
-            WebError::Csrf { kept_text } | WebError::RateLimited { kept_text, .. } => {
-                kept_text.clone()
-            }
+            WebError::Csrf { kept_text }
+            | WebError::ForeignOrigin { kept_text, .. }
+            | WebError::RateLimited { kept_text, .. } => kept_text.clone(),
             _ => None,
         };
         let retry_after_seconds = match self {

@@ -265,11 +265,6 @@ async fn check_csrf(
     if fetch_site == "cross-site" {
         return Err(WebError::Csrf { kept_text: None });
     }
-    if !origin_matches(state, request) {
-        return Err(WebError::ForeignOrigin {
-            site: state.config.public_url.clone(),
-        });
-    }
     let same_origin = fetch_site == "same-origin";
     let body = request
         .extract::<web::Bytes>()
@@ -277,6 +272,23 @@ async fn check_csrf(
         .map_err(|_| WebError::BadRequest("the form could not be read".to_owned()))?;
     if body.len() > MAX_FORM_BYTES {
         return Err(WebError::BadRequest("the form is too large".to_owned()));
+    }
+    // The browser vouches that the form came from a page of the origin it was sent to, which
+    // served this form: what the member wrote may be handed back.
+    let kept_text = || {
+        if same_origin {
+            form_field(&body, "body").filter(|t| !t.trim().is_empty())
+        } else {
+            None
+        }
+    };
+    if !origin_matches(state, request) {
+        // Our own page, opened at another address than `public_url` (`localhost` for
+        // `127.0.0.1`): refused, but nothing typed is lost.
+        return Err(WebError::ForeignOrigin {
+            site: state.config.public_url.clone(),
+            kept_text: kept_text(),
+        });
     }
     let sent = form_field(&body, CSRF_FIELD);
     // A visitor without our cookie cannot have a matching form, whatever it sent.
@@ -287,13 +299,9 @@ async fn check_csrf(
         request.set_payload(Payload::from(body));
         return Ok(());
     }
-    // The browser vouches that the form came from our own page: hand the text back.
-    let kept_text = if same_origin {
-        form_field(&body, "body").filter(|t| !t.trim().is_empty())
-    } else {
-        None
-    };
-    Err(WebError::Csrf { kept_text })
+    Err(WebError::Csrf {
+        kept_text: kept_text(),
+    })
 }
 
 /// A browser's `Origin`, when it names one, must be this site's: the origin of the configured

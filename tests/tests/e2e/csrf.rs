@@ -190,3 +190,35 @@ fn the_origin_is_checked_against_the_public_address_only() {
         .post_with_headers("/b/pet-loss/new", &fields, &[("Origin", own.as_str())])
         .assert_redirect();
 }
+
+/// Our own form, sent from the site opened at another address than `public_url` (the browser
+/// says `Sec-Fetch-Site: same-origin`): refused, with the words handed back.
+#[test]
+fn a_form_from_another_address_of_this_site_keeps_the_text() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let page = admin.visit("/b/pet-loss/new");
+    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
+    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    let words = "Everything I wanted to say tonight.";
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("submission_key", key.as_str()),
+        ("title", "Tonight"),
+        ("body", words),
+    ];
+    let port = app.base_url.rsplit(':').next().unwrap().to_owned();
+    let other_address = format!("http://localhost:{port}");
+    let refused = admin.post_with_headers(
+        "/b/pet-loss/new",
+        &fields,
+        &[
+            ("Origin", other_address.as_str()),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+    );
+    refused.assert_status(403);
+    assert_eq!(refused.texts("h1"), ["This form came from another address"]);
+    assert_eq!(refused.texts("textarea#kept-text"), [words]);
+    assert_eq!(app.browser().visit("/b/pet-loss").count(".thread-item"), 0);
+}
