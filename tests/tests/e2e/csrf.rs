@@ -42,13 +42,19 @@ fn a_post_with_another_sessions_token_is_refused() {
     reply.assert_status(403);
 }
 
+/// The CSRF token and submission key of a fresh new-thread form on `pet-loss`.
+fn new_thread_tokens(browser: &hearth_tests::Browser) -> (String, String) {
+    let page = browser.visit("/b/pet-loss/new");
+    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
+    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    (token, key)
+}
+
 #[test]
 fn cross_site_requests_are_refused_even_with_a_token() {
     let app = TestApp::new();
     let admin = app.with_board("pet-loss");
-    let page = admin.visit("/b/pet-loss/new");
-    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
-    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    let (token, key) = new_thread_tokens(&admin);
     let fields = [
         ("csrf_token", token.as_str()),
         ("submission_key", key.as_str()),
@@ -149,9 +155,7 @@ fn a_visitor_token_the_server_did_not_make_is_refused() {
 fn the_origin_is_checked_against_the_public_address_only() {
     let app = TestApp::new();
     let admin = app.with_board("pet-loss");
-    let page = admin.visit("/b/pet-loss/new");
-    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
-    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    let (token, key) = new_thread_tokens(&admin);
     let fields = [
         ("csrf_token", token.as_str()),
         ("submission_key", key.as_str()),
@@ -197,9 +201,7 @@ fn the_origin_is_checked_against_the_public_address_only() {
 fn a_form_from_another_address_of_this_site_keeps_the_text() {
     let app = TestApp::new();
     let admin = app.with_board("pet-loss");
-    let page = admin.visit("/b/pet-loss/new");
-    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
-    let key = page.attrs("input[name=submission_key]", "value").remove(0);
+    let (token, key) = new_thread_tokens(&admin);
     let words = "Everything I wanted to say tonight.";
     let fields = [
         ("csrf_token", token.as_str()),

@@ -259,17 +259,21 @@ fn a_member_from_a_clean_address_signs_in_while_another_address_guesses() {
     );
 }
 
-#[test]
-fn guesses_from_many_addresses_meet_the_accounts_ceiling() {
-    let app = TestApp::with_config(hearth_web::WebConfig {
+/// Addresses are read from `X-Forwarded-For`; an account's ceiling is 4 failures.
+fn app_with_a_ceiling_of_four() -> TestApp {
+    TestApp::with_config(hearth_web::WebConfig {
         sign_in_throttle: ThrottlePolicy {
             account_ceiling: 4,
             ..TEN_MINUTES
         },
         trust_x_forwarded_for: true,
         ..hearth_tests::test_config()
-    });
-    app.member("ana", SiteRole::Member);
+    })
+}
+
+/// Two wrong guesses at ana from each of two addresses: neither at its own limit, the
+/// account at its ceiling.
+fn fill_anas_ceiling_from_two_addresses(app: &TestApp) {
     for address in ["203.0.113.1", "203.0.113.2"] {
         for _ in 0..2 {
             app.browser_from(address)
@@ -277,6 +281,13 @@ fn guesses_from_many_addresses_meet_the_accounts_ceiling() {
                 .assert_status(401);
         }
     }
+}
+
+#[test]
+fn guesses_from_many_addresses_meet_the_accounts_ceiling() {
+    let app = app_with_a_ceiling_of_four();
+    app.member("ana", SiteRole::Member);
+    fill_anas_ceiling_from_two_addresses(&app);
     assert_refused(
         &app.browser_from("198.51.100.7").sign_in("ana", PASSWORD),
         600,
@@ -346,14 +357,7 @@ fn the_registration_table_holds_no_address() {
 /// without it (or with another account's) is refused.
 #[test]
 fn a_browser_that_signed_in_before_is_not_locked_out_by_the_accounts_ceiling() {
-    let app = TestApp::with_config(hearth_web::WebConfig {
-        sign_in_throttle: ThrottlePolicy {
-            account_ceiling: 4,
-            ..TEN_MINUTES
-        },
-        trust_x_forwarded_for: true,
-        ..hearth_tests::test_config()
-    });
+    let app = app_with_a_ceiling_of_four();
     app.member("ana", SiteRole::Member);
     app.member("bea", SiteRole::Member);
     let anas_phone = app.browser_from("198.51.100.7");
@@ -368,13 +372,7 @@ fn a_browser_that_signed_in_before_is_not_locked_out_by_the_accounts_ceiling() {
     anas_phone
         .post("/signout", &[("csrf_token", &token)])
         .assert_redirect();
-    for address in ["203.0.113.1", "203.0.113.2"] {
-        for _ in 0..2 {
-            app.browser_from(address)
-                .sign_in("ana", WRONG)
-                .assert_status(401);
-        }
-    }
+    fill_anas_ceiling_from_two_addresses(&app);
     // Another browser at the same address, without the cookie: held to the ceiling.
     assert_refused(
         &app.browser_from("198.51.100.7").sign_in("ana", PASSWORD),
