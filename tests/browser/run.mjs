@@ -338,7 +338,7 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['group settings', 'ada', goto('/b/pet-loss/settings')],
     ['profile, moderator view', 'ada', goto('/u/bea')],
     ['report a post', 'bea', goto(`/p/${realistic.reportableId}/report`)],
-    ['notices', 'bea', goto('/notices')],
+    ['notifications', 'bea', goto('/notifications')],
     ['create a group', 'ada', goto('/admin/boards/new')],
     ['error 404', 'visitor', goto('/b/no-such-board', 404)],
     ['help', 'visitor', goto('/help')],

@@ -297,6 +297,7 @@ pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> R
                 posts::deleted_at.eq(now),
             ))
             .execute(conn)?;
+        crate::notifications::post_withdrawn(conn, post.id)?;
         let counted = post.moderation == Moderation::Visible;
         if counted {
             count_member_post(conn, post.author_id, -1)?;
@@ -384,6 +385,25 @@ pub(crate) fn set_moderation(
     let published = post.state == Publication::Published;
     let was = published && post.moderation == Moderation::Visible;
     let will = published && to == Moderation::Visible;
+    if was && !will {
+        crate::notifications::post_withdrawn(conn, post.id)?;
+    }
+    if will && post.moderation == Moderation::Awaiting {
+        // Approved: it is news now, to whoever would have heard of it when it was written.
+        let approved = Post {
+            moderation: Moderation::Visible,
+            ..post.clone()
+        };
+        let addressed = crate::notifications::Addressed::default();
+        crate::notifications::fanout::post_published(
+            conn,
+            board,
+            thread,
+            &approved,
+            &addressed,
+            crate::clock::now(),
+        )?;
+    }
     let member_delta = i64::from(will) - i64::from(was);
     if member_delta != 0 {
         count_member_post(conn, post.author_id, member_delta)?;
