@@ -10,14 +10,16 @@ CREATE TABLE notifications (
     open_key BIGINT,
     board_id BIGINT REFERENCES boards (id) ON DELETE CASCADE,
     thread_id BIGINT REFERENCES threads (id) ON DELETE CASCADE,
-    -- The first post it tells about (where its link goes), and the position of the latest.
+    -- The first post it tells about (where its link goes), its position, and the position of
+    -- the latest: a grouped notification tells of the visible posts between the two.
     post_id BIGINT REFERENCES posts (id) ON DELETE CASCADE,
+    first_position INTEGER,
     last_position INTEGER,
     conversation_id BIGINT,
     meeting_id BIGINT REFERENCES meetings (id) ON DELETE CASCADE,
     -- Who did it last (NULL for Hearth itself, or a member since gone).
     actor_id BIGINT REFERENCES members (id) ON DELETE SET NULL,
-    count INTEGER NOT NULL DEFAULT 1 CHECK (count > 0),
+    count INTEGER NOT NULL DEFAULT 1,
     -- Words written by Hearth or the moderators (a moderation outcome); never a member's post.
     body TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL,
@@ -27,7 +29,8 @@ CREATE TABLE notifications (
 CREATE UNIQUE INDEX notifications_open ON notifications (member_id, kind, open_key);
 -- The bell: the unread rows of one member and their counts, from the index alone.
 CREATE INDEX notifications_unread ON notifications (member_id, read_at, count);
-CREATE INDEX notifications_recent ON notifications (member_id, updated_at);
+-- The list, newest first.
+CREATE INDEX notifications_recent ON notifications (member_id, id);
 CREATE INDEX notifications_thread ON notifications (thread_id, member_id);
 CREATE INDEX notifications_post ON notifications (post_id);
 

@@ -229,6 +229,7 @@ diesel::table! {
         board_id -> Nullable<BigInt>,
         thread_id -> Nullable<BigInt>,
         post_id -> Nullable<BigInt>,
+        first_position -> Nullable<Integer>,
         last_position -> Nullable<Integer>,
         conversation_id -> Nullable<BigInt>,
         meeting_id -> Nullable<BigInt>,

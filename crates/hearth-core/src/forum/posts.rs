@@ -297,7 +297,6 @@ pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> R
                 posts::deleted_at.eq(now),
             ))
             .execute(conn)?;
-        crate::notifications::post_withdrawn(conn, post.id)?;
         let counted = post.moderation == Moderation::Visible;
         if counted {
             count_member_post(conn, post.author_id, -1)?;
@@ -310,10 +309,13 @@ pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> R
                 .execute(conn)?;
             let thread_delta = if thread.counts() { -1 } else { 0 };
             recount_board(conn, board.id, thread_delta, post_delta)?;
+            // Notifications last: rows are locked in the posting order.
+            crate::notifications::post_withdrawn(conn, &post)?;
             return Ok(Deleted::Thread { board_id: board.id });
         }
         recount_thread(conn, &thread)?;
         recount_board(conn, board.id, 0, post_delta)?;
+        crate::notifications::post_withdrawn(conn, &post)?;
         Ok(Deleted::Post {
             thread_id: thread.id,
         })
@@ -385,25 +387,6 @@ pub(crate) fn set_moderation(
     let published = post.state == Publication::Published;
     let was = published && post.moderation == Moderation::Visible;
     let will = published && to == Moderation::Visible;
-    if was && !will {
-        crate::notifications::post_withdrawn(conn, post.id)?;
-    }
-    if will && post.moderation == Moderation::Awaiting {
-        // Approved: it is news now, to whoever would have heard of it when it was written.
-        let approved = Post {
-            moderation: Moderation::Visible,
-            ..post.clone()
-        };
-        let addressed = crate::notifications::Addressed::default();
-        crate::notifications::fanout::post_published(
-            conn,
-            board,
-            thread,
-            &approved,
-            &addressed,
-            crate::clock::now(),
-        )?;
-    }
     let member_delta = i64::from(will) - i64::from(was);
     if member_delta != 0 {
         count_member_post(conn, post.author_id, member_delta)?;
@@ -428,7 +411,33 @@ pub(crate) fn set_moderation(
         (0, 0)
     };
     recount_thread(conn, thread)?;
-    recount_board(conn, board.id, thread_delta, post_delta)
+    recount_board(conn, board.id, thread_delta, post_delta)?;
+    // Notifications last, so rows are locked in the posting order: thread, board, member,
+    // then notifications.
+    if was && !will {
+        crate::notifications::post_withdrawn(conn, post)?;
+    }
+    if will && post.moderation == Moderation::Awaiting {
+        // Approved: news now to whoever would have heard of it when it was written, on the
+        // board its thread is on now and with the thread as it is now (its opening post just
+        // approved).
+        let thread = threads::by_id(conn, thread.id)?;
+        let board = crate::forum::boards::by_id(conn, thread.board_id)?;
+        let approved = Post {
+            moderation: Moderation::Visible,
+            ..post.clone()
+        };
+        let addressed = crate::notifications::Addressed::default();
+        crate::notifications::fanout::post_published(
+            conn,
+            &board,
+            &thread,
+            &approved,
+            &addressed,
+            crate::clock::now(),
+        )?;
+    }
+    Ok(())
 }
 
 /// Sets a thread's reply count and last activity from its visible, published posts.

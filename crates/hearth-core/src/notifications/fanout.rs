@@ -31,6 +31,16 @@ pub struct Addressed {
     pub replies_to: Vec<MemberId>,
 }
 
+impl Addressed {
+    fn all(&self) -> Vec<MemberId> {
+        self.mentions
+            .iter()
+            .chain(&self.replies_to)
+            .copied()
+            .collect()
+    }
+}
+
 /// A visible post was published (or approved): tell whoever should hear of it. Inside the
 /// transaction that makes it visible. `started` is true for a thread's opening post.
 pub(crate) fn post_published(
@@ -46,9 +56,10 @@ pub(crate) fn post_published(
     if post.moderation != Moderation::Visible {
         return Ok(0);
     }
-    let mut candidates: HashMap<MemberId, Chosen> = levels::audience(conn, thread.id, board.id)?
-        .into_iter()
-        .collect();
+    let mut candidates: HashMap<MemberId, Chosen> =
+        levels::audience(conn, thread.id, board.id, &addressed.all())?
+            .into_iter()
+            .collect();
     for id in addressed.mentions.iter().chain(&addressed.replies_to) {
         candidates.entry(*id).or_insert(Chosen {
             thread: None,
@@ -88,13 +99,15 @@ pub(crate) fn post_published(
     let mut told = 0;
     for (kind, mut members) in by_kind {
         members.retain(|id| readers.contains(id));
+        // Replies and watched posts group by thread ("3 new replies in …"); a mention, a reply
+        // to the member's post and a new thread are each their own.
         let group = match kind {
-            Kind::NewThread => board.id.0,
-            _ => thread.id.0,
+            Kind::Reply | Kind::WatchedPost => Some(thread.id.0),
+            _ => None,
         };
         let new = NewNotification {
             kind,
-            group: Some(group),
+            group,
             subject,
             actor: Some(post.author_id),
             body: "",

@@ -243,37 +243,53 @@ pub(crate) fn follow_on_posting(
     put_thread_level(conn, member, thread.id, level, now)
 }
 
-/// Everyone with a level on this thread or its group: `(member, thread level, group level)`.
+/// Everyone whose level can make them hear of a new post in this thread, with their levels:
+/// those watching the thread or its group, those with another level than following on the
+/// thread (a thread's normal or muted overrides its group's watching), and the members the
+/// post addresses, whatever their levels. Members who merely follow (nearly everyone who wrote
+/// in the thread) hear only when addressed, so they are not loaded for every reply.
 pub(crate) fn audience(
     conn: &mut DbConn,
     thread: ThreadId,
     board: BoardId,
+    addressed: &[MemberId],
 ) -> Result<Vec<(MemberId, Chosen)>> {
     use std::collections::BTreeMap;
+    let watching = Level::Watching.as_str();
+    let following = Level::Following.as_str();
+    let group_watchers = board_subscriptions::table
+        .filter(board_subscriptions::board_id.eq(board))
+        .filter(board_subscriptions::level.eq(watching))
+        .select(board_subscriptions::member_id);
     let on_thread: Vec<(MemberId, String)> = thread_subscriptions::table
         .filter(thread_subscriptions::thread_id.eq(thread))
+        .filter(
+            thread_subscriptions::level
+                .ne(following)
+                .or(thread_subscriptions::member_id.eq_any(group_watchers))
+                .or(thread_subscriptions::member_id.eq_any(addressed)),
+        )
         .select((thread_subscriptions::member_id, thread_subscriptions::level))
         .load(conn)?;
     let on_board: Vec<(MemberId, String)> = board_subscriptions::table
         .filter(board_subscriptions::board_id.eq(board))
+        .filter(
+            board_subscriptions::level
+                .eq(watching)
+                .or(board_subscriptions::member_id.eq_any(addressed)),
+        )
         .select((board_subscriptions::member_id, board_subscriptions::level))
         .load(conn)?;
     let mut all: BTreeMap<MemberId, Chosen> = BTreeMap::new();
+    let none = Chosen {
+        thread: None,
+        board: None,
+    };
     for (member, level) in on_thread {
-        all.entry(member)
-            .or_insert(Chosen {
-                thread: None,
-                board: None,
-            })
-            .thread = Level::parse(&level);
+        all.entry(member).or_insert(none).thread = Level::parse(&level);
     }
     for (member, level) in on_board {
-        all.entry(member)
-            .or_insert(Chosen {
-                thread: None,
-                board: None,
-            })
-            .board = Level::parse(&level);
+        all.entry(member).or_insert(none).board = Level::parse(&level);
     }
     Ok(all.into_iter().collect())
 }

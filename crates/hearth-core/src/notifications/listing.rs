@@ -42,6 +42,9 @@ pub struct NotificationPage {
     /// The `before` cursor of the next (older) page, if there is one.
     pub older: Option<i64>,
     pub unread: i64,
+    /// Unread notifications the reader may no longer read (what they told of moved into a
+    /// private group, or the member left it): the page marks them read, so the bell agrees.
+    pub stale: Vec<NotificationId>,
 }
 
 type Loaded = (
@@ -68,7 +71,14 @@ pub fn list(
 ) -> Result<NotificationPage> {
     let mut query = notifications::table
         .left_join(threads::table.on(threads::id.nullable().eq(notifications::thread_id)))
-        .left_join(boards::table.on(boards::id.nullable().eq(notifications::board_id)))
+        // The board a thread is on *now* (it may have moved since), else the one named.
+        .left_join(
+            boards::table.on(boards::id.nullable().eq(threads::board_id.nullable()).or(
+                threads::id
+                    .is_null()
+                    .and(boards::id.nullable().eq(notifications::board_id)),
+            )),
+        )
         .left_join(members::table.on(members::id.nullable().eq(notifications::actor_id)))
         .filter(notifications::member_id.eq(reader.id))
         .into_boxed();
@@ -101,14 +111,21 @@ pub fn list(
         None
     };
     let actor = reader.actor();
-    let items = shown
-        .into_iter()
-        .filter_map(|row| item_for(&actor, row))
-        .collect();
+    let mut items = Vec::with_capacity(shown.len());
+    let mut stale = Vec::new();
+    for row in shown {
+        let (id, unread) = (row.0, row.3.is_none());
+        match item_for(&actor, row) {
+            Some(item) => items.push(item),
+            None if unread => stale.push(id),
+            None => {}
+        }
+    }
     Ok(NotificationPage {
         items,
         older,
         unread: super::unread_count(conn, reader.id)?,
+        stale,
     })
 }
 

@@ -15,7 +15,9 @@ pub mod levels;
 mod listing;
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::upsert::excluded;
 use serde::Serialize;
 
@@ -98,6 +100,7 @@ struct Row<'a> {
     board_id: Option<BoardId>,
     thread_id: Option<ThreadId>,
     post_id: Option<PostId>,
+    first_position: Option<i32>,
     last_position: Option<i32>,
     conversation_id: Option<ConversationId>,
     meeting_id: Option<MeetingId>,
@@ -138,6 +141,7 @@ pub(crate) fn notify(
                 board_id: new.subject.board,
                 thread_id: new.subject.thread,
                 post_id: new.subject.post,
+                first_position: new.subject.position,
                 last_position: new.subject.position,
                 conversation_id: new.subject.conversation,
                 meeting_id: new.subject.meeting,
@@ -148,8 +152,9 @@ pub(crate) fn notify(
                 updated_at: now,
             })
             .collect();
-        // One statement per 500 members; an unread notification of the same kind about the
-        // same thing counts one more and keeps its first post (where its link goes).
+        // One statement per 500 members. An unread notification of the same kind about the
+        // same thing counts one more; it keeps the earliest post it tells of (where its link
+        // goes: a post approved late can be earlier) and the latest position.
         let upsert = diesel::insert_into(notifications::table)
             .values(&rows)
             .on_conflict((
@@ -161,7 +166,18 @@ pub(crate) fn notify(
             .set((
                 notifications::count.eq(notifications::count + 1),
                 notifications::actor_id.eq(excluded(notifications::actor_id)),
-                notifications::last_position.eq(excluded(notifications::last_position)),
+                notifications::post_id.eq(sql::<Nullable<BigInt>>(
+                    "CASE WHEN excluded.first_position < notifications.first_position \
+                     THEN excluded.post_id ELSE notifications.post_id END",
+                )),
+                notifications::first_position.eq(sql::<Nullable<Integer>>(
+                    "CASE WHEN excluded.first_position < notifications.first_position \
+                     THEN excluded.first_position ELSE notifications.first_position END",
+                )),
+                notifications::last_position.eq(sql::<Nullable<Integer>>(
+                    "CASE WHEN excluded.last_position > notifications.last_position \
+                     THEN excluded.last_position ELSE notifications.last_position END",
+                )),
                 notifications::updated_at.eq(excluded(notifications::updated_at)),
             ));
         per_connection!(conn, |c| upsert.execute(c))?;
@@ -271,6 +287,27 @@ pub fn mark_read(
     })
 }
 
+/// Marks read those of the member's notifications the listing found they may no longer read;
+/// returns the bell's count after.
+pub fn mark_stale_read(
+    conn: &mut DbConn,
+    member: MemberId,
+    stale: Vec<NotificationId>,
+    now: NaiveDateTime,
+) -> Result<i64> {
+    write_tx_unseen(conn, |conn| {
+        diesel::update(notifications::table)
+            .filter(notifications::id.eq_any(&stale))
+            .filter(notifications::member_id.eq(member))
+            .set((
+                notifications::read_at.eq(now),
+                notifications::open_key.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+        unread_count(conn, member)
+    })
+}
+
 /// Marks every notification of the member read.
 pub fn mark_all_read(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) -> Result<()> {
     write_tx_unseen(conn, |conn| {
@@ -287,19 +324,83 @@ pub fn mark_all_read(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) ->
 }
 
 /// A post stopped being readable (hidden, held again, deleted): it tells nobody any more.
-/// An unread notification that was only about it goes; one about it and later posts counts
-/// one less. Inside the transaction that changes the post.
-pub(crate) fn post_withdrawn(conn: &mut DbConn, post: PostId) -> Result<()> {
+/// Inside the transaction that changed it, after the change. A notification about it alone
+/// goes; a grouped one ("3 new replies") is counted again from the visible posts it spans,
+/// leads to the first of them, names the author of the last, and goes when none is left.
+pub(crate) fn post_withdrawn(conn: &mut DbConn, post: &crate::model::Post) -> Result<()> {
     diesel::delete(notifications::table)
-        .filter(notifications::post_id.eq(post))
+        .filter(notifications::post_id.eq(post.id))
         .filter(notifications::read_at.is_null())
-        .filter(notifications::count.eq(1))
+        .filter(notifications::open_key.is_null())
         .execute(conn)?;
+    // The visible posts of the row's thread between its first and last position, but the
+    // member's own: one SQL fragment with bound values, so diesel writes each backend's
+    // placeholders.
+    macro_rules! spanned {
+        ($ty:ty, $what:literal, $tail:literal) => {
+            sql::<$ty>(concat!(
+                "(SELECT ",
+                $what,
+                " FROM posts p WHERE p.thread_id = notifications.thread_id \
+                 AND p.position BETWEEN notifications.first_position AND notifications.last_position \
+                 AND p.author_id <> notifications.member_id AND p.state = "
+            ))
+            .bind::<Text, _>(crate::model::Publication::Published.as_str())
+            .sql(" AND p.moderation = ")
+            .bind::<Text, _>(crate::model::Moderation::Visible.as_str())
+            .sql($tail)
+        };
+    }
     diesel::update(notifications::table)
-        .filter(notifications::post_id.eq(post))
+        .filter(notifications::thread_id.eq(post.thread_id))
         .filter(notifications::read_at.is_null())
-        .set(notifications::count.eq(notifications::count - 1))
+        .filter(notifications::open_key.is_not_null())
+        .filter(notifications::first_position.le(post.position))
+        .filter(notifications::last_position.ge(post.position))
+        .set((
+            notifications::count.eq(spanned!(Integer, "COUNT(*)", ")")),
+            notifications::post_id.eq(spanned!(
+                Nullable<BigInt>,
+                "p.id",
+                " ORDER BY p.position LIMIT 1)"
+            )),
+            notifications::first_position.eq(spanned!(
+                Nullable<Integer>,
+                "p.position",
+                " ORDER BY p.position LIMIT 1)"
+            )),
+            notifications::actor_id.eq(spanned!(
+                Nullable<BigInt>,
+                "p.author_id",
+                " ORDER BY p.position DESC LIMIT 1)"
+            )),
+        ))
         .execute(conn)?;
+    diesel::delete(notifications::table)
+        .filter(notifications::thread_id.eq(post.thread_id))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::count.eq(0))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The member left a group (or was removed or banned from it): what they were told of it and
+/// have not read goes, with the level they chose for it. Inside that transaction.
+pub(crate) fn forget_board(conn: &mut DbConn, member: MemberId, board: BoardId) -> Result<()> {
+    use crate::db::schema::{board_subscriptions, threads};
+    let its_threads = threads::table
+        .filter(threads::board_id.eq(board))
+        .select(threads::id.nullable());
+    diesel::delete(notifications::table)
+        .filter(notifications::member_id.eq(member))
+        .filter(notifications::read_at.is_null())
+        .filter(
+            notifications::board_id
+                .eq(board)
+                .or(notifications::thread_id.eq_any(its_threads)),
+        )
+        .execute(conn)?;
+    diesel::delete(board_subscriptions::table.find((board, member))).execute(conn)?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use super::*;
 use crate::accounts::{actors, mutes};
 use crate::clock;
-use crate::db::Pool;
+use crate::db::{DbConn, Pool};
 use crate::forum::boards::{self, NewBoardForm};
 use crate::forum::posts::{self, ReplyForm};
 use crate::forum::threads::{self, NewThreadForm};
@@ -184,9 +184,15 @@ fn levels_decide_who_hears_and_the_actor_never_does() {
     site.reply(&mo, &thread, "Thinking of you.");
     assert_eq!(site.bell(&wes), 2);
     // Nobody is told of their own post, whatever they watch.
-    levels::set_for_board(conn, &mo, &board, Level::Watching).unwrap();
-    site.reply(&mo, &thread, "One more thing.");
-    assert_eq!(site.bell(&mo), 0);
+    let zoe = site.member("zoe");
+    levels::set_for_board(conn, &zoe, &board, Level::Watching).unwrap();
+    site.start(&zoe, &board, "A walk helped");
+    assert_eq!(site.bell(&zoe), 0);
+    assert_eq!(
+        site.bell(&wes),
+        3,
+        "wes watches the group: zoe's thread reached him"
+    );
 }
 
 #[test]
@@ -221,7 +227,7 @@ fn nobody_outside_a_private_group_hears_of_its_posts() {
     // Lee leaves: their level stays in the table, yet they hear nothing more.
     memberships::leave(conn, &lee, &board).unwrap();
     site.reply(&site.again(&mia), &thread, "Still here.");
-    assert_eq!(site.bell(&lee), 1, "nothing new once outside");
+    assert_eq!(site.bell(&lee), 0, "what they had not read went with them");
     // And what they were told before is no longer shown: not its title, not that it exists.
     let shown = site.items(&lee);
     assert!(
@@ -295,5 +301,129 @@ fn the_moderators_notices_are_notifications_read_one_by_one_or_all() {
     mark_read(conn, mia.id, items[0].id, now).unwrap();
     assert_eq!(site.bell(&mia), 1);
     mark_all_read(conn, mia.id, now).unwrap();
+    assert_eq!(site.bell(&mia), 0);
+}
+
+fn opening_post(conn: &mut DbConn, thread: &Thread) -> crate::model::Post {
+    use crate::db::schema::posts;
+    posts::table
+        .filter(posts::thread_id.eq(thread.id))
+        .filter(posts::position.eq(1))
+        .select(crate::model::Post::as_select())
+        .first(conn)
+        .unwrap()
+}
+
+#[test]
+fn a_thread_moved_into_a_private_group_disappears_from_outsiders_notifications() {
+    let site = site();
+    let open = site.board("open", "public");
+    let closed = site.board("closed", "private");
+    let (ann, bea) = (site.member("ann"), site.member("bea"));
+    let conn = &mut site.conn();
+    levels::set_for_board(conn, &bea, &open, Level::Watching).unwrap();
+    let thread = site.start(&ann, &open, "A secret title");
+    assert_eq!(
+        site.items(&bea)[0].thread_title.as_deref(),
+        Some("A secret title")
+    );
+    crate::moderation::actions::change_thread(
+        conn,
+        &site.admin,
+        thread.id,
+        crate::moderation::actions::ThreadChange::Move(closed.id),
+        "belongs in the circle",
+    )
+    .unwrap();
+    let page = list(conn, &site.again(&bea), None).unwrap();
+    assert!(page.items.is_empty(), "{:?}", page.items);
+    assert_eq!(page.stale.len(), 1, "unread, so the page marks it read");
+    assert_eq!(
+        mark_stale_read(conn, bea.id, page.stale, clock::now()).unwrap(),
+        0
+    );
+    assert_eq!(site.bell(&bea), 0);
+}
+
+#[test]
+fn an_approved_opening_post_reaches_the_groups_watchers() {
+    let site = site();
+    let board = site.board("newcomers", "public");
+    let wes = site.member("wes");
+    let conn = &mut site.conn();
+    levels::set_for_board(conn, &wes, &board, Level::Watching).unwrap();
+    let settings = crate::moderation::actions::BoardSettings {
+        premod_first_posts: 1,
+    };
+    crate::moderation::actions::set_board_settings(conn, &site.admin, &board, &settings).unwrap();
+    let newcomer = site.member("newcomer");
+    let thread = site.start(&newcomer, &board, "First time posting");
+    assert_eq!(site.bell(&wes), 0, "awaiting approval");
+    let post = opening_post(conn, &thread);
+    review::decide(
+        conn,
+        &site.admin,
+        post.id,
+        Seen::of(&post),
+        &Decision::Approve,
+    )
+    .unwrap();
+    assert_eq!(site.bell(&wes), 1);
+    assert_eq!(site.items(&wes)[0].kind, "new_thread");
+}
+
+#[test]
+fn hiding_a_later_post_of_a_group_counts_it_out_and_names_who_is_left() {
+    let site = site();
+    let board = site.board("grief", "public");
+    let (mia, ann, bob) = (site.member("mia"), site.member("ann"), site.member("bob"));
+    let thread = site.start(&mia, &board, "Missing her");
+    let first = site.reply(&ann, &thread, "I'm so sorry.");
+    let second = site.reply(&bob, &thread, "Buy my pills.");
+    assert_eq!(site.bell(&mia), 2);
+    let conn = &mut site.conn();
+    let hide = Decision::Hide {
+        reason: "spam".to_owned(),
+    };
+    review::decide(conn, &site.admin, second.id, Seen::of(&second), &hide).unwrap();
+    assert_eq!(site.bell(&mia), 1);
+    let item = &site.items(&mia)[0];
+    assert_eq!((item.count, item.actor.as_deref()), (1, Some("ann")));
+    // Then the first goes too: nothing is left to tell.
+    review::decide(conn, &site.admin, first.id, Seen::of(&first), &hide).unwrap();
+    assert_eq!(site.bell(&mia), 0);
+    assert!(site.items(&mia).is_empty());
+}
+
+#[test]
+fn a_post_approved_late_leads_the_group_and_reading_up_to_it_leaves_the_later_ones() {
+    let site = site();
+    let board = site.board("late", "public");
+    let (mia, fran) = (site.member("mia"), site.member("fran"));
+    let thread = site.start(&mia, &board, "Long night");
+    site.reply(&fran, &thread, "Still up?"); // position 2, before pre-moderation
+    let conn = &mut site.conn();
+    let settings = crate::moderation::actions::BoardSettings {
+        premod_first_posts: 1,
+    };
+    crate::moderation::actions::set_board_settings(conn, &site.admin, &board, &settings).unwrap();
+    let newcomer = site.member("newcomer");
+    let held = site.reply(&newcomer, &thread, "First words here."); // 3, awaiting
+    site.reply(&fran, &thread, "Here if you need."); // 4
+    assert_eq!(site.bell(&mia), 2);
+    review::decide(
+        conn,
+        &site.admin,
+        held.id,
+        Seen::of(&held),
+        &Decision::Approve,
+    )
+    .unwrap();
+    let item = &site.items(&mia)[0];
+    assert_eq!(item.count, 3);
+    // Reading up to the approved post (3) leaves post 4 unread: the group's latest stays 4.
+    read_thread_in(conn, mia.id, thread.id, 3, clock::now()).unwrap();
+    assert_eq!(site.bell(&mia), 3);
+    read_thread_in(conn, mia.id, thread.id, 4, clock::now()).unwrap();
     assert_eq!(site.bell(&mia), 0);
 }

@@ -24,10 +24,19 @@ pub async fn list(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let before = query.before;
-    let page = read(&state, move |conn| {
-        notifications::list(conn, &member, before)
+    let reader = member.clone();
+    let mut page = read(&state, move |conn| {
+        notifications::list(conn, &reader, before)
     })
     .await?;
+    // What the member may no longer read is not shown; nor will the bell count it.
+    if !page.stale.is_empty() {
+        let stale = std::mem::take(&mut page.stale);
+        page.unread = db(&state, move |conn| {
+            notifications::mark_stale_read(conn, member.id, stale, clock::now())
+        })
+        .await?;
+    }
     Page::new(&state, &viewer, "notifications.html")
         .with("notifications", &page.items)
         .with("older", &page.older)
