@@ -323,6 +323,17 @@ pub fn mark_all_read(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) ->
     })
 }
 
+/// Deletes notifications read more than `kept_days` before `now` (unread ones stay, however
+/// old). Run hourly by `hearth serve` with the `notifications_kept_days` setting.
+pub fn purge_read(conn: &mut DbConn, now: NaiveDateTime, kept_days: u32) -> Result<usize> {
+    let read_before = now - chrono::TimeDelta::days(i64::from(kept_days));
+    write_tx_unseen(conn, |conn| {
+        Ok(diesel::delete(notifications::table)
+            .filter(notifications::read_at.lt(read_before))
+            .execute(conn)?)
+    })
+}
+
 /// A post stopped being readable (hidden, held again, deleted): it tells nobody any more.
 /// Inside the transaction that changed it, after the change. A notification about it alone
 /// goes; a grouped one ("3 new replies") is counted again from the visible posts it spans,

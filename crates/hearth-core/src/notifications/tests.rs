@@ -427,3 +427,42 @@ fn a_post_approved_late_leads_the_group_and_reading_up_to_it_leaves_the_later_on
     read_thread_in(conn, mia.id, thread.id, 4, clock::now()).unwrap();
     assert_eq!(site.bell(&mia), 0);
 }
+
+#[test]
+fn read_notifications_are_purged_after_their_time_and_unread_ones_never() {
+    let site = site();
+    let (mia, lee) = (site.member("mia"), site.member("lee"));
+    let conn = &mut site.conn();
+    let long_ago = clock::now() - chrono::TimeDelta::days(100);
+    for who in [&mia, &lee] {
+        notice(
+            conn,
+            who.id,
+            Kind::Moderation,
+            Subject::default(),
+            "Old news",
+            long_ago,
+        )
+        .unwrap();
+    }
+    mark_all_read(conn, mia.id, long_ago).unwrap();
+    notice(
+        conn,
+        mia.id,
+        Kind::Moderation,
+        Subject::default(),
+        "Fresh",
+        clock::now(),
+    )
+    .unwrap();
+    mark_all_read(conn, mia.id, clock::now()).unwrap();
+    let purged = purge_read(conn, clock::now(), 90).unwrap();
+    assert_eq!(purged, 1, "mia's old read notice");
+    let mine: Vec<String> = site.items(&mia).into_iter().map(|n| n.body).collect();
+    assert_eq!(mine, ["Fresh"]);
+    assert_eq!(
+        site.bell(&lee),
+        1,
+        "lee's old notice was never read: it stays"
+    );
+}
