@@ -172,6 +172,7 @@ fn serve(settings: Settings) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let setup_token = setup::issue_token_if_needed(&mut conn).map_err(|e| e.to_string())?;
     drop(conn);
+    deliver_notifications(pool.clone());
     purge_expired_sessions_hourly(
         pool.clone(),
         settings.sign_in_throttle,
@@ -218,6 +219,25 @@ fn megabytes(n: u32, unit: usize) -> usize {
     usize::try_from(n)
         .unwrap_or(usize::MAX)
         .saturating_mul(unit)
+}
+
+/// Tells the readers of posts whose first batch the poster's request did not finish (a thread
+/// with more followers than a batch, a delivery that failed, a process killed in between):
+/// every second, on a thread of its own, a batch per transaction.
+fn deliver_notifications(pool: db::Pool) {
+    std::thread::spawn(move || loop {
+        match pool.get().map_err(hearth_core::Error::from) {
+            Ok(mut conn) => {
+                match hearth_core::notifications::fanout::deliver_pending(&mut conn, 100) {
+                    Ok(0) => {}
+                    Ok(batches) => tracing::debug!(batches, "notifications delivered"),
+                    Err(e) => tracing::warn!(error = %e, "notifications could not be delivered"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "notifications could not be delivered"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    });
 }
 
 /// Expired sessions, sign-in failures and registrations older than their throttle's window,

@@ -8,6 +8,8 @@ CREATE TABLE notices (
 CREATE INDEX notices_member ON notices (member_id, id);
 INSERT INTO notices (member_id, body, created_at, read_at)
 SELECT member_id, body, created_at, read_at FROM notifications WHERE kind = 'moderation' ORDER BY id;
+DROP INDEX mutes_muted;
+DROP TABLE notification_jobs;
 DROP TABLE notification_preferences;
 DROP TABLE board_subscriptions;
 DROP TABLE thread_subscriptions;

@@ -27,12 +27,30 @@ CREATE TABLE notifications (
     read_at TIMESTAMP
 );
 CREATE UNIQUE INDEX notifications_open ON notifications (member_id, kind, open_key);
--- The bell: the unread rows of one member and their counts, from the index alone.
-CREATE INDEX notifications_unread ON notifications (member_id, read_at, count);
+-- The bell: the unread rows of one member (a handful; `count` is not in the key, so that
+-- counting one more rewrites no index on PostgreSQL).
+CREATE INDEX notifications_unread ON notifications (member_id, read_at);
 -- The list, newest first.
 CREATE INDEX notifications_recent ON notifications (member_id, id);
 CREATE INDEX notifications_thread ON notifications (thread_id, member_id);
 CREATE INDEX notifications_post ON notifications (post_id);
+
+-- Posts whose readers are still to be told. Written in the post's transaction (one row, so a
+-- post costs the same whoever follows it), delivered right after it and, past the first batch,
+-- by a worker in `hearth serve`, a batch of members per transaction: `done_through` is the
+-- highest member id told, committed with that batch, so a batch is never told twice.
+CREATE TABLE notification_jobs (
+    id INTEGER PRIMARY KEY,
+    post_id BIGINT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    -- The members the post names (mentions) and answers (quotes), as comma-separated ids.
+    mentions TEXT NOT NULL DEFAULT '',
+    replies_to TEXT NOT NULL DEFAULT '',
+    done_through BIGINT NOT NULL DEFAULT 0,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- Who muted an author, found by the author (every delivery asks).
+CREATE INDEX mutes_muted ON mutes (muted_id, member_id);
 
 -- The moderators' notices are notifications now, of the kind `moderation`.
 INSERT INTO notifications (member_id, kind, body, created_at, updated_at, read_at)

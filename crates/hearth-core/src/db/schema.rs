@@ -141,6 +141,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     review_items,
     moderation_log,
     notifications,
+    notification_jobs,
     thread_subscriptions,
     board_subscriptions,
     notification_preferences,
@@ -239,6 +240,17 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_jobs (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        mentions -> Text,
+        replies_to -> Text,
+        done_through -> BigInt,
+        created_at -> Timestamp,
     }
 }
 

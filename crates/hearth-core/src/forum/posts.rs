@@ -418,24 +418,10 @@ pub(crate) fn set_moderation(
         crate::notifications::post_withdrawn(conn, post)?;
     }
     if will && post.moderation == Moderation::Awaiting {
-        // Approved: news now to whoever would have heard of it when it was written, on the
-        // board its thread is on now and with the thread as it is now (its opening post just
-        // approved).
-        let thread = threads::by_id(conn, thread.id)?;
-        let board = crate::forum::boards::by_id(conn, thread.board_id)?;
-        let approved = Post {
-            moderation: Moderation::Visible,
-            ..post.clone()
-        };
+        // Approved: news now to whoever would have heard of it when it was written, told
+        // after this transaction with the thread and board as they are then.
         let addressed = crate::notifications::Addressed::default();
-        crate::notifications::fanout::post_published(
-            conn,
-            &board,
-            &thread,
-            &approved,
-            &addressed,
-            crate::clock::now(),
-        )?;
+        crate::notifications::fanout::enqueue(conn, post.id, &addressed, crate::clock::now())?;
     }
     Ok(())
 }

@@ -121,17 +121,16 @@ pub(crate) fn publish(
         )?;
         count(conn, member, &claimed, thread_id, &judgement, now)?;
         gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
-        let post = posts::by_id(conn, post_id)?;
-        let thread = match claimed.thread {
-            Some(thread) => thread,
-            None => thread_ops::by_id(conn, thread_id)?,
-        };
+        // Its readers are told right after this commits (`fanout`): one row here.
         let addressed = notifications::Addressed::default();
-        fanout::post_published(conn, &claimed.board, &thread, &post, &addressed, now)?;
-        Ok(post)
+        fanout::enqueue(conn, post_id, &addressed, now)?;
+        posts::by_id(conn, post_id)
     });
     match outcome {
-        Ok(post) => posted(conn, post, screened.check_in),
+        Ok(post) => {
+            fanout::deliver_for(conn, post.id);
+            posted(conn, post, screened.check_in)
+        }
         Err(e) if e.is_unique_violation() => again(conn, member, draft.submission_key)?.ok_or(e),
         Err(e) => Err(e),
     }

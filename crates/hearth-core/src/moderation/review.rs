@@ -827,6 +827,8 @@ pub fn decide(
         log::write(conn, member, entry, now)?;
         Ok(())
     })?;
+    // An approved post's readers are told now (what one batch does not reach, the worker).
+    crate::notifications::fanout::deliver_for(conn, post.id);
     let board = boards::by_id(conn, board.id)?;
     let (thread, post) = (
         crate::forum::threads::by_id(conn, thread.id)?,

@@ -1,31 +1,45 @@
-//! Who hears about a new post, decided inside the posting transaction.
+//! Who hears about a new post, and how telling them stays off the reply's path.
 //!
-//! The author follows the thread from now on ([`levels::follow_on_posting`]). Everyone with a
-//! level on the thread or its group, and everyone the post addresses (mentions, the authors of
-//! posts it quotes or answers), is a candidate; each gets at most one notification for it, of
-//! the strongest kind that applies to them: a mention; a reply to their post (when they follow
-//! the thread); a reply in the thread they started, a new thread or a new post (when they watch
-//! it). Candidates are then authorized together with the policy on this board
-//! (`actors_on_board`: a few queries for any number of them), so nobody is told of a post they
-//! may not read. The cost grows with the candidates, not with the thread: a handful of
-//! queries, then one insert per 500 members told (see `docs/performance.md`, "Fan-out").
+//! The posting transaction writes one `notification_jobs` row ([`enqueue`]): a reply costs the
+//! same whether two members follow its thread or five thousand, and the write lock is not held
+//! for them. Right after it commits, the poster's request delivers the job's first batch
+//! ([`deliver_for`]); a thread with more followers than one batch is finished by the worker in
+//! `hearth serve` ([`deliver_pending`]), one batch of members per transaction. Each batch
+//! claims the job by its `done_through` (the highest member id told, committed with the batch),
+//! so two nodes or a restart never tell a member twice, and a crash loses nothing: the job
+//! stays until its last batch commits.
+//!
+//! A delivery reads the post, its thread and its board as they are *then*, so a post hidden or
+//! a thread moved into a private group meanwhile tells nobody who may not read it. The author
+//! follows the thread from then on ([`levels::follow_on_posting`]). Everyone with a level on
+//! the thread or its group, and everyone the post addresses (mentions, the authors of posts it
+//! quotes or answers), is a candidate; each gets at most one notification for it, of the
+//! strongest kind that applies: a mention; a reply to their post (when they follow the thread);
+//! a reply in the thread they started, a new thread or a new post (when they watch it).
+//! Candidates are authorized together with the policy on this board (`actors_on_board`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDateTime;
+use diesel::prelude::*;
 
 use super::levels::{self, Chosen, Level};
 use super::{notify, Kind, NewNotification, Subject};
 use crate::accounts::actors;
-use crate::db::DbConn;
-use crate::error::Result;
-use crate::ids::MemberId;
-use crate::model::{Board, Moderation, Post, Thread};
+use crate::db::schema::{notification_jobs, posts};
+use crate::db::{write_tx_unseen, DbConn};
+use crate::error::{Error, Result};
+use crate::forum::{boards, threads};
+use crate::ids::{MemberId, PostId};
+use crate::model::{Board, Post, Thread};
 use crate::policy::{self, Action, Actor};
+
+/// Members told per transaction.
+pub const BATCH: usize = 500;
 
 /// The members a post speaks to by name: whom it mentions, and the authors of the posts it
 /// quotes or answers. Found by the caller from the post's text.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Addressed {
     pub mentions: Vec<MemberId>,
     pub replies_to: Vec<MemberId>,
@@ -41,54 +55,245 @@ impl Addressed {
     }
 }
 
-/// A visible post was published (or approved): tell whoever should hear of it. Inside the
-/// transaction that makes it visible. `started` is true for a thread's opening post.
-pub(crate) fn post_published(
+fn ids_text(ids: &[MemberId]) -> String {
+    ids.iter()
+        .map(|id| id.0.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn ids_of(text: &str) -> Vec<MemberId> {
+    text.split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .map(MemberId)
+        .collect()
+}
+
+/// Inside the transaction that makes a post visible (or writes one held for approval: its
+/// author follows the thread all the same): its readers are to be told.
+pub(crate) fn enqueue(
+    conn: &mut DbConn,
+    post: PostId,
+    addressed: &Addressed,
+    now: NaiveDateTime,
+) -> Result<()> {
+    diesel::insert_into(notification_jobs::table)
+        .values((
+            notification_jobs::post_id.eq(post),
+            notification_jobs::mentions.eq(ids_text(&addressed.mentions)),
+            notification_jobs::replies_to.eq(ids_text(&addressed.replies_to)),
+            notification_jobs::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// After the post's transaction committed: the first batch of each of its jobs, in the
+/// poster's request. What is left is the worker's; a failure here is too (logged, not the
+/// poster's error: their post is in).
+pub(crate) fn deliver_for(conn: &mut DbConn, post: PostId) {
+    let jobs: Vec<i64> = match notification_jobs::table
+        .filter(notification_jobs::post_id.eq(post))
+        .select(notification_jobs::id)
+        .load(conn)
+    {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            tracing::warn!(error = %e, "notifications left to the worker");
+            return;
+        }
+    };
+    for job in jobs {
+        if let Err(e) = deliver_batch(conn, job, BATCH) {
+            tracing::warn!(error = %e, "notifications left to the worker");
+        }
+    }
+}
+
+/// The worker's turn: delivers waiting jobs, oldest first, a batch per transaction, until none
+/// is left or `max_batches` are done. A job that fails is logged and left for the next turn;
+/// the others go on. Returns how many batches it delivered.
+pub fn deliver_pending(conn: &mut DbConn, max_batches: usize) -> Result<usize> {
+    let jobs: Vec<i64> = notification_jobs::table
+        .order(notification_jobs::id)
+        .limit(i64::try_from(max_batches).unwrap_or(i64::MAX))
+        .select(notification_jobs::id)
+        .load(conn)?;
+    let mut done = 0;
+    for job in jobs {
+        while done < max_batches {
+            done += 1;
+            match deliver_batch(conn, job, BATCH) {
+                Ok(Batch::More(_)) => continue,
+                Ok(Batch::Done(_) | Batch::Taken) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, job, "a notification job failed; retried later");
+                    break;
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// How a batch went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Batch {
+    /// These many members were told; more are left.
+    More(usize),
+    /// The job is done (these many told in its last batch).
+    Done(usize),
+    /// Another delivery had this batch (or the job is gone).
+    Taken,
+}
+
+/// One batch of one job, in one transaction: the next `size` candidates after `done_through`.
+pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<Batch> {
+    write_tx_unseen(conn, |conn| {
+        let found: Option<(PostId, String, String, i64)> = notification_jobs::table
+            .find(job)
+            .select((
+                notification_jobs::post_id,
+                notification_jobs::mentions,
+                notification_jobs::replies_to,
+                notification_jobs::done_through,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((post_id, mentions, replies_to, done_through)) = found else {
+            return Ok(Batch::Taken);
+        };
+        // The claim: on PostgreSQL this row lock makes a second delivery of the same batch
+        // wait, then find `done_through` moved and stop; SQLite's write lock does the same.
+        let claimed = diesel::update(notification_jobs::table.find(job))
+            .filter(notification_jobs::done_through.eq(done_through))
+            .set(notification_jobs::done_through.eq(done_through))
+            .execute(conn)?;
+        if claimed == 0 {
+            return Ok(Batch::Taken);
+        }
+        let addressed = Addressed {
+            mentions: ids_of(&mentions),
+            replies_to: ids_of(&replies_to),
+        };
+        let told = match place_of(conn, post_id)? {
+            Some((board, thread, post)) => {
+                let now = crate::clock::now();
+                if done_through == 0 {
+                    levels::follow_on_posting(
+                        conn,
+                        post.author_id,
+                        &thread,
+                        post.position == 1,
+                        now,
+                    )?;
+                }
+                tell_batch(
+                    conn,
+                    &board,
+                    &thread,
+                    &post,
+                    &addressed,
+                    MemberId(done_through),
+                    size,
+                    now,
+                )?
+            }
+            None => None,
+        };
+        match told {
+            Some((told, last)) if last.is_some() => {
+                let last = last.map_or(done_through, |id: MemberId| id.0);
+                diesel::update(notification_jobs::table.find(job))
+                    .set(notification_jobs::done_through.eq(last))
+                    .execute(conn)?;
+                Ok(Batch::More(told))
+            }
+            other => {
+                diesel::delete(notification_jobs::table.find(job)).execute(conn)?;
+                Ok(Batch::Done(other.map_or(0, |(told, _)| told)))
+            }
+        }
+    })
+}
+
+/// The post with its thread and the board that thread is on now; `None` when gone.
+fn place_of(conn: &mut DbConn, post: PostId) -> Result<Option<(Board, Thread, Post)>> {
+    let post: Option<Post> = posts::table
+        .find(post)
+        .select(Post::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(post) = post else { return Ok(None) };
+    let thread = match threads::by_id(conn, post.thread_id) {
+        Ok(thread) => thread,
+        Err(Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let board = boards::by_id(conn, thread.board_id)?;
+    Ok(Some((board, thread, post)))
+}
+
+/// Tells the next `size` candidates after `after` (by member id). Returns how many were told,
+/// and the last candidate considered when more may follow (`None`: this was the last batch).
+#[allow(clippy::too_many_arguments)]
+fn tell_batch(
     conn: &mut DbConn,
     board: &Board,
     thread: &Thread,
     post: &Post,
     addressed: &Addressed,
+    after: MemberId,
+    size: usize,
     now: NaiveDateTime,
-) -> Result<usize> {
-    let started = post.position == 1;
-    levels::follow_on_posting(conn, post.author_id, thread, started, now)?;
-    if post.moderation != Moderation::Visible {
-        return Ok(0);
+) -> Result<Option<(usize, Option<MemberId>)>> {
+    // A post awaiting approval, hidden or deleted tells nobody (its approval enqueues again).
+    if post.moderation != crate::model::Moderation::Visible
+        || post.state != crate::model::Publication::Published
+    {
+        return Ok(None);
     }
-    let mut candidates: HashMap<MemberId, Chosen> =
-        levels::audience(conn, thread.id, board.id, &addressed.all())?
+    let mut candidates: BTreeMap<MemberId, Chosen> =
+        levels::audience(conn, thread.id, board.id, &addressed.all(), after, size)?
             .into_iter()
             .collect();
-    for id in addressed.mentions.iter().chain(&addressed.replies_to) {
-        candidates.entry(*id).or_insert(Chosen {
-            thread: None,
-            board: None,
-        });
+    let none = Chosen {
+        thread: None,
+        board: None,
+    };
+    for id in addressed.all() {
+        if id > after {
+            candidates.entry(id).or_insert(none);
+        }
     }
-    candidates.remove(&post.author_id);
+    let batch: Vec<(MemberId, Chosen)> = candidates.into_iter().take(size).collect();
+    let last = (batch.len() == size)
+        .then(|| batch.last().map(|(id, _)| *id))
+        .flatten();
     let mut by_kind: HashMap<Kind, Vec<MemberId>> = HashMap::new();
-    for (&member, chosen) in &candidates {
-        if let Some(kind) = kind_for(member, chosen.effective(), thread, post, addressed) {
-            by_kind.entry(kind).or_default().push(member);
+    for (member, chosen) in &batch {
+        if *member == post.author_id {
+            continue;
+        }
+        if let Some(kind) = kind_for(*member, chosen.effective(), thread, post, addressed) {
+            by_kind.entry(kind).or_default().push(*member);
         }
     }
     if by_kind.is_empty() {
-        return Ok(0);
+        return Ok(Some((0, last)));
     }
     // Only those who may read the post where it is now.
     let ids: Vec<MemberId> = by_kind.values().flatten().copied().collect();
-    let readers: std::collections::HashSet<MemberId> =
-        actors::actors_on_board(conn, &ids, board.id)?
-            .into_iter()
-            .filter(|actor| {
-                policy::allows(
-                    &Actor::Member(Box::new(actor.clone())),
-                    Action::ReadPost(board, thread, post),
-                )
-            })
-            .map(|actor| actor.id)
-            .collect();
+    let readers: HashSet<MemberId> = actors::actors_on_board(conn, &ids, board.id)?
+        .into_iter()
+        .filter(|actor| {
+            policy::allows(
+                &Actor::Member(Box::new(actor.clone())),
+                Action::ReadPost(board, thread, post),
+            )
+        })
+        .map(|actor| actor.id)
+        .collect();
     let subject = Subject {
         board: Some(board.id),
         thread: Some(thread.id),
@@ -114,7 +319,7 @@ pub(crate) fn post_published(
         };
         told += notify(conn, &members, &new, now)?;
     }
-    Ok(told)
+    Ok(Some((told, last)))
 }
 
 /// The one notification a member gets for a post, if any: the strongest that applies.

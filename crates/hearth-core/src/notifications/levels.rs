@@ -253,31 +253,42 @@ pub(crate) fn audience(
     thread: ThreadId,
     board: BoardId,
     addressed: &[MemberId],
+    after: MemberId,
+    size: usize,
 ) -> Result<Vec<(MemberId, Chosen)>> {
     use std::collections::BTreeMap;
     let watching = Level::Watching.as_str();
     let following = Level::Following.as_str();
+    let size = i64::try_from(size).unwrap_or(i64::MAX);
     let group_watchers = board_subscriptions::table
         .filter(board_subscriptions::board_id.eq(board))
         .filter(board_subscriptions::level.eq(watching))
         .select(board_subscriptions::member_id);
+    // The first `size` members after `after` of each list: together they hold the first
+    // `size` of both, with every level those members have.
     let on_thread: Vec<(MemberId, String)> = thread_subscriptions::table
         .filter(thread_subscriptions::thread_id.eq(thread))
+        .filter(thread_subscriptions::member_id.gt(after))
         .filter(
             thread_subscriptions::level
                 .ne(following)
                 .or(thread_subscriptions::member_id.eq_any(group_watchers))
                 .or(thread_subscriptions::member_id.eq_any(addressed)),
         )
+        .order(thread_subscriptions::member_id)
+        .limit(size)
         .select((thread_subscriptions::member_id, thread_subscriptions::level))
         .load(conn)?;
     let on_board: Vec<(MemberId, String)> = board_subscriptions::table
         .filter(board_subscriptions::board_id.eq(board))
+        .filter(board_subscriptions::member_id.gt(after))
         .filter(
             board_subscriptions::level
                 .eq(watching)
                 .or(board_subscriptions::member_id.eq_any(addressed)),
         )
+        .order(board_subscriptions::member_id)
+        .limit(size)
         .select((board_subscriptions::member_id, board_subscriptions::level))
         .load(conn)?;
     let mut all: BTreeMap<MemberId, Chosen> = BTreeMap::new();

@@ -2,9 +2,10 @@
 //! where they watch, writes to them privately, or when the moderators or a meeting they go to
 //! have news.
 //!
-//! Every notification is written in the transaction of the event that causes it ([`notify`],
-//! and [`fanout::post_published`] for posts), only for members the caller's policy check let
-//! read what it points to, never to the one who acted and never to someone who muted them.
+//! Every notification is written in the transaction of the event that causes it ([`notify`]),
+//! only for members the caller's policy check let read what it points to, never to the one who
+//! acted and never to someone who muted them. A post's readers are many, so the post's
+//! transaction writes one job for them, delivered in batches right after it ([`fanout`]).
 //! While unread, notifications of one kind about one thing are one row whose `count` grows
 //! ("3 new replies in …"): its `open_key` (the thread, the group, the conversation) is unique
 //! per member and kind, and is cleared when the row is read. The bell is the sum of the unread

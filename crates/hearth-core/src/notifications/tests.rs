@@ -466,3 +466,65 @@ fn read_notifications_are_purged_after_their_time_and_unread_ones_never() {
         "lee's old notice was never read: it stays"
     );
 }
+
+#[test]
+fn a_post_job_is_told_a_batch_at_a_time_once_to_each_member_and_the_worker_finishes_it() {
+    use crate::db::schema::{notification_jobs, notifications};
+    let site = site();
+    let board = site.board("big", "public");
+    let author = site.member("author");
+    let watchers: Vec<MemberActor> = (0..5)
+        .map(|i| site.member(&format!("watcher{i}")))
+        .collect();
+    let conn = &mut site.conn();
+    for w in &watchers {
+        levels::set_for_board(conn, w, &board, Level::Watching).unwrap();
+    }
+    let thread = site.start(&author, &board, "Many eyes");
+    for w in &watchers {
+        assert_eq!(site.bell(w), 1, "told in the poster's request");
+    }
+    // The same post's job again, delivered two members at a time, by member id: the author
+    // (a candidate, never told) and one watcher, then two, two, and an empty last batch.
+    diesel::delete(notifications::table).execute(conn).unwrap();
+    let post = opening_post(conn, &thread);
+    fanout::enqueue(conn, post.id, &Addressed::default(), clock::now()).unwrap();
+    let job: i64 = notification_jobs::table
+        .select(notification_jobs::id)
+        .first(conn)
+        .unwrap();
+    let mut steps = Vec::new();
+    loop {
+        let step = fanout::deliver_batch(conn, job, 2).unwrap();
+        steps.push(step);
+        if !matches!(step, fanout::Batch::More(_)) {
+            break;
+        }
+    }
+    assert_eq!(
+        steps,
+        [
+            fanout::Batch::More(1),
+            fanout::Batch::More(2),
+            fanout::Batch::More(2),
+            fanout::Batch::Done(0)
+        ]
+    );
+    for w in &watchers {
+        assert_eq!(site.bell(w), 1, "exactly once each");
+    }
+    assert_eq!(
+        fanout::deliver_batch(conn, job, 2).unwrap(),
+        fanout::Batch::Taken,
+        "a finished job is gone"
+    );
+    // A job nobody delivered (the process stopped after the post's commit) is the worker's.
+    diesel::delete(notifications::table).execute(conn).unwrap();
+    fanout::enqueue(conn, post.id, &Addressed::default(), clock::now()).unwrap();
+    assert!(fanout::deliver_pending(conn, 100).unwrap() >= 1);
+    for w in &watchers {
+        assert_eq!(site.bell(w), 1);
+    }
+    let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
+    assert_eq!(left, 0);
+}
