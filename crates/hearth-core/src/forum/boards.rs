@@ -291,7 +291,12 @@ pub fn page_for(
         .map(|c| c.name);
     let inside = if policy::allows(actor, Action::ReadBoard(&board)) {
         Some(BoardInside {
-            threads: crate::forum::threads::board_page(conn, &board, after)?,
+            threads: crate::forum::threads::board_page(
+                conn,
+                &board,
+                actor.member().map(|me| me.id),
+                after,
+            )?,
             next_meeting: crate::meetings::next_occurrence(conn, board.id, clock::now())?,
             can_start_thread: policy::allows(actor, Action::StartThread(&board)),
             can_moderate: policy::allows(actor, Action::Moderate(&board)),
