@@ -13,6 +13,7 @@ pub mod moderation;
 pub mod posts;
 pub mod setup;
 pub mod threads;
+pub mod unread;
 
 use std::collections::HashMap;
 
