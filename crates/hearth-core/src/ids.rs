@@ -41,4 +41,8 @@ typed_id!(
     LogEntryId,
     /// One item of the review queue (a report, a check-in, a flag, a post awaiting approval).
     ReviewItemId,
+    /// A private conversation between a member and a group's facilitators.
+    ConversationId,
+    /// One notification of one member.
+    NotificationId,
 );
