@@ -13,13 +13,16 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::Serialize;
 
-use crate::db::schema::{boards, posts, thread_reads, threads};
+use crate::db::schema::{
+    boards, notifications as notifications_table, posts, thread_reads, threads,
+};
 use crate::db::{self, per_connection, write_tx_unseen, DbConn};
 use crate::error::Result;
 use crate::forum::threads::BoardCursor;
 use crate::ids::{BoardId, MemberId, ThreadId};
 use crate::meetings::{self, Upcoming};
 use crate::model::{Board, Moderation, Publication, Thread};
+use crate::notifications;
 use crate::policy::{self, Action, MemberActor};
 
 /// Threads on one page of `/unread`.
@@ -110,42 +113,55 @@ impl Unread {
 pub(crate) struct ReadState {
     /// The highest position they were shown; `None` if they never opened the thread.
     pub read_up_to: Option<i32>,
+    /// They have unread notifications about posts of the thread up to what the page shows.
+    pub notified: bool,
 }
 
 impl ReadState {
-    /// The position to record after the reader was shown posts up to `shown_up_to`, when
-    /// that moves the marker forward; `None` when nothing is to be written.
-    pub(crate) fn advance_to(&self, shown_up_to: Option<i32>) -> Option<i32> {
-        let shown = shown_up_to?;
-        match self.read_up_to {
-            Some(read) if read >= shown => None,
-            _ => Some(shown),
-        }
+    /// The position to record after the reader was shown posts up to `shown_up_to`: when
+    /// that moves the marker forward, or reads notifications about what was shown; `None`
+    /// when nothing is to be written (a page read again).
+    pub(crate) fn to_record(&self, shown_up_to: i32) -> Option<i32> {
+        let advances = self.read_up_to.is_none_or(|read| read < shown_up_to);
+        (advances || self.notified).then_some(shown_up_to)
     }
 }
 
-/// The member's marker in the thread: one lookup on the primary key. Selected from no table,
-/// so a member who never opened the thread gets a row too, and what else the page must know
-/// about the thread for its reader can join it as another column of the same statement.
+/// The member's marker in the thread, and whether notifications about its posts up to
+/// `shown_up_to` wait unread: one statement, a primary-key lookup and an `EXISTS` on
+/// `notifications_thread`. Selected from no table, so a member who never opened the thread
+/// gets a row too.
 pub(crate) fn state_of(
     conn: &mut DbConn,
     member_id: MemberId,
     thread_id: ThreadId,
+    shown_up_to: i32,
 ) -> Result<ReadState> {
-    let read_up_to: Option<i32> = diesel::select(
+    let (read_up_to, notified): (Option<i32>, bool) = diesel::select((
         thread_reads::table
             .filter(thread_reads::member_id.eq(member_id))
             .filter(thread_reads::thread_id.eq(thread_id))
             .select(thread_reads::last_read_position)
             .single_value(),
-    )
+        exists(
+            notifications_table::table
+                .filter(notifications_table::thread_id.eq(thread_id))
+                .filter(notifications_table::member_id.eq(member_id))
+                .filter(notifications_table::read_at.is_null())
+                .filter(notifications_table::last_position.le(shown_up_to)),
+        ),
+    ))
     .get_result(conn)?;
-    Ok(ReadState { read_up_to })
+    Ok(ReadState {
+        read_up_to,
+        notified,
+    })
 }
 
 /// Records that `member_id` has read the thread up to `up_to`: one upsert that only moves the
-/// marker forward (two tabs, or page 1 read after page 3, never move it back). Written as
-/// unseen: no visitor's page shows a marker.
+/// marker forward (two tabs, or page 1 read after page 3, never move it back), and their
+/// notifications about posts there up to it read, in one transaction. Written as unseen: no
+/// visitor's page shows a marker or a notification.
 pub fn record(
     conn: &mut DbConn,
     member_id: MemberId,
@@ -174,6 +190,8 @@ pub fn record(
         );
         // Sent per backend: `MultiConnection` has no ON CONFLICT.
         per_connection!(conn, |c| upsert.execute(c))?;
+        // What told them about posts there up to what they read is read too.
+        notifications::read_thread_in(conn, member_id, thread_id, up_to, now)?;
         Ok(())
     })
 }

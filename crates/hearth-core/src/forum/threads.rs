@@ -316,9 +316,10 @@ pub struct ThreadView {
     pub move_targets: Vec<(String, String)>,
     /// The reader must accept the group's ground rules with their first post.
     pub must_accept_rules: bool,
-    /// For a member whose marker this page moves forward: the position to record with
-    /// [`reads::record`] once the page is shown. `None` when nothing is to be written (a
-    /// visitor, or a page read before), so re-reading a page writes nothing.
+    /// For a member whose marker this page moves forward, or who has unread notifications
+    /// about what it shows: the position to record with [`reads::record`] once the page is
+    /// shown. `None` when nothing is to be written (a visitor, or a page read before), so
+    /// re-reading a page writes nothing.
     pub marks_read: Option<i32>,
 }
 
@@ -369,10 +370,6 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         Some(me) => groups::must_accept_rules(conn, me, &board)?,
         None => false,
     };
-    let read_state = match actor.member() {
-        Some(me) => Some(reads::state_of(conn, me.id, thread.id)?),
-        None => None,
-    };
     let posts: Vec<ReadablePost> = page
         .posts
         .into_iter()
@@ -408,7 +405,10 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
     // What the reader is shown: awaiting posts not theirs to see are left out, so one approved
     // later still counts as new when it is visible.
     let shown_up_to = posts.iter().map(|p| p.post.position).max();
-    let marks_read = read_state.and_then(|state| state.advance_to(shown_up_to));
+    let marks_read = match (actor.member(), shown_up_to) {
+        (Some(me), Some(shown)) => reads::state_of(conn, me.id, thread.id, shown)?.to_record(shown),
+        _ => None,
+    };
     Ok(ThreadView {
         marks_read,
         can_moderate: policy::allows(actor, Action::Moderate(&board)),

@@ -158,7 +158,10 @@ fn new_posts_count_what_the_reader_can_see_after_their_marker() {
     assert_eq!(read_thread(conn, &ana, thread), Some(4));
     assert_eq!(listed(conn, &ana, &board, thread), None);
     record(conn, ana.id, thread, 1, crate::clock::now()).unwrap();
-    assert_eq!(state_of(conn, ana.id, thread).unwrap().read_up_to, Some(4));
+    assert_eq!(
+        state_of(conn, ana.id, thread, 4).unwrap().read_up_to,
+        Some(4)
+    );
 }
 
 #[test]
@@ -307,4 +310,43 @@ fn a_members_home_shows_their_groups_with_new_threads_and_next_meetings() {
 
     read_thread(conn, &ana, two);
     assert_eq!(home_for(conn, &ana).unwrap().groups[0].n_unread_threads, 1);
+}
+
+#[test]
+fn reading_a_thread_reads_its_notifications_even_when_the_marker_stays() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let admin = member(conn, "ada", SiteRole::Admin);
+    let board = group(conn, &admin, "pets", "public");
+    let ana = member(conn, "ana", SiteRole::Member);
+    let thread = start(conn, &ana, &board, "Can't do this anymore").id;
+    let bell = |conn: &mut DbConn| crate::notifications::unread_count(conn, ana.id).unwrap();
+
+    // A reply in her thread: told, and reading it reads what told her.
+    reply(conn, &admin, thread);
+    assert_eq!(bell(conn), 1);
+    assert_eq!(read_thread(conn, &ana, thread), Some(2));
+    assert_eq!(bell(conn), 0);
+
+    // A reply approved after a later one was read: her marker is past it already, yet the
+    // page that shows it reads its notification, once.
+    let newcomer = member(conn, "cat", SiteRole::Member);
+    let premod = PostingRules {
+        new_account_premod_posts: 5,
+        ..PostingRules::default()
+    };
+    let late = reply_with(conn, &premod, &newcomer, thread);
+    reply(conn, &admin, thread);
+    assert_eq!(read_thread(conn, &ana, thread), Some(4));
+    assert_eq!(bell(conn), 0);
+    review::decide(conn, &admin, late.id, Seen::of(&late), &Decision::Approve).unwrap();
+    assert_eq!(bell(conn), 1, "the approved reply is news to her");
+    assert_eq!(read_thread(conn, &ana, thread), Some(4));
+    assert_eq!(bell(conn), 0);
+    assert_eq!(
+        state_of(conn, ana.id, thread, 4).unwrap().read_up_to,
+        Some(4)
+    );
+    // Read again: nothing to write.
+    assert_eq!(read_thread(conn, &ana, thread), None);
 }
