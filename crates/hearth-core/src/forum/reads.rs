@@ -121,7 +121,7 @@ impl ReadState {
     /// The position to record after the reader was shown posts up to `shown_up_to`: when
     /// that moves the marker forward, or reads notifications about what was shown; `None`
     /// when nothing is to be written (a page read again).
-    pub(crate) fn to_record(&self, shown_up_to: i32) -> Option<i32> {
+    pub(crate) fn position_to_record(self, shown_up_to: i32) -> Option<i32> {
         let advances = self.read_up_to.is_none_or(|read| read < shown_up_to);
         (advances || self.notified).then_some(shown_up_to)
     }

@@ -406,7 +406,9 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
     // later still counts as new when it is visible.
     let shown_up_to = posts.iter().map(|p| p.post.position).max();
     let marks_read = match (actor.member(), shown_up_to) {
-        (Some(me), Some(shown)) => reads::state_of(conn, me.id, thread.id, shown)?.to_record(shown),
+        (Some(me), Some(shown)) => {
+            reads::state_of(conn, me.id, thread.id, shown)?.position_to_record(shown)
+        }
         _ => None,
     };
     Ok(ThreadView {
