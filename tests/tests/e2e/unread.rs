@@ -241,8 +241,25 @@ fn a_members_home_shows_their_groups_with_new_threads_and_their_next_meeting() {
     let world = pets(&app);
     let ana = world.browser("ana");
     world.start_thread("fay", "Missing Milo", "He ran off");
-    world.start_thread("fay", "Finding a vet", "Any tips?");
+    let vet = world.start_thread("fay", "Finding a vet", "Any tips?");
     app.group("elsewhere").build();
+    // She watches the vet thread (through the core: the page's control is not here yet).
+    {
+        use hearth_core::{accounts::actors, accounts::members, forum::threads, ids::ThreadId};
+        let conn = &mut *app.conn();
+        let member = members::by_username(conn, "ana").unwrap();
+        let member = actors::actor_for(conn, member).unwrap();
+        let id = ThreadId(vet.thread_id().parse().unwrap());
+        let (board, thread) = threads::by_id_for(conn, &member.actor(), id).unwrap();
+        hearth_core::notifications::levels::set_for_thread(
+            conn,
+            &member,
+            &board,
+            &thread,
+            hearth_core::notifications::Level::Watching,
+        )
+        .unwrap();
+    }
     let next_week = (chrono::Utc::now() + chrono::TimeDelta::days(7))
         .format("%Y-%m-%d")
         .to_string();
@@ -262,6 +279,10 @@ fn a_members_home_shows_their_groups_with_new_threads_and_their_next_meeting() {
     let meetings = home.texts(".next-meetings li");
     assert_eq!(meetings.len(), 1, "{meetings:?}");
     assert!(meetings[0].contains("Sunday circle"), "{meetings:?}");
+    let watched = home.texts(".home-watched li");
+    assert_eq!(watched.len(), 1, "{watched:?}");
+    assert!(watched[0].starts_with("Finding a vet"), "{watched:?}");
+    assert_eq!(home.count(".home-watched a.unread"), 1, "new to her");
     // The groups she may see are still listed, hers and others.
     assert_eq!(
         home.count(".board-list .board-item h3 a[href='/b/elsewhere']"),

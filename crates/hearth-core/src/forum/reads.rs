@@ -14,7 +14,8 @@ use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::Serialize;
 
 use crate::db::schema::{
-    boards, notifications as notifications_table, posts, thread_reads, threads,
+    boards, notifications as notifications_table, posts, thread_reads, thread_subscriptions,
+    threads,
 };
 use crate::db::{self, per_connection, write_tx_unseen, DbConn};
 use crate::error::Result;
@@ -404,12 +405,58 @@ pub struct GroupNews {
     pub more: bool,
 }
 
-/// A signed-in member's home: their groups with what is new in each, and their groups' next
-/// meetings (soonest first).
+/// A signed-in member's home: their groups with what is new in each, replies to them, the
+/// threads they watch, and their groups' next meetings (soonest first).
 #[derive(Debug, Clone)]
 pub struct Home {
     pub groups: Vec<GroupNews>,
+    /// Their latest notifications of replies to them and mentions, as the policy lets them
+    /// read them now.
+    pub replies: Vec<notifications::NotificationItem>,
+    /// The threads they watch, newest activity first, each with what is new in it.
+    pub watched: Vec<WatchedThread>,
     pub next_meetings: Vec<(Board, Upcoming)>,
+}
+
+/// A thread the member watches, on their home page.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchedThread {
+    pub thread: Thread,
+    pub board: Board,
+    pub unread: Option<Unread>,
+}
+
+/// Replies and watched threads on the home page.
+const HOME_REPLIES: usize = 5;
+const HOME_WATCHED: i64 = 10;
+
+/// The threads the member watches (level watching), newest activity first, that they may read.
+fn watched_by(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<WatchedThread>> {
+    let listing = thread_subscriptions::table
+        .inner_join(threads::table.on(threads::id.eq(thread_subscriptions::thread_id)))
+        .inner_join(boards::table.on(boards::id.eq(threads::board_id)))
+        .left_join(
+            thread_reads::table.on(thread_reads::thread_id
+                .eq(threads::id)
+                .and(thread_reads::member_id.eq(member.id))),
+        )
+        .filter(thread_subscriptions::member_id.eq(member.id))
+        .filter(thread_subscriptions::level.eq(notifications::Level::Watching.as_str()))
+        .filter(threads::state.eq(Publication::Published.as_str()))
+        .filter(threads::moderation.eq(Moderation::Visible.as_str()))
+        .order((threads::last_activity_at.desc(), threads::id.desc()))
+        .select((Thread::as_select(), Board::as_select(), news_columns!()));
+    let rows: Vec<UnreadRow> = db::first_rows(conn, listing, HOME_WATCHED)?;
+    let actor = member.actor();
+    Ok(rows
+        .into_iter()
+        .filter(|(thread, board, _)| policy::allows(&actor, Action::ReadThread(board, thread)))
+        .map(|(thread, board, news)| WatchedThread {
+            unread: Unread::of(&thread, news),
+            thread,
+            board,
+        })
+        .collect())
 }
 
 /// The member's home ([`Home`]).
@@ -432,8 +479,19 @@ pub fn home_for(conn: &mut DbConn, member: &MemberActor) -> Result<Home> {
     }
     next_meetings.sort_by_key(|(board, next)| (next.occurrence.starts_at, board.id));
     next_meetings.truncate(HOME_MEETINGS);
+    let replies = notifications::list(conn, member, None)?
+        .items
+        .into_iter()
+        .filter(|n| {
+            n.kind == notifications::Kind::ReplyToYou.as_str()
+                || n.kind == notifications::Kind::Mention.as_str()
+        })
+        .take(HOME_REPLIES)
+        .collect();
     Ok(Home {
         groups,
+        replies,
+        watched: watched_by(conn, member)?,
         next_meetings,
     })
 }

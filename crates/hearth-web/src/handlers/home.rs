@@ -2,10 +2,20 @@ use actix_web::{HttpResponse, Responder};
 use hearth_core::forum::{boards, reads};
 use serde::Serialize;
 
+use super::unread::UnreadLink;
 use super::{for_visitors, Built, Page};
 use crate::errors::WebError;
 use crate::state::{read, State};
 use crate::viewer::Viewer;
+
+/// A thread the member watches, on their home page.
+#[derive(Serialize)]
+struct WatchedRow<'a> {
+    url: String,
+    title: &'a str,
+    board_name: &'a str,
+    unread: Option<UnreadLink>,
+}
 
 /// One of the member's groups on their home page.
 #[derive(Serialize)]
@@ -50,9 +60,21 @@ pub async fn show(state: State, viewer: Viewer) -> Result<HttpResponse, WebError
             .iter()
             .map(|(board, next)| (board.slug.as_str(), board.name.as_str(), next))
             .collect();
+        let watched: Vec<WatchedRow> = home
+            .watched
+            .iter()
+            .map(|w| WatchedRow {
+                url: super::thread_url(w.thread.id, &w.thread.slug),
+                title: &w.thread.title,
+                board_name: &w.board.name,
+                unread: w.unread.as_ref().map(|u| UnreadLink::of(&w.thread, u)),
+            })
+            .collect();
         Ok(Built::Page(
             page.with("home", &true)
                 .with("groups", &groups)
+                .with("replies", &home.replies)
+                .with("watched", &watched)
                 .with("next_meetings", &meetings),
         ))
     })

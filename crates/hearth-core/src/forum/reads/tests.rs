@@ -310,6 +310,49 @@ fn a_members_home_shows_their_groups_with_new_threads_and_next_meetings() {
 
     read_thread(conn, &ana, two);
     assert_eq!(home_for(conn, &ana).unwrap().groups[0].n_unread_threads, 1);
+
+    // The threads she watches, with what is new in them; replies to her.
+    let (_, thread) = threads::by_id_for(conn, &ana.actor(), two).unwrap();
+    crate::notifications::levels::set_for_thread(
+        conn,
+        &ana,
+        &pets,
+        &thread,
+        crate::notifications::Level::Watching,
+    )
+    .unwrap();
+    let answer = reply(conn, &admin, two);
+    let home = home_for(conn, &ana).unwrap();
+    let watched: Vec<(&str, Option<i64>)> = home
+        .watched
+        .iter()
+        .map(|w| (w.thread.title.as_str(), w.unread.map(|u| u.n_new)))
+        .collect();
+    assert_eq!(watched, vec![("Two", Some(1))]);
+    assert!(
+        home.replies.is_empty(),
+        "a watched post is not a reply to her"
+    );
+    crate::db::write_tx(conn, |conn| {
+        let new = crate::notifications::NewNotification {
+            kind: crate::notifications::Kind::ReplyToYou,
+            group: Some(two.0),
+            subject: crate::notifications::Subject {
+                board: Some(pets.id),
+                thread: Some(two),
+                post: Some(answer.id),
+                position: Some(answer.position),
+                ..Default::default()
+            },
+            actor: Some(admin.id),
+            body: "",
+        };
+        crate::notifications::notify(conn, &[ana.id], &new, crate::clock::now())
+    })
+    .unwrap();
+    let home = home_for(conn, &ana).unwrap();
+    let replies: Vec<&str> = home.replies.iter().map(|n| n.kind).collect();
+    assert_eq!(replies, vec!["reply_to_you"]);
 }
 
 #[test]
