@@ -391,6 +391,9 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['error 404', 'visitor', goto('/b/no-such-board', 404)],
     ['help', 'visitor', goto('/help')],
     ['help, back to a post', 'bea', goto(`/help?post=${realistic.ownPostId}`)],
+    ['home, signed in', 'bea', goto('/')],
+    ['board, signed in with new posts', 'bea', goto('/b/pet-loss')],
+    ['unread', 'bea', goto('/unread')],
   ];
   // The canary: on the home page the test itself adds an unlabelled text field, an unnamed
   // button and a link taken out of the tab order. axe and the keyboard walk must notice.

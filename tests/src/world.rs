@@ -30,6 +30,7 @@ pub struct GroupBuilder<'a> {
     in_database: bool,
     facilitators: Vec<String>,
     members: Vec<String>,
+    joiners: Vec<String>,
 }
 
 /// A made group: the admin who made it, and the browsers of its facilitators and members.
@@ -52,6 +53,7 @@ impl<'a> GroupBuilder<'a> {
             in_database: false,
             facilitators: Vec::new(),
             members: Vec::new(),
+            joiners: Vec::new(),
         }
     }
 
@@ -109,6 +111,14 @@ impl<'a> GroupBuilder<'a> {
         self
     }
 
+    /// Members who exist already (of another world on the same app) and join this group in
+    /// the database too; their browsers are the ones they have.
+    pub fn joined_by<const N: usize>(mut self, usernames: [&str; N]) -> Self {
+        self.joiners
+            .extend(usernames.iter().map(|name| (*name).to_owned()));
+        self
+    }
+
     pub fn build(self) -> World {
         let admin = self.app.admin();
         if self.in_database {
@@ -134,6 +144,9 @@ impl<'a> GroupBuilder<'a> {
             let browser = self.app.signed_in(username, SiteRole::Member);
             self.join(username);
             people.push((username.clone(), browser));
+        }
+        for username in &self.joiners {
+            self.join(username);
         }
         World {
             admin,

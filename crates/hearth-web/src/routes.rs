@@ -4,7 +4,7 @@ use actix_web::web::{self, get, post};
 
 use crate::handlers::{
     admin, assets, auth, boards, groups, help, home, meetings, members, moderation, notifications,
-    posts, setup, threads,
+    posts, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -60,6 +60,9 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/b/{slug}/new", get().to(boards::new_thread_form))
         .route("/b/{slug}/new", post().to(boards::create_thread))
         .route("/t/{thread}", get().to(threads::show))
+        // What is new for a member
+        .route("/unread", get().to(unread::show))
+        .route("/b/{slug}/read", post().to(unread::mark_group_read))
         .route("/t/{id}/reply", post().to(threads::reply))
         .route("/p/{id}", get().to(posts::permalink))
         .route("/p/{id}/edit", get().to(posts::edit_form))

@@ -28,6 +28,7 @@ mod sign_in_throttling;
 mod suspension;
 mod themes;
 mod threads;
+mod unread;
 mod visitor_pages;
 mod watched_words;
 mod xss;

@@ -44,10 +44,18 @@ fn three_answers_at_night_ring_the_bell_three_times_and_lead_to_the_first() {
         words.iter().any(|w| w.contains("I'm here with you.")),
         "{words:?}"
     );
+    // Reading the thread read what told her of it: the bell is silent, the list keeps it, read.
+    assert_eq!(mia.visit("/").count(".bell .count"), 0);
+    assert_eq!(mia.visit("/notifications").count(".notification.unread"), 0);
     // The ones who answered follow the thread, so another plain reply tells them nothing.
     assert_eq!(world.browser("fran").visit("/").count(".bell .count"), 0);
 
-    // Marking all read silences the bell; the list keeps them, read.
+    // Another answer rings again; marking all read silences the bell; the list keeps them, read.
+    world
+        .browser("sam")
+        .reply_to(&path, "Still here.")
+        .assert_redirect();
+    assert_eq!(mia.visit("/groups").texts(".bell .count"), ["1 unread"]);
     mia.fill("/notifications", "/notifications/read", &[])
         .assert_redirect();
     assert_eq!(mia.visit("/").count(".bell .count"), 0);

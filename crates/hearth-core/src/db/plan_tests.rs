@@ -17,6 +17,7 @@ const TEST_SECRET: &[u8] = b"the site's throttle secret";
 use crate::db::DbConn;
 use crate::forum::boards;
 use crate::forum::posts::{self, ReplyForm};
+use crate::forum::reads;
 use crate::forum::threads::{self, BoardCursor};
 use crate::safety::gate::PostingRules;
 use crate::safety::limits::{self, PostingLimits};
@@ -55,19 +56,25 @@ fn statements_of(conn: &mut DbConn, operation: impl FnOnce(&mut DbConn)) -> Vec<
 const OPEN_ITEMS_ONLY: &str = "WHERE review_items.state = 'open'";
 
 /// Tables read whole on purpose: the admins' watched words (tens of rows, read for each post so
-/// every server process applies the same list at once).
-const READ_WHOLE: [&str; 1] = ["SCAN watched_words"];
+/// every server process applies the same list at once). And the one row of a `SELECT` from no
+/// table, whose columns are subqueries of their own (the thread page's read marker).
+const READ_WHOLE: [&str; 2] = ["SCAN watched_words", "SCAN CONSTANT ROW"];
 
-/// Plan steps that read a whole table or sort rows outside an index.
-fn slow_steps(conn: &mut DbConn, sql: &str) -> Vec<String> {
+/// SQLite's plan for `sql`, a step a line.
+fn plan_of(conn: &mut DbConn, sql: &str) -> Vec<String> {
     let DbConn::Sqlite(sqlite) = conn else {
         unreachable!()
     };
     let plan: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
         .load(sqlite)
         .unwrap();
-    plan.into_iter()
-        .map(|step| step.detail)
+    plan.into_iter().map(|step| step.detail).collect()
+}
+
+/// Plan steps that read a whole table or sort rows outside an index.
+fn slow_steps(conn: &mut DbConn, sql: &str) -> Vec<String> {
+    plan_of(conn, sql)
+        .into_iter()
         .filter(|detail| {
             (detail.starts_with("SCAN") && !READ_WHOLE.contains(&detail.as_str()))
                 || (detail.contains("TEMP B-TREE") && !sql.contains(OPEN_ITEMS_ONLY))
@@ -105,12 +112,18 @@ fn the_pages_people_read_most_use_indexes_only() {
         review::open_count(conn, &resumed.member).unwrap();
         notifications::unread_count(conn, resumed.member.id).unwrap();
         boards::by_slug_for(conn, &actor, "board").unwrap();
-        threads::board_page(conn, &board, None).unwrap();
-        threads::board_page(conn, &board, Some(cursor)).unwrap();
+        threads::board_page(conn, &board, None, None).unwrap();
+        threads::board_page(conn, &board, None, Some(cursor)).unwrap();
+        // A member's board page: each thread with their marker and what is new after it.
+        threads::board_page(conn, &board, Some(admin.id), None).unwrap();
+        threads::board_page(conn, &board, Some(admin.id), Some(cursor)).unwrap();
         // The board page shows the group's next meeting.
         meetings::next_occurrence(conn, board.id, clock::now()).unwrap();
         let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
         posts::thread_page(conn, &thread, 1).unwrap();
+        // The thread page reads the member's marker, and writes it when the page moved it.
+        reads::state_of(conn, admin.id, thread.id, 1).unwrap();
+        reads::record(conn, admin.id, thread.id, 1, clock::now()).unwrap();
         let reply = ReplyForm {
             body: "a reply".to_owned(),
             submission_key: "r".repeat(16),
@@ -165,6 +178,24 @@ fn the_pages_people_read_most_use_indexes_only() {
         "hot queries that scan or sort:\n{}",
         slow.join("\n")
     );
+    // A member's board page counts the posts new to them beside each thread from the index
+    // alone, never from the posts' rows.
+    let listings: Vec<&String> = statements
+        .iter()
+        .filter(|sql| {
+            sql.starts_with("SELECT") && sql.contains("`thread_reads`.`last_read_position`)")
+        })
+        .filter(|sql| sql.contains("COUNT(*)"))
+        .collect();
+    assert_eq!(listings.len(), 2, "{statements:#?}");
+    for sql in listings {
+        let plan = plan_of(conn, sql);
+        let counted = plan
+            .iter()
+            .filter(|step| step.contains("USING COVERING INDEX posts_visible_position"))
+            .count();
+        assert_eq!(counted, 2, "{plan:#?}\n    in: {sql}");
+    }
 }
 
 #[derive(QueryableByName)]
@@ -195,11 +226,13 @@ fn the_pages_people_read_most_are_compiled_once() {
         let shown = boards::group_by_slug(conn, &actor, "board").unwrap();
         crate::groups::memberships::standing(conn, shown.id, admin.id).unwrap();
         crate::groups::categories(conn).unwrap();
-        threads::board_page(conn, &board, None).unwrap();
+        threads::board_page(conn, &board, None, None).unwrap();
+        threads::board_page(conn, &board, Some(admin.id), None).unwrap();
         meetings::next_occurrence(conn, board.id, clock::now()).unwrap();
         // A thread page.
         let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
         posts::thread_page(conn, &thread, 1).unwrap();
+        reads::state_of(conn, admin.id, thread.id, 1).unwrap();
         crate::accounts::mutes::muted_by(conn, admin.id).unwrap();
         crate::groups::must_accept_rules(conn, &resumed.member, &board).unwrap();
     };

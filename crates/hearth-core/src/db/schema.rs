@@ -126,6 +126,7 @@ diesel::joinable!(boards -> categories (category_id));
 diesel::joinable!(posts -> threads (thread_id));
 diesel::joinable!(posts -> members (author_id));
 diesel::joinable!(post_revisions -> posts (post_id));
+diesel::joinable!(thread_reads -> threads (thread_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     members,
@@ -156,6 +157,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_exceptions,
     meeting_rsvps,
     calendar_feeds,
+    thread_reads,
 );
 
 diesel::table! {
@@ -433,5 +435,15 @@ diesel::table! {
         id -> BigInt,
         key_hash -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// How far a member has read a thread (`forum::reads`).
+    thread_reads (member_id, thread_id) {
+        member_id -> BigInt,
+        thread_id -> BigInt,
+        last_read_position -> Integer,
+        read_at -> Timestamp,
     }
 }

@@ -271,6 +271,8 @@ pub struct BoardInside {
     pub next_meeting: Option<crate::meetings::Upcoming>,
     pub can_start_thread: bool,
     pub can_moderate: bool,
+    /// "Mark all read": any member who reads the group.
+    pub can_mark_read: bool,
 }
 
 /// The group at `slug` as `actor` sees it, its threads from just after `after`.
@@ -291,10 +293,16 @@ pub fn page_for(
         .map(|c| c.name);
     let inside = if policy::allows(actor, Action::ReadBoard(&board)) {
         Some(BoardInside {
-            threads: crate::forum::threads::board_page(conn, &board, after)?,
+            threads: crate::forum::threads::board_page(
+                conn,
+                &board,
+                actor.member().map(|me| me.id),
+                after,
+            )?,
             next_meeting: crate::meetings::next_occurrence(conn, board.id, clock::now())?,
             can_start_thread: policy::allows(actor, Action::StartThread(&board)),
             can_moderate: policy::allows(actor, Action::Moderate(&board)),
+            can_mark_read: actor.member().is_some(),
         })
     } else {
         None

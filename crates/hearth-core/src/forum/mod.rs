@@ -4,4 +4,5 @@
 pub mod boards;
 pub mod posts;
 pub mod publish;
+pub mod reads;
 pub mod threads;

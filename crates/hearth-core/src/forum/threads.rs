@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::Serialize;
 
-use crate::db::schema::{members as members_table, threads};
+use crate::db::schema::{members as members_table, thread_reads, threads};
 use crate::db::{self, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
 use crate::forum::posts;
 use crate::forum::publish::{publish, Draft, Place, Posted};
+use crate::forum::reads::{self, news_columns, NewsColumns};
 use crate::groups;
 use crate::ids::{MemberId, ThreadId};
 use crate::model::{self, AuthorRef, Board, Post, Publication, Thread};
@@ -29,6 +30,9 @@ pub struct ThreadListing {
     pub thread: Thread,
     pub author: Option<AuthorRef>,
     pub last_poster: Option<AuthorRef>,
+    /// What is new in it for the member reading the listing (`None` for visitors, and when
+    /// nothing is).
+    pub unread: Option<reads::Unread>,
 }
 
 /// Where a board page starts: just after this thread in listing order.
@@ -80,68 +84,104 @@ pub struct BoardPage {
     pub next: Option<BoardCursor>,
 }
 
+/// Later than the cursor in a board's order. A row-value comparison, which SQLite and
+/// PostgreSQL both turn into one range seek on `threads_board_listing`; the equivalent chain
+/// of ORs makes SQLite scan. diesel can only write it as literal SQL.
+macro_rules! after_board_cursor {
+    ($c:expr) => {
+        sql::<Bool>("(threads.pinned, threads.last_activity_at, threads.id) < (")
+            .bind::<Bool, _>($c.pinned)
+            .sql(", ")
+            .bind::<Timestamp, _>($c.last_activity_at)
+            .sql(", ")
+            .bind::<BigInt, _>($c.id.0)
+            .sql(")")
+    };
+}
+
+/// A board's visible threads with their authors and last posters, in listing order: pinned
+/// first, then by latest activity. `$reads` is the join the reader's markers come through (or
+/// nothing, for visitors).
+macro_rules! board_listing {
+    ($board:expr, $last_posters:expr $(, $reads:expr)?) => {
+        threads::table
+            .inner_join(members_table::table.on(members_table::id.eq(threads::author_id)))
+            .left_join(
+                $last_posters.on(threads::last_poster_id
+                    .eq($last_posters.field(members_table::id).nullable())),
+            )
+            $(.left_join($reads))?
+            .filter(threads::board_id.eq($board.id))
+            .filter(threads::state.eq(Publication::Published.as_str()))
+            .filter(threads::moderation.eq(model::Moderation::Visible.as_str()))
+            .order((
+                threads::pinned.desc(),
+                threads::last_activity_at.desc(),
+                threads::id.desc(),
+            ))
+    };
+}
+
 /// One page of a board's threads: pinned first, then by latest activity. Keyset pagination,
-/// so every page costs the same however deep it is.
+/// so every page costs the same however deep it is. For a member (`reader`), each thread
+/// comes with what is new in it for them ([`reads::Unread`]), in the same statement: their
+/// marker by its primary key and two index-only counts of the posts after it.
 pub fn board_page(
     conn: &mut DbConn,
     board: &Board,
+    reader: Option<MemberId>,
     after: Option<BoardCursor>,
 ) -> Result<BoardPage> {
     // Threads with their authors and last posters in one statement. The first page's statement
     // never changes shape, so SQLite prepares it once per connection; later pages add the
     // row-value cursor, which diesel can only write as literal SQL.
     let last_posters = diesel::alias!(members_table as last_posters);
-    let listing = threads::table
-        .inner_join(members_table::table.on(members_table::id.eq(threads::author_id)))
-        .left_join(
-            last_posters
-                .on(threads::last_poster_id.eq(last_posters.field(members_table::id).nullable())),
-        )
-        .filter(threads::board_id.eq(board.id))
-        .filter(threads::state.eq(Publication::Published.as_str()))
-        .filter(threads::moderation.eq(model::Moderation::Visible.as_str()))
-        .order((
-            threads::pinned.desc(),
-            threads::last_activity_at.desc(),
-            threads::id.desc(),
+    let poster_fields = last_posters
+        .fields((
+            members_table::id,
+            members_table::username,
+            members_table::display_name,
+            members_table::pronouns,
         ))
-        .select((
-            Thread::as_select(),
-            AuthorRef::as_select(),
-            last_posters
-                .fields((
-                    members_table::id,
-                    members_table::username,
-                    members_table::display_name,
-                    members_table::pronouns,
-                ))
-                .nullable(),
-        ));
-    type Row = (
-        Thread,
-        AuthorRef,
-        Option<(MemberId, String, String, String)>,
-    );
+        .nullable();
     // One more than a page, to know whether there is a next one.
     let wanted = THREADS_PER_PAGE + 1;
-    let mut rows: Vec<Row> = match after {
-        None => db::first_rows(conn, listing, wanted)?,
-        Some(c) => db::first_rows(
-            conn,
-            listing
-                // A row-value comparison, which SQLite and PostgreSQL both turn into one range seek
-                // on `threads_board_listing`; the equivalent chain of ORs makes SQLite scan.
-                .filter(
-                    sql::<Bool>("(threads.pinned, threads.last_activity_at, threads.id) < (")
-                        .bind::<Bool, _>(c.pinned)
-                        .sql(", ")
-                        .bind::<Timestamp, _>(c.last_activity_at)
-                        .sql(", ")
-                        .bind::<BigInt, _>(c.id.0)
-                        .sql(")"),
-                ),
-            wanted,
-        )?,
+    let mut rows: Vec<Row> = match reader {
+        None => {
+            let listing = board_listing!(board, last_posters).select((
+                Thread::as_select(),
+                AuthorRef::as_select(),
+                poster_fields,
+            ));
+            let rows: Vec<(Thread, AuthorRef, Option<Poster>)> = match after {
+                None => db::first_rows(conn, listing, wanted)?,
+                Some(c) => db::first_rows(conn, listing.filter(after_board_cursor!(c)), wanted)?,
+            };
+            rows.into_iter()
+                .map(|(thread, author, last)| (thread, author, last, None))
+                .collect()
+        }
+        Some(me) => {
+            let reads = thread_reads::table.on(thread_reads::thread_id
+                .eq(threads::id)
+                .and(thread_reads::member_id.eq(me)));
+            let listing = board_listing!(board, last_posters, reads).select((
+                Thread::as_select(),
+                AuthorRef::as_select(),
+                poster_fields,
+                news_columns!(),
+            ));
+            let rows: Vec<(Thread, AuthorRef, Option<Poster>, NewsColumns)> = match after {
+                None => db::first_rows(conn, listing, wanted)?,
+                Some(c) => db::first_rows(conn, listing.filter(after_board_cursor!(c)), wanted)?,
+            };
+            rows.into_iter()
+                .map(|(thread, author, last, news)| {
+                    let unread = reads::Unread::of(&thread, news);
+                    (thread, author, last, unread)
+                })
+                .collect()
+        }
     };
     let next = if rows.len() as i64 > THREADS_PER_PAGE {
         rows.truncate(THREADS_PER_PAGE as usize);
@@ -151,7 +191,7 @@ pub fn board_page(
     };
     let threads = rows
         .into_iter()
-        .map(|(thread, author, last)| ThreadListing {
+        .map(|(thread, author, last, unread)| ThreadListing {
             thread,
             author: Some(author),
             last_poster: last.map(|(id, username, display_name, pronouns)| AuthorRef {
@@ -160,10 +200,15 @@ pub fn board_page(
                 display_name,
                 pronouns,
             }),
+            unread,
         })
         .collect();
     Ok(BoardPage { threads, next })
 }
+
+/// A last poster's fields, as a listing selects them.
+type Poster = (MemberId, String, String, String);
+type Row = (Thread, AuthorRef, Option<Poster>, Option<reads::Unread>);
 
 /// A thread and its board, if the actor may read them.
 pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: ThreadId) -> Result<(Board, Thread)> {
@@ -271,6 +316,11 @@ pub struct ThreadView {
     pub move_targets: Vec<(String, String)>,
     /// The reader must accept the group's ground rules with their first post.
     pub must_accept_rules: bool,
+    /// For a member whose marker this page moves forward, or who has unread notifications
+    /// about what it shows: the position to record with [`reads::record`] once the page is
+    /// shown. `None` when nothing is to be written (a visitor, or a page read before), so
+    /// re-reading a page writes nothing.
+    pub marks_read: Option<i32>,
 }
 
 /// A post on a thread page, with what its reader may see of it and do to it.
@@ -320,7 +370,7 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         Some(me) => groups::must_accept_rules(conn, me, &board)?,
         None => false,
     };
-    let posts = page
+    let posts: Vec<ReadablePost> = page
         .posts
         .into_iter()
         .filter_map(|view| {
@@ -352,7 +402,17 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         policy::Ruling::Deny(reason) => ReplyBox::Closed(reason.explanation()),
         policy::Ruling::NotFound => ReplyBox::Closed(""),
     };
+    // What the reader is shown: awaiting posts not theirs to see are left out, so one approved
+    // later still counts as new when it is visible.
+    let shown_up_to = posts.iter().map(|p| p.post.position).max();
+    let marks_read = match (actor.member(), shown_up_to) {
+        (Some(me), Some(shown)) => {
+            reads::state_of(conn, me.id, thread.id, shown)?.position_to_record(shown)
+        }
+        _ => None,
+    };
     Ok(ThreadView {
+        marks_read,
         can_moderate: policy::allows(actor, Action::Moderate(&board)),
         board,
         thread,

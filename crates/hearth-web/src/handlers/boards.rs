@@ -5,6 +5,7 @@ use hearth_core::model::AuthorRef;
 use hearth_core::{forum::boards, forum::posts, groups};
 use serde::{Deserialize, Serialize};
 
+use super::unread::UnreadLink;
 use super::{for_visitors, form_again, help_url, see_other, thread_url, Built, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
@@ -72,6 +73,7 @@ async fn board_page(
             .with("is_first_page", &after.is_none())
             .with("can_start_thread", &inside.can_start_thread)
             .with("can_moderate", &inside.can_moderate)
+            .with("can_mark_read", &inside.can_mark_read)
             .with("next_meeting", &inside.next_meeting),
     ))
 }
@@ -90,6 +92,8 @@ struct ThreadRow<'a> {
     last_poster: Option<&'a AuthorRef>,
     last_iso: String,
     last_text: String,
+    /// What is new in it for a member ("3 new"); `None` for visitors and when nothing is.
+    unread: Option<UnreadLink>,
 }
 
 fn thread_rows<'a>(listings: &'a [ThreadListing], zone: chrono_tz::Tz) -> Vec<ThreadRow<'a>> {
@@ -106,6 +110,7 @@ fn thread_rows<'a>(listings: &'a [ThreadListing], zone: chrono_tz::Tz) -> Vec<Th
             last_poster: l.last_poster.as_ref(),
             last_iso: templates::iso(l.thread.last_activity_at),
             last_text: templates::when(l.thread.last_activity_at, zone),
+            unread: l.unread.as_ref().map(|u| UnreadLink::of(&l.thread, u)),
         })
         .collect()
 }

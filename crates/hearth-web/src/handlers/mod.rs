@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod posts;
 pub mod setup;
 pub mod threads;
+pub mod unread;
 
 use std::collections::HashMap;
 

@@ -212,6 +212,8 @@ pub async fn show(
             submission_key: posts::new_submission_key(),
             ..Default::default()
         };
+        // Only when this page moved the member's marker: a page read again writes nothing.
+        super::unread::record_reading(&state, &viewer, view.thread.id, view.marks_read).await;
         Ok(Built::Page(thread_page(&state, &viewer, &view, &reply)))
     })
     .await

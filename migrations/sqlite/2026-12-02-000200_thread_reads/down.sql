@@ -1,0 +1,2 @@
+DROP INDEX posts_visible_position;
+DROP TABLE thread_reads;
