@@ -271,6 +271,9 @@ pub struct BoardInside {
     pub next_meeting: Option<crate::meetings::Upcoming>,
     pub can_start_thread: bool,
     pub can_moderate: bool,
+    /// How closely a signed-in reader follows the group (normal unless they chose), for the
+    /// level control; `None` for visitors.
+    pub level: Option<crate::notifications::Level>,
 }
 
 /// The group at `slug` as `actor` sees it, its threads from just after `after`.
@@ -295,6 +298,13 @@ pub fn page_for(
             next_meeting: crate::meetings::next_occurrence(conn, board.id, clock::now())?,
             can_start_thread: policy::allows(actor, Action::StartThread(&board)),
             can_moderate: policy::allows(actor, Action::Moderate(&board)),
+            level: match actor.member() {
+                Some(me) => Some(
+                    crate::notifications::levels::on_board(conn, me.id, board.id)?
+                        .unwrap_or(crate::notifications::Level::Normal),
+                ),
+                None => None,
+            },
         })
     } else {
         None

@@ -271,6 +271,9 @@ pub struct ThreadView {
     pub move_targets: Vec<(String, String)>,
     /// The reader must accept the group's ground rules with their first post.
     pub must_accept_rules: bool,
+    /// How closely a signed-in reader follows this thread now (its own level, else the
+    /// group's, else normal), for the level control; `None` for visitors.
+    pub level: Option<crate::notifications::Level>,
 }
 
 /// A post on a thread page, with what its reader may see of it and do to it.
@@ -320,6 +323,13 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         Some(me) => groups::must_accept_rules(conn, me, &board)?,
         None => false,
     };
+    // Two primary-key reads, whatever the page's length.
+    let level = match actor.member() {
+        Some(me) => {
+            Some(crate::notifications::levels::on_thread(conn, me.id, &thread)?.effective())
+        }
+        None => None,
+    };
     let posts = page
         .posts
         .into_iter()
@@ -362,6 +372,7 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         reply,
         move_targets,
         must_accept_rules,
+        level,
     })
 }
 
