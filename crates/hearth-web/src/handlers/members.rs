@@ -92,6 +92,17 @@ pub struct NotificationSettingsInput {
 }
 
 impl NotificationSettingsInput {
+    /// What the member chose, if every choice is one the form offers.
+    fn chosen(&self) -> hearth_core::Result<Preferences> {
+        Ok(Preferences {
+            defaults: Defaults {
+                started: Level::from_form(&self.started_level)?,
+                replied: Level::from_form(&self.replied_level)?,
+            },
+            reminder: ReminderLead::from_form(&self.reminder)?,
+        })
+    }
+
     fn of(chosen: &Preferences) -> NotificationSettingsInput {
         NotificationSettingsInput {
             started_level: chosen.defaults.started.as_str().to_owned(),
@@ -159,15 +170,7 @@ pub async fn save_notification_settings(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let input = input.into_inner();
-    let chosen = (|| {
-        Ok::<_, hearth_core::Error>(Preferences {
-            defaults: Defaults {
-                started: Level::from_form(&input.started_level)?,
-                replied: Level::from_form(&input.replied_level)?,
-            },
-            reminder: ReminderLead::from_form(&input.reminder)?,
-        })
-    })();
+    let chosen = input.chosen();
     let saved = match chosen {
         Ok(chosen) => {
             db(&state, move |conn| {
