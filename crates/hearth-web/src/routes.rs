@@ -41,6 +41,10 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/notices", get().to(notifications::old_notices))
         .route("/settings", get().to(members::settings_form))
         .route("/settings", post().to(members::save_settings))
+        .route(
+            "/settings/notifications",
+            post().to(members::save_notification_settings),
+        )
         // Groups: the directory, joining, members, editing, proposals
         .route("/groups", get().to(groups::directory))
         .route("/groups/propose", get().to(groups::propose_form))
@@ -59,11 +63,13 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/b/{slug}", get().to(boards::show))
         .route("/b/{slug}/new", get().to(boards::new_thread_form))
         .route("/b/{slug}/new", post().to(boards::create_thread))
+        .route("/b/{slug}/level", post().to(boards::set_level))
         .route("/t/{thread}", get().to(threads::show))
         // What is new for a member
         .route("/unread", get().to(unread::show))
         .route("/b/{slug}/read", post().to(unread::mark_group_read))
         .route("/t/{id}/reply", post().to(threads::reply))
+        .route("/t/{id}/level", post().to(threads::set_level))
         .route("/p/{id}", get().to(posts::permalink))
         .route("/p/{id}/edit", get().to(posts::edit_form))
         .route("/p/{id}/edit", post().to(posts::edit))

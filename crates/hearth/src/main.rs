@@ -178,6 +178,7 @@ fn serve(settings: Settings) -> Result<(), String> {
         settings.sign_in_throttle,
         settings.notifications_kept_days,
     );
+    send_meeting_reminders_every_minute(pool.clone());
     let workers = settings.workers();
     let backend = db::Backend::of_url(&settings.database_url());
     let readers = db::Readers::for_url(
@@ -273,6 +274,25 @@ fn purge_expired_sessions_hourly(
             Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),
         }
         std::thread::sleep(std::time::Duration::from_secs(3600));
+    });
+}
+
+/// Meeting reminders due are written every minute, on a thread of their own. Each is sent
+/// once whatever the number of nodes or restarts (`hearth_core::meetings::send_due_reminders`
+/// claims its key in the database), so every node may run this.
+fn send_meeting_reminders_every_minute(pool: db::Pool) {
+    std::thread::spawn(move || loop {
+        match pool.get().map_err(hearth_core::Error::from) {
+            Ok(mut conn) => {
+                let now = hearth_core::clock::now();
+                match hearth_core::meetings::send_due_reminders(&mut conn, now) {
+                    Ok(sent) => tracing::debug!(sent, "meeting reminders sent"),
+                    Err(e) => tracing::warn!(error = %e, "meeting reminders could not be sent"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "meeting reminders could not be sent"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(60));
     });
 }
 

@@ -16,6 +16,7 @@ mod help;
 mod meetings;
 mod moderation;
 mod mutes;
+mod notification_levels;
 mod notifications;
 mod odd_requests;
 mod posting_limits;

@@ -146,6 +146,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     thread_subscriptions,
     board_subscriptions,
     notification_preferences,
+    meeting_reminders,
     watched_words,
     sign_in_failures,
     categories,
@@ -280,6 +281,16 @@ diesel::table! {
         started_level -> Text,
         replied_level -> Text,
         updated_at -> Timestamp,
+        reminder_minutes -> Integer,
+    }
+}
+
+diesel::table! {
+    meeting_reminders (meeting_id, occurrence_local, member_id) {
+        meeting_id -> BigInt,
+        occurrence_local -> Timestamp,
+        member_id -> BigInt,
+        sent_at -> Timestamp,
     }
 }
 

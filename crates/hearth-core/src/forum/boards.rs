@@ -273,6 +273,9 @@ pub struct BoardInside {
     pub can_moderate: bool,
     /// "Mark all read": any member who reads the group.
     pub can_mark_read: bool,
+    /// How closely a signed-in reader follows the group (normal unless they chose), for the
+    /// level control; `None` for visitors.
+    pub level: Option<crate::notifications::Level>,
 }
 
 /// The group at `slug` as `actor` sees it, its threads from just after `after`.
@@ -303,6 +306,13 @@ pub fn page_for(
             can_start_thread: policy::allows(actor, Action::StartThread(&board)),
             can_moderate: policy::allows(actor, Action::Moderate(&board)),
             can_mark_read: actor.member().is_some(),
+            level: match actor.member() {
+                Some(me) => Some(
+                    crate::notifications::levels::on_board(conn, me.id, board.id)?
+                        .unwrap_or(crate::notifications::Level::Normal),
+                ),
+                None => None,
+            },
         })
     } else {
         None

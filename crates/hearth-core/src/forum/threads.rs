@@ -321,6 +321,9 @@ pub struct ThreadView {
     /// shown. `None` when nothing is to be written (a visitor, or a page read before), so
     /// re-reading a page writes nothing.
     pub marks_read: Option<i32>,
+    /// How closely a signed-in reader follows this thread now (its own level, else the
+    /// group's, else normal), for the level control; `None` for visitors.
+    pub level: Option<crate::notifications::Level>,
 }
 
 /// A post on a thread page, with what its reader may see of it and do to it.
@@ -369,6 +372,13 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
     let must_accept_rules = match actor.member_actor() {
         Some(me) => groups::must_accept_rules(conn, me, &board)?,
         None => false,
+    };
+    // Two primary-key reads, whatever the page's length.
+    let level = match actor.member() {
+        Some(me) => {
+            Some(crate::notifications::levels::on_thread(conn, me.id, &thread)?.effective())
+        }
+        None => None,
     };
     let posts: Vec<ReadablePost> = page
         .posts
@@ -422,6 +432,7 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         reply,
         move_targets,
         must_accept_rules,
+        level,
     })
 }
 

@@ -14,6 +14,7 @@ use crate::ids::{BoardId, MemberId};
 use crate::model::{AuthorRef, Board, Visibility};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
+use crate::notifications::{facilitators, Kind};
 use crate::policy::{self, Action, MemberActor};
 use crate::text_enum::text_enum;
 
@@ -106,7 +107,10 @@ pub fn join(
                 memberships::joined_at.eq((!needs_approval).then_some(now)),
             ))
             .execute(conn)?;
-        if !needs_approval {
+        if needs_approval {
+            // The facilitators hear of it at once, named as the one asking.
+            facilitators::tell(conn, board, Kind::JoinRequest, Some(member.id), None, now)?;
+        } else {
             count_member(conn, board.id, 1)?;
         }
         Ok(())
@@ -170,6 +174,9 @@ pub(crate) fn end_membership(
     if deleted > 0 && was == Standing::Member {
         count_member(conn, board_id, -1)?;
     }
+    if deleted > 0 && was == Standing::Requested {
+        requests_settled(conn, board_id, now)?;
+    }
     crate::meetings::withdraw_from_group(conn, board_id, member_id, now)?;
     crate::notifications::forget_board(conn, member_id, board_id)?;
     Ok(was)
@@ -229,6 +236,20 @@ pub fn remove(
         entry.reason = reason;
         log::write(conn, member, entry, now)
     })
+}
+
+/// When no request to join the group waits any more, the facilitators' notifications of
+/// requests are read. Inside the transaction that answered or withdrew one.
+fn requests_settled(conn: &mut DbConn, board_id: BoardId, now: NaiveDateTime) -> Result<()> {
+    let waiting: i64 = memberships::table
+        .filter(memberships::board_id.eq(board_id))
+        .filter(memberships::state.eq(MembershipState::Requested.as_str()))
+        .count()
+        .get_result(conn)?;
+    if waiting == 0 {
+        facilitators::settled(conn, board_id, Kind::JoinRequest, now)?;
+    }
+    Ok(())
 }
 
 /// A request to join, as the facilitators see it.
@@ -342,6 +363,7 @@ pub fn answer_request(
             )
         };
         notices::send(conn, target.id, &body, now)?;
+        requests_settled(conn, board.id, now)?;
         let mut entry = Entry::new(logged, Some(board.id));
         entry.member_id = Some(target.id);
         entry.reason = message;

@@ -17,7 +17,7 @@ use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{BoardId, MeetingId, MemberId};
 use crate::model::{AuthorRef, Board};
-use crate::moderation::notices;
+use crate::notifications::Kind;
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::text_enum::text_enum;
 
@@ -242,14 +242,18 @@ pub(super) fn fill_places(
         )))
         .set(meeting_rsvps::response.eq("going"))
         .execute(conn)?;
-        let when = when_for_member(conn, member_id, occurrence.starts_at)?;
-        notices::send(
+        super::reminders::tell(
             conn,
-            member_id,
-            &format!(
+            meeting,
+            Kind::MeetingChanged,
+            &[member_id],
+            |when| {
+                format!(
                 "A place opened up at \u{201c}{}\u{201d} on {when}: you have moved up from the waiting list and are now going.",
                 meeting.title
-            ),
+            )
+            },
+            occurrence.starts_at,
             now,
         )?;
     }

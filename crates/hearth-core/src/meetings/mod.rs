@@ -20,6 +20,7 @@ mod answers;
 mod feeds;
 mod form;
 mod reading;
+mod reminders;
 mod scheduling;
 
 pub(crate) use answers::withdraw_from_group;
@@ -30,6 +31,7 @@ pub use reading::{
     by_id_for, list_for, next_occurrence, page_for, upcoming_for_board, upcoming_of, DateView,
     GroupMeetings, MeetingView, Upcoming,
 };
+pub use reminders::send_due as send_due_reminders;
 pub use scheduling::{
     cancel_occurrence, cancel_series, for_change, for_moving, for_scheduling, move_occurrence,
     schedule, update,

@@ -3,10 +3,11 @@
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use super::answers::{fill_places, when_for_member, Response};
+use super::answers::{fill_places, Response};
 use super::form::{check_form, describe_gap, parse_time, Checked, MeetingForm};
 use super::reading::{by_id, by_id_for};
 use super::recurrence::{self, Repeat};
+use super::reminders;
 use super::MeetingState;
 use super::{exceptions_of, expand, find_occurrence, occurrence, Meeting, Occurrence};
 use crate::clock;
@@ -16,7 +17,7 @@ use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::{MeetingId, MemberId};
 use crate::model::Board;
-use crate::moderation::notices;
+use crate::notifications::Kind;
 use crate::policy::{self, Action, MemberActor};
 
 fn repeat_name(repeat: Repeat) -> &'static str {
@@ -181,11 +182,13 @@ pub fn update(
     })
 }
 
-/// Tells everyone going to (or waiting for) one meeting that it changed.
+/// Tells everyone going to (or waiting for, or maybe going to) one meeting that it changed
+/// or was cancelled (`kind`), as a notification about the meeting.
 fn tell_attendees(
     conn: &mut DbConn,
     meeting: &Meeting,
     original: NaiveDateTime,
+    kind: Kind,
     message: impl Fn(&str) -> String,
     now: NaiveDateTime,
     starts_at: NaiveDateTime,
@@ -200,11 +203,7 @@ fn tell_attendees(
         ]))
         .select(meeting_rsvps::member_id)
         .load(conn)?;
-    for id in ids {
-        let when = when_for_member(conn, id, starts_at)?;
-        notices::send(conn, id, &message(&when), now)?;
-    }
-    Ok(())
+    reminders::tell(conn, meeting, kind, &ids, message, starts_at, now)
 }
 
 /// Cancels one meeting of a series; those who answered going, maybe or waiting get a notice.
@@ -240,6 +239,7 @@ pub fn cancel_occurrence(
                 conn,
                 &meeting,
                 occurrence.original_local,
+                Kind::MeetingCancelled,
                 |when| format!("\u{201c}{title}\u{201d} on {when} is cancelled."),
                 now,
                 occurrence.starts_at,
@@ -314,6 +314,7 @@ pub fn move_occurrence(
             conn,
             &meeting,
             original,
+            Kind::MeetingChanged,
             |when| format!("\u{201c}{title}\u{201d} has moved: it is now on {when}."),
             now,
             after.starts_at,
@@ -340,6 +341,7 @@ pub fn cancel_series(conn: &mut DbConn, member: &MemberActor, id: MeetingId) -> 
                 conn,
                 &meeting,
                 occurrence.original_local,
+                Kind::MeetingCancelled,
                 |when| {
                     format!("\u{201c}{title}\u{201d} on {when} is cancelled: the facilitators cancelled the whole series.")
                 },

@@ -791,6 +791,9 @@ pub fn decide(
                 review_items::resolution_note.eq(text),
             ))
             .execute(conn)?;
+        if matches!(decision, Decision::Handled { .. }) {
+            check_ins_settled(conn, board.id, now)?;
+        }
         // Two moderators (or one double tap) deciding at once: only the first decision that
         // still finds the post as it was applies; the other is told, and changes nothing.
         if !matches!(decision, Decision::Dismiss | Decision::Handled { .. })
@@ -835,6 +838,26 @@ pub fn decide(
         posts::by_id(conn, post.id)?,
     );
     Ok((board, thread, post))
+}
+
+/// When no check-in waits in the group any more, the facilitators' notifications of
+/// check-ins are read. Inside the transaction that handled one.
+fn check_ins_settled(conn: &mut DbConn, board_id: BoardId, now: NaiveDateTime) -> Result<()> {
+    let waiting: i64 = review_items::table
+        .filter(review_items::board_id.eq(board_id))
+        .filter(review_items::state.eq(ItemState::Open.as_str()))
+        .filter(review_items::kind.eq(ItemKind::CheckIn.as_str()))
+        .count()
+        .get_result(conn)?;
+    if waiting == 0 {
+        crate::notifications::facilitators::settled(
+            conn,
+            board_id,
+            crate::notifications::Kind::CheckIn,
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 /// The post for its report form, if `member` may report it (see [`report`]).

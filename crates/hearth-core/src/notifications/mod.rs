@@ -11,9 +11,11 @@
 //! per member and kind, and is cleared when the row is read. The bell is the sum of the unread
 //! rows' counts, read from one index.
 
+pub(crate) mod facilitators;
 pub mod fanout;
 pub mod levels;
 mod listing;
+pub mod preferences;
 
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
@@ -31,6 +33,7 @@ use crate::text_enum::text_enum;
 pub use fanout::Addressed;
 pub use levels::Level;
 pub use listing::{list, NotificationItem, NotificationPage};
+pub use preferences::{preferences, save_preferences, Preferences, ReminderLead};
 
 text_enum! {
     /// What a notification tells about.

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::ids::{BoardId, PostId};
 use crate::model::{Board, Moderation, Post, Thread};
 use crate::moderation::review::{self, ItemKind};
+use crate::notifications::{facilitators, Kind};
 use crate::policy::MemberActor;
 use crate::safety::crisis;
 use crate::safety::limits::{self, EditLimits, PostingLimits};
@@ -235,6 +236,11 @@ pub(crate) fn record(
     }
     if judgement.check_in {
         review::open(conn, board_id, post_id, ItemKind::CheckIn, "", now)?;
+        // The group's facilitators hear that a check-in waits: no words of the post, no name,
+        // and muting its author does not silence it. Its author is not told of their own.
+        let board = crate::forum::boards::by_id(conn, board_id)?;
+        let author = crate::forum::posts::by_id(conn, post_id)?.author_id;
+        facilitators::tell(conn, &board, Kind::CheckIn, None, Some(author), now)?;
     }
     Ok(())
 }

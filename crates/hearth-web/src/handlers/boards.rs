@@ -2,6 +2,7 @@ use actix_web::{web, HttpResponse};
 use hearth_core::forum::threads::{self, BoardCursor, NewThreadForm, ThreadListing};
 use hearth_core::ids::ThreadId;
 use hearth_core::model::AuthorRef;
+use hearth_core::notifications::{levels, Level};
 use hearth_core::{forum::boards, forum::posts, groups};
 use serde::{Deserialize, Serialize};
 
@@ -74,8 +75,37 @@ async fn board_page(
             .with("can_start_thread", &inside.can_start_thread)
             .with("can_moderate", &inside.can_moderate)
             .with("can_mark_read", &inside.can_mark_read)
-            .with("next_meeting", &inside.next_meeting),
+            .with("next_meeting", &inside.next_meeting)
+            .with("level", &inside.level.map(|level| level.as_str()))
+            .with("level_choices", &super::level_choices()),
     ))
+}
+
+/// The level control's form.
+#[derive(Deserialize)]
+pub struct LevelInput {
+    #[serde(default)]
+    level: String,
+}
+
+/// `POST /b/{slug}/level`: how closely the member follows the group; back to its page.
+pub async fn set_level(
+    state: State,
+    viewer: Viewer,
+    slug: web::Path<String>,
+    input: web::Form<LevelInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    let slug = slug.into_inner();
+    let level = Level::from_form(&input.level)?;
+    let slug = db(&state, move |conn| {
+        let board = boards::by_slug_for(conn, &actor, &slug)?;
+        levels::set_for_board(conn, &member, &board, level)?;
+        Ok(board.slug)
+    })
+    .await?;
+    Ok(see_other(&format!("/b/{slug}#level")))
 }
 
 /// A thread on a board page as the template shows it: flat, its time already formatted (see

@@ -7,7 +7,10 @@ use hearth_core::accounts::mutes;
 use serde::{Deserialize, Serialize};
 
 use super::auth::time_zone_names;
-use super::{form_again, see_other, Page};
+use hearth_core::notifications::levels::Defaults;
+use hearth_core::notifications::{self, Level, Preferences, ReminderLead};
+
+use super::{form_again, level_choices, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -77,22 +80,116 @@ pub struct SettingsInput {
     time_zone: String,
 }
 
-fn settings_page(state: &State, viewer: &Viewer, input: &SettingsInput) -> Page {
+/// The notification settings' form, as the member last saved them or as they sent them.
+#[derive(Deserialize, Serialize, Default)]
+pub struct NotificationSettingsInput {
+    #[serde(default)]
+    started_level: String,
+    #[serde(default)]
+    replied_level: String,
+    #[serde(default)]
+    reminder: String,
+}
+
+impl NotificationSettingsInput {
+    /// What the member chose, if every choice is one the form offers.
+    fn chosen(&self) -> hearth_core::Result<Preferences> {
+        Ok(Preferences {
+            defaults: Defaults {
+                started: Level::from_form(&self.started_level)?,
+                replied: Level::from_form(&self.replied_level)?,
+            },
+            reminder: ReminderLead::from_form(&self.reminder)?,
+        })
+    }
+
+    fn of(chosen: &Preferences) -> NotificationSettingsInput {
+        NotificationSettingsInput {
+            started_level: chosen.defaults.started.as_str().to_owned(),
+            replied_level: chosen.defaults.replied.as_str().to_owned(),
+            reminder: chosen.reminder.as_str().to_owned(),
+        }
+    }
+}
+
+fn settings_page(
+    state: &State,
+    viewer: &Viewer,
+    input: &SettingsInput,
+    notifying: &NotificationSettingsInput,
+) -> Page {
+    let reminder_choices: Vec<Choice> = ReminderLead::ALL
+        .iter()
+        .map(|lead| Choice {
+            value: lead.as_str(),
+            label: lead.label(),
+        })
+        .collect();
     Page::new(state, viewer, "settings.html")
         .with("form", input)
         .with("time_zones", &time_zone_names())
+        .with("notifying", notifying)
+        .with("level_choices", &level_choices())
+        .with("reminder_choices", &reminder_choices)
 }
 
-/// `GET /settings`: the signed-in member's own profile form.
-pub async fn settings_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?.member;
-    let input = SettingsInput {
+async fn saved_notification_settings(
+    state: &State,
+    viewer: &Viewer,
+) -> Result<NotificationSettingsInput, WebError> {
+    let member = viewer.require_member()?;
+    let chosen = read(state, move |conn| {
+        notifications::preferences(conn, member.id)
+    })
+    .await?;
+    Ok(NotificationSettingsInput::of(&chosen))
+}
+
+fn profile_input(member: hearth_core::model::Member) -> SettingsInput {
+    SettingsInput {
         display_name: member.display_name,
         pronouns: member.pronouns,
         bio: member.bio,
         time_zone: member.time_zone,
+    }
+}
+
+/// `GET /settings`: the signed-in member's own profile form and notification settings.
+pub async fn settings_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    let input = profile_input(viewer.require_member()?.member);
+    let notifying = saved_notification_settings(&state, &viewer).await?;
+    settings_page(&state, &viewer, &input, &notifying).render(&state)
+}
+
+/// `POST /settings/notifications`: the levels of threads the member starts and replies to, and
+/// when they are reminded of meetings; back to `/settings`.
+pub async fn save_notification_settings(
+    state: State,
+    viewer: Viewer,
+    input: web::Form<NotificationSettingsInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let input = input.into_inner();
+    let chosen = input.chosen();
+    let saved = match chosen {
+        Ok(chosen) => {
+            db(&state, move |conn| {
+                notifications::save_preferences(conn, member.id, &chosen)
+            })
+            .await
+        }
+        Err(error) => Err(error.into()),
     };
-    settings_page(&state, &viewer, &input).render(&state)
+    match saved {
+        Ok(()) => Ok(see_other("/settings#notifications")),
+        Err(error) => {
+            form_again(&state, error, async {
+                let profile = profile_input(viewer.require_member()?.member);
+                Ok(settings_page(&state, &viewer, &profile, &input))
+            })
+            .await
+        }
+    }
 }
 
 /// `POST /settings`.
@@ -116,7 +213,8 @@ pub async fn save_settings(
         Ok(updated) => Ok(see_other(&format!("/u/{}", updated.username))),
         Err(error) => {
             form_again(&state, error, async {
-                Ok(settings_page(&state, &viewer, &input))
+                let notifying = saved_notification_settings(&state, &viewer).await?;
+                Ok(settings_page(&state, &viewer, &input, &notifying))
             })
             .await
         }

@@ -201,6 +201,19 @@ pub struct Choice {
     pub label: &'static str,
 }
 
+/// The levels of the level control on thread and group pages and the defaults on
+/// `/settings`, most attentive first.
+pub fn level_choices() -> Vec<Choice> {
+    hearth_core::notifications::Level::ALL
+        .iter()
+        .rev()
+        .map(|level| Choice {
+            value: level.as_str(),
+            label: level.label(),
+        })
+        .collect()
+}
+
 /// The ways a group can meet, for forms and the directory's filter.
 pub fn format_choices() -> Vec<Choice> {
     hearth_core::model::MeetingFormat::ALL

@@ -4,6 +4,7 @@ use hearth_core::forum::posts::{self, ReplyForm};
 use hearth_core::forum::threads::{self, ReplyBox, Shown, ThreadView};
 use hearth_core::ids::{PostId, ThreadId};
 use hearth_core::model::{AuthorRef, Moderation};
+use hearth_core::notifications::{levels, Level};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -149,6 +150,8 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
             &hearth_core::safety::limits::span_words(i64::from(thread.slow_mode_seconds)),
         )
         .with("form", reply)
+        .with("level", &view.level.map(|level| level.as_str()))
+        .with("level_choices", &super::level_choices())
 }
 
 /// One entry of a thread's pager: a page number (the current one marked) or a gap.
@@ -251,6 +254,38 @@ pub async fn reply(
             .await
         }
     }
+}
+
+/// The level control's form: a level, and the page of the thread it was sent from.
+#[derive(Deserialize)]
+pub struct LevelInput {
+    #[serde(default)]
+    level: String,
+    page: Option<i32>,
+}
+
+/// `POST /t/{id}/level`: how closely the member follows the thread; back to the page.
+pub async fn set_level(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<ThreadId>,
+    input: web::Form<LevelInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let actor = viewer.actor();
+    let id = id.into_inner();
+    let level = Level::from_form(&input.level)?;
+    let canonical = db(&state, move |conn| {
+        let (board, thread) = threads::by_id_for(conn, &actor, id)?;
+        levels::set_for_thread(conn, &member, &board, &thread, level)?;
+        Ok(thread_url(thread.id, &thread.slug))
+    })
+    .await?;
+    let location = match input.page {
+        Some(page) if page > 1 => format!("{canonical}?page={page}#level"),
+        _ => format!("{canonical}#level"),
+    };
+    Ok(see_other(&location))
 }
 
 #[cfg(test)]
