@@ -48,6 +48,7 @@ CREATE TABLE notification_jobs (
     done_through BIGINT NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL
 );
+CREATE INDEX notification_jobs_post ON notification_jobs (post_id);
 
 -- Who muted an author, found by the author (every delivery asks).
 CREATE INDEX mutes_muted ON mutes (muted_id, member_id);
