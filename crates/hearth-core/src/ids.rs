@@ -41,4 +41,8 @@ typed_id!(
     LogEntryId,
     /// One item of the review queue (a report, a check-in, a flag, a post awaiting approval).
     ReviewItemId,
+    /// A private conversation of a group.
+    ConversationId,
+    /// One message of a private conversation.
+    MessageId,
 );
