@@ -17,8 +17,8 @@ mod writing;
 
 pub use moderating::{close_check_in, moderate_message, report_message, MessageDecision};
 pub use reading::{
-    for_start, list_for, mark_read, page_for, ways_to_reach, ConversationLine, ConversationView,
-    MessageLine, StartView,
+    for_start, list_for, mark_read, page_for, readable_by_id, ways_to_reach, ConversationLine,
+    ConversationView, MessageLine, StartView,
 };
 pub use writing::{reply, start, Sent, StartForm};
 

@@ -228,6 +228,16 @@ pub fn page_for(
     })
 }
 
+/// The conversation `id` if `actor` may read it (a way back to it from the help page), not
+/// found otherwise.
+pub fn readable_by_id(
+    conn: &mut DbConn,
+    actor: &policy::Actor,
+    id: ConversationId,
+) -> Result<ConversationId> {
+    super::by_id_for(conn, actor, id).map(|(_, conversation)| conversation.id)
+}
+
 /// Marks the conversation read by `member` up to `up_to` (what their page showed). Never moves
 /// a marker back; a conversation they may not read is not found.
 pub fn mark_read(
