@@ -49,6 +49,9 @@
 //    themselves: CSP blocking something is our defence working. Without the corpus file the
 //    XSS check is reported as skipped, not passed. HEARTH_XSS_BYPASS_CSP=1 opens the pages with
 //    CSP off, to test escaping and the sanitizer alone.
+// 4. Phone (390×844, touch): a moderator hides a post from the review queue in two taps; the
+//    bell is a 44×44 px target named with its count, the notification list is axe clean in both
+//    schemes and fits the screen, and tapping a notification opens the first answer.
 // Canaries prove the detectors work on every run: the test itself runs script in a page (the
 // traps must notice) and adds an unlabelled field, an unnamed button and an untabbable link
 // (axe and the keyboard walk must notice).
@@ -143,6 +146,7 @@ async function main() {
     await accessibilityChecks(browser, hearth.url, admin, realistic);
     console.log(`accessibility and keyboard checks took ${seconds(phase)}`);
     await phoneModeration(browser, hearth.url, admin);
+    await phoneNotifications(browser, hearth.url, realistic);
 
     if (payloads === null) {
       console.log(`\nxss corpus not found at ${CORPUS}: browser XSS check skipped`);
@@ -264,6 +268,50 @@ async function phoneModeration(browser, baseURL, admin) {
   }
 }
 
+// The bell and the list on a phone: bea's thread has answers; the bell shows their count as
+// a tap target of at least 44×44 px with a name that says so, the list is axe clean in both
+// schemes and fits the screen, and tapping a notification opens the first answer.
+async function phoneNotifications(browser, baseURL, realistic) {
+  console.log('\n== notifications on a phone (390×844, touch)');
+  for (const colorScheme of ['light', 'dark']) {
+    const context = await browser.newContext({
+      baseURL,
+      storageState: await realistic.members.bea.storageState(),
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      colorScheme,
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto('/groups');
+      const bell = page.locator('.nav-links a.bell');
+      const box = await bell.boundingBox();
+      const name = (await bell.textContent()).replace(/\s+/g, ' ').trim();
+      const count = Number((await bell.locator('.count').textContent()).replace(/\D+/g, ''));
+      check('phone', `${colorScheme}: the bell is a 44×44 tap target named with its count`, box.width >= 44 && box.height >= 44 && count > 0 && /^Notifications \d+ unread$/.test(name), [
+        `${Math.round(box.width)}×${Math.round(box.height)} px, named "${name}"`,
+      ]);
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), bell.tap()]);
+      const { violations } = await runAxe(page);
+      const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      check('phone', `${colorScheme}: the notification list is axe clean and fits the screen`, violations.length === 0 && fits, [
+        ...violations.map((v) => `${v.id}: ${v.help}`),
+        `fits the width: ${fits}`,
+      ]);
+      const link = page.locator('.notification-reply .notification-text a').first();
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), link.tap()]);
+      const anchor = new URL(page.url()).hash.slice(1);
+      const landed = anchor !== '' && (await page.locator(`[id="${anchor}"]`).count()) === 1;
+      check('phone', `${colorScheme}: tapping "new replies in your thread" opens the first answer`, landed, [page.url()]);
+    } catch (error) {
+      check('phone', `${colorScheme}: notifications on a phone`, false, [String(error.message).split('\n')[0]]);
+    } finally {
+      await context.close();
+    }
+  }
+}
+
 async function accessibilityChecks(browser, baseURL, admin, realistic) {
   console.log(`\n== accessibility: axe-core ${await axeVersion()} (${AXE_TAGS.join(', ')}, plus ${AXE_EXTRA_RULES.join(', ')}), light and dark; keyboard`);
   const bea = realistic.members.bea;
@@ -338,7 +386,7 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['group settings', 'ada', goto('/b/pet-loss/settings')],
     ['profile, moderator view', 'ada', goto('/u/bea')],
     ['report a post', 'bea', goto(`/p/${realistic.reportableId}/report`)],
-    ['notices', 'bea', goto('/notices')],
+    ['notifications', 'bea', goto('/notifications')],
     ['create a group', 'ada', goto('/admin/boards/new')],
     ['error 404', 'visitor', goto('/b/no-such-board', 404)],
     ['help', 'visitor', goto('/help')],

@@ -9,7 +9,7 @@ use crate::rng::Rng;
 use crate::scripts::{self, ScriptSpec};
 use crate::targets::{self, Targets};
 use crate::wrk::{self, WrkResult, WrkRun};
-use crate::{http, procfs, text};
+use crate::{http, procfs, text, watched};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
@@ -23,6 +23,9 @@ pub enum Scenario {
     ThreadSignedIn,
     /// Replies only, from many members to random open threads.
     Reply,
+    /// Replies only, to one open thread that `--watchers` members watch: every reply tells
+    /// them all (the notifications' fan-out).
+    ReplyWatched,
     /// 95% `thread` reads, 5% replies.
     Mix,
 }
@@ -35,18 +38,22 @@ impl Scenario {
             Scenario::Home => "home",
             Scenario::ThreadSignedIn => "thread-signed-in",
             Scenario::Reply => "reply",
+            Scenario::ReplyWatched => "reply-watched",
             Scenario::Mix => "mix",
         }
     }
 
     fn writes(self) -> bool {
-        matches!(self, Scenario::Reply | Scenario::Mix)
+        matches!(
+            self,
+            Scenario::Reply | Scenario::ReplyWatched | Scenario::Mix
+        )
     }
 
     fn needs_sessions(self) -> bool {
         matches!(
             self,
-            Scenario::ThreadSignedIn | Scenario::Reply | Scenario::Mix
+            Scenario::ThreadSignedIn | Scenario::Reply | Scenario::ReplyWatched | Scenario::Mix
         )
     }
 }
@@ -66,6 +73,8 @@ pub struct LoadOptions {
     pub reply_share: f64,
     /// Seconds at the end of a run with no replies in flight (see `ScriptSpec::reply_seconds`).
     pub reply_grace_s: u64,
+    /// Members watching the `reply-watched` scenario's thread.
+    pub watchers: usize,
     pub server_pid: Option<u32>,
     pub wrk: String,
     pub keep_scripts: bool,
@@ -91,9 +100,10 @@ pub fn run(options: &LoadOptions) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let conn = &mut *pool.get().map_err(|e| e.to_string())?;
     let dir = work_dir()?;
-    let outcome = prepare(conn, options, &dir)
-        .and_then(|()| spot_check(&authority, &dir, options))
-        .and_then(|()| run_scenarios(conn, options, &dir, pid));
+    let outcome = prepare(conn, options, &dir).and_then(|watched| {
+        spot_check(&authority, &dir, options)?;
+        run_scenarios(conn, options, &dir, pid, watched)
+    });
     if options.keep_scripts {
         println!("scripts and targets kept in {}", dir.display());
     } else {
@@ -131,8 +141,13 @@ fn work_dir() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// Samples targets and signs members in, writing the files the scripts read.
-fn prepare(conn: &mut DbConn, options: &LoadOptions, dir: &Path) -> Result<(), String> {
+/// Samples targets and signs members in, writing the files the scripts read; sets up the
+/// watched thread when `reply-watched` is to run.
+fn prepare(
+    conn: &mut DbConn,
+    options: &LoadOptions,
+    dir: &Path,
+) -> Result<Option<watched::Watched>, String> {
     let mut rng = Rng::new(options.seed);
     let Targets {
         thread_paths,
@@ -157,7 +172,12 @@ fn prepare(conn: &mut DbConn, options: &LoadOptions, dir: &Path) -> Result<(), S
         scripts::write_lines(dir, scripts::SESSIONS, &lines)?;
         println!("signed in {} members", lines.len());
     }
-    Ok(())
+    if !options.scenarios.contains(&Scenario::ReplyWatched) {
+        return Ok(None);
+    }
+    let watched = watched::prepare(conn, &mut rng, &reply_threads, options.watchers, &run_id())?;
+    scripts::write_lines(dir, scripts::WATCHED_THREADS, &[watched.thread.to_string()])?;
+    Ok(Some(watched))
 }
 
 /// A few of each kind of target must answer 200: a wrong slug (308) or a page the reader may
@@ -196,6 +216,7 @@ fn run_scenarios(
     options: &LoadOptions,
     dir: &Path,
     pid: Option<u32>,
+    watched: Option<watched::Watched>,
 ) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for &scenario in &options.scenarios {
@@ -204,7 +225,7 @@ fn run_scenarios(
             let script = scripts::write_script(dir, &format!("{}-warmup", scenario.name()), &spec)?;
             wrk::run(&wrk_run(options, script, options.warmup_s))?;
         }
-        let row = measure(conn, options, dir, pid, scenario)?;
+        let row = measure(conn, options, dir, pid, scenario, watched)?;
         println!(
             "{}: {:.0} req/s, p99 {:.1} ms, {} errors {}",
             scenario.name(),
@@ -224,10 +245,15 @@ fn measure(
     dir: &Path,
     pid: Option<u32>,
     scenario: Scenario,
+    watched: Option<watched::Watched>,
 ) -> Result<Row, String> {
     let spec = spec(scenario, options, options.duration_s);
     let script = scripts::write_script(dir, scenario.name(), &spec)?;
     let before = targets::max_post_id(conn)?;
+    let watched = watched.filter(|_| scenario == Scenario::ReplyWatched);
+    let notified_before = watched
+        .map(|w| watched::notified(conn, w.thread))
+        .transpose()?;
     let rss_reset = pid.is_some_and(procfs::reset_peak_rss);
     let cpu_before = CpuSample::take(pid);
     let result = wrk::run(&wrk_run(options, script, options.duration_s))?;
@@ -237,9 +263,19 @@ fn measure(
     if pid.is_some() && !rss_reset {
         notes.push_str("RSS peak since start; ");
     }
+    if let Some(watched) = watched {
+        let limit = std::time::Duration::from_secs(options.timeout_s + 5);
+        watched::settle(conn, watched.thread, limit)?;
+    }
     if scenario.writes() {
         let new_posts = targets::posts_of_run(conn, before, &spec.run_id)?;
         notes.push_str(&durability_note(&result, new_posts, spec.reply_seconds));
+        // The fan-out must really have happened, or this row would measure plain replies.
+        if let Some((watched, before)) = watched.zip(notified_before) {
+            let after = watched::notified(conn, watched.thread)?;
+            notes.push_str("; ");
+            notes.push_str(&watched::check(&watched, before, after)?);
+        }
     }
     Ok(Row {
         scenario,
@@ -315,7 +351,7 @@ fn spec(scenario: Scenario, options: &LoadOptions, duration_s: u64) -> ScriptSpe
         _ => scripts::THREAD_PATHS,
     };
     let reply_share = match scenario {
-        Scenario::Reply => 1.0,
+        Scenario::Reply | Scenario::ReplyWatched => 1.0,
         Scenario::Mix => options.reply_share,
         _ => 0.0,
     };
@@ -323,6 +359,11 @@ fn spec(scenario: Scenario, options: &LoadOptions, duration_s: u64) -> ScriptSpe
         reads,
         signed_in_reads: scenario == Scenario::ThreadSignedIn,
         reply_share,
+        reply_threads: if scenario == Scenario::ReplyWatched {
+            scripts::WATCHED_THREADS
+        } else {
+            scripts::REPLY_THREADS
+        },
         reply_seconds: duration_s.saturating_sub(options.reply_grace_s).max(1),
         run_id: run_id(),
     }

@@ -13,6 +13,7 @@ mod startup;
 mod targets;
 mod text;
 mod verify;
+mod watched;
 mod wrk;
 
 use std::path::PathBuf;
@@ -98,6 +99,10 @@ struct LoadArgs {
     /// when wrk stops and every committed reply is seen acknowledged.
     #[arg(long, default_value_t = 2)]
     reply_grace: u64,
+    /// Members watching the one thread the reply-watched scenario replies to (members are
+    /// added if the community has fewer).
+    #[arg(long, default_value_t = 5_000)]
+    watchers: usize,
     /// The server's process id, for its peak RSS (default: whoever listens on the URL's port).
     #[arg(long)]
     server_pid: Option<u32>,
@@ -196,6 +201,7 @@ fn load_options(args: LoadArgs) -> load::LoadOptions {
         paths: args.paths,
         reply_share: args.reply_share,
         reply_grace_s: args.reply_grace,
+        watchers: args.watchers,
         server_pid: args.server_pid,
         wrk: args.wrk,
         keep_scripts: args.keep_scripts,

@@ -16,6 +16,8 @@ pub struct ScriptSpec {
     pub signed_in_reads: bool,
     /// Share of requests that are replies (0 for read-only scenarios, 1 for replies only).
     pub reply_share: f64,
+    /// The file of thread ids replies go to.
+    pub reply_threads: &'static str,
     /// Replies are sent only in the first this many seconds, then reads: wrk drops responses
     /// still in flight when it stops, so without a quiet tail some committed replies would
     /// never be counted as acknowledged.
@@ -29,6 +31,8 @@ pub const BOARD_PATHS: &str = "board_paths.txt";
 pub const HOME_PATHS: &str = "home_paths.txt";
 pub const SESSIONS: &str = "sessions.txt";
 pub const REPLY_THREADS: &str = "reply_threads.txt";
+/// The one thread of the `reply-watched` scenario.
+pub const WATCHED_THREADS: &str = "watched_threads.txt";
 pub const BODIES: &str = "bodies.txt";
 
 pub fn write_lines(dir: &Path, name: &str, lines: &[String]) -> Result<(), String> {
@@ -51,6 +55,7 @@ pub fn script(dir: &Path, spec: &ScriptSpec) -> String {
     let _ = writeln!(lua, "local reads_file = {:?}", spec.reads);
     let _ = writeln!(lua, "local signed_in_reads = {}", spec.signed_in_reads);
     let _ = writeln!(lua, "local reply_share = {}", spec.reply_share);
+    let _ = writeln!(lua, "local reply_threads_file = {:?}", spec.reply_threads);
     let _ = writeln!(lua, "local reply_seconds = {}", spec.reply_seconds);
     let _ = writeln!(lua, "local run_id = {:?}", spec.run_id);
     lua.push_str(COMMON);
@@ -88,7 +93,7 @@ function init(args)
     end
   end
   if reply_share > 0 then
-    reply_threads = lines("reply_threads.txt")
+    reply_threads = lines(reply_threads_file)
     bodies = lines("bodies.txt")
   end
   stop_replies_at = os.time() + reply_seconds
@@ -162,6 +167,7 @@ mod tests {
             reads: THREAD_PATHS,
             signed_in_reads: false,
             reply_share: 0.0,
+            reply_threads: REPLY_THREADS,
             reply_seconds: 0,
             run_id: "hbtest".to_owned(),
         };
@@ -177,5 +183,6 @@ mod tests {
         );
         assert!(mix.contains("local reply_share = 0.05"));
         assert!(mix.contains("function response"));
+        assert!(mix.contains("local reply_threads_file = \"reply_threads.txt\""));
     }
 }

@@ -45,4 +45,6 @@ typed_id!(
     ConversationId,
     /// One message of a private conversation.
     MessageId,
+    /// One notification of one member.
+    NotificationId,
 );

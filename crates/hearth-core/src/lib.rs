@@ -19,6 +19,7 @@ pub mod maintenance;
 pub mod meetings;
 pub mod model;
 pub mod moderation;
+pub mod notifications;
 pub mod policy;
 pub mod safety;
 #[cfg(test)]

@@ -4,7 +4,7 @@ use actix_web::web::{self, get, post};
 
 use crate::handlers::{
     admin, assets, auth, boards, conversations, groups, help, home, meetings, members, moderation,
-    posts, setup, threads,
+    notifications, posts, setup, threads,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -32,8 +32,13 @@ pub fn configure(routes: &mut web::ServiceConfig) {
             "/u/{username}/{verb:warn|suspend|ban}",
             post().to(moderation::members::member_action),
         )
-        .route("/notices", get().to(members::notices_page))
-        .route("/notices/read", post().to(members::mark_notices_read))
+        .route("/notifications", get().to(notifications::list))
+        .route("/notifications/read", post().to(notifications::mark_all))
+        .route(
+            "/notifications/{id}/read",
+            post().to(notifications::mark_one),
+        )
+        .route("/notices", get().to(notifications::old_notices))
         .route("/settings", get().to(members::settings_form))
         .route("/settings", post().to(members::save_settings))
         // Groups: the directory, joining, members, editing, proposals

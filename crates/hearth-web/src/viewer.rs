@@ -13,7 +13,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use hearth_core::ids::SessionId;
 use hearth_core::model::Member;
 use hearth_core::policy::{Actor, MemberActor};
-use hearth_core::{accounts::sessions, accounts::tokens, moderation::notices, moderation::review};
+use hearth_core::{accounts::sessions, accounts::tokens, moderation::review, notifications};
 use serde::Serialize;
 
 use crate::errors::WebError;
@@ -53,8 +53,8 @@ struct ViewerInner {
     actor: Actor,
     /// Posts awaiting a decision on the boards this member moderates (0 for everyone else).
     review_count: i64,
-    /// Notices from the moderators this member has not read.
-    unread_notices: i64,
+    /// The bell: what this member has not read (notifications, counted).
+    unread_notifications: i64,
     session_id: Option<SessionId>,
     csrf_token: String,
     /// A visitor's token was minted for this request and must be sent as a cookie.
@@ -72,7 +72,7 @@ pub struct ViewerSummary<'a> {
     /// Facilitates a board or moderates the site: the review link shows.
     pub moderates: bool,
     pub review_count: i64,
-    pub unread_notices: i64,
+    pub unread_notifications: i64,
 }
 
 impl Viewer {
@@ -82,7 +82,7 @@ impl Viewer {
         Viewer(Rc::new(ViewerInner {
             actor: Actor::Visitor,
             review_count: 0,
-            unread_notices: 0,
+            unread_notifications: 0,
             session_id: None,
             csrf_token: existing_token.unwrap_or_else(|| tokens::signed_token(key)),
             new_visitor_token,
@@ -94,12 +94,12 @@ impl Viewer {
         let SignedIn {
             session,
             review_count,
-            unread_notices,
+            unread_notifications,
         } = signed_in;
         Viewer(Rc::new(ViewerInner {
             actor: Actor::Member(Box::new(session.member)),
             review_count,
-            unread_notices,
+            unread_notifications,
             session_id: Some(session.id),
             csrf_token: session.csrf_token,
             new_visitor_token: false,
@@ -165,7 +165,7 @@ impl Viewer {
             is_staff: m.is_staff(),
             moderates: m.moderates_any(),
             review_count: self.0.review_count,
-            unread_notices: self.0.unread_notices,
+            unread_notifications: self.0.unread_notifications,
         })
     }
 }
@@ -194,7 +194,7 @@ fn plausible_token(token: &str) -> bool {
 struct SignedIn {
     session: sessions::Session,
     review_count: i64,
-    unread_notices: i64,
+    unread_notifications: i64,
 }
 
 /// The session layer, wrapped around every route.
@@ -238,11 +238,11 @@ async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) 
     let resumed = read(state, move |conn| {
         let session = sessions::resume(conn, &token)?;
         let review_count = review::open_count(conn, &session.member)?;
-        let unread_notices = notices::unread_count(conn, session.member.id)?;
+        let unread_notifications = notifications::unread_count(conn, session.member.id)?;
         Ok(SignedIn {
             session,
             review_count,
-            unread_notices,
+            unread_notifications,
         })
     });
     match resumed.await {

@@ -173,7 +173,11 @@ fn serve(settings: Settings) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let setup_token = setup::issue_token_if_needed(&mut conn).map_err(|e| e.to_string())?;
     drop(conn);
-    purge_expired_sessions_hourly(pool.clone(), settings.sign_in_throttle);
+    purge_expired_sessions_hourly(
+        pool.clone(),
+        settings.sign_in_throttle,
+        settings.notifications_kept_days,
+    );
     let workers = settings.workers();
     let backend = db::Backend::of_url(&settings.database_url());
     let readers = db::Readers::for_url(
@@ -217,9 +221,14 @@ fn megabytes(n: u32, unit: usize) -> usize {
         .saturating_mul(unit)
 }
 
-/// Expired sessions, and sign-in failures and registrations older than their throttle's
-/// window, are deleted at start and every hour after, on a thread of their own.
-fn purge_expired_sessions_hourly(pool: db::Pool, throttle: ThrottlePolicy) {
+/// Expired sessions, sign-in failures and registrations older than their throttle's window,
+/// and notifications read more than `notifications_kept_days` ago, are deleted at start and
+/// every hour after, on a thread of their own.
+fn purge_expired_sessions_hourly(
+    pool: db::Pool,
+    throttle: ThrottlePolicy,
+    notifications_kept_days: u32,
+) {
     std::thread::spawn(move || loop {
         match pool.get().map_err(hearth_core::Error::from) {
             Ok(mut conn) => {
@@ -230,6 +239,16 @@ fn purge_expired_sessions_hourly(pool: db::Pool, throttle: ThrottlePolicy) {
                 match throttle::purge(&mut conn, &throttle, hearth_core::clock::now()) {
                     Ok(purged) => tracing::debug!(purged, "old throttle rows deleted"),
                     Err(e) => tracing::warn!(error = %e, "old throttle rows could not be deleted"),
+                }
+                if notifications_kept_days > 0 {
+                    let now = hearth_core::clock::now();
+                    let kept = notifications_kept_days;
+                    match hearth_core::notifications::purge_read(&mut conn, now, kept) {
+                        Ok(purged) => tracing::debug!(purged, "old read notifications deleted"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "old notifications could not be deleted")
+                        }
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),

@@ -30,6 +30,8 @@ pub struct Settings {
     pub log: String,
     pub new_account_premod_posts: i32,
     pub same_reply_minutes: u32,
+    /// Read notifications are deleted this many days after they were read; 0 keeps them.
+    pub notifications_kept_days: u32,
     /// A post's text has at most this many bytes (and at most 50,000 characters).
     pub max_post_bytes: usize,
     pub public_log_shows_names: bool,
@@ -69,6 +71,7 @@ session_days = 30
 log = "info"
 new_account_premod_posts = 0
 same_reply_minutes = 10
+notifications_kept_days = 90
 max_post_bytes = 100000
 public_log_shows_names = false
 trust_x_forwarded_for = false

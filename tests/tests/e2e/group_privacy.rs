@@ -62,7 +62,7 @@ fn reads_nothing_there(app: &TestApp, browser: &Browser, urls: &[&str], feed: &s
 }
 
 fn notices(browser: &Browser) -> Vec<String> {
-    browser.visit("/notices").texts(".notice-list li")
+    browser.visit("/notifications").texts(".notice-list li")
 }
 
 fn members_listed(page: &Page) -> Vec<String> {

@@ -271,9 +271,12 @@ fn join_requests_are_answered_by_the_facilitators() {
     .assert_redirect();
 
     ana.visit(&path).assert_status(200);
-    assert!(ana.visit("/notices").body.contains("Welcome, Ana"));
+    assert!(ana.visit("/notifications").body.contains("Welcome, Ana"));
     ben.get(&path).assert_status(404);
-    assert!(ben.visit("/notices").body.contains("bereaved parents"));
+    assert!(ben
+        .visit("/notifications")
+        .body
+        .contains("bereaved parents"));
     let members = fay.visit("/b/circle/members");
     assert_eq!(members.count(".request-list li"), 0);
     assert!(members.texts("#members-heading")[0].starts_with("1 member"));
@@ -449,7 +452,7 @@ fn a_member_proposes_a_group_and_a_moderator_opens_it_with_a_mentor() {
     let mia = app.browser();
     mia.sign_in("mia", hearth_tests::PASSWORD).assert_redirect();
     mia.get("/b/pet-loss-leeds/review").assert_status(200);
-    let notices = ana.visit("/notices").texts(".notice-list li");
+    let notices = ana.visit("/notifications").texts(".notice-list li");
     assert!(
         notices
             .iter()

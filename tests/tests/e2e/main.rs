@@ -17,6 +17,7 @@ mod help;
 mod meetings;
 mod moderation;
 mod mutes;
+mod notifications;
 mod odd_requests;
 mod posting_limits;
 mod profiles;

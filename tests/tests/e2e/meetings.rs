@@ -176,7 +176,7 @@ fn going_to_a_full_meeting_joins_the_waiting_list_and_the_first_moves_up() {
         first_date(&cyd),
         ["Your answer: going — you are number 1 on the waiting list"]
     );
-    let notices = bob.visit("/notices");
+    let notices = bob.visit("/notifications");
     assert!(
         notices
             .body

@@ -205,14 +205,20 @@ fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
         .texts(".notice")
         .iter()
         .any(|n| n.contains("please be gentle")));
-    let notices = ana.visit("/notices");
+    let notices = ana.visit("/notifications");
     assert!(notices.texts(".notice-list li")[0].contains("It is unkind to another member"));
     assert_eq!(
-        ana.visit("/").texts(".nav-links a[href='/notices'] .count"),
+        ana.visit("/")
+            .texts(".nav-links a[href='/notifications'] .count"),
         ["1 unread"]
     );
-    ana.fill("/notices", "/notices/read", &[]).assert_redirect();
-    assert_eq!(ana.visit("/").count(".nav-links a[href='/notices']"), 0);
+    ana.fill("/notifications", "/notifications/read", &[])
+        .assert_redirect();
+    assert_eq!(
+        ana.visit("/")
+            .count(".nav-links a[href='/notifications'] .count"),
+        0
+    );
 
     let public = app.browser().visit("/b/pets/log");
     assert_eq!(public.count(".log-list li"), 1);
@@ -445,7 +451,7 @@ fn warnings_suspensions_and_board_bans() {
         &[("board", "pets"), ("message", "Please keep to the topic.")],
     )
     .assert_redirect();
-    let notices = ana.visit("/notices");
+    let notices = ana.visit("/notifications");
     assert!(notices.texts(".notice-list li")[0].contains("Please keep to the topic."));
     // Facilitators cannot suspend, nor act on staff.
     assert_eq!(
@@ -513,7 +519,7 @@ fn warnings_suspensions_and_board_bans() {
         .fill("/u/ana", "/u/ana/suspend", &[("change", "lift")])
         .assert_redirect();
     ana.get("/b/moving/new").assert_status(200);
-    assert_eq!(ana.visit("/notices").count(".notice-list li"), 5);
+    assert_eq!(ana.visit("/notifications").count(".notice-list li"), 5);
     // add facilitator, warn, ban, unban, suspend, unsuspend
     assert_eq!(log_rows(&app), 6);
 }

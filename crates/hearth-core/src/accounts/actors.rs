@@ -56,3 +56,67 @@ pub fn actor_for(conn: &mut DbConn, member: Member) -> Result<MemberActor> {
         member,
     })
 }
+
+/// Many members as the policy sees them *on one board*: their accounts, and whether each
+/// facilitates, is banned from or belongs to that board. Good only for questions about
+/// `board` (who may read a post there): every other board is missing from their lists.
+/// A few queries for any number of members, so a post's watchers are authorized at once.
+pub fn actors_on_board(
+    conn: &mut DbConn,
+    ids: &[crate::ids::MemberId],
+    board: BoardId,
+) -> Result<Vec<MemberActor>> {
+    use crate::db::schema::members;
+    use crate::model::MemberStatus;
+    use std::collections::HashSet;
+    let mut actors = Vec::with_capacity(ids.len());
+    // Bounded lists of bound values: SQLite allows 32,766 per statement, PostgreSQL 65,535.
+    for chunk in ids.chunks(500) {
+        let accounts: Vec<Member> = members::table
+            .filter(members::id.eq_any(chunk))
+            .filter(members::status.ne(MemberStatus::Deleted.as_str()))
+            .select(Member::as_select())
+            .load(conn)?;
+        let facilitating: HashSet<crate::ids::MemberId> = board_facilitators::table
+            .filter(board_facilitators::board_id.eq(board))
+            .filter(board_facilitators::member_id.eq_any(chunk))
+            .select(board_facilitators::member_id)
+            .load::<crate::ids::MemberId>(conn)?
+            .into_iter()
+            .collect();
+        let banned: HashSet<crate::ids::MemberId> = board_bans::table
+            .filter(board_bans::board_id.eq(board))
+            .filter(board_bans::member_id.eq_any(chunk))
+            .filter(
+                board_bans::until
+                    .is_null()
+                    .or(board_bans::until.gt(clock::now())),
+            )
+            .select(board_bans::member_id)
+            .load::<crate::ids::MemberId>(conn)?
+            .into_iter()
+            .collect();
+        let joined: HashSet<crate::ids::MemberId> = memberships::table
+            .filter(memberships::board_id.eq(board))
+            .filter(memberships::member_id.eq_any(chunk))
+            .filter(memberships::state.eq(MembershipState::Member.as_str()))
+            .select(memberships::member_id)
+            .load::<crate::ids::MemberId>(conn)?
+            .into_iter()
+            .collect();
+        let on = |set: &HashSet<crate::ids::MemberId>, id| {
+            if set.contains(&id) {
+                vec![board]
+            } else {
+                Vec::new()
+            }
+        };
+        actors.extend(accounts.into_iter().map(|member| MemberActor {
+            facilitates: on(&facilitating, member.id),
+            banned_from: on(&banned, member.id),
+            member_of: on(&joined, member.id),
+            member,
+        }));
+    }
+    Ok(actors)
+}

@@ -127,6 +127,17 @@ fn age(conn: &mut DbConn, who: &MemberActor, days: i64) -> MemberActor {
     again(conn, &who.username)
 }
 
+/// How many notifications of private messages `who` has.
+fn told_of_messages(conn: &mut DbConn, who: &MemberActor) -> i64 {
+    use crate::db::schema::notifications;
+    notifications::table
+        .filter(notifications::member_id.eq(who.id))
+        .filter(notifications::kind.eq("message"))
+        .count()
+        .get_result(conn)
+        .unwrap()
+}
+
 #[test]
 fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_its_member_only() {
     let (_db, pool) = any_pool();
@@ -170,7 +181,15 @@ fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_it
     );
     assert!(view.can_answer && view.is_member && !view.can_moderate);
 
-    // The group's other facilitator reads it in their list, unread, and answers.
+    // The group's other facilitator is told, reads it in their list, unread, and answers.
+    assert_eq!(
+        crate::notifications::unread_count(conn, w.gina.id).unwrap(),
+        1
+    );
+    assert_eq!(
+        crate::notifications::unread_count(conn, w.fran.id).unwrap(),
+        0
+    );
     assert_eq!(listed(conn, &w.gina), vec![(id, true)]);
     reply(
         conn,
@@ -210,6 +229,11 @@ fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_it
     // Nobody else may know it exists: another member of the group, a facilitator of another
     // group; and it is in none of their lists.
     for outsider in [&w.olga, &w.paul] {
+        assert_eq!(
+            told_of_messages(conn, outsider),
+            0,
+            "no notification reveals it"
+        );
         assert!(matches!(page_for(conn, outsider, id), Err(Error::NotFound)));
         assert!(matches!(
             reply(conn, &unlimited(), &posting(), outsider, id, "hi"),

@@ -17,6 +17,7 @@ use crate::forum::posts;
 use crate::ids::{ConversationId, MessageId};
 use crate::model::{Board, Conversation, ConversationKind, Moderation};
 use crate::moderation::review::{self, ItemKind, OnMessage};
+use crate::notifications;
 use crate::policy::{self, Action, MemberActor};
 use crate::safety::gate::{self, PostingRules, Screened};
 
@@ -100,8 +101,8 @@ pub fn start(
             &starter,
             &planned.board,
             &conversation,
-            message_id,
             !screened.hold.is_empty(),
+            now,
         )?;
         Ok(Sent {
             conversation_id: conversation.id,
@@ -147,8 +148,8 @@ pub fn reply(
             &member,
             &board,
             &conversation,
-            message_id,
             !screened.hold.is_empty(),
+            now,
         )?;
         Ok(Sent {
             conversation_id: conversation.id,
@@ -263,21 +264,31 @@ fn record(
 /// Tells every other reader of the conversation about the message, in its transaction: the
 /// member it is with (and the other member of a direct one), the group's facilitators, and staff
 /// who have written in it — each only if they may read it, never its author, never someone who
-/// muted the author. A message that awaits approval tells nobody yet.
+/// muted the author. Unread messages of one conversation are one notification. A message that
+/// awaits approval tells nobody yet.
 fn notify(
     conn: &mut DbConn,
     author: &MemberActor,
     board: &Board,
     conversation: &Conversation,
-    message_id: MessageId,
     held: bool,
+    now: chrono::NaiveDateTime,
 ) -> Result<()> {
     if held {
         return Ok(());
     }
     let recipients = super::reading::readers_to_notify(conn, author, board, conversation)?;
-    // NOTIFICATIONS: the one call site for `hearth_core::notifications` (kind Message), when it
-    // lands on main: `notifications::send_many(conn, &recipients, Kind::Message, …, message_id)`.
-    let _ = (recipients, message_id);
+    let new = notifications::NewNotification {
+        kind: notifications::Kind::Message,
+        group: Some(conversation.id.0),
+        subject: notifications::Subject {
+            board: Some(board.id),
+            conversation: Some(conversation.id),
+            ..Default::default()
+        },
+        actor: Some(author.id),
+        body: "",
+    };
+    notifications::notify(conn, &recipients, &new, now)?;
     Ok(())
 }

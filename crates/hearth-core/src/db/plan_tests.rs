@@ -21,7 +21,7 @@ use crate::forum::threads::{self, BoardCursor};
 use crate::safety::gate::PostingRules;
 use crate::safety::limits::{self, PostingLimits};
 use crate::test_support::{admin_board_thread, registration, sqlite_pool, PASSWORD};
-use crate::{meetings, moderation::notices, moderation::review};
+use crate::{meetings, moderation::review, notifications};
 
 #[derive(QueryableByName)]
 struct PlanStep {
@@ -103,7 +103,7 @@ fn the_pages_people_read_most_use_indexes_only() {
         let resumed = sessions::resume(conn, &session.token).unwrap();
         // Every signed-in page shows these counts in its header.
         review::open_count(conn, &resumed.member).unwrap();
-        notices::unread_count(conn, resumed.member.id).unwrap();
+        notifications::unread_count(conn, resumed.member.id).unwrap();
         boards::by_slug_for(conn, &actor, "board").unwrap();
         threads::board_page(conn, &board, None).unwrap();
         threads::board_page(conn, &board, Some(cursor)).unwrap();
@@ -189,7 +189,7 @@ fn the_pages_people_read_most_are_compiled_once() {
         // The session layer, without the review queue's count, which only moderators' pages
         // show: it is read through a partial index, which needs its condition written out.
         let resumed = sessions::resume(conn, &session.token).unwrap();
-        notices::unread_count(conn, resumed.member.id).unwrap();
+        notifications::unread_count(conn, resumed.member.id).unwrap();
         let actor = crate::policy::Actor::Member(Box::new(resumed.member.clone()));
         // A board page.
         let shown = boards::group_by_slug(conn, &actor, "board").unwrap();

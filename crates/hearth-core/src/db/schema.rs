@@ -140,7 +140,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     board_bans,
     review_items,
     moderation_log,
-    notices,
+    notifications,
+    thread_subscriptions,
+    board_subscriptions,
+    notification_preferences,
     watched_words,
     sign_in_failures,
     categories,
@@ -223,12 +226,51 @@ diesel::table! {
 }
 
 diesel::table! {
-    notices (id) {
+    notifications (id) {
         id -> BigInt,
         member_id -> BigInt,
+        kind -> Text,
+        open_key -> Nullable<BigInt>,
+        board_id -> Nullable<BigInt>,
+        thread_id -> Nullable<BigInt>,
+        post_id -> Nullable<BigInt>,
+        first_position -> Nullable<Integer>,
+        last_position -> Nullable<Integer>,
+        conversation_id -> Nullable<BigInt>,
+        meeting_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        count -> Integer,
         body -> Text,
         created_at -> Timestamp,
+        updated_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    thread_subscriptions (thread_id, member_id) {
+        member_id -> BigInt,
+        thread_id -> BigInt,
+        level -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    board_subscriptions (board_id, member_id) {
+        member_id -> BigInt,
+        board_id -> BigInt,
+        level -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_preferences (member_id) {
+        member_id -> BigInt,
+        started_level -> Text,
+        replied_level -> Text,
+        updated_at -> Timestamp,
     }
 }
 

@@ -309,10 +309,13 @@ pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> R
                 .execute(conn)?;
             let thread_delta = if thread.counts() { -1 } else { 0 };
             recount_board(conn, board.id, thread_delta, post_delta)?;
+            // Notifications last: rows are locked in the posting order.
+            crate::notifications::post_withdrawn(conn, &post)?;
             return Ok(Deleted::Thread { board_id: board.id });
         }
         recount_thread(conn, &thread)?;
         recount_board(conn, board.id, 0, post_delta)?;
+        crate::notifications::post_withdrawn(conn, &post)?;
         Ok(Deleted::Post {
             thread_id: thread.id,
         })
@@ -408,7 +411,33 @@ pub(crate) fn set_moderation(
         (0, 0)
     };
     recount_thread(conn, thread)?;
-    recount_board(conn, board.id, thread_delta, post_delta)
+    recount_board(conn, board.id, thread_delta, post_delta)?;
+    // Notifications last, so rows are locked in the posting order: thread, board, member,
+    // then notifications.
+    if was && !will {
+        crate::notifications::post_withdrawn(conn, post)?;
+    }
+    if will && post.moderation == Moderation::Awaiting {
+        // Approved: news now to whoever would have heard of it when it was written, on the
+        // board its thread is on now and with the thread as it is now (its opening post just
+        // approved).
+        let thread = threads::by_id(conn, thread.id)?;
+        let board = crate::forum::boards::by_id(conn, thread.board_id)?;
+        let approved = Post {
+            moderation: Moderation::Visible,
+            ..post.clone()
+        };
+        let addressed = crate::notifications::Addressed::default();
+        crate::notifications::fanout::post_published(
+            conn,
+            &board,
+            &thread,
+            &approved,
+            &addressed,
+            crate::clock::now(),
+        )?;
+    }
+    Ok(())
 }
 
 /// Sets a thread's reply count and last activity from its visible, published posts.

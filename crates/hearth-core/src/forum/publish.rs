@@ -27,6 +27,7 @@ use crate::forum::{boards as board_ops, posts, threads as thread_ops};
 use crate::groups;
 use crate::ids::{MemberId, PostId, ThreadId};
 use crate::model::{Board, Moderation, Post, Publication, Thread};
+use crate::notifications::{self, fanout};
 use crate::policy::{self, Action, MemberActor};
 use crate::safety::gate::{self, Judgement, PostingRules, Screened, Writing};
 
@@ -120,7 +121,14 @@ pub(crate) fn publish(
         )?;
         count(conn, member, &claimed, thread_id, &judgement, now)?;
         gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
-        posts::by_id(conn, post_id)
+        let post = posts::by_id(conn, post_id)?;
+        let thread = match claimed.thread {
+            Some(thread) => thread,
+            None => thread_ops::by_id(conn, thread_id)?,
+        };
+        let addressed = notifications::Addressed::default();
+        fanout::post_published(conn, &claimed.board, &thread, &post, &addressed, now)?;
+        Ok(post)
     });
     match outcome {
         Ok(post) => posted(conn, post, screened.check_in),

@@ -156,7 +156,8 @@ pub fn leave(conn: &mut DbConn, member: &MemberActor, board: &Board) -> Result<(
 }
 
 /// Inside the caller's transaction: the member's membership of (or request to join) the group
-/// ends, with their answers for its coming meetings. Returns where they stood before.
+/// ends, with their answers for its coming meetings and their unread notifications of it.
+/// Returns where they stood before.
 pub(crate) fn end_membership(
     conn: &mut DbConn,
     board_id: BoardId,
@@ -170,6 +171,7 @@ pub(crate) fn end_membership(
         count_member(conn, board_id, -1)?;
     }
     crate::meetings::withdraw_from_group(conn, board_id, member_id, now)?;
+    crate::notifications::forget_board(conn, member_id, board_id)?;
     Ok(was)
 }
 

@@ -9,7 +9,7 @@ use crate::clock;
 use crate::forum::boards::{self, NewBoardForm};
 use crate::groups::memberships;
 use crate::model::SiteRole;
-use crate::moderation::notices;
+use crate::notifications;
 use crate::policy::MemberActor;
 use crate::test_support::{member, sqlite_pool};
 
@@ -325,8 +325,9 @@ fn cancelling_and_moving_one_meeting_of_a_series() {
 }
 
 fn unread(conn: &mut DbConn, m: &MemberActor) -> Vec<String> {
-    notices::list(conn, m.id)
+    notifications::list(conn, m, None)
         .unwrap()
+        .items
         .into_iter()
         .map(|n| n.body)
         .collect()

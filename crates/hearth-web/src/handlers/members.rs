@@ -1,9 +1,9 @@
 //! Members' pages: a profile (with the mute and moderation forms its reader may use), and
-//! the member's own pages: settings and the notices from the moderators.
+//! the member's own settings.
 
 use actix_web::{web, HttpResponse};
 use hearth_core::accounts::members::{self, ProfileUpdate};
-use hearth_core::{accounts::mutes, conversations, moderation::notices};
+use hearth_core::{accounts::mutes, conversations};
 use serde::{Deserialize, Serialize};
 
 use super::auth::time_zone_names;
@@ -130,20 +130,4 @@ pub async fn save_settings(
             .await
         }
     }
-}
-
-/// `GET /notices`: messages from the moderators to the signed-in member.
-pub async fn notices_page(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?;
-    let list = read(&state, move |conn| notices::list(conn, member.id)).await?;
-    Page::new(&state, &viewer, "notices.html")
-        .with("notices", &list)
-        .render(&state)
-}
-
-/// `POST /notices/read`: marks them all read.
-pub async fn mark_notices_read(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?;
-    db(&state, move |conn| notices::mark_read(conn, member.id)).await?;
-    Ok(see_other("/notices"))
 }

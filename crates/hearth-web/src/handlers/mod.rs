@@ -11,6 +11,7 @@ pub mod home;
 pub mod meetings;
 pub mod members;
 pub mod moderation;
+pub mod notifications;
 pub mod posts;
 pub mod setup;
 pub mod threads;

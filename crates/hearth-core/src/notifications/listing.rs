@@ -1,0 +1,187 @@
+//! A member's notifications, newest first, each decided again for its reader: one about a
+//! thread they may no longer read (moved into a private group, hidden since) is not shown, and
+//! says nothing of what it was.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::Kind;
+use crate::db::schema::{boards, members, notifications, threads};
+use crate::db::DbConn;
+use crate::error::Result;
+use crate::ids::{ConversationId, MeetingId, NotificationId, PostId};
+use crate::model::{Board, Thread};
+use crate::policy::{self, Action, MemberActor};
+
+/// How many notifications one page shows.
+pub const PAGE_SIZE: i64 = 30;
+
+/// One notification as its reader sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationItem {
+    pub id: NotificationId,
+    pub kind: &'static str,
+    /// How many things it groups ("3 new replies").
+    pub count: i32,
+    pub unread: bool,
+    pub updated_at: NaiveDateTime,
+    /// The display name of who did it last, if anyone.
+    pub actor: Option<String>,
+    pub thread_title: Option<String>,
+    pub group_name: Option<String>,
+    /// Hearth's or the moderators' words (moderation outcomes, meetings).
+    pub body: String,
+    /// Where it leads: the first post it tells about, the thread, the conversation…
+    pub link: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationPage {
+    pub items: Vec<NotificationItem>,
+    /// The `before` cursor of the next (older) page, if there is one.
+    pub older: Option<i64>,
+    pub unread: i64,
+    /// Unread notifications the reader may no longer read (what they told of moved into a
+    /// private group, or the member left it): the page marks them read, so the bell agrees.
+    pub stale: Vec<NotificationId>,
+}
+
+type Loaded = (
+    NotificationId,
+    String,
+    i32,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+    String,
+    Option<PostId>,
+    Option<ConversationId>,
+    Option<MeetingId>,
+    Option<String>,
+    Option<Thread>,
+    Option<Board>,
+);
+
+/// The member's notifications, newest first, `PAGE_SIZE` at a time; `before` is the id the
+/// previous page ended at.
+pub fn list(
+    conn: &mut DbConn,
+    reader: &MemberActor,
+    before: Option<i64>,
+) -> Result<NotificationPage> {
+    let mut query = notifications::table
+        .left_join(threads::table.on(threads::id.nullable().eq(notifications::thread_id)))
+        // The board a thread is on *now* (it may have moved since), else the one named.
+        .left_join(
+            boards::table.on(boards::id.nullable().eq(threads::board_id.nullable()).or(
+                threads::id
+                    .is_null()
+                    .and(boards::id.nullable().eq(notifications::board_id)),
+            )),
+        )
+        .left_join(members::table.on(members::id.nullable().eq(notifications::actor_id)))
+        .filter(notifications::member_id.eq(reader.id))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(notifications::id.lt(before));
+    }
+    let rows: Vec<Loaded> = query
+        .order(notifications::id.desc())
+        .limit(PAGE_SIZE + 1)
+        .select((
+            notifications::id,
+            notifications::kind,
+            notifications::count,
+            notifications::read_at,
+            notifications::updated_at,
+            notifications::body,
+            notifications::post_id,
+            notifications::conversation_id,
+            notifications::meeting_id,
+            members::display_name.nullable(),
+            Option::<Thread>::as_select(),
+            Option::<Board>::as_select(),
+        ))
+        .load(conn)?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    let shown: Vec<Loaded> = rows.into_iter().take(PAGE_SIZE as usize).collect();
+    let older = if more {
+        shown.last().map(|row| row.0 .0)
+    } else {
+        None
+    };
+    let actor = reader.actor();
+    let mut items = Vec::with_capacity(shown.len());
+    let mut stale = Vec::new();
+    for row in shown {
+        let (id, unread) = (row.0, row.3.is_none());
+        match item_for(&actor, row) {
+            Some(item) => items.push(item),
+            None if unread => stale.push(id),
+            None => {}
+        }
+    }
+    Ok(NotificationPage {
+        items,
+        older,
+        unread: super::unread_count(conn, reader.id)?,
+        stale,
+    })
+}
+
+/// The notification as the reader may see it now, or `None` when what it points to is no
+/// longer theirs to read.
+fn item_for(actor: &policy::Actor, row: Loaded) -> Option<NotificationItem> {
+    let (
+        id,
+        kind,
+        count,
+        read_at,
+        updated_at,
+        body,
+        post,
+        conversation,
+        meeting,
+        name,
+        thread,
+        board,
+    ) = row;
+    let kind = Kind::parse(&kind)?;
+    let readable = match (kind, &board, &thread) {
+        (Kind::Moderation | Kind::Message, _, _) => true,
+        (Kind::JoinRequest | Kind::CheckIn, Some(board), _) => {
+            policy::allows(actor, Action::Moderate(board))
+        }
+        (_, Some(board), Some(thread)) => policy::allows(actor, Action::ReadThread(board, thread)),
+        (_, Some(board), None) => policy::allows(actor, Action::ReadBoard(board)),
+        (_, None, _) => false,
+    };
+    if !readable {
+        return None;
+    }
+    let link = match kind {
+        Kind::Moderation => None,
+        Kind::Message => conversation.map(|c| format!("/c/{c}")),
+        Kind::JoinRequest => board.as_ref().map(|b| format!("/b/{}/members", b.slug)),
+        Kind::CheckIn => board.as_ref().map(|b| format!("/b/{}/review", b.slug)),
+        Kind::MeetingChanged | Kind::MeetingCancelled | Kind::MeetingReminder => {
+            meeting.map(|m| format!("/m/{m}"))
+        }
+        Kind::NewThread => thread.as_ref().map(|t| format!("/t/{}-{}", t.id, t.slug)),
+        Kind::Reply | Kind::ReplyToYou | Kind::Mention | Kind::WatchedPost => {
+            post.map(|p| format!("/p/{p}"))
+        }
+    };
+    Some(NotificationItem {
+        id,
+        kind: kind.as_str(),
+        count,
+        unread: read_at.is_none(),
+        updated_at,
+        actor: name,
+        thread_title: thread.map(|t| t.title),
+        group_name: board.map(|b| b.name),
+        body,
+        link,
+    })
+}

@@ -1,0 +1,419 @@
+//! Notifications in the app: a member is told when someone answers them, mentions them, posts
+//! where they watch, writes to them privately, or when the moderators or a meeting they go to
+//! have news.
+//!
+//! Every notification is written in the transaction of the event that causes it ([`notify`],
+//! and [`fanout::post_published`] for posts), only for members the caller's policy check let
+//! read what it points to, never to the one who acted and never to someone who muted them.
+//! While unread, notifications of one kind about one thing are one row whose `count` grows
+//! ("3 new replies in …"): its `open_key` (the thread, the group, the conversation) is unique
+//! per member and kind, and is cleared when the row is read. The bell is the sum of the unread
+//! rows' counts, read from one index.
+
+pub mod fanout;
+pub mod levels;
+mod listing;
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::upsert::excluded;
+use serde::Serialize;
+
+use crate::db::schema::{mutes, notifications};
+use crate::db::{per_connection, write_tx_unseen, DbConn};
+use crate::error::Result;
+use crate::ids::{BoardId, ConversationId, MeetingId, MemberId, NotificationId, PostId, ThreadId};
+use crate::text_enum::text_enum;
+
+pub use fanout::Addressed;
+pub use levels::Level;
+pub use listing::{list, NotificationItem, NotificationPage};
+
+text_enum! {
+    /// What a notification tells about.
+    #[derive(Serialize, Hash)]
+    pub enum Kind ("notification kind") {
+        /// A reply in a thread the member started.
+        Reply = "reply",
+        /// A reply to one of the member's posts: it quotes or answers it.
+        ReplyToYou = "reply_to_you",
+        /// `@username` in a post.
+        Mention = "mention",
+        /// A new post in a thread the member watches.
+        WatchedPost = "watched_post",
+        /// A new thread in a group the member watches.
+        NewThread = "new_thread",
+        /// A message in a private conversation the member is part of.
+        Message = "message",
+        /// An outcome from the moderators (a warning, a hidden post, a suspension…): its words
+        /// are in `body`, written by Hearth or a moderator.
+        Moderation = "moderation",
+        /// For facilitators: someone asks to join one of their groups.
+        JoinRequest = "join_request",
+        /// For facilitators: a check-in is waiting in one of their groups.
+        CheckIn = "check_in",
+        /// A meeting the member is going to changed.
+        MeetingChanged = "meeting_changed",
+        /// A meeting the member is going to was cancelled.
+        MeetingCancelled = "meeting_cancelled",
+        /// A meeting the member is going to starts soon.
+        MeetingReminder = "meeting_reminder",
+    }
+}
+
+/// What a notification points to. Only the fields of its kind are set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject {
+    pub board: Option<BoardId>,
+    pub thread: Option<ThreadId>,
+    /// The first post it tells about, where its link goes.
+    pub post: Option<PostId>,
+    /// The position of that post in its thread: reading the thread that far reads it.
+    pub position: Option<i32>,
+    pub conversation: Option<ConversationId>,
+    pub meeting: Option<MeetingId>,
+}
+
+/// One notification to write for some members.
+#[derive(Debug, Clone, Copy)]
+pub struct NewNotification<'a> {
+    pub kind: Kind,
+    /// Unread notifications of this kind with the same key are one (their count grows).
+    /// `None` never groups (each moderation outcome is its own).
+    pub group: Option<i64>,
+    pub subject: Subject,
+    /// Who did it: never told themselves, and not heard by members who muted them.
+    pub actor: Option<MemberId>,
+    /// Words written by Hearth or the moderators, shown as they are (escaped); never a post's.
+    pub body: &'a str,
+}
+
+#[derive(Insertable)]
+// `None` is NULL, not DEFAULT: SQLite's many-row INSERT has no DEFAULT keyword.
+#[diesel(table_name = notifications, treat_none_as_default_value = false)]
+struct Row<'a> {
+    member_id: MemberId,
+    kind: &'a str,
+    open_key: Option<i64>,
+    board_id: Option<BoardId>,
+    thread_id: Option<ThreadId>,
+    post_id: Option<PostId>,
+    first_position: Option<i32>,
+    last_position: Option<i32>,
+    conversation_id: Option<ConversationId>,
+    meeting_id: Option<MeetingId>,
+    actor_id: Option<MemberId>,
+    count: i32,
+    body: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// Tells `recipients` about something, inside the caller's transaction. The caller has
+/// decided through the policy that each of them may read what it points to. The actor is never
+/// told, nor anyone who muted them. Returns how many members were told.
+pub(crate) fn notify(
+    conn: &mut DbConn,
+    recipients: &[MemberId],
+    new: &NewNotification<'_>,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    let mut told: Vec<MemberId> = recipients
+        .iter()
+        .copied()
+        .filter(|&id| Some(id) != new.actor)
+        .collect();
+    told.sort_unstable();
+    told.dedup();
+    if let Some(actor) = new.actor {
+        let muting = muted_actor(conn, &told, actor)?;
+        told.retain(|id| !muting.contains(id));
+    }
+    for chunk in told.chunks(500) {
+        let rows: Vec<Row<'_>> = chunk
+            .iter()
+            .map(|&member_id| Row {
+                member_id,
+                kind: new.kind.as_str(),
+                open_key: new.group,
+                board_id: new.subject.board,
+                thread_id: new.subject.thread,
+                post_id: new.subject.post,
+                first_position: new.subject.position,
+                last_position: new.subject.position,
+                conversation_id: new.subject.conversation,
+                meeting_id: new.subject.meeting,
+                actor_id: new.actor,
+                count: 1,
+                body: new.body,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        // One statement per 500 members. An unread notification of the same kind about the
+        // same thing counts one more; it keeps the earliest post it tells of (where its link
+        // goes: a post approved late can be earlier) and the latest position.
+        let upsert = diesel::insert_into(notifications::table)
+            .values(&rows)
+            .on_conflict((
+                notifications::member_id,
+                notifications::kind,
+                notifications::open_key,
+            ))
+            .do_update()
+            .set((
+                notifications::count.eq(notifications::count + 1),
+                notifications::actor_id.eq(excluded(notifications::actor_id)),
+                notifications::post_id.eq(sql::<Nullable<BigInt>>(
+                    "CASE WHEN excluded.first_position < notifications.first_position \
+                     THEN excluded.post_id ELSE notifications.post_id END",
+                )),
+                notifications::first_position.eq(sql::<Nullable<Integer>>(
+                    "CASE WHEN excluded.first_position < notifications.first_position \
+                     THEN excluded.first_position ELSE notifications.first_position END",
+                )),
+                notifications::last_position.eq(sql::<Nullable<Integer>>(
+                    "CASE WHEN excluded.last_position > notifications.last_position \
+                     THEN excluded.last_position ELSE notifications.last_position END",
+                )),
+                notifications::updated_at.eq(excluded(notifications::updated_at)),
+            ));
+        per_connection!(conn, |c| upsert.execute(c))?;
+    }
+    Ok(told.len())
+}
+
+/// Which of `members` muted `actor`.
+fn muted_actor(
+    conn: &mut DbConn,
+    members: &[MemberId],
+    actor: MemberId,
+) -> Result<std::collections::HashSet<MemberId>> {
+    let all: Vec<MemberId> = mutes::table
+        .filter(mutes::muted_id.eq(actor))
+        .select(mutes::member_id)
+        .load(conn)?;
+    Ok(all
+        .into_iter()
+        .filter(|id| members.binary_search(id).is_ok())
+        .collect())
+}
+
+/// A notice from Hearth or the moderators to one member (a warning, a hidden post, a
+/// suspension, a meeting's change): its words are `body`. Inside the caller's transaction.
+pub(crate) fn notice(
+    conn: &mut DbConn,
+    member: MemberId,
+    kind: Kind,
+    subject: Subject,
+    body: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let new = NewNotification {
+        kind,
+        group: None,
+        subject,
+        actor: None,
+        body,
+    };
+    notify(conn, &[member], &new, now)?;
+    Ok(())
+}
+
+/// The bell's number: how many unread things the member has, one query on one index.
+pub fn unread_count(conn: &mut DbConn, member: MemberId) -> Result<i64> {
+    let sum: Option<i64> = notifications::table
+        .filter(notifications::member_id.eq(member))
+        .filter(notifications::read_at.is_null())
+        .select(diesel::dsl::sum(notifications::count))
+        .get_result(conn)?;
+    Ok(sum.unwrap_or(0))
+}
+
+/// The member read a thread as far as `up_to` (a post position): what told them about posts
+/// there up to it is read. Inside the transaction that writes the read marker. No page shows
+/// anything of it to visitors.
+pub fn read_thread_in(
+    conn: &mut DbConn,
+    member: MemberId,
+    thread: ThreadId,
+    up_to: i32,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    Ok(diesel::update(notifications::table)
+        .filter(notifications::member_id.eq(member))
+        .filter(notifications::thread_id.eq(thread))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::last_position.le(up_to))
+        .set((
+            notifications::read_at.eq(now),
+            notifications::open_key.eq(None::<i64>),
+        ))
+        .execute(conn)?)
+}
+
+/// Whether the member has unread notifications about this thread (so reading it should
+/// write, even when their read marker does not move).
+pub fn unread_in_thread(conn: &mut DbConn, member: MemberId, thread: ThreadId) -> Result<bool> {
+    let found: Option<NotificationId> = notifications::table
+        .filter(notifications::thread_id.eq(thread))
+        .filter(notifications::member_id.eq(member))
+        .filter(notifications::read_at.is_null())
+        .select(notifications::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Marks one of the member's notifications read (another member's is not found).
+pub fn mark_read(
+    conn: &mut DbConn,
+    member: MemberId,
+    id: NotificationId,
+    now: NaiveDateTime,
+) -> Result<()> {
+    write_tx_unseen(conn, |conn| {
+        diesel::update(notifications::table.find(id))
+            .filter(notifications::member_id.eq(member))
+            .filter(notifications::read_at.is_null())
+            .set((
+                notifications::read_at.eq(now),
+                notifications::open_key.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Marks read those of the member's notifications the listing found they may no longer read;
+/// returns the bell's count after.
+pub fn mark_stale_read(
+    conn: &mut DbConn,
+    member: MemberId,
+    stale: Vec<NotificationId>,
+    now: NaiveDateTime,
+) -> Result<i64> {
+    write_tx_unseen(conn, |conn| {
+        diesel::update(notifications::table)
+            .filter(notifications::id.eq_any(&stale))
+            .filter(notifications::member_id.eq(member))
+            .set((
+                notifications::read_at.eq(now),
+                notifications::open_key.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+        unread_count(conn, member)
+    })
+}
+
+/// Marks every notification of the member read.
+pub fn mark_all_read(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) -> Result<()> {
+    write_tx_unseen(conn, |conn| {
+        diesel::update(notifications::table)
+            .filter(notifications::member_id.eq(member))
+            .filter(notifications::read_at.is_null())
+            .set((
+                notifications::read_at.eq(now),
+                notifications::open_key.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Deletes notifications read more than `kept_days` before `now` (unread ones stay, however
+/// old). Run hourly by `hearth serve` with the `notifications_kept_days` setting.
+pub fn purge_read(conn: &mut DbConn, now: NaiveDateTime, kept_days: u32) -> Result<usize> {
+    let read_before = now - chrono::TimeDelta::days(i64::from(kept_days));
+    write_tx_unseen(conn, |conn| {
+        Ok(diesel::delete(notifications::table)
+            .filter(notifications::read_at.lt(read_before))
+            .execute(conn)?)
+    })
+}
+
+/// A post stopped being readable (hidden, held again, deleted): it tells nobody any more.
+/// Inside the transaction that changed it, after the change. A notification about it alone
+/// goes; a grouped one ("3 new replies") is counted again from the visible posts it spans,
+/// leads to the first of them, names the author of the last, and goes when none is left.
+pub(crate) fn post_withdrawn(conn: &mut DbConn, post: &crate::model::Post) -> Result<()> {
+    diesel::delete(notifications::table)
+        .filter(notifications::post_id.eq(post.id))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::open_key.is_null())
+        .execute(conn)?;
+    // The visible posts of the row's thread between its first and last position, but the
+    // member's own: one SQL fragment with bound values, so diesel writes each backend's
+    // placeholders.
+    macro_rules! spanned {
+        ($ty:ty, $what:literal, $tail:literal) => {
+            sql::<$ty>(concat!(
+                "(SELECT ",
+                $what,
+                " FROM posts p WHERE p.thread_id = notifications.thread_id \
+                 AND p.position BETWEEN notifications.first_position AND notifications.last_position \
+                 AND p.author_id <> notifications.member_id AND p.state = "
+            ))
+            .bind::<Text, _>(crate::model::Publication::Published.as_str())
+            .sql(" AND p.moderation = ")
+            .bind::<Text, _>(crate::model::Moderation::Visible.as_str())
+            .sql($tail)
+        };
+    }
+    diesel::update(notifications::table)
+        .filter(notifications::thread_id.eq(post.thread_id))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::open_key.is_not_null())
+        .filter(notifications::first_position.le(post.position))
+        .filter(notifications::last_position.ge(post.position))
+        .set((
+            notifications::count.eq(spanned!(Integer, "COUNT(*)", ")")),
+            notifications::post_id.eq(spanned!(
+                Nullable<BigInt>,
+                "p.id",
+                " ORDER BY p.position LIMIT 1)"
+            )),
+            notifications::first_position.eq(spanned!(
+                Nullable<Integer>,
+                "p.position",
+                " ORDER BY p.position LIMIT 1)"
+            )),
+            notifications::actor_id.eq(spanned!(
+                Nullable<BigInt>,
+                "p.author_id",
+                " ORDER BY p.position DESC LIMIT 1)"
+            )),
+        ))
+        .execute(conn)?;
+    diesel::delete(notifications::table)
+        .filter(notifications::thread_id.eq(post.thread_id))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::count.eq(0))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The member left a group (or was removed or banned from it): what they were told of it and
+/// have not read goes, with the level they chose for it. Inside that transaction.
+pub(crate) fn forget_board(conn: &mut DbConn, member: MemberId, board: BoardId) -> Result<()> {
+    use crate::db::schema::{board_subscriptions, threads};
+    let its_threads = threads::table
+        .filter(threads::board_id.eq(board))
+        .select(threads::id.nullable());
+    diesel::delete(notifications::table)
+        .filter(notifications::member_id.eq(member))
+        .filter(notifications::read_at.is_null())
+        .filter(
+            notifications::board_id
+                .eq(board)
+                .or(notifications::thread_id.eq_any(its_threads)),
+        )
+        .execute(conn)?;
+    diesel::delete(board_subscriptions::table.find((board, member))).execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
