@@ -131,7 +131,7 @@ impl TestApp {
     }
 }
 
-/// The configuration tests start from: the defaults without posting, edit or report limits, because
+/// The configuration tests start from: the defaults without posting, edit, report or message limits, because
 /// tests post and report far faster than people do. Tests of the limits set their own.
 pub fn test_config() -> hearth_web::WebConfig {
     let mut config = hearth_web::WebConfig::default();
@@ -141,6 +141,8 @@ pub fn test_config() -> hearth_web::WebConfig {
         ..hearth_core::safety::limits::EditLimits::NONE
     };
     config.report_limits = hearth_core::moderation::review::ReportLimits::NONE;
+    config.conversations.messages_per_minute = 0;
+    config.conversations.messages_per_day = 0;
     config
 }
 

@@ -80,6 +80,12 @@ pub enum Denied {
     GroupMembersOnly,
     /// A reviewer does not answer their own proposal for a group: another one does.
     OwnProposal,
+    /// A private conversation is with someone else, never with oneself.
+    CannotMessageSelf,
+    /// A conversation between two members is answered by those two only.
+    NotInConversation,
+    /// The site does not allow private messages between members.
+    MemberMessagesOff,
 }
 
 impl Denied {
@@ -114,6 +120,13 @@ impl Denied {
             }
             Denied::OwnProposal => {
                 "another moderator or administrator decides on a group you proposed"
+            }
+            Denied::CannotMessageSelf => "a private conversation is with someone else",
+            Denied::NotInConversation => {
+                "only the two members of this conversation can answer it"
+            }
+            Denied::MemberMessagesOff => {
+                "this site does not allow private messages between members; you can message a group's facilitators"
             }
         }
     }

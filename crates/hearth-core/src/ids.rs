@@ -41,8 +41,10 @@ typed_id!(
     LogEntryId,
     /// One item of the review queue (a report, a check-in, a flag, a post awaiting approval).
     ReviewItemId,
-    /// A private conversation between a member and a group's facilitators.
+    /// A private conversation of a group.
     ConversationId,
+    /// One message of a private conversation.
+    MessageId,
     /// One notification of one member.
     NotificationId,
 );

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod conversations;
 pub mod db;
 pub mod error;
 pub mod forum;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
+use hearth_core::conversations::ConversationRules;
 use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::gate::PostingRules;
@@ -38,6 +39,8 @@ pub struct WebConfig {
     pub posting: PostingRules,
     /// How many posts a member may report in an hour and in a day.
     pub report_limits: ReportLimits,
+    /// Private conversations: member-to-member messages, message limits.
+    pub conversations: ConversationRules,
     /// Whether the public moderation log names moderators (otherwise "a facilitator").
     pub public_log_shows_names: bool,
     /// Failed sign-ins tolerated per account and per address before slowing and refusing.
@@ -68,6 +71,7 @@ impl Default for WebConfig {
             password_hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             posting: PostingRules::default(),
             report_limits: ReportLimits::default(),
+            conversations: ConversationRules::default(),
             public_log_shows_names: false,
             sign_in_throttle: ThrottlePolicy::default(),
             registration_limits: RegistrationLimits::default(),

@@ -3,8 +3,8 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    admin, assets, auth, boards, groups, help, home, meetings, members, moderation, notifications,
-    posts, setup, threads, unread,
+    admin, assets, auth, boards, conversations, groups, help, home, meetings, members, moderation,
+    notifications, posts, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -77,6 +77,14 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/p/{id}/delete", post().to(posts::delete))
         .route("/p/{id}/report", get().to(moderation::reports::report_form))
         .route("/p/{id}/report", post().to(moderation::reports::report))
+        // Private conversations
+        .route("/conversations", get().to(conversations::list))
+        .route("/conversations/new", get().to(conversations::new_form))
+        .route("/conversations/new", post().to(conversations::create))
+        .route("/c/{id}", get().to(conversations::show))
+        .route("/c/{id}/reply", post().to(conversations::reply))
+        .route("/c/{id}/moderate", post().to(conversations::moderate))
+        .route("/c/{id}/report", post().to(conversations::report))
         // Meetings
         .route("/b/{slug}/meetings", get().to(meetings::listing::list))
         .route(

@@ -157,6 +157,7 @@ fn serve(settings: Settings) -> Result<(), String> {
             same_reply_minutes: settings.same_reply_minutes,
         },
         report_limits: settings.report_limits,
+        conversations: settings.conversations,
         public_log_shows_names: settings.public_log_shows_names,
         sign_in_throttle: settings.sign_in_throttle,
         registration_limits: settings.registration_limits,

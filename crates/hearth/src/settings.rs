@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
+use hearth_core::conversations::ConversationRules;
 use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::{EditLimits, PostingLimits};
@@ -50,6 +51,8 @@ pub struct Settings {
     pub posting_limits: PostingLimits,
     pub edit_limits: EditLimits,
     pub report_limits: ReportLimits,
+    /// Private conversations: member-to-member messages, and message limits.
+    pub conversations: ConversationRules,
     pub crisis_resources: CrisisResources,
 }
 
@@ -102,6 +105,12 @@ revisions_kept = 50
 [report_limits]
 per_hour = 10
 per_day = 30
+
+[conversations]
+member_messages = false
+member_messages_min_account_days = 30
+messages_per_minute = 5
+messages_per_day = 100
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."

@@ -6,6 +6,7 @@ mod auth;
 mod backends;
 mod boards;
 mod concurrency;
+mod conversations;
 mod crisis_check_ins;
 mod csrf;
 mod edits;

@@ -159,6 +159,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_rsvps,
     calendar_feeds,
     thread_reads,
+    conversations,
+    conversation_messages,
+    conversation_reads,
 );
 
 diesel::table! {
@@ -193,7 +196,9 @@ diesel::table! {
     review_items (id) {
         id -> BigInt,
         board_id -> BigInt,
-        post_id -> BigInt,
+        post_id -> Nullable<BigInt>,
+        conversation_id -> Nullable<BigInt>,
+        message_id -> Nullable<BigInt>,
         kind -> Text,
         reason -> Text,
         note -> Text,
@@ -458,3 +463,45 @@ diesel::table! {
         read_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    conversations (id) {
+        id -> BigInt,
+        board_id -> BigInt,
+        kind -> Text,
+        started_by -> BigInt,
+        member_id -> BigInt,
+        subject -> Text,
+        post_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_activity_at -> Timestamp,
+        last_message_id -> BigInt,
+        message_count -> Integer,
+    }
+}
+
+diesel::table! {
+    conversation_messages (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        author_id -> BigInt,
+        source -> Text,
+        html -> Text,
+        render_version -> Integer,
+        created_at -> Timestamp,
+        moderation -> Text,
+        hidden_reason -> Text,
+    }
+}
+
+diesel::table! {
+    conversation_reads (conversation_id, member_id) {
+        conversation_id -> BigInt,
+        member_id -> BigInt,
+        last_read_message_id -> BigInt,
+    }
+}
+
+diesel::joinable!(conversation_messages -> conversations (conversation_id));
+diesel::joinable!(conversations -> boards (board_id));
+diesel::joinable!(conversation_messages -> members (author_id));

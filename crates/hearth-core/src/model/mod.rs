@@ -3,11 +3,13 @@
 //! [`crate::policy`], which depends on these types alone.
 
 mod board;
+mod conversation;
 mod member;
 mod post;
 mod thread;
 
 pub use board::{Board, MeetingFormat, Visibility};
+pub use conversation::{Conversation, ConversationKind, Message};
 pub use member::{AuthorRef, Member, MemberStatus, SiteRole};
 pub use post::{Moderation, Post, Publication};
 pub use thread::Thread;

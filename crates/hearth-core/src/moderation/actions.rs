@@ -158,7 +158,7 @@ pub fn change_thread(
                         crate::db::schema::review_items::post_id.eq_any(
                             crate::db::schema::posts::table
                                 .filter(crate::db::schema::posts::thread_id.eq(thread.id))
-                                .select(crate::db::schema::posts::id),
+                                .select(crate::db::schema::posts::id.nullable()),
                         ),
                     )
                     .set(crate::db::schema::review_items::board_id.eq(to.id))

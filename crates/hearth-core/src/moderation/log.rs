@@ -53,6 +53,9 @@ text_enum! {
         RemoveMember = "remove_member",
         ApproveProposal = "approve_proposal",
         DeclineProposal = "decline_proposal",
+        HideMessage = "hide_message",
+        RestoreMessage = "restore_message",
+        ApproveMessage = "approve_message",
     }
 }
 
@@ -86,10 +89,13 @@ impl LoggedAction {
             LoggedAction::RemoveMember => "ended a membership",
             LoggedAction::ApproveProposal => "opened a proposed group",
             LoggedAction::DeclineProposal => "declined a proposed group",
+            LoggedAction::HideMessage => "hid a private message",
+            LoggedAction::RestoreMessage => "restored a private message",
+            LoggedAction::ApproveMessage => "approved a private message",
         }
     }
 
-    /// Never in the public log: messages to one member, check-ins with someone who may be at
+    /// Never in the public log: anything of a private conversation, messages to one member, check-ins with someone who may be at
     /// risk, who the facilitators are (the public log does not name them), who joined or was
     /// removed, the reviewers' answers to proposals (for the site's staff), and who sent
     /// reports.
@@ -106,6 +112,9 @@ impl LoggedAction {
                 | LoggedAction::RemoveMember
                 | LoggedAction::ApproveProposal
                 | LoggedAction::DeclineProposal
+                | LoggedAction::HideMessage
+                | LoggedAction::RestoreMessage
+                | LoggedAction::ApproveMessage
         )
     }
 }
@@ -282,18 +291,26 @@ fn load(
         // was written (`at_risk`), and not when the concern came later (a check-in opened by
         // an edit, an "at risk" report after a decision). Left out in SQL, so that a page of
         // the public log is still a page.
+        // Items on posts only: a conversation's items have no post (and a NULL in a `NOT IN`
+        // list would hide every entry).
         let at_risk_items = || {
-            review_items::table.filter(
-                review_items::kind
-                    .eq(ItemKind::CheckIn.as_str())
-                    .or(review_items::kind
-                        .eq(ItemKind::Report.as_str())
-                        .and(review_items::reason.eq(ReportReason::AtRisk.as_str()))),
-            )
+            review_items::table
+                .filter(review_items::post_id.is_not_null())
+                .filter(
+                    review_items::kind
+                        .eq(ItemKind::CheckIn.as_str())
+                        .or(review_items::kind
+                            .eq(ItemKind::Report.as_str())
+                            .and(review_items::reason.eq(ReportReason::AtRisk.as_str()))),
+                )
         };
-        let at_risk_posts = at_risk_items().select(review_items::post_id.nullable());
+        let at_risk_posts = at_risk_items().select(review_items::post_id);
         let at_risk_threads = posts::table
-            .filter(posts::id.eq_any(at_risk_items().select(review_items::post_id)))
+            .filter(
+                posts::id
+                    .nullable()
+                    .eq_any(at_risk_items().select(review_items::post_id)),
+            )
             .select(posts::thread_id.nullable());
         query = query
             .filter(moderation_log::at_risk.eq(false))

@@ -23,7 +23,7 @@ use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
 use crate::forum::posts;
-use crate::ids::{BoardId, MemberId, PostId, ReviewItemId, ThreadId};
+use crate::ids::{BoardId, ConversationId, MemberId, MessageId, PostId, ReviewItemId, ThreadId};
 use crate::model::{AuthorRef, Board, Moderation, Post, Thread};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
@@ -82,7 +82,7 @@ impl ReportReason {
 
 /// Someone may be at risk: such items come first and their content is never repeated publicly
 /// (the public log's query in `moderation::log` says the same in SQL).
-fn is_at_risk(kind: ItemKind, reason: &str) -> bool {
+pub(crate) fn is_at_risk(kind: ItemKind, reason: &str) -> bool {
     kind == ItemKind::CheckIn
         || (kind == ItemKind::Report && reason == ReportReason::AtRisk.as_str())
 }
@@ -97,6 +97,43 @@ pub(crate) fn open(
     now: NaiveDateTime,
 ) -> Result<()> {
     insert(conn, board_id, post_id, kind, reason, "", None, now)
+}
+
+/// What a review item on a conversation is about: the conversation, and the message that
+/// opened it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OnMessage {
+    pub board_id: BoardId,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+}
+
+/// Opens an item on a message of a conversation (a check-in, a watched word, a message held, a
+/// report); call it inside the transaction that wrote the message or the report.
+pub(crate) fn open_on_message(
+    conn: &mut DbConn,
+    on: OnMessage,
+    kind: ItemKind,
+    reason: &str,
+    note: &str,
+    reporter: Option<MemberId>,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let priority = if is_at_risk(kind, reason) { 0 } else { 1 };
+    diesel::insert_into(review_items::table)
+        .values((
+            review_items::board_id.eq(on.board_id),
+            review_items::conversation_id.eq(on.conversation_id),
+            review_items::message_id.eq(on.message_id),
+            review_items::kind.eq(kind.as_str()),
+            review_items::reason.eq(reason),
+            review_items::note.eq(note),
+            review_items::reporter_id.eq(reporter),
+            review_items::priority.eq(priority),
+            review_items::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -223,7 +260,7 @@ pub fn report(
 /// "Someone may be at risk" reports have an allowance of their own, the same size: a member
 /// who reported a wave of spam can still tell the moderators that someone may be in danger
 /// (the crisis phrases catch only what they list, so their report may be the only signal).
-fn check_report_limits(
+pub(crate) fn check_report_limits(
     conn: &mut DbConn,
     reporter: MemberId,
     reason: ReportReason,
@@ -321,9 +358,27 @@ pub struct QueueEntry {
     pub items: Vec<QueueItem>,
 }
 
+/// A private conversation that needs attention (a crisis phrase in one of its messages, a
+/// watched word, a message held or reported), with its open items. Only the group's moderators
+/// read a queue, and they may read the conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationEntry {
+    pub conversation_id: ConversationId,
+    pub subject: String,
+    pub board_slug: String,
+    pub board_name: String,
+    /// The member the conversation is with.
+    pub member: Option<AuthorRef>,
+    pub check_in: bool,
+    pub items: Vec<QueueItem>,
+}
+
 /// One page of a queue, and where it stands among the others.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueuePage {
+    /// Private conversations with open items, check-ins first (not paged: they are few, and
+    /// each is one line).
+    pub conversations: Vec<ConversationEntry>,
     pub entries: Vec<QueueEntry>,
     /// This page's number, between 1 and `n_pages` whatever was asked for.
     pub page: i64,
@@ -407,8 +462,10 @@ pub fn queue(
     let order: Vec<PostId> = open_items!(
         scope,
         group_by review_items::post_id,
-        select review_items::post_id
+        select review_items::post_id.assume_not_null()
     )
+    // Posts only: a conversation's items are listed apart (`conversation_entries`).
+    .filter(review_items::post_id.is_not_null())
     .order((
         // A post's place is that of its most urgent item.
         sql::<Integer>(&format!("MIN({RANK})")).asc(),
@@ -427,7 +484,7 @@ pub fn queue(
         ))
         .select((
             review_items::id,
-            review_items::post_id,
+            review_items::post_id.assume_not_null(),
             review_items::kind,
             review_items::reason,
             review_items::note,
@@ -491,13 +548,107 @@ pub fn queue(
             })
         })
         .collect();
+    let conversations = conversation_entries(conn, scope)?;
     Ok(QueuePage {
+        conversations,
         entries,
         page,
         n_pages,
         n_posts,
         n_items,
     })
+}
+
+/// The private conversations of a queue's boards with open items, the most urgent first.
+fn conversation_entries(
+    conn: &mut DbConn,
+    scope: Option<&Vec<BoardId>>,
+) -> Result<Vec<ConversationEntry>> {
+    type Row = (
+        ReviewItemId,
+        ConversationId,
+        String,
+        String,
+        String,
+        Option<MemberId>,
+        NaiveDateTime,
+    );
+    let rows: Vec<Row> = open_items!(scope)
+        .filter(review_items::conversation_id.is_not_null())
+        .order((
+            sql::<Integer>(RANK).asc(),
+            review_items::created_at.asc(),
+            review_items::id.asc(),
+        ))
+        .select((
+            review_items::id,
+            review_items::conversation_id.assume_not_null(),
+            review_items::kind,
+            review_items::reason,
+            review_items::note,
+            review_items::reporter_id,
+            review_items::created_at,
+        ))
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut order: Vec<ConversationId> = Vec::new();
+    for row in &rows {
+        if !order.contains(&row.1) {
+            order.push(row.1);
+        }
+    }
+    let found: Vec<(ConversationId, String, MemberId, String, String)> =
+        crate::db::schema::conversations::table
+            .inner_join(boards_table::table)
+            .filter(crate::db::schema::conversations::id.eq_any(&order))
+            .select((
+                crate::db::schema::conversations::id,
+                crate::db::schema::conversations::subject,
+                crate::db::schema::conversations::member_id,
+                boards_table::slug,
+                boards_table::name,
+            ))
+            .load(conn)?;
+    let mut people: Vec<MemberId> = found.iter().map(|f| f.2).collect();
+    people.extend(rows.iter().filter_map(|r| r.5));
+    let people = members::authors_by_ids(conn, &people)?;
+    let mut items: HashMap<ConversationId, Vec<QueueItem>> = HashMap::new();
+    for (id, conversation_id, kind, reason, note, reporter, created_at) in rows {
+        let Some(kind) = ItemKind::parse(&kind) else {
+            continue;
+        };
+        items.entry(conversation_id).or_default().push(QueueItem {
+            id,
+            kind,
+            reason_label: (kind == ItemKind::Report)
+                .then(|| ReportReason::parse(&reason).map(ReportReason::label))
+                .flatten(),
+            reason,
+            note,
+            reporter: reporter.and_then(|id| people.get(&id).cloned()),
+            from_reporter: None,
+            created_at,
+        });
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|id| {
+            let (_, subject, member_id, board_slug, board_name) =
+                found.iter().find(|f| f.0 == id)?.clone();
+            let items = items.remove(&id)?;
+            Some(ConversationEntry {
+                conversation_id: id,
+                subject,
+                board_slug,
+                board_name,
+                member: people.get(&member_id).cloned(),
+                check_in: items.iter().any(|i| i.kind == ItemKind::CheckIn),
+                items,
+            })
+        })
+        .collect())
 }
 
 /// How many open reports each of `reporters` sent that the queue of `scope` holds.
@@ -623,14 +774,15 @@ pub fn open_count(conn: &mut DbConn, member: &MemberActor) -> Result<i64> {
     // Reads only open items, through the (state, …) index; see `plan_tests::OPEN_ITEMS_ONLY`.
     let mut query = review_items::table
         .filter(sql::<Bool>("review_items.state = 'open'"))
-        .select(review_items::post_id)
+        .select((review_items::post_id, review_items::conversation_id))
         .distinct()
         .into_boxed();
     if !member.is_staff() {
         query = query.filter(review_items::board_id.eq_any(&member.facilitates));
     }
-    let posts: Vec<PostId> = query.load(conn)?;
-    Ok(posts.len() as i64)
+    // A post or a conversation each (an item has one or the other).
+    let waiting: Vec<(Option<PostId>, Option<ConversationId>)> = query.load(conn)?;
+    Ok(waiting.len() as i64)
 }
 
 /// A moderator's decision on a post in the queue (or seen on its thread).

@@ -17,7 +17,10 @@ pub use actor::{Actor, MemberActor};
 use crate::clock;
 use crate::error::{Denied, Error, Result};
 use crate::ids::MemberId;
-use crate::model::{Board, Member, Moderation, Post, Publication, SiteRole, Thread, Visibility};
+use crate::model::{
+    Board, Conversation, ConversationKind, Member, Message, Moderation, Post, Publication,
+    SiteRole, Thread, Visibility,
+};
 
 /// Everything an actor can try to do.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +85,23 @@ pub enum Action<'a> {
     SeeMeetingDetails(&'a Board),
     /// Answer going / maybe / not going for one meeting: members of the group who may post in it.
     Rsvp(&'a Board),
+    /// A private conversation of a group: the member it is with (and the other member of a
+    /// direct one), the group's facilitators and the staff. Nobody else may know it exists.
+    ReadConversation(&'a Board, &'a Conversation),
+    /// Answer in a conversation: the group's facilitators, the staff and the member, in a
+    /// conversation with the facilitators; the two members, in a direct one.
+    AnswerConversation(&'a Board, &'a Conversation),
+    /// Hide, restore or approve a message, close a check-in: the group's moderators.
+    ModerateConversation(&'a Board, &'a Conversation),
+    /// Ask the moderators to look at someone else's message.
+    ReportMessage(&'a Board, &'a Conversation, &'a Message),
+    /// Start a private check-in with a member about a group: its facilitators and the staff.
+    CheckInWith(&'a Board, &'a Member),
+    /// Write to a group's facilitators: its members.
+    MessageFacilitators(&'a Board),
+    /// Write privately to another member of a group (when the site allows it, the account is
+    /// old enough, and the other member shares the group: the core checks those).
+    MessageMember(&'a Board, &'a Member),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +210,72 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
         Action::Rsvp(board) => then(read_board(actor, board), || {
             then(may_post(actor, board), || group_member(actor, board))
         }),
+        Action::ReadConversation(board, conversation) => {
+            read_conversation(actor, board, conversation)
+        }
+        Action::AnswerConversation(board, conversation) => {
+            then(read_conversation(actor, board, conversation), || {
+                then(may_write(actor), || match conversation.kind {
+                    ConversationKind::Group => Ruling::Allow,
+                    ConversationKind::Direct if is_party(actor, conversation) => {
+                        may_post(actor, board)
+                    }
+                    ConversationKind::Direct => Ruling::Deny(Denied::NotInConversation),
+                })
+            })
+        }
+        Action::ModerateConversation(board, conversation) => {
+            then(read_conversation(actor, board, conversation), || {
+                moderator_of(actor, board)
+            })
+        }
+        Action::ReportMessage(board, conversation, message) => then(
+            read_conversation(actor, board, conversation),
+            || match actor.member() {
+                None => Ruling::Deny(Denied::SignInRequired),
+                Some(me) if me.id == message.author_id => Ruling::Deny(Denied::OwnPost),
+                Some(_) => Ruling::Allow,
+            },
+        ),
+        Action::CheckInWith(board, target) => then(read_board(actor, board), || {
+            then(moderator_of(actor, board), || not_oneself(actor, target))
+        }),
+        Action::MessageFacilitators(board) => then(read_board(actor, board), || {
+            then(may_write(actor), || group_member(actor, board))
+        }),
+        Action::MessageMember(board, target) => then(read_board(actor, board), || {
+            then(may_post(actor, board), || {
+                then(group_member(actor, board), || not_oneself(actor, target))
+            })
+        }),
+    }
+}
+
+/// A conversation is read by the people in it and the group's moderators; for anyone else it
+/// does not exist. (A moderator reads a direct conversation to act on a report or a check-in
+/// in it; only its two members answer it.)
+fn read_conversation(actor: &Actor, board: &Board, conversation: &Conversation) -> Ruling {
+    if actor.member().is_none() {
+        return Ruling::NotFound;
+    }
+    if is_party(actor, conversation) || actor.moderates(board) {
+        Ruling::Allow
+    } else {
+        Ruling::NotFound
+    }
+}
+
+fn is_party(actor: &Actor, conversation: &Conversation) -> bool {
+    actor
+        .member()
+        .is_some_and(|me| conversation.is_party(me.id))
+}
+
+fn not_oneself(actor: &Actor, target: &Member) -> Ruling {
+    match actor.member() {
+        Some(me) if me.id == target.id => Ruling::Deny(Denied::CannotMessageSelf),
+        Some(_) => Ruling::Allow,
+        None => Ruling::Deny(Denied::SignInRequired),
     }
 }
 

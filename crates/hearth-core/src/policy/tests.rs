@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 
 use super::*;
-use crate::ids::{BoardId, MemberId, PostId, ThreadId};
+use crate::ids::{BoardId, ConversationId, MemberId, MessageId, PostId, ThreadId};
 use crate::model::{MemberStatus, Moderation, Visibility};
 
 fn time(text: &str) -> NaiveDateTime {
@@ -105,6 +105,42 @@ fn post_moderated(author: i64, state: Publication, moderation: Moderation) -> Po
     }
 }
 
+/// A conversation of board 1 with member 1: the facilitators' (started by facilitator 5), or
+/// a direct one started by member 2.
+fn conversation(kind: ConversationKind) -> Conversation {
+    Conversation {
+        id: ConversationId(1),
+        board_id: BoardId(1),
+        kind,
+        started_by: MemberId(if kind == ConversationKind::Group {
+            5
+        } else {
+            2
+        }),
+        member_id: MemberId(1),
+        subject: "S".to_owned(),
+        post_id: None,
+        created_at: time("2026-01-01 00:00"),
+        last_activity_at: time("2026-01-01 00:00"),
+        last_message_id: 1,
+        message_count: 1,
+    }
+}
+
+fn message(author: i64) -> Message {
+    Message {
+        id: MessageId(1),
+        conversation_id: ConversationId(1),
+        author_id: MemberId(author),
+        source: String::new(),
+        html: String::new(),
+        render_version: 1,
+        created_at: time("2026-01-01 00:00"),
+        moderation: Moderation::Visible,
+        hidden_reason: String::new(),
+    }
+}
+
 /// Member 1 writes the posts under test; board 1 is the board under test, board 2 another.
 fn actors() -> Vec<(&'static str, Actor)> {
     let plain = |m: Member| MemberActor::plain(m).actor();
@@ -195,6 +231,8 @@ const ADM: Ruling = Ruling::Deny(Denied::AdminOnly);
 const NOMUTE: Ruling = Ruling::Deny(Denied::CannotMute);
 const GRP: Ruling = Ruling::Deny(Denied::GroupMembersOnly);
 const OWNPROP: Ruling = Ruling::Deny(Denied::OwnProposal);
+const SELF: Ruling = Ruling::Deny(Denied::CannotMessageSelf);
+const NIC: Ruling = Ruling::Deny(Denied::NotInConversation);
 
 /// The name of an action's variant. The match has no wildcard, so a new action does not
 /// compile until it is named here — and the table test then fails until it has rows.
@@ -229,10 +267,24 @@ fn variant(action: &Action<'_>) -> &'static str {
         Action::ScheduleMeeting(_) => "ScheduleMeeting",
         Action::SeeMeetingDetails(_) => "SeeMeetingDetails",
         Action::Rsvp(_) => "Rsvp",
+        Action::ReadConversation(..) => "ReadConversation",
+        Action::AnswerConversation(..) => "AnswerConversation",
+        Action::ModerateConversation(..) => "ModerateConversation",
+        Action::ReportMessage(..) => "ReportMessage",
+        Action::CheckInWith(..) => "CheckInWith",
+        Action::MessageFacilitators(_) => "MessageFacilitators",
+        Action::MessageMember(..) => "MessageMember",
     }
 }
 
-const EVERY_VARIANT: [&str; 29] = [
+const EVERY_VARIANT: [&str; 36] = [
+    "ReadConversation",
+    "AnswerConversation",
+    "ModerateConversation",
+    "ReportMessage",
+    "CheckInWith",
+    "MessageFacilitators",
+    "MessageMember",
     "RemoveMember",
     "AnswerProposal",
     "MentorGroup",
@@ -281,6 +333,9 @@ fn every_cell_of_the_permission_table() {
     let the_author = member(1, SiteRole::Member, MemberStatus::Active, None);
     let a_moderator = member(3, SiteRole::Moderator, MemberStatus::Active, None);
     let an_admin = member(4, SiteRole::Admin, MemberStatus::Active, None);
+    let with_facilitators = conversation(ConversationKind::Group);
+    let direct = conversation(ConversationKind::Direct);
+    let message_of_other = message(2);
 
     // Columns: visitor, author, other, suspended author, suspension over, author banned from
     // board 1, facilitator of board 1, facilitator of board 2, moderator, admin, suspended
@@ -359,6 +414,20 @@ fn every_cell_of_the_permission_table() {
         ("see meeting details of private board 1", Action::SeeMeetingDetails(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, A, NF]),
         ("answer for a meeting of board 1", Action::Rsvp(&public), [IN, GRP, GRP, SUS, GRP, BAN, A, GRP, A, A, SUS, SUS]),
         ("answer for a meeting of private board 1", Action::Rsvp(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
+        ("read the facilitators' conversation with the author", Action::ReadConversation(&public, &with_facilitators), [NF, A, NF, A, A, A, A, NF, A, A, NF, NF]),
+        ("read it on a private board", Action::ReadConversation(&private, &with_facilitators), [NF, A, NF, A, A, A, A, NF, A, A, NF, NF]),
+        ("read a direct conversation", Action::ReadConversation(&public, &direct), [NF, A, A, A, A, A, A, NF, A, A, NF, NF]),
+        ("answer the facilitators' conversation", Action::AnswerConversation(&public, &with_facilitators), [NF, A, NF, SUS, A, A, A, NF, A, A, NF, NF]),
+        ("answer a direct conversation", Action::AnswerConversation(&public, &direct), [NF, A, A, SUS, A, BAN, NIC, NF, NIC, NIC, NF, NF]),
+        ("moderate the facilitators' conversation", Action::ModerateConversation(&public, &with_facilitators), [NF, MOD, NF, MOD, MOD, MOD, A, NF, A, A, NF, NF]),
+        ("moderate a direct conversation", Action::ModerateConversation(&public, &direct), [NF, MOD, MOD, MOD, MOD, MOD, A, NF, A, A, NF, NF]),
+        ("report the other member's message", Action::ReportMessage(&public, &direct, &message_of_other), [NF, A, OWN, A, A, A, A, NF, A, A, NF, NF]),
+        ("check in with the author about board 1", Action::CheckInWith(&public, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
+        ("check in with the author about private board 1", Action::CheckInWith(&private, &the_author), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
+        ("check in with the moderator", Action::CheckInWith(&public, &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, SELF, A, SUS, SUS]),
+        ("message the facilitators of board 1", Action::MessageFacilitators(&public), [IN, GRP, GRP, SUS, GRP, GRP, A, GRP, A, A, SUS, SUS]),
+        ("message the facilitators of private board 1", Action::MessageFacilitators(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
+        ("message the author privately in board 1", Action::MessageMember(&public, &the_author), [IN, GRP, GRP, SUS, GRP, BAN, A, GRP, A, A, SUS, SUS]),
     ];
     let actors = actors();
     let mut wrong = Vec::new();
@@ -513,5 +582,37 @@ fn a_suspended_admin_runs_nothing() {
         readable_visibilities(&admin),
         &["public", "members"],
         "a suspended admin reads as an ordinary member"
+    );
+}
+
+#[test]
+fn a_member_writes_to_the_facilitators_and_members_of_their_own_groups_only() {
+    let private = board(Visibility::Private);
+    let the_author = member(1, SiteRole::Member, MemberStatus::Active, None);
+    let mut joined = MemberActor::plain(member(7, SiteRole::Member, MemberStatus::Active, None));
+    joined.member_of = vec![BoardId(1)];
+    let of_another = MemberActor {
+        member_of: vec![BoardId(2)],
+        ..joined.clone()
+    };
+    let myself = joined.member.clone();
+    let (joined, of_another) = (joined.actor(), of_another.actor());
+    assert_eq!(decide(&joined, Action::MessageFacilitators(&private)), A);
+    assert_eq!(
+        decide(&of_another, Action::MessageFacilitators(&private)),
+        NF
+    );
+    assert_eq!(
+        decide(&joined, Action::MessageMember(&private, &the_author)),
+        A
+    );
+    assert_eq!(
+        decide(&joined, Action::MessageMember(&private, &myself)),
+        SELF
+    );
+    assert_eq!(
+        decide(&joined, Action::CheckInWith(&private, &the_author)),
+        MOD,
+        "members do not open check-ins"
     );
 }

@@ -109,7 +109,7 @@ impl EditLimits {
 }
 
 /// One limit the next post would break, and how long until it would not.
-struct Reached {
+pub(crate) struct Reached {
     wait_seconds: i64,
     reason: String,
 }
@@ -214,7 +214,7 @@ pub fn check_editing(
 
 /// The per-minute and per-day limits that `recent` (the newest times first, of the last day)
 /// has reached.
-fn counted(
+pub(crate) fn counted(
     recent: &[NaiveDateTime],
     per_minute: u32,
     per_day: u32,
@@ -251,7 +251,7 @@ fn counted(
 }
 
 /// The limit with the longest wait, so the time given is true.
-fn worst(reached: Vec<Reached>) -> Result<()> {
+pub(crate) fn worst(reached: Vec<Reached>) -> Result<()> {
     match reached.into_iter().max_by_key(|r| r.wait_seconds) {
         None => Ok(()),
         Some(worst) => Err(Error::RateLimited {

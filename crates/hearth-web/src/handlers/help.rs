@@ -15,6 +15,8 @@ use crate::viewer::Viewer;
 pub struct HelpQuery {
     /// The post the member came from (as text: a malformed value must not stop this page).
     post: Option<String>,
+    /// The private conversation the member came from (as text, read as leniently).
+    conversation: Option<String>,
 }
 
 /// One helpline as the page shows it, with ready-made `tel:`/`sms:` links.
@@ -74,8 +76,8 @@ fn view(line: &Helpline) -> HelplineView<'_> {
     }
 }
 
-/// `GET /help[?post=<id>]`: the helplines by country; with `post`, a way back to that post if
-/// this reader may see it. The page renders even when the database does not answer.
+/// `GET /help[?post=<id>|?conversation=<id>]`: the helplines by country; with `post` (or
+/// `conversation`), a way back to it if this reader may see it. The page renders even when the database does not answer.
 pub async fn show(
     state: State,
     viewer: Viewer,
@@ -96,6 +98,22 @@ pub async fn show(
         }
         None => None,
     };
+    let conversation_id = query
+        .conversation
+        .as_deref()
+        .and_then(|id| id.trim().parse::<i64>().ok())
+        .map(hearth_core::ids::ConversationId);
+    let back_to_conversation = match conversation_id {
+        Some(id) => {
+            let actor = viewer.actor();
+            read(&state, move |conn| {
+                hearth_core::conversations::readable_by_id(conn, &actor, id)
+            })
+            .await
+            .ok()
+        }
+        None => None,
+    };
     let resources = &state.config.crisis_resources;
     let countries: Vec<CountryView<'_>> = resources
         .by_country()
@@ -109,6 +127,7 @@ pub async fn show(
         .with("introduction", &resources.introduction)
         .with("countries", &countries)
         .with("back_to_post", &back_to_post)
+        .with("back_to_conversation", &back_to_conversation)
         .render(&state)
 }
 

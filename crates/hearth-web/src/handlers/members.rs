@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use hearth_core::accounts::members::{self, ProfileUpdate};
-use hearth_core::accounts::mutes;
+use hearth_core::{accounts::mutes, conversations};
 use serde::{Deserialize, Serialize};
 
 use super::auth::time_zone_names;
@@ -33,11 +33,20 @@ pub async fn profile_page(
     username: String,
 ) -> Result<Page, WebError> {
     let actor = viewer.actor();
-    let view = read(state, move |conn| {
-        members::profile_for(conn, &actor, &username)
+    let me = viewer.require_member().ok();
+    let rules = state.config.conversations;
+    let (view, reach_in) = read(state, move |conn| {
+        let view = members::profile_for(conn, &actor, &username)?;
+        // The groups in which the reader may write to this member privately.
+        let reach_in = match &me {
+            Some(me) => conversations::ways_to_reach(conn, &rules, me, &username)?,
+            None => Vec::new(),
+        };
+        Ok((view, reach_in))
     })
     .await?;
     Ok(Page::new(state, viewer, "profile.html")
+        .with("reach_in", &reach_in)
         .with("member", &view.member)
         .with("is_self", &view.is_self)
         .with("muted", &view.muted)

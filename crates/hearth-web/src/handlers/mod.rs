@@ -4,6 +4,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod boards;
+pub mod conversations;
 pub mod groups;
 pub mod help;
 pub mod home;

@@ -69,6 +69,10 @@ fn the_built_in_defaults_are_the_cores_defaults() {
         hearth_core::safety::gate::DEFAULT_MAX_BODY_BYTES
     );
     assert_eq!(settings.crisis_resources, CrisisResources::default());
+    assert_eq!(
+        settings.conversations,
+        hearth_core::conversations::ConversationRules::default()
+    );
     assert_eq!(settings.crisis_phrases_file, None);
     assert!(!settings.trust_x_forwarded_for);
 }

@@ -72,7 +72,7 @@ fn open_reports_of(conn: &mut DbConn, reporter: MemberId) -> Vec<PostId> {
         .filter(review_items::reporter_id.eq(reporter))
         .filter(review_items::state.eq(ItemState::Open.as_str()))
         .order(review_items::post_id)
-        .select(review_items::post_id)
+        .select(review_items::post_id.assume_not_null())
         .load(conn)
         .unwrap()
 }

@@ -64,6 +64,7 @@ fn queue_page(state: &State, viewer: &Viewer, board: Option<&Board>, queue: &Que
     let n_pages = i32::try_from(queue.n_pages).unwrap_or(i32::MAX);
     let mut built = Page::new(state, viewer, "review.html")
         .with("entries", &queue.entries)
+        .with("conversations", &queue.conversations)
         .with("n_posts", &queue.n_posts)
         .with("n_items", &queue.n_items)
         .with("page", &page)

@@ -1,0 +1,415 @@
+//! Reading conversations: a reader's list (unread first), one conversation with what its reader
+//! may do there, the start form's page, and the read markers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::accounts::{actors, members};
+use crate::db::schema::{
+    board_facilitators, boards, conversation_messages, conversation_reads, conversations,
+    members as members_table, mutes, review_items,
+};
+use crate::db::{write_tx_unseen, DbConn};
+use crate::error::Result;
+use crate::ids::{BoardId, ConversationId, MemberId, MessageId, PostId};
+use crate::model::{
+    AuthorRef, Board, Conversation, ConversationKind, Message, Moderation, SiteRole,
+};
+use crate::moderation::review::{ItemKind, ItemState};
+use crate::policy::{self, Action, MemberActor};
+
+use super::{ConversationRules, StartQuery};
+
+/// The most conversations a list shows (the newest).
+pub const LISTED: i64 = 100;
+
+/// One conversation of a reader's list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationLine {
+    pub id: ConversationId,
+    pub subject: String,
+    pub kind: ConversationKind,
+    pub board_slug: String,
+    pub board_name: String,
+    /// Who the reader talks with: the member (for the group's facilitators), the other member
+    /// of a direct one; `None` for the member of a facilitators' conversation (they talk with
+    /// "the facilitators of …").
+    pub with: Option<AuthorRef>,
+    pub unread: bool,
+    pub last_activity_at: NaiveDateTime,
+    pub message_count: i32,
+}
+
+type ListRow = (Conversation, (String, String, String), Option<i64>);
+
+/// The conversations `member` takes part in or, as one of its group's moderators, may answer:
+/// unread first, then the most recent. Each is checked against the policy, so the list shows
+/// exactly what the reader may open (a facilitator who no longer facilitates a group does not
+/// see its conversations).
+pub fn list_for(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<ConversationLine>> {
+    let me = member.id;
+    let facilitated: Vec<BoardId> = if member.moderates_any() {
+        member.facilitates.clone()
+    } else {
+        Vec::new()
+    };
+    let written_in = conversation_messages::table
+        .filter(conversation_messages::author_id.eq(me))
+        .select(conversation_messages::conversation_id);
+    let rows: Vec<ListRow> = conversations::table
+        .inner_join(boards::table)
+        .left_join(
+            conversation_reads::table.on(conversation_reads::conversation_id
+                .eq(conversations::id)
+                .and(conversation_reads::member_id.eq(me))),
+        )
+        .filter(
+            conversations::member_id
+                .eq(me)
+                .or(conversations::started_by.eq(me))
+                .or(conversations::kind
+                    .eq(ConversationKind::Group.as_str())
+                    .and(conversations::board_id.eq_any(&facilitated)))
+                .or(conversations::id.eq_any(written_in)),
+        )
+        .order(conversations::last_activity_at.desc())
+        .limit(LISTED)
+        .select((
+            Conversation::as_select(),
+            (boards::slug, boards::name, boards::visibility),
+            conversation_reads::last_read_message_id.nullable(),
+        ))
+        .load(conn)?;
+    let board_ids: Vec<BoardId> = rows.iter().map(|r| r.0.board_id).collect();
+    let found_boards: Vec<Board> = boards::table
+        .filter(boards::id.eq_any(&board_ids))
+        .select(Board::as_select())
+        .load(conn)?;
+    let actor = member.actor();
+    let others: Vec<MemberId> = rows.iter().map(|r| super::other_party(&r.0, me)).collect();
+    let people = members::authors_by_ids(conn, &others)?;
+    let mut lines: Vec<ConversationLine> = rows
+        .into_iter()
+        .filter(|(conversation, _, _)| {
+            found_boards
+                .iter()
+                .find(|b| b.id == conversation.board_id)
+                .is_some_and(|b| policy::allows(&actor, Action::ReadConversation(b, conversation)))
+        })
+        .map(|(conversation, (board_slug, board_name, _), read_up_to)| {
+            let with =
+                if conversation.kind == ConversationKind::Group && conversation.member_id == me {
+                    None
+                } else {
+                    people.get(&super::other_party(&conversation, me)).cloned()
+                };
+            ConversationLine {
+                id: conversation.id,
+                subject: conversation.subject,
+                kind: conversation.kind,
+                board_slug,
+                board_name,
+                with,
+                unread: conversation.last_message_id > read_up_to.unwrap_or(0),
+                last_activity_at: conversation.last_activity_at,
+                message_count: conversation.message_count,
+            }
+        })
+        .collect();
+    // Stable: within each half, the most recent first, as loaded.
+    lines.sort_by_key(|line| !line.unread);
+    Ok(lines)
+}
+
+/// One message as its reader sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageLine {
+    pub message: Message,
+    pub author: Option<AuthorRef>,
+    /// The reader sees its words (visible; or hidden or awaiting, to its author and the
+    /// group's moderators, with the reason).
+    pub shown: bool,
+    pub hidden: bool,
+    pub awaiting: bool,
+    pub is_own: bool,
+    pub can_report: bool,
+    /// The reader may hide, restore or approve it.
+    pub can_moderate: bool,
+}
+
+/// A conversation with its messages and what its reader may do there.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationView {
+    pub conversation: Conversation,
+    pub board_slug: String,
+    pub board_name: String,
+    pub member: Option<AuthorRef>,
+    pub started_by: Option<AuthorRef>,
+    pub messages: Vec<MessageLine>,
+    /// The newest message the reader can see, for their read marker.
+    pub newest: Option<MessageId>,
+    pub can_answer: bool,
+    pub can_moderate: bool,
+    /// A check-in is open on it (for its moderators, who can close it).
+    pub open_check_in: bool,
+    /// The reader is the member a facilitators' conversation is with.
+    pub is_member: bool,
+    /// The post it started from, for the reader to open (the permalink authorizes again).
+    pub post_id: Option<PostId>,
+}
+
+/// The conversation `id`, if `member` may read it (not found otherwise).
+pub fn page_for(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: ConversationId,
+) -> Result<ConversationView> {
+    let actor = member.actor();
+    let (board, conversation) = super::by_id_for(conn, &actor, id)?;
+    let messages: Vec<Message> = conversation_messages::table
+        .filter(conversation_messages::conversation_id.eq(conversation.id))
+        .order(conversation_messages::id.asc())
+        .select(Message::as_select())
+        .load(conn)?;
+    let can_moderate = policy::allows(&actor, Action::ModerateConversation(&board, &conversation));
+    let can_answer = policy::allows(&actor, Action::AnswerConversation(&board, &conversation));
+    let mut people: Vec<MemberId> = messages.iter().map(|m| m.author_id).collect();
+    people.extend([conversation.member_id, conversation.started_by]);
+    let people = members::authors_by_ids(conn, &people)?;
+    let lines: Vec<MessageLine> = messages
+        .into_iter()
+        .filter_map(|message| {
+            let is_own = message.author_id == member.id;
+            let may_see = is_own || can_moderate;
+            match message.moderation {
+                // Awaiting a moderator: not there at all for the others.
+                Moderation::Awaiting if !may_see => return None,
+                _ => {}
+            }
+            Some(MessageLine {
+                author: people.get(&message.author_id).cloned(),
+                shown: message.moderation == Moderation::Visible || may_see,
+                hidden: message.moderation == Moderation::Hidden,
+                awaiting: message.moderation == Moderation::Awaiting,
+                can_report: policy::allows(
+                    &actor,
+                    Action::ReportMessage(&board, &conversation, &message),
+                ) && !can_moderate,
+                can_moderate,
+                is_own,
+                message,
+            })
+        })
+        .collect();
+    let open_check_in = can_moderate && {
+        let open: i64 = review_items::table
+            .filter(review_items::conversation_id.eq(conversation.id))
+            .filter(review_items::kind.eq(ItemKind::CheckIn.as_str()))
+            .filter(review_items::state.eq(ItemState::Open.as_str()))
+            .count()
+            .get_result(conn)?;
+        open > 0
+    };
+    Ok(ConversationView {
+        board_slug: board.slug.clone(),
+        board_name: board.name.clone(),
+        member: people.get(&conversation.member_id).cloned(),
+        started_by: people.get(&conversation.started_by).cloned(),
+        newest: lines.last().map(|l| l.message.id),
+        messages: lines,
+        can_answer,
+        can_moderate,
+        open_check_in,
+        is_member: conversation.kind == ConversationKind::Group
+            && conversation.member_id == member.id,
+        post_id: conversation.post_id,
+        conversation,
+    })
+}
+
+/// The conversation `id` if `actor` may read it (a way back to it from the help page), not
+/// found otherwise.
+pub fn readable_by_id(
+    conn: &mut DbConn,
+    actor: &policy::Actor,
+    id: ConversationId,
+) -> Result<ConversationId> {
+    super::by_id_for(conn, actor, id).map(|(_, conversation)| conversation.id)
+}
+
+/// Marks the conversation read by `member` up to `up_to` (what their page showed). Never moves
+/// a marker back; a conversation they may not read is not found.
+pub fn mark_read(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: ConversationId,
+    up_to: MessageId,
+) -> Result<()> {
+    let actor = member.actor();
+    super::by_id_for(conn, &actor, id)?;
+    write_tx_unseen(conn, |conn| mark_read_in(conn, member.id, id, up_to))
+}
+
+/// The read marker, inside a transaction: inserted, or moved forward only.
+pub(crate) fn mark_read_in(
+    conn: &mut DbConn,
+    member: MemberId,
+    id: ConversationId,
+    up_to: MessageId,
+) -> Result<()> {
+    let moved = diesel::update(conversation_reads::table.find((id, member)))
+        .filter(conversation_reads::last_read_message_id.lt(up_to.0))
+        .set(conversation_reads::last_read_message_id.eq(up_to.0))
+        .execute(conn)?;
+    if moved == 0 {
+        let exists: Option<i64> = conversation_reads::table
+            .find((id, member))
+            .select(conversation_reads::last_read_message_id)
+            .get_result(conn)
+            .optional()?;
+        if exists.is_none() {
+            diesel::insert_into(conversation_reads::table)
+                .values((
+                    conversation_reads::conversation_id.eq(id),
+                    conversation_reads::member_id.eq(member),
+                    conversation_reads::last_read_message_id.eq(up_to.0),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Who is told about a new message by `author`: the member it is with (and the other member of
+/// a direct one), the group's facilitators (for a facilitators' conversation), and the staff who
+/// have written in it; each only while they may read it, never the author, never someone who
+/// muted the author.
+pub(crate) fn readers_to_notify(
+    conn: &mut DbConn,
+    author: &MemberActor,
+    board: &Board,
+    conversation: &Conversation,
+) -> Result<Vec<MemberId>> {
+    let mut candidates = vec![conversation.member_id];
+    if conversation.kind == ConversationKind::Direct {
+        candidates.push(conversation.started_by);
+    } else {
+        let facilitators: Vec<MemberId> = board_facilitators::table
+            .filter(board_facilitators::board_id.eq(board.id))
+            .select(board_facilitators::member_id)
+            .load(conn)?;
+        candidates.extend(facilitators);
+        let staff_writers: Vec<MemberId> = conversation_messages::table
+            .inner_join(members_table::table)
+            .filter(conversation_messages::conversation_id.eq(conversation.id))
+            .filter(members_table::site_role.ne(SiteRole::Member.as_str()))
+            .select(conversation_messages::author_id)
+            .distinct()
+            .load(conn)?;
+        candidates.extend(staff_writers);
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    candidates.retain(|id| *id != author.id);
+    let muted_author: Vec<MemberId> = mutes::table
+        .filter(mutes::muted_id.eq(author.id))
+        .filter(mutes::member_id.eq_any(&candidates))
+        .select(mutes::member_id)
+        .load(conn)?;
+    candidates.retain(|id| !muted_author.contains(id));
+    let mut readers = Vec::new();
+    for id in candidates {
+        let account = members::by_id(conn, id)?;
+        let reader = actors::actor_for(conn, account)?;
+        if policy::allows(
+            &reader.actor(),
+            Action::ReadConversation(board, conversation),
+        ) {
+            readers.push(id);
+        }
+    }
+    Ok(readers)
+}
+
+/// The start form's page: who the conversation will be with, authorized exactly as
+/// [`super::start`] will be.
+#[derive(Debug, Clone, Serialize)]
+pub struct StartView {
+    pub board_slug: String,
+    pub board_name: String,
+    pub kind: ConversationKind,
+    /// The member it will be with; `None` for "the group's facilitators".
+    pub with: Option<AuthorRef>,
+    pub post_id: Option<PostId>,
+}
+
+pub fn for_start(
+    conn: &mut DbConn,
+    rules: &ConversationRules,
+    member: &MemberActor,
+    query: &StartQuery,
+) -> Result<StartView> {
+    let planned = super::plan(conn, rules, member, query)?;
+    let with = (planned.member.id != member.id).then(|| AuthorRef {
+        id: planned.member.id,
+        username: planned.member.username.clone(),
+        display_name: planned.member.display_name.clone(),
+        pronouns: planned.member.pronouns.clone(),
+    });
+    Ok(StartView {
+        board_slug: planned.board.slug,
+        board_name: planned.board.name,
+        kind: planned.kind,
+        with,
+        post_id: planned.post,
+    })
+}
+
+/// The groups in which `member` may start a conversation with `target` (a profile's "message
+/// privately" forms): as one of the group's moderators, or — where the site allows it — as a
+/// member of a group they share. (slug, name) pairs.
+pub fn ways_to_reach(
+    conn: &mut DbConn,
+    rules: &ConversationRules,
+    member: &MemberActor,
+    target_username: &str,
+) -> Result<Vec<(String, String)>> {
+    let target = members::by_username(conn, target_username)?;
+    if target.id == member.id {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<BoardId> = member.facilitates.clone();
+    if rules.member_messages || member.is_staff() {
+        ids.extend(member.member_of.iter().copied());
+    }
+    let candidates: Vec<Board> = if member.is_staff() {
+        // Staff moderate every group: the target's own groups are the ones worth offering.
+        let target_actor = actors::actor_for(conn, target.clone())?;
+        let mut theirs = target_actor.member_of.clone();
+        theirs.extend(target_actor.facilitates.iter().copied());
+        boards::table
+            .filter(boards::id.eq_any(&theirs))
+            .select(Board::as_select())
+            .load(conn)?
+    } else {
+        boards::table
+            .filter(boards::id.eq_any(&ids))
+            .select(Board::as_select())
+            .load(conn)?
+    };
+    let mut ways = Vec::new();
+    for board in candidates {
+        let query = StartQuery {
+            group: board.slug.clone(),
+            with: target.username.clone(),
+            post: None,
+        };
+        if super::plan(conn, rules, member, &query).is_ok() {
+            ways.push((board.slug, board.name));
+        }
+    }
+    ways.sort();
+    ways.dedup();
+    Ok(ways)
+}

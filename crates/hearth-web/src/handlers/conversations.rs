@@ -1,0 +1,290 @@
+//! Private conversations: the reader's list, one conversation with its reply form, the start
+//! form (from the review queue's check-in, a post, a profile, or a group's "message the
+//! facilitators"), and the moderators' decisions on messages. Who may see what is decided in
+//! `hearth_core::conversations`; anything a reader may not read is a 404.
+
+use actix_web::{web, HttpResponse};
+use hearth_core::conversations::{self, MessageDecision, StartForm, StartQuery};
+use hearth_core::ids::{ConversationId, MessageId};
+use hearth_core::moderation::review::ReportReason;
+use serde::{Deserialize, Serialize};
+
+use super::{form_again, see_other, Choice, Page};
+use crate::errors::WebError;
+use crate::state::{db, read, State};
+use crate::viewer::Viewer;
+
+fn conversation_url(id: ConversationId) -> String {
+    format!("/c/{id}")
+}
+
+/// `GET /conversations`: the reader's conversations, unread first.
+pub async fn list(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let lines = read(&state, move |conn| conversations::list_for(conn, &member)).await?;
+    Page::new(&state, &viewer, "conversations.html")
+        .with("conversations", &lines)
+        .render(&state)
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct ReplyInput {
+    #[serde(default)]
+    body: String,
+}
+
+fn report_reasons() -> Vec<Choice> {
+    ReportReason::ALL
+        .iter()
+        .map(|r| Choice {
+            value: r.as_str(),
+            label: r.label(),
+        })
+        .collect()
+}
+
+/// The conversation page, with the reply form holding `input`.
+async fn conversation_page(
+    state: &State,
+    viewer: &Viewer,
+    id: ConversationId,
+    input: &ReplyInput,
+) -> Result<Page, WebError> {
+    let member = viewer.require_member()?;
+    let view = read(state, move |conn| {
+        conversations::page_for(conn, &member, id)
+    })
+    .await?;
+    Ok(Page::new(state, viewer, "conversation.html")
+        .with("view", &view)
+        .with("form", input)
+        .with("reasons", &report_reasons()))
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    reported: Option<u8>,
+}
+
+/// `GET /c/{id}`: one conversation; opening it marks it read as far as it was shown.
+pub async fn show(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<ConversationId>,
+    query: web::Query<ShowQuery>,
+) -> Result<HttpResponse, WebError> {
+    // A visitor may not know whether a conversation exists: not found, as for any outsider.
+    let member = viewer.require_member().map_err(|_| WebError::NotFound)?;
+    let id = id.into_inner();
+    let view = read(&state, {
+        let member = member.clone();
+        move |conn| conversations::page_for(conn, &member, id)
+    })
+    .await?;
+    if let Some(newest) = view.newest {
+        db(&state, move |conn| {
+            conversations::mark_read(conn, &member, id, newest)
+        })
+        .await?;
+    }
+    Page::new(&state, &viewer, "conversation.html")
+        .with("view", &view)
+        .with("form", &ReplyInput::default())
+        .with("reasons", &report_reasons())
+        .with("reported", &query.reported.is_some())
+        .render(&state)
+}
+
+/// `POST /c/{id}/reply`: the message, then the conversation (or the help page after words of
+/// crisis). A refused message shows the page again with the text kept.
+pub async fn reply(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<ConversationId>,
+    input: web::Form<ReplyInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let id = id.into_inner();
+    let input = input.into_inner();
+    let body = input.body.clone();
+    let (rules, posting) = (state.config.conversations, state.config.posting.clone());
+    let outcome = db(&state, move |conn| {
+        conversations::reply(conn, &rules, &posting, &member, id, &body)
+    })
+    .await;
+    match outcome {
+        Ok(sent) if sent.check_in => Ok(see_other(&help_after(sent.conversation_id))),
+        Ok(sent) => Ok(see_other(&format!(
+            "{}#message-{}",
+            conversation_url(sent.conversation_id),
+            sent.message_id
+        ))),
+        Err(error) => {
+            form_again(&state, error.keeping_text(&input.body), async {
+                conversation_page(&state, &viewer, id, &input).await
+            })
+            .await
+        }
+    }
+}
+
+/// The crisis resources, with the way back to the conversation.
+fn help_after(id: ConversationId) -> String {
+    format!("/help?conversation={id}")
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct StartInput {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    with: String,
+    #[serde(default)]
+    post: Option<hearth_core::ids::PostId>,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+impl StartInput {
+    fn query(&self) -> StartQuery {
+        StartQuery {
+            group: self.group.clone(),
+            with: self.with.clone(),
+            post: self.post,
+        }
+    }
+}
+
+async fn start_page(state: &State, viewer: &Viewer, input: &StartInput) -> Result<Page, WebError> {
+    let member = viewer.require_member()?;
+    let rules = state.config.conversations;
+    let query = input.query();
+    let view = read(state, move |conn| {
+        conversations::for_start(conn, &rules, &member, &query)
+    })
+    .await?;
+    Ok(Page::new(state, viewer, "conversation_new.html")
+        .with("start", &view)
+        .with("form", input))
+}
+
+/// `GET /conversations/new?group=…&with=…&post=…`: the start form, for whoever it will be with.
+pub async fn new_form(
+    state: State,
+    viewer: Viewer,
+    query: web::Query<StartInput>,
+) -> Result<HttpResponse, WebError> {
+    start_page(&state, &viewer, &query.into_inner())
+        .await?
+        .render(&state)
+}
+
+/// `POST /conversations/new`.
+pub async fn create(
+    state: State,
+    viewer: Viewer,
+    input: web::Form<StartInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let input = input.into_inner();
+    let form = StartForm {
+        to: input.query(),
+        subject: input.subject.clone(),
+        body: input.body.clone(),
+    };
+    let (rules, posting) = (state.config.conversations, state.config.posting.clone());
+    let outcome = db(&state, move |conn| {
+        conversations::start(conn, &rules, &posting, &member, &form)
+    })
+    .await;
+    match outcome {
+        Ok(sent) if sent.check_in => Ok(see_other(&help_after(sent.conversation_id))),
+        Ok(sent) => Ok(see_other(&conversation_url(sent.conversation_id))),
+        Err(error) => {
+            form_again(&state, error.keeping_text(&input.body), async {
+                start_page(&state, &viewer, &input).await
+            })
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ModerateInput {
+    #[serde(default)]
+    message: Option<MessageId>,
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /c/{id}/moderate`: hide, restore or approve a message, or close the check-in.
+pub async fn moderate(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<ConversationId>,
+    input: web::Form<ModerateInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let id = id.into_inner();
+    let input = input.into_inner();
+    db(&state, move |conn| {
+        let decision = match input.decision.as_str() {
+            "handled" => {
+                conversations::close_check_in(conn, &member, id, &input.note)?;
+                return Ok(());
+            }
+            "hide" => MessageDecision::Hide {
+                reason: input.reason,
+            },
+            "restore" => MessageDecision::Restore,
+            "approve" => MessageDecision::Approve,
+            _ => return Err(hearth_core::Error::invalid("decision", "choose a decision")),
+        };
+        let message = input
+            .message
+            .ok_or_else(|| hearth_core::Error::invalid("decision", "choose a message"))?;
+        conversations::moderate_message(conn, &member, id, message, &decision)
+    })
+    .await?;
+    Ok(see_other(&conversation_url(id)))
+}
+
+#[derive(Deserialize)]
+pub struct ReportInput {
+    message: MessageId,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /c/{id}/report`: a member reports a message to the group's moderators.
+pub async fn report(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<ConversationId>,
+    input: web::Form<ReportInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let id = id.into_inner();
+    let input = input.into_inner();
+    let limits = state.config.report_limits;
+    db(&state, move |conn| {
+        conversations::report_message(
+            conn,
+            &limits,
+            &member,
+            id,
+            input.message,
+            &input.reason,
+            &input.note,
+        )
+    })
+    .await?;
+    Ok(see_other(&format!("{}?reported=1", conversation_url(id))))
+}

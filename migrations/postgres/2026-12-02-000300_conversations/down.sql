@@ -1,0 +1,10 @@
+DELETE FROM review_items WHERE post_id IS NULL;
+DROP INDEX review_items_one_open_message_report;
+DROP INDEX review_items_conversation;
+ALTER TABLE review_items DROP CONSTRAINT review_items_post_or_conversation;
+ALTER TABLE review_items DROP COLUMN message_id;
+ALTER TABLE review_items DROP COLUMN conversation_id;
+ALTER TABLE review_items ALTER COLUMN post_id SET NOT NULL;
+DROP TABLE conversation_reads;
+DROP TABLE conversation_messages;
+DROP TABLE conversations;

@@ -1,0 +1,390 @@
+//! Private check-ins and conversations: a facilitator reaching a member from the review queue
+//! with the group's other facilitators beside them, a member writing to the facilitators,
+//! crisis words in a message, member-to-member messages behind their setting, hiding logged,
+//! and the message limit. Nothing of a conversation reaches anyone outside it (404, unlisted).
+
+use hearth_tests::{Browser, Page, Reply, TestApp, World};
+
+const CRISIS: &str = "Since Milo died I want to end my life.";
+
+/// "grief", a private group facilitated by fran and gina with members joan and olga; "pets",
+/// another group facilitated by paul.
+fn two_groups(app: &TestApp) -> (World, World) {
+    let world = app
+        .group("grief")
+        .private()
+        .facilitated_by("fran")
+        .facilitated_by("gina")
+        .with_members(["joan", "olga"])
+        .build();
+    let pets = app.group("pets").facilitated_by("paul").build();
+    (world, pets)
+}
+
+/// The conversation id at the end of a `/c/{id}` address.
+fn conversation_id(location: &str) -> String {
+    location
+        .trim_start_matches("/c/")
+        .split(['#', '?'])
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn listed_subjects(browser: &Browser) -> Vec<String> {
+    let page = browser.visit("/conversations");
+    page.assert_status(200);
+    page.texts(".conversation-line > a")
+}
+
+fn message_texts(page: &Page) -> Vec<String> {
+    page.texts(".message .post-body")
+}
+
+/// Answers from the conversation page; returns the raw response.
+fn answer(browser: &Browser, id: &str, body: &str) -> Reply {
+    let path = format!("/c/{id}");
+    browser.fill(&path, &format!("{path}/reply"), &[("body", body)])
+}
+
+#[test]
+fn a_facilitator_checks_in_from_the_queue_the_other_answers_and_nobody_else_may_know() {
+    let app = TestApp::new();
+    let (world, pets) = two_groups(&app);
+    let (fran, gina, joan, olga) = (
+        world.browser("fran"),
+        world.browser("gina"),
+        world.browser("joan"),
+        world.browser("olga"),
+    );
+    world.start_thread("joan", "Can't do this anymore", CRISIS);
+
+    // The queue's check-in item offers the private check-in.
+    let queue = fran.visit("/review");
+    let start = queue
+        .attrs("a[href^='/conversations/new?post=']", "href")
+        .pop()
+        .expect("a check-in link on the queue's check-in");
+    let form = fran.visit(&start);
+    form.assert_status(200);
+    assert!(form.texts("h1")[0].contains("Check in privately with joan"));
+    let sent = fran.submit(
+        &form,
+        "/conversations/new",
+        &[
+            ("subject", "Thinking of you"),
+            ("body", "Joan, I read your post. I am here, and so is Gina."),
+        ],
+    );
+    let location = sent.assert_redirect();
+    assert!(location.starts_with("/c/"), "{location}");
+    let id = conversation_id(&location);
+    let path = format!("/c/{id}");
+
+    // The group's second facilitator finds it, unread, and answers.
+    let gina_list = gina.visit("/conversations");
+    assert_eq!(
+        gina_list.texts(".conversation-line.unread > a"),
+        ["Thinking of you"]
+    );
+    answer(&gina, &id, "Gina here. Take all the time you need.").assert_redirect();
+
+    // The member reads both and answers.
+    assert_eq!(listed_subjects(&joan), ["Thinking of you"]);
+    let page = joan.visit(&path);
+    page.assert_status(200);
+    assert_eq!(
+        message_texts(&page),
+        [
+            "Joan, I read your post. I am here, and so is Gina.",
+            "Gina here. Take all the time you need."
+        ]
+    );
+    answer(&joan, &id, "Thank you both. I am safe tonight.").assert_redirect();
+    // Read now: the list no longer marks it for her; the facilitators have her answer unread.
+    assert_eq!(
+        joan.visit("/conversations")
+            .count(".conversation-line.unread"),
+        0
+    );
+    assert_eq!(
+        fran.visit("/conversations")
+            .count(".conversation-line.unread"),
+        1
+    );
+
+    // Another member of the group, a facilitator of another group, a visitor: not found,
+    // unlisted, unanswerable.
+    let paul = pets.browser("paul");
+    for outsider in [&olga, &paul] {
+        outsider.get(&path).assert_status(404);
+        assert!(listed_subjects(outsider).is_empty());
+        let page = outsider.visit("/conversations");
+        assert!(!page.body.contains("Thinking of you"));
+        assert!(!page.body.contains("I am safe tonight"));
+    }
+    let visitor = app.browser();
+    visitor.get(&path).assert_status(404);
+    let list = visitor.get("/conversations");
+    assert!(!list.body.contains("Thinking of you"));
+    assert_ne!(list.status, 200);
+}
+
+#[test]
+fn outsiders_cannot_answer_or_moderate_a_conversation() {
+    let app = TestApp::new();
+    let (world, _pets) = two_groups(&app);
+    let (joan, olga) = (world.browser("joan"), world.browser("olga"));
+    let form = joan.visit("/b/grief");
+    let link = form
+        .attrs("a[href='/conversations/new?group=grief']", "href")
+        .pop()
+        .expect("members see “Message the facilitators” on the group page");
+    let sent = joan.fill(
+        &link,
+        "/conversations/new",
+        &[
+            ("subject", "A question"),
+            ("body", "Can we talk about next week?"),
+        ],
+    );
+    let id = conversation_id(&sent.assert_redirect());
+    // Olga holds a valid form token of her own; the server still says the thing does not exist.
+    let page = olga.visit("/conversations");
+    let token = page.attrs("input[name=csrf_token]", "value").pop().unwrap();
+    olga.post(
+        &format!("/c/{id}/reply"),
+        &[("csrf_token", token.as_str()), ("body", "let me in")],
+    )
+    .assert_status(404);
+    olga.post(
+        &format!("/c/{id}/moderate"),
+        &[("csrf_token", token.as_str()), ("decision", "handled")],
+    )
+    .assert_status(404);
+    assert!(!world
+        .browser("fran")
+        .visit(&format!("/c/{id}"))
+        .body
+        .contains("let me in"));
+}
+
+#[test]
+fn a_crisis_phrase_in_a_private_message_opens_a_check_in_for_the_groups_facilitators() {
+    let app = TestApp::new();
+    let (world, pets) = two_groups(&app);
+    let (fran, joan) = (world.browser("fran"), world.browser("joan"));
+    let sent = joan.fill(
+        "/conversations/new?group=grief",
+        "/conversations/new",
+        &[("subject", "Tonight"), ("body", CRISIS)],
+    );
+    let location = sent.assert_redirect();
+    assert!(location.starts_with("/help?conversation="), "{location}");
+    let id = location
+        .trim_start_matches("/help?conversation=")
+        .to_owned();
+    let help = joan.visit(&location);
+    assert_eq!(
+        help.attrs(".back-link a", "href"),
+        [format!("/c/{id}")],
+        "a way back to the conversation"
+    );
+    // Another member cannot use the help page to learn it exists.
+    let olga_help = world.browser("olga").visit(&location);
+    assert!(olga_help.attrs(".back-link a", "href").is_empty());
+
+    let queue = fran.visit("/review");
+    let items = queue.texts(".review-conversations h3");
+    assert_eq!(items.len(), 1, "{}", queue.body);
+    assert!(items[0].starts_with("Check in"), "{items:?}");
+    assert!(items[0].contains("Tonight"));
+    assert!(queue.body.contains("Crisis words in a private message"));
+    // Not in another group's queue.
+    let paul = pets.browser("paul");
+    assert!(paul
+        .visit("/review")
+        .texts(".review-conversations h3")
+        .is_empty());
+
+    // A facilitator closes it from the conversation.
+    let page = fran.visit(&format!("/c/{id}"));
+    assert!(page.count(".check-in-open") == 1);
+    fran.submit(
+        &page,
+        &format!("/c/{id}/moderate"),
+        &[("note", "talked on the phone")],
+    )
+    .assert_redirect();
+    assert_eq!(fran.visit(&format!("/c/{id}")).count(".check-in-open"), 0);
+    assert!(fran
+        .visit("/review")
+        .texts(".review-conversations h3")
+        .is_empty());
+}
+
+/// Makes `username`'s account `days` old.
+fn age_account(app: &TestApp, username: &str, days: i64) {
+    use diesel::RunQueryDsl;
+    let member = hearth_core::accounts::members::by_username(&mut app.conn(), username).unwrap();
+    let at = hearth_core::clock::now() - chrono::TimeDelta::days(days);
+    diesel::sql_query(format!(
+        "UPDATE members SET created_at = '{}' WHERE id = {}",
+        at.format("%Y-%m-%d %H:%M:%S"),
+        member.id
+    ))
+    .execute(&mut *app.conn())
+    .unwrap();
+}
+
+fn message_member(from: &Browser, group: &str, with: &str) -> Reply {
+    let page = from.visit("/conversations");
+    let token = page.attrs("input[name=csrf_token]", "value").pop().unwrap();
+    from.post(
+        "/conversations/new",
+        &[
+            ("csrf_token", token.as_str()),
+            ("group", group),
+            ("with", with),
+            ("subject", "Hello"),
+            ("body", "How was your week?"),
+        ],
+    )
+}
+
+#[test]
+fn member_to_member_messages_are_off_by_default() {
+    let app = TestApp::new();
+    let (world, _pets) = two_groups(&app);
+    let joan = world.browser("joan");
+    age_account(&app, "joan", 400);
+    age_account(&app, "olga", 400);
+    message_member(&joan, "grief", "olga").assert_status(403);
+    joan.get("/conversations/new?group=grief&with=olga")
+        .assert_status(403);
+    assert!(joan
+        .visit("/u/olga")
+        .attrs("a[href^='/conversations/new']", "href")
+        .is_empty());
+    // A facilitator can always reach a member from the profile.
+    let links = world
+        .browser("fran")
+        .visit("/u/olga")
+        .attrs("a[href^='/conversations/new']", "href");
+    assert_eq!(links, ["/conversations/new?group=grief&with=olga"]);
+}
+
+#[test]
+fn member_to_member_messages_when_on_need_a_shared_group_and_old_enough_accounts() {
+    let mut config = hearth_tests::test_config();
+    config.conversations.member_messages = true;
+    config.conversations.member_messages_min_account_days = 7;
+    let app = TestApp::with_config(config);
+    let (world, pets) = two_groups(&app);
+    let joan = world.browser("joan");
+    // New accounts: refused, with a sentence saying when.
+    let refused = message_member(&joan, "grief", "olga");
+    refused.assert_status(422);
+    assert!(refused.body.contains("7 days old"), "{}", refused.body);
+    age_account(&app, "joan", 8);
+    age_account(&app, "olga", 8);
+    age_account(&app, "paul", 8);
+    // Not with someone outside the group (paul), nor through a group joan is not in.
+    message_member(&joan, "grief", "paul").assert_status(422);
+    message_member(&joan, "pets", "paul").assert_status(403);
+    let sent = message_member(&joan, "grief", "olga");
+    let id = conversation_id(&sent.assert_redirect());
+    let olga = world.browser("olga");
+    assert_eq!(listed_subjects(&olga), ["Hello"]);
+    answer(&olga, &id, "Better, thanks.").assert_redirect();
+    assert_eq!(
+        joan.visit("/u/olga")
+            .attrs("a[href^='/conversations/new']", "href"),
+        ["/conversations/new?group=grief&with=olga"]
+    );
+    // paul, outside, may not know it exists.
+    pets.browser("paul")
+        .get(&format!("/c/{id}"))
+        .assert_status(404);
+    // Olga reports joan's message; it reaches the group's queue.
+    let page = olga.visit(&format!("/c/{id}"));
+    olga.submit(
+        &page,
+        &format!("/c/{id}/report"),
+        &[("reason", "harassment"), ("note", "")],
+    )
+    .assert_redirect();
+    assert!(world
+        .browser("fran")
+        .visit("/review")
+        .body
+        .contains("A message reported"));
+    // A mute stops it both ways.
+    olga.fill("/u/joan", "/u/joan/mute", &[]).assert_redirect();
+    answer(&joan, &id, "Still there?").assert_status(422);
+}
+
+#[test]
+fn a_moderator_hides_a_message_logged_for_the_moderators_only() {
+    let app = TestApp::new();
+    let (world, _pets) = two_groups(&app);
+    let (fran, joan) = (world.browser("fran"), world.browser("joan"));
+    let sent = joan.fill(
+        "/conversations/new?group=grief",
+        "/conversations/new",
+        &[
+            ("subject", "Angry"),
+            ("body", "Something unkind about olga."),
+        ],
+    );
+    let id = conversation_id(&sent.assert_redirect());
+    let path = format!("/c/{id}");
+    let page = fran.visit(&path);
+    let message = page
+        .attrs("form[action$='/moderate'] input[name=message]", "value")
+        .pop()
+        .unwrap();
+    fran.submit(
+        &page,
+        &format!("{path}/moderate"),
+        &[
+            ("message", message.as_str()),
+            ("decision", "hide"),
+            ("reason", "please keep it kind"),
+        ],
+    )
+    .assert_redirect();
+    // Its author sees it hidden, with the reason.
+    let mine = joan.visit(&path);
+    assert!(mine.body.contains("please keep it kind"));
+    assert_eq!(mine.count(".message.hidden"), 1);
+    let log = fran.visit("/b/grief/log");
+    assert!(log.body.contains("hid a private message"), "{}", log.body);
+    let public_log = world.browser("olga").visit("/b/grief/log");
+    assert!(!public_log.body.contains("private message"));
+}
+
+#[test]
+fn the_message_limit_refuses_with_429_and_keeps_the_text() {
+    let mut config = hearth_tests::test_config();
+    config.conversations.messages_per_minute = 2;
+    let app = TestApp::with_config(config);
+    let (world, _pets) = two_groups(&app);
+    let joan = world.browser("joan");
+    let sent = joan.fill(
+        "/conversations/new?group=grief",
+        "/conversations/new",
+        &[("subject", "Hello"), ("body", "one")],
+    );
+    let id = conversation_id(&sent.assert_redirect());
+    answer(&joan, &id, "two").assert_redirect();
+    let refused = answer(&joan, &id, "three, which I took time to write");
+    refused.assert_status(429);
+    assert!(refused.header("retry-after").is_some());
+    assert!(refused.body.contains("three, which I took time to write"));
+    // The group's facilitators are not limited.
+    let fran = world.browser("fran");
+    for text in ["a", "b", "c"] {
+        answer(&fran, &id, text).assert_redirect();
+    }
+}
