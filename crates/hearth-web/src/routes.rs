@@ -62,6 +62,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/t/{thread}", get().to(threads::show))
         .route("/t/{id}/reply", post().to(threads::reply))
         .route("/p/{id}", get().to(posts::permalink))
+        .route("/p/{id}/quote", get().to(threads::quote))
         .route("/p/{id}/edit", get().to(posts::edit_form))
         .route("/p/{id}/edit", post().to(posts::edit))
         .route("/p/{id}/delete", get().to(posts::delete_form))

@@ -29,6 +29,8 @@ pub struct Settings {
     pub log: String,
     pub new_account_premod_posts: i32,
     pub same_reply_minutes: u32,
+    /// At most this many members mentioned by one post are notified.
+    pub mentions_notified_per_post: usize,
     /// A post's text has at most this many bytes (and at most 50,000 characters).
     pub max_post_bytes: usize,
     pub public_log_shows_names: bool,
@@ -66,6 +68,7 @@ session_days = 30
 log = "info"
 new_account_premod_posts = 0
 same_reply_minutes = 10
+mentions_notified_per_post = 10
 max_post_bytes = 100000
 public_log_shows_names = false
 trust_x_forwarded_for = false

@@ -14,6 +14,7 @@ mod group_privacy;
 mod groups;
 mod help;
 mod meetings;
+mod mentions;
 mod moderation;
 mod mutes;
 mod notifications;

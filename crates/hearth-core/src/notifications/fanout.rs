@@ -5,7 +5,11 @@
 //! posts it quotes or answers), is a candidate; each gets at most one notification for it, of
 //! the strongest kind that applies to them: a mention; a reply to their post (when they follow
 //! the thread); a reply in the thread they started, a new thread or a new post (when they watch
-//! it). Candidates are then authorized together with the policy on this board
+//! it). A quote is a reply to the quoted post: its author hears of it when they follow the
+//! thread, or when they chose no level there at all (a quote from another thread, a thread from
+//! before notifications); a member who chose "normal: mentions only" or muted is not told. An
+//! edit tells only those it newly names or quotes ([`post_edited`]). Candidates are then
+//! authorized together with the policy on this board
 //! (`actors_on_board`: a few queries for any number of them), so nobody is told of a post they
 //! may not read. The cost grows with the candidates, not with the thread: a handful of
 //! queries, then one insert per 500 members told (see `docs/performance.md`, "Fan-out").
@@ -55,10 +59,49 @@ pub(crate) fn post_published(
             board: None,
         });
     }
+    tell(conn, board, thread, post, candidates, addressed, now)
+}
+
+/// A visible post was edited: tell only those its new text names or quotes for the first time
+/// (`addressed` holds just them), as a new post would. Nobody else hears of an edit.
+pub(crate) fn post_edited(
+    conn: &mut DbConn,
+    board: &Board,
+    thread: &Thread,
+    post: &Post,
+    addressed: &Addressed,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    if post.moderation != Moderation::Visible {
+        return Ok(0);
+    }
+    let ids: Vec<MemberId> = addressed
+        .mentions
+        .iter()
+        .chain(&addressed.replies_to)
+        .copied()
+        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let candidates = levels::of_members(conn, thread.id, board.id, &ids)?;
+    tell(conn, board, thread, post, candidates, addressed, now)
+}
+
+/// Decides each candidate's kind, keeps those who may read the post, and notifies them.
+fn tell(
+    conn: &mut DbConn,
+    board: &Board,
+    thread: &Thread,
+    post: &Post,
+    mut candidates: HashMap<MemberId, Chosen>,
+    addressed: &Addressed,
+    now: NaiveDateTime,
+) -> Result<usize> {
     candidates.remove(&post.author_id);
     let mut by_kind: HashMap<Kind, Vec<MemberId>> = HashMap::new();
-    for (&member, chosen) in &candidates {
-        if let Some(kind) = kind_for(member, chosen.effective(), thread, post, addressed) {
+    for (&member, &chosen) in &candidates {
+        if let Some(kind) = kind_for(member, chosen, thread, post, addressed) {
             by_kind.entry(kind).or_default().push(member);
         }
     }
@@ -107,18 +150,20 @@ pub(crate) fn post_published(
 /// The one notification a member gets for a post, if any: the strongest that applies.
 fn kind_for(
     member: MemberId,
-    level: Level,
+    chosen: Chosen,
     thread: &Thread,
     post: &Post,
     addressed: &Addressed,
 ) -> Option<Kind> {
+    let level = chosen.effective();
     if level == Level::Muted {
         return None;
     }
     if addressed.mentions.contains(&member) {
         return Some(Kind::Mention);
     }
-    if level >= Level::Following && addressed.replies_to.contains(&member) {
+    let chose_nothing = chosen.thread.is_none() && chosen.board.is_none();
+    if (level >= Level::Following || chose_nothing) && addressed.replies_to.contains(&member) {
         return Some(Kind::ReplyToYou);
     }
     if level < Level::Watching {

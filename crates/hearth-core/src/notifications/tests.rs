@@ -244,7 +244,15 @@ fn a_hidden_post_stops_telling_and_an_awaiting_one_tells_when_approved() {
     let hide = Decision::Hide {
         reason: "spam".to_owned(),
     };
-    review::decide(conn, &site.admin, reply.id, Seen::of(&reply), &hide).unwrap();
+    review::decide(
+        conn,
+        &rules(),
+        &site.admin,
+        reply.id,
+        Seen::of(&reply),
+        &hide,
+    )
+    .unwrap();
     assert_eq!(site.bell(&mia), 0, "a hidden post tells nobody");
     assert!(site.items(&mia).is_empty());
 
@@ -259,6 +267,7 @@ fn a_hidden_post_stops_telling_and_an_awaiting_one_tells_when_approved() {
     assert_eq!(site.bell(&mia), 0);
     review::decide(
         conn,
+        &rules(),
         &site.admin,
         held.id,
         Seen::of(&held),
