@@ -7,6 +7,7 @@
 use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, LinkType, Tag, TagEnd};
 
 use crate::linkify;
+use crate::mentions::{self, KnownNames, References};
 use crate::RenderLimits;
 
 /// Text shown in place of a task-list checkbox. A real `<input>` would need
@@ -25,15 +26,32 @@ const TASK_OPEN: &str = "\u{2610} ";
 ///   emphasis, strong, strikethrough, superscript and subscript nested deeper than
 ///   [`RenderLimits::max_inline_depth`], lose their tags but keep their content, which joins
 ///   the deepest level kept (the items of a list too deep are separated by line breaks);
-/// - table columns lose their alignment (the sanitizer would drop the `style` anyway).
+/// - table columns lose their alignment (the sanitizer would drop the `style` anyway);
+/// - `@name` in ordinary text becomes a link to the member's profile when `known` has the
+///   name (see [`mentions`]).
+///
+/// Returns the events and what the source refers to (its mentions and quoted posts).
 pub(crate) fn rewrite<'a>(
     events: impl Iterator<Item = Event<'a>>,
     limits: &RenderLimits,
-) -> Vec<Event<'a>> {
+    known: &KnownNames,
+) -> (Vec<Event<'a>>, References) {
     let mut rewriter = Rewriter {
         max_block_depth: limits.max_block_depth,
         max_inline_depth: limits.max_inline_depth,
-        ..Rewriter::default()
+        known,
+        out: Vec::new(),
+        text: String::new(),
+        link_depth: 0,
+        code_block_depth: 0,
+        html_block_lines: None,
+        image: None,
+        blocks: Vec::new(),
+        block_depth: 0,
+        inlines: Vec::new(),
+        inline_depth: 0,
+        quote_depth: 0,
+        references: References::default(),
     };
     for event in events {
         rewriter.push(event);
@@ -49,8 +67,7 @@ struct PendingImage<'a> {
     depth: usize,
 }
 
-#[derive(Default)]
-struct Rewriter<'a> {
+struct Rewriter<'a, 'k> {
     out: Vec<Event<'a>>,
     /// Consecutive text waiting to be scanned for URLs. pulldown-cmark may
     /// split one run of text into several events, so a URL can only be found
@@ -75,9 +92,15 @@ struct Rewriter<'a> {
     /// Inline formatting tags open and kept.
     inline_depth: usize,
     max_inline_depth: usize,
+    /// Open block quotes, kept or flattened: a `/p/{id}` link inside one is a quote's
+    /// attribution, a mention inside one is someone else's words.
+    quote_depth: usize,
+    /// The names `@name` may link to.
+    known: &'k KnownNames,
+    references: References,
 }
 
-impl<'a> Rewriter<'a> {
+impl<'a> Rewriter<'a, '_> {
     fn push(&mut self, event: Event<'a>) {
         if self.image.is_some() {
             self.push_in_image(event);
@@ -94,9 +117,9 @@ impl<'a> Rewriter<'a> {
         }
     }
 
-    fn finish(mut self) -> Vec<Event<'a>> {
+    fn finish(mut self) -> (Vec<Event<'a>>, References) {
         self.flush_text();
-        self.out
+        (self.out, self.references)
     }
 
     fn push_structural(&mut self, event: Event<'a>) {
@@ -144,6 +167,9 @@ impl<'a> Rewriter<'a> {
                 self.out.push(Event::Start(Tag::Table(none)));
             }
             Event::Start(Tag::BlockQuote(_) | Tag::List(_)) => {
+                if matches!(event, Event::Start(Tag::BlockQuote(_))) {
+                    self.quote_depth += 1;
+                }
                 let keep = self.block_depth < self.max_block_depth;
                 self.blocks.push(keep);
                 if keep {
@@ -152,6 +178,9 @@ impl<'a> Rewriter<'a> {
                 }
             }
             Event::End(TagEnd::BlockQuote(_) | TagEnd::List(_)) => {
+                if matches!(event, Event::End(TagEnd::BlockQuote(_))) {
+                    self.quote_depth = self.quote_depth.saturating_sub(1);
+                }
                 if self.blocks.pop().unwrap_or(true) {
                     self.block_depth = self.block_depth.saturating_sub(1);
                     self.out.push(event);
@@ -209,7 +238,12 @@ impl<'a> Rewriter<'a> {
     /// Keeps the link and code-block depths current.
     fn track_nesting(&mut self, event: &Event<'a>) {
         match event {
-            Event::Start(Tag::Link { .. }) => self.link_depth += 1,
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                if self.quote_depth > 0 {
+                    self.references.note_quote_link(dest_url);
+                }
+                self.link_depth += 1;
+            }
             Event::End(TagEnd::Link) => self.link_depth = self.link_depth.saturating_sub(1),
             Event::Start(Tag::CodeBlock(_)) => self.code_block_depth += 1,
             Event::End(TagEnd::CodeBlock) => {
@@ -282,7 +316,8 @@ impl<'a> Rewriter<'a> {
         self.out.push(Event::End(TagEnd::Link));
     }
 
-    /// Emits the collected text, turning bare URLs into links.
+    /// Emits the collected text, turning bare URLs into links and known `@name`s into links
+    /// to their profiles.
     fn flush_text(&mut self) {
         if self.text.is_empty() {
             return;
@@ -291,23 +326,50 @@ impl<'a> Rewriter<'a> {
         let mut last = 0;
         for url in linkify::find_urls(&text) {
             if last < url.start {
-                self.out
-                    .push(Event::Text(text[last..url.start].to_owned().into()));
+                self.push_words(&text[last..url.start]);
             }
             let url_text: CowStr<'a> = text[url.clone()].to_owned().into();
-            self.out.push(Event::Start(Tag::Link {
-                link_type: LinkType::Autolink,
-                dest_url: url_text.clone(),
-                title: CowStr::Borrowed(""),
-                id: CowStr::Borrowed(""),
-            }));
-            self.out.push(Event::Text(url_text));
-            self.out.push(Event::End(TagEnd::Link));
+            self.push_link(LinkType::Autolink, url_text.clone(), url_text);
             last = url.end;
+        }
+        if last < text.len() {
+            self.push_words(&text[last..]);
+        }
+    }
+
+    /// Emits text that holds no URL, linking the mentions of known members. Every mention
+    /// found is noted, known or not: the caller looks the names up from that list.
+    fn push_words(&mut self, text: &str) {
+        let mut last = 0;
+        for mention in mentions::find_mentions(text) {
+            let written = &text[mention.start + 1..mention.end];
+            let first_ones = self.references.note_mention(written, self.quote_depth > 0);
+            let Some(username) = self.known.username_for(written).filter(|_| first_ones) else {
+                continue;
+            };
+            if last < mention.start {
+                self.out
+                    .push(Event::Text(text[last..mention.start].to_owned().into()));
+            }
+            let dest_url = mentions::profile_link(username).into();
+            let label = text[mention.clone()].to_owned().into();
+            self.push_link(LinkType::Inline, dest_url, label);
+            last = mention.end;
         }
         if last < text.len() {
             self.out.push(Event::Text(text[last..].to_owned().into()));
         }
+    }
+
+    fn push_link(&mut self, link_type: LinkType, dest_url: CowStr<'a>, label: CowStr<'a>) {
+        self.out.push(Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title: CowStr::Borrowed(""),
+            id: CowStr::Borrowed(""),
+        }));
+        self.out.push(Event::Text(label));
+        self.out.push(Event::End(TagEnd::Link));
     }
 }
 

@@ -37,7 +37,10 @@ use pulldown_cmark::{Options, Parser};
 mod events;
 mod excerpt;
 mod linkify;
+mod mentions;
 mod sanitize;
+
+pub use mentions::{post_link, KnownNames, Mention, References, MAX_MENTIONS, MAX_QUOTED_POSTS};
 
 #[cfg(test)]
 mod tests;
@@ -49,8 +52,10 @@ mod tests;
 /// that alters output). Posts store the version they were rendered with, and
 /// `hearth rerender` re-renders every post whose stored version is older.
 ///
-/// Version 2 bounds nesting depth and output size (see [Limits](crate#limits)).
-pub const RENDERER_VERSION: i32 = 2;
+/// Version 2 bounds nesting depth and output size (see [Limits](crate#limits)). Version 3
+/// links `@name` to the profiles of known members ([`render_post`]) and keeps links to the
+/// site's own posts and profiles (`/p/{id}`, `/u/{name}`), which a quote's attribution uses.
+pub const RENDERER_VERSION: i32 = 3;
 
 /// Block quotes and lists nested deeper than this are flattened into the deepest level kept.
 pub const MAX_BLOCK_DEPTH: usize = 10;
@@ -177,9 +182,25 @@ pub fn render(source: &str) -> SafeHtml {
 /// `limits` allow. The work done before refusing is bounded by that size too: the HTML is
 /// written into a buffer that stops taking more once it is full.
 pub fn render_within(source: &str, limits: &RenderLimits) -> Result<SafeHtml, TooComplex> {
+    render_post_within(source, limits, &KnownNames::new())
+}
+
+/// Renders a post like [`render`], linking each `@name` that `known` holds to that member's
+/// profile (`/u/{username}`); every other `@name` stays text. `known` comes from looking up
+/// the names [`references`] found in the same source.
+pub fn render_post(source: &str, known: &KnownNames) -> SafeHtml {
+    render_post_within(source, &RenderLimits::DEFAULT, known).unwrap_or_else(|_| plain_text(source))
+}
+
+/// [`render_post`] within `limits`, refusing like [`render_within`].
+pub fn render_post_within(
+    source: &str,
+    limits: &RenderLimits,
+    known: &KnownNames,
+) -> Result<SafeHtml, TooComplex> {
     let max_output_bytes = limits.max_output_bytes(source.len());
     let too_complex = TooComplex { max_output_bytes };
-    let events = events::rewrite(Parser::new_ext(source, parser_options()), limits);
+    let (events, _) = events::rewrite(Parser::new_ext(source, parser_options()), limits, known);
     let mut html = BoundedHtml {
         html: String::with_capacity(source.len() + source.len() / 2),
         max_bytes: max_output_bytes,
@@ -256,11 +277,24 @@ pub fn sanitize_again(html: &str) -> String {
 /// `…` is appended when the text was cut. The result is plain text, not
 /// HTML: the caller must escape it like any other text.
 pub fn plain_text_excerpt(source: &str, max_chars: usize) -> String {
-    let events = events::rewrite(
+    let (events, _) = events::rewrite(
         Parser::new_ext(source, parser_options()),
         &RenderLimits::DEFAULT,
+        &KnownNames::new(),
     );
     excerpt::excerpt(&events, max_chars)
+}
+
+/// The names `source` mentions (`@name` in ordinary text, not in code or links) and the posts
+/// it quotes (a `/p/{id}` link inside a block quote), found exactly as [`render_post`] finds
+/// them. Bounded by [`MAX_MENTIONS`] and [`MAX_QUOTED_POSTS`].
+pub fn references(source: &str) -> References {
+    let (_, references) = events::rewrite(
+        Parser::new_ext(source, parser_options()),
+        &RenderLimits::DEFAULT,
+        &KnownNames::new(),
+    );
+    references
 }
 
 /// The Markdown dialect Hearth accepts.

@@ -7,6 +7,7 @@
 //! through upstream, this list is what still stands between a member's post
 //! and every reader's session.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -64,6 +65,23 @@ pub(crate) fn clean(html: &str) -> String {
     SANITIZER.clean(html).to_string()
 }
 
+/// Keeps a relative link only when it is `/u/{name}` (a profile) or `/p/{id}` (a post), whose
+/// characters cannot leave that path: no `/`, `\`, `?`, `#` or `:` after the prefix, so no
+/// `//host`, no `..` to another directory, no query.
+fn site_link(url: &str) -> Option<Cow<'_, str>> {
+    let keep = if let Some(name) = url.strip_prefix("/u/") {
+        name.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'%')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"%_-.".contains(&b))
+    } else {
+        crate::post_link(url).is_some()
+    };
+    keep.then_some(Cow::Borrowed(url))
+}
+
 /// Builds the allow-list from nothing, so that no default of ammonia's (its
 /// generic `title`/`lang` attributes, its long scheme list) slips in.
 pub(crate) fn builder() -> Builder<'static> {
@@ -83,8 +101,9 @@ pub(crate) fn builder() -> Builder<'static> {
         .url_schemes(HashSet::from(URL_SCHEMES))
         // A relative link in a post would resolve against whichever page
         // shows it (thread, search, profile); refusing them is simpler than
-        // guessing what the member meant.
-        .url_relative(UrlRelative::Deny)
+        // guessing what the member meant. Two site links are the exception:
+        // a profile (a mention) and a post (a quote's attribution).
+        .url_relative(UrlRelative::Custom(Box::new(site_link)))
         .link_rel(Some(LINK_REL))
         .strip_comments(true)
         .id_prefix(None);

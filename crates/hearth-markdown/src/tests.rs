@@ -5,6 +5,7 @@
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
 mod limits;
+mod mentions;
 
 use scraper::{ElementRef, Html, Selector};
 
@@ -465,7 +466,7 @@ fn hostile_nesting_does_not_overflow() {
 fn output_changes_require_a_renderer_version_bump() {
     let source = "# Title\n\nText with *em*, **strong**, ~~del~~, `code` and <b>html</b>.\n\n\
                   > quote\n\n3. three\n- [x] done\n\n| a | b |\n|:-|-:|\n| 1 | 2 |\n\n\
-                  ![alt](https://example.com/i.png) https://example.org [js](javascript:x)\n\n\
+                  ![alt](https://example.com/i.png) https://example.org [js](javascript:x) [p](/p/5) [u](/u/ana) [no](/x)\n\n\
                   ```rust\nlet x = 1;\n```\n\n---";
     let expected = concat!(
         "<h3>Title</h3>\n",
@@ -476,11 +477,14 @@ fn output_changes_require_a_renderer_version_bump() {
         "<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody>\n<tr><td>1</td><td>2</td></tr>\n</tbody></table>\n",
         "<p><a href=\"https://example.com/i.png\" rel=\"nofollow ugc noopener noreferrer\">alt</a> ",
         "<a href=\"https://example.org\" rel=\"nofollow ugc noopener noreferrer\">https://example.org</a> ",
-        "<a rel=\"nofollow ugc noopener noreferrer\">js</a></p>\n",
+        "<a rel=\"nofollow ugc noopener noreferrer\">js</a> ",
+        "<a href=\"/p/5\" rel=\"nofollow ugc noopener noreferrer\">p</a> ",
+        "<a href=\"/u/ana\" rel=\"nofollow ugc noopener noreferrer\">u</a> ",
+        "<a rel=\"nofollow ugc noopener noreferrer\">no</a></p>\n",
         "<pre><code>let x = 1;\n</code></pre>\n",
         "<hr>\n",
     );
-    assert_eq!(RENDERER_VERSION, 2);
+    assert_eq!(RENDERER_VERSION, 3);
     assert_eq!(render(source).as_str(), expected);
 }
 

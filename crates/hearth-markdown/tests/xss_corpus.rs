@@ -50,6 +50,27 @@ const LINK_REL: &str = "nofollow ugc noopener noreferrer";
 
 const ALLOWED_SCHEMES: [&str; 3] = ["http:", "https:", "mailto:"];
 
+fn keep_site_link(url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    is_site_link(url).then_some(std::borrow::Cow::Borrowed(url))
+}
+
+/// The only relative links allowed: a member's profile (a mention) and a post (a quote's
+/// attribution), with nothing after the prefix that could leave that path.
+fn is_site_link(href: &str) -> bool {
+    if let Some(name) = href.strip_prefix("/u/") {
+        return name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'%')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"%_-.".contains(&b));
+    }
+    href.strip_prefix("/p/").is_some_and(|id| {
+        !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0')
+    })
+}
+
 /// Elements that can run script, load resources or take input. The
 /// allow-list check already rules them out; they are also searched for in
 /// the raw output so a parser disagreement cannot hide one.
@@ -74,11 +95,25 @@ fn every_corpus_payload_renders_harmless_html() {
     );
 
     let reference = reference_sanitizer();
+    // Every payload also next to mentions of known members, which become links.
+    let mut known = hearth_markdown::KnownNames::new();
+    known.insert("ana");
+    known.insert("Zoë.b");
     let mut failures = Vec::new();
     let mut renders = 0;
     for payload in &payloads {
-        for (context, source) in corpus::in_contexts(payload) {
-            let html = hearth_markdown::render(&source).into_string();
+        let contexts = corpus::in_contexts(payload)
+            .into_iter()
+            .flat_map(|(context, source)| {
+                let mentioning = format!("@ana {source} @zoë.b");
+                [(context, source, false), (context, mentioning, true)]
+            });
+        for (context, source, mentions) in contexts {
+            let html = if mentions {
+                hearth_markdown::render_post(&source, &known).into_string()
+            } else {
+                hearth_markdown::render(&source).into_string()
+            };
             renders += 1;
             let mut problems = policy_violations(&html);
             if reference.clean(&html).to_string() != html {
@@ -141,7 +176,7 @@ fn element_violations(element: ElementRef<'_>) -> Vec<String> {
         if name == "rel" && value != LINK_REL {
             problems.push(format!("rel is {value:?}, not {LINK_REL:?}"));
         }
-        if name == "href" && !has_allowed_scheme(value) {
+        if name == "href" && !has_allowed_scheme(value) && !is_site_link(value) {
             problems.push(format!("href {value:?} has a forbidden scheme"));
         }
     }
@@ -183,7 +218,7 @@ fn reference_sanitizer() -> Builder<'static> {
         .set_tag_attribute_values(HashMap::new())
         .generic_attributes(HashSet::new())
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
-        .url_relative(UrlRelative::Deny)
+        .url_relative(UrlRelative::Custom(Box::new(keep_site_link)))
         .link_rel(Some(LINK_REL))
         .strip_comments(true);
     builder
@@ -204,6 +239,9 @@ fn policy_check_catches_planted_violations() {
         format!("<a href=\"java\tscript:alert(1)\" {rel}>x</a>"),
         format!("<a href=\" JAVASCRIPT:alert(1)\" {rel}>x</a>"),
         format!("<a href=\"/relative\" {rel}>x</a>"),
+        format!("<a href=\"/u//evil.example\" {rel}>x</a>"),
+        format!("<a href=\"/u/\\evil.example\" {rel}>x</a>"),
+        format!("<a href=\"/p/1?x\" {rel}>x</a>"),
         "<a href=\"https://x.org\">no rel</a>".to_owned(),
         "<a href=\"https://x.org\" rel=\"opener\">weak rel</a>".to_owned(),
     ] {
@@ -212,7 +250,9 @@ fn policy_check_catches_planted_violations() {
             "not caught: {planted}"
         );
     }
-    let good =
-        format!("<p><a href=\"https://x.org\" {rel}>x</a></p><ol start=\"3\"><li>y</li></ol>");
+    let good = format!(
+        "<p><a href=\"https://x.org\" {rel}>x</a> <a href=\"/u/ana\" {rel}>@ana</a> \
+         <a href=\"/p/12\" {rel}>wrote</a></p><ol start=\"3\"><li>y</li></ol>"
+    );
     assert_eq!(policy_violations(&good), Vec::<String>::new());
 }

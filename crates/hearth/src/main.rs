@@ -155,6 +155,7 @@ fn serve(settings: Settings) -> Result<(), String> {
             max_body_bytes: settings.max_post_bytes,
             crisis: crisis_phrases,
             same_reply_minutes: settings.same_reply_minutes,
+            mentions_notified: settings.mentions_notified_per_post,
         },
         report_limits: settings.report_limits,
         conversations: settings.conversations,

@@ -32,6 +32,8 @@ pub struct Settings {
     pub same_reply_minutes: u32,
     /// Read notifications are deleted this many days after they were read; 0 keeps them.
     pub notifications_kept_days: u32,
+    /// At most this many members mentioned by one post are notified.
+    pub mentions_notified_per_post: usize,
     /// A post's text has at most this many bytes (and at most 50,000 characters).
     pub max_post_bytes: usize,
     pub public_log_shows_names: bool,
@@ -72,6 +74,7 @@ log = "info"
 new_account_premod_posts = 0
 same_reply_minutes = 10
 notifications_kept_days = 90
+mentions_notified_per_post = 10
 max_post_bytes = 100000
 public_log_shows_names = false
 trust_x_forwarded_for = false

@@ -15,6 +15,7 @@ mod group_privacy;
 mod groups;
 mod help;
 mod meetings;
+mod mentions;
 mod moderation;
 mod mutes;
 mod notification_levels;

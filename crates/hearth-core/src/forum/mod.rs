@@ -1,6 +1,7 @@
 //! The forum: boards, their threads and the posts in them. A reply and a new thread are
 //! posted by one pipeline ([`publish`]).
 
+pub(crate) mod addressing;
 pub mod boards;
 pub mod posts;
 pub mod publish;

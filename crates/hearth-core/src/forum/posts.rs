@@ -234,6 +234,50 @@ pub fn readable_by_id(
     }
 }
 
+/// A reply that starts by quoting a post: the thread page holding the post, as `actor` sees it
+/// (the reply form on it decides whether they may answer), and the reply's first words: the
+/// post's text as a block quote, attributed to its author and linked to it. Only a visible post
+/// the reader may read can be quoted; any other is not found.
+pub fn quote_for(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: PostId,
+) -> Result<(crate::forum::threads::ThreadView, String)> {
+    let (_, thread, post) = readable_by_id(conn, actor, id)?;
+    if post.moderation != Moderation::Visible {
+        return Err(Error::NotFound);
+    }
+    let author = crate::accounts::members::by_id(conn, post.author_id)?;
+    let view = threads::page_for(conn, actor, thread.id, page_of_position(post.position))?;
+    Ok((
+        view,
+        quote_text(&author.display_name, post.id, &post.source),
+    ))
+}
+
+/// `> **Fran** [wrote](/p/123):` and the quoted text, each line in the quote, then an empty
+/// line for the reply. The name is the member's own text, so its Markdown is escaped.
+pub fn quote_text(display_name: &str, id: PostId, source: &str) -> String {
+    let mut name = String::with_capacity(display_name.len());
+    for c in display_name.chars() {
+        if c.is_ascii_punctuation() {
+            name.push('\\');
+        }
+        name.push(c);
+    }
+    let mut text = format!("> **{name}** [wrote](/p/{}):\n", id.0);
+    for line in source.trim_end().lines() {
+        text.push('>');
+        if !line.is_empty() {
+            text.push(' ');
+            text.push_str(line);
+        }
+        text.push('\n');
+    }
+    text.push('\n');
+    text
+}
+
 /// Replaces a post's text, keeping the previous version in its revision history, through the
 /// posting pipeline's gate ([`revise`](crate::forum::publish)): an edit is limited, screened,
 /// held and checked in on exactly as a new post.
@@ -370,6 +414,8 @@ pub(crate) fn claim_text(conn: &mut DbConn, post: &Post) -> Result<bool> {
 /// A moderator's decision on a post: shown, awaiting, or hidden with a reason. Keeps every
 /// counter right: a post counts on its thread, board and author only while it is visible, and
 /// the opening post carries its whole thread with it. Runs inside the caller's transaction.
+/// An approved post tells whoever would have heard of it when it was written, the first
+/// `max_mentions` members it mentions among them.
 pub(crate) fn set_moderation(
     conn: &mut DbConn,
     board: &Board,
@@ -377,6 +423,7 @@ pub(crate) fn set_moderation(
     post: &Post,
     to: Moderation,
     hidden_reason: &str,
+    max_mentions: usize,
 ) -> Result<()> {
     diesel::update(posts::table.find(post.id))
         .set((
@@ -419,8 +466,16 @@ pub(crate) fn set_moderation(
     }
     if will && post.moderation == Moderation::Awaiting {
         // Approved: news now to whoever would have heard of it when it was written, told
-        // after this transaction with the thread and board as they are then.
-        let addressed = crate::notifications::Addressed::default();
+        // after this transaction with the thread and board as they are then. Whom it names,
+        // from the text as stored now (an edit in this transaction may have replaced it).
+        let source: String = posts::table
+            .find(post.id)
+            .select(posts::source)
+            .get_result(conn)?;
+        let author = crate::accounts::members::by_id(conn, post.author_id)?;
+        let author = crate::accounts::actors::actor_for(conn, author)?;
+        let names = super::addressing::resolve(conn, &source)?;
+        let addressed = super::addressing::addressed(conn, &author, &names, None, max_mentions)?;
         crate::notifications::fanout::enqueue(conn, post.id, &addressed, crate::clock::now())?;
     }
     Ok(())

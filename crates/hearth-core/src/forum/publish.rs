@@ -7,13 +7,16 @@
 //! transaction, `claim` the post's place and re-check everything that can have changed since the
 //! page authorized it (the thread still open, the board it is on now, the member not suspended
 //! or banned there), accept the ground rules, let the gate judge (the limits again, under the
-//! lock), `write` the rows and `count` them.
+//! lock), `write` the rows and `count` them, and tell whoever should hear of it (the fan-out,
+//! with the members the post names: `addressing`). The names `@mentioned` are looked up
+//! once, before rendering, so the renderer links exactly those that belong to a member.
 //!
 //! [`revise`] (an edit) goes the same way: `check`, `screen`, the edit limits, `render`, then
 //! in one transaction `claim_edit` (the post, its thread, its board and the member read and
 //! authorized again: not banned there, the thread not locked), the gate's `judge` (an edit is
 //! held, flagged and checked in on exactly as a new post), `keep_revision` (the old text, with
-//! the oldest but the original pruned) and the new text, with its moderation.
+//! the oldest but the original pruned) and the new text, with its moderation; a visible post's
+//! edit tells only the members it newly mentions or quotes.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -23,7 +26,7 @@ use crate::clock;
 use crate::db::schema::{boards, post_revisions, posts as post_rows, threads};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
-use crate::forum::{boards as board_ops, posts, threads as thread_ops};
+use crate::forum::{addressing, boards as board_ops, posts, threads as thread_ops};
 use crate::groups;
 use crate::ids::{MemberId, PostId, ThreadId};
 use crate::model::{Board, Moderation, Post, Publication, Thread};
@@ -91,7 +94,8 @@ pub(crate) fn publish(
     };
     let writing = Writing::New { thread };
     gate::check_limits(conn, rules, member, board, writing, clock::now())?;
-    let html = render(&screened.source)?;
+    let names = addressing::resolve(conn, &screened.source)?;
+    let html = render(&screened.source, &names)?;
     #[cfg(test)]
     hooks::before_write();
     let outcome = write_tx(conn, |conn| {
@@ -121,10 +125,17 @@ pub(crate) fn publish(
         )?;
         count(conn, member, &claimed, thread_id, &judgement, now)?;
         gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
-        // Its readers are told right after this commits (`fanout`): one row here.
-        let addressed = notifications::Addressed::default();
+        // Its readers are told right after this commits (`fanout`): one row here, with the
+        // members it names and quotes.
+        let post = posts::by_id(conn, post_id)?;
+        let addressed = if post.moderation == Moderation::Visible {
+            addressing::addressed(conn, member, &names, None, rules.mentions_notified)?
+        } else {
+            // Told when approved (`posts::set_moderation`).
+            notifications::Addressed::default()
+        };
         fanout::enqueue(conn, post_id, &addressed, now)?;
-        posts::by_id(conn, post_id)
+        Ok(post)
     });
     match outcome {
         Ok(post) => {
@@ -335,11 +346,13 @@ fn count(
     thread_ops::count_member_post(conn, member.id, 1)
 }
 
-/// Renders a post's text. Only after every cheap check, and never inside the transaction.
-fn render(source: &str) -> Result<hearth_markdown::SafeHtml> {
+/// Renders a post's text, linking the names that belong to members. Only after every cheap
+/// check, and never inside the transaction.
+fn render(source: &str, names: &addressing::Names) -> Result<hearth_markdown::SafeHtml> {
     #[cfg(test)]
     hooks::rendered();
-    hearth_markdown::render_within(source, &hearth_markdown::RenderLimits::DEFAULT)
+    let limits = hearth_markdown::RenderLimits::DEFAULT;
+    hearth_markdown::render_post_within(source, &limits, &names.known)
         .map_err(|too_complex| Error::invalid("body", too_complex.to_string()))
 }
 
@@ -375,7 +388,8 @@ pub(crate) fn revise(
     let screened = gate::screen(conn, rules, member, edit.board, "", edit.body)?;
     let writing = Writing::Edit { post: edit.post };
     gate::check_limits(conn, rules, member, edit.board, writing, clock::now())?;
-    let html = render(&screened.source)?;
+    let names = addressing::resolve(conn, &screened.source)?;
+    let html = render(&screened.source, &names)?;
     #[cfg(test)]
     hooks::before_write();
     let post = write_tx(conn, |conn| {
@@ -400,7 +414,21 @@ pub(crate) fn revise(
             ))
             .execute(conn)?;
         if judgement.moderation != post.moderation {
-            posts::set_moderation(conn, &board, &thread, &post, judgement.moderation, "")?;
+            let to = judgement.moderation;
+            posts::set_moderation(
+                conn,
+                &board,
+                &thread,
+                &post,
+                to,
+                "",
+                rules.mentions_notified,
+            )?;
+        } else if post.moderation == Moderation::Visible {
+            let before = Some(post.source.as_str());
+            let max = rules.mentions_notified;
+            let addressed = addressing::addressed(conn, &member, &names, before, max)?;
+            fanout::post_edited(conn, &board, &thread, &post, &addressed, now)?;
         }
         gate::record(conn, &judgement, board.id, post.id, now)?;
         posts::by_id(conn, post.id)

@@ -1,12 +1,15 @@
 //! Brings stored HTML up to the current renderer (`hearth rerender`), after an upgrade that
 //! changed `hearth_markdown::RENDERER_VERSION`. Posts go in batches, each its own transaction,
-//! so the forum stays writable while it runs.
+//! so the forum stays writable while it runs. A post's `@mentions` are looked up again (one
+//! query per batch), so a name that belongs to a member now is linked and one whose member is
+//! gone is text; nobody is notified by a rerender.
 
 use diesel::prelude::*;
 
 use crate::db::schema::{boards, members, posts};
 use crate::db::{write_tx, DbConn};
 use crate::error::Result;
+use crate::forum::addressing;
 use crate::ids::{BoardId, MemberId, PostId};
 
 const BATCH: i64 = 500;
@@ -42,10 +45,23 @@ fn rerender_posts(conn: &mut DbConn) -> Result<usize> {
         }
         done += batch.len();
         write_tx(conn, |conn| {
-            for (id, source) in &batch {
+            let references: Vec<hearth_markdown::References> = batch
+                .iter()
+                .map(|(_, source)| hearth_markdown::references(source))
+                .collect();
+            let mut lower: Vec<&str> = references
+                .iter()
+                .flat_map(|r| r.mentions.iter().map(|m| m.name.as_str()))
+                .collect();
+            lower.sort_unstable();
+            lower.dedup();
+            let found = addressing::members_named(conn, &lower)?;
+            for ((id, source), references) in batch.iter().zip(&references) {
+                let names = addressing::names_of(references, &found);
+                let html = hearth_markdown::render_post(source, &names.known);
                 diesel::update(posts::table.find(*id))
                     .set((
-                        posts::html.eq(hearth_markdown::render(source).as_str()),
+                        posts::html.eq(html.as_str()),
                         posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
                     ))
                     .execute(conn)?;

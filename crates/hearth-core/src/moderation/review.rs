@@ -28,6 +28,7 @@ use crate::model::{AuthorRef, Board, Moderation, Post, Thread};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
 use crate::policy::{self, Action, MemberActor};
+use crate::safety::gate::PostingRules;
 use crate::safety::limits;
 use crate::text_enum::text_enum;
 
@@ -856,6 +857,7 @@ const EDITED_SINCE: &str = "This post was edited after you opened it; please rev
 /// changes.
 pub fn decide(
     conn: &mut DbConn,
+    rules: &PostingRules,
     member: &MemberActor,
     post_id: PostId,
     seen: Seen,
@@ -958,10 +960,13 @@ pub fn decide(
         }
         match decision {
             Decision::Approve | Decision::Restore => {
-                posts::set_moderation(conn, &board, &thread, &post, Moderation::Visible, "")?
+                let max_mentions = rules.mentions_notified;
+                let to = Moderation::Visible;
+                posts::set_moderation(conn, &board, &thread, &post, to, "", max_mentions)?
             }
             Decision::Hide { .. } => {
-                posts::set_moderation(conn, &board, &thread, &post, Moderation::Hidden, text)?;
+                let to = Moderation::Hidden;
+                posts::set_moderation(conn, &board, &thread, &post, to, text, 0)?;
                 notices::send(
                     conn,
                     post.author_id,

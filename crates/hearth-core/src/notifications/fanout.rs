@@ -15,8 +15,13 @@
 //! the thread or its group, and everyone the post addresses (mentions, the authors of posts it
 //! quotes or answers), is a candidate; each gets at most one notification for it, of the
 //! strongest kind that applies: a mention; a reply to their post (when they follow the thread);
-//! a reply in the thread they started, a new thread or a new post (when they watch it).
-//! Candidates are authorized together with the policy on this board (`actors_on_board`).
+//! a reply in the thread they started, a new thread or a new post (when they watch it). A
+//! quote is a reply to the quoted post: its author hears of it when they follow the thread, or
+//! when they chose no level there at all (a quote from another thread, a thread from before
+//! notifications); a member who chose "normal: mentions only" or muted is not told. An edit
+//! tells only those it newly names or quotes ([`post_edited`], a handful, in the edit's own
+//! transaction). Candidates are authorized together with the policy on this board
+//! (`actors_on_board`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -270,17 +275,55 @@ fn tell_batch(
     let last = (batch.len() == size)
         .then(|| batch.last().map(|(id, _)| *id))
         .flatten();
+    let told = tell(conn, board, thread, post, &batch, addressed, now)?;
+    Ok(Some((told, last)))
+}
+
+/// A visible post was edited: tell only those its new text names or quotes for the first time
+/// (`addressed` holds just them, at most the mentions cap and its quotes), as a new post would,
+/// inside the edit's transaction. Nobody else hears of an edit.
+pub(crate) fn post_edited(
+    conn: &mut DbConn,
+    board: &Board,
+    thread: &Thread,
+    post: &Post,
+    addressed: &Addressed,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    if post.moderation != crate::model::Moderation::Visible {
+        return Ok(0);
+    }
+    let ids = addressed.all();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let candidates: Vec<(MemberId, Chosen)> = levels::of_members(conn, thread.id, board.id, &ids)?
+        .into_iter()
+        .collect();
+    tell(conn, board, thread, post, &candidates, addressed, now)
+}
+
+/// Decides each candidate's kind, keeps those who may read the post, and notifies them.
+fn tell(
+    conn: &mut DbConn,
+    board: &Board,
+    thread: &Thread,
+    post: &Post,
+    candidates: &[(MemberId, Chosen)],
+    addressed: &Addressed,
+    now: NaiveDateTime,
+) -> Result<usize> {
     let mut by_kind: HashMap<Kind, Vec<MemberId>> = HashMap::new();
-    for (member, chosen) in &batch {
-        if *member == post.author_id {
+    for &(member, chosen) in candidates {
+        if member == post.author_id {
             continue;
         }
-        if let Some(kind) = kind_for(*member, chosen.effective(), thread, post, addressed) {
-            by_kind.entry(kind).or_default().push(*member);
+        if let Some(kind) = kind_for(member, chosen, thread, post, addressed) {
+            by_kind.entry(kind).or_default().push(member);
         }
     }
     if by_kind.is_empty() {
-        return Ok(Some((0, last)));
+        return Ok(0);
     }
     // Only those who may read the post where it is now.
     let ids: Vec<MemberId> = by_kind.values().flatten().copied().collect();
@@ -319,24 +362,26 @@ fn tell_batch(
         };
         told += notify(conn, &members, &new, now)?;
     }
-    Ok(Some((told, last)))
+    Ok(told)
 }
 
 /// The one notification a member gets for a post, if any: the strongest that applies.
 fn kind_for(
     member: MemberId,
-    level: Level,
+    chosen: Chosen,
     thread: &Thread,
     post: &Post,
     addressed: &Addressed,
 ) -> Option<Kind> {
+    let level = chosen.effective();
     if level == Level::Muted {
         return None;
     }
     if addressed.mentions.contains(&member) {
         return Some(Kind::Mention);
     }
-    if level >= Level::Following && addressed.replies_to.contains(&member) {
+    let chose_nothing = chosen.thread.is_none() && chosen.board.is_none();
+    if (level >= Level::Following || chose_nothing) && addressed.replies_to.contains(&member) {
         return Some(Kind::ReplyToYou);
     }
     if level < Level::Watching {

@@ -243,6 +243,47 @@ pub(crate) fn follow_on_posting(
     put_thread_level(conn, member, thread.id, level, now)
 }
 
+/// The levels of `members` on this thread and its group (`Chosen` with neither for those who
+/// chose none): two indexed reads for any number of them.
+pub(crate) fn of_members(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    board: BoardId,
+    members: &[MemberId],
+) -> Result<std::collections::HashMap<MemberId, Chosen>> {
+    let on_thread: Vec<(MemberId, String)> = thread_subscriptions::table
+        .filter(thread_subscriptions::thread_id.eq(thread))
+        .filter(thread_subscriptions::member_id.eq_any(members))
+        .select((thread_subscriptions::member_id, thread_subscriptions::level))
+        .load(conn)?;
+    let on_board: Vec<(MemberId, String)> = board_subscriptions::table
+        .filter(board_subscriptions::board_id.eq(board))
+        .filter(board_subscriptions::member_id.eq_any(members))
+        .select((board_subscriptions::member_id, board_subscriptions::level))
+        .load(conn)?;
+    let mut all: std::collections::HashMap<MemberId, Chosen> = members
+        .iter()
+        .map(|&id| {
+            let none = Chosen {
+                thread: None,
+                board: None,
+            };
+            (id, none)
+        })
+        .collect();
+    for (member, level) in on_thread {
+        if let Some(chosen) = all.get_mut(&member) {
+            chosen.thread = Level::parse(&level);
+        }
+    }
+    for (member, level) in on_board {
+        if let Some(chosen) = all.get_mut(&member) {
+            chosen.board = Level::parse(&level);
+        }
+    }
+    Ok(all)
+}
+
 /// Everyone whose level can make them hear of a new post in this thread, with their levels:
 /// those watching the thread or its group, those with another level than following on the
 /// thread (a thread's normal or muted overrides its group's watching), and the members the

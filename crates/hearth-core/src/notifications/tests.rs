@@ -250,7 +250,15 @@ fn a_hidden_post_stops_telling_and_an_awaiting_one_tells_when_approved() {
     let hide = Decision::Hide {
         reason: "spam".to_owned(),
     };
-    review::decide(conn, &site.admin, reply.id, Seen::of(&reply), &hide).unwrap();
+    review::decide(
+        conn,
+        &rules(),
+        &site.admin,
+        reply.id,
+        Seen::of(&reply),
+        &hide,
+    )
+    .unwrap();
     assert_eq!(site.bell(&mia), 0, "a hidden post tells nobody");
     assert!(site.items(&mia).is_empty());
 
@@ -265,6 +273,7 @@ fn a_hidden_post_stops_telling_and_an_awaiting_one_tells_when_approved() {
     assert_eq!(site.bell(&mia), 0);
     review::decide(
         conn,
+        &rules(),
         &site.admin,
         held.id,
         Seen::of(&held),
@@ -362,6 +371,7 @@ fn an_approved_opening_post_reaches_the_groups_watchers() {
     let post = opening_post(conn, &thread);
     review::decide(
         conn,
+        &crate::safety::gate::PostingRules::default(),
         &site.admin,
         post.id,
         Seen::of(&post),
@@ -385,12 +395,28 @@ fn hiding_a_later_post_of_a_group_counts_it_out_and_names_who_is_left() {
     let hide = Decision::Hide {
         reason: "spam".to_owned(),
     };
-    review::decide(conn, &site.admin, second.id, Seen::of(&second), &hide).unwrap();
+    review::decide(
+        conn,
+        &crate::safety::gate::PostingRules::default(),
+        &site.admin,
+        second.id,
+        Seen::of(&second),
+        &hide,
+    )
+    .unwrap();
     assert_eq!(site.bell(&mia), 1);
     let item = &site.items(&mia)[0];
     assert_eq!((item.count, item.actor.as_deref()), (1, Some("ann")));
     // Then the first goes too: nothing is left to tell.
-    review::decide(conn, &site.admin, first.id, Seen::of(&first), &hide).unwrap();
+    review::decide(
+        conn,
+        &crate::safety::gate::PostingRules::default(),
+        &site.admin,
+        first.id,
+        Seen::of(&first),
+        &hide,
+    )
+    .unwrap();
     assert_eq!(site.bell(&mia), 0);
     assert!(site.items(&mia).is_empty());
 }
@@ -413,6 +439,7 @@ fn a_post_approved_late_leads_the_group_and_reading_up_to_it_leaves_the_later_on
     assert_eq!(site.bell(&mia), 2);
     review::decide(
         conn,
+        &crate::safety::gate::PostingRules::default(),
         &site.admin,
         held.id,
         Seen::of(&held),

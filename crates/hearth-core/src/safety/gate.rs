@@ -39,6 +39,8 @@ pub struct PostingRules {
     /// A reply with the same text as one its author made in the same thread this many minutes
     /// before is that post (a form sent again after Back, with a new key); 0 turns it off.
     pub same_reply_minutes: u32,
+    /// A post notifies at most this many of the members it mentions (the first ones named).
+    pub mentions_notified: usize,
 }
 
 /// The default of [`PostingRules::max_body_bytes`]: 50,000 characters of most languages'
@@ -54,6 +56,7 @@ impl Default for PostingRules {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             crisis: crisis::default_phrases(),
             same_reply_minutes: 10,
+            mentions_notified: 10,
         }
     }
 }

@@ -51,8 +51,10 @@ struct PostItem<'a> {
     /// The text's version, which the moderation forms send back (a decision applies only to
     /// the text the moderator saw).
     edited_at: Option<NaiveDateTime>,
-    /// Any of the three links below.
+    /// Any of the four links below.
     actions: bool,
+    /// Quote it in a reply: the reader may reply here and the post is visible.
+    can_quote: bool,
     can_edit: bool,
     can_delete: bool,
     can_report: bool,
@@ -101,6 +103,8 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
                     post.hidden_reason
                 )),
             };
+            let can_quote =
+                matches!(view.reply, ReplyBox::Allowed) && post.moderation == Moderation::Visible;
             PostItem {
                 id: post.id,
                 position: post.position,
@@ -115,7 +119,11 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
                     .edited_at
                     .map(|at| (templates::iso(at), templates::when(at, zone))),
                 edited_at: post.edited_at,
-                actions: readable.can_edit || readable.can_delete || readable.can_report,
+                actions: can_quote
+                    || readable.can_edit
+                    || readable.can_delete
+                    || readable.can_report,
+                can_quote,
                 can_edit: readable.can_edit,
                 can_delete: readable.can_delete,
                 can_report: readable.can_report,
@@ -220,6 +228,25 @@ pub async fn show(
         Ok(Built::Page(thread_page(&state, &viewer, &view, &reply)))
     })
     .await
+}
+
+/// `GET /p/{id}/quote`: the thread page holding the post, its reply form started with the
+/// post quoted and attributed (the link is `…/quote#reply`, so the browser goes to the form).
+/// A post the reader may not read is not found.
+pub async fn quote(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<PostId>,
+) -> Result<HttpResponse, WebError> {
+    let actor = viewer.actor();
+    let id = id.into_inner();
+    let (view, body) = read(&state, move |conn| posts::quote_for(conn, &actor, id)).await?;
+    let reply = ReplyInput {
+        body,
+        submission_key: posts::new_submission_key(),
+        ..Default::default()
+    };
+    thread_page(&state, &viewer, &view, &reply).render(&state)
 }
 
 /// `POST /t/{id}/reply`: adds the reply, then shows it in place.

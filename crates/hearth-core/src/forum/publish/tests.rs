@@ -610,7 +610,14 @@ fn a_decision_on_a_post_edited_since_the_moderator_saw_it_is_refused() {
     let seen = Seen::of(&stored(&mut conn, post.id));
     crate::forum::posts::edit(&mut conn, &rules, &w.jo, post.id, "Now something else").unwrap();
 
-    let refused = decide(&mut conn, &w.admin, post.id, seen, &Decision::Approve);
+    let refused = decide(
+        &mut conn,
+        &PostingRules::default(),
+        &w.admin,
+        post.id,
+        seen,
+        &Decision::Approve,
+    );
     match refused {
         Err(Error::Invalid(invalid)) => assert!(
             format!("{invalid:?}").contains("This post was edited after you opened it"),
@@ -627,7 +634,15 @@ fn a_decision_on_a_post_edited_since_the_moderator_saw_it_is_refused() {
     let hide = Decision::Hide {
         reason: "against the rules".to_owned(),
     };
-    assert!(decide(&mut conn, &w.admin, post.id, seen, &hide).is_err());
+    assert!(decide(
+        &mut conn,
+        &PostingRules::default(),
+        &w.admin,
+        post.id,
+        seen,
+        &hide
+    )
+    .is_err());
     let logged: i64 = crate::db::schema::moderation_log::table
         .count()
         .get_result(&mut conn)
@@ -637,7 +652,15 @@ fn a_decision_on_a_post_edited_since_the_moderator_saw_it_is_refused() {
     // Seen as it is now, the decision applies.
     let now_seen = Seen::of(&stored(&mut conn, post.id));
     assert_ne!(now_seen, seen);
-    decide(&mut conn, &w.admin, post.id, now_seen, &Decision::Approve).unwrap();
+    decide(
+        &mut conn,
+        &PostingRules::default(),
+        &w.admin,
+        post.id,
+        now_seen,
+        &Decision::Approve,
+    )
+    .unwrap();
     assert_eq!(
         stored(&mut conn, post.id).moderation,
         crate::model::Moderation::Visible

@@ -133,6 +133,7 @@ fn new_posts_count_what_the_reader_can_see_after_their_marker() {
     // A moderator hides the first: it no longer counts, and reading starts after it.
     review::decide(
         conn,
+        &crate::safety::gate::PostingRules::default(),
         &admin,
         third.id,
         Seen::of(&third),
@@ -207,6 +208,7 @@ fn unread_lists_the_members_groups_and_nothing_they_may_not_read() {
     // A hidden post is not new.
     review::decide(
         conn,
+        &crate::safety::gate::PostingRules::default(),
         &admin,
         circle_reply.id,
         Seen::of(&circle_reply),
@@ -382,7 +384,15 @@ fn reading_a_thread_reads_its_notifications_even_when_the_marker_stays() {
     reply(conn, &admin, thread);
     assert_eq!(read_thread(conn, &ana, thread), Some(4));
     assert_eq!(bell(conn), 0);
-    review::decide(conn, &admin, late.id, Seen::of(&late), &Decision::Approve).unwrap();
+    review::decide(
+        conn,
+        &crate::safety::gate::PostingRules::default(),
+        &admin,
+        late.id,
+        Seen::of(&late),
+        &Decision::Approve,
+    )
+    .unwrap();
     assert_eq!(bell(conn), 1, "the approved reply is news to her");
     assert_eq!(read_thread(conn, &ana, thread), Some(4));
     assert_eq!(bell(conn), 0);

@@ -23,3 +23,32 @@ fn old_posts_are_brought_to_the_current_renderer_and_new_ones_left_alone() {
     assert_eq!(version, hearth_markdown::RENDERER_VERSION);
     assert_eq!(rerender_all(conn).unwrap().posts, 0, "nothing left to do");
 }
+
+#[test]
+fn a_rerender_links_the_names_that_belong_to_members_now() {
+    let (_db, pool) = crate::test_support::any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let (_, _, thread) = admin_board_thread(conn, "hello @later and @nobody");
+    let stored = |conn: &mut DbConn| -> String {
+        posts::table
+            .filter(posts::thread_id.eq(thread.id))
+            .select(posts::html)
+            .first(conn)
+            .unwrap()
+    };
+    assert!(!stored(conn).contains("/u/"), "nobody is called later yet");
+    crate::test_support::member(conn, "Later", crate::model::SiteRole::Member);
+    diesel::update(posts::table.filter(posts::thread_id.eq(thread.id)))
+        .set(posts::render_version.eq(hearth_markdown::RENDERER_VERSION - 1))
+        .execute(conn)
+        .unwrap();
+    assert_eq!(rerender_all(conn).unwrap().posts, 1);
+    let html = stored(conn);
+    let mut known = hearth_markdown::KnownNames::new();
+    known.insert("Later");
+    assert_eq!(
+        html,
+        hearth_markdown::render_post("hello @later and @nobody", &known).as_str()
+    );
+    assert!(html.contains("href=\"/u/Later\""), "{html}");
+}

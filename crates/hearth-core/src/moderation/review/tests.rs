@@ -64,25 +64,64 @@ fn hiding_and_restoring_posts_and_whole_threads_keeps_every_counter_right() {
     assert_counters_match_rows(conn, "three replies");
     let opening = posts::at_position(conn, thread.id, 1).unwrap().unwrap();
 
-    decide(conn, &admin, first.id, UNEDITED, &hide()).unwrap();
+    decide(
+        conn,
+        &PostingRules::default(),
+        &admin,
+        first.id,
+        UNEDITED,
+        &hide(),
+    )
+    .unwrap();
     assert_counters_match_rows(conn, "hiding a reply");
     assert!(
         matches!(
-            decide(conn, &admin, first.id, UNEDITED, &hide()),
+            decide(
+                conn,
+                &PostingRules::default(),
+                &admin,
+                first.id,
+                UNEDITED,
+                &hide()
+            ),
             Err(Error::Invalid(_))
         ),
         "hiding twice is refused and changes nothing"
     );
     assert_counters_match_rows(conn, "hiding it again");
 
-    decide(conn, &admin, opening.id, UNEDITED, &hide()).unwrap();
+    decide(
+        conn,
+        &PostingRules::default(),
+        &admin,
+        opening.id,
+        UNEDITED,
+        &hide(),
+    )
+    .unwrap();
     assert_counters_match_rows(conn, "hiding the opening post (and so the thread)");
     let board_now = crate::forum::boards::by_id(conn, board.id).unwrap();
     assert_eq!((board_now.thread_count, board_now.post_count), (0, 0));
 
-    decide(conn, &admin, opening.id, UNEDITED, &Decision::Restore).unwrap();
+    decide(
+        conn,
+        &PostingRules::default(),
+        &admin,
+        opening.id,
+        UNEDITED,
+        &Decision::Restore,
+    )
+    .unwrap();
     assert_counters_match_rows(conn, "restoring the opening post");
-    decide(conn, &admin, first.id, UNEDITED, &Decision::Restore).unwrap();
+    decide(
+        conn,
+        &PostingRules::default(),
+        &admin,
+        first.id,
+        UNEDITED,
+        &Decision::Restore,
+    )
+    .unwrap();
     assert_counters_match_rows(conn, "restoring the reply");
     let board_now = crate::forum::boards::by_id(conn, board.id).unwrap();
     assert_eq!((board_now.thread_count, board_now.post_count), (1, 4));
@@ -131,9 +170,25 @@ fn posts_held_for_approval_count_nowhere_until_approved() {
     let board_now = crate::forum::boards::by_id(conn, board.id).unwrap();
     assert_eq!((board_now.thread_count, board_now.post_count), (1, 1));
 
-    decide(conn, &admin, started.post.id, UNEDITED, &Decision::Approve).unwrap();
+    decide(
+        conn,
+        &PostingRules::default(),
+        &admin,
+        started.post.id,
+        UNEDITED,
+        &Decision::Approve,
+    )
+    .unwrap();
     assert_counters_match_rows(conn, "approving the held thread");
-    decide(conn, &admin, waiting_reply.id, UNEDITED, &hide()).unwrap();
+    decide(
+        conn,
+        &PostingRules::default(),
+        &admin,
+        waiting_reply.id,
+        UNEDITED,
+        &hide(),
+    )
+    .unwrap();
     assert_counters_match_rows(conn, "hiding the held reply");
     let board_now = crate::forum::boards::by_id(conn, board.id).unwrap();
     assert_eq!((board_now.thread_count, board_now.post_count), (2, 2));

@@ -228,10 +228,19 @@ fn a_check_in_tells_the_groups_facilitators_without_its_words_until_handled() {
     let first = crate::forum::threads::opening_post(conn, &thread)
         .unwrap()
         .unwrap();
-    review::decide(conn, &fran, first.id, Seen::of(&first), &handled).unwrap();
+    review::decide(
+        conn,
+        &crate::safety::gate::PostingRules::default(),
+        &fran,
+        first.id,
+        Seen::of(&first),
+        &handled,
+    )
+    .unwrap();
     assert_eq!(site.bell(&fran), 2);
     review::decide(
         conn,
+        &crate::safety::gate::PostingRules::default(),
         &fran,
         second.post.id,
         Seen::of(&second.post),
@@ -239,6 +248,14 @@ fn a_check_in_tells_the_groups_facilitators_without_its_words_until_handled() {
     )
     .unwrap();
     let third = posts::at_position(conn, thread.id, 3).unwrap().unwrap();
-    review::decide(conn, &site.admin, third.id, Seen::of(&third), &handled).unwrap();
+    review::decide(
+        conn,
+        &crate::safety::gate::PostingRules::default(),
+        &site.admin,
+        third.id,
+        Seen::of(&third),
+        &handled,
+    )
+    .unwrap();
     assert_eq!(site.bell(&fran), 0);
 }

@@ -190,8 +190,9 @@ pub async fn decide(
     };
     let id = id.into_inner();
     let seen = Seen::from_form(&input.edited_at)?;
+    let posting = state.config.posting.clone();
     let (_, thread, post) = db(&state, move |conn| {
-        review::decide(conn, &member, id, seen, &decision)
+        review::decide(conn, &posting, &member, id, seen, &decision)
     })
     .await?;
     Ok(see_other(&back_to(
