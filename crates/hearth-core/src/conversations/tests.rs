@@ -533,3 +533,34 @@ fn messages_are_limited_per_minute_counted_in_the_database_and_moderators_are_no
         reply(conn, &rules, &posting(), &w.fran, id, text).unwrap();
     }
 }
+
+#[test]
+fn a_facilitator_removed_from_the_group_no_longer_sees_its_messages_in_notifications() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    for f in [&w.fran, &w.gina] {
+        crate::notifications::mark_all_read(conn, f.id, crate::clock::now()).unwrap();
+    }
+    start_with(
+        conn,
+        &unlimited(),
+        &w.fran,
+        to_member("grief", "joan"),
+        "Joan, checking in on you this evening.",
+    )
+    .unwrap();
+    let listed_for = |conn: &mut DbConn, who: &str| {
+        let reader = again(conn, who);
+        crate::notifications::list(conn, &reader, None).unwrap()
+    };
+    let page = listed_for(conn, "gina");
+    let messages = |page: &crate::notifications::NotificationPage| {
+        page.items.iter().filter(|n| n.kind == "message").count()
+    };
+    assert_eq!(messages(&page), 1, "{:?}", page.items);
+    actions::set_facilitator(conn, &w.ada, &w.grief, "gina", false).unwrap();
+    let page = listed_for(conn, "gina");
+    assert_eq!(messages(&page), 0, "{:?}", page.items);
+    assert_eq!(page.stale.len(), 1, "unread, so the page marks it read");
+}

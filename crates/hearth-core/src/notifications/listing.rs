@@ -115,6 +115,21 @@ pub fn list(
     let mut stale = Vec::new();
     for row in shown {
         let (id, unread) = (row.0, row.3.is_none());
+        // A private message is shown only while its conversation is the reader's to read
+        // (a facilitator removed since, a member who left): decided by the conversation's own
+        // check, a page holds a handful of them.
+        if let Some(conversation) = row.7 {
+            match crate::conversations::readable_by_id(conn, &actor, conversation) {
+                Ok(_) => {}
+                Err(crate::Error::NotFound | crate::Error::Denied(_)) => {
+                    if unread {
+                        stale.push(id);
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         match item_for(&actor, row) {
             Some(item) => items.push(item),
             None if unread => stale.push(id),
@@ -148,6 +163,7 @@ fn item_for(actor: &policy::Actor, row: Loaded) -> Option<NotificationItem> {
     ) = row;
     let kind = Kind::parse(&kind)?;
     let readable = match (kind, &board, &thread) {
+        // A message's conversation was checked by the caller.
         (Kind::Moderation | Kind::Message, _, _) => true,
         (Kind::JoinRequest | Kind::CheckIn, Some(board), _) => {
             policy::allows(actor, Action::Moderate(board))
