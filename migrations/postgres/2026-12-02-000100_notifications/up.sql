@@ -27,9 +27,9 @@ CREATE TABLE notifications (
     read_at TIMESTAMP
 );
 CREATE UNIQUE INDEX notifications_open ON notifications (member_id, kind, open_key);
--- The bell: the unread rows of one member (a handful; `count` is not in the key, so that
--- counting one more rewrites no index on PostgreSQL).
-CREATE INDEX notifications_unread ON notifications (member_id, read_at);
+-- The bell: the unread rows of one member and their counts, from the index alone (every
+-- page reads it; a grouped row counting one more rewrites its entry).
+CREATE INDEX notifications_unread ON notifications (member_id, read_at, count);
 -- The list, newest first.
 CREATE INDEX notifications_recent ON notifications (member_id, id);
 CREATE INDEX notifications_thread ON notifications (thread_id, member_id);
@@ -45,6 +45,9 @@ CREATE TABLE notification_jobs (
     -- The members the post names (mentions) and answers (quotes), as comma-separated ids.
     mentions TEXT NOT NULL DEFAULT '',
     replies_to TEXT NOT NULL DEFAULT '',
+    -- The post was shown before (a held edit approved again): members who read past it are
+    -- not told of it again.
+    shown_before BOOLEAN NOT NULL DEFAULT FALSE,
     done_through BIGINT NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL
 );

@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS review_items_message;
 DELETE FROM review_items WHERE post_id IS NULL;
 DROP INDEX review_items_one_open_message_report;
 DROP INDEX review_items_conversation;

@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS review_items_message;
 DELETE FROM review_items WHERE post_id IS NULL;
 CREATE TABLE review_items_old (
     id INTEGER PRIMARY KEY,

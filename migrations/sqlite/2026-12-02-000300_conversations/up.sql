@@ -85,3 +85,6 @@ CREATE INDEX review_items_reporter ON review_items (reporter_id, created_at);
 CREATE INDEX review_items_conversation ON review_items (conversation_id, state);
 CREATE UNIQUE INDEX review_items_one_open_message_report ON review_items (message_id, reporter_id)
     WHERE kind = 'report' AND state = 'open' AND message_id IS NOT NULL;
+
+-- Decisions on a message find its review items.
+CREATE INDEX review_items_message ON review_items (message_id);

@@ -126,6 +126,17 @@ pub(crate) fn plan(
     let target = members::by_username(conn, with)?;
     if starter.moderates(board.id) {
         policy::authorize(&actor, Action::CheckInWith(&board, &target))?;
+        // A facilitator reaches the members of their group (or, from a post, its author); the
+        // site's staff reach anyone. Otherwise a facilitator's check-in would be a way around
+        // `member_messages = false` to every member of the site.
+        let in_group = crate::groups::memberships::is_member(conn, board.id, target.id)?;
+        if !starter.is_staff() && !in_group {
+            return Err(Error::invalid(
+                "with",
+                "You can check in privately with members of your group, or from one of their \
+                 posts in it.",
+            ));
+        }
         return Ok(Planned {
             board,
             kind: ConversationKind::Group,

@@ -128,6 +128,12 @@ pub fn moderate_message(
                 ))
                 .execute(conn)?;
         }
+        if matches!(decision, MessageDecision::Approve) {
+            // Approved: the conversation's other readers hear of it now, as they would have.
+            let author = crate::accounts::members::by_id(conn, message.author_id)?;
+            let author = crate::accounts::actors::actor_for(conn, author)?;
+            super::writing::notify(conn, &author, &board, &conversation, false, now)?;
+        }
         if matches!(decision, MessageDecision::Hide { .. }) {
             notices::send(
                 conn,
@@ -187,6 +193,8 @@ pub fn close_check_in(
             entry.reason = note;
             entry.at_risk = true;
             log::write(conn, member, entry, now)?;
+            // The last check-in of the group handled: the facilitators' bell stops saying so.
+            crate::moderation::review::check_ins_settled(conn, board.id, now)?;
         }
         Ok(closed)
     })

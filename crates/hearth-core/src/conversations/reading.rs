@@ -248,7 +248,12 @@ pub fn mark_read(
 ) -> Result<()> {
     let actor = member.actor();
     super::by_id_for(conn, &actor, id)?;
-    write_tx_unseen(conn, |conn| mark_read_in(conn, member.id, id, up_to))
+    write_tx_unseen(conn, |conn| {
+        mark_read_in(conn, member.id, id, up_to)?;
+        // What told them of its messages is read with them.
+        crate::notifications::read_conversation_in(conn, member.id, id, crate::clock::now())?;
+        Ok(())
+    })
 }
 
 /// The read marker, inside a transaction: inserted, or moved forward only.
@@ -299,6 +304,15 @@ pub(crate) fn readers_to_notify(
             .filter(board_facilitators::board_id.eq(board.id))
             .select(board_facilitators::member_id)
             .load(conn)?;
+        // A group with no facilitator yet: its conversations go to the site's staff, as the
+        // page promises, so a member who writes is never talking to nobody.
+        if facilitators.is_empty() {
+            let staff: Vec<MemberId> = members_table::table
+                .filter(members_table::site_role.ne(SiteRole::Member.as_str()))
+                .select(members_table::id)
+                .load(conn)?;
+            candidates.extend(staff);
+        }
         candidates.extend(facilitators);
         let staff_writers: Vec<MemberId> = conversation_messages::table
             .inner_join(members_table::table)

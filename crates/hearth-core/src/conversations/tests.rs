@@ -564,3 +564,76 @@ fn a_facilitator_removed_from_the_group_no_longer_sees_its_messages_in_notificat
     assert_eq!(messages(&page), 0, "{:?}", page.items);
     assert_eq!(page.stale.len(), 1, "unread, so the page marks it read");
 }
+
+/// What `who` was told of, by kind, unread.
+fn unread_kinds(conn: &mut DbConn, who: &MemberActor) -> Vec<String> {
+    use crate::db::schema::notifications;
+    notifications::table
+        .filter(notifications::member_id.eq(who.id))
+        .filter(notifications::read_at.is_null())
+        .select(notifications::kind)
+        .load(conn)
+        .unwrap()
+}
+
+#[test]
+fn crisis_words_in_a_direct_message_ring_the_facilitators_bell() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    for f in [&w.fran, &w.gina] {
+        crate::notifications::mark_all_read(conn, f.id, crate::clock::now()).unwrap();
+    }
+    let on = ConversationRules {
+        member_messages: true,
+        member_messages_min_account_days: 0,
+        ..unlimited()
+    };
+    let sent = start_with(conn, &on, &w.joan, to_member("grief", "olga"), CRISIS).unwrap();
+    assert!(sent.check_in);
+    for f in [&w.fran, &w.gina] {
+        assert_eq!(unread_kinds(conn, f), ["check_in"], "{}", f.username);
+    }
+    assert!(!unread_kinds(conn, &w.paul).contains(&"check_in".to_owned()));
+    // Handling it in the conversation settles the facilitators' bell.
+    close_check_in(conn, &w.fran, sent.conversation_id, "Spoke with Joan.").unwrap();
+    assert!(unread_kinds(conn, &w.gina).is_empty());
+}
+
+#[test]
+fn reading_a_conversation_reads_what_told_of_it() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    crate::notifications::mark_all_read(conn, w.joan.id, crate::clock::now()).unwrap();
+    let sent = start_with(
+        conn,
+        &unlimited(),
+        &w.fran,
+        to_member("grief", "joan"),
+        "Joan, how are you doing this week?",
+    )
+    .unwrap();
+    assert_eq!(unread_kinds(conn, &w.joan), ["message"]);
+    mark_read(conn, &w.joan, sent.conversation_id, sent.message_id).unwrap();
+    assert!(unread_kinds(conn, &w.joan).is_empty());
+}
+
+#[test]
+fn a_facilitator_checks_in_only_with_members_of_their_group() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    // Paul facilitates "pets"; Joan is not in it.
+    let refused = start_with(conn, &unlimited(), &w.paul, to_member("pets", "joan"), "Hi");
+    assert!(matches!(refused, Err(Error::Invalid(_))), "{refused:?}");
+    // The staff reach anyone.
+    start_with(
+        conn,
+        &unlimited(),
+        &w.ada,
+        to_member("pets", "joan"),
+        "Hello Joan",
+    )
+    .unwrap();
+}

@@ -257,6 +257,17 @@ fn record(
     }
     if screened.check_in && !author.moderates(board.id) {
         review::open_on_message(conn, on, ItemKind::CheckIn, "", "", None, now)?;
+        // The group's facilitators hear that a check-in waits, as for a post: whether the
+        // conversation is theirs or direct, and whether the message is held or not. No words,
+        // no name; its author is not told of their own.
+        notifications::facilitators::tell(
+            conn,
+            board,
+            notifications::Kind::CheckIn,
+            None,
+            Some(author.id),
+            now,
+        )?;
     }
     Ok(())
 }
@@ -266,7 +277,7 @@ fn record(
 /// who have written in it — each only if they may read it, never its author, never someone who
 /// muted the author. Unread messages of one conversation are one notification. A message that
 /// awaits approval tells nobody yet.
-fn notify(
+pub(super) fn notify(
     conn: &mut DbConn,
     author: &MemberActor,
     board: &Board,

@@ -257,6 +257,7 @@ diesel::table! {
         post_id -> BigInt,
         mentions -> Text,
         replies_to -> Text,
+        shown_before -> Bool,
         done_through -> BigInt,
         created_at -> Timestamp,
     }

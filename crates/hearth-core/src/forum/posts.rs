@@ -475,8 +475,29 @@ pub(crate) fn set_moderation(
         let author = crate::accounts::members::by_id(conn, post.author_id)?;
         let author = crate::accounts::actors::actor_for(conn, author)?;
         let names = super::addressing::resolve(conn, &source)?;
-        let addressed = super::addressing::addressed(conn, &author, &names, None, max_mentions)?;
-        crate::notifications::fanout::enqueue(conn, post.id, &addressed, crate::clock::now())?;
+        // A post shown before and held after an edit was news when first written: only those
+        // the edit newly names hear of it (as an edit that was not held tells them), compared
+        // with the text before the edit, its newest revision. (A post held from the start and
+        // edited while it waited reads the same way.)
+        let before: Option<String> = if post.edited_at.is_some() {
+            crate::db::schema::post_revisions::table
+                .filter(crate::db::schema::post_revisions::post_id.eq(post.id))
+                .order(crate::db::schema::post_revisions::id.desc())
+                .select(crate::db::schema::post_revisions::source)
+                .first(conn)
+                .optional()?
+        } else {
+            None
+        };
+        let addressed =
+            super::addressing::addressed(conn, &author, &names, before.as_deref(), max_mentions)?;
+        let audience = if before.is_some() {
+            crate::notifications::fanout::Audience::ShownBefore
+        } else {
+            crate::notifications::fanout::Audience::Followers
+        };
+        let now = crate::clock::now();
+        crate::notifications::fanout::enqueue(conn, post.id, &addressed, audience, now)?;
     }
     Ok(())
 }

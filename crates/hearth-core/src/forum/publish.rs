@@ -134,7 +134,7 @@ pub(crate) fn publish(
             // Told when approved (`posts::set_moderation`).
             notifications::Addressed::default()
         };
-        fanout::enqueue(conn, post_id, &addressed, now)?;
+        fanout::enqueue(conn, post_id, &addressed, fanout::Audience::Followers, now)?;
         Ok(post)
     });
     match outcome {

@@ -159,6 +159,23 @@ pub(crate) fn state_of(
     })
 }
 
+/// Which of `members` have read `thread` up to `position` or further.
+pub(crate) fn read_past(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    members: &[MemberId],
+    position: i32,
+) -> Result<std::collections::HashSet<MemberId>> {
+    Ok(thread_reads::table
+        .filter(thread_reads::thread_id.eq(thread))
+        .filter(thread_reads::member_id.eq_any(members))
+        .filter(thread_reads::last_read_position.ge(position))
+        .select(thread_reads::member_id)
+        .load::<MemberId>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Records that `member_id` has read the thread up to `up_to`: one upsert that only moves the
 /// marker forward (two tabs, or page 1 read after page 3, never move it back), and their
 /// notifications about posts there up to it read, in one transaction. Written as unseen: no
@@ -235,7 +252,10 @@ pub fn mark_group_read(conn: &mut DbConn, member: &MemberActor, board: &Board) -
             thread_reads::last_read_position
                 .lt(diesel::upsert::excluded(thread_reads::last_read_position)),
         );
-        Ok(per_connection!(conn, |c| upsert.execute(c))?)
+        let marked = per_connection!(conn, |c| upsert.execute(c))?;
+        // What told them of posts in the group's threads is read with them.
+        crate::notifications::read_board_in(conn, member.id, board.id, now)?;
+        Ok(marked)
     })
 }
 

@@ -999,7 +999,11 @@ pub fn decide(
 
 /// When no check-in waits in the group any more, the facilitators' notifications of
 /// check-ins are read. Inside the transaction that handled one.
-fn check_ins_settled(conn: &mut DbConn, board_id: BoardId, now: NaiveDateTime) -> Result<()> {
+pub(crate) fn check_ins_settled(
+    conn: &mut DbConn,
+    board_id: BoardId,
+    now: NaiveDateTime,
+) -> Result<()> {
     let waiting: i64 = review_items::table
         .filter(review_items::board_id.eq(board_id))
         .filter(review_items::state.eq(ItemState::Open.as_str()))

@@ -23,7 +23,7 @@
 //! transaction). Candidates are authorized together with the policy on this board
 //! (`actors_on_board`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -74,12 +74,25 @@ fn ids_of(text: &str) -> Vec<MemberId> {
         .collect()
 }
 
+/// Who a post's job tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Audience {
+    /// Everyone who follows its thread or group closely enough, and those it addresses: a new
+    /// post, or one approved that was never shown.
+    Followers,
+    /// The same, but for a post shown before, held after an edit and approved again: members
+    /// who read past it already are not told again (those who had not are: its withdrawal
+    /// took back what told them), and of those it names only the ones the edit added.
+    ShownBefore,
+}
+
 /// Inside the transaction that makes a post visible (or writes one held for approval: its
 /// author follows the thread all the same): its readers are to be told.
 pub(crate) fn enqueue(
     conn: &mut DbConn,
     post: PostId,
     addressed: &Addressed,
+    audience: Audience,
     now: NaiveDateTime,
 ) -> Result<()> {
     diesel::insert_into(notification_jobs::table)
@@ -87,6 +100,7 @@ pub(crate) fn enqueue(
             notification_jobs::post_id.eq(post),
             notification_jobs::mentions.eq(ids_text(&addressed.mentions)),
             notification_jobs::replies_to.eq(ids_text(&addressed.replies_to)),
+            notification_jobs::shown_before.eq(audience == Audience::ShownBefore),
             notification_jobs::created_at.eq(now),
         ))
         .execute(conn)?;
@@ -129,8 +143,8 @@ pub fn deliver_pending(conn: &mut DbConn, max_batches: usize) -> Result<usize> {
         while done < max_batches {
             done += 1;
             match deliver_batch(conn, job, BATCH) {
-                Ok(Batch::More(_)) => continue,
-                Ok(Batch::Done(_) | Batch::Taken) => break,
+                Ok(Delivered::More(_)) => continue,
+                Ok(Delivered::Done(_) | Delivered::Taken) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, job, "a notification job failed; retried later");
                     break;
@@ -143,7 +157,7 @@ pub fn deliver_pending(conn: &mut DbConn, max_batches: usize) -> Result<usize> {
 
 /// How a batch went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Batch {
+pub(crate) enum Delivered {
     /// These many members were told; more are left.
     More(usize),
     /// The job is done (these many told in its last batch).
@@ -153,20 +167,21 @@ pub(crate) enum Batch {
 }
 
 /// One batch of one job, in one transaction: the next `size` candidates after `done_through`.
-pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<Batch> {
+pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
     write_tx_unseen(conn, |conn| {
-        let found: Option<(PostId, String, String, i64)> = notification_jobs::table
+        let found: Option<(PostId, String, String, bool, i64)> = notification_jobs::table
             .find(job)
             .select((
                 notification_jobs::post_id,
                 notification_jobs::mentions,
                 notification_jobs::replies_to,
+                notification_jobs::shown_before,
                 notification_jobs::done_through,
             ))
             .first(conn)
             .optional()?;
-        let Some((post_id, mentions, replies_to, done_through)) = found else {
-            return Ok(Batch::Taken);
+        let Some((post_id, mentions, replies_to, shown_before, done_through)) = found else {
+            return Ok(Delivered::Taken);
         };
         // The claim: on PostgreSQL this row lock makes a second delivery of the same batch
         // wait, then find `done_through` moved and stop; SQLite's write lock does the same.
@@ -175,7 +190,7 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
             .set(notification_jobs::done_through.eq(done_through))
             .execute(conn)?;
         if claimed == 0 {
-            return Ok(Batch::Taken);
+            return Ok(Delivered::Taken);
         }
         let addressed = Addressed {
             mentions: ids_of(&mentions),
@@ -193,16 +208,12 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
                         now,
                     )?;
                 }
-                tell_batch(
-                    conn,
-                    &board,
-                    &thread,
-                    &post,
-                    &addressed,
-                    MemberId(done_through),
+                let batch = Batch {
+                    after: MemberId(done_through),
                     size,
-                    now,
-                )?
+                    shown_before,
+                };
+                tell_batch(conn, &board, &thread, &post, &addressed, batch, now)?
             }
             None => None,
         };
@@ -212,11 +223,11 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
                 diesel::update(notification_jobs::table.find(job))
                     .set(notification_jobs::done_through.eq(last))
                     .execute(conn)?;
-                Ok(Batch::More(told))
+                Ok(Delivered::More(told))
             }
             other => {
                 diesel::delete(notification_jobs::table.find(job)).execute(conn)?;
-                Ok(Batch::Done(other.map_or(0, |(told, _)| told)))
+                Ok(Delivered::Done(other.map_or(0, |(told, _)| told)))
             }
         }
     })
@@ -239,19 +250,33 @@ fn place_of(conn: &mut DbConn, post: PostId) -> Result<Option<(Board, Thread, Po
     Ok(Some((board, thread, post)))
 }
 
-/// Tells the next `size` candidates after `after` (by member id). Returns how many were told,
-/// and the last candidate considered when more may follow (`None`: this was the last batch).
-#[allow(clippy::too_many_arguments)]
+/// Which candidates one delivery considers.
+#[derive(Debug, Clone, Copy)]
+struct Batch {
+    /// Those with a member id after this one…
+    after: MemberId,
+    /// …this many of them.
+    size: usize,
+    /// The post was shown before: those who read past it are not told again.
+    shown_before: bool,
+}
+
+/// Tells the next candidates of `batch`. Returns how many were told, and the last candidate
+/// considered when more may follow (`None`: this was the last batch).
 fn tell_batch(
     conn: &mut DbConn,
     board: &Board,
     thread: &Thread,
     post: &Post,
     addressed: &Addressed,
-    after: MemberId,
-    size: usize,
+    batch: Batch,
     now: NaiveDateTime,
 ) -> Result<Option<(usize, Option<MemberId>)>> {
+    let Batch {
+        after,
+        size,
+        shown_before,
+    } = batch;
     // A post awaiting approval, hidden or deleted tells nobody (its approval enqueues again).
     if post.moderation != crate::model::Moderation::Visible
         || post.state != crate::model::Publication::Published
@@ -271,10 +296,15 @@ fn tell_batch(
             candidates.entry(id).or_insert(none);
         }
     }
-    let batch: Vec<(MemberId, Chosen)> = candidates.into_iter().take(size).collect();
+    let mut batch: Vec<(MemberId, Chosen)> = candidates.into_iter().take(size).collect();
     let last = (batch.len() == size)
         .then(|| batch.last().map(|(id, _)| *id))
         .flatten();
+    if shown_before {
+        let ids: Vec<MemberId> = batch.iter().map(|(id, _)| *id).collect();
+        let read_past = crate::forum::reads::read_past(conn, thread.id, &ids, post.position)?;
+        batch.retain(|(id, _)| !read_past.contains(id));
+    }
     let told = tell(conn, board, thread, post, &batch, addressed, now)?;
     Ok(Some((told, last)))
 }
@@ -313,7 +343,9 @@ fn tell(
     addressed: &Addressed,
     now: NaiveDateTime,
 ) -> Result<usize> {
-    let mut by_kind: HashMap<Kind, Vec<MemberId>> = HashMap::new();
+    // Kinds in one order, members sorted within each: every delivery takes its rows' locks in
+    // the same order, so two on PostgreSQL cannot deadlock.
+    let mut by_kind: BTreeMap<Kind, Vec<MemberId>> = BTreeMap::new();
     for &(member, chosen) in candidates {
         if member == post.author_id {
             continue;

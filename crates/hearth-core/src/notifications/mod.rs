@@ -37,7 +37,7 @@ pub use preferences::{preferences, save_preferences, Preferences, ReminderLead};
 
 text_enum! {
     /// What a notification tells about.
-    #[derive(Serialize, Hash)]
+    #[derive(Serialize, Hash, PartialOrd, Ord)]
     pub enum Kind ("notification kind") {
         /// A reply in a thread the member started.
         Reply = "reply",
@@ -258,17 +258,45 @@ pub fn read_thread_in(
         .execute(conn)?)
 }
 
-/// Whether the member has unread notifications about this thread (so reading it should
-/// write, even when their read marker does not move).
-pub fn unread_in_thread(conn: &mut DbConn, member: MemberId, thread: ThreadId) -> Result<bool> {
-    let found: Option<NotificationId> = notifications::table
-        .filter(notifications::thread_id.eq(thread))
+/// The member read a private conversation: what told them of its messages is read. Inside
+/// the transaction that moves their marker there.
+pub(crate) fn read_conversation_in(
+    conn: &mut DbConn,
+    member: MemberId,
+    conversation: ConversationId,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    Ok(diesel::update(notifications::table)
+        .filter(notifications::member_id.eq(member))
+        .filter(notifications::conversation_id.eq(conversation))
+        .filter(notifications::read_at.is_null())
+        .set((
+            notifications::read_at.eq(now),
+            notifications::open_key.eq(None::<i64>),
+        ))
+        .execute(conn)?)
+}
+
+/// The member marked a whole group read: what told them of posts in its threads is read.
+pub(crate) fn read_board_in(
+    conn: &mut DbConn,
+    member: MemberId,
+    board: BoardId,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    use crate::db::schema::threads;
+    let its_threads = threads::table
+        .filter(threads::board_id.eq(board))
+        .select(threads::id.nullable());
+    Ok(diesel::update(notifications::table)
         .filter(notifications::member_id.eq(member))
         .filter(notifications::read_at.is_null())
-        .select(notifications::id)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
+        .filter(notifications::thread_id.eq_any(its_threads))
+        .set((
+            notifications::read_at.eq(now),
+            notifications::open_key.eq(None::<i64>),
+        ))
+        .execute(conn)?)
 }
 
 /// Marks one of the member's notifications read (another member's is not found).
@@ -406,9 +434,11 @@ pub(crate) fn forget_board(conn: &mut DbConn, member: MemberId, board: BoardId) 
     let its_threads = threads::table
         .filter(threads::board_id.eq(board))
         .select(threads::id.nullable());
+    // Private messages stay: the member is still a party to their conversations.
     diesel::delete(notifications::table)
         .filter(notifications::member_id.eq(member))
         .filter(notifications::read_at.is_null())
+        .filter(notifications::kind.ne(Kind::Message.as_str()))
         .filter(
             notifications::board_id
                 .eq(board)

@@ -515,7 +515,14 @@ fn a_post_job_is_told_a_batch_at_a_time_once_to_each_member_and_the_worker_finis
     // (a candidate, never told) and one watcher, then two, two, and an empty last batch.
     diesel::delete(notifications::table).execute(conn).unwrap();
     let post = opening_post(conn, &thread);
-    fanout::enqueue(conn, post.id, &Addressed::default(), clock::now()).unwrap();
+    fanout::enqueue(
+        conn,
+        post.id,
+        &Addressed::default(),
+        fanout::Audience::Followers,
+        clock::now(),
+    )
+    .unwrap();
     let job: i64 = notification_jobs::table
         .select(notification_jobs::id)
         .first(conn)
@@ -524,17 +531,17 @@ fn a_post_job_is_told_a_batch_at_a_time_once_to_each_member_and_the_worker_finis
     loop {
         let step = fanout::deliver_batch(conn, job, 2).unwrap();
         steps.push(step);
-        if !matches!(step, fanout::Batch::More(_)) {
+        if !matches!(step, fanout::Delivered::More(_)) {
             break;
         }
     }
     assert_eq!(
         steps,
         [
-            fanout::Batch::More(1),
-            fanout::Batch::More(2),
-            fanout::Batch::More(2),
-            fanout::Batch::Done(0)
+            fanout::Delivered::More(1),
+            fanout::Delivered::More(2),
+            fanout::Delivered::More(2),
+            fanout::Delivered::Done(0)
         ]
     );
     for w in &watchers {
@@ -542,16 +549,77 @@ fn a_post_job_is_told_a_batch_at_a_time_once_to_each_member_and_the_worker_finis
     }
     assert_eq!(
         fanout::deliver_batch(conn, job, 2).unwrap(),
-        fanout::Batch::Taken,
+        fanout::Delivered::Taken,
         "a finished job is gone"
     );
     // A job nobody delivered (the process stopped after the post's commit) is the worker's.
     diesel::delete(notifications::table).execute(conn).unwrap();
-    fanout::enqueue(conn, post.id, &Addressed::default(), clock::now()).unwrap();
+    fanout::enqueue(
+        conn,
+        post.id,
+        &Addressed::default(),
+        fanout::Audience::Followers,
+        clock::now(),
+    )
+    .unwrap();
     assert!(fanout::deliver_pending(conn, 100).unwrap() >= 1);
     for w in &watchers {
         assert_eq!(site.bell(w), 1);
     }
     let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
     assert_eq!(left, 0);
+}
+
+#[test]
+fn a_held_edit_approved_tells_only_whom_it_newly_names() {
+    let site = site();
+    let board = site.board("edits", "public");
+    let (mia, fran, bo) = (site.member("mia"), site.member("fran"), site.member("bob"));
+    let wes = site.member("wes");
+    let conn = &mut site.conn();
+    crate::safety::watched::add(conn, &site.admin, "casino", "hold").unwrap();
+    levels::set_for_board(conn, &wes, &board, Level::Watching).unwrap();
+    let thread = site.start(&mia, &board, "Rough week");
+    let reply = site.reply(&fran, &thread, "Thinking of you.");
+    assert_eq!(site.bell(&mia), 1);
+    // Wes reads the thread, reply and all; Mia does not.
+    crate::forum::reads::record(conn, wes.id, thread.id, 2, clock::now()).unwrap();
+    assert_eq!(site.bell(&wes), 0);
+    let edited = crate::forum::posts::edit(
+        conn,
+        &rules(),
+        &fran,
+        reply.id,
+        "Thinking of you, @bob too. Not a casino.",
+    )
+    .unwrap()
+    .post;
+    assert_eq!(edited.moderation, crate::model::Moderation::Awaiting);
+    review::decide(
+        conn,
+        &rules(),
+        &site.admin,
+        edited.id,
+        Seen::of(&edited),
+        &Decision::Approve,
+    )
+    .unwrap();
+    assert_eq!(site.bell(&wes), 0, "he read it before it was held: not news again");
+    assert_eq!(site.bell(&mia), 1, "she never read it: told of it once more");
+    assert_eq!(site.bell(&bo), 1, "newly named by the edit");
+    assert_eq!(site.items(&bo)[0].kind, "mention");
+}
+
+#[test]
+fn marking_a_group_read_reads_what_told_of_its_threads() {
+    let site = site();
+    let board = site.board("quiet", "public");
+    let (mia, fran) = (site.member("mia"), site.member("fran"));
+    let thread = site.start(&mia, &board, "Anyone up?");
+    site.reply(&fran, &thread, "Yes, here.");
+    assert_eq!(site.bell(&mia), 1);
+    let conn = &mut site.conn();
+    let board = crate::forum::boards::by_id(conn, board.id).unwrap();
+    crate::forum::reads::mark_group_read(conn, &site.again(&mia), &board).unwrap();
+    assert_eq!(site.bell(&mia), 0);
 }
