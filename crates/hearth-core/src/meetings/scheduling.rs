@@ -132,8 +132,8 @@ pub fn update(
     id: MeetingId,
     form: &MeetingForm,
 ) -> Result<Meeting> {
-    let (_, meeting) = for_change(conn, member, id)?;
-    if meeting.is_cancelled() {
+    let (_, before) = for_change(conn, member, id)?;
+    if before.is_cancelled() {
         return Err(Error::invalid("title", "this meeting was cancelled"));
     }
     let now = clock::now();
@@ -141,6 +141,9 @@ pub fn update(
     let agenda_html = hearth_markdown::render(&checked.agenda);
     let row = MeetingRow::of(&checked, agenda_html.as_str());
     write_tx(conn, |conn| {
+        // Who is going to (or waiting for, or maybe going to) a date still to come, before
+        // the edit drops the answers of dates the series no longer has.
+        let coming = answering_for_coming_dates(conn, &before, now)?;
         diesel::update(meetings::table.find(id))
             .set(&row)
             .execute(conn)?;
@@ -178,8 +181,84 @@ pub fn update(
                 fill_places(conn, &meeting, &occurrence, now)?;
             }
         }
+        // What those going need to know changed (when, how long, how often, where, the link):
+        // they are told, once each, with the series' next date (an answer for a date that
+        // moved is gone: they answer again). A new agenda or title alone is not worth a bell.
+        if changes_plans(&before, &meeting) {
+            let next = schedule
+                .local_starts()
+                .take(600)
+                .map(|local| super::recurrence::to_utc(zone, local))
+                .find(|starts| *starts > now);
+            if let Some(starts_at) = next {
+                let title = meeting.title.clone();
+                let message = |when: &str| {
+                    format!(
+                        "\u{201c}{title}\u{201d} was changed by its organisers (its time, place \
+                         or link). Its next date: {when}."
+                    )
+                };
+                let kind = Kind::MeetingChanged;
+                reminders::tell(conn, &meeting, kind, &coming, message, starts_at, now)?;
+            }
+        }
         Ok(meeting)
     })
+}
+
+/// The members answering going, waiting or maybe for a date of `meeting` that has not ended.
+fn answering_for_coming_dates(
+    conn: &mut DbConn,
+    meeting: &Meeting,
+    now: NaiveDateTime,
+) -> Result<Vec<MemberId>> {
+    let zone = meeting.zone()?;
+    let length = chrono::TimeDelta::minutes(i64::from(meeting.duration_minutes));
+    let answers: Vec<(MemberId, NaiveDateTime)> = meeting_rsvps::table
+        .filter(meeting_rsvps::meeting_id.eq(meeting.id))
+        .filter(meeting_rsvps::response.eq_any([
+            Response::Going.as_str(),
+            Response::Waiting.as_str(),
+            Response::Maybe.as_str(),
+        ]))
+        .select((meeting_rsvps::member_id, meeting_rsvps::occurrence_local))
+        .load(conn)?;
+    let mut members: Vec<MemberId> = answers
+        .into_iter()
+        .filter(|(_, local)| super::recurrence::to_utc(zone, *local) + length > now)
+        .map(|(member, _)| member)
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+    Ok(members)
+}
+
+/// Whether an edit changed what someone going needs to know: when, for how long, how often,
+/// where, or the link.
+fn changes_plans(before: &Meeting, after: &Meeting) -> bool {
+    (
+        before.starts_local,
+        &before.time_zone,
+        before.duration_minutes,
+        &before.repeat,
+        before.interval_weeks,
+        before.month_week,
+        before.until_date,
+        before.occurrence_count,
+        &before.online_url,
+        &before.place,
+    ) != (
+        after.starts_local,
+        &after.time_zone,
+        after.duration_minutes,
+        &after.repeat,
+        after.interval_weeks,
+        after.month_week,
+        after.until_date,
+        after.occurrence_count,
+        &after.online_url,
+        &after.place,
+    )
 }
 
 /// Tells everyone going to (or waiting for, or maybe going to) one meeting that it changed

@@ -734,3 +734,35 @@ fn editing_a_series_can_clear_its_capacity_end_and_month_week() {
     assert_eq!(edited.series_ends_at, None);
     assert_eq!(edited.repeat, "weekly");
 }
+
+#[test]
+fn those_going_are_told_once_when_the_series_time_or_place_changes_and_not_for_its_agenda() {
+    let g = group("public");
+    let (ana, bob) = (g.joined("ana"), g.joined("bob"));
+    let conn = &mut *g.conn();
+    let f = form("2038-01-07", "19:00", "Europe/London");
+    let meeting = schedule(conn, &g.admin, &g.board, &f).unwrap();
+    for key in ["20380107T1900", "20380114T1900"] {
+        rsvp(conn, &ana, meeting.id, key, Response::Going).unwrap();
+    }
+    let changed = |conn: &mut DbConn, m: &MemberActor| {
+        unread(conn, m)
+            .into_iter()
+            .filter(|body| body.contains("was changed by its organisers"))
+            .count()
+    };
+    let mut later = f.clone();
+    later.time = "19:30".to_owned();
+    update(conn, &g.admin, meeting.id, &later).unwrap();
+    assert_eq!(changed(conn, &ana), 1, "once, for both dates she answered");
+    assert!(
+        unread(conn, &ana)[0].contains("19:30"),
+        "{:?}",
+        unread(conn, &ana)
+    );
+    assert_eq!(changed(conn, &bob), 0, "bob did not answer");
+    let mut agenda = later.clone();
+    agenda.agenda = "Check-in, then a walk.".to_owned();
+    update(conn, &g.admin, meeting.id, &agenda).unwrap();
+    assert_eq!(changed(conn, &ana), 1, "a new agenda is not news");
+}

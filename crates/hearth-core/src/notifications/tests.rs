@@ -604,8 +604,16 @@ fn a_held_edit_approved_tells_only_whom_it_newly_names() {
         &Decision::Approve,
     )
     .unwrap();
-    assert_eq!(site.bell(&wes), 0, "he read it before it was held: not news again");
-    assert_eq!(site.bell(&mia), 1, "she never read it: told of it once more");
+    assert_eq!(
+        site.bell(&wes),
+        0,
+        "he read it before it was held: not news again"
+    );
+    assert_eq!(
+        site.bell(&mia),
+        1,
+        "she never read it: told of it once more"
+    );
     assert_eq!(site.bell(&bo), 1, "newly named by the edit");
     assert_eq!(site.items(&bo)[0].kind, "mention");
 }
