@@ -73,6 +73,8 @@ pub struct LoadOptions {
     pub reply_share: f64,
     /// Seconds at the end of a run with no replies in flight (see `ScriptSpec::reply_seconds`).
     pub reply_grace_s: u64,
+    /// Seconds to wait after a writing run for every notification to be delivered.
+    pub deliver_timeout_s: u64,
     /// Members watching the `reply-watched` scenario's thread.
     pub watchers: usize,
     pub server_pid: Option<u32>,
@@ -224,6 +226,22 @@ fn run_scenarios(
             let spec = spec(scenario, options, options.warmup_s);
             let script = scripts::write_script(dir, &format!("{}-warmup", scenario.name()), &spec)?;
             wrk::run(&wrk_run(options, script, options.warmup_s))?;
+            if scenario.writes() {
+                // The warm-up's replies are told before the measured run starts, not during it.
+                if let Some(watched) = watched.filter(|_| scenario == Scenario::ReplyWatched) {
+                    let limit = std::time::Duration::from_secs(options.timeout_s + 5);
+                    watched::settle(conn, watched.thread, limit)?;
+                }
+                let waited = watched::delivered(
+                    conn,
+                    std::time::Duration::from_secs(options.deliver_timeout_s),
+                )?;
+                println!(
+                    "{} warm-up: all delivered {:.1} s after it",
+                    scenario.name(),
+                    waited.as_secs_f64()
+                );
+            }
         }
         let row = measure(conn, options, dir, pid, scenario, watched)?;
         println!(
@@ -257,7 +275,8 @@ fn measure(
     let rss_reset = pid.is_some_and(procfs::reset_peak_rss);
     let cpu_before = CpuSample::take(pid);
     let result = wrk::run(&wrk_run(options, script, options.duration_s))?;
-    let cpu = CpuSample::take(pid).since(&cpu_before, result.requests);
+    let cpu_after = CpuSample::take(pid);
+    let cpu = cpu_after.since(&cpu_before, result.requests);
     let peak_rss_kib = pid.and_then(procfs::peak_rss_kib);
     let mut notes = String::new();
     if pid.is_some() && !rss_reset {
@@ -268,8 +287,22 @@ fn measure(
         watched::settle(conn, watched.thread, limit)?;
     }
     if scenario.writes() {
+        // Counted once the worker has told everyone, so the check sees every notification and
+        // the CPU per reply includes delivering them.
+        let waited = watched::delivered(
+            conn,
+            std::time::Duration::from_secs(options.deliver_timeout_s),
+        )?;
+        let delivered_cpu = CpuSample::take(pid);
         let new_posts = targets::posts_of_run(conn, before, &spec.run_id)?;
         notes.push_str(&durability_note(&result, new_posts, spec.reply_seconds));
+        notes.push_str(&delivery_note(
+            &cpu_before,
+            &cpu_after,
+            &delivered_cpu,
+            waited,
+            new_posts,
+        ));
         // The fan-out must really have happened, or this row would measure plain replies.
         if let Some((watched, before)) = watched.zip(notified_before) {
             let after = watched::notified(conn, watched.thread)?;
@@ -326,6 +359,31 @@ impl CpuSample {
                 .map(|(s, (busy, total))| ((busy - s) / total).max(0.0)),
         }
     }
+}
+
+/// How long delivering the notifications took after the load stopped (and settled), and the
+/// server's CPU per stored reply: during the load, and with that delivery.
+fn delivery_note(
+    before: &CpuSample,
+    after_load: &CpuSample,
+    delivered: &CpuSample,
+    waited: std::time::Duration,
+    new_posts: i64,
+) -> String {
+    let per_reply = |end: &CpuSample| {
+        end.server
+            .zip(before.server)
+            .map_or("n/a".to_owned(), |(end, start)| {
+                format!("{:.2}", (end - start) * 1e3 / new_posts.max(1) as f64)
+            })
+    };
+    format!(
+        "; all delivered {:.1} s after the load; server CPU per stored reply {} ms, {} ms \
+         with delivery",
+        waited.as_secs_f64(),
+        per_reply(after_load),
+        per_reply(delivered)
+    )
 }
 
 /// Every 303 must be a post in the database, and every post of the run a 303 wrk saw.

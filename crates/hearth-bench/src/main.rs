@@ -99,6 +99,10 @@ struct LoadArgs {
     /// when wrk stops and every committed reply is seen acknowledged.
     #[arg(long, default_value_t = 2)]
     reply_grace: u64,
+    /// Seconds to wait, after a run that replied, until the server has delivered every
+    /// notification (its worker tells followers beyond the first batch); longer is an error.
+    #[arg(long, default_value_t = 600)]
+    deliver_timeout: u64,
     /// Members watching the one thread the reply-watched scenario replies to (members are
     /// added if the community has fewer).
     #[arg(long, default_value_t = 5_000)]
@@ -201,6 +205,7 @@ fn load_options(args: LoadArgs) -> load::LoadOptions {
         paths: args.paths,
         reply_share: args.reply_share,
         reply_grace_s: args.reply_grace,
+        deliver_timeout_s: args.deliver_timeout,
         watchers: args.watchers,
         server_pid: args.server_pid,
         wrk: args.wrk,

@@ -173,6 +173,30 @@ pub fn settle(conn: &mut DbConn, thread: i64, limit: Duration) -> Result<(), Str
     ))
 }
 
+/// Notification jobs not yet delivered (every post's, not only the watched thread's).
+pub fn jobs_waiting(conn: &mut DbConn) -> Result<i64, String> {
+    count(conn, "SELECT COUNT(*) AS n FROM notification_jobs")
+}
+
+/// Waits (up to `limit`) until the server has delivered every notification job: with more
+/// followers than one batch, the poster's request tells the first batch and the server's worker
+/// the rest, after the reply was acknowledged. Returns how long it took.
+pub fn delivered(conn: &mut DbConn, limit: Duration) -> Result<Duration, String> {
+    let started = Instant::now();
+    loop {
+        let waiting = jobs_waiting(conn)?;
+        if waiting == 0 {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() >= limit {
+            return Err(format!(
+                "{waiting} notification jobs still waiting after {limit:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Every reply that landed in the thread meanwhile must have told every watcher but its
 /// author: at least `replies × (watchers − 1)` more told, and a row for every watcher but at
 /// most one.

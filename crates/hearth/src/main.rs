@@ -226,20 +226,28 @@ fn megabytes(n: u32, unit: usize) -> usize {
 
 /// Tells the readers of posts whose first batch the poster's request did not finish (a thread
 /// with more followers than a batch, a delivery that failed, a process killed in between):
-/// every second, on a thread of its own, a batch per transaction.
+/// on a thread of its own, a batch per transaction: turns of up to `TURN` batches, the next
+/// one at once while work is left, a second later once none is.
 fn deliver_notifications(pool: db::Pool) {
+    const TURN: usize = 100;
     std::thread::spawn(move || loop {
+        let mut more = false;
         match pool.get().map_err(hearth_core::Error::from) {
             Ok(mut conn) => {
-                match hearth_core::notifications::fanout::deliver_pending(&mut conn, 100) {
+                match hearth_core::notifications::fanout::deliver_pending(&mut conn, TURN) {
                     Ok(0) => {}
-                    Ok(batches) => tracing::debug!(batches, "notifications delivered"),
+                    Ok(batches) => {
+                        tracing::debug!(batches, "notifications delivered");
+                        more = batches >= TURN;
+                    }
                     Err(e) => tracing::warn!(error = %e, "notifications could not be delivered"),
                 }
             }
             Err(e) => tracing::warn!(error = %e, "notifications could not be delivered"),
         }
-        std::thread::sleep(std::time::Duration::from_secs(1));
+        if !more {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
     });
 }
 

@@ -77,14 +77,19 @@ pub fn actors_on_board(
             .filter(members::status.ne(MemberStatus::Deleted.as_str()))
             .select(Member::as_select())
             .load(conn)?;
-        let facilitating: HashSet<crate::ids::MemberId> = board_facilitators::table
+        // The member's standing on the board, in one statement as in `actor_for` (each
+        // `IN (…)` list is compiled anew: one statement is one compilation, not three).
+        const FACILITATES: i32 = 1;
+        const BANNED: i32 = 2;
+        const MEMBER: i32 = 3;
+        let facilitated = board_facilitators::table
             .filter(board_facilitators::board_id.eq(board))
             .filter(board_facilitators::member_id.eq_any(chunk))
-            .select(board_facilitators::member_id)
-            .load::<crate::ids::MemberId>(conn)?
-            .into_iter()
-            .collect();
-        let banned: HashSet<crate::ids::MemberId> = board_bans::table
+            .select((
+                board_facilitators::member_id,
+                FACILITATES.into_sql::<Integer>(),
+            ));
+        let banned_now = board_bans::table
             .filter(board_bans::board_id.eq(board))
             .filter(board_bans::member_id.eq_any(chunk))
             .filter(
@@ -92,18 +97,23 @@ pub fn actors_on_board(
                     .is_null()
                     .or(board_bans::until.gt(clock::now())),
             )
-            .select(board_bans::member_id)
-            .load::<crate::ids::MemberId>(conn)?
-            .into_iter()
-            .collect();
-        let joined: HashSet<crate::ids::MemberId> = memberships::table
+            .select((board_bans::member_id, BANNED.into_sql::<Integer>()));
+        let belongs = memberships::table
             .filter(memberships::board_id.eq(board))
             .filter(memberships::member_id.eq_any(chunk))
             .filter(memberships::state.eq(MembershipState::Member.as_str()))
-            .select(memberships::member_id)
-            .load::<crate::ids::MemberId>(conn)?
-            .into_iter()
-            .collect();
+            .select((memberships::member_id, MEMBER.into_sql::<Integer>()));
+        let standing = facilitated.union_all(banned_now).union_all(belongs);
+        let rows: Vec<(crate::ids::MemberId, i32)> = per_connection!(conn, |c| standing.load(c))?;
+        let of_kind = |kind: i32| -> HashSet<crate::ids::MemberId> {
+            rows.iter()
+                .filter(|(_, k)| *k == kind)
+                .map(|(member, _)| *member)
+                .collect()
+        };
+        let facilitating = of_kind(FACILITATES);
+        let banned = of_kind(BANNED);
+        let joined = of_kind(MEMBER);
         let on = |set: &HashSet<crate::ids::MemberId>, id| {
             if set.contains(&id) {
                 vec![board]

@@ -131,20 +131,29 @@ pub(crate) fn deliver_for(conn: &mut DbConn, post: PostId) {
 
 /// The worker's turn: delivers waiting jobs, oldest first, a batch per transaction, until none
 /// is left or `max_batches` are done. A job that fails is logged and left for the next turn;
-/// the others go on. Returns how many batches it delivered.
+/// the others go on. Returns how many batches it delivered (failed ones not counted, so a
+/// caller that goes on while a turn was full does not spin on a job that keeps failing).
 pub fn deliver_pending(conn: &mut DbConn, max_batches: usize) -> Result<usize> {
     let jobs: Vec<i64> = notification_jobs::table
         .order(notification_jobs::id)
         .limit(i64::try_from(max_batches).unwrap_or(i64::MAX))
         .select(notification_jobs::id)
         .load(conn)?;
+    let mut tried = 0;
     let mut done = 0;
     for job in jobs {
-        while done < max_batches {
-            done += 1;
+        while tried < max_batches {
+            tried += 1;
             match deliver_batch(conn, job, BATCH) {
-                Ok(Delivered::More(_)) => continue,
-                Ok(Delivered::Done(_) | Delivered::Taken) => break,
+                Ok(Delivered::More(_)) => {
+                    done += 1;
+                    continue;
+                }
+                Ok(Delivered::Done(_)) => {
+                    done += 1;
+                    break;
+                }
+                Ok(Delivered::Taken) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, job, "a notification job failed; retried later");
                     break;
@@ -178,7 +187,7 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
                 notification_jobs::shown_before,
                 notification_jobs::done_through,
             ))
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         let Some((post_id, mentions, replies_to, shown_before, done_through)) = found else {
             return Ok(Delivered::Taken);
@@ -238,7 +247,7 @@ fn place_of(conn: &mut DbConn, post: PostId) -> Result<Option<(Board, Thread, Po
     let post: Option<Post> = posts::table
         .find(post)
         .select(Post::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(post) = post else { return Ok(None) };
     let thread = match threads::by_id(conn, post.thread_id) {

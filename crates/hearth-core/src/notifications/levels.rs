@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{board_subscriptions, notification_preferences, thread_subscriptions};
-use crate::db::{per_connection, write_tx_unseen, DbConn};
+use crate::db::{first_rows, per_connection, write_tx_unseen, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{BoardId, MemberId, ThreadId};
 use crate::model::{Board, Thread};
@@ -306,32 +306,38 @@ pub(crate) fn audience(
         .filter(board_subscriptions::level.eq(watching))
         .select(board_subscriptions::member_id);
     // The first `size` members after `after` of each list: together they hold the first
-    // `size` of both, with every level those members have.
-    let on_thread: Vec<(MemberId, String)> = thread_subscriptions::table
+    // `size` of both, with every level those members have. Nearly every post addresses nobody:
+    // then the queries hold no `IN (…)` list, so diesel keeps them prepared instead of SQLite
+    // compiling them again for every post.
+    let on_thread = thread_subscriptions::table
         .filter(thread_subscriptions::thread_id.eq(thread))
         .filter(thread_subscriptions::member_id.gt(after))
-        .filter(
-            thread_subscriptions::level
-                .ne(following)
-                .or(thread_subscriptions::member_id.eq_any(group_watchers))
-                .or(thread_subscriptions::member_id.eq_any(addressed)),
-        )
         .order(thread_subscriptions::member_id)
-        .limit(size)
-        .select((thread_subscriptions::member_id, thread_subscriptions::level))
-        .load(conn)?;
-    let on_board: Vec<(MemberId, String)> = board_subscriptions::table
+        .select((thread_subscriptions::member_id, thread_subscriptions::level));
+    let thread_listed = thread_subscriptions::level
+        .ne(following)
+        .or(thread_subscriptions::member_id.eq_any(group_watchers));
+    // `first_rows`: no bound LIMIT, which SQLite would recompile the statement for.
+    let on_thread: Vec<(MemberId, String)> = if addressed.is_empty() {
+        first_rows(conn, on_thread.filter(thread_listed), size)?
+    } else {
+        let listed = thread_listed.or(thread_subscriptions::member_id.eq_any(addressed));
+        first_rows(conn, on_thread.filter(listed), size)?
+    };
+    let on_board = board_subscriptions::table
         .filter(board_subscriptions::board_id.eq(board))
         .filter(board_subscriptions::member_id.gt(after))
-        .filter(
-            board_subscriptions::level
-                .eq(watching)
-                .or(board_subscriptions::member_id.eq_any(addressed)),
-        )
         .order(board_subscriptions::member_id)
-        .limit(size)
-        .select((board_subscriptions::member_id, board_subscriptions::level))
-        .load(conn)?;
+        .select((board_subscriptions::member_id, board_subscriptions::level));
+    let on_board: Vec<(MemberId, String)> = if addressed.is_empty() {
+        let listed = board_subscriptions::level.eq(watching);
+        first_rows(conn, on_board.filter(listed), size)?
+    } else {
+        let listed = board_subscriptions::level
+            .eq(watching)
+            .or(board_subscriptions::member_id.eq_any(addressed));
+        first_rows(conn, on_board.filter(listed), size)?
+    };
     let mut all: BTreeMap<MemberId, Chosen> = BTreeMap::new();
     let none = Chosen {
         thread: None,
