@@ -7,16 +7,15 @@ use diesel::prelude::*;
 use crate::clock;
 use crate::db::schema::{conversation_messages, review_items};
 use crate::db::{write_tx, DbConn};
-use crate::error::{Error, Invalid, Result};
+use crate::error::{Error, Result};
 use crate::ids::{ConversationId, MessageId};
 use crate::model::{Message, Moderation};
 use crate::moderation::log::{self, Entry, LoggedAction};
 use crate::moderation::notices;
-use crate::moderation::review::{self, ItemKind, ItemState, OnMessage, ReportLimits, ReportReason};
+use crate::moderation::review::{self, ItemKind, ItemState, OnMessage, ReportLimits};
 use crate::policy::{self, Action, MemberActor};
 
 const MAX_REASON_CHARS: usize = 500;
-const MAX_NOTE_CHARS: usize = 1_000;
 
 /// A moderator's decision on one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,19 +223,7 @@ pub fn report_message(
         &actor,
         Action::ReportMessage(&board, &conversation, &message),
     )?;
-    let mut invalid = Invalid::default();
-    let reason = ReportReason::parse(reason);
-    if reason.is_none() {
-        invalid.add("reason", "choose what is wrong with this message");
-    }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        invalid.add(
-            "note",
-            format!("a note has at most {MAX_NOTE_CHARS} characters"),
-        );
-    }
-    invalid.into_result()?;
-    let reason = reason.ok_or_else(|| Error::Internal("report reason".to_owned()))?;
+    let reason = review::check_report_form(reason, note, "message")?;
     let inserted = write_tx(conn, |conn| {
         let now = clock::now();
         let already: i64 = review_items::table

@@ -190,6 +190,24 @@ impl ReportLimits {
     };
 }
 
+/// A report form's own checks, for a post or a private message (`what`): a reason from the
+/// list, and a note of at most `MAX_NOTE_CHARS`.
+pub(crate) fn check_report_form(reason: &str, note: &str, what: &str) -> Result<ReportReason> {
+    let mut invalid = Invalid::default();
+    let reason = ReportReason::parse(reason);
+    if reason.is_none() {
+        invalid.add("reason", format!("choose what is wrong with this {what}"));
+    }
+    if note.chars().count() > MAX_NOTE_CHARS {
+        invalid.add(
+            "note",
+            format!("a note has at most {MAX_NOTE_CHARS} characters"),
+        );
+    }
+    invalid.into_result()?;
+    reason.ok_or_else(|| Error::Internal("report reason".to_owned()))
+}
+
 /// A member reports someone else's post. One open report per member per post: reporting again
 /// is accepted and changes nothing (`Ok(false)`). A report over the member's [`ReportLimits`]
 /// is refused with [`Error::RateLimited`], saying when they can report again; every report
@@ -205,19 +223,7 @@ pub fn report(
     let actor = member.actor();
     let (board, thread, post) = posts::by_id_for(conn, &actor, post_id)?;
     policy::authorize(&actor, Action::ReportPost(&board, &thread, &post))?;
-    let mut invalid = Invalid::default();
-    let reason = ReportReason::parse(reason);
-    if reason.is_none() {
-        invalid.add("reason", "choose what is wrong with this post");
-    }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        invalid.add(
-            "note",
-            format!("a note has at most {MAX_NOTE_CHARS} characters"),
-        );
-    }
-    invalid.into_result()?;
-    let reason = reason.ok_or_else(|| Error::Internal("report reason".to_owned()))?;
+    let reason = check_report_form(reason, note, "post")?;
     let inserted = write_tx(conn, |conn| {
         // The member's row first: their reports sent at once wait for each other here (on
         // PostgreSQL too), so each one counts those before it and none slips past the limit.
