@@ -47,4 +47,6 @@ typed_id!(
     MessageId,
     /// One notification of one member.
     NotificationId,
+    /// One mail in the outbox.
+    MailId,
 );

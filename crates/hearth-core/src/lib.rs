@@ -15,6 +15,7 @@ pub mod error;
 pub mod forum;
 pub mod groups;
 pub mod ids;
+pub mod mail;
 pub mod maintenance;
 pub mod meetings;
 pub mod model;

@@ -506,3 +506,36 @@ diesel::table! {
 diesel::joinable!(conversation_messages -> conversations (conversation_id));
 diesel::joinable!(conversations -> boards (board_id));
 diesel::joinable!(conversation_messages -> members (author_id));
+
+diesel::table! {
+    email_addresses (member_id) {
+        member_id -> BigInt,
+        address -> Text,
+        address_lower -> Text,
+        verified_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        member_id -> Nullable<BigInt>,
+        to_address -> Text,
+        kind -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        unsubscribe_url -> Nullable<Text>,
+        message_token -> Text,
+        created_at -> Timestamp,
+        send_after -> Timestamp,
+        attempts -> Integer,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(email_addresses -> members (member_id));
+diesel::allow_tables_to_appear_in_same_query!(email_addresses, members, outbox);
