@@ -1,10 +1,12 @@
 //! Shared state of the running server and the two ways handlers reach the core.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::web;
 use hearth_core::accounts::tokens;
 use hearth_core::db::{DbConn, Pool, Readers};
+use hearth_core::forum::reads::{self, PendingReads};
 use tera::Tera;
 use tokio::sync::Semaphore;
 
@@ -37,6 +39,9 @@ pub struct AppState {
     /// Keys the rows sign-in and registration throttling keep (`accounts::throttle`), so an
     /// address cannot be read back from them without the database's secret.
     pub throttle_key: Vec<u8>,
+    /// Read markers waiting to be written (`reads::PendingReads`): a thread writes them once
+    /// a second, and dropping the state writes what is left.
+    pub pending_reads: Arc<PendingReads>,
 }
 
 impl Drop for AppState {
@@ -46,7 +51,46 @@ impl Drop for AppState {
         if let Some(runtime) = self.db_threads.take() {
             runtime.shutdown_background();
         }
+        write_pending_reads(&self.pool, &self.pending_reads);
     }
+}
+
+/// How often waiting read markers are written.
+const PENDING_READS_EVERY: Duration = Duration::from_secs(1);
+
+/// Writes the read markers waiting in `pending`; they are lost (with a warning, and written
+/// again by the next reading) if the database refuses.
+fn write_pending_reads(pool: &Pool, pending: &PendingReads) {
+    let marks = pending.take_all();
+    if marks.is_empty() {
+        return;
+    }
+    let written = pool
+        .get()
+        .map_err(hearth_core::Error::from)
+        .and_then(|mut conn| reads::record_pending(&mut conn, &marks));
+    if written.is_err() {
+        tracing::warn!(markers = marks.len(), "read markers could not be written");
+    }
+}
+
+/// Starts the thread that writes waiting read markers every [`PENDING_READS_EVERY`], for as
+/// long as the server's state lives.
+fn write_pending_reads_every_second(
+    pool: Pool,
+    pending: &Arc<PendingReads>,
+) -> std::io::Result<()> {
+    let pending = Arc::downgrade(pending);
+    std::thread::Builder::new()
+        .name("hearth-reads".to_owned())
+        .spawn(move || loop {
+            std::thread::sleep(PENDING_READS_EVERY);
+            let Some(pending) = pending.upgrade() else {
+                return;
+            };
+            write_pending_reads(&pool, &pending);
+        })
+        .map(drop)
 }
 
 pub type State = web::Data<AppState>;
@@ -75,7 +119,10 @@ impl AppState {
             .max_blocking_threads(connections)
             .thread_name("hearth-db")
             .build()?;
+        let pending_reads = Arc::new(PendingReads::default());
+        write_pending_reads_every_second(pool.clone(), &pending_reads)?;
         Ok(AppState {
+            pending_reads,
             db_threads: Some(db_threads),
             visitor_pages: VisitorPages::new(
                 readers.is_some() && config.cache_visitor_pages,

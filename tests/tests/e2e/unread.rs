@@ -308,3 +308,42 @@ fn a_members_home_shows_their_groups_with_new_threads_and_their_next_meeting() {
     assert!(meta.iter().any(|m| m.starts_with("2 threads")), "{meta:?}");
     assert_eq!(visitor.count(".board-item h2 a[href='/b/pets']"), 1);
 }
+
+/// A reading waits in the server for a second at most, then reaches the database by itself,
+/// with no listing visited to write it.
+#[test]
+fn a_reading_is_written_within_seconds_without_a_listing() {
+    use diesel::prelude::*;
+    use diesel::sql_types::Integer;
+
+    #[derive(QueryableByName)]
+    struct Marker {
+        #[diesel(sql_type = Integer)]
+        last_read_position: i32,
+    }
+
+    let app = TestApp::new();
+    let world = pets(&app);
+    let thread = world.start_thread("fay", "Cannot sleep", "It is 3 a.m. again");
+    let ana = world.browser("ana");
+    ana.visit(&thread.path());
+    let ana_id = hearth_core::accounts::members::by_username(&mut app.conn(), "ana")
+        .unwrap()
+        .id;
+    let query = format!(
+        "SELECT last_read_position FROM thread_reads WHERE thread_id = {} AND member_id = {ana_id}",
+        thread.thread_id()
+    );
+    let marker = || -> Option<i32> {
+        diesel::sql_query(&query)
+            .get_result::<Marker>(&mut *app.conn())
+            .optional()
+            .unwrap()
+            .map(|m| m.last_read_position)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while marker().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(marker(), Some(1), "ana's marker is in the database");
+}

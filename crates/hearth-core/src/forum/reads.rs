@@ -7,10 +7,13 @@
 //! the marker, so a post the moderators hide no longer counts and an awaiting one never does.
 //! A thread never opened is new as a whole.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use chrono::NaiveDateTime;
 use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Integer, Timestamp};
 use serde::Serialize;
 
 use crate::db::schema::{
@@ -119,13 +122,169 @@ pub(crate) struct ReadState {
 }
 
 impl ReadState {
-    /// The position to record after the reader was shown posts up to `shown_up_to`: when
-    /// that moves the marker forward, or reads notifications about what was shown; `None`
-    /// when nothing is to be written (a page read again).
-    pub(crate) fn position_to_record(self, shown_up_to: i32) -> Option<i32> {
+    /// What to record after the reader was shown posts up to `shown_up_to`: when that moves
+    /// the marker forward, or reads notifications about what was shown; `None` when nothing
+    /// is to be written (a page read again).
+    pub(crate) fn position_to_record(self, shown_up_to: i32) -> Option<MarkRead> {
         let advances = self.read_up_to.is_none_or(|read| read < shown_up_to);
-        (advances || self.notified).then_some(shown_up_to)
+        (advances || self.notified).then_some(MarkRead {
+            up_to: shown_up_to,
+            notified: self.notified,
+        })
     }
+}
+
+/// What a thread page asks to record for its reader (`ThreadView::marks_read`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkRead {
+    /// The highest position the page showed.
+    pub up_to: i32,
+    /// Unread notifications about what the page showed wait: [`record`] the marker with them
+    /// at once, so the bell on the next page agrees. Otherwise the marker alone may wait in
+    /// [`PendingReads`].
+    pub notified: bool,
+}
+
+/// Read markers waiting to be written, held by the web server and written together once a
+/// second ([`record_pending`]) instead of in a write transaction per page view: a member
+/// reading threads moves a marker on nearly every page, and that transaction was the largest
+/// cost of a signed-in thread page (`docs/performance.md`, "Seventh session"). Only markers
+/// wait here: what a page's reading does to notifications is written at once ([`MarkRead`]).
+/// A listing that shows what is new first writes its reader's waiting markers
+/// ([`PendingReads::take_for`]), so a thread just read is not listed as new; a process that
+/// dies loses at most a second of markers, which the next reading writes again.
+#[derive(Debug, Default)]
+pub struct PendingReads {
+    marks: Mutex<HashMap<MemberId, ReadingsOf>>,
+}
+
+/// One member's waiting markers: for each thread, the position and when it was read.
+type ReadingsOf = HashMap<ThreadId, (i32, NaiveDateTime)>;
+
+/// One waiting marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingMark {
+    pub member: MemberId,
+    pub thread: ThreadId,
+    pub up_to: i32,
+    pub read_at: NaiveDateTime,
+}
+
+/// Markers a process keeps waiting at most; past it, a reading is written at once.
+const MAX_PENDING_READS: usize = 100_000;
+
+impl PendingReads {
+    fn marks(&self) -> MutexGuard<'_, HashMap<MemberId, ReadingsOf>> {
+        // A panic while holding the lock left a map of plain values, still whole.
+        self.marks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps the member's marker in the thread to write later, the furthest of those kept.
+    /// `false` when too many wait already: record it at once instead.
+    pub fn add(&self, member: MemberId, thread: ThreadId, up_to: i32, now: NaiveDateTime) -> bool {
+        let mut marks = self.marks();
+        let waiting: usize = marks.values().map(HashMap::len).sum();
+        let threads = marks.entry(member).or_default();
+        match threads.get_mut(&thread) {
+            Some(kept) => {
+                if kept.0 < up_to {
+                    *kept = (up_to, now);
+                }
+                true
+            }
+            None if waiting < MAX_PENDING_READS => {
+                threads.insert(thread, (up_to, now));
+                true
+            }
+            None => {
+                if threads.is_empty() {
+                    marks.remove(&member);
+                }
+                false
+            }
+        }
+    }
+
+    /// Takes the member's waiting markers, to write before a listing shows what is new.
+    pub fn take_for(&self, member: MemberId) -> Vec<PendingMark> {
+        let taken = self.marks().remove(&member);
+        taken
+            .into_iter()
+            .flat_map(|threads| PendingReads::flatten(member, threads))
+            .collect()
+    }
+
+    /// Takes every waiting marker, to write them.
+    pub fn take_all(&self) -> Vec<PendingMark> {
+        std::mem::take(&mut *self.marks())
+            .into_iter()
+            .flat_map(|(member, threads)| PendingReads::flatten(member, threads))
+            .collect()
+    }
+
+    fn flatten(member: MemberId, threads: ReadingsOf) -> impl Iterator<Item = PendingMark> {
+        threads
+            .into_iter()
+            .map(move |(thread, (up_to, read_at))| PendingMark {
+                member,
+                thread,
+                up_to,
+                read_at,
+            })
+    }
+}
+
+#[derive(Insertable)]
+// SQLite's many-row INSERT has no DEFAULT keyword: every column is given.
+#[diesel(table_name = thread_reads, treat_none_as_default_value = false)]
+struct MarkerRow {
+    member_id: MemberId,
+    thread_id: ThreadId,
+    last_read_position: i32,
+    read_at: NaiveDateTime,
+}
+
+/// Writes waiting markers in one transaction: a many-row upsert per few hundred that only
+/// moves markers forward, as [`record`] does. Notifications are left alone: what the pages
+/// read of them was written at once, and one written since (an edit that mentions the
+/// member in a post they had read) must still ring.
+pub fn record_pending(conn: &mut DbConn, marks: &[PendingMark]) -> Result<()> {
+    /// Four values a row: well inside SQLite's limit on bound values.
+    const ROWS: usize = 500;
+    if marks.is_empty() {
+        return Ok(());
+    }
+    write_tx_unseen(conn, |conn| {
+        for chunk in marks.chunks(ROWS) {
+            let rows: Vec<MarkerRow> = chunk
+                .iter()
+                .map(|mark| MarkerRow {
+                    member_id: mark.member,
+                    thread_id: mark.thread,
+                    last_read_position: mark.up_to,
+                    read_at: mark.read_at,
+                })
+                .collect();
+            let upsert = diesel::insert_into(thread_reads::table)
+                .values(&rows)
+                .on_conflict((thread_reads::member_id, thread_reads::thread_id))
+                .do_update()
+                // Only forward. A CASE rather than `DO UPDATE … WHERE`, which diesel does not
+                // write for SQLite's many-row INSERT.
+                .set((
+                    thread_reads::last_read_position.eq(sql::<Integer>(
+                        "CASE WHEN excluded.last_read_position > thread_reads.last_read_position \
+                         THEN excluded.last_read_position ELSE thread_reads.last_read_position END",
+                    )),
+                    thread_reads::read_at.eq(sql::<Timestamp>(
+                        "CASE WHEN excluded.last_read_position > thread_reads.last_read_position \
+                         THEN excluded.read_at ELSE thread_reads.read_at END",
+                    )),
+                ));
+            per_connection!(conn, |c| upsert.execute(c))?;
+        }
+        Ok(())
+    })
 }
 
 /// The member's marker in the thread, and whether notifications about its posts up to

@@ -317,10 +317,10 @@ pub struct ThreadView {
     /// The reader must accept the group's ground rules with their first post.
     pub must_accept_rules: bool,
     /// For a member whose marker this page moves forward, or who has unread notifications
-    /// about what it shows: the position to record with [`reads::record`] once the page is
-    /// shown. `None` when nothing is to be written (a visitor, or a page read before), so
-    /// re-reading a page writes nothing.
-    pub marks_read: Option<i32>,
+    /// about what it shows: what to record once the page is shown (with [`reads::record`], or
+    /// kept in [`reads::PendingReads`] when no notification waits). `None` when nothing is to
+    /// be written (a visitor, or a page read before), so re-reading a page writes nothing.
+    pub marks_read: Option<reads::MarkRead>,
     /// How closely a signed-in reader follows this thread now (its own level, else the
     /// group's, else normal), for the level control; `None` for visitors.
     pub level: Option<crate::notifications::Level>,

@@ -44,6 +44,7 @@ async fn board_page(
     slug: String,
     after: Option<BoardCursor>,
 ) -> Result<Built, WebError> {
+    super::unread::write_waiting_reads(state, viewer).await;
     let actor = viewer.actor();
     let view = read(state, move |conn| {
         boards::page_for(conn, &actor, &slug, after)

@@ -31,6 +31,7 @@ struct GroupRow<'a> {
 /// each, and their groups' next meetings; then the groups they may see.
 pub async fn show(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     for_visitors(&state, &viewer, Some("/"), || async {
+        super::unread::write_waiting_reads(&state, &viewer).await;
         let actor = viewer.actor();
         let member = viewer.require_member().ok();
         let (boards, home) = read(&state, move |conn| {

@@ -2,7 +2,7 @@
 //! thread page moves.
 
 use actix_web::{web, HttpResponse};
-use hearth_core::forum::reads::{self, Unread, UnreadPage};
+use hearth_core::forum::reads::{self, MarkRead, Unread, UnreadPage};
 use hearth_core::forum::threads::BoardCursor;
 use hearth_core::ids::ThreadId;
 use hearth_core::model::Thread;
@@ -34,25 +34,54 @@ impl UnreadLink {
 }
 
 /// After a thread page was loaded for a member: records how far they read when the page
-/// moved their marker forward (`ThreadView::marks_read`), and writes nothing otherwise. A
-/// marker that could not be written is not worth failing the page they came to read.
+/// moved their marker forward (`ThreadView::marks_read`), and writes nothing otherwise. The
+/// marker alone waits in the server's `PendingReads`, written with the others within a
+/// second; when notifications about what the page showed wait, it is written at once with
+/// them, so the bell on the next page agrees. A marker that could not be written is not worth
+/// failing the page they came to read.
 pub(crate) async fn record_reading(
     state: &State,
     viewer: &Viewer,
     thread_id: ThreadId,
-    marks_read: Option<i32>,
+    marks_read: Option<MarkRead>,
 ) {
-    let (Some(member), Some(up_to)) = (viewer.member(), marks_read) else {
+    let (Some(member), Some(mark)) = (viewer.member(), marks_read) else {
         return;
     };
     let member_id = member.id;
     let now = hearth_core::clock::now();
+    if !mark.notified
+        && state
+            .pending_reads
+            .add(member_id, thread_id, mark.up_to, now)
+    {
+        return;
+    }
     let written = db(state, move |conn| {
-        reads::record(conn, member_id, thread_id, up_to, now)
+        reads::record(conn, member_id, thread_id, mark.up_to, now)
     })
     .await;
     if written.is_err() {
         tracing::warn!("a read marker could not be written");
+    }
+}
+
+/// Before a page that shows what is new to the member (a group's threads, `/unread`, their
+/// home): writes their markers still waiting, so a thread they have just read is not new.
+/// Nothing is written when none wait (nearly always).
+pub(crate) async fn write_waiting_reads(state: &State, viewer: &Viewer) {
+    let Some(member) = viewer.member() else {
+        return;
+    };
+    let marks = state.pending_reads.take_for(member.id);
+    if marks.is_empty() {
+        return;
+    }
+    if db(state, move |conn| reads::record_pending(conn, &marks))
+        .await
+        .is_err()
+    {
+        tracing::warn!("read markers could not be written");
     }
 }
 
@@ -85,6 +114,7 @@ pub async fn show(
         Some(text) => Some(BoardCursor::decode(text).ok_or(WebError::NotFound)?),
         None => None,
     };
+    write_waiting_reads(&state, &viewer).await;
     let page: UnreadPage =
         read(&state, move |conn| reads::unread_for(conn, &member, after)).await?;
     let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));

@@ -58,14 +58,21 @@ fn reply(conn: &mut DbConn, author: &MemberActor, thread: ThreadId) -> Post {
     reply_with(conn, &PostingRules::default(), author, thread)
 }
 
-/// Loads the thread's last page as `reader` does and records what it moved, as the thread
-/// page does; returns what was written (`None`: nothing).
+/// Loads the thread's last page as `reader` does and records what it moved, as the web
+/// server does (at once with notifications waiting, else through [`PendingReads`]); returns
+/// the position written (`None`: nothing).
 fn read_thread(conn: &mut DbConn, reader: &MemberActor, thread: ThreadId) -> Option<i32> {
     let view = threads::page_for(conn, &reader.actor(), thread, i32::MAX).unwrap();
-    if let Some(up_to) = view.marks_read {
-        record(conn, reader.id, thread, up_to, crate::clock::now()).unwrap();
+    let mark = view.marks_read?;
+    let now = crate::clock::now();
+    if mark.notified {
+        record(conn, reader.id, thread, mark.up_to, now).unwrap();
+    } else {
+        let pending = PendingReads::default();
+        assert!(pending.add(reader.id, thread, mark.up_to, now));
+        record_pending(conn, &pending.take_all()).unwrap();
     }
-    view.marks_read
+    Some(mark.up_to)
 }
 
 /// What the board page shows `reader` about `thread`.
@@ -402,4 +409,97 @@ fn reading_a_thread_reads_its_notifications_even_when_the_marker_stays() {
     );
     // Read again: nothing to write.
     assert_eq!(read_thread(conn, &ana, thread), None);
+}
+
+#[test]
+fn waiting_markers_keep_the_furthest_reading_of_each_member() {
+    let pending = PendingReads::default();
+    let (ana, bea) = (MemberId(1), MemberId(2));
+    let (t1, t2) = (ThreadId(10), ThreadId(20));
+    let now = crate::clock::now();
+    assert!(pending.add(ana, t1, 3, now));
+    assert!(pending.add(ana, t1, 7, now));
+    // Page 1 read after page 2 does not take the marker back.
+    assert!(pending.add(ana, t1, 2, now));
+    assert!(pending.add(ana, t2, 1, now));
+    assert!(pending.add(bea, t1, 5, now));
+    let mut anas = pending.take_for(ana);
+    anas.sort_by_key(|m| m.thread);
+    assert_eq!(
+        anas.iter().map(|m| (m.thread, m.up_to)).collect::<Vec<_>>(),
+        vec![(t1, 7), (t2, 1)]
+    );
+    assert!(pending.take_for(ana).is_empty(), "taken once");
+    let rest = pending.take_all();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(
+        (rest[0].member, rest[0].thread, rest[0].up_to),
+        (bea, t1, 5)
+    );
+    assert!(pending.take_all().is_empty());
+}
+
+#[test]
+fn a_full_buffer_refuses_new_markers_but_still_moves_kept_ones() {
+    let pending = PendingReads::default();
+    let now = crate::clock::now();
+    for n in 0..super::MAX_PENDING_READS {
+        let n = i64::try_from(n).unwrap();
+        assert!(pending.add(MemberId(n % 100), ThreadId(n), 1, now));
+    }
+    assert!(
+        !pending.add(MemberId(1), ThreadId(-1), 1, now),
+        "written at once instead"
+    );
+    assert!(!pending.add(MemberId(100_000), ThreadId(-1), 1, now));
+    assert!(
+        pending.add(MemberId(1), ThreadId(1), 9, now),
+        "a kept one moves"
+    );
+    assert_eq!(pending.take_all().len(), super::MAX_PENDING_READS);
+}
+
+#[test]
+fn waiting_markers_are_written_forward_only_and_leave_notifications_alone() {
+    let (_database, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let admin = member(conn, "ada", SiteRole::Admin);
+    let board = group(conn, &admin, "pets", "public");
+    let ana = member(conn, "ana", SiteRole::Member);
+    let thread = start(conn, &admin, &board, "Missing Milo").id;
+    reply(conn, &admin, thread);
+    reply(conn, &admin, thread);
+    let now = crate::clock::now();
+    // Read up to 3, then a marker of 2 from an older tab: it stays at 3.
+    let first = PendingReads::default();
+    first.add(ana.id, thread, 3, now);
+    record_pending(conn, &first.take_all()).unwrap();
+    let older = PendingReads::default();
+    older.add(ana.id, thread, 2, now);
+    record_pending(conn, &older.take_all()).unwrap();
+    assert_eq!(
+        state_of(conn, ana.id, thread, 3).unwrap().read_up_to,
+        Some(3)
+    );
+    // A notification about a post she had read, written after her page (an edit naming
+    // her), still rings after her waiting marker is written.
+    let mention = crate::notifications::NewNotification {
+        kind: crate::notifications::Kind::Mention,
+        group: None,
+        subject: crate::notifications::Subject {
+            board: Some(board.id),
+            thread: Some(thread),
+            post: None,
+            position: Some(2),
+            conversation: None,
+            meeting: None,
+        },
+        actor: Some(admin.id),
+        body: "",
+    };
+    crate::notifications::notify(conn, &[ana.id], &mention, now).unwrap();
+    let again = PendingReads::default();
+    again.add(ana.id, thread, 3, now);
+    record_pending(conn, &again.take_all()).unwrap();
+    assert_eq!(crate::notifications::unread_count(conn, ana.id).unwrap(), 1);
 }
