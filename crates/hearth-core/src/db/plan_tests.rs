@@ -122,7 +122,7 @@ fn the_pages_people_read_most_use_indexes_only() {
         let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
         posts::thread_page(conn, &thread, 1).unwrap();
         // The thread page reads the member's marker, and writes it when the page moved it.
-        reads::state_of(conn, admin.id, thread.id, 1).unwrap();
+        reads::state_of(conn, admin.id, &thread, 1).unwrap();
         reads::record(conn, admin.id, thread.id, 1, clock::now()).unwrap();
         let reply = ReplyForm {
             body: "a reply".to_owned(),
@@ -232,7 +232,7 @@ fn the_pages_people_read_most_are_compiled_once() {
         // A thread page.
         let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
         posts::thread_page(conn, &thread, 1).unwrap();
-        reads::state_of(conn, admin.id, thread.id, 1).unwrap();
+        reads::state_of(conn, admin.id, &thread, 1).unwrap();
         crate::accounts::mutes::muted_by(conn, admin.id).unwrap();
         crate::groups::must_accept_rules(conn, &resumed.member, &board).unwrap();
     };

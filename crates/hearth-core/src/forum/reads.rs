@@ -17,8 +17,8 @@ use diesel::sql_types::{BigInt, Bool, Integer, Timestamp};
 use serde::Serialize;
 
 use crate::db::schema::{
-    boards, notifications as notifications_table, posts, thread_reads, thread_subscriptions,
-    threads,
+    board_subscriptions, boards, notifications as notifications_table, posts, thread_reads,
+    thread_subscriptions, threads,
 };
 use crate::db::{self, per_connection, write_tx_unseen, DbConn};
 use crate::error::Result;
@@ -27,6 +27,7 @@ use crate::ids::{BoardId, MemberId, ThreadId};
 use crate::meetings::{self, Upcoming};
 use crate::model::{Board, Moderation, Publication, Thread};
 use crate::notifications;
+use crate::notifications::levels::Chosen;
 use crate::policy::{self, Action, MemberActor};
 
 /// Threads on one page of `/unread`.
@@ -119,6 +120,8 @@ pub(crate) struct ReadState {
     pub read_up_to: Option<i32>,
     /// They have unread notifications about posts of the thread up to what the page shows.
     pub notified: bool,
+    /// Their levels on the thread and its group, for the level control.
+    pub levels: Chosen,
 }
 
 impl ReadState {
@@ -287,34 +290,50 @@ pub fn record_pending(conn: &mut DbConn, marks: &[PendingMark]) -> Result<()> {
     })
 }
 
-/// The member's marker in the thread, and whether notifications about its posts up to
-/// `shown_up_to` wait unread: one statement, a primary-key lookup and an `EXISTS` on
-/// `notifications_thread`. Selected from no table, so a member who never opened the thread
-/// gets a row too.
+/// The member's marker in the thread, whether notifications about its posts up to
+/// `shown_up_to` wait unread, and their levels on the thread and its group: one statement of
+/// three primary-key lookups and an `EXISTS` on `notifications_thread`, selected from no
+/// table, so a member who never opened the thread gets a row too.
 pub(crate) fn state_of(
     conn: &mut DbConn,
     member_id: MemberId,
-    thread_id: ThreadId,
+    thread: &Thread,
     shown_up_to: i32,
 ) -> Result<ReadState> {
-    let (read_up_to, notified): (Option<i32>, bool) = diesel::select((
+    let (read_up_to, notified, thread_level, board_level): (
+        Option<i32>,
+        bool,
+        Option<String>,
+        Option<String>,
+    ) = diesel::select((
         thread_reads::table
             .filter(thread_reads::member_id.eq(member_id))
-            .filter(thread_reads::thread_id.eq(thread_id))
+            .filter(thread_reads::thread_id.eq(thread.id))
             .select(thread_reads::last_read_position)
             .single_value(),
         exists(
             notifications_table::table
-                .filter(notifications_table::thread_id.eq(thread_id))
+                .filter(notifications_table::thread_id.eq(thread.id))
                 .filter(notifications_table::member_id.eq(member_id))
                 .filter(notifications_table::read_at.is_null())
                 .filter(notifications_table::last_position.le(shown_up_to)),
         ),
+        thread_subscriptions::table
+            .filter(thread_subscriptions::thread_id.eq(thread.id))
+            .filter(thread_subscriptions::member_id.eq(member_id))
+            .select(thread_subscriptions::level)
+            .single_value(),
+        board_subscriptions::table
+            .filter(board_subscriptions::board_id.eq(thread.board_id))
+            .filter(board_subscriptions::member_id.eq(member_id))
+            .select(board_subscriptions::level)
+            .single_value(),
     ))
     .get_result(conn)?;
     Ok(ReadState {
         read_up_to,
         notified,
+        levels: Chosen::of_stored(thread_level, board_level),
     })
 }
 

@@ -373,13 +373,6 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         Some(me) => groups::must_accept_rules(conn, me, &board)?,
         None => false,
     };
-    // Two primary-key reads, whatever the page's length.
-    let level = match actor.member() {
-        Some(me) => {
-            Some(crate::notifications::levels::on_thread(conn, me.id, &thread)?.effective())
-        }
-        None => None,
-    };
     let posts: Vec<ReadablePost> = page
         .posts
         .into_iter()
@@ -415,11 +408,14 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
     // What the reader is shown: awaiting posts not theirs to see are left out, so one approved
     // later still counts as new when it is visible.
     let shown_up_to = posts.iter().map(|p| p.post.position).max();
-    let marks_read = match (actor.member(), shown_up_to) {
-        (Some(me), Some(shown)) => {
-            reads::state_of(conn, me.id, thread.id, shown)?.position_to_record(shown)
+    // The marker, the notifications it reads and the level control: one statement.
+    let (marks_read, level) = match actor.member() {
+        Some(me) => {
+            let state = reads::state_of(conn, me.id, &thread, shown_up_to.unwrap_or(0))?;
+            let marks = shown_up_to.and_then(|shown| state.position_to_record(shown));
+            (marks, Some(state.levels.effective()))
         }
-        _ => None,
+        None => (None, None),
     };
     Ok(ThreadView {
         marks_read,

@@ -122,6 +122,14 @@ pub struct Chosen {
 }
 
 impl Chosen {
+    /// The levels as stored (`None`: not chosen, or a value this version does not know).
+    pub(crate) fn of_stored(thread: Option<String>, board: Option<String>) -> Chosen {
+        Chosen {
+            thread: stored(thread),
+            board: stored(board),
+        }
+    }
+
     /// What applies: the thread's level, else the group's, else normal.
     pub fn effective(self) -> Level {
         self.thread.or(self.board).unwrap_or(Level::Normal)
