@@ -3,8 +3,8 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    admin, assets, auth, boards, conversations, groups, help, home, meetings, members, moderation,
-    notifications, posts, setup, threads, unread,
+    admin, assets, auth, boards, conversations, feeds, groups, help, home, meetings, members,
+    moderation, notifications, posts, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -61,6 +61,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/admin/categories", post().to(groups::save_category))
         // Boards, threads, posts
         .route("/b/{slug}", get().to(boards::show))
+        .route("/b/{slug}/feed.atom", get().to(feeds::group_feed))
         .route("/b/{slug}/new", get().to(boards::new_thread_form))
         .route("/b/{slug}/new", post().to(boards::create_thread))
         .route("/b/{slug}/level", post().to(boards::set_level))
@@ -68,6 +69,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         // What is new for a member
         .route("/unread", get().to(unread::show))
         .route("/b/{slug}/read", post().to(unread::mark_group_read))
+        .route("/t/{id}/feed.atom", get().to(feeds::thread_feed))
         .route("/t/{id}/reply", post().to(threads::reply))
         .route("/t/{id}/level", post().to(threads::set_level))
         .route("/p/{id}", get().to(posts::permalink))

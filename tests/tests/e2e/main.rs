@@ -11,6 +11,7 @@ mod crisis_check_ins;
 mod csrf;
 mod edits;
 mod error_pages;
+mod feeds;
 mod group_privacy;
 mod groups;
 mod help;

@@ -3,6 +3,7 @@
 
 pub(crate) mod addressing;
 pub mod boards;
+pub mod feeds;
 pub mod posts;
 pub mod publish;
 pub mod reads;
