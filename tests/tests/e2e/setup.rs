@@ -18,7 +18,7 @@ fn the_setup_link_creates_the_first_admin_once() {
             ("time_zone", "UTC"),
         ],
     );
-    assert_eq!(reply.assert_redirect(), "/admin");
+    assert_eq!(reply.assert_redirect(), "/recovery-codes?next=/admin");
     let admin_page = browser.visit("/admin");
     admin_page.assert_status(200);
     assert_eq!(admin_page.texts("h1"), ["Administration"]);
