@@ -105,7 +105,10 @@ fn codes_shown_after_registering_reset_the_password_once() {
 
     // The right code signs ana in with the new password.
     let reset = forgot(&ana, "ana", &codes[2].to_uppercase(), NEW_PASSWORD);
-    assert_eq!(reset.assert_redirect(), "/settings?done=recovered#password");
+    assert_eq!(
+        reset.assert_redirect(),
+        "/settings?done=recovered#change-password"
+    );
     let settings = ana.follow(reset);
     settings.assert_status(200);
     assert!(settings
@@ -234,7 +237,7 @@ fn changing_the_password_ends_the_other_clients_session_and_keeps_this_one() {
     );
     assert_eq!(
         changed.assert_redirect(),
-        "/settings?done=password#password"
+        "/settings?done=password#change-password"
     );
     let after = ana.follow(changed);
     after.assert_status(200);
@@ -258,9 +261,11 @@ fn the_devices_list_shows_each_session_and_ends_one() {
     let bens = app.signed_in("ben", SiteRole::Member);
 
     let settings = android.visit("/settings");
-    let mut devices = settings.texts(".device .device-name strong");
-    devices.sort();
-    assert_eq!(devices, ["Firefox on Android", "Safari on iPhone"]);
+    // This device first, then the others.
+    assert_eq!(
+        settings.texts(".device .device-name strong"),
+        ["Firefox on Android", "Safari on iPhone"]
+    );
     assert_eq!(
         settings.texts(".this-device .device-name strong"),
         ["Firefox on Android"]

@@ -48,7 +48,10 @@ pub async fn section(state: &State, viewer: &Viewer) -> Result<AccountSection, W
     let member = viewer.require_member()?;
     let this = viewer.session_id();
     read(state, move |conn| {
-        let devices = sessions::list_for(conn, member.id)?
+        // This device first, then the others as the core lists them (most recently used first).
+        let mut listed = sessions::list_for(conn, member.id)?;
+        listed.sort_by_key(|s| Some(s.id) != this);
+        let devices = listed
             .into_iter()
             .map(|s| DeviceLine {
                 id: s.id,
@@ -224,7 +227,7 @@ pub async fn change_password(
     })
     .await;
     match changed {
-        Ok(_) => Ok(see_other("/settings?done=password#password")),
+        Ok(_) => Ok(see_other("/settings?done=password#change-password")),
         Err(error) => settings_again(&state, &viewer, error).await,
     }
 }
@@ -368,7 +371,7 @@ pub async fn forgot(
                 &viewer,
                 &request,
                 member,
-                "/settings?done=recovered#password",
+                "/settings?done=recovered#change-password",
             )
             .await
         }
