@@ -150,6 +150,12 @@ fn a_forged_codes_cookie_shows_nothing() {
     assert!(shown_codes(&page).is_empty());
     assert!(!page.body.contains("abcd-efgh"));
     app.browser().get("/recovery-codes").assert_status(401);
+    // An account made without codes (by an operator, or before codes existed) is told so.
+    let settings = ana.visit("/settings");
+    assert!(settings
+        .texts("[role=status]")
+        .join(" ")
+        .contains("You have no recovery codes"));
 }
 
 #[test]
