@@ -120,6 +120,16 @@ impl Browser {
         Browser::with_headers(base_url, headers)
     }
 
+    /// A browser that says it is `user_agent` (to see the device hints of its sessions).
+    pub fn with_user_agent(base_url: &str, user_agent: &str) -> Browser {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "user-agent",
+            user_agent.parse().expect("a user agent as a header value"),
+        );
+        Browser::with_headers(base_url, headers)
+    }
+
     fn with_headers(base_url: &str, headers: HeaderMap) -> Browser {
         let jar = Arc::new(Jar::default());
         let client = Client::builder()

@@ -47,6 +47,11 @@ pub struct WebConfig {
     pub sign_in_throttle: ThrottlePolicy,
     /// How many accounts one address may make per hour and per day.
     pub registration_limits: RegistrationLimits,
+    /// Failed uses of recovery codes tolerated per account and per address (counted apart from
+    /// sign-ins) before slowing and refusing.
+    pub recovery_throttle: ThrottlePolicy,
+    /// A session's "last seen" on `/settings` is written at most once per this many minutes.
+    pub session_last_seen_minutes: u32,
     /// Take the client's address from the right-most `X-Forwarded-For` entry instead of the
     /// connection (only behind a reverse proxy that appends it).
     pub trust_x_forwarded_for: bool,
@@ -75,6 +80,8 @@ impl Default for WebConfig {
             public_log_shows_names: false,
             sign_in_throttle: ThrottlePolicy::default(),
             registration_limits: RegistrationLimits::default(),
+            recovery_throttle: ThrottlePolicy::RECOVERY,
+            session_last_seen_minutes: 5,
             trust_x_forwarded_for: false,
             crisis_resources: CrisisResources::default(),
             cache_visitor_pages: true,

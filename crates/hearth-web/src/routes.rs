@@ -3,8 +3,8 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    admin, assets, auth, boards, conversations, feeds, groups, help, home, meetings, members,
-    moderation, notifications, posts, setup, threads, unread,
+    account, admin, assets, auth, boards, conversations, feeds, groups, help, home, meetings,
+    members, moderation, notifications, posts, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -45,6 +45,22 @@ pub fn configure(routes: &mut web::ServiceConfig) {
             "/settings/notifications",
             post().to(members::save_notification_settings),
         )
+        .route("/settings/password", post().to(account::change_password))
+        .route(
+            "/settings/sessions/end-others",
+            post().to(account::end_other_sessions),
+        )
+        .route(
+            "/settings/sessions/{id}/end",
+            post().to(account::end_session),
+        )
+        .route(
+            "/settings/recovery-codes",
+            post().to(account::regenerate_codes),
+        )
+        .route("/recovery-codes", get().to(account::show_codes))
+        .route("/forgot-password", get().to(account::forgot_form))
+        .route("/forgot-password", post().to(account::forgot))
         // Groups: the directory, joining, members, editing, proposals
         .route("/groups", get().to(groups::directory))
         .route("/groups/propose", get().to(groups::propose_form))

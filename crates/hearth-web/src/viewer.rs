@@ -17,7 +17,7 @@ use hearth_core::{accounts::sessions, accounts::tokens, moderation::review, noti
 use serde::Serialize;
 
 use crate::errors::WebError;
-use crate::state::{read, State};
+use crate::state::{db, read, State};
 
 /// The session cookie's name on a plain-http site (local trials, tests).
 pub const SESSION_COOKIE: &str = "hearth_session";
@@ -28,6 +28,12 @@ pub const VISITOR_CSRF_COOKIE: &str = "hearth_csrf";
 /// guesses at that account from elsewhere do not lock it out here.
 pub const DEVICE_COOKIE: &str = "hearth_device";
 
+/// Carries a set of recovery codes just made from the form that made them to the one page
+/// that shows them (`/recovery-codes`, which deletes it): so the codes are on a page of their
+/// own after a redirect, never in a URL, and the server keeps only their hashes. It lives ten
+/// minutes at most.
+pub const NEW_CODES_COOKIE: &str = "hearth_new_codes";
+
 /// The names Hearth's cookies have on this site. On https they carry the `__Host-` prefix,
 /// which browsers accept only from a secure page, with `Secure`, `Path=/` and no `Domain`: a
 /// neighbouring subdomain or a plain-http page cannot plant or overwrite them. The unprefixed
@@ -37,6 +43,7 @@ pub fn cookie_name(name: &'static str, secure: bool) -> &'static str {
         (SESSION_COOKIE, true) => "__Host-hearth_session",
         (VISITOR_CSRF_COOKIE, true) => "__Host-hearth_csrf",
         (DEVICE_COOKIE, true) => "__Host-hearth_device",
+        (NEW_CODES_COOKIE, true) => "__Host-hearth_new_codes",
         (name, _) => name,
     }
 }
@@ -246,8 +253,26 @@ async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) 
         })
     });
     match resumed.await {
-        Ok(signed_in) => (Viewer::signed_in(signed_in), false),
+        Ok(signed_in) => {
+            mark_seen(state, &signed_in.session).await;
+            (Viewer::signed_in(signed_in), false)
+        }
         Err(_) => (Viewer::visitor(visitor_token, key), true),
+    }
+}
+
+/// Marks the session as used for the list on `/settings`, at most once per
+/// `session_last_seen_minutes`: the other requests of a session only compare a time they
+/// already read. A failure is logged and does not fail the request.
+async fn mark_seen(state: &State, session: &sessions::Session) {
+    let every = chrono::TimeDelta::minutes(i64::from(state.config.session_last_seen_minutes));
+    let now = hearth_core::clock::now();
+    if !sessions::needs_touch(session, now, every) {
+        return;
+    }
+    let id = session.id;
+    if let Err(error) = db(state, move |conn| sessions::touch(conn, id, now, every)).await {
+        tracing::warn!(%error, "a session's last use could not be recorded");
     }
 }
 

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hearth_core::accounts::members::{self, Registration};
-use hearth_core::accounts::setup;
 use hearth_core::accounts::throttle::{self, ThrottlePolicy};
+use hearth_core::accounts::{credentials, setup};
 use hearth_core::db::{self, DbConfig};
 use hearth_core::model::SiteRole;
 use settings::Settings;
@@ -66,6 +66,14 @@ enum AdminCommand {
         #[arg(long)]
         password_file: Option<PathBuf>,
     },
+    /// Sets a new password for a member and signs them out everywhere (works while the server
+    /// runs).
+    ResetPassword {
+        username: String,
+        /// Read the new password from the first line of this file instead of asking for it.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -104,6 +112,13 @@ fn run(cli: Cli) -> Result<(), String> {
                     password_file,
                 },
         } => create_admin(&settings, &username, password_file),
+        Command::Admin {
+            command:
+                AdminCommand::ResetPassword {
+                    username,
+                    password_file,
+                },
+        } => reset_password(&settings, &username, password_file),
     }
 }
 
@@ -162,6 +177,8 @@ fn serve(settings: Settings) -> Result<(), String> {
         public_log_shows_names: settings.public_log_shows_names,
         sign_in_throttle: settings.sign_in_throttle,
         registration_limits: settings.registration_limits,
+        recovery_throttle: settings.recovery_throttle,
+        session_last_seen_minutes: settings.session_last_seen_minutes,
         trust_x_forwarded_for: settings.trust_x_forwarded_for,
         crisis_resources: settings.crisis_resources.clone(),
         cache_visitor_pages: settings.cache_visitor_pages,
@@ -318,6 +335,29 @@ fn rerender(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
+/// `hearth admin reset-password NAME`: the member's new password, then every session of theirs
+/// ends (a signed-in browser is signed out at its next request). Prints the name and how many
+/// sessions ended, nothing else.
+fn reset_password(
+    settings: &Settings,
+    username: &str,
+    password_file: Option<PathBuf>,
+) -> Result<(), String> {
+    let pool = open_database(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let member = members::by_username(&mut conn, username.trim())
+        .map_err(|_| format!("there is no member called {username}; nothing was changed"))?;
+    let password = read_password(password_file)?;
+    let ended = credentials::set_password(&mut conn, &member, &password, None)
+        .map_err(|e| format!("{e}; nothing was changed"))?;
+    println!(
+        "set a new password for {}; {ended} {} ended",
+        member.username,
+        if ended == 1 { "session" } else { "sessions" }
+    );
+    Ok(())
+}
+
 fn read_password(password_file: Option<PathBuf>) -> Result<String, String> {
     if let Some(path) = password_file {
         let text = std::fs::read_to_string(&path)
@@ -329,7 +369,7 @@ fn read_password(password_file: Option<PathBuf>) -> Result<String, String> {
     let second = rpassword::prompt_password("Password again: ")
         .map_err(|e| format!("cannot read the password: {e}"))?;
     if first != second {
-        return Err("the two passwords differ; nothing was created".to_owned());
+        return Err("the two passwords differ; nothing was changed".to_owned());
     }
     Ok(first)
 }

@@ -50,6 +50,10 @@ pub struct Settings {
     pub cache_visitor_page_max_kb: u32,
     pub sign_in_throttle: ThrottlePolicy,
     pub registration_limits: RegistrationLimits,
+    /// Failed uses of recovery codes, counted like failed sign-ins but apart from them.
+    pub recovery_throttle: ThrottlePolicy,
+    /// A session's "last seen" is written at most once per this many minutes (not per request).
+    pub session_last_seen_minutes: u32,
     pub posting_limits: PostingLimits,
     pub edit_limits: EditLimits,
     pub report_limits: ReportLimits,
@@ -81,6 +85,7 @@ trust_x_forwarded_for = false
 cache_visitor_pages = true
 cache_visitor_pages_mb = 32
 cache_visitor_page_max_kb = 1024
+session_last_seen_minutes = 5
 
 [sign_in_throttle]
 window_seconds = 900
@@ -92,6 +97,13 @@ ip_limit = 50
 [registration_limits]
 per_hour = 5
 per_day = 20
+
+[recovery_throttle]
+window_seconds = 900
+slow_after = 3
+account_limit = 5
+account_ceiling = 50
+ip_limit = 20
 
 [posting_limits]
 per_minute = 5
@@ -184,6 +196,16 @@ impl Settings {
             ));
         }
         settings.sign_in_throttle.check()?;
+        settings
+            .recovery_throttle
+            .check_named("recovery_throttle")?;
+        if settings.session_last_seen_minutes == 0 {
+            return Err(
+                "session_last_seen_minutes must be at least 1 (it bounds the writes of \
+                 signed-in requests)"
+                    .to_owned(),
+            );
+        }
         settings.crisis_resources.check()?;
         settings.edit_limits.check()?;
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.

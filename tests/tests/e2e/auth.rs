@@ -8,7 +8,7 @@ fn register_signs_the_new_member_in() {
     let app = TestApp::new();
     let browser = app.browser();
     let reply = browser.register("Ana", PASSWORD);
-    assert_eq!(reply.assert_redirect(), "/");
+    assert_eq!(reply.assert_redirect(), "/recovery-codes");
     let home = browser.visit("/");
     assert!(
         home.texts("header nav a").contains(&"Ana".to_owned()),

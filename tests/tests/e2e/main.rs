@@ -2,6 +2,7 @@
 //! on PostgreSQL when `HEARTH_TEST_POSTGRES_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod auth;
 mod backends;
 mod boards;

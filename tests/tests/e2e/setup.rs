@@ -18,7 +18,11 @@ fn the_setup_link_creates_the_first_admin_once() {
             ("time_zone", "UTC"),
         ],
     );
-    assert_eq!(reply.assert_redirect(), "/admin");
+    assert_eq!(reply.assert_redirect(), "/recovery-codes?next=/admin");
+    // The first administrator is shown their recovery codes once, then goes on to /admin.
+    let codes = browser.follow(reply);
+    assert_eq!(codes.count(".recovery-codes code"), 10, "{}", codes.body);
+    assert_eq!(codes.attrs("main a.button", "href"), ["/admin"]);
     let admin_page = browser.visit("/admin");
     admin_page.assert_status(200);
     assert_eq!(admin_page.texts("h1"), ["Administration"]);

@@ -1,7 +1,9 @@
 //! Server-side sessions: a row per signed-in browser, so a session can be revoked at once.
 //!
-//! No page shows sessions, so their writes are [`write_tx_unseen`]: signing in or out keeps
-//! the pages kept for visitors.
+//! No page a visitor sees shows sessions, so their writes are [`write_tx_unseen`]: signing in
+//! or out keeps the pages kept for visitors. A member sees their own on `/settings`
+//! ([`list_for`]): a device hint given at sign-in, when it started and when it was last used
+//! ([`touch`], at most once per a few minutes, never a write per request).
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -25,6 +27,8 @@ pub struct Session {
     /// The synchronizer token every state-changing form of this session must carry.
     pub csrf_token: String,
     pub expires_at: NaiveDateTime,
+    /// When the session was last marked as used ([`touch`]), or when it started.
+    pub last_seen_at: NaiveDateTime,
 }
 
 /// What the browser is given: the only copy of the secret.
@@ -42,11 +46,24 @@ struct SessionRow<'a> {
     csrf_token: &'a str,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
+    device_hint: &'a str,
+    last_seen_at: NaiveDateTime,
 }
 
-/// Starts a session for `member` lasting `lifetime`. A fresh token every time: signing in
-/// never reuses an identifier a visitor already had (no session fixation).
+/// Starts a session for `member` lasting `lifetime`, with no device hint (tests, tools).
 pub fn start(conn: &mut DbConn, member: &Member, lifetime: TimeDelta) -> Result<NewSession> {
+    start_on(conn, member, lifetime, "")
+}
+
+/// Starts a session for `member` lasting `lifetime` on the device `device_hint` describes
+/// ([`crate::accounts::devices::hint_from_user_agent`]). A fresh token every time: signing in
+/// never reuses an identifier a visitor already had (no session fixation).
+pub fn start_on(
+    conn: &mut DbConn,
+    member: &Member,
+    lifetime: TimeDelta,
+    device_hint: &str,
+) -> Result<NewSession> {
     let token = tokens::random_token();
     let csrf_token = tokens::random_token();
     let now = clock::now();
@@ -56,6 +73,8 @@ pub fn start(conn: &mut DbConn, member: &Member, lifetime: TimeDelta) -> Result<
         csrf_token: &csrf_token,
         created_at: now,
         expires_at: now + lifetime,
+        device_hint,
+        last_seen_at: now,
     };
     let id = write_tx_unseen(conn, |conn| {
         Ok(diesel::insert_into(sessions::table)
@@ -69,6 +88,7 @@ pub fn start(conn: &mut DbConn, member: &Member, lifetime: TimeDelta) -> Result<
         member: actors::actor_for(conn, member.clone())?,
         csrf_token,
         expires_at,
+        last_seen_at: now,
     };
     Ok(NewSession { token, session })
 }
@@ -76,7 +96,15 @@ pub fn start(conn: &mut DbConn, member: &Member, lifetime: TimeDelta) -> Result<
 /// Looks a browser's token up; expired sessions and deleted members are not found.
 pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
     // The session and its member in one query: every signed-in request runs this.
-    let found: Option<(SessionId, String, NaiveDateTime, Member)> = sessions::table
+    type Found = (
+        SessionId,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Member,
+    );
+    let found: Option<Found> = sessions::table
         .inner_join(members_table::table)
         .filter(sessions::token_hash.eq(tokens::hash_token(token)))
         .filter(sessions::expires_at.gt(clock::now()))
@@ -84,11 +112,14 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
             sessions::id,
             sessions::csrf_token,
             sessions::expires_at,
+            sessions::created_at,
+            sessions::last_seen_at,
             Member::as_select(),
         ))
         .get_result(conn)
         .optional()?;
-    let (id, csrf_token, expires_at, member) = found.ok_or(Error::NotFound)?;
+    let (id, csrf_token, expires_at, created_at, last_seen_at, member) =
+        found.ok_or(Error::NotFound)?;
     if member.status == model::MemberStatus::Deleted {
         return Err(Error::NotFound);
     }
@@ -98,7 +129,108 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
         member,
         csrf_token,
         expires_at,
+        last_seen_at: last_seen_at.unwrap_or(created_at),
     })
+}
+
+/// Whether `session` should be marked as used now: it was last marked `every` or longer ago.
+/// The session layer asks this of every signed-in request and calls [`touch`] only when it
+/// says so, so a member reading many pages costs one write per `every`, not one per page.
+pub fn needs_touch(session: &Session, now: NaiveDateTime, every: TimeDelta) -> bool {
+    session.last_seen_at <= now - every
+}
+
+/// Marks a session as used at `now`, unless another request marked it less than `every` ago
+/// (two requests at once write once). Returns whether it wrote.
+pub fn touch(
+    conn: &mut DbConn,
+    id: SessionId,
+    now: NaiveDateTime,
+    every: TimeDelta,
+) -> Result<bool> {
+    write_tx_unseen(conn, |conn| {
+        let changed = diesel::update(
+            sessions::table.find(id).filter(
+                sessions::last_seen_at
+                    .is_null()
+                    .or(sessions::last_seen_at.le(now - every)),
+            ),
+        )
+        .set(sessions::last_seen_at.eq(now))
+        .execute(conn)?;
+        Ok(changed > 0)
+    })
+}
+
+/// One of a member's live sessions, as `/settings` lists them.
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct ActiveSession {
+    pub id: SessionId,
+    /// "Firefox on Android"; empty for a session started without one.
+    pub device_hint: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: Option<NaiveDateTime>,
+}
+
+impl ActiveSession {
+    /// When it was last used (its start, if never marked since).
+    pub fn last_seen(&self) -> NaiveDateTime {
+        self.last_seen_at.unwrap_or(self.created_at)
+    }
+}
+
+/// The member's live sessions, the most recently used first.
+pub fn list_for(conn: &mut DbConn, member_id: MemberId) -> Result<Vec<ActiveSession>> {
+    let mut found: Vec<ActiveSession> = sessions::table
+        .filter(sessions::member_id.eq(member_id))
+        .filter(sessions::expires_at.gt(clock::now()))
+        .select((
+            sessions::id,
+            sessions::device_hint,
+            sessions::created_at,
+            sessions::last_seen_at,
+        ))
+        .load(conn)?;
+    found.sort_by_key(|s| std::cmp::Reverse((s.last_seen(), s.id)));
+    Ok(found)
+}
+
+/// Ends one of the member's own sessions; another member's (or one already ended) is not found.
+pub fn end_own(conn: &mut DbConn, member_id: MemberId, id: SessionId) -> Result<()> {
+    write_tx_unseen(conn, |conn| {
+        let ended = diesel::delete(
+            sessions::table
+                .find(id)
+                .filter(sessions::member_id.eq(member_id)),
+        )
+        .execute(conn)?;
+        if ended == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    })
+}
+
+/// Ends every session of a member but `keep` ("sign out everywhere else").
+pub fn end_all_except(conn: &mut DbConn, member_id: MemberId, keep: SessionId) -> Result<usize> {
+    write_tx_unseen(conn, |conn| end_others_in(conn, member_id, Some(keep)))
+}
+
+/// Inside a transaction the caller holds: ends every session of a member, but `keep` if given.
+pub fn end_others_in(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    keep: Option<SessionId>,
+) -> Result<usize> {
+    let Some(keep) = keep else {
+        return end_all_in(conn, member_id);
+    };
+    Ok(diesel::delete(
+        sessions::table
+            .filter(sessions::member_id.eq(member_id))
+            .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn)?)
 }
 
 /// Ends one session (signing out).
@@ -116,7 +248,7 @@ pub fn end_all(conn: &mut DbConn, member_id: MemberId) -> Result<usize> {
 
 /// [`end_all`] inside a transaction the caller holds: a suspension ends the member's sessions
 /// in the transaction that suspends them.
-pub(crate) fn end_all_in(conn: &mut DbConn, member_id: MemberId) -> Result<usize> {
+pub fn end_all_in(conn: &mut DbConn, member_id: MemberId) -> Result<usize> {
     Ok(diesel::delete(sessions::table.filter(sessions::member_id.eq(member_id))).execute(conn)?)
 }
 

@@ -101,18 +101,32 @@ impl Default for ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
+    /// The default for recovery codes (`recovery_throttle`): a member has ten codes and types
+    /// one carefully, so fewer failures are tolerated than for passwords.
+    pub const RECOVERY: ThrottlePolicy = ThrottlePolicy {
+        window_seconds: 15 * 60,
+        slow_after: 3,
+        account_limit: 5,
+        account_ceiling: 50,
+        ip_limit: 20,
+    };
+
     /// Settings that would make the throttle meaningless or lock everyone out.
     pub fn check(&self) -> std::result::Result<(), String> {
+        self.check_named("sign_in_throttle")
+    }
+
+    /// [`ThrottlePolicy::check`] for the settings table `name`.
+    pub fn check_named(&self, name: &str) -> std::result::Result<(), String> {
         if self.window_seconds == 0
             || self.account_limit == 0
             || self.account_ceiling == 0
             || self.ip_limit == 0
         {
-            return Err(
-                "sign_in_throttle: window_seconds, account_limit, account_ceiling and ip_limit \
-                 must be at least 1"
-                    .to_owned(),
-            );
+            return Err(format!(
+                "{name}: window_seconds, account_limit, account_ceiling and ip_limit must be at \
+                 least 1"
+            ));
         }
         Ok(())
     }
@@ -168,6 +182,24 @@ impl SignInKeys {
             // kind's, nor another address's.
             account_from: hash_key(secret, &format!("account-from:{network}|{username}")),
             ip: hash_key(secret, &format!("ip:{network}")),
+            known_device: false,
+        }
+    }
+
+    /// The keys of an attempt to use a recovery code for `username` from `ip`
+    /// (`accounts::recovery`): the same three kinds as a sign-in's, counted apart from
+    /// sign-ins (under the `recovery_throttle` settings), so a member who tried too many
+    /// passwords can still use a code, and guessing codes does not lock anyone out of signing in.
+    pub fn for_recovery(secret: &[u8], ip: IpAddr, username: &str) -> SignInKeys {
+        let username = username.trim().to_lowercase();
+        let network = network_of(ip);
+        SignInKeys {
+            account: hash_key(secret, &format!("recovery-account:{username}")),
+            account_from: hash_key(
+                secret,
+                &format!("recovery-account-from:{network}|{username}"),
+            ),
+            ip: hash_key(secret, &format!("recovery-ip:{network}")),
             known_device: false,
         }
     }
@@ -362,10 +394,29 @@ pub fn refused(retry_after: Duration) -> Error {
     }
 }
 
+/// The error for a refused use of a recovery code: the code was not checked, and when to try
+/// again (another code counts the same: guessing is what the pause stops).
+pub fn refused_recovery(retry_after: Duration) -> Error {
+    let seconds = i64::try_from(retry_after.as_secs())
+        .unwrap_or(i64::MAX)
+        .max(1);
+    Error::RateLimited {
+        retry_after_seconds: seconds,
+        reason: format!(
+            "there have been too many unsuccessful attempts to use a recovery code for this              account or from your network, so recovery is paused for a while and your code was              not checked (it is still good); you can try again {}",
+            crate::safety::limits::in_words(seconds)
+        ),
+    }
+}
+
 /// The attempt was not a failure: its rows go, and so do earlier failures for the account
 /// from this address (the address proved itself; other addresses' failures stay counted, as
 /// do the address's for other accounts).
-fn forgive(conn: &mut DbConn, keys: &SignInKeys, reservation: &Reservation) -> Result<()> {
+pub(crate) fn forgive(
+    conn: &mut DbConn,
+    keys: &SignInKeys,
+    reservation: &Reservation,
+) -> Result<()> {
     write_tx_unseen(conn, |conn| {
         diesel::delete(
             sign_in_failures::table.filter(sign_in_failures::id.eq_any(&reservation.rows)),
@@ -384,7 +435,7 @@ fn forgive(conn: &mut DbConn, keys: &SignInKeys, reservation: &Reservation) -> R
 }
 
 /// Takes back a reservation whose password was never judged (the check itself failed).
-fn release(conn: &mut DbConn, reservation: &Reservation) -> Result<()> {
+pub(crate) fn release(conn: &mut DbConn, reservation: &Reservation) -> Result<()> {
     write_tx_unseen(conn, |conn| {
         diesel::delete(
             sign_in_failures::table.filter(sign_in_failures::id.eq_any(&reservation.rows)),

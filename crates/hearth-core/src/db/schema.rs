@@ -27,6 +27,8 @@ diesel::table! {
         csrf_token -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        device_hint -> Text,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 
@@ -539,3 +541,15 @@ diesel::table! {
 
 diesel::joinable!(email_addresses -> members (member_id));
 diesel::allow_tables_to_appear_in_same_query!(email_addresses, members, outbox);
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        code_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(recovery_codes -> members (member_id));
+diesel::allow_tables_to_appear_in_same_query!(recovery_codes, members);

@@ -6,11 +6,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::TimeDelta;
 use hearth_core::accounts::members::Registration;
 use hearth_core::accounts::throttle::{self, SignInKeys, Verdict};
+use hearth_core::accounts::{devices, recovery};
 use hearth_core::model::Member;
 use hearth_core::{accounts::sessions, accounts::tokens, clock, Error};
 use serde::{Deserialize, Serialize};
 
-use super::{form_again, see_other, Page};
+use super::{account, form_again, see_other, Page};
 use crate::config::WebConfig;
 use crate::errors::WebError;
 use crate::state::{db, db_with_password, AppState, State};
@@ -91,11 +92,19 @@ pub async fn register(
     let address = client_address(&request, &state.config);
     let secret = state.throttle_key.clone();
     let created = db_with_password(&state, move |conn| {
-        throttle::register(conn, &secret, &registration, &limits, address, clock::now())
+        let now = clock::now();
+        let member = throttle::register(conn, &secret, &registration, &limits, address, now)?;
+        let codes = recovery::issue(conn, member.id, now)?;
+        Ok((member, codes))
     })
     .await;
     match created {
-        Ok(member) => sign_in_response(&state, &viewer, member, "/").await,
+        Ok((member, codes)) => {
+            let mut response =
+                sign_in_response(&state, &viewer, &request, member, account::CODES_PAGE).await?;
+            account::hand_over_codes(&mut response, &codes, state.config.secure_cookies())?;
+            Ok(response)
+        }
         Err(error) => {
             form_again(&state, error, async {
                 Ok(register_page(&state, &viewer, "register.html", &input))
@@ -106,20 +115,28 @@ pub async fn register(
 }
 
 /// Starts a fresh session (a new identifier: signing in never reuses one) and ends any
-/// session this browser had before.
+/// session this browser had before. The session is given a coarse device hint from the
+/// request's User-Agent (the header itself is not kept).
 pub async fn sign_in_response(
     state: &State,
     viewer: &Viewer,
+    request: &HttpRequest,
     member: Member,
     next: &str,
 ) -> Result<HttpResponse, WebError> {
     let lifetime = TimeDelta::days(state.config.session_days);
     let previous = viewer.session_id();
+    let user_agent = request
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let device_hint = devices::hint_from_user_agent(user_agent);
     let started = db(state, move |conn| {
         if let Some(previous) = previous {
             sessions::end(conn, previous)?;
         }
-        sessions::start(conn, &member, lifetime)
+        sessions::start_on(conn, &member, lifetime, &device_hint)
     })
     .await?;
     let cookie = session_cookie(started.token, state.config.secure_cookies());
@@ -164,7 +181,7 @@ pub async fn sign_in_form(
 /// The address a request came from, for sign-in and registration throttling (the one place
 /// that reads it): the connection's peer, or — only when the operator said Hearth sits behind a
 /// proxy that appends it — the right-most `X-Forwarded-For` entry.
-fn client_address(request: &HttpRequest, config: &WebConfig) -> IpAddr {
+pub(crate) fn client_address(request: &HttpRequest, config: &WebConfig) -> IpAddr {
     if config.trust_x_forwarded_for {
         let last_hop = request
             .headers()
@@ -247,7 +264,7 @@ pub async fn sign_in(
     let next = local_path(input.next.as_deref());
     match outcome {
         Ok(member) => {
-            let mut response = sign_in_response(&state, &viewer, member, &next).await?;
+            let mut response = sign_in_response(&state, &viewer, &request, member, &next).await?;
             // This browser has now signed in to the account: a year's proof of it.
             let cookie = Cookie::build(
                 cookie_name(DEVICE_COOKIE, secure),

@@ -10,7 +10,7 @@ use super::auth::time_zone_names;
 use hearth_core::notifications::levels::Defaults;
 use hearth_core::notifications::{self, Level, Preferences, ReminderLead};
 
-use super::{form_again, level_choices, see_other, Choice, Page};
+use super::{account, form_again, level_choices, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
@@ -126,6 +126,7 @@ fn settings_page(
     viewer: &Viewer,
     input: &SettingsInput,
     notifying: &NotificationSettingsInput,
+    account: &account::AccountSection,
 ) -> Page {
     let reminder_choices: Vec<Choice> = ReminderLead::ALL
         .iter()
@@ -140,6 +141,16 @@ fn settings_page(
         .with("notifying", notifying)
         .with("level_choices", &level_choices())
         .with("reminder_choices", &reminder_choices)
+        .with("account", account)
+}
+
+/// `/settings` as saved, for a form of its own sections that comes back with errors (the
+/// account section's forms hold only passwords, which are never shown again).
+pub(super) async fn saved_settings_page(state: &State, viewer: &Viewer) -> Result<Page, WebError> {
+    let input = profile_input(viewer.require_member()?.member);
+    let notifying = saved_notification_settings(state, viewer).await?;
+    let account = account::section(state, viewer).await?;
+    Ok(settings_page(state, viewer, &input, &notifying, &account))
 }
 
 async fn saved_notification_settings(
@@ -163,11 +174,30 @@ fn profile_input(member: hearth_core::model::Member) -> SettingsInput {
     }
 }
 
-/// `GET /settings`: the signed-in member's own profile form and notification settings.
-pub async fn settings_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    let input = profile_input(viewer.require_member()?.member);
-    let notifying = saved_notification_settings(&state, &viewer).await?;
-    settings_page(&state, &viewer, &input, &notifying).render(&state)
+#[derive(Deserialize)]
+pub struct SettingsQuery {
+    /// Which form was just saved (`password`, `session`, `others`, `recovered`), for a line
+    /// saying so; unknown values say nothing.
+    done: Option<String>,
+}
+
+/// `GET /settings`: the signed-in member's own profile form, notification settings, and their
+/// account (password, devices, recovery codes).
+pub async fn settings_form(
+    state: State,
+    viewer: Viewer,
+    query: web::Query<SettingsQuery>,
+) -> Result<HttpResponse, WebError> {
+    const KNOWN: [&str; 4] = ["password", "session", "others", "recovered"];
+    let done = query
+        .done
+        .as_deref()
+        .filter(|done| KNOWN.contains(done))
+        .unwrap_or_default();
+    saved_settings_page(&state, &viewer)
+        .await?
+        .with("done", done)
+        .render(&state)
 }
 
 /// `POST /settings/notifications`: the levels of threads the member starts and replies to, and
@@ -194,7 +224,8 @@ pub async fn save_notification_settings(
         Err(error) => {
             form_again(&state, error, async {
                 let profile = profile_input(viewer.require_member()?.member);
-                Ok(settings_page(&state, &viewer, &profile, &input))
+                let account = account::section(&state, &viewer).await?;
+                Ok(settings_page(&state, &viewer, &profile, &input, &account))
             })
             .await
         }
@@ -223,7 +254,8 @@ pub async fn save_settings(
         Err(error) => {
             form_again(&state, error, async {
                 let notifying = saved_notification_settings(&state, &viewer).await?;
-                Ok(settings_page(&state, &viewer, &input, &notifying))
+                let account = account::section(&state, &viewer).await?;
+                Ok(settings_page(&state, &viewer, &input, &notifying, &account))
             })
             .await
         }

@@ -1,5 +1,6 @@
 //! Thin handlers: parse the request, call one core operation, render a page or redirect.
 
+pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod auth;

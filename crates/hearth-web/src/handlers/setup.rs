@@ -1,8 +1,11 @@
-use actix_web::{web, HttpResponse};
-use hearth_core::accounts::setup;
+//! The first administrator's account, from the link `hearth serve` printed.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use hearth_core::accounts::{recovery, setup};
+use hearth_core::clock;
 
 use super::auth::{sign_in_response, time_zone_names, RegisterInput};
-use super::{form_again, Page};
+use super::{account, form_again, Page};
 use crate::errors::WebError;
 use crate::state::{db_with_password, read, State};
 use crate::viewer::Viewer;
@@ -32,6 +35,7 @@ pub async fn form(
 pub async fn create_admin(
     state: State,
     viewer: Viewer,
+    request: HttpRequest,
     token: web::Path<String>,
     input: web::Form<RegisterInput>,
 ) -> Result<HttpResponse, WebError> {
@@ -39,11 +43,18 @@ pub async fn create_admin(
     let registration = input.registration();
     let spent = token.clone();
     match db_with_password(&state, move |conn| {
-        setup::create_first_admin(conn, &spent, &registration)
+        let admin = setup::create_first_admin(conn, &spent, &registration)?;
+        let codes = recovery::issue(conn, admin.id, clock::now())?;
+        Ok((admin, codes))
     })
     .await
     {
-        Ok(admin) => sign_in_response(&state, &viewer, admin, "/admin").await,
+        Ok((admin, codes)) => {
+            let next = format!("{}?next=/admin", account::CODES_PAGE);
+            let mut response = sign_in_response(&state, &viewer, &request, admin, &next).await?;
+            account::hand_over_codes(&mut response, &codes, state.config.secure_cookies())?;
+            Ok(response)
+        }
         Err(error) => {
             form_again(&state, error, async {
                 Ok(Page::new(&state, &viewer, "setup.html")

@@ -50,6 +50,11 @@ fn the_built_in_defaults_are_the_cores_defaults() {
     let settings = Settings::load(None).unwrap();
     assert_eq!(settings.sign_in_throttle, ThrottlePolicy::default());
     assert_eq!(settings.registration_limits, RegistrationLimits::default());
+    assert_eq!(settings.recovery_throttle, ThrottlePolicy::RECOVERY);
+    assert_eq!(
+        i64::from(settings.session_last_seen_minutes),
+        i64::from(hearth_web::WebConfig::default().session_last_seen_minutes)
+    );
     let budget = hearth_web::VisitorPagesBudget::default();
     assert_eq!(
         usize::try_from(settings.cache_visitor_pages_mb).unwrap() * 1024 * 1024,

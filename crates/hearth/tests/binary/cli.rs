@@ -57,7 +57,7 @@ fn from_nothing_to_a_conversation() {
             ("time_zone", "UTC"),
         ],
     );
-    assert_eq!(reply.assert_redirect(), "/admin");
+    assert_eq!(reply.assert_redirect(), "/recovery-codes?next=/admin");
     admin.create_board("pet-loss", "Pet loss");
 
     let ana = served.browser();
@@ -335,4 +335,98 @@ fn a_forwarded_address_hearth_does_not_trust_is_pointed_out_once() {
         !said.contains("203.0.113.9"),
         "no address in the log: {said}"
     );
+}
+
+/// `hearth admin reset-password NAME --password-file FILE` with the database `env` names (none:
+/// the SQLite file in `data_dir`).
+fn reset_password(
+    username: &str,
+    data_dir: &str,
+    password_file: &std::path::Path,
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut command = Command::new(HEARTH);
+    command
+        .args([
+            "admin",
+            "reset-password",
+            username,
+            "--data-dir",
+            data_dir,
+            "--password-file",
+        ])
+        .arg(password_file)
+        .env_remove("DATABASE_URL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+/// While the server runs: the new password works, the old one does not, every session of the
+/// member ended, and the command prints nothing secret.
+fn reset_password_works_while_the_server_runs(env: &[(&str, &str)]) {
+    const NEW_PASSWORD: &str = "a lantern by the harbour wall";
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_string_lossy().into_owned();
+    let served = Served::start(dir.path(), &["--data-dir", &data_arg], env);
+    let ana = served.browser();
+    ana.register("ana", PASSWORD).assert_redirect();
+    let phone = served.browser();
+    phone.sign_in("ana", PASSWORD).assert_redirect();
+    phone.visit("/settings").assert_status(200);
+
+    let password_file = dir.path().join("new-password");
+    std::fs::write(&password_file, format!("{NEW_PASSWORD}\n")).unwrap();
+    let output = reset_password("ana", &data_arg, &password_file, env);
+    assert_succeeds_saying(&output, "set a new password for ana; 2 sessions ended");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!printed.contains(NEW_PASSWORD) && !printed.contains(PASSWORD));
+
+    for browser in [&ana, &phone] {
+        let settings = browser.get("/settings");
+        assert_ne!(settings.status, 200, "a session outlived the reset");
+    }
+    served.browser().sign_in("ana", PASSWORD).assert_status(401);
+    served
+        .browser()
+        .sign_in("ana", NEW_PASSWORD)
+        .assert_redirect();
+
+    // An unknown name and a weak password are refused with a reason, changing nothing.
+    let unknown = reset_password("nobody", &data_arg, &password_file, env);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no member called nobody"));
+    std::fs::write(&password_file, "short\n").unwrap();
+    let weak = reset_password("ana", &data_arg, &password_file, env);
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 12 characters"));
+    served
+        .browser()
+        .sign_in("ana", NEW_PASSWORD)
+        .assert_redirect();
+}
+
+#[test]
+fn reset_password_works_while_the_server_runs_on_sqlite() {
+    reset_password_works_while_the_server_runs(&[]);
+}
+
+#[test]
+fn reset_password_works_while_the_server_runs_on_postgres() {
+    let Ok(admin_url) = std::env::var(hearth_tests::POSTGRES_VARIABLE) else {
+        eprintln!(
+            "{} is not set: the PostgreSQL reset-password test did not run",
+            hearth_tests::POSTGRES_VARIABLE
+        );
+        return;
+    };
+    let database = hearth_tests::TestDatabase::create_postgres(admin_url);
+    let url = database.config().database_url;
+    reset_password_works_while_the_server_runs(&[("DATABASE_URL", &url)]);
 }

@@ -1,0 +1,113 @@
+//! Setting a member's password: the member changing it (with their current one), a recovery
+//! code or an e-mailed link resetting it, an operator's `hearth admin reset-password`.
+//!
+//! Each is the same two steps, so every way in ends the same sessions: [`new_password_hash`]
+//! (the registration rules, then argon2id, before any transaction) and [`set_password_in`]
+//! (inside the caller's transaction: the hash stored, and every session ended but the one kept).
+
+use diesel::prelude::*;
+
+use crate::accounts::throttle::{self, Reservation, SignInKeys};
+use crate::accounts::{passwords, sessions};
+use crate::db::schema::members;
+use crate::db::{write_tx_unseen, DbConn};
+use crate::error::{Error, Invalid, Result};
+use crate::ids::{MemberId, SessionId};
+use crate::model::Member;
+
+/// Checks a new password against the registration rules (its errors on the field `password`).
+pub fn check_new_password(username: &str, password: &str) -> Result<()> {
+    let mut invalid = Invalid::default();
+    passwords::check_new_password(password, username, &mut invalid);
+    invalid.into_result()
+}
+
+/// The checked new password's argon2id hash: the slow part, done before any transaction.
+pub fn new_password_hash(username: &str, password: &str) -> Result<String> {
+    check_new_password(username, password)?;
+    passwords::hash(password)
+}
+
+/// Inside a write transaction: stores `password_hash` as the member's password and ends every
+/// session of theirs but `keep` (`None` ends them all). Returns how many sessions ended.
+pub fn set_password_in(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    password_hash: &str,
+    keep: Option<SessionId>,
+) -> Result<usize> {
+    let changed = diesel::update(members::table.find(member_id))
+        .set(members::password_hash.eq(password_hash))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(Error::NotFound);
+    }
+    sessions::end_others_in(conn, member_id, keep)
+}
+
+/// Sets a new password (checked and hashed first) and ends every session of the member but
+/// `keep`, in one transaction. Returns how many sessions ended.
+pub fn set_password(
+    conn: &mut DbConn,
+    member: &Member,
+    new_password: &str,
+    keep: Option<SessionId>,
+) -> Result<usize> {
+    let hash = new_password_hash(&member.username, new_password)?;
+    write_tx_unseen(conn, |conn| set_password_in(conn, member.id, &hash, keep))
+}
+
+/// A member changing their own password on `/settings`: their current password is checked as
+/// a sign-in is (the attempt was counted by [`throttle::reserve`] under `keys`, so a stolen
+/// session cannot guess it), then the new one is set and every other session ends; `this`
+/// session stays. A wrong current password is an error on the field `current_password`.
+pub fn change_password(
+    conn: &mut DbConn,
+    keys: &SignInKeys,
+    reservation: Reservation,
+    member: &Member,
+    current_password: &str,
+    new_password: &str,
+    this: SessionId,
+) -> Result<usize> {
+    if let Err(invalid) = check_new_password(&member.username, new_password) {
+        throttle::release(conn, &reservation)?;
+        return Err(invalid);
+    }
+    match throttle::authenticate(conn, keys, reservation, &member.username, current_password) {
+        Ok(checked) if checked.id == member.id => {}
+        Ok(_) => return Err(Error::NotFound),
+        Err(Error::BadCredentials) => {
+            return Err(Error::invalid(
+                "current_password",
+                "that is not your current password; your password was not changed",
+            ))
+        }
+        Err(other) => return Err(other),
+    }
+    set_password(conn, member, new_password, Some(this))
+}
+
+/// Checks a member's password before a sensitive change (new recovery codes), counted like a
+/// sign-in. A wrong one is an error on the field `field`.
+pub fn confirm_password(
+    conn: &mut DbConn,
+    keys: &SignInKeys,
+    reservation: Reservation,
+    member: &Member,
+    password: &str,
+    field: &'static str,
+) -> Result<()> {
+    match throttle::authenticate(conn, keys, reservation, &member.username, password) {
+        Ok(checked) if checked.id == member.id => Ok(()),
+        Ok(_) => Err(Error::NotFound),
+        Err(Error::BadCredentials) => Err(Error::invalid(
+            field,
+            "that is not your password; nothing was changed",
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests;
