@@ -139,6 +139,8 @@ struct Shared {
     refusals: AtomicUsize,
     /// How many messages were refused so far.
     refused: AtomicUsize,
+    /// How long the sink waits, after recording a message, before it answers 250.
+    delay_millis: AtomicUsize,
     stopping: AtomicBool,
 }
 
@@ -158,6 +160,7 @@ impl SmtpSink {
             arrived: Condvar::new(),
             refusals: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
+            delay_millis: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
         });
         let accepting = Arc::clone(&shared);
@@ -218,6 +221,13 @@ impl SmtpSink {
     /// recorded, and a sender should try them again later.
     pub fn refuse_next(&self, n: usize) {
         self.shared.refusals.store(n, Ordering::SeqCst);
+    }
+
+    /// Answers each message `delay` after recording it, as a slow server does: a sender killed
+    /// meanwhile has sent the message without knowing it was taken.
+    pub fn answer_slowly(&self, delay: Duration) {
+        let millis = usize::try_from(delay.as_millis()).unwrap_or(usize::MAX);
+        self.shared.delay_millis.store(millis, Ordering::SeqCst);
     }
 
     /// How many messages were refused by [`SmtpSink::refuse_next`] so far.
@@ -348,6 +358,10 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                     };
                     shared.messages.lock().unwrap().push(mail);
                     shared.arrived.notify_all();
+                    let delay = shared.delay_millis.load(Ordering::SeqCst);
+                    if delay > 0 {
+                        std::thread::sleep(Duration::from_millis(delay as u64));
+                    }
                     writer.write_all(b"250 OK queued\r\n")?;
                 }
                 from = None;
