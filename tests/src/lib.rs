@@ -131,6 +131,39 @@ impl TestApp {
         }
     }
 
+    /// Gives the member signed in on `browser` the verified address `address`, through the
+    /// settings form and the link mailed to `sink` (the app must send to it). Returns the
+    /// verification mail.
+    pub fn verify_address(
+        &self,
+        browser: &Browser,
+        sink: &SmtpSink,
+        address: &str,
+    ) -> ReceivedMail {
+        // Mail queued earlier reaches the sink first, so the newest message is this one's.
+        self.wait_until_all_mail_sent(std::time::Duration::from_secs(20));
+        let before = sink.messages_to(address).len();
+        browser
+            .fill(
+                "/settings/email",
+                "/settings/email",
+                &[("address", address)],
+            )
+            .assert_redirect();
+        let mail = sink
+            .wait_for_to(address, before + 1, std::time::Duration::from_secs(20))
+            .pop()
+            .unwrap();
+        let link = mail
+            .link_containing("/email/verify/")
+            .expect("a verification link");
+        let path = link.trim_start_matches(&self.base_url).to_owned();
+        let page = browser.visit(&path);
+        page.assert_status(200);
+        browser.submit(&page, &path, &[]).assert_status(200);
+        mail
+    }
+
     /// A new browser with an empty cookie jar.
     pub fn browser(&self) -> Browser {
         Browser::new(&self.base_url)

@@ -269,6 +269,30 @@ impl SmtpSink {
         messages.clone()
     }
 
+    /// Waits until at least `n` messages to `address` have arrived and returns those; panics
+    /// after `timeout`.
+    pub fn wait_for_to(&self, address: &str, n: usize, timeout: Duration) -> Vec<ReceivedMail> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mine = self.messages_to(address);
+            if mine.len() >= n {
+                return mine;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "waited {timeout:?} for {n} messages to {address}; {} arrived",
+                mine.len()
+            );
+            let messages = self.shared.messages.lock().unwrap();
+            let _ = self
+                .shared
+                .arrived
+                .wait_timeout(messages, left.min(Duration::from_millis(200)))
+                .unwrap();
+        }
+    }
+
     /// Waits `quiet` and asserts that no more than `n` messages arrived (for "nothing else
     /// was sent").
     pub fn assert_no_more_than(&self, n: usize, quiet: Duration) -> Vec<ReceivedMail> {

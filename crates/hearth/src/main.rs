@@ -312,6 +312,10 @@ fn purge_expired_sessions_hourly(
                     Ok(purged) => tracing::debug!(purged, "old sent mail deleted"),
                     Err(e) => tracing::warn!(error = %e, "old sent mail could not be deleted"),
                 }
+                match hearth_core::mail::links::purge(&mut conn, now) {
+                    Ok(purged) => tracing::debug!(purged, "old mail links and requests deleted"),
+                    Err(e) => tracing::warn!(error = %e, "old mail links could not be deleted"),
+                }
             }
             Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),
         }

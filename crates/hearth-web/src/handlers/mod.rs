@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod boards;
 pub mod conversations;
+pub mod email;
 pub mod groups;
 pub mod help;
 pub mod home;
