@@ -3,8 +3,8 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    account, admin, assets, auth, boards, conversations, feeds, groups, help, home, meetings,
-    members, moderation, notifications, posts, setup, threads, unread,
+    account, admin, assets, auth, boards, conversations, email, feeds, groups, help, home,
+    meetings, members, moderation, notifications, posts, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -21,6 +21,16 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/signin", get().to(auth::sign_in_form))
         .route("/signin", post().to(auth::sign_in))
         .route("/signout", post().to(auth::sign_out))
+        // E-mail: a member's address and its verification, a password reset by mail
+        .route("/settings/email", get().to(email::address_form))
+        .route("/settings/email", post().to(email::save_address))
+        .route("/settings/email/remove", post().to(email::remove_address))
+        .route("/email/verify/{token}", get().to(email::verify_form))
+        .route("/email/verify/{token}", post().to(email::verify))
+        .route("/forgot/email", get().to(email::forgot_form))
+        .route("/forgot/email", post().to(email::forgot))
+        .route("/forgot/email/{token}", get().to(email::new_password_form))
+        .route("/forgot/email/{token}", post().to(email::set_new_password))
         .route("/setup/{token}", get().to(setup::form))
         .route("/setup/{token}", post().to(setup::create_admin))
         .route("/u/{username}", get().to(members::profile))

@@ -551,5 +551,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_links (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        address_lower -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_requests (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(recovery_codes -> members (member_id));
 diesel::allow_tables_to_appear_in_same_query!(recovery_codes, members);
+diesel::joinable!(mail_links -> members (member_id));
+diesel::allow_tables_to_appear_in_same_query!(mail_links, members);

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod boards;
 pub mod conversations;
+pub mod email;
 pub mod feeds;
 pub mod groups;
 pub mod help;
