@@ -248,6 +248,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        mail_pending_since -> Nullable<Timestamp>,
+        mailed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -288,6 +290,12 @@ diesel::table! {
         replied_level -> Text,
         updated_at -> Timestamp,
         reminder_minutes -> Integer,
+        email_mode -> Text,
+        digest_hour -> Integer,
+        digest_weekday -> Integer,
+        quiet_from -> Nullable<Integer>,
+        quiet_to -> Nullable<Integer>,
+        private_words -> Bool,
     }
 }
 
@@ -539,3 +547,19 @@ diesel::table! {
 
 diesel::joinable!(email_addresses -> members (member_id));
 diesel::allow_tables_to_appear_in_same_query!(email_addresses, members, outbox);
+
+diesel::table! {
+    notification_mails (member_id, period) {
+        member_id -> BigInt,
+        period -> Text,
+        digest -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(email_addresses, notification_preferences);
+diesel::allow_tables_to_appear_in_same_query!(email_addresses, notifications);
+diesel::allow_tables_to_appear_in_same_query!(notification_mails, email_addresses);
+diesel::allow_tables_to_appear_in_same_query!(notification_mails, members);
+diesel::allow_tables_to_appear_in_same_query!(notification_mails, notification_preferences);
+diesel::allow_tables_to_appear_in_same_query!(notification_mails, notifications);
