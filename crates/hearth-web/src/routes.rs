@@ -3,8 +3,8 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    admin, assets, auth, boards, conversations, groups, help, home, meetings, members, moderation,
-    notifications, posts, setup, threads, unread,
+    admin, assets, auth, boards, conversations, groups, help, home, mail_settings, meetings,
+    members, moderation, notifications, posts, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -44,6 +44,17 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route(
             "/settings/notifications",
             post().to(members::save_notification_settings),
+        )
+        .route("/settings/mail", post().to(mail_settings::save))
+        // The one-click unsubscribe link of notification mail: no sign-in, and its POST is
+        // the one form the CSRF check lets through (`viewer::is_one_click_unsubscribe`).
+        .route(
+            "/unsubscribe/{token}",
+            get().to(mail_settings::unsubscribe_form),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            post().to(mail_settings::unsubscribe),
         )
         // Groups: the directory, joining, members, editing, proposals
         .route("/groups", get().to(groups::directory))

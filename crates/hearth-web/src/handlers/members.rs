@@ -10,6 +10,7 @@ use super::auth::time_zone_names;
 use hearth_core::notifications::levels::Defaults;
 use hearth_core::notifications::{self, Level, Preferences, ReminderLead};
 
+use super::mail_settings::{saved_mail_settings, with_mail_section, MailSettingsInput};
 use super::{form_again, level_choices, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
@@ -126,6 +127,7 @@ fn settings_page(
     viewer: &Viewer,
     input: &SettingsInput,
     notifying: &NotificationSettingsInput,
+    mailing: &MailSettingsInput,
 ) -> Page {
     let reminder_choices: Vec<Choice> = ReminderLead::ALL
         .iter()
@@ -134,12 +136,25 @@ fn settings_page(
             label: lead.label(),
         })
         .collect();
-    Page::new(state, viewer, "settings.html")
+    let page = Page::new(state, viewer, "settings.html")
         .with("form", input)
         .with("time_zones", &time_zone_names())
         .with("notifying", notifying)
         .with("level_choices", &level_choices())
-        .with("reminder_choices", &reminder_choices)
+        .with("reminder_choices", &reminder_choices);
+    with_mail_section(page, mailing)
+}
+
+/// The settings page with the member's saved profile and notification levels, and the mail
+/// section as `mailing` (the form they sent).
+pub async fn settings_page_with_mail(
+    state: &State,
+    viewer: &Viewer,
+    mailing: &MailSettingsInput,
+) -> Result<Page, WebError> {
+    let input = profile_input(viewer.require_member()?.member);
+    let notifying = saved_notification_settings(state, viewer).await?;
+    Ok(settings_page(state, viewer, &input, &notifying, mailing))
 }
 
 async fn saved_notification_settings(
@@ -167,7 +182,8 @@ fn profile_input(member: hearth_core::model::Member) -> SettingsInput {
 pub async fn settings_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     let input = profile_input(viewer.require_member()?.member);
     let notifying = saved_notification_settings(&state, &viewer).await?;
-    settings_page(&state, &viewer, &input, &notifying).render(&state)
+    let mailing = saved_mail_settings(&state, &viewer).await?;
+    settings_page(&state, &viewer, &input, &notifying, &mailing).render(&state)
 }
 
 /// `POST /settings/notifications`: the levels of threads the member starts and replies to, and
@@ -194,7 +210,8 @@ pub async fn save_notification_settings(
         Err(error) => {
             form_again(&state, error, async {
                 let profile = profile_input(viewer.require_member()?.member);
-                Ok(settings_page(&state, &viewer, &profile, &input))
+                let mailing = saved_mail_settings(&state, &viewer).await?;
+                Ok(settings_page(&state, &viewer, &profile, &input, &mailing))
             })
             .await
         }
@@ -223,7 +240,8 @@ pub async fn save_settings(
         Err(error) => {
             form_again(&state, error, async {
                 let notifying = saved_notification_settings(&state, &viewer).await?;
-                Ok(settings_page(&state, &viewer, &input, &notifying))
+                let mailing = saved_mail_settings(&state, &viewer).await?;
+                Ok(settings_page(&state, &viewer, &input, &notifying, &mailing))
             })
             .await
         }
