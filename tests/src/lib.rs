@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod smtp;
 mod world;
 
 use std::net::TcpListener;
@@ -17,6 +18,7 @@ use hearth_core::model::{Member, SiteRole};
 
 pub use browser::{Browser, Page, Reply};
 pub use hearth_core::db::testing::{TestDatabase, POSTGRES_VARIABLE};
+pub use smtp::{ReceivedMail, SmtpSink};
 pub use world::{GroupBuilder, World};
 
 /// The password every test account uses: long and unguessable enough for the rules.
@@ -29,6 +31,9 @@ pub struct TestApp {
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
     admin: OnceLock<Browser>,
+    // The outbox's delivery worker, when the configuration sends e-mail (stopped before the
+    // database goes).
+    _mail_worker: Option<hearth_core::mail::delivery::Worker>,
     // Dropped last: the database outlives the server that uses it.
     _database: TestDatabase,
 }
@@ -38,6 +43,16 @@ impl TestApp {
         TestApp::with_config(test_config())
     }
 
+    /// A server that sends its e-mail to `sink`, with the outbox's delivery worker running as
+    /// in `hearth serve`.
+    pub fn with_email(sink: &SmtpSink) -> TestApp {
+        let mut config = test_config();
+        config.email = sink.email_settings();
+        TestApp::with_config(config)
+    }
+
+    /// A server with `config`; when `config.email` names an SMTP host (see
+    /// [`SmtpSink::email_settings`]) the delivery worker runs beside it.
     pub fn with_config(mut config: hearth_web::WebConfig) -> TestApp {
         let database = TestDatabase::create();
         let pool = hearth_core::db::open(&database.config()).expect("the test database opens");
@@ -49,6 +64,15 @@ impl TestApp {
             config.public_url = base_url.clone();
         }
         config.password_hash_concurrency = 2;
+        let mail_worker = hearth_core::mail::sender::Sender::from_settings(
+            &config.email,
+            &config.site_name,
+            &config.public_url,
+        )
+        .expect("the test's e-mail settings are usable")
+        .map(|sender| {
+            hearth_core::mail::delivery::Worker::spawn(pool.clone(), sender, config.email.clone())
+        });
         let (sender, receiver) = mpsc::channel();
         let server_pool = pool.clone();
         // As `hearth serve` does: page loads on SQLite run on the server's own threads.
@@ -68,6 +92,7 @@ impl TestApp {
             handle,
             thread: Some(thread),
             admin: OnceLock::new(),
+            _mail_worker: mail_worker,
             _database: database,
         }
     }
@@ -78,6 +103,32 @@ impl TestApp {
 
     pub fn conn(&self) -> hearth_core::db::PooledConn {
         self.pool.get().expect("a database connection")
+    }
+
+    /// Every outbox row (without its words), oldest first.
+    pub fn outbox(&self) -> Vec<hearth_core::mail::outbox::Queued> {
+        hearth_core::mail::outbox::queued(&mut self.conn()).expect("the outbox reads")
+    }
+
+    /// Waits until every outbox row is marked sent (a message reaches the sink a moment before
+    /// its row is marked); panics after `timeout`.
+    pub fn wait_until_all_mail_sent(&self, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let unsent = self
+                .outbox()
+                .iter()
+                .filter(|row| row.sent_at.is_none())
+                .count();
+            if unsent == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{unsent} mails still unsent after {timeout:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// A new browser with an empty cookie jar.

@@ -56,6 +56,9 @@ pub struct WebConfig {
     pub cache_visitor_pages: bool,
     /// How many bytes the kept pages may take, in all and each.
     pub visitor_pages_budget: Budget,
+    /// `[email]`: whether this community sends e-mail (an SMTP host is set), and the limits on
+    /// the mail a person can make it send.
+    pub email: hearth_core::mail::EmailSettings,
 }
 
 impl Default for WebConfig {
@@ -79,6 +82,7 @@ impl Default for WebConfig {
             crisis_resources: CrisisResources::default(),
             cache_visitor_pages: true,
             visitor_pages_budget: Budget::default(),
+            email: hearth_core::mail::EmailSettings::default(),
         }
     }
 }

@@ -66,6 +66,9 @@ enum AdminCommand {
         #[arg(long)]
         password_file: Option<PathBuf>,
     },
+    /// Sends one mail to ADDRESS right away through the configured SMTP server, and says
+    /// whether the server took it.
+    TestEmail { address: String },
 }
 
 fn main() -> ExitCode {
@@ -104,6 +107,9 @@ fn run(cli: Cli) -> Result<(), String> {
                     password_file,
                 },
         } => create_admin(&settings, &username, password_file),
+        Command::Admin {
+            command: AdminCommand::TestEmail { address },
+        } => test_email(&settings, &address),
     }
 }
 
@@ -169,8 +175,14 @@ fn serve(settings: Settings) -> Result<(), String> {
             total_bytes: megabytes(settings.cache_visitor_pages_mb, 1024 * 1024),
             page_bytes: megabytes(settings.cache_visitor_page_max_kb, 1024),
         },
+        email: settings.email.clone(),
         ..hearth_web::WebConfig::default()
     };
+    let mail_sender = hearth_core::mail::sender::Sender::from_settings(
+        &settings.email,
+        &settings.site_name,
+        &public_url,
+    )?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let setup_token = setup::issue_token_if_needed(&mut conn).map_err(|e| e.to_string())?;
     drop(conn);
@@ -179,8 +191,21 @@ fn serve(settings: Settings) -> Result<(), String> {
         pool.clone(),
         settings.sign_in_throttle,
         settings.notifications_kept_days,
+        settings.email.clone(),
     );
     send_meeting_reminders_every_minute(pool.clone());
+    // The outbox's sender: every node may run one (each mail is claimed by one at a time).
+    let _mail_worker = match mail_sender {
+        Some(sender) => Some(hearth_core::mail::delivery::Worker::spawn(
+            pool.clone(),
+            sender,
+            settings.email.clone(),
+        )),
+        None => {
+            tracing::info!("e-mail is off (no [email] smtp_host)");
+            None
+        }
+    };
     let workers = settings.workers();
     let backend = db::Backend::of_url(&settings.database_url());
     let readers = db::Readers::for_url(
@@ -252,12 +277,14 @@ fn deliver_notifications(pool: db::Pool) {
 }
 
 /// Expired sessions, sign-in failures and registrations older than their throttle's window,
-/// and notifications read more than `notifications_kept_days` ago, are deleted at start and
-/// every hour after, on a thread of their own.
+/// notifications read more than `notifications_kept_days` ago, and mail sent more than
+/// `email.sent_kept_days` ago, are deleted at start and every hour after, on a thread of their
+/// own.
 fn purge_expired_sessions_hourly(
     pool: db::Pool,
     throttle: ThrottlePolicy,
     notifications_kept_days: u32,
+    email: hearth_core::mail::EmailSettings,
 ) {
     std::thread::spawn(move || loop {
         match pool.get().map_err(hearth_core::Error::from) {
@@ -279,6 +306,11 @@ fn purge_expired_sessions_hourly(
                             tracing::warn!(error = %e, "old notifications could not be deleted")
                         }
                     }
+                }
+                let now = hearth_core::clock::now();
+                match hearth_core::mail::delivery::purge_sent(&mut conn, &email, now) {
+                    Ok(purged) => tracing::debug!(purged, "old sent mail deleted"),
+                    Err(e) => tracing::warn!(error = %e, "old sent mail could not be deleted"),
                 }
             }
             Err(e) => tracing::warn!(error = %e, "expired sessions could not be deleted"),
@@ -352,4 +384,57 @@ fn create_admin(
         members::register(&mut conn, &registration, SiteRole::Admin).map_err(|e| e.to_string())?;
     println!("created administrator {}", admin.username);
     Ok(())
+}
+
+/// `hearth admin test-email ADDRESS`: one mail through the configured SMTP server, now, not
+/// through the outbox.
+fn test_email(settings: &Settings, address: &str) -> Result<(), String> {
+    let public_url = settings.public_url(&settings.listen);
+    let Some(sender) = hearth_core::mail::sender::Sender::from_settings(
+        &settings.email,
+        &settings.site_name,
+        &public_url,
+    )?
+    else {
+        return Err(
+            "e-mail is off: set smtp_host (and from_address) in the [email] settings".to_owned(),
+        );
+    };
+    let mail = hearth_core::mail::sender::Outgoing {
+        to: address.to_owned(),
+        subject: format!("A test mail from {}", settings.site_name),
+        text: format!(
+            "This is a test mail from {} ({public_url}). If you can read it, Hearth can send \
+             e-mail.\n",
+            settings.site_name
+        ),
+        html: format!(
+            "<p>This is a test mail from {} (<a href=\"{public_url}/\">{public_url}</a>). If you \
+             can read it, Hearth can send e-mail.</p>",
+            html_escape(&settings.site_name)
+        ),
+        unsubscribe_url: None,
+        message_token: hearth_core::accounts::tokens::random_token(),
+    };
+    let host = settings.email.smtp_host.as_deref().unwrap_or_default();
+    match sender.send(&mail) {
+        Ok(()) => {
+            println!(
+                "the SMTP server {host}:{} accepted the test mail to {address}",
+                settings.email.smtp_port
+            );
+            Ok(())
+        }
+        Err(error) => Err(format!(
+            "the test mail to {address} was not sent through {host}:{}: {error}",
+            settings.email.smtp_port
+        )),
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

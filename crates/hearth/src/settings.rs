@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use config::{Config, Environment, File, FileFormat};
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::conversations::ConversationRules;
+use hearth_core::mail::EmailSettings;
 use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::{EditLimits, PostingLimits};
@@ -56,6 +57,8 @@ pub struct Settings {
     /// Private conversations: member-to-member messages, and message limits.
     pub conversations: ConversationRules,
     pub crisis_resources: CrisisResources,
+    /// `[email]`: the SMTP server (none: no e-mail) and the limits on mail people can cause.
+    pub email: EmailSettings,
 }
 
 /// The defaults, as TOML, so they read exactly like `config/hearth.example.toml`.
@@ -114,6 +117,20 @@ member_messages = false
 member_messages_min_account_days = 30
 messages_per_minute = 5
 messages_per_day = 100
+
+[email]
+smtp_port = 587
+tls = "starttls"
+from_address = ""
+from_name = ""
+verification_mails_per_hour = 3
+verification_mails_per_day = 10
+reset_requests_per_hour = 5
+verification_link_hours = 24
+reset_link_minutes = 30
+retry_seconds = [60, 300, 1800, 7200, 21600, 86400]
+claim_seconds = 600
+sent_kept_days = 7
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."
@@ -186,6 +203,7 @@ impl Settings {
         settings.sign_in_throttle.check()?;
         settings.crisis_resources.check()?;
         settings.edit_limits.check()?;
+        settings.email.check()?;
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
         if settings.database_url.is_none() {
             settings.database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());

@@ -14,6 +14,7 @@ mod error_pages;
 mod group_privacy;
 mod groups;
 mod help;
+mod mail_delivery;
 mod meetings;
 mod mentions;
 mod moderation;

@@ -214,6 +214,17 @@ pub fn backend(conn: &DbConn) -> Backend {
     }
 }
 
+/// What a claim's row selection ends with so that claimers running at once take different
+/// rows: on PostgreSQL `FOR UPDATE SKIP LOCKED` (rows another transaction is claiming are
+/// passed over, not waited for or taken twice); nothing on SQLite, where a write transaction
+/// holds the database's one write lock from its start.
+pub fn claim_lock_clause(conn: &DbConn) -> &'static str {
+    match conn {
+        DbConn::Pg(_) => " FOR UPDATE SKIP LOCKED",
+        DbConn::Sqlite(_) => "",
+    }
+}
+
 /// The first `n` rows of an ordered listing, such as a board's first page.
 ///
 /// SQLite compiles a statement again every time a value is bound to its `LIMIT ?` (it may plan

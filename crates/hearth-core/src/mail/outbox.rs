@@ -66,5 +66,37 @@ pub fn enqueue(
         .get_result(conn)?)
 }
 
+/// An outbox row without its words: what an operator (or a test) needs to see of the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Queued {
+    pub id: MailId,
+    pub member_id: Option<MemberId>,
+    pub to: String,
+    pub kind: String,
+    pub message_token: String,
+    pub send_after: NaiveDateTime,
+    pub attempts: i32,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Every row of the outbox, oldest first.
+pub fn queued(conn: &mut DbConn) -> Result<Vec<Queued>> {
+    Ok(outbox::table
+        .order(outbox::id)
+        .select((
+            outbox::id,
+            outbox::member_id,
+            outbox::to_address,
+            outbox::kind,
+            outbox::message_token,
+            outbox::send_after,
+            outbox::attempts,
+            outbox::claimed_until,
+            outbox::sent_at,
+        ))
+        .load(conn)?)
+}
+
 #[cfg(test)]
 mod tests;

@@ -146,3 +146,43 @@ fn a_post_must_keep_more_versions_than_a_day_of_edits() {
     let settings = load_toml("[edit_limits]\nper_day = 0\nper_minute = 0\nrevisions_kept = 3\n");
     assert!(settings.is_ok(), "no limit counts nothing");
 }
+
+#[test]
+fn email_is_off_without_an_smtp_host() {
+    let settings = Settings::load(None).unwrap();
+    assert!(!settings.email.enabled());
+    assert_eq!(settings.email, hearth_core::mail::EmailSettings::default());
+}
+
+#[test]
+fn the_smtp_password_file_wins_and_no_password_is_ever_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("smtp-password");
+    std::fs::write(&file, "from-the-file\nsecond line\n").unwrap();
+    let settings = load_toml(&format!(
+        "[email]\nsmtp_host = \"smtp.example.org\"\nfrom_address = \"forum@example.org\"\n\
+         user = \"forum\"\npassword = \"in-the-config\"\npassword_file = {:?}\n",
+        file.display().to_string()
+    ))
+    .unwrap();
+    assert!(settings.email.enabled());
+    assert_eq!(
+        settings.email.resolved_password().unwrap().as_deref(),
+        Some("from-the-file")
+    );
+    let printed = format!("{settings:?}");
+    assert!(!printed.contains("in-the-config"), "{printed}");
+    assert!(!printed.contains("from-the-file"));
+}
+
+#[test]
+fn e_mail_settings_that_cannot_work_stop_the_start() {
+    let error = load_toml("[email]\nsmtp_host = \"smtp.example.org\"\n").unwrap_err();
+    assert!(error.contains("from_address"), "{error}");
+    let error = load_toml(
+        "[email]\nsmtp_host = \"smtp.example.org\"\nfrom_address = \"a@example.org\"\n\
+         password_file = \"/nonexistent/smtp-password\"\n",
+    )
+    .unwrap_err();
+    assert!(error.contains("password file"), "{error}");
+}

@@ -3,5 +3,6 @@
 
 mod cli;
 mod crash;
+mod mail;
 mod multinode;
 mod served;

@@ -1,0 +1,162 @@
+//! Claims are exclusive and leased; failures back off and are given up; sent mail is purged.
+
+use std::collections::HashSet;
+
+use super::*;
+use crate::clock;
+use crate::mail::{enqueue, Mail, MailKind};
+use crate::test_support::any_pool;
+
+fn mail(n: usize) -> Mail {
+    Mail {
+        member_id: None,
+        to: format!("person{n}@example.org"),
+        kind: MailKind::Test,
+        subject: format!("Mail {n}"),
+        text: "text".to_owned(),
+        html: "<p>html</p>".to_owned(),
+        unsubscribe_url: None,
+    }
+}
+
+fn settings() -> EmailSettings {
+    EmailSettings {
+        retry_seconds: vec![60, 300],
+        ..EmailSettings::default()
+    }
+}
+
+#[test]
+fn a_claimed_mail_is_nobody_elses_until_its_lease_runs_out() {
+    let (_database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let now = clock::now();
+    for n in 0..3 {
+        enqueue(&mut conn, &mail(n), now, now).unwrap();
+    }
+    // Not yet due: a mail for later is not claimed.
+    enqueue(&mut conn, &mail(9), now + TimeDelta::hours(1), now).unwrap();
+    let lease = TimeDelta::seconds(60);
+    let first = claim(&mut conn, now, lease, 3, 2).unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().all(|m| m.attempts == 1));
+    let second = claim(&mut conn, now, lease, 3, 10).unwrap();
+    assert_eq!(second.len(), 1, "only the one nobody holds");
+    assert!(first.iter().all(|m| m.id != second[0].id));
+    assert!(claim(&mut conn, now, lease, 3, 10).unwrap().is_empty());
+    // The lease runs out (a sender killed mid-send): the mails are claimed again, same token.
+    let later = now + TimeDelta::seconds(61);
+    let again = claim(&mut conn, later, lease, 3, 10).unwrap();
+    assert_eq!(again.len(), 3);
+    let token_of = |id: MailId, list: &[Claimed]| {
+        list.iter()
+            .find(|m| m.id == id)
+            .map(|m| m.message_token.clone())
+    };
+    assert_eq!(
+        token_of(first[0].id, &again),
+        Some(first[0].message_token.clone())
+    );
+    assert!(again.iter().all(|m| m.attempts == 2));
+}
+
+#[test]
+fn claimers_at_once_take_different_mails() {
+    let (_database, pool) = any_pool();
+    let now = clock::now();
+    {
+        let mut conn = pool.get().unwrap();
+        for n in 0..60 {
+            enqueue(&mut conn, &mail(n), now, now).unwrap();
+        }
+    }
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                let mut mine = Vec::new();
+                loop {
+                    let got = claim(&mut conn, now, TimeDelta::seconds(600), 3, 3).unwrap();
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|m| m.id));
+                }
+            })
+        })
+        .collect();
+    let all: Vec<MailId> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let distinct: HashSet<MailId> = all.iter().copied().collect();
+    assert_eq!(all.len(), 60, "every mail claimed once");
+    assert_eq!(distinct.len(), 60);
+}
+
+#[test]
+fn a_failed_mail_backs_off_and_is_given_up_after_the_last_wait() {
+    let (_database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let settings = settings();
+    let now = clock::now();
+    let id = enqueue(&mut conn, &mail(1), now, now).unwrap();
+    let lease = TimeDelta::seconds(60);
+    let max = settings.max_attempts();
+    assert_eq!(max, 3);
+
+    let first = claim(&mut conn, now, lease, max, 10).unwrap();
+    let failure = mark_failed(&mut conn, &first[0], "451 busy", &settings, now).unwrap();
+    assert_eq!(failure, Failure::RetryAt(now + TimeDelta::seconds(60)));
+    assert!(
+        claim(&mut conn, now + TimeDelta::seconds(59), lease, max, 10)
+            .unwrap()
+            .is_empty()
+    );
+
+    let t2 = now + TimeDelta::seconds(60);
+    let second = claim(&mut conn, t2, lease, max, 10).unwrap();
+    assert_eq!(second[0].attempts, 2);
+    let failure = mark_failed(&mut conn, &second[0], "451 busy", &settings, t2).unwrap();
+    assert_eq!(failure, Failure::RetryAt(t2 + TimeDelta::seconds(300)));
+
+    let t3 = t2 + TimeDelta::seconds(300);
+    let third = claim(&mut conn, t3, lease, max, 10).unwrap();
+    assert_eq!(third[0].attempts, 3);
+    assert_eq!(
+        mark_failed(&mut conn, &third[0], "550 no", &settings, t3).unwrap(),
+        Failure::GivenUp
+    );
+    assert!(claim(&mut conn, t3 + TimeDelta::days(1), lease, max, 10)
+        .unwrap()
+        .is_empty());
+    let (attempts, error): (i32, Option<String>) = outbox::table
+        .find(id)
+        .select((outbox::attempts, outbox::last_error))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(attempts, 3);
+    assert_eq!(error.as_deref(), Some("550 no"));
+}
+
+#[test]
+fn sent_and_given_up_mail_is_purged_after_the_days_kept() {
+    let (_database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let settings = settings();
+    let now = clock::now();
+    let sent = enqueue(&mut conn, &mail(1), now, now).unwrap();
+    let waiting = enqueue(&mut conn, &mail(2), now, now).unwrap();
+    let given_up = enqueue(&mut conn, &mail(3), now, now).unwrap();
+    mark_sent(&mut conn, sent, now).unwrap();
+    diesel::update(outbox::table.find(given_up))
+        .set(outbox::attempts.eq(settings.max_attempts()))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(purge_sent(&mut conn, &settings, now).unwrap(), 0);
+    let later = now + TimeDelta::days(i64::from(settings.sent_kept_days)) + TimeDelta::seconds(1);
+    assert_eq!(purge_sent(&mut conn, &settings, later).unwrap(), 2);
+    let left: Vec<MailId> = outbox::table.select(outbox::id).load(&mut conn).unwrap();
+    assert_eq!(left, vec![waiting]);
+}
