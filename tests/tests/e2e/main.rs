@@ -20,6 +20,7 @@ mod mentions;
 mod moderation;
 mod mutes;
 mod notification_levels;
+mod notification_mail;
 mod notifications;
 mod odd_requests;
 mod posting_limits;

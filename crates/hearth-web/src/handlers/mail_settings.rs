@@ -67,8 +67,9 @@ struct HourChoice {
     label: String,
 }
 
-/// Adds the section's choices and the member's input to the settings page.
-pub fn with_mail_section(page: Page, input: &MailSettingsInput) -> Page {
+/// Adds the section's choices and the member's input to the settings page; `enabled`: the
+/// site sends mail at all (an SMTP server is configured).
+pub fn with_mail_section(page: Page, input: &MailSettingsInput, enabled: bool) -> Page {
     let modes: Vec<Choice> = EmailMode::ALL
         .iter()
         .map(|mode| Choice {
@@ -96,6 +97,7 @@ pub fn with_mail_section(page: Page, input: &MailSettingsInput) -> Page {
     .map(|(label, value)| Choice { value, label })
     .collect();
     page.with("mailing", input)
+        .with("mail_enabled", &enabled)
         .with("mail_modes", &modes)
         .with("digest_hours", &hours)
         .with("digest_days", &days)

@@ -142,7 +142,7 @@ fn settings_page(
         .with("notifying", notifying)
         .with("level_choices", &level_choices())
         .with("reminder_choices", &reminder_choices);
-    with_mail_section(page, mailing)
+    with_mail_section(page, mailing, state.config.email.enabled())
 }
 
 /// The settings page with the member's saved profile and notification levels, and the mail
