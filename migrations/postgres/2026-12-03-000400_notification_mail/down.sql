@@ -1,4 +1,5 @@
 DROP TABLE notification_mails;
+DROP INDEX notification_preferences_mail;
 ALTER TABLE notification_preferences DROP COLUMN private_words;
 ALTER TABLE notification_preferences DROP COLUMN quiet_to;
 ALTER TABLE notification_preferences DROP COLUMN quiet_from;

@@ -25,6 +25,9 @@ ALTER TABLE notification_preferences ADD COLUMN quiet_from INTEGER
 ALTER TABLE notification_preferences ADD COLUMN quiet_to INTEGER
     CHECK (quiet_to BETWEEN 0 AND 1439);
 ALTER TABLE notification_preferences ADD COLUMN private_words BOOLEAN NOT NULL DEFAULT FALSE;
+-- The scheduler walks the members who chose mail (few: the default is never), every minute.
+CREATE INDEX notification_preferences_mail ON notification_preferences (member_id)
+    WHERE email_mode <> 'never';
 
 -- The mails the scheduler queued, one row per member and period: a thread's quarter hour
 -- ("now:t42:2026-12-01T16:45"), a day's or a week's digest ("daily:2026-12-01"). The row is

@@ -140,12 +140,19 @@ fn candidates(conn: &mut DbConn, after: MemberId) -> Result<(Vec<Candidate>, Opt
                 .eq(notification_preferences::member_id)
                 .and(email_addresses::verified_at.is_not_null())),
         )
-        .filter(notification_preferences::email_mode.ne(EmailMode::Never.as_str()))
+        // Written out, not bound: SQLite uses the partial index `notification_preferences_mail`
+        // only when the query states its condition.
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "notification_preferences.email_mode <> 'never'",
+        ))
         .filter(notification_preferences::member_id.gt(after))
         .order(notification_preferences::member_id)
         .limit(MEMBERS_PER_PAGE)
         .select((Member::as_select(), email::STORED))
         .load(conn)?;
+    if rows.is_empty() {
+        return Ok((Vec::new(), None));
+    }
     let ids: Vec<MemberId> = rows.iter().map(|(m, _)| m.id).collect();
     let oldest: HashMap<MemberId, Option<NaiveDateTime>> = notifications::table
         .filter(notifications::member_id.eq_any(&ids))
