@@ -336,9 +336,9 @@ fn sunday_on_or_after(from: NaiveDate) -> NaiveDate {
 
 use chrono::Datelike;
 
-/// One digest at 07:00 local on the day before and the day after the clocks go forward:
+/// One digest at 07:00 local on the day before and the day after the clocks change:
 /// `utc_before` and `utc_after` are 07:00 in UTC on those days.
-fn digest_across_spring_forward(zone: &str, change: NaiveDate, utc_before: u32, utc_after: u32) {
+fn digest_across_change(zone: &str, change: NaiveDate, utc_before: u32, utc_after: u32) {
     let site = site();
     let board = site.board("mornings", "public");
     let ana = site.mailed_member("ana", zone, daily_at(7));
@@ -380,7 +380,7 @@ fn the_daily_digest_comes_at_seven_in_london_across_the_spring_change() {
     // The last Sunday of March 2027: Britain goes from GMT (UTC) to BST (UTC+1).
     let change = sunday_on_or_after(NaiveDate::from_ymd_opt(2027, 3, 25).unwrap());
     assert_eq!(change, NaiveDate::from_ymd_opt(2027, 3, 28).unwrap());
-    digest_across_spring_forward("Europe/London", change, 7, 6);
+    digest_across_change("Europe/London", change, 7, 6);
 }
 
 #[test]
@@ -388,7 +388,15 @@ fn the_daily_digest_comes_at_seven_in_toronto_across_the_spring_change() {
     // The second Sunday of March 2027: Toronto goes from EST (UTC−5) to EDT (UTC−4).
     let change = sunday_on_or_after(NaiveDate::from_ymd_opt(2027, 3, 8).unwrap());
     assert_eq!(change, NaiveDate::from_ymd_opt(2027, 3, 14).unwrap());
-    digest_across_spring_forward("America/Toronto", change, 12, 11);
+    digest_across_change("America/Toronto", change, 12, 11);
+}
+
+#[test]
+fn the_daily_digest_comes_at_seven_in_london_when_the_clocks_go_back() {
+    // The last Sunday of October 2027: Britain goes from BST (UTC+1) back to GMT.
+    let change = sunday_on_or_after(NaiveDate::from_ymd_opt(2027, 10, 25).unwrap());
+    assert_eq!(change, NaiveDate::from_ymd_opt(2027, 10, 31).unwrap());
+    digest_across_change("Europe/London", change, 6, 7);
 }
 
 #[test]
