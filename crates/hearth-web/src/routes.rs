@@ -4,7 +4,7 @@ use actix_web::web::{self, get, post};
 
 use crate::handlers::{
     account, admin, assets, auth, boards, conversations, email, feeds, groups, help, home,
-    meetings, members, moderation, notifications, posts, setup, threads, unread,
+    mail_settings, meetings, members, moderation, notifications, posts, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -71,6 +71,17 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/recovery-codes", get().to(account::show_codes))
         .route("/forgot-password", get().to(account::forgot_form))
         .route("/forgot-password", post().to(account::forgot))
+        .route("/settings/mail", post().to(mail_settings::save))
+        // The one-click unsubscribe link of notification mail: no sign-in, and its POST is
+        // the one form the CSRF check lets through (`viewer::is_one_click_unsubscribe`).
+        .route(
+            "/unsubscribe/{token}",
+            get().to(mail_settings::unsubscribe_form),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            post().to(mail_settings::unsubscribe),
+        )
         // Groups: the directory, joining, members, editing, proposals
         .route("/groups", get().to(groups::directory))
         .route("/groups/propose", get().to(groups::propose_form))

@@ -190,6 +190,20 @@ fn is_safe_method(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// `POST /unsubscribe/{token}`: a mail client's one-click unsubscribe (RFC 8058) comes without
+/// our cookies or form token; the signed token in the address authenticates it instead, and it
+/// can only switch that member's notification mail off. Exactly this route, nothing else.
+fn is_one_click_unsubscribe(method: &Method, path: &str) -> bool {
+    let Some(token) = path.strip_prefix("/unsubscribe/") else {
+        return false;
+    };
+    *method == Method::POST
+        && !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 fn plausible_token(token: &str) -> bool {
     token.len() == 43
         && token
@@ -215,7 +229,9 @@ pub async fn session_layer(
         .ok_or_else(|| actix_web::error::ErrorInternalServerError("no state"))?;
     let (viewer, stale_cookie) = resolve_viewer(&state, request.request()).await;
     request.extensions_mut().insert(viewer.clone());
-    if !is_safe_method(request.method()) {
+    if !is_safe_method(request.method())
+        && !is_one_click_unsubscribe(request.method(), request.path())
+    {
         if let Err(error) = check_csrf(&state, &mut request, &viewer).await {
             return Ok(request.error_response(error).map_into_right_body());
         }
@@ -437,6 +453,26 @@ pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
 #[cfg(test)]
 mod tests {
     use super::same_origin;
+
+    #[test]
+    fn only_the_one_click_unsubscribe_post_skips_the_form_token() {
+        use super::{is_one_click_unsubscribe, Method};
+        assert!(is_one_click_unsubscribe(
+            &Method::POST,
+            "/unsubscribe/7.abc_-.XYZ"
+        ));
+        for (method, path) in [
+            (Method::POST, "/unsubscribe/"),
+            (Method::POST, "/unsubscribe/7.abc/x"),
+            (Method::POST, "/unsubscribe/../settings/mail"),
+            (Method::POST, "/settings/mail"),
+            (Method::POST, "/unsubscribex/7.abc"),
+            (Method::PUT, "/unsubscribe/7.abc"),
+            (Method::DELETE, "/unsubscribe/7.abc"),
+        ] {
+            assert!(!is_one_click_unsubscribe(&method, path), "{method} {path}");
+        }
+    }
 
     #[test]
     fn origins_compare_as_browsers_write_them() {

@@ -211,6 +211,17 @@ fn serve(settings: Settings) -> Result<(), String> {
         settings.email.clone(),
     );
     send_meeting_reminders_every_minute(pool.clone());
+    if settings.email.enabled() {
+        send_notification_mail_every_minute(
+            pool.clone(),
+            hearth_core::notifications::mailing::MailSchedule {
+                enabled: true,
+                site_name: settings.site_name.clone(),
+                public_url: public_url.clone(),
+                limits: settings.notification_mail,
+            },
+        );
+    }
     // The outbox's sender: every node may run one (each mail is claimed by one at a time).
     let _mail_worker = match mail_sender {
         Some(sender) => Some(hearth_core::mail::delivery::Worker::spawn(
@@ -343,6 +354,45 @@ fn purge_expired_sessions_hourly(
 /// Meeting reminders due are written every minute, on a thread of their own. Each is sent
 /// once whatever the number of nodes or restarts (`hearth_core::meetings::send_due_reminders`
 /// claims its key in the database), so every node may run this.
+/// Notification mail due is queued every minute, on a thread of its own (only when e-mail is
+/// on). Each mail's period and notifications are claimed in the database, so every node may
+/// run this; a run stopped at `per_run` goes on from where it stopped a minute later. Claimed
+/// periods older than a week are deleted hourly.
+fn send_notification_mail_every_minute(
+    pool: db::Pool,
+    schedule: hearth_core::notifications::mailing::MailSchedule,
+) {
+    use hearth_core::notifications::mailing;
+    std::thread::spawn(move || {
+        let mut resume_after = None;
+        let mut purged_at: Option<std::time::Instant> = None;
+        loop {
+            match pool.get().map_err(hearth_core::Error::from) {
+                Ok(mut conn) => {
+                    let now = hearth_core::clock::now();
+                    match mailing::send_due(&mut conn, &schedule, resume_after, now) {
+                        Ok(run) => {
+                            tracing::debug!(mails = run.mails, "notification mail queued");
+                            resume_after = run.resume_after;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "notification mail could not be queued")
+                        }
+                    }
+                    if purged_at.is_none_or(|at| at.elapsed().as_secs() >= 3600) {
+                        purged_at = Some(std::time::Instant::now());
+                        if let Err(e) = mailing::purge_periods(&mut conn, now) {
+                            tracing::warn!(error = %e, "old mail periods could not be deleted");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "notification mail could not be queued"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
+    });
+}
+
 fn send_meeting_reminders_every_minute(pool: db::Pool) {
     std::thread::spawn(move || loop {
         match pool.get().map_err(hearth_core::Error::from) {

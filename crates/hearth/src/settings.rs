@@ -8,6 +8,7 @@ use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::conversations::ConversationRules;
 use hearth_core::mail::EmailSettings;
 use hearth_core::moderation::review::ReportLimits;
+use hearth_core::notifications::mailing::MailLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::{EditLimits, PostingLimits};
 use serde::Deserialize;
@@ -63,6 +64,8 @@ pub struct Settings {
     pub crisis_resources: CrisisResources,
     /// `[email]`: the SMTP server (none: no e-mail) and the limits on mail people can cause.
     pub email: EmailSettings,
+    /// `[notification_mail]`: how notifications are batched and limited by e-mail.
+    pub notification_mail: MailLimits,
 }
 
 /// The defaults, as TOML, so they read exactly like `config/hearth.example.toml`.
@@ -143,6 +146,11 @@ reset_link_minutes = 30
 retry_seconds = [60, 300, 1800, 7200, 21600, 86400]
 claim_seconds = 600
 sent_kept_days = 7
+
+[notification_mail]
+batch_minutes = 15
+per_day = 12
+per_run = 500
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."

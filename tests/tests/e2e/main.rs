@@ -23,6 +23,7 @@ mod mentions;
 mod moderation;
 mod mutes;
 mod notification_levels;
+mod notification_mail;
 mod notifications;
 mod odd_requests;
 mod password_reset_by_mail;

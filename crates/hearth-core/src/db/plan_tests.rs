@@ -296,3 +296,74 @@ fn the_pages_people_read_most_are_compiled_once() {
             .join("\n")
     );
 }
+
+/// The notification mail scheduler runs every minute on every node: it walks the members who
+/// chose mail by a partial index, and each member's waiting notifications by another.
+#[test]
+fn the_notification_mail_scheduler_uses_indexes_only() {
+    use crate::db::schema::email_addresses;
+    use crate::notifications::email::{save_mail_preferences, EmailMode, MailPreferences};
+    use crate::notifications::mailing::{send_due, MailLimits, MailSchedule};
+    use diesel::ExpressionMethods;
+
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let (admin, _board, thread) = admin_board_thread(conn, "first");
+    let now = clock::now();
+    diesel::insert_into(email_addresses::table)
+        .values((
+            email_addresses::member_id.eq(admin.id),
+            email_addresses::address.eq("ada@example.org"),
+            email_addresses::address_lower.eq("ada@example.org"),
+            email_addresses::verified_at.eq(Some(now)),
+            email_addresses::created_at.eq(now),
+        ))
+        .execute(conn)
+        .unwrap();
+    let prefs = MailPreferences {
+        mode: EmailMode::Now,
+        ..MailPreferences::default()
+    };
+    save_mail_preferences(conn, admin.id, &prefs).unwrap();
+    let bea = crate::test_support::member(conn, "bea", crate::model::SiteRole::Member);
+    let reply = ReplyForm {
+        body: "a reply".to_owned(),
+        submission_key: "r".repeat(16),
+        ..Default::default()
+    };
+    posts::reply(conn, &PostingRules::default(), &bea, thread.id, &reply).unwrap();
+    let schedule = MailSchedule {
+        enabled: true,
+        site_name: "Hearth".to_owned(),
+        public_url: "https://hearth.example".to_owned(),
+        limits: MailLimits::default(),
+    };
+    let later = now + chrono::TimeDelta::hours(1);
+    let statements = statements_of(conn, |conn| {
+        let run = send_due(conn, &schedule, None, later).unwrap();
+        assert_eq!(run.mails, 1);
+    });
+    let mut slow = Vec::new();
+    for sql in statements.iter().filter(|sql| {
+        sql.starts_with("SELECT") || sql.starts_with("UPDATE") || sql.starts_with("DELETE")
+    }) {
+        for step in slow_steps(conn, sql) {
+            slow.push(format!("{step}\n    in: {sql}"));
+        }
+    }
+    assert!(
+        slow.is_empty(),
+        "scheduler queries that scan or sort:\n{}",
+        slow.join("\n")
+    );
+    let walk = statements
+        .iter()
+        .find(|sql| sql.contains("email_mode <> 'never'"))
+        .expect("the walk over members who chose mail");
+    let plan = plan_of(conn, walk);
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("notification_preferences_mail")),
+        "{plan:#?}"
+    );
+}

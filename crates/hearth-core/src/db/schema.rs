@@ -250,6 +250,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        mail_pending_since -> Nullable<Timestamp>,
+        mailed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -290,6 +292,12 @@ diesel::table! {
         replied_level -> Text,
         updated_at -> Timestamp,
         reminder_minutes -> Integer,
+        email_mode -> Text,
+        digest_hour -> Integer,
+        digest_weekday -> Integer,
+        quiet_from -> Nullable<Integer>,
+        quiet_to -> Nullable<Integer>,
+        private_words -> Bool,
     }
 }
 
@@ -552,6 +560,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_mails (member_id, period) {
+        member_id -> BigInt,
+        period -> Text,
+        digest -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     mail_links (id) {
         id -> BigInt,
         member_id -> BigInt,
@@ -576,3 +593,10 @@ diesel::joinable!(recovery_codes -> members (member_id));
 diesel::allow_tables_to_appear_in_same_query!(recovery_codes, members);
 diesel::joinable!(mail_links -> members (member_id));
 diesel::allow_tables_to_appear_in_same_query!(mail_links, members);
+
+diesel::allow_tables_to_appear_in_same_query!(email_addresses, notification_preferences);
+diesel::allow_tables_to_appear_in_same_query!(email_addresses, notifications);
+diesel::allow_tables_to_appear_in_same_query!(notification_mails, email_addresses);
+diesel::allow_tables_to_appear_in_same_query!(notification_mails, members);
+diesel::allow_tables_to_appear_in_same_query!(notification_mails, notification_preferences);
+diesel::allow_tables_to_appear_in_same_query!(notification_mails, notifications);

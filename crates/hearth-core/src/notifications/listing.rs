@@ -10,8 +10,8 @@ use super::Kind;
 use crate::db::schema::{boards, members, notifications, threads};
 use crate::db::DbConn;
 use crate::error::Result;
-use crate::ids::{ConversationId, MeetingId, NotificationId, PostId};
-use crate::model::{Board, Thread};
+use crate::ids::{ConversationId, MeetingId, MemberId, NotificationId, PostId, ThreadId};
+use crate::model::{Board, Thread, Visibility};
 use crate::policy::{self, Action, MemberActor};
 
 /// How many notifications one page shows.
@@ -62,13 +62,16 @@ type Loaded = (
     Option<Board>,
 );
 
-/// The member's notifications, newest first, `PAGE_SIZE` at a time; `before` is the id the
-/// previous page ended at.
-pub fn list(
-    conn: &mut DbConn,
-    reader: &MemberActor,
-    before: Option<i64>,
-) -> Result<NotificationPage> {
+/// Which notifications [`load`] reads.
+enum Which<'a> {
+    /// A page, newest first, older than the id given.
+    Page(Option<i64>),
+    /// These (the scheduler's mail).
+    Ids(&'a [NotificationId]),
+}
+
+/// The member's notifications with the thread and board they point to *now*.
+fn load(conn: &mut DbConn, member: MemberId, which: Which<'_>) -> Result<Vec<Loaded>> {
     let mut query = notifications::table
         .left_join(threads::table.on(threads::id.nullable().eq(notifications::thread_id)))
         // The board a thread is on *now* (it may have moved since), else the one named.
@@ -80,14 +83,22 @@ pub fn list(
             )),
         )
         .left_join(members::table.on(members::id.nullable().eq(notifications::actor_id)))
-        .filter(notifications::member_id.eq(reader.id))
+        .filter(notifications::member_id.eq(member))
         .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(notifications::id.lt(before));
+    match which {
+        Which::Page(before) => {
+            if let Some(before) = before {
+                query = query.filter(notifications::id.lt(before));
+            }
+            query = query.order(notifications::id.desc()).limit(PAGE_SIZE + 1);
+        }
+        Which::Ids(ids) => {
+            query = query
+                .filter(notifications::id.eq_any(ids))
+                .order(notifications::id.asc());
+        }
     }
-    let rows: Vec<Loaded> = query
-        .order(notifications::id.desc())
-        .limit(PAGE_SIZE + 1)
+    Ok(query
         .select((
             notifications::id,
             notifications::kind,
@@ -102,18 +113,32 @@ pub fn list(
             Option::<Thread>::as_select(),
             Option::<Board>::as_select(),
         ))
-        .load(conn)?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    let shown: Vec<Loaded> = rows.into_iter().take(PAGE_SIZE as usize).collect();
-    let older = if more {
-        shown.last().map(|row| row.0 .0)
-    } else {
-        None
-    };
+        .load(conn)?)
+}
+
+/// A notification its reader may read now, with what a mail about it needs to know.
+#[derive(Debug, Clone)]
+pub(crate) struct Decided {
+    pub item: NotificationItem,
+    pub thread: Option<ThreadId>,
+    pub conversation: Option<ConversationId>,
+    /// The first post it tells of.
+    pub post: Option<PostId>,
+    /// What it points to is in a private group (a mail says who and where, not what).
+    pub private: bool,
+}
+
+/// Decides each row again for its reader (the one check for the page and for mail): those
+/// still theirs to read, and the unread ones that no longer are.
+fn decide(
+    conn: &mut DbConn,
+    reader: &MemberActor,
+    rows: Vec<Loaded>,
+) -> Result<(Vec<Decided>, Vec<NotificationId>)> {
     let actor = reader.actor();
-    let mut items = Vec::with_capacity(shown.len());
+    let mut kept = Vec::with_capacity(rows.len());
     let mut stale = Vec::new();
-    for row in shown {
+    for row in rows {
         let (id, unread) = (row.0, row.3.is_none());
         // A private message is shown only while its conversation is the reader's to read
         // (a facilitator removed since, a member who left): decided by the conversation's own
@@ -130,18 +155,59 @@ pub fn list(
                 Err(e) => return Err(e),
             }
         }
+        let thread = row.10.as_ref().map(|t| t.id);
+        let private = row
+            .11
+            .as_ref()
+            .is_some_and(|b| b.visibility == Visibility::Private);
+        let (post, conversation) = (row.6, row.7);
         match item_for(&actor, row) {
-            Some(item) => items.push(item),
+            Some(item) => kept.push(Decided {
+                item,
+                thread,
+                conversation,
+                post,
+                private,
+            }),
             None if unread => stale.push(id),
             None => {}
         }
     }
+    Ok((kept, stale))
+}
+
+/// The member's notifications, newest first, `PAGE_SIZE` at a time; `before` is the id the
+/// previous page ended at.
+pub fn list(
+    conn: &mut DbConn,
+    reader: &MemberActor,
+    before: Option<i64>,
+) -> Result<NotificationPage> {
+    let rows = load(conn, reader.id, Which::Page(before))?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    let shown: Vec<Loaded> = rows.into_iter().take(PAGE_SIZE as usize).collect();
+    let older = if more {
+        shown.last().map(|row| row.0 .0)
+    } else {
+        None
+    };
+    let (kept, stale) = decide(conn, reader, shown)?;
     Ok(NotificationPage {
-        items,
+        items: kept.into_iter().map(|d| d.item).collect(),
         older,
         unread: super::unread_count(conn, reader.id)?,
         stale,
     })
+}
+
+/// The notifications `ids` of the reader, decided again exactly as [`list`] decides them.
+pub(crate) fn decided(
+    conn: &mut DbConn,
+    reader: &MemberActor,
+    ids: &[NotificationId],
+) -> Result<(Vec<Decided>, Vec<NotificationId>)> {
+    let rows = load(conn, reader.id, Which::Ids(ids))?;
+    decide(conn, reader, rows)
 }
 
 /// The notification as the reader may see it now, or `None` when what it points to is no

@@ -11,11 +11,14 @@
 //! per member and kind, and is cleared when the row is read. The bell is the sum of the unread
 //! rows' counts, read from one index.
 
+pub mod email;
 pub(crate) mod facilitators;
 pub mod fanout;
 pub mod levels;
 mod listing;
+pub mod mailing;
 pub mod preferences;
+pub mod unsubscribe;
 
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
@@ -113,6 +116,8 @@ struct Row<'a> {
     body: &'a str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    /// Its news waits for a mail from now (for members who chose mail: [`mailing`]).
+    mail_pending_since: Option<NaiveDateTime>,
 }
 
 /// Tells `recipients` about something, inside the caller's transaction. The caller has
@@ -154,6 +159,7 @@ pub(crate) fn notify(
                 body: new.body,
                 created_at: now,
                 updated_at: now,
+                mail_pending_since: Some(now),
             })
             .collect();
         // One statement per 500 members. An unread notification of the same kind about the
@@ -183,6 +189,13 @@ pub(crate) fn notify(
                      THEN excluded.last_position ELSE notifications.last_position END",
                 )),
                 notifications::updated_at.eq(excluded(notifications::updated_at)),
+                // News that joins a row already waiting for a mail waits since the first;
+                // a row mailed since waits again from now.
+                notifications::mail_pending_since.eq(
+                    sql::<Nullable<diesel::sql_types::Timestamp>>(
+                        "COALESCE(notifications.mail_pending_since, excluded.mail_pending_since)",
+                    ),
+                ),
             ));
         per_connection!(conn, |c| upsert.execute(c))?;
     }

@@ -10,6 +10,7 @@ use super::auth::time_zone_names;
 use hearth_core::notifications::levels::Defaults;
 use hearth_core::notifications::{self, Level, Preferences, ReminderLead};
 
+use super::mail_settings::{saved_mail_settings, with_mail_section, MailSettingsInput};
 use super::{account, form_again, level_choices, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
@@ -127,6 +128,7 @@ fn settings_page(
     input: &SettingsInput,
     notifying: &NotificationSettingsInput,
     account: &account::AccountSection,
+    mailing: &MailSettingsInput,
 ) -> Page {
     let reminder_choices: Vec<Choice> = ReminderLead::ALL
         .iter()
@@ -135,13 +137,14 @@ fn settings_page(
             label: lead.label(),
         })
         .collect();
-    Page::new(state, viewer, "settings.html")
+    let page = Page::new(state, viewer, "settings.html")
         .with("form", input)
         .with("time_zones", &time_zone_names())
         .with("notifying", notifying)
         .with("level_choices", &level_choices())
         .with("reminder_choices", &reminder_choices)
-        .with("account", account)
+        .with("account", account);
+    with_mail_section(page, mailing, state.config.email.enabled())
 }
 
 /// `/settings` as saved, for a form of its own sections that comes back with errors (the
@@ -150,7 +153,25 @@ pub(super) async fn saved_settings_page(state: &State, viewer: &Viewer) -> Resul
     let input = profile_input(viewer.require_member()?.member);
     let notifying = saved_notification_settings(state, viewer).await?;
     let account = account::section(state, viewer).await?;
-    Ok(settings_page(state, viewer, &input, &notifying, &account))
+    let mailing = saved_mail_settings(state, viewer).await?;
+    Ok(settings_page(
+        state, viewer, &input, &notifying, &account, &mailing,
+    ))
+}
+
+/// The settings page with the member's saved profile, notification levels and account, and
+/// the mail section as `mailing` (the form they sent).
+pub async fn settings_page_with_mail(
+    state: &State,
+    viewer: &Viewer,
+    mailing: &MailSettingsInput,
+) -> Result<Page, WebError> {
+    let input = profile_input(viewer.require_member()?.member);
+    let notifying = saved_notification_settings(state, viewer).await?;
+    let account = account::section(state, viewer).await?;
+    Ok(settings_page(
+        state, viewer, &input, &notifying, &account, mailing,
+    ))
 }
 
 async fn saved_notification_settings(
@@ -225,7 +246,10 @@ pub async fn save_notification_settings(
             form_again(&state, error, async {
                 let profile = profile_input(viewer.require_member()?.member);
                 let account = account::section(&state, &viewer).await?;
-                Ok(settings_page(&state, &viewer, &profile, &input, &account))
+                let mailing = saved_mail_settings(&state, &viewer).await?;
+                Ok(settings_page(
+                    &state, &viewer, &profile, &input, &account, &mailing,
+                ))
             })
             .await
         }
@@ -255,7 +279,10 @@ pub async fn save_settings(
             form_again(&state, error, async {
                 let notifying = saved_notification_settings(&state, &viewer).await?;
                 let account = account::section(&state, &viewer).await?;
-                Ok(settings_page(&state, &viewer, &input, &notifying, &account))
+                let mailing = saved_mail_settings(&state, &viewer).await?;
+                Ok(settings_page(
+                    &state, &viewer, &input, &notifying, &account, &mailing,
+                ))
             })
             .await
         }

@@ -1,0 +1,11 @@
+DROP TABLE notification_mails;
+DROP INDEX notification_preferences_mail;
+ALTER TABLE notification_preferences DROP COLUMN private_words;
+ALTER TABLE notification_preferences DROP COLUMN quiet_to;
+ALTER TABLE notification_preferences DROP COLUMN quiet_from;
+ALTER TABLE notification_preferences DROP COLUMN digest_weekday;
+ALTER TABLE notification_preferences DROP COLUMN digest_hour;
+ALTER TABLE notification_preferences DROP COLUMN email_mode;
+DROP INDEX notifications_mail_pending;
+ALTER TABLE notifications DROP COLUMN mailed_at;
+ALTER TABLE notifications DROP COLUMN mail_pending_since;
