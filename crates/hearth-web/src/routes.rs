@@ -3,8 +3,8 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    admin, assets, auth, boards, conversations, groups, help, home, meetings, members, moderation,
-    notifications, posts, setup, threads, unread,
+    admin, assets, auth, boards, conversations, groups, help, home, leaving, meetings, members,
+    moderation, notifications, posts, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -45,6 +45,14 @@ pub fn configure(routes: &mut web::ServiceConfig) {
             "/settings/notifications",
             post().to(members::save_notification_settings),
         )
+        // Leaving: deleting or anonymising one's account, and exporting one's data
+        .route("/settings/leave", get().to(leaving::leave_form))
+        .route("/settings/leave", post().to(leaving::leave))
+        .route("/settings/leaving", get().to(leaving::pending))
+        .route("/settings/leaving/cancel", post().to(leaving::cancel))
+        .route("/left", get().to(leaving::left))
+        .route("/settings/export", get().to(leaving::export_form))
+        .route("/settings/export", post().to(leaving::export))
         // Groups: the directory, joining, members, editing, proposals
         .route("/groups", get().to(groups::directory))
         .route("/groups/propose", get().to(groups::propose_form))

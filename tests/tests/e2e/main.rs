@@ -14,6 +14,7 @@ mod error_pages;
 mod group_privacy;
 mod groups;
 mod help;
+mod leaving;
 mod meetings;
 mod mentions;
 mod moderation;

@@ -539,3 +539,31 @@ diesel::table! {
 
 diesel::joinable!(email_addresses -> members (member_id));
 diesel::allow_tables_to_appear_in_same_query!(email_addresses, members, outbox);
+
+diesel::table! {
+    /// A member who asked to leave, until the worker carries it out (`accounts::leaving`).
+    account_departures (member_id) {
+        member_id -> BigInt,
+        mode -> Text,
+        requested_at -> Timestamp,
+        due_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retired_usernames (username_lower) {
+        username_lower -> Text,
+        retired_at -> Timestamp,
+        held_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    data_exports (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(account_departures, members);

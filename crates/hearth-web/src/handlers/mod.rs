@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod groups;
 pub mod help;
 pub mod home;
+pub mod leaving;
 pub mod meetings;
 pub mod members;
 pub mod moderation;
