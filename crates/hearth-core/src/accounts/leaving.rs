@@ -294,16 +294,18 @@ fn forget_presence(
     diesel::delete(outbox::table.filter(outbox::member_id.eq(member_id))).execute(conn)?;
     diesel::delete(notifications::table.filter(notifications::member_id.eq(member_id)))
         .execute(conn)?;
-    // What they caused for others and nobody read yet: a mention, a message. Grouped rows
-    // about posts were settled by `delete_words` (under anonymise the posts stay, and so do
-    // the rows about them).
-    diesel::delete(
-        notifications::table
-            .filter(notifications::actor_id.eq(member_id))
-            .filter(notifications::read_at.is_null())
-            .filter(notifications::open_key.is_null()),
-    )
-    .execute(conn)?;
+    // Under delete, what they caused for others and nobody read yet goes: a mention, their
+    // messages (rows about posts were settled by `delete_words` through `post_withdrawn`, so
+    // a row still naming them is about words that are gone). Under anonymise the words stay,
+    // and so do the rows about them, shown from "a former member".
+    if mode == LeavingMode::Delete {
+        diesel::delete(
+            notifications::table
+                .filter(notifications::actor_id.eq(member_id))
+                .filter(notifications::read_at.is_null()),
+        )
+        .execute(conn)?;
+    }
     diesel::delete(
         thread_subscriptions::table.filter(thread_subscriptions::member_id.eq(member_id)),
     )

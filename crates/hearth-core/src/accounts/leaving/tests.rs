@@ -174,14 +174,71 @@ fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
     let conn = &mut pool.get().unwrap();
     let w = world(conn);
     assert_counters_right(conn);
+    // Bea writes to the facilitators; a moderator hides a post of hers (logged with an
+    // excerpt); her replies told Ada (notifications Bea caused).
+    let sent = crate::conversations::start(
+        conn,
+        &crate::conversations::ConversationRules::default(),
+        &posting(),
+        &w.bea,
+        &crate::conversations::StartForm {
+            to: crate::conversations::StartQuery {
+                group: w.board.slug.clone(),
+                ..Default::default()
+            },
+            subject: "A question".to_owned(),
+            body: "bea's private words".to_owned(),
+        },
+    )
+    .unwrap();
+    let hidden = reply(conn, &w.bea, w.adas.id, "bea's words the moderators hid");
+    review::decide(
+        conn,
+        &PostingRules::default(),
+        &w.ada,
+        hidden.id,
+        Seen::of(&hidden),
+        &Decision::Hide {
+            reason: "Off-topic for this group".to_owned(),
+        },
+    )
+    .unwrap();
+    let caused = |conn: &mut DbConn| -> i64 {
+        notifications::table
+            .filter(notifications::actor_id.eq(w.bea.id))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    assert!(caused(conn) > 0);
+    assert_counters_right(conn);
     let now = crate::clock::now();
     request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     let later = now + TimeDelta::days(8);
     assert_eq!(carry_out_due(conn, &rules(), later).unwrap(), 1);
+    assert_eq!(caused(conn), 0);
+
+    // Her message's text is gone; the log keeps the decision and its reason, not her words
+    // nor her name.
+    let message: (String, String) = conversation_messages::table
+        .find(sent.message_id)
+        .select((conversation_messages::source, conversation_messages::html))
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(message, (String::new(), String::new()));
+    let (_, log) =
+        crate::moderation::log::board_log(conn, &w.ada.actor(), &w.board, false, None).unwrap();
+    let line = log
+        .iter()
+        .find(|l| l.post_id == Some(hidden.id))
+        .expect("the hide stays logged");
+    assert_eq!(line.reason, "Off-topic for this group");
+    assert_eq!(line.excerpt, "");
+    assert!(line.member.is_none() && line.member_left);
 
     // The text is gone from the tables, not only hidden.
     let theirs = bea_posts(conn, w.bea.id);
-    assert_eq!(theirs.len(), 3);
+    assert_eq!(theirs.len(), 4);
     for (source, html, state) in &theirs {
         assert_eq!(
             (source.as_str(), html.as_str(), state.as_str()),
@@ -214,7 +271,10 @@ fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
     // The threads keep their shape: the removed line in the post's place.
     let page = forum_threads::page_for(conn, &w.ada.actor(), w.adas.id, 1).unwrap();
     let shown: Vec<Shown> = page.posts.iter().map(|p| p.shown).collect();
-    assert_eq!(shown, [Shown::Post, Shown::Removed, Shown::Post]);
+    assert_eq!(
+        shown,
+        [Shown::Post, Shown::Removed, Shown::Post, Shown::Removed]
+    );
     assert_eq!(page.thread.reply_count, 1);
     let page = forum_threads::page_for(conn, &w.ada.actor(), w.beas.id, 1).unwrap();
     let shown: Vec<Shown> = page.posts.iter().map(|p| p.shown).collect();
