@@ -264,3 +264,35 @@ fn exports_are_limited_per_day() {
     refused.assert_status(429);
     assert!(refused.body.contains("1 time a day"));
 }
+
+#[test]
+fn a_deleted_members_messages_leave_the_removed_line_in_the_conversation() {
+    let app = TestApp::new();
+    let world = app
+        .group("grief")
+        .private()
+        .facilitated_by("fran")
+        .with_members(["bea"])
+        .build();
+    let (bea, fran) = (world.browser("bea"), world.browser("fran"));
+    let sent = bea.fill(
+        "/conversations/new?group=grief",
+        "/conversations/new",
+        &[("subject", "Next week"), ("body", "bea's private worry")],
+    );
+    let conversation = sent.assert_redirect();
+    let conversation = conversation.split('#').next().unwrap().to_owned();
+    let answer = format!("{conversation}/reply");
+    fran.fill(&conversation, &answer, &[("body", "fran answers")])
+        .assert_redirect();
+    ask_to_leave(&bea, "delete", PASSWORD).assert_redirect();
+    assert_eq!(carry_out_after(&app, 8), 1);
+    let page = fran.visit(&conversation);
+    page.assert_status(200);
+    assert!(!page.body.contains("private worry"));
+    assert_eq!(
+        page.texts(".message p.post-deleted"),
+        ["A message by a former member was removed."]
+    );
+    assert_eq!(page.texts(".message .post-body"), ["fran answers"]);
+}
