@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use hearth_core::accounts::leaving::LeavingRules;
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::conversations::ConversationRules;
 use hearth_core::moderation::review::ReportLimits;
@@ -41,6 +42,8 @@ pub struct WebConfig {
     pub report_limits: ReportLimits,
     /// Private conversations: member-to-member messages, message limits.
     pub conversations: ConversationRules,
+    /// Leaving: the cooling-off period, and how many exports a day.
+    pub leaving: LeavingRules,
     /// Whether the public moderation log names moderators (otherwise "a facilitator").
     pub public_log_shows_names: bool,
     /// Failed sign-ins tolerated per account and per address before slowing and refusing.
@@ -80,6 +83,7 @@ impl Default for WebConfig {
             posting: PostingRules::default(),
             report_limits: ReportLimits::default(),
             conversations: ConversationRules::default(),
+            leaving: LeavingRules::default(),
             public_log_shows_names: false,
             sign_in_throttle: ThrottlePolicy::default(),
             registration_limits: RegistrationLimits::default(),

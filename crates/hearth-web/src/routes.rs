@@ -3,7 +3,7 @@
 use actix_web::web::{self, get, post};
 
 use crate::handlers::{
-    account, admin, assets, auth, boards, conversations, email, feeds, groups, help, home,
+    account, admin, assets, auth, boards, conversations, email, feeds, groups, help, home, leaving,
     mail_settings, meetings, members, moderation, notifications, posts, setup, threads, unread,
 };
 
@@ -82,6 +82,14 @@ pub fn configure(routes: &mut web::ServiceConfig) {
             "/unsubscribe/{token}",
             post().to(mail_settings::unsubscribe),
         )
+        // Leaving: deleting or anonymising one's account, and exporting one's data
+        .route("/settings/leave", get().to(leaving::leave_form))
+        .route("/settings/leave", post().to(leaving::leave))
+        .route("/settings/leaving", get().to(leaving::pending))
+        .route("/settings/leaving/cancel", post().to(leaving::cancel))
+        .route("/left", get().to(leaving::left))
+        .route("/settings/export", get().to(leaving::export_form))
+        .route("/settings/export", post().to(leaving::export))
         // Groups: the directory, joining, members, editing, proposals
         .route("/groups", get().to(groups::directory))
         .route("/groups/propose", get().to(groups::propose_form))

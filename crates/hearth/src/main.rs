@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use hearth_core::accounts::leaving::{self, LeavingRules};
 use hearth_core::accounts::members::{self, Registration};
 use hearth_core::accounts::throttle::{self, ThrottlePolicy};
 use hearth_core::accounts::{credentials, setup};
@@ -180,6 +181,7 @@ fn serve(settings: Settings) -> Result<(), String> {
         },
         report_limits: settings.report_limits,
         conversations: settings.conversations,
+        leaving: settings.leaving,
         public_log_shows_names: settings.public_log_shows_names,
         sign_in_throttle: settings.sign_in_throttle,
         registration_limits: settings.registration_limits,
@@ -234,6 +236,7 @@ fn serve(settings: Settings) -> Result<(), String> {
             None
         }
     };
+    carry_out_departures_every_minute(pool.clone(), settings.leaving);
     let workers = settings.workers();
     let backend = db::Backend::of_url(&settings.database_url());
     let readers = db::Readers::for_url(
@@ -404,6 +407,32 @@ fn send_meeting_reminders_every_minute(pool: db::Pool) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "meeting reminders could not be sent"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    });
+}
+
+/// Members whose cooling-off period is over leave (`accounts::leaving::carry_out_due`, a
+/// transaction per member), and deleted posts past their retention period lose their text
+/// (`purge_deleted_text`), every minute on a thread of their own. Each departure is claimed in
+/// the database, so every node may run this.
+fn carry_out_departures_every_minute(pool: db::Pool, rules: LeavingRules) {
+    std::thread::spawn(move || loop {
+        match pool.get().map_err(hearth_core::Error::from) {
+            Ok(mut conn) => {
+                let now = hearth_core::clock::now();
+                match leaving::carry_out_due(&mut conn, &rules, now) {
+                    Ok(0) => {}
+                    Ok(left) => tracing::info!(left, "members left"),
+                    Err(e) => tracing::warn!(error = %e, "departures could not be carried out"),
+                }
+                match leaving::purge_deleted_text(&mut conn, &rules, now) {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::debug!(purged, "deleted posts' text purged"),
+                    Err(e) => tracing::warn!(error = %e, "deleted text could not be purged"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "departures could not be carried out"),
         }
         std::thread::sleep(std::time::Duration::from_secs(60));
     });

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
+use hearth_core::accounts::leaving::LeavingRules;
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::conversations::ConversationRules;
 use hearth_core::mail::EmailSettings;
@@ -61,6 +62,8 @@ pub struct Settings {
     pub report_limits: ReportLimits,
     /// Private conversations: member-to-member messages, and message limits.
     pub conversations: ConversationRules,
+    /// Deleting or anonymising one's account, the retention of deleted text, exports.
+    pub leaving: LeavingRules,
     pub crisis_resources: CrisisResources,
     /// `[email]`: the SMTP server (none: no e-mail) and the limits on mail people can cause.
     pub email: EmailSettings,
@@ -151,6 +154,12 @@ sent_kept_days = 7
 batch_minutes = 15
 per_day = 12
 per_run = 500
+
+[leaving]
+cooling_off_days = 7
+deleted_text_days = 30
+username_hold_days = 365
+exports_per_day = 3
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."

@@ -17,6 +17,7 @@ mod feeds;
 mod group_privacy;
 mod groups;
 mod help;
+mod leaving;
 mod mail_delivery;
 mod meetings;
 mod mentions;

@@ -92,12 +92,14 @@ fn check_display_name(display_name: &str, invalid: &mut Invalid) {
     }
 }
 
+/// Whether a username is someone's, or held for a member who left (`accounts::leaving`).
 pub fn username_taken(conn: &mut DbConn, username: &str) -> Result<bool> {
+    let lower = normalize_username(username);
     let n: i64 = members::table
-        .filter(members::username_lower.eq(normalize_username(username)))
+        .filter(members::username_lower.eq(&lower))
         .count()
         .get_result(conn)?;
-    Ok(n > 0)
+    Ok(n > 0 || crate::accounts::leaving::username_held(conn, &lower, clock::now())?)
 }
 
 /// Creates an account. The password is hashed before the write transaction starts, so the
@@ -258,8 +260,10 @@ pub fn authors_by_ids(conn: &mut DbConn, ids: &[MemberId]) -> Result<HashMap<Mem
     if unique.is_empty() {
         return Ok(HashMap::new());
     }
+    // A former member is no author to name: they are shown as "a former member".
     let found: Vec<AuthorRef> = members::table
         .filter(members::id.eq_any(&unique))
+        .filter(members::status.ne(MemberStatus::Deleted.as_str()))
         .select(AuthorRef::as_select())
         .load(conn)?;
     Ok(found.into_iter().map(|a| (a.id, a)).collect())

@@ -1,9 +1,12 @@
 //! Accounts: registering, signing in and out, sessions, passwords, the first admin's setup
-//! link, sign-in throttling, and a member's own mutes.
+//! link, sign-in throttling, a member's own mutes, and leaving (deletion, anonymisation and
+//! the export of one's data).
 
 pub mod actors;
 pub mod credentials;
 pub mod devices;
+pub mod export;
+pub mod leaving;
 pub mod members;
 pub mod mutes;
 pub mod passwords;

@@ -560,6 +560,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// A member who asked to leave, until the worker carries it out (`accounts::leaving`).
+    account_departures (member_id) {
+        member_id -> BigInt,
+        mode -> Text,
+        requested_at -> Timestamp,
+        due_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retired_usernames (username_lower) {
+        username_lower -> Text,
+        retired_at -> Timestamp,
+        held_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    data_exports (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     notification_mails (member_id, period) {
         member_id -> BigInt,
         period -> Text,
@@ -600,3 +626,5 @@ diesel::allow_tables_to_appear_in_same_query!(notification_mails, email_addresse
 diesel::allow_tables_to_appear_in_same_query!(notification_mails, members);
 diesel::allow_tables_to_appear_in_same_query!(notification_mails, notification_preferences);
 diesel::allow_tables_to_appear_in_same_query!(notification_mails, notifications);
+
+diesel::allow_tables_to_appear_in_same_query!(account_departures, members);

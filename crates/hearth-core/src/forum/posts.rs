@@ -60,7 +60,7 @@ pub fn thread_page(conn: &mut DbConn, thread: &Thread, page: i32) -> Result<Thre
         .into_iter()
         .map(|(post, author)| PostView {
             post,
-            author: Some(author),
+            author: author.present(),
         })
         .collect();
     Ok(ThreadPage {

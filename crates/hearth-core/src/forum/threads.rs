@@ -193,12 +193,15 @@ pub fn board_page(
         .into_iter()
         .map(|(thread, author, last, unread)| ThreadListing {
             thread,
-            author: Some(author),
-            last_poster: last.map(|(id, username, display_name, pronouns)| AuthorRef {
-                id,
-                username,
-                display_name,
-                pronouns,
+            author: author.present(),
+            last_poster: last.and_then(|(id, username, display_name, pronouns)| {
+                AuthorRef {
+                    id,
+                    username,
+                    display_name,
+                    pronouns,
+                }
+                .present()
             }),
             unread,
         })
@@ -344,6 +347,9 @@ pub enum Shown {
     Post,
     /// Deleted by its author: its place kept with a notice.
     Deleted,
+    /// By a member who left and had their words deleted: "A post by a former member was
+    /// removed".
+    Removed,
     /// Hidden from this reader by the moderators: a short notice in its place.
     Withheld,
     /// By a member the reader muted: shown collapsed.
@@ -380,6 +386,11 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
             let post = view.post;
             let shown = match policy::decide(actor, Action::ReadPost(&board, &thread, &post)) {
                 // Deleted posts keep their place with the author's own notice.
+                policy::Ruling::NotFound
+                    if post.state == model::Publication::Deleted && view.author.is_none() =>
+                {
+                    Shown::Removed
+                }
                 policy::Ruling::NotFound if post.state == model::Publication::Deleted => {
                     Shown::Deleted
                 }

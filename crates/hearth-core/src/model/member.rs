@@ -66,6 +66,10 @@ impl Member {
     }
 }
 
+/// The start of a former member's username (`accounts::leaving`): `~` is not allowed in a
+/// username, so no registration can ever take one.
+pub const TOMBSTONE_PREFIX: &str = "~former-";
+
 /// The little of a member shown beside what they wrote.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = members)]
@@ -74,4 +78,12 @@ pub struct AuthorRef {
     pub username: String,
     pub display_name: String,
     pub pronouns: String,
+}
+
+impl AuthorRef {
+    /// The author to name, or `None` for a former member (whose row is a tombstone, see
+    /// `accounts::leaving`): shown as "a former member".
+    pub fn present(self) -> Option<AuthorRef> {
+        (!self.username.starts_with(TOMBSTONE_PREFIX)).then_some(self)
+    }
 }

@@ -189,6 +189,8 @@ pub struct LogLine {
     /// `None` when the reader sees "a facilitator".
     pub actor: Option<AuthorRef>,
     pub member: Option<AuthorRef>,
+    /// The entry is about a member who has left since (`accounts::leaving`): "a former member".
+    pub member_left: bool,
     pub board: Option<(String, String)>,
     pub thread: Option<(ThreadId, String, String)>,
     pub post_id: Option<PostId>,
@@ -376,6 +378,7 @@ fn load(
                 } else {
                     r.7.and_then(|id| authors.get(&id).cloned())
                 },
+                member_left: !withheld && r.7.is_some_and(|id| !authors.contains_key(&id)),
                 board: r.4.and_then(|id| {
                     found_boards
                         .iter()

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{account, form_again, see_other, Page};
 use crate::config::WebConfig;
 use crate::errors::WebError;
-use crate::state::{db, db_with_password, AppState, State};
+use crate::state::{db, db_with_password, read, AppState, State};
 use crate::viewer::{cookie_name, session_cookie, Viewer, DEVICE_COOKIE};
 
 /// Every IANA zone name, for the time zone pickers.
@@ -264,7 +264,18 @@ pub async fn sign_in(
     let next = local_path(input.next.as_deref());
     match outcome {
         Ok(member) => {
-            let mut response = sign_in_response(&state, &viewer, &request, member, &next).await?;
+            // A member who asked to leave is offered to cancel first, whatever they came for.
+            let id = member.id;
+            let leaving = read(&state, move |conn| {
+                hearth_core::accounts::leaving::pending(conn, id)
+            })
+            .await?;
+            let next = if leaving.is_some() {
+                "/settings/leaving"
+            } else {
+                next.as_str()
+            };
+            let mut response = sign_in_response(&state, &viewer, &request, member, next).await?;
             // This browser has now signed in to the account: a year's proof of it.
             let cookie = Cookie::build(
                 cookie_name(DEVICE_COOKIE, secure),

@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod groups;
 pub mod help;
 pub mod home;
+pub mod leaving;
 pub mod mail_settings;
 pub mod meetings;
 pub mod members;

@@ -1,0 +1,527 @@
+//! Leaving on both backends: delete takes the words (posts, revisions, messages) and keeps
+//! every count right; anonymise keeps them under "a former member"; the cooling-off period,
+//! cancelling, the last admin, the held username; the retention purge of deleted posts.
+
+use super::*;
+use crate::accounts::{actors, members};
+use crate::db::DbConn;
+use crate::forum::boards::{self, NewBoardForm};
+use crate::forum::posts::{self as forum_posts, ReplyForm};
+use crate::forum::threads::{self as forum_threads, NewThreadForm, Shown};
+use crate::model::{Board, Post};
+use crate::moderation::review::{self, Decision, Seen};
+use crate::safety::gate::PostingRules;
+use crate::test_support::{any_pool, member, registration, PASSWORD};
+
+fn group(conn: &mut DbConn, admin: &MemberActor, slug: &str) -> Board {
+    let form = NewBoardForm {
+        slug: slug.to_owned(),
+        name: format!("Group {slug}"),
+        visibility: "public".to_owned(),
+        ..Default::default()
+    };
+    boards::create(conn, admin, &form).unwrap()
+}
+
+/// No posting limits: these worlds write faster than a new account may.
+fn posting() -> PostingRules {
+    PostingRules {
+        limits: crate::safety::limits::PostingLimits::NONE,
+        ..PostingRules::default()
+    }
+}
+
+fn start(conn: &mut DbConn, author: &MemberActor, board: &Board, title: &str) -> Thread {
+    let form = NewThreadForm {
+        title: title.to_owned(),
+        body: format!("the opening of {title}"),
+        submission_key: forum_posts::new_submission_key(),
+        ..Default::default()
+    };
+    forum_threads::start(conn, &posting(), author, board, &form)
+        .unwrap()
+        .thread
+}
+
+fn reply(conn: &mut DbConn, author: &MemberActor, thread: ThreadId, body: &str) -> Post {
+    let form = ReplyForm {
+        body: body.to_owned(),
+        submission_key: forum_posts::new_submission_key(),
+        ..Default::default()
+    };
+    forum_posts::reply(conn, &posting(), author, thread, &form)
+        .unwrap()
+        .post
+}
+
+fn reload(conn: &mut DbConn, who: &MemberActor) -> MemberActor {
+    let member = members::by_id(conn, who.id).unwrap();
+    actors::actor_for(conn, member).unwrap()
+}
+
+/// The counters every thread and board keeps, and what counting the posts again says they
+/// should be: (stored, recounted) for each thread and board.
+/// (stored, recounted) pairs.
+type Pairs = Vec<(i64, i64)>;
+
+fn counters(conn: &mut DbConn) -> (Pairs, Pairs) {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    let threads: Vec<(i64, i64)> = threads::table
+        .filter(threads::state.eq("published"))
+        .order(threads::id)
+        .select((
+            threads::reply_count,
+            sql::<BigInt>(
+                "(SELECT COUNT(*) FROM posts p WHERE p.thread_id = threads.id AND p.position > 1 \
+                 AND p.state = 'published' AND p.moderation = 'visible')",
+            ),
+        ))
+        .load(conn)
+        .unwrap();
+    let boards: Vec<(i64, i64)> = crate::db::schema::boards::table
+        .order(crate::db::schema::boards::id)
+        .select((
+            sql::<BigInt>("boards.post_count + 1000 * boards.thread_count"),
+            sql::<BigInt>(
+                "(SELECT COUNT(*) FROM posts p JOIN threads t ON t.id = p.thread_id \
+                 WHERE t.board_id = boards.id AND t.state = 'published' \
+                 AND t.moderation = 'visible' AND p.state = 'published' \
+                 AND p.moderation = 'visible') + 1000 * (SELECT COUNT(*) FROM threads t \
+                 WHERE t.board_id = boards.id AND t.state = 'published' \
+                 AND t.moderation = 'visible')",
+            ),
+        ))
+        .load(conn)
+        .unwrap();
+    (threads, boards)
+}
+
+fn assert_counters_right(conn: &mut DbConn) {
+    let (threads, boards) = counters(conn);
+    for (stored, recounted) in threads.iter().chain(&boards) {
+        assert_eq!(stored, recounted, "threads {threads:?}, boards {boards:?}");
+    }
+}
+
+fn last_thread_of_board(conn: &mut DbConn, board: BoardId) -> Option<i64> {
+    crate::db::schema::boards::table
+        .find(board)
+        .select(crate::db::schema::boards::last_thread_id)
+        .get_result(conn)
+        .unwrap()
+}
+
+struct World {
+    ada: MemberActor,
+    bea: MemberActor,
+    board: Board,
+    /// Ada's thread with a reply of Bea's (edited once) and one of Ada's after it.
+    adas: Thread,
+    bea_reply: Post,
+    /// Bea's thread with a reply of Ada's.
+    beas: Thread,
+    /// Bea's thread nobody answered.
+    lonely: Thread,
+}
+
+fn world(conn: &mut DbConn) -> World {
+    let ada = member(conn, "ada", SiteRole::Admin);
+    let bea = member(conn, "bea", SiteRole::Member);
+    let board = group(conn, &ada, "pets");
+    groups_memberships::join(conn, &bea, &board, "").unwrap();
+    let bea = reload(conn, &bea);
+    let adas = start(conn, &ada, &board, "Ada asks");
+    let bea_reply = reply(conn, &bea, adas.id, "bea's first words about her cat");
+    forum_posts::edit(
+        conn,
+        &posting(),
+        &bea,
+        bea_reply.id,
+        "bea's edited words about her cat",
+    )
+    .unwrap();
+    reply(conn, &ada, adas.id, "ada answers bea");
+    let beas = start(conn, &bea, &board, "Bea asks");
+    reply(conn, &ada, beas.id, "ada answers in bea's thread");
+    let lonely = start(conn, &bea, &board, "Nobody answers");
+    World {
+        ada,
+        bea,
+        board,
+        adas,
+        bea_reply,
+        beas,
+        lonely,
+    }
+}
+
+fn rules() -> LeavingRules {
+    LeavingRules::default()
+}
+
+fn bea_posts(conn: &mut DbConn, bea: MemberId) -> Vec<(String, String, String)> {
+    posts::table
+        .filter(posts::author_id.eq(bea))
+        .select((posts::source, posts::html, posts::state))
+        .load(conn)
+        .unwrap()
+}
+
+#[test]
+fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    assert_counters_right(conn);
+    // Bea writes to the facilitators; a moderator hides a post of hers (logged with an
+    // excerpt); her replies told Ada (notifications Bea caused).
+    let sent = crate::conversations::start(
+        conn,
+        &crate::conversations::ConversationRules::default(),
+        &posting(),
+        &w.bea,
+        &crate::conversations::StartForm {
+            to: crate::conversations::StartQuery {
+                group: w.board.slug.clone(),
+                ..Default::default()
+            },
+            subject: "A question".to_owned(),
+            body: "bea's private words".to_owned(),
+        },
+    )
+    .unwrap();
+    let hidden = reply(conn, &w.bea, w.adas.id, "bea's words the moderators hid");
+    review::decide(
+        conn,
+        &PostingRules::default(),
+        &w.ada,
+        hidden.id,
+        Seen::of(&hidden),
+        &Decision::Hide {
+            reason: "Off-topic for this group".to_owned(),
+        },
+    )
+    .unwrap();
+    let caused = |conn: &mut DbConn| -> i64 {
+        notifications::table
+            .filter(notifications::actor_id.eq(w.bea.id))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    assert!(caused(conn) > 0);
+    assert_counters_right(conn);
+    let now = crate::clock::now();
+    request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    let later = now + TimeDelta::days(8);
+    assert_eq!(carry_out_due(conn, &rules(), later).unwrap(), 1);
+    assert_eq!(caused(conn), 0);
+
+    // Her message's text is gone; the log keeps the decision and its reason, not her words
+    // nor her name.
+    let message: (String, String) = conversation_messages::table
+        .find(sent.message_id)
+        .select((conversation_messages::source, conversation_messages::html))
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(message, (String::new(), String::new()));
+    let (_, log) =
+        crate::moderation::log::board_log(conn, &w.ada.actor(), &w.board, false, None).unwrap();
+    let line = log
+        .iter()
+        .find(|l| l.post_id == Some(hidden.id))
+        .expect("the hide stays logged");
+    assert_eq!(line.reason, "Off-topic for this group");
+    assert_eq!(line.excerpt, "");
+    assert!(line.member.is_none() && line.member_left);
+
+    // The text is gone from the tables, not only hidden.
+    let theirs = bea_posts(conn, w.bea.id);
+    assert_eq!(theirs.len(), 4);
+    for (source, html, state) in &theirs {
+        assert_eq!(
+            (source.as_str(), html.as_str(), state.as_str()),
+            ("", "", "deleted")
+        );
+    }
+    let revisions: i64 = post_revisions::table
+        .filter(post_revisions::post_id.eq(w.bea_reply.id))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(revisions, 0);
+    let any_words: i64 = post_revisions::table
+        .filter(post_revisions::source.like("%bea's%"))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(any_words, 0);
+
+    // Counters agree with a recount; the lone thread went, Bea's answered thread stays.
+    assert_counters_right(conn);
+    let lonely: String = threads::table
+        .find(w.lonely.id)
+        .select(threads::state)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(lonely, "deleted");
+    assert_ne!(last_thread_of_board(conn, w.board.id), Some(w.lonely.id.0));
+
+    // The threads keep their shape: the removed line in the post's place.
+    let page = forum_threads::page_for(conn, &w.ada.actor(), w.adas.id, 1).unwrap();
+    let shown: Vec<Shown> = page.posts.iter().map(|p| p.shown).collect();
+    assert_eq!(
+        shown,
+        [Shown::Post, Shown::Removed, Shown::Post, Shown::Removed]
+    );
+    assert_eq!(page.thread.reply_count, 1);
+    let page = forum_threads::page_for(conn, &w.ada.actor(), w.beas.id, 1).unwrap();
+    let shown: Vec<Shown> = page.posts.iter().map(|p| p.shown).collect();
+    assert_eq!(shown, [Shown::Removed, Shown::Post]);
+
+    // No profile, no sign-in, no membership; the name is held.
+    assert!(matches!(
+        members::by_username(conn, "bea"),
+        Err(Error::NotFound)
+    ));
+    assert!(members::authenticate(conn, "bea", PASSWORD).is_err());
+    assert!(members::register(conn, &registration("Bea"), SiteRole::Member).is_err());
+    let n_members: i64 = memberships::table
+        .filter(memberships::member_id.eq(w.bea.id))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(n_members, 0);
+    let member_count: i64 = crate::db::schema::boards::table
+        .find(w.board.id)
+        .select(crate::db::schema::boards::member_count)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(member_count, 0);
+    let tombstone = members::by_id(conn, w.bea.id).unwrap();
+    assert_eq!(tombstone.username, format!("~former-{}", w.bea.id.0));
+    assert_eq!(tombstone.status, MemberStatus::Deleted);
+
+    // After the hold the name is free again.
+    diesel::update(retired_usernames::table)
+        .set(retired_usernames::held_until.eq(now))
+        .execute(conn)
+        .unwrap();
+    members::register(conn, &registration("bea"), SiteRole::Member).unwrap();
+}
+
+#[test]
+fn anonymise_keeps_the_words_under_a_former_member() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let now = crate::clock::now();
+    request(
+        conn,
+        &w.bea,
+        LeavingMode::Anonymise,
+        PASSWORD,
+        &rules(),
+        now,
+    )
+    .unwrap();
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(8)).unwrap(),
+        1
+    );
+    let page = forum_threads::page_for(conn, &w.ada.actor(), w.adas.id, 1).unwrap();
+    let post = &page.posts[1];
+    assert_eq!(post.shown, Shown::Post);
+    assert!(post.author.is_none(), "shown as a former member");
+    assert!(post.post.html.contains("edited words about her cat"));
+    // Every post stays; the counts did not move.
+    let theirs = bea_posts(conn, w.bea.id);
+    assert!(theirs.iter().all(|(_, _, state)| state == "published"));
+    assert_counters_right(conn);
+    let listing = forum_threads::board_page(conn, &w.board, None, None).unwrap();
+    let beas = listing
+        .threads
+        .iter()
+        .find(|t| t.thread.id == w.beas.id)
+        .unwrap();
+    assert!(beas.author.is_none());
+    assert!(matches!(
+        members::by_username(conn, "bea"),
+        Err(Error::NotFound)
+    ));
+}
+
+#[test]
+fn nothing_happens_before_the_cooling_off_period_ends() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let now = crate::clock::now();
+    let departure = request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    assert_eq!(departure.due_at, now + TimeDelta::days(7));
+    assert_eq!(
+        carry_out_due(
+            conn,
+            &rules(),
+            now + TimeDelta::days(7) - TimeDelta::seconds(1)
+        )
+        .unwrap(),
+        0
+    );
+    assert_eq!(members::by_username(conn, "bea").unwrap().id, w.bea.id);
+    assert!(bea_posts(conn, w.bea.id)
+        .iter()
+        .all(|(s, _, _)| !s.is_empty()));
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(7)).unwrap(),
+        1
+    );
+    // Once only.
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(9)).unwrap(),
+        0
+    );
+}
+
+#[test]
+fn asking_signs_out_everywhere_and_signing_in_again_lets_one_cancel() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let lifetime = TimeDelta::days(1);
+    let phone = crate::accounts::sessions::start(conn, &w.bea.member, lifetime).unwrap();
+    let laptop = crate::accounts::sessions::start(conn, &w.bea.member, lifetime).unwrap();
+    let now = crate::clock::now();
+    // A wrong password asks again, on the password field.
+    match request(conn, &w.bea, LeavingMode::Delete, "not it", &rules(), now) {
+        Err(Error::Invalid(invalid)) => assert!(invalid.message_for("password").is_some()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(pending(conn, w.bea.id).unwrap(), None);
+    request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    for token in [&phone.token, &laptop.token] {
+        assert!(crate::accounts::sessions::resume(conn, token).is_err());
+    }
+    // Signing in still works in the period, and the request waits to be cancelled.
+    let again = members::authenticate(conn, "bea", PASSWORD).unwrap();
+    let again = actors::actor_for(conn, again).unwrap();
+    assert_eq!(
+        pending(conn, again.id).unwrap().unwrap().mode,
+        LeavingMode::Delete
+    );
+    assert!(cancel(conn, &again).unwrap());
+    assert!(!cancel(conn, &again).unwrap());
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(30)).unwrap(),
+        0
+    );
+    assert_eq!(
+        members::by_username(conn, "bea").unwrap().status,
+        MemberStatus::Active
+    );
+}
+
+#[test]
+fn the_last_admin_cannot_leave() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let now = crate::clock::now();
+    match request(conn, &w.ada, LeavingMode::Delete, PASSWORD, &rules(), now) {
+        Err(Error::Invalid(invalid)) => {
+            assert!(invalid
+                .message_for("mode")
+                .unwrap()
+                .contains("only administrator"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(pending(conn, w.ada.id).unwrap(), None);
+    // With a second admin one may go; then the other is the last one.
+    let cy = member(conn, "cyd", SiteRole::Admin);
+    request(
+        conn,
+        &w.ada,
+        LeavingMode::Anonymise,
+        PASSWORD,
+        &rules(),
+        now,
+    )
+    .unwrap();
+    assert!(matches!(
+        request(conn, &cy, LeavingMode::Delete, PASSWORD, &rules(), now),
+        Err(Error::Invalid(_))
+    ));
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(8)).unwrap(),
+        1
+    );
+    let ada = members::by_id(conn, w.ada.id).unwrap();
+    assert_eq!(ada.site_role, SiteRole::Member);
+    assert!(members::by_id(conn, cy.id).unwrap().is_admin());
+}
+
+#[test]
+fn deleted_posts_lose_their_text_and_revisions_after_the_retention_period() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let rules = rules();
+    forum_posts::delete_own(conn, &w.bea, w.bea_reply.id).unwrap();
+    // A post the moderators hid can be restored: it keeps its text.
+    let hidden = reply(conn, &w.bea, w.adas.id, "words the moderators hid");
+    review::decide(
+        conn,
+        &PostingRules::default(),
+        &w.ada,
+        hidden.id,
+        Seen::of(&hidden),
+        &Decision::Hide {
+            reason: "Off-topic for this group".to_owned(),
+        },
+    )
+    .unwrap();
+    let text_of = |conn: &mut DbConn, id: PostId| -> String {
+        posts::table
+            .find(id)
+            .select(posts::source)
+            .get_result(conn)
+            .unwrap()
+    };
+    let revisions_of = |conn: &mut DbConn, id: PostId| -> i64 {
+        post_revisions::table
+            .filter(post_revisions::post_id.eq(id))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    let now = crate::clock::now();
+    assert_eq!(
+        purge_deleted_text(conn, &rules, now + TimeDelta::days(29)).unwrap(),
+        0
+    );
+    assert_eq!(
+        text_of(conn, w.bea_reply.id),
+        "bea's edited words about her cat"
+    );
+    assert_eq!(revisions_of(conn, w.bea_reply.id), 1);
+    assert_eq!(
+        purge_deleted_text(conn, &rules, now + TimeDelta::days(31)).unwrap(),
+        1
+    );
+    assert_eq!(text_of(conn, w.bea_reply.id), "");
+    let html: String = posts::table
+        .find(w.bea_reply.id)
+        .select(posts::html)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(html, "");
+    assert_eq!(revisions_of(conn, w.bea_reply.id), 0);
+    assert_eq!(text_of(conn, hidden.id), "words the moderators hid");
+    // Nothing is left to purge.
+    assert_eq!(
+        purge_deleted_text(conn, &rules, now + TimeDelta::days(60)).unwrap(),
+        0
+    );
+}
