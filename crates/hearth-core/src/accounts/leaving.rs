@@ -17,10 +17,11 @@ use serde::Deserialize;
 
 use crate::db::schema::{
     account_departures, board_bans, board_facilitators, board_subscriptions, calendar_feeds,
-    conversation_messages, conversation_reads, email_addresses, meeting_reminders, meeting_rsvps,
-    members, memberships, moderation_log, mutes, notification_preferences, notifications, outbox,
-    post_revisions, posts, retired_usernames, review_items, rules_acceptances, sessions,
-    thread_reads, thread_subscriptions, threads,
+    conversation_messages, conversation_reads, email_addresses, mail_links, meeting_reminders,
+    meeting_rsvps, members, memberships, moderation_log, mutes, notification_mails,
+    notification_preferences, notifications, outbox, post_revisions, posts, recovery_codes,
+    retired_usernames, review_items, rules_acceptances, sessions, thread_reads,
+    thread_subscriptions, threads,
 };
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Result};
@@ -292,6 +293,11 @@ fn forget_presence(
     diesel::delete(email_addresses::table.filter(email_addresses::member_id.eq(member_id)))
         .execute(conn)?;
     diesel::delete(outbox::table.filter(outbox::member_id.eq(member_id))).execute(conn)?;
+    diesel::delete(mail_links::table.filter(mail_links::member_id.eq(member_id))).execute(conn)?;
+    diesel::delete(notification_mails::table.filter(notification_mails::member_id.eq(member_id)))
+        .execute(conn)?;
+    diesel::delete(recovery_codes::table.filter(recovery_codes::member_id.eq(member_id)))
+        .execute(conn)?;
     diesel::delete(notifications::table.filter(notifications::member_id.eq(member_id)))
         .execute(conn)?;
     // Under delete, what they caused for others and nobody read yet goes: a mention, their

@@ -344,19 +344,3 @@ fn readable_post_count(conn: &mut DbConn, actor: &Actor, author: MemberId) -> Re
 
 #[cfg(test)]
 mod tests;
-
-/// Inside a write transaction: the member's password is `password_hash` from now on (made by
-/// `passwords::hash`). The caller decides which sessions end with it.
-pub(crate) fn set_password_hash_in(
-    conn: &mut DbConn,
-    member: MemberId,
-    password_hash: &str,
-) -> Result<()> {
-    let changed = diesel::update(members::table.find(member))
-        .set(members::password_hash.eq(password_hash))
-        .execute(conn)?;
-    if changed == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
-}

@@ -13,10 +13,10 @@ use super::links::{self, Purpose};
 use super::settings::EmailSettings;
 use super::{enqueue, escape_html, Mail, MailKind, Site};
 use crate::accounts::throttle::{hash_key, network_of};
-use crate::accounts::{members, passwords, sessions, tokens};
+use crate::accounts::{credentials, members, tokens};
 use crate::db::schema::{email_addresses, mail_requests, members as members_table};
 use crate::db::{lock_name, write_tx, DbConn};
-use crate::error::{Error, Invalid, Result};
+use crate::error::{Error, Result};
 use crate::ids::MemberId;
 use crate::model::{Member, MemberStatus};
 
@@ -185,30 +185,17 @@ pub fn complete(
     now: NaiveDateTime,
 ) -> Result<Member> {
     let member = for_link(conn, token, now)?;
-    let mut invalid = Invalid::default();
-    passwords::check_new_password(new_password, &member.username, &mut invalid);
-    invalid.into_result()?;
-    let password_hash = passwords::hash(new_password)?;
+    let password_hash = credentials::new_password_hash(&member.username, new_password)?;
     write_tx(conn, |conn| {
         let (claimed, _) =
             links::claim(conn, Purpose::Reset, token, now)?.ok_or(Error::NotFound)?;
         if claimed != member.id {
             return Err(Error::NotFound);
         }
-        set_password_and_end_sessions_in(conn, member.id, &password_hash)
+        // Every session of the member ends with it.
+        credentials::set_password_in(conn, member.id, &password_hash, None)
     })?;
     Ok(member)
-}
-
-/// Inside a write transaction: a new password, and every session of the member ends.
-fn set_password_and_end_sessions_in(
-    conn: &mut DbConn,
-    member: MemberId,
-    password_hash: &str,
-) -> Result<()> {
-    members::set_password_hash_in(conn, member, password_hash)?;
-    sessions::end_all_in(conn, member)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -213,10 +213,20 @@ fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
     assert!(caused(conn) > 0);
     assert_counters_right(conn);
     let now = crate::clock::now();
+    crate::accounts::recovery::issue(conn, w.bea.id, now).unwrap();
+    let codes = |conn: &mut DbConn| -> i64 {
+        crate::db::schema::recovery_codes::table
+            .filter(crate::db::schema::recovery_codes::member_id.eq(w.bea.id))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    assert_eq!(codes(conn), 10);
     request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     let later = now + TimeDelta::days(8);
     assert_eq!(carry_out_due(conn, &rules(), later).unwrap(), 1);
     assert_eq!(caused(conn), 0);
+    assert_eq!(codes(conn), 0, "her recovery codes go with her");
 
     // Her message's text is gone; the log keeps the decision and its reason, not her words
     // nor her name.
