@@ -397,6 +397,11 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['home, signed in', 'bea', goto('/')],
     ['board, signed in with new posts', 'bea', goto('/b/pet-loss')],
     ['unread', 'bea', goto('/unread')],
+    ['e-mail address', 'bea', goto('/settings/email')],
+    ['forgot password, by e-mail', 'visitor', goto('/forgot/email')],
+    ['leave the community', 'bea', goto('/settings/leave')],
+    ['export my data', 'bea', goto('/settings/export')],
+    ['after leaving', 'visitor', goto('/left')],
   ];
   // The canary: on the home page the test itself adds an unlabelled text field, an unnamed
   // button and a link taken out of the tab order. axe and the keyboard walk must notice.
