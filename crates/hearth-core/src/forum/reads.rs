@@ -158,7 +158,14 @@ pub struct MarkRead {
 /// dies loses at most a second of markers, which the next reading writes again.
 #[derive(Debug, Default)]
 pub struct PendingReads {
-    marks: Mutex<HashMap<MemberId, ReadingsOf>>,
+    marks: Mutex<Waiting>,
+}
+
+/// The waiting markers, and how many there are (kept, not counted under the lock).
+#[derive(Debug, Default)]
+struct Waiting {
+    by_member: HashMap<MemberId, ReadingsOf>,
+    count: usize,
 }
 
 /// One member's waiting markers: for each thread, the position and when it was read.
@@ -177,7 +184,7 @@ pub struct PendingMark {
 const MAX_PENDING_READS: usize = 100_000;
 
 impl PendingReads {
-    fn marks(&self) -> MutexGuard<'_, HashMap<MemberId, ReadingsOf>> {
+    fn marks(&self) -> MutexGuard<'_, Waiting> {
         // A panic while holding the lock left a map of plain values, still whole.
         self.marks.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -185,9 +192,9 @@ impl PendingReads {
     /// Keeps the member's marker in the thread to write later, the furthest of those kept.
     /// `false` when too many wait already: record it at once instead.
     pub fn add(&self, member: MemberId, thread: ThreadId, up_to: i32, now: NaiveDateTime) -> bool {
-        let mut marks = self.marks();
-        let waiting: usize = marks.values().map(HashMap::len).sum();
-        let threads = marks.entry(member).or_default();
+        let mut waiting = self.marks();
+        let full = waiting.count >= MAX_PENDING_READS;
+        let threads = waiting.by_member.entry(member).or_default();
         match threads.get_mut(&thread) {
             Some(kept) => {
                 if kept.0 < up_to {
@@ -195,13 +202,14 @@ impl PendingReads {
                 }
                 true
             }
-            None if waiting < MAX_PENDING_READS => {
+            None if !full => {
                 threads.insert(thread, (up_to, now));
+                waiting.count += 1;
                 true
             }
             None => {
                 if threads.is_empty() {
-                    marks.remove(&member);
+                    waiting.by_member.remove(&member);
                 }
                 false
             }
@@ -210,7 +218,10 @@ impl PendingReads {
 
     /// Takes the member's waiting markers, to write before a listing shows what is new.
     pub fn take_for(&self, member: MemberId) -> Vec<PendingMark> {
-        let taken = self.marks().remove(&member);
+        let mut waiting = self.marks();
+        let taken = waiting.by_member.remove(&member);
+        waiting.count -= taken.as_ref().map_or(0, HashMap::len);
+        drop(waiting);
         taken
             .into_iter()
             .flat_map(|threads| PendingReads::flatten(member, threads))
@@ -219,7 +230,9 @@ impl PendingReads {
 
     /// Takes every waiting marker, to write them.
     pub fn take_all(&self) -> Vec<PendingMark> {
-        std::mem::take(&mut *self.marks())
+        let taken = std::mem::take(&mut *self.marks());
+        taken
+            .by_member
             .into_iter()
             .flat_map(|(member, threads)| PendingReads::flatten(member, threads))
             .collect()
@@ -257,6 +270,10 @@ pub fn record_pending(conn: &mut DbConn, marks: &[PendingMark]) -> Result<()> {
     if marks.is_empty() {
         return Ok(());
     }
+    // In key order, as every writer of markers locks rows: two processes writing at once
+    // wait for each other rather than deadlock (PostgreSQL), which would lose the batch.
+    let mut marks = marks.to_vec();
+    marks.sort_unstable_by_key(|mark| (mark.member, mark.thread));
     write_tx_unseen(conn, |conn| {
         for chunk in marks.chunks(ROWS) {
             let rows: Vec<MarkerRow> = chunk
