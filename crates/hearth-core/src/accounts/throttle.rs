@@ -206,7 +206,7 @@ pub fn device_subject(username: &str) -> String {
     format!("device:{}", username.trim().to_lowercase())
 }
 
-fn network_of(ip: IpAddr) -> String {
+pub(crate) fn network_of(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -221,7 +221,7 @@ fn network_of(ip: IpAddr) -> String {
 
 /// HMAC-SHA256 of `key` under the site's secret, in hex: without the secret, nobody can tell
 /// which address or name a row is about by trying them all.
-fn hash_key(secret: &[u8], key: &str) -> String {
+pub(crate) fn hash_key(secret: &[u8], key: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(key.as_bytes());
     mac.finalize()
