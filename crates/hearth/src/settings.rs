@@ -9,6 +9,7 @@ use hearth_core::conversations::ConversationRules;
 use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::{EditLimits, PostingLimits};
+use hearth_core::search::SearchLimits;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +56,8 @@ pub struct Settings {
     pub report_limits: ReportLimits,
     /// Private conversations: member-to-member messages, and message limits.
     pub conversations: ConversationRules,
+    /// Searching posts: searches per minute, the size of a query, what one search may cost.
+    pub search: SearchLimits,
     pub crisis_resources: CrisisResources,
 }
 
@@ -114,6 +117,14 @@ member_messages = false
 member_messages_min_account_days = 30
 messages_per_minute = 5
 messages_per_day = 100
+
+[search]
+per_minute = 30
+visitor_per_minute = 10
+max_query_chars = 200
+max_terms = 8
+ranked_matches = 2000
+max_pages = 50
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."

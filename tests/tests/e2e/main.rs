@@ -24,6 +24,7 @@ mod odd_requests;
 mod posting_limits;
 mod profiles;
 mod reports;
+mod search;
 mod search_engines;
 mod security_headers;
 mod setup;

@@ -164,7 +164,7 @@ pub async fn sign_in_form(
 /// The address a request came from, for sign-in and registration throttling (the one place
 /// that reads it): the connection's peer, or — only when the operator said Hearth sits behind a
 /// proxy that appends it — the right-most `X-Forwarded-For` entry.
-fn client_address(request: &HttpRequest, config: &WebConfig) -> IpAddr {
+pub(crate) fn client_address(request: &HttpRequest, config: &WebConfig) -> IpAddr {
     if config.trust_x_forwarded_for {
         let last_hop = request
             .headers()
