@@ -402,6 +402,9 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['leave the community', 'bea', goto('/settings/leave')],
     ['export my data', 'bea', goto('/settings/export')],
     ['after leaving', 'visitor', goto('/left')],
+    ['search with results', 'bea', goto('/search?q=milo+weeks')],
+    ['search, nothing found', 'visitor', goto('/search?q=zebra+crossing&author=cal')],
+    ['search refused (422)', 'visitor', goto('/search?q=one+two+three+four+five+six+seven+eight+nine', 422)],
   ];
   // The canary: on the home page the test itself adds an unlabelled text field, an unnamed
   // button and a link taken out of the tab order. axe and the keyboard walk must notice.

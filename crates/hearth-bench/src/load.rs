@@ -28,6 +28,12 @@ pub enum Scenario {
     ReplyWatched,
     /// 95% `thread` reads, 5% replies.
     Mix,
+    /// `/search` as a visitor for words most seeded posts have (a third to 70% of them), best
+    /// matches and newest first. The server must allow the searches
+    /// (`HEARTH_SEARCH__VISITOR_PER_MINUTE`); its index built (`hearth reindex`).
+    SearchCommon,
+    /// `/search` as a visitor for words in 0.25% to 2% of the seeded posts.
+    SearchRare,
 }
 
 impl Scenario {
@@ -40,6 +46,8 @@ impl Scenario {
             Scenario::Reply => "reply",
             Scenario::ReplyWatched => "reply-watched",
             Scenario::Mix => "mix",
+            Scenario::SearchCommon => "search-common",
+            Scenario::SearchRare => "search-rare",
         }
     }
 
@@ -159,6 +167,16 @@ fn prepare(
     scripts::write_lines(dir, scripts::THREAD_PATHS, &thread_paths)?;
     scripts::write_lines(dir, scripts::BOARD_PATHS, &board_paths)?;
     scripts::write_lines(dir, scripts::HOME_PATHS, &["/".to_owned()])?;
+    scripts::write_lines(
+        dir,
+        scripts::SEARCH_COMMON,
+        &text::search_paths(text::COMMON_WORDS),
+    )?;
+    scripts::write_lines(
+        dir,
+        scripts::SEARCH_RARE,
+        &text::search_paths(text::RARE_WORDS),
+    )?;
     let ids: Vec<String> = reply_threads.iter().map(i64::to_string).collect();
     scripts::write_lines(dir, scripts::REPLY_THREADS, &ids)?;
     let bodies: Vec<String> = (0..64)
@@ -196,11 +214,19 @@ fn spot_check(authority: &str, dir: &Path, options: &LoadOptions) -> Result<(), 
     } else {
         None
     };
-    for name in [
+    let searches = options
+        .scenarios
+        .iter()
+        .any(|s| matches!(s, Scenario::SearchCommon | Scenario::SearchRare));
+    let mut names = vec![
         scripts::THREAD_PATHS,
         scripts::BOARD_PATHS,
         scripts::HOME_PATHS,
-    ] {
+    ];
+    if searches {
+        names.extend([scripts::SEARCH_COMMON, scripts::SEARCH_RARE]);
+    }
+    for name in names {
         for path in read(name)? {
             for session in [None, cookie.as_deref()] {
                 let status = http::get_status(authority, &path, session)?;
@@ -406,6 +432,8 @@ fn spec(scenario: Scenario, options: &LoadOptions, duration_s: u64) -> ScriptSpe
     let reads = match scenario {
         Scenario::Board => scripts::BOARD_PATHS,
         Scenario::Home => scripts::HOME_PATHS,
+        Scenario::SearchCommon => scripts::SEARCH_COMMON,
+        Scenario::SearchRare => scripts::SEARCH_RARE,
         _ => scripts::THREAD_PATHS,
     };
     let reply_share = match scenario {

@@ -29,6 +29,8 @@ pub struct ScriptSpec {
 pub const THREAD_PATHS: &str = "thread_paths.txt";
 pub const BOARD_PATHS: &str = "board_paths.txt";
 pub const HOME_PATHS: &str = "home_paths.txt";
+pub const SEARCH_COMMON: &str = "search_common.txt";
+pub const SEARCH_RARE: &str = "search_rare.txt";
 pub const SESSIONS: &str = "sessions.txt";
 pub const REPLY_THREADS: &str = "reply_threads.txt";
 /// The one thread of the `reply-watched` scenario.

@@ -333,6 +333,30 @@ pub fn person(rng: &mut Rng, index: usize) -> Person {
 }
 
 /// A short reply for the load test's POSTs, already form-encoded.
+/// Words of the seeded posts that most of them have: "feel" is in 70% of the 1M posts, "better"
+/// in a third.
+pub const COMMON_WORDS: &[&str] = &["feel", "today", "people", "help", "days", "better", "week"];
+
+/// Words in few seeded posts: "advice", "struggle" and "win" only in thread titles (0.25% of
+/// the posts, the opening ones), the links' words in 1% to 2%.
+pub const RARE_WORDS: &[&str] = &[
+    "advice", "struggle", "win", "article", "leaflet", "wiki", "helpline",
+];
+
+/// `/search` paths for each word, best matches and newest first, and each pair of neighbours
+/// (both words required).
+pub fn search_paths(words: &[&str]) -> Vec<String> {
+    let mut paths = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        paths.push(format!("/search?q={word}"));
+        paths.push(format!("/search?q={word}&sort=newest"));
+        if let Some(next) = words.get(i + 1) {
+            paths.push(format!("/search?q={word}+{next}"));
+        }
+    }
+    paths
+}
+
 pub fn reply_body_form_encoded(rng: &mut Rng) -> String {
     let sentences = rng.between(1, 3);
     let text = paragraph(rng, sentences);

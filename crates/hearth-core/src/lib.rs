@@ -23,6 +23,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod policy;
 pub mod safety;
+pub mod search;
 #[cfg(test)]
 mod test_support;
 mod text_enum;

@@ -8,6 +8,7 @@ use hearth_core::conversations::ConversationRules;
 use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::gate::PostingRules;
+use hearth_core::search::SearchLimits;
 
 use crate::robots::SearchEngines;
 use crate::visitor_pages::Budget;
@@ -60,6 +61,8 @@ pub struct WebConfig {
     pub trust_x_forwarded_for: bool,
     /// What the `/help` page lists.
     pub crisis_resources: CrisisResources,
+    /// Search: searches per minute, the size of a query, how much one search may cost.
+    pub search: SearchLimits,
     /// Keep rendered pages for visitors between writes (SQLite only; see `visitor_pages`).
     pub cache_visitor_pages: bool,
     /// How many bytes the kept pages may take, in all and each.
@@ -91,6 +94,7 @@ impl Default for WebConfig {
             session_last_seen_minutes: 5,
             trust_x_forwarded_for: false,
             crisis_resources: CrisisResources::default(),
+            search: SearchLimits::default(),
             cache_visitor_pages: true,
             visitor_pages_budget: Budget::default(),
             email: hearth_core::mail::EmailSettings::default(),

@@ -90,6 +90,7 @@ pub fn robots_txt(setting: SearchEngines) -> &'static str {
             "Disallow: /p/*/\n",
             "Disallow: /register\n",
             "Disallow: /review\n",
+            "Disallow: /search\n",
             "Disallow: /settings\n",
             "Disallow: /setup/\n",
             "Disallow: /signin\n",

@@ -4,7 +4,8 @@ use actix_web::web::{self, get, post};
 
 use crate::handlers::{
     account, admin, assets, auth, boards, conversations, email, feeds, groups, help, home, leaving,
-    mail_settings, meetings, members, moderation, notifications, posts, setup, threads, unread,
+    mail_settings, meetings, members, moderation, notifications, posts, search, setup, threads,
+    unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -15,6 +16,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/favicon.ico", get().to(assets::favicon))
         .route("/robots.txt", get().to(assets::robots))
         .route("/help", get().to(help::show))
+        .route("/search", get().to(search::show))
         // Accounts
         .route("/register", get().to(auth::register_form))
         .route("/register", post().to(auth::register))

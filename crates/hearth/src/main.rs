@@ -51,6 +51,12 @@ enum Command {
     Migrate,
     /// Renders stored posts, bios and ground rules again with this version's renderer.
     Rerender,
+    /// Rebuilds the search index of posts, in batches (safe while the server runs).
+    Reindex {
+        /// Posts per batch; each batch is one short write transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch: i64,
+    },
     /// Administrator accounts.
     Admin {
         #[command(subcommand)]
@@ -109,6 +115,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Rerender => rerender(&settings),
+        Command::Reindex { batch } => reindex(&settings, batch),
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -189,6 +196,7 @@ fn serve(settings: Settings) -> Result<(), String> {
         session_last_seen_minutes: settings.session_last_seen_minutes,
         trust_x_forwarded_for: settings.trust_x_forwarded_for,
         crisis_resources: settings.crisis_resources.clone(),
+        search: settings.search,
         cache_visitor_pages: settings.cache_visitor_pages,
         visitor_pages_budget: hearth_web::VisitorPagesBudget {
             total_bytes: megabytes(settings.cache_visitor_pages_mb, 1024 * 1024),
@@ -327,6 +335,10 @@ fn purge_expired_sessions_hourly(
                 match throttle::purge(&mut conn, &throttle, hearth_core::clock::now()) {
                     Ok(purged) => tracing::debug!(purged, "old throttle rows deleted"),
                     Err(e) => tracing::warn!(error = %e, "old throttle rows could not be deleted"),
+                }
+                match hearth_core::search::purge_counts(&mut conn, hearth_core::clock::now()) {
+                    Ok(purged) => tracing::debug!(purged, "old search counts deleted"),
+                    Err(e) => tracing::warn!(error = %e, "old search counts could not be deleted"),
                 }
                 if notifications_kept_days > 0 {
                     let now = hearth_core::clock::now();
@@ -469,6 +481,40 @@ fn reset_password(
         "set a new password for {}; {ended} {} ended",
         member.username,
         if ended == 1 { "session" } else { "sessions" }
+    );
+    Ok(())
+}
+
+/// `hearth reindex`: every post looked at again, a batch per short transaction, so a running
+/// server goes on writing in between (and indexes what it writes by itself).
+fn reindex(settings: &Settings, batch: i64) -> Result<(), String> {
+    use hearth_core::search::index;
+    let started = std::time::Instant::now();
+    let pool = open_database(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let total = index::posts_to_index(&mut conn).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} posts ({per_sec}, {eta} left)",
+        )
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> "),
+    );
+    let mut done = index::Rebuilt::default();
+    while let Some(next) =
+        index::rebuild_batch(&mut conn, done, batch.max(1)).map_err(|e| e.to_string())?
+    {
+        bar.inc(next.posts - done.posts);
+        done = next;
+    }
+    bar.finish_and_clear();
+    index::finish_rebuild(&mut conn).map_err(|e| e.to_string())?;
+    println!(
+        "indexed {} of {} posts (the others are hidden, awaiting approval or deleted) in {:.1} s",
+        done.indexed,
+        done.posts,
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -12,6 +12,7 @@ use hearth_core::moderation::review::ReportLimits;
 use hearth_core::notifications::mailing::MailLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::{EditLimits, PostingLimits};
+use hearth_core::search::SearchLimits;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +65,8 @@ pub struct Settings {
     pub conversations: ConversationRules,
     /// Deleting or anonymising one's account, the retention of deleted text, exports.
     pub leaving: LeavingRules,
+    /// Searching posts: searches per minute, the size of a query, what one search may cost.
+    pub search: SearchLimits,
     pub crisis_resources: CrisisResources,
     /// `[email]`: the SMTP server (none: no e-mail) and the limits on mail people can cause.
     pub email: EmailSettings,
@@ -160,6 +163,14 @@ cooling_off_days = 7
 deleted_text_days = 30
 username_hold_days = 365
 exports_per_day = 3
+
+[search]
+per_minute = 30
+visitor_per_minute = 10
+max_query_chars = 200
+max_terms = 8
+ranked_matches = 2000
+max_pages = 50
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."

@@ -22,6 +22,9 @@ export async function startHearth(bin, { adminName = 'ada', adminPassword }) {
   const noLimits = Object.fromEntries([
     ...['PER_MINUTE', 'PER_DAY', 'NEW_ACCOUNT_PER_MINUTE', 'NEW_ACCOUNT_PER_DAY'].map((l) => [`HEARTH_POSTING_LIMITS__${l}`, '0']),
     ['HEARTH_SAME_REPLY_MINUTES', '0'],
+    // Each page is loaded several times a minute (both schemes, the keyboard walk).
+    ['HEARTH_SEARCH__PER_MINUTE', '100000'],
+    ['HEARTH_SEARCH__VISITOR_PER_MINUTE', '100000'],
   ]);
   const child = spawn(bin, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -31,6 +31,7 @@ mod password_reset_by_mail;
 mod posting_limits;
 mod profiles;
 mod reports;
+mod search;
 mod search_engines;
 mod security_headers;
 mod setup;

@@ -396,6 +396,10 @@ fn delete_words(conn: &mut DbConn, member_id: MemberId, now: NaiveDateTime) -> R
     diesel::update(posts::table.filter(posts::author_id.eq(member_id)))
         .set((posts::source.eq(""), posts::html.eq("")))
         .execute(conn)?;
+    // Their words leave the search index too (its rows hold them, as words or lexemes).
+    for id in &ids {
+        crate::search::index::forget_post(conn, *id)?;
+    }
     diesel::update(members::table.find(member_id))
         .set(members::post_count.eq(0))
         .execute(conn)?;

@@ -341,6 +341,7 @@ pub fn delete_own(conn: &mut DbConn, member: &MemberActor, post_id: PostId) -> R
                 posts::deleted_at.eq(now),
             ))
             .execute(conn)?;
+        crate::search::sync_post(conn, post.id)?;
         let counted = post.moderation == Moderation::Visible;
         if counted {
             count_member_post(conn, post.author_id, -1)?;
@@ -431,6 +432,8 @@ pub(crate) fn set_moderation(
             posts::hidden_reason.eq(hidden_reason),
         ))
         .execute(conn)?;
+    // Findable exactly while visible (and published).
+    crate::search::sync_post(conn, post.id)?;
     let published = post.state == Publication::Published;
     let was = published && post.moderation == Moderation::Visible;
     let will = published && to == Moderation::Visible;

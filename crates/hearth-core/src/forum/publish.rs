@@ -125,6 +125,8 @@ pub(crate) fn publish(
         )?;
         count(conn, member, &claimed, thread_id, &judgement, now)?;
         gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
+        // Findable from this commit on, if it is visible.
+        crate::search::sync_post(conn, post_id)?;
         // Its readers are told right after this commits (`fanout`): one row here, with the
         // members it names and quotes.
         let post = posts::by_id(conn, post_id)?;
@@ -431,6 +433,8 @@ pub(crate) fn revise(
             fanout::post_edited(conn, &board, &thread, &post, &addressed, now)?;
         }
         gate::record(conn, &judgement, board.id, post.id, now)?;
+        // Found by its new words, and no longer by the old ones.
+        crate::search::sync_post(conn, post.id)?;
         posts::by_id(conn, post.id)
     })?;
     posted(conn, post, screened.check_in)

@@ -6,6 +6,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Timestamp};
 use serde::Serialize;
 
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use celes::{Country, LookupTable};
+
 use crate::clock;
 use crate::db::schema::{boards as boards_table, categories};
 use crate::db::DbConn;
@@ -13,6 +18,7 @@ use crate::error::Result;
 use crate::ids::BoardId;
 use crate::model::{Board, MeetingFormat, Visibility};
 use crate::policy::{self, Action, Actor};
+use crate::search::text;
 
 /// Groups on one page of the directory.
 pub const GROUPS_PER_PAGE: i64 = 20;
@@ -42,7 +48,8 @@ pub struct GroupCard {
 /// What the directory was asked for.
 #[derive(Debug, Clone, Default)]
 pub struct DirectoryQuery {
-    /// Words, all of which must appear in the name, description or tags.
+    /// Words looked for in the name, tags, place and description: stemmed, folded, stop words
+    /// dropped; a group with more of them ranks higher, and one is enough.
     pub words: String,
     /// A category's slug.
     pub category: String,
@@ -74,19 +81,6 @@ pub(crate) fn place_text(city: &str, country: &str) -> String {
     format!("{city} {country}").to_lowercase()
 }
 
-/// `%word%` for LIKE, with LIKE's own wildcards taken literally.
-fn contains_pattern(word: &str) -> String {
-    let escaped: String = word
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    format!("%{escaped}%")
-}
-
 /// How many members a group has, in words, as `actor` may know it: the exact number for those
 /// who may read the group, and for anyone else (of a private group) a band that does not move
 /// as one person joins or leaves.
@@ -105,9 +99,10 @@ pub fn members_label(actor: &Actor, board: &Board) -> String {
     .to_owned()
 }
 
-/// The directory: every group's public face, filtered and searched, most recently active first.
-/// Private groups are listed (people must be able to find and ask to join them) but only with
-/// what a non-member may see. The boards table is small, so a search reads it whole.
+/// The directory: every group's public face, filtered and searched, best matches first and
+/// then most recently active. Private groups are listed (people must be able to find and ask to
+/// join them) but only with what a non-member may see. The boards table is small, so a search
+/// reads it whole and ranks in Rust (`rank`), the same on both backends.
 pub fn directory(
     conn: &mut DbConn,
     actor: &Actor,
@@ -130,13 +125,7 @@ pub fn directory(
             .desc(),
             boards_table::name.asc(),
         ))
-        .limit(GROUPS_PER_PAGE + 1)
-        .offset((page - 1) * GROUPS_PER_PAGE)
         .into_boxed();
-    for word in query.words.split_whitespace().take(8) {
-        let pattern = contains_pattern(word);
-        rows = rows.filter(boards_table::search_text.like(pattern).escape('\\'));
-    }
     if !query.category.is_empty() {
         rows = rows.filter(categories::slug.eq(query.category.clone()));
     }
@@ -146,17 +135,14 @@ pub fn directory(
     if !query.language.trim().is_empty() {
         rows = rows.filter(boards_table::language.eq(query.language.trim().to_lowercase()));
     }
-    let place = query.place.trim();
-    if !place.is_empty() {
-        let pattern = contains_pattern(place);
-        let near = boards_table::place_text.like(pattern).escape('\\');
-        rows = if query.or_online {
-            rows.filter(near.or(boards_table::meeting_format.ne(MeetingFormat::InPerson.as_str())))
-        } else {
-            rows.filter(near)
-        };
-    }
-    let mut found: Vec<(Board, Option<String>)> = rows.load(conn)?;
+    let all: Vec<(Board, Option<String>)> = rows.load(conn)?;
+    let ranked = rank(all, &query.words, &query.place, query.or_online);
+    let skip = usize::try_from((page - 1) * GROUPS_PER_PAGE).unwrap_or(usize::MAX);
+    let mut found: Vec<(Board, Option<String>)> = ranked
+        .into_iter()
+        .skip(skip)
+        .take(GROUPS_PER_PAGE as usize + 1)
+        .collect();
     let has_more = found.len() as i64 > GROUPS_PER_PAGE;
     found.truncate(GROUPS_PER_PAGE as usize);
     let now = clock::now();
@@ -194,3 +180,139 @@ pub fn directory(
         has_more,
     })
 }
+
+/// The words a directory search compares: folded, stemmed, stop words dropped, and each at
+/// most once. A word typed in capitals ("US", "IT") is kept even if it is a stop word: it is
+/// a country's code.
+fn query_terms(text: &str) -> Vec<String> {
+    let mut terms: Vec<String> = text::words_of(text)
+        .iter()
+        .filter_map(|word| {
+            let folded = text::fold(word);
+            let is_code =
+                (2..=3).contains(&word.len()) && word.chars().all(|c| c.is_ascii_uppercase());
+            (is_code || !text::is_stop_word(&folded)).then(|| text::stem(&folded))
+        })
+        .collect();
+    terms.sort();
+    terms.dedup();
+    terms.truncate(MAX_TERMS);
+    terms
+}
+
+/// At most this many words of a directory search count.
+const MAX_TERMS: usize = 8;
+
+fn stems_of(text: &str) -> HashSet<String> {
+    text::words_of(text)
+        .iter()
+        .map(|w| text::stem(&text::fold(w)))
+        .collect()
+}
+
+/// The country a group's country field names, by the ISO 3166 list (`celes`): its name,
+/// common aliases and codes. "UK" is not an ISO code but is what people write (ISO 3166 keeps
+/// it reserved for the United Kingdom), so it is read as GB.
+fn country_of(text: &str) -> Option<Country> {
+    let key: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    if key.is_empty() {
+        return None;
+    }
+    if key.eq_ignore_ascii_case("uk") {
+        return Some(Country::the_united_kingdom_of_great_britain_and_northern_ireland());
+    }
+    Country::from_str(&key).ok()
+}
+
+/// Every word a group's place is found by: its city and country as written, and for a country
+/// the list knows, its official name, aliases ("UnitedStates" read as two words) and codes.
+fn place_stems(city: &str, country: &str) -> HashSet<String> {
+    let mut stems = stems_of(&format!("{city} {country}"));
+    if let Some(found) = country_of(country) {
+        let mut names = vec![
+            found.long_name.to_owned(),
+            found.alpha2.to_owned(),
+            found.alpha3.to_owned(),
+        ];
+        if found.alpha2 == "GB" {
+            names.push("UK".to_owned());
+        }
+        for alias in found.aliases.iter() {
+            // "GreatBritain" → "Great Britain".
+            let mut spaced = String::new();
+            for c in alias.chars() {
+                if c.is_uppercase() && !spaced.is_empty() {
+                    spaced.push(' ');
+                }
+                spaced.push(c);
+            }
+            names.push(spaced);
+        }
+        for name in names {
+            stems.extend(stems_of(&name));
+        }
+    }
+    stems
+}
+
+/// A group with its category's name, as the directory lists it.
+type Listed = (Board, Option<String>);
+
+/// Weights: a word in the name or a tag counts most, then the place, then the description.
+const NAME_OR_TAG: u32 = 3;
+const PLACE: u32 = 2;
+const DESCRIPTION: u32 = 1;
+
+/// The groups that match, best first: by how many of the words they have (not all are
+/// needed: "my cat died" finds a group tagged "cats"), then by where the words are, then in
+/// the order given (activity). With a place, only groups there (or online, if asked).
+fn rank(
+    boards: Vec<(Board, Option<String>)>,
+    words: &str,
+    place: &str,
+    or_online: bool,
+) -> Vec<(Board, Option<String>)> {
+    let terms = query_terms(words);
+    let place_terms = query_terms(place);
+    // (words matched, weight, order given, the group)
+    let mut scored: Vec<(usize, u32, usize, Listed)> = Vec::new();
+    for (i, row) in boards.into_iter().enumerate() {
+        let board = &row.0;
+        let places = place_stems(&board.city, &board.country);
+        if !place_terms.is_empty() {
+            let near = place_terms.iter().all(|t| places.contains(t));
+            let online = or_online && board.meeting_format != MeetingFormat::InPerson;
+            if !(near || online) {
+                continue;
+            }
+        }
+        if terms.is_empty() {
+            scored.push((0, 0, i, row));
+            continue;
+        }
+        let named = stems_of(&format!("{} {}", board.name, board.tags));
+        let described = stems_of(&board.description);
+        let (mut matched, mut score) = (0, 0);
+        for term in &terms {
+            let weight = if named.contains(term) {
+                NAME_OR_TAG
+            } else if places.contains(term) {
+                PLACE
+            } else if described.contains(term) {
+                DESCRIPTION
+            } else {
+                continue;
+            };
+            matched += 1;
+            score += weight;
+        }
+        if matched > 0 {
+            scored.push((matched, score, i, row));
+        }
+    }
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    scored.into_iter().map(|(_, _, _, row)| row).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -163,6 +163,13 @@ pub fn change_thread(
                     )
                     .set(crate::db::schema::review_items::board_id.eq(to.id))
                     .execute(conn)?;
+                // Searched with the new group's language (PostgreSQL's text configuration);
+                // who may find it follows the thread's board at query time.
+                if crate::search::config_for(&board.language)
+                    != crate::search::config_for(&to.language)
+                {
+                    crate::search::sync_thread(conn, thread.id)?;
+                }
                 LoggedAction::Move
             }
         };

@@ -168,6 +168,25 @@ fn bea_posts(conn: &mut DbConn, bea: MemberId) -> Vec<(String, String, String)> 
         .unwrap()
 }
 
+/// Index rows holding the word "cat", which only Bea's reply has.
+fn indexed_bea(conn: &mut DbConn) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let query = match conn {
+        DbConn::Sqlite(_) => "SELECT count(*) AS n FROM post_search WHERE post_search MATCH 'cat'",
+        DbConn::Pg(_) => {
+            "SELECT count(*) AS n FROM post_search WHERE document @@ to_tsquery('simple', 'cat')"
+        }
+    };
+    diesel::sql_query(query)
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
+}
+
 #[test]
 fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
     let (_db, pool) = any_pool();
@@ -222,11 +241,13 @@ fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
             .unwrap()
     };
     assert_eq!(codes(conn), 10);
+    assert!(indexed_bea(conn) > 0, "her posts are in the search index");
     request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     let later = now + TimeDelta::days(8);
     assert_eq!(carry_out_due(conn, &rules(), later).unwrap(), 1);
     assert_eq!(caused(conn), 0);
     assert_eq!(codes(conn), 0, "her recovery codes go with her");
+    assert_eq!(indexed_bea(conn), 0, "her words leave the search index");
 
     // Her message's text is gone; the log keeps the decision and its reason, not her words
     // nor her name.

@@ -1,0 +1,142 @@
+//! Keeping the index true: every write path of posts calls [`sync_post`] (or [`sync_thread`])
+//! inside its own transaction, so a post is findable exactly while it is visible and
+//! published, with its current text. A post row deleted outright leaves the index by itself
+//! (a trigger on SQLite, `ON DELETE CASCADE` on PostgreSQL).
+
+use diesel::prelude::*;
+
+use crate::db::schema::{boards, posts, threads};
+use crate::db::{write_tx_unseen, DbConn};
+use crate::error::Result;
+use crate::ids::{PostId, ThreadId};
+use crate::model::{Moderation, Publication};
+
+use super::backend;
+
+/// What the index needs of a post.
+type Indexed = (PostId, i32, String, String, String, String, String);
+
+fn indexed_columns() -> (
+    posts::id,
+    posts::position,
+    posts::source,
+    posts::state,
+    posts::moderation,
+    threads::title,
+    boards::language,
+) {
+    (
+        posts::id,
+        posts::position,
+        posts::source,
+        posts::state,
+        posts::moderation,
+        threads::title,
+        boards::language,
+    )
+}
+
+/// The plain text a post is found by: its source rendered and stripped of markup (never HTML).
+pub fn plain_text(source: &str) -> String {
+    hearth_markdown::plain_text_excerpt(source, usize::MAX)
+}
+
+fn apply(conn: &mut DbConn, row: &Indexed) -> Result<bool> {
+    let (id, position, source, state, moderation, title, language) = row;
+    let findable =
+        state == Publication::Published.as_str() && moderation == Moderation::Visible.as_str();
+    if findable {
+        let title = if *position == 1 { title.as_str() } else { "" };
+        backend::put(conn, *id, title, &plain_text(source), language)?;
+    } else {
+        backend::forget(conn, *id)?;
+    }
+    Ok(findable)
+}
+
+/// Brings one post's index row in line with the post as stored now (inside the caller's
+/// transaction): its text in, or out if it is not visible and published (or gone).
+pub fn sync_post(conn: &mut DbConn, post: PostId) -> Result<()> {
+    let row: Option<Indexed> = posts::table
+        .inner_join(threads::table.inner_join(boards::table))
+        .filter(posts::id.eq(post))
+        .select(indexed_columns())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) => apply(conn, &row).map(|_| ()),
+        None => backend::forget(conn, post),
+    }
+}
+
+/// Takes a post out of the index whatever its state (for code that is about to purge its
+/// text; [`sync_post`] after the change does the same).
+pub fn forget_post(conn: &mut DbConn, post: PostId) -> Result<()> {
+    backend::forget(conn, post)
+}
+
+/// Every post of a thread again: after a move (on PostgreSQL the new group's language may
+/// parse its words differently).
+pub fn sync_thread(conn: &mut DbConn, thread: ThreadId) -> Result<()> {
+    let rows: Vec<Indexed> = posts::table
+        .inner_join(threads::table.inner_join(boards::table))
+        .filter(posts::thread_id.eq(thread))
+        .select(indexed_columns())
+        .load(conn)?;
+    for row in &rows {
+        apply(conn, row)?;
+    }
+    Ok(())
+}
+
+/// What a rebuild did so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Posts looked at.
+    pub posts: u64,
+    /// Of those, posts in the index (visible and published).
+    pub indexed: u64,
+    /// The highest post id done: the next batch starts after it.
+    pub through: i64,
+}
+
+/// How many posts there are to look at (for a progress bar).
+pub fn posts_to_index(conn: &mut DbConn) -> Result<u64> {
+    let n: i64 = posts::table.count().get_result(conn)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// One batch of a rebuild: the next `batch` posts after `done.through`, in a short write
+/// transaction of their own, so the server goes on writing between batches (and a post written
+/// meanwhile is indexed by its own write path). Returns `None` when no posts are left.
+pub fn rebuild_batch(conn: &mut DbConn, done: Rebuilt, batch: i64) -> Result<Option<Rebuilt>> {
+    // Not `write_tx`: search rows change no page a visitor is kept (`db::seen_commits`).
+    write_tx_unseen(conn, |conn| {
+        let rows: Vec<Indexed> = posts::table
+            .inner_join(threads::table.inner_join(boards::table))
+            .filter(posts::id.gt(PostId(done.through)))
+            .order(posts::id.asc())
+            .limit(batch)
+            .select(indexed_columns())
+            .load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        let mut next = Rebuilt {
+            through: last.0 .0,
+            ..done
+        };
+        for row in &rows {
+            next.posts += 1;
+            if apply(conn, row)? {
+                next.indexed += 1;
+            }
+        }
+        Ok(Some(next))
+    })
+}
+
+/// After a rebuild: SQLite merges the index's segments (faster searches afterwards).
+pub fn finish_rebuild(conn: &mut DbConn) -> Result<()> {
+    write_tx_unseen(conn, backend::optimize)
+}

@@ -1,0 +1,2 @@
+DROP TABLE search_counts;
+DROP TABLE post_search;
