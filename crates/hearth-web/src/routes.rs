@@ -4,13 +4,15 @@ use actix_web::web::{self, get, post};
 
 use crate::handlers::{
     admin, assets, auth, boards, conversations, feeds, groups, help, home, meetings, members,
-    moderation, notifications, posts, setup, threads, unread,
+    moderation, notifications, posts, probes, setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
     routes
         .route("/", get().to(home::show))
-        .route("/healthz", get().to(home::health))
+        // Probes: no session, no cookies, not cached (`handlers::probes`)
+        .route("/healthz", get().to(probes::alive))
+        .route("/readyz", get().to(probes::ready))
         .route("/static/{path:.*}", get().to(assets::serve))
         .route("/favicon.ico", get().to(assets::favicon))
         .route("/robots.txt", get().to(assets::robots))

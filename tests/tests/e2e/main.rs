@@ -23,6 +23,7 @@ mod notification_levels;
 mod notifications;
 mod odd_requests;
 mod posting_limits;
+mod probes;
 mod profiles;
 mod reports;
 mod search_engines;

@@ -14,6 +14,7 @@ pub mod members;
 pub mod moderation;
 pub mod notifications;
 pub mod posts;
+pub mod probes;
 pub mod setup;
 pub mod threads;
 pub mod unread;
