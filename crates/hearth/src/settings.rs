@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use config::{Config, Environment, File, FileFormat};
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::conversations::ConversationRules;
+use hearth_core::maintenance::backup::DailyBackups;
 use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::limits::{EditLimits, PostingLimits};
@@ -56,6 +57,8 @@ pub struct Settings {
     /// Private conversations: member-to-member messages, and message limits.
     pub conversations: ConversationRules,
     pub crisis_resources: CrisisResources,
+    /// Daily backups by `hearth serve` (SQLite only).
+    pub backups: DailyBackups,
 }
 
 /// The defaults, as TOML, so they read exactly like `config/hearth.example.toml`.
@@ -114,6 +117,11 @@ member_messages = false
 member_messages_min_account_days = 30
 messages_per_minute = 5
 messages_per_day = 100
+
+[backups]
+daily = false
+keep = 7
+hour = 3
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."
@@ -186,6 +194,7 @@ impl Settings {
         settings.sign_in_throttle.check()?;
         settings.crisis_resources.check()?;
         settings.edit_limits.check()?;
+        settings.backups.check()?;
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
         if settings.database_url.is_none() {
             settings.database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
