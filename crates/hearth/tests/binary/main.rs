@@ -5,4 +5,5 @@ mod backups;
 mod cli;
 mod crash;
 mod multinode;
+mod packaging;
 mod served;
