@@ -350,7 +350,8 @@ fn sqlite_path(settings: &Settings) -> Option<PathBuf> {
 }
 
 /// Every day at `[backups].hour` in the server's time zone, on a thread of its own: a backup
-/// into `data_dir/backups`, then the oldest beyond `keep` deleted. Logs file names and sizes.
+/// into `data_dir/backups`, then the oldest beyond `keep` deleted; at start too when the newest
+/// there is a day old or more. Logs file names and sizes.
 fn back_up_daily(settings: &Settings) {
     let schedule = settings.backups;
     if !schedule.daily {
@@ -365,37 +366,48 @@ fn back_up_daily(settings: &Settings) {
     let folder = settings.data_dir.join("backups");
     let zone = settings.default_time_zone.clone();
     let keep = usize::try_from(schedule.keep).unwrap_or(usize::MAX);
-    std::thread::spawn(move || loop {
-        let next = schedule.next_after_in(now_utc(), &zone);
-        // In steps of at most a minute, so a suspended machine or a changed clock is noticed.
+    std::thread::spawn(move || {
+        if backup::overdue(&folder, now_utc()) {
+            back_up_into(&database, &folder, keep);
+        }
         loop {
-            let left = (next - now_utc()).to_std().unwrap_or_default();
-            if left.is_zero() {
-                break;
-            }
-            std::thread::sleep(left.min(Duration::from_secs(60)));
-        }
-        let name = backup::default_file_name(now_utc());
-        let started = Instant::now();
-        match backup::back_up(&database, &folder.join(&name)) {
-            Ok(made) => tracing::info!(
-                file = %name,
-                bytes = made.bytes,
-                seconds = started.elapsed().as_secs(),
-                "daily backup made"
-            ),
-            Err(e) => tracing::warn!(file = %name, error = %e, "the daily backup failed"),
-        }
-        match backup::prune(&folder, keep) {
-            Ok(deleted) => {
-                for path in deleted {
-                    let file = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                    tracing::info!(file = file.unwrap_or_default(), "old backup deleted");
+            let next = schedule.next_after_in(now_utc(), &zone);
+            // In steps of at most a minute, so a suspended machine or a changed clock is noticed.
+            loop {
+                let left = (next - now_utc()).to_std().unwrap_or_default();
+                if left.is_zero() {
+                    break;
                 }
+                std::thread::sleep(left.min(Duration::from_secs(60)));
             }
-            Err(e) => tracing::warn!(error = %e, "old backups could not be deleted"),
+            back_up_into(&database, &folder, keep);
         }
     });
+}
+
+/// One daily backup into `folder`, then the oldest beyond `keep` deleted; logs file names and
+/// sizes only.
+fn back_up_into(database: &Path, folder: &Path, keep: usize) {
+    let name = backup::default_file_name(now_utc());
+    let started = Instant::now();
+    match backup::back_up(database, &folder.join(&name)) {
+        Ok(made) => tracing::info!(
+            file = %name,
+            bytes = made.bytes,
+            seconds = started.elapsed().as_secs(),
+            "daily backup made"
+        ),
+        Err(e) => tracing::warn!(file = %name, error = %e, "the daily backup failed"),
+    }
+    match backup::prune(folder, keep) {
+        Ok(deleted) => {
+            for path in deleted {
+                let file = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                tracing::info!(file = file.unwrap_or_default(), "old backup deleted");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "old backups could not be deleted"),
+    }
 }
 
 /// `hearth backup`: on SQLite a copy with a progress bar, then its check; on PostgreSQL how to

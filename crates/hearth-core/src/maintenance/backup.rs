@@ -490,6 +490,31 @@ impl DailyBackups {
     }
 }
 
+/// When the newest backup in `dir` (by the time in its name) was made; `None` when there is
+/// none (or no folder yet).
+pub fn newest_backup_time(dir: &Path) -> Option<DateTime<Utc>> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| is_backup_name(name))
+        .filter_map(|name| {
+            let stamp = name
+                .strip_prefix("hearth-")?
+                .strip_suffix(".db")?
+                .to_owned();
+            chrono::NaiveDateTime::parse_from_str(&stamp, "%Y%m%d-%H%M%S").ok()
+        })
+        .max()
+        .map(|time| time.and_utc())
+}
+
+/// Whether a server starting at `now` should back up at once rather than wait for the hour:
+/// the newest backup in `dir` is a day old or more, or there is none (a server that is down at
+/// the hour, or restarted every day before it, still gets a backup a day).
+pub fn overdue(dir: &Path, now: DateTime<Utc>) -> bool {
+    newest_backup_time(dir).is_none_or(|newest| now - newest >= Duration::days(1))
+}
+
 /// Deletes the oldest backups in `dir` (files named `hearth-YYYYMMDD-HHMMSS.db`, nothing else)
 /// beyond the newest `keep`; returns the deleted paths.
 pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {

@@ -349,3 +349,103 @@ fn on_postgresql_backup_and_restore_explain_pg_dump() {
         );
     }
 }
+
+fn backups_in(folder: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// With `[backups] daily = true` a server whose newest backup is a day old or more makes one
+/// as it starts (then every day at the hour), checked, and keeps the newest `keep`; its log
+/// names files and sizes. A server restarted soon after does not make another.
+#[test]
+fn serve_makes_the_daily_backup_and_keeps_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let folder = data.join("backups");
+    std::fs::create_dir_all(&folder).unwrap();
+    for name in [
+        "hearth-20260101-030000.db",
+        "hearth-20260102-030000.db",
+        "hearth-20260103-030000.db",
+        "keep-this-one.db",
+    ] {
+        std::fs::write(folder.join(name), name).unwrap();
+    }
+    let data_arg = data.to_string_lossy().into_owned();
+    let settings = [
+        ("HEARTH_BACKUPS__DAILY", "true"),
+        ("HEARTH_BACKUPS__KEEP", "2"),
+        ("RUST_LOG", "info"),
+    ];
+    let mut served = Served::start(dir.path(), &["--data-dir", &data_arg], &settings);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut output = served.output();
+    while !output.contains("daily backup made") && Instant::now() < deadline {
+        output = served.output();
+    }
+    let log = output
+        .lines()
+        .find(|line| line.contains("daily backup made"))
+        .unwrap_or_else(|| panic!("no daily backup: {output}"))
+        .to_owned();
+    assert!(log.contains("file=hearth-"), "{log}");
+    assert!(log.contains("bytes="), "{log}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while backups_in(&folder).len() > 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let names = backups_in(&folder);
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names[0], "hearth-20260103-030000.db");
+    assert!(
+        names[1].starts_with("hearth-2") && names[1] != names[0],
+        "{names:?}"
+    );
+    assert_eq!(names[2], "keep-this-one.db");
+    hearth_core::maintenance::backup::verify(&folder.join(&names[1])).unwrap();
+    let output = served.output();
+    assert_eq!(output.matches("old backup deleted").count(), 2, "{output}");
+    assert!(
+        !output.contains(&dir.path().to_string_lossy().into_owned()),
+        "names, not paths: {output}"
+    );
+    drop(served);
+
+    let mut again = Served::start(dir.path(), &["--data-dir", &data_arg], &settings);
+    again.browser().get("/healthz").assert_status(200);
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(!again.output().contains("daily backup made"));
+    assert_eq!(backups_in(&folder).len(), 3);
+}
+
+/// On PostgreSQL the daily backups do not run, and the server says so once.
+#[test]
+fn on_postgresql_daily_backups_are_declined_once() {
+    let Ok(admin_url) = std::env::var(hearth_tests::POSTGRES_VARIABLE) else {
+        return;
+    };
+    let database = hearth_tests::TestDatabase::create_postgres(admin_url);
+    let url = database.config().database_url;
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = Served::start(
+        dir.path(),
+        &[],
+        &[
+            ("DATABASE_URL", &url),
+            ("HEARTH_BACKUPS__DAILY", "true"),
+            ("RUST_LOG", "info"),
+        ],
+    );
+    let output = served.output();
+    assert_eq!(
+        output.matches("daily backups are for SQLite only").count(),
+        1,
+        "{output}"
+    );
+    assert!(!dir.path().join("data/backups").exists());
+}

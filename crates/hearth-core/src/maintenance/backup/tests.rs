@@ -276,6 +276,19 @@ fn prune_keeps_the_newest_backups_and_nothing_else_is_touched() {
         "hearth-20260102-030405.db"
     );
     assert!(is_backup_name(&default_file_name(Utc::now())));
+    assert_eq!(
+        newest_backup_time(dir.path()),
+        Some(Utc.with_ymd_and_hms(2026, 11, 4, 3, 0, 0).unwrap())
+    );
+    assert!(!overdue(
+        dir.path(),
+        Utc.with_ymd_and_hms(2026, 11, 5, 2, 59, 0).unwrap()
+    ));
+    assert!(overdue(
+        dir.path(),
+        Utc.with_ymd_and_hms(2026, 11, 5, 3, 0, 0).unwrap()
+    ));
+    assert!(overdue(&dir.path().join("none yet"), Utc::now()));
 }
 
 #[test]
