@@ -57,7 +57,9 @@ async fn request_log(
         .unwrap_or_else(|| "(no route)".to_owned());
     let status = response.status().as_u16();
     let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    if status >= 500 {
+    // A probe every few seconds is no news, not even a failing one (`/readyz` says why).
+    let probe = handlers::probes::PROBE_PATHS.contains(&response.request().path());
+    if status >= 500 && !probe {
         tracing::warn!(%method, route, status, elapsed_us, "request failed");
     } else {
         tracing::debug!(%method, route, status, elapsed_us, "request");

@@ -4,14 +4,16 @@ use actix_web::web::{self, get, post};
 
 use crate::handlers::{
     account, admin, assets, auth, boards, conversations, email, feeds, groups, help, home, leaving,
-    mail_settings, meetings, members, moderation, notifications, posts, search, setup, threads,
-    unread,
+    mail_settings, meetings, members, moderation, notifications, posts, probes, search, setup,
+    threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
     routes
         .route("/", get().to(home::show))
-        .route("/healthz", get().to(home::health))
+        // Probes: no session, no cookies, not cached (`handlers::probes`)
+        .route("/healthz", get().to(probes::alive))
+        .route("/readyz", get().to(probes::ready))
         .route("/static/{path:.*}", get().to(assets::serve))
         .route("/favicon.ico", get().to(assets::favicon))
         .route("/robots.txt", get().to(assets::robots))

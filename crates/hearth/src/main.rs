@@ -4,15 +4,17 @@ mod settings;
 
 use std::io::{IsTerminal, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use hearth_core::accounts::leaving::{self, LeavingRules};
 use hearth_core::accounts::members::{self, Registration};
 use hearth_core::accounts::throttle::{self, ThrottlePolicy};
 use hearth_core::accounts::{credentials, setup};
-use hearth_core::db::{self, DbConfig};
+use hearth_core::db::{self, Backend, DbConfig};
+use hearth_core::maintenance::backup::{self, DatabaseLock};
 use hearth_core::model::SiteRole;
 use settings::Settings;
 
@@ -56,6 +58,24 @@ enum Command {
         /// Posts per batch; each batch is one short write transaction.
         #[arg(long, default_value_t = 2000)]
         batch: i64,
+    },
+    /// Copies the SQLite database while the server runs, and checks the copy (on PostgreSQL:
+    /// says how to use pg_dump).
+    Backup {
+        /// The new file (default: hearth-YYYYMMDD-HHMMSS.db in the data directory). An
+        /// existing file is never overwritten.
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+    /// Puts a backup in place of the SQLite database and migrates it; the database it replaces
+    /// is kept beside it (on PostgreSQL: says how to use pg_restore).
+    Restore {
+        /// A backup made by `hearth backup`.
+        file: PathBuf,
+        /// Replace the database even while a `hearth serve` uses it (restart that server at
+        /// once afterwards).
+        #[arg(long)]
+        force: bool,
     },
     /// Administrator accounts.
     Admin {
@@ -116,6 +136,8 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Rerender => rerender(&settings),
         Command::Reindex { batch } => reindex(&settings, batch),
+        Command::Backup { to } => back_up(&settings, to),
+        Command::Restore { file, force } => restore(&settings, &file, force),
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -158,6 +180,11 @@ fn serve(settings: Settings) -> Result<(), String> {
     init_logging(&settings);
     let crisis_phrases =
         hearth_core::safety::crisis::load_phrases(settings.crisis_phrases_file.as_deref())?;
+    // Held while the server runs: `hearth restore` refuses a database in use.
+    let _serving = match sqlite_path(&settings) {
+        Some(path) => Some(DatabaseLock::for_serving(&path).map_err(|e| e.to_string())?),
+        None => None,
+    };
     let pool = open_database(&settings)?;
     let listener = TcpListener::bind(&settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
@@ -245,6 +272,7 @@ fn serve(settings: Settings) -> Result<(), String> {
         }
     };
     carry_out_departures_every_minute(pool.clone(), settings.leaving);
+    back_up_daily(&settings);
     let workers = settings.workers();
     let backend = db::Backend::of_url(&settings.database_url());
     let readers = db::Readers::for_url(
@@ -254,6 +282,10 @@ fn serve(settings: Settings) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         let server = hearth_web::server(pool, readers, web_config, listener, workers)?;
         tracing::info!(listen = %bound, ?backend, "hearth is serving");
+        // Under systemd (`Type=notify`): the server listens, so it is ready.
+        if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+            tracing::warn!(error = %e, "cannot tell systemd that Hearth is ready");
+        }
         println!("Hearth is running at {public_url}/");
         if let Some(token) = setup_token {
             // Printed, not logged: the link is a secret for the operator at this terminal.
@@ -448,6 +480,190 @@ fn carry_out_departures_every_minute(pool: db::Pool, rules: LeavingRules) {
         }
         std::thread::sleep(std::time::Duration::from_secs(60));
     });
+}
+
+fn now_utc() -> chrono::DateTime<chrono::Utc> {
+    hearth_core::clock::now().and_utc()
+}
+
+/// The SQLite database file, or `None` on PostgreSQL (and for an in-memory database).
+fn sqlite_path(settings: &Settings) -> Option<PathBuf> {
+    let url = settings.database_url();
+    (Backend::of_url(&url) == Backend::Sqlite && url != ":memory:" && !url.starts_with("file:"))
+        .then(|| PathBuf::from(url))
+}
+
+/// Every day at `[backups].hour` in the server's time zone, on a thread of its own: a backup
+/// into `data_dir/backups`, then the oldest beyond `keep` deleted; at start too when the newest
+/// there is a day old or more. Logs file names and sizes.
+fn back_up_daily(settings: &Settings) {
+    let schedule = settings.backups;
+    if !schedule.daily {
+        return;
+    }
+    let Some(database) = sqlite_path(settings) else {
+        tracing::info!(
+            "daily backups are for SQLite only: back PostgreSQL up with pg_dump (hearth backup says how)"
+        );
+        return;
+    };
+    let folder = settings.data_dir.join("backups");
+    let zone = settings.default_time_zone.clone();
+    let keep = usize::try_from(schedule.keep).unwrap_or(usize::MAX);
+    std::thread::spawn(move || {
+        if backup::overdue(&folder, now_utc()) {
+            back_up_into(&database, &folder, keep);
+        }
+        loop {
+            let next = schedule.next_after_in(now_utc(), &zone);
+            // In steps of at most a minute, so a suspended machine or a changed clock is noticed.
+            loop {
+                let left = (next - now_utc()).to_std().unwrap_or_default();
+                if left.is_zero() {
+                    break;
+                }
+                std::thread::sleep(left.min(Duration::from_secs(60)));
+            }
+            back_up_into(&database, &folder, keep);
+        }
+    });
+}
+
+/// One daily backup into `folder`, then the oldest beyond `keep` deleted; logs file names and
+/// sizes only.
+fn back_up_into(database: &Path, folder: &Path, keep: usize) {
+    let name = backup::default_file_name(now_utc());
+    let started = Instant::now();
+    match backup::back_up(database, &folder.join(&name)) {
+        Ok(made) => tracing::info!(
+            file = %name,
+            bytes = made.bytes,
+            seconds = started.elapsed().as_secs(),
+            "daily backup made"
+        ),
+        Err(e) => tracing::warn!(file = %name, error = %e, "the daily backup failed"),
+    }
+    match backup::prune(folder, keep) {
+        Ok(deleted) => {
+            for path in deleted {
+                let file = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                tracing::info!(file = file.unwrap_or_default(), "old backup deleted");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "old backups could not be deleted"),
+    }
+}
+
+/// `hearth backup`: on SQLite a copy with a progress bar, then its check; on PostgreSQL how to
+/// use pg_dump.
+fn back_up(settings: &Settings, to: Option<PathBuf>) -> Result<(), String> {
+    let Some(database) = sqlite_path(settings) else {
+        return postgres_advice(settings);
+    };
+    let to = to.unwrap_or_else(|| settings.data_dir.join(backup::default_file_name(now_utc())));
+    let estimate = backup::estimated_size(&database).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(estimate.max(1));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{elapsed}] {bar:30} {bytes} of about {total_bytes}",
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    bar.set_message("copying");
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let started = Instant::now();
+    let copying = std::thread::spawn({
+        let (database, to) = (database.clone(), to.clone());
+        move || backup::copy(&database, &to)
+    });
+    while !copying.is_finished() {
+        let written = std::fs::metadata(&to).map_or(0, |m| m.len());
+        bar.set_position(written.min(estimate));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let copied = copying
+        .join()
+        .map_err(|_| "the copy stopped unexpectedly".to_owned())?;
+    if let Err(e) = copied {
+        bar.abandon();
+        return Err(e.to_string());
+    }
+    let copy_took = started.elapsed();
+    bar.set_position(estimate);
+    bar.set_message("checking the copy");
+    let checked = backup::verify(&to);
+    bar.finish_and_clear();
+    let verified = match checked {
+        Ok(verified) => verified,
+        Err(e) => {
+            let _ = std::fs::remove_file(&to);
+            return Err(format!("the copy failed its check and was deleted: {e}"));
+        }
+    };
+    println!(
+        "backed up {} to {}: {} in {:.1} s (copy {:.1} s, check {:.1} s); integrity check ok",
+        database.display(),
+        verified.path.display(),
+        indicatif::HumanBytes(verified.bytes),
+        started.elapsed().as_secs_f64(),
+        copy_took.as_secs_f64(),
+        (started.elapsed() - copy_took).as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// `hearth restore`: on SQLite the backup checked, migrated and put in place; on PostgreSQL
+/// how to use pg_restore.
+fn restore(settings: &Settings, file: &Path, force: bool) -> Result<(), String> {
+    let Some(database) = sqlite_path(settings) else {
+        return postgres_advice(settings);
+    };
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!(
+        "checking {} and putting it in place",
+        file.display()
+    ));
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let started = Instant::now();
+    let restored = backup::restore(file, &database, force, now_utc());
+    spinner.finish_and_clear();
+    let restored = restored.map_err(|e| e.to_string())?;
+    println!(
+        "restored {} ({}, integrity check ok) to {} in {:.1} s; migrations run: {}",
+        file.display(),
+        indicatif::HumanBytes(restored.source.bytes),
+        database.display(),
+        started.elapsed().as_secs_f64(),
+        restored.migrations_run
+    );
+    if let Some(kept) = &restored.kept {
+        println!("the database it replaced is kept as {}", kept.display());
+    }
+    if restored.was_live {
+        eprintln!(
+            "hearth: a server was running on the replaced database and still has it open:              restart it now (systemctl restart hearth), or what it writes goes to the kept file"
+        );
+    }
+    Ok(())
+}
+
+/// What `hearth backup` and `hearth restore` say on PostgreSQL: how to use pg_dump and
+/// pg_restore with this database, and whether the pg_dump on PATH can dump its server.
+fn postgres_advice(settings: &Settings) -> Result<(), String> {
+    let url = settings.database_url();
+    let mut conn = db::connect(&url).map_err(|e| e.to_string())?;
+    let version = backup::postgres_server_version(&mut conn).map_err(|e| e.to_string())?;
+    let pg_dump = std::process::Command::new("pg_dump")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned());
+    println!(
+        "{}",
+        backup::postgres_advice(&url, &version, pg_dump.as_deref())
+    );
+    Ok(())
 }
 
 fn rerender(settings: &Settings) -> Result<(), String> {

@@ -8,6 +8,7 @@ use hearth_core::accounts::leaving::LeavingRules;
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::conversations::ConversationRules;
 use hearth_core::mail::EmailSettings;
+use hearth_core::maintenance::backup::DailyBackups;
 use hearth_core::moderation::review::ReportLimits;
 use hearth_core::notifications::mailing::MailLimits;
 use hearth_core::safety::crisis::CrisisResources;
@@ -72,6 +73,8 @@ pub struct Settings {
     pub email: EmailSettings,
     /// `[notification_mail]`: how notifications are batched and limited by e-mail.
     pub notification_mail: MailLimits,
+    /// Daily backups by `hearth serve` (SQLite only).
+    pub backups: DailyBackups,
 }
 
 /// The defaults, as TOML, so they read exactly like `config/hearth.example.toml`.
@@ -172,6 +175,11 @@ max_terms = 8
 ranked_matches = 2000
 max_pages = 50
 
+[backups]
+daily = false
+keep = 7
+hour = 3
+
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."
 
@@ -254,6 +262,7 @@ impl Settings {
         settings.crisis_resources.check()?;
         settings.edit_limits.check()?;
         settings.email.check()?;
+        settings.backups.check()?;
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
         if settings.database_url.is_none() {
             settings.database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());

@@ -29,6 +29,7 @@ mod notifications;
 mod odd_requests;
 mod password_reset_by_mail;
 mod posting_limits;
+mod probes;
 mod profiles;
 mod reports;
 mod search;

@@ -164,6 +164,14 @@ pub fn open(config: &DbConfig) -> Result<Pool> {
     Ok(pool)
 }
 
+/// One connection, prepared as the pool's are, without migrating anything: for tools such
+/// as `hearth backup` that must not change the schema under a running server.
+pub fn connect(database_url: &str) -> Result<DbConn> {
+    ConnectionManager::new(database_url)
+        .connect()
+        .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))
+}
+
 /// Creates the SQLite file's folder (`0700`: the members' words are in it) and the file itself
 /// (`0600`, before SQLite opens it, so it is never readable by others; SQLite gives its `-wal`
 /// and `-shm` files the same mode). Existing folders and files keep the mode they have.
@@ -205,6 +213,58 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize> {
             .map(|v| v.len()),
     };
     applied.map_err(|e| Error::Unavailable(format!("database migration failed: {e}")))
+}
+
+/// Whether this version of Hearth has migrations the database has not had yet (a database
+/// restored from an older version, or one nobody migrated): `/readyz` is not ready then.
+/// Reads only the migrations table (diesel creates it first if it is missing, which on a
+/// migrated database is a no-op).
+pub fn pending_migrations(conn: &mut DbConn) -> Result<bool> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map_err(|e| Error::Unavailable(format!("cannot read the applied migrations: {e}")))
+}
+
+/// How many migrations the database has had.
+pub fn applied_migrations(conn: &mut DbConn) -> Result<usize> {
+    Ok(applied_versions(conn)?.len())
+}
+
+/// Migrations the database has had that this version of Hearth does not know: the database
+/// comes from a newer version.
+pub fn unknown_migrations(conn: &mut DbConn) -> Result<Vec<String>> {
+    use diesel::migration::MigrationSource;
+    let known = match conn {
+        DbConn::Sqlite(_) => {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).map(|all| {
+                all.iter()
+                    .map(|m| m.name().version().to_string())
+                    .collect::<Vec<_>>()
+            })
+        }
+        DbConn::Pg(_) => {
+            MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS).map(|all| {
+                all.iter()
+                    .map(|m| m.name().version().to_string())
+                    .collect::<Vec<_>>()
+            })
+        }
+    }
+    .map_err(|e| Error::Internal(format!("the embedded migrations cannot be read: {e}")))?;
+    let applied = applied_versions(conn)?;
+    Ok(applied.into_iter().filter(|v| !known.contains(v)).collect())
+}
+
+fn applied_versions(conn: &mut DbConn) -> Result<Vec<String>> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => MigrationHarness::applied_migrations(c),
+        DbConn::Pg(c) => MigrationHarness::applied_migrations(c),
+    };
+    applied
+        .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(|e| Error::Unavailable(format!("cannot read the applied migrations: {e}")))
 }
 
 pub fn backend(conn: &DbConn) -> Backend {

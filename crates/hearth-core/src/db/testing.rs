@@ -82,3 +82,22 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// A SQLite database at `path` as an older Hearth left it: every migration but the newest.
+/// `hearth restore` and `hearth serve` must bring it up to date; until then it has a
+/// migration pending.
+pub fn sqlite_one_version_behind(path: &str) {
+    use diesel::migration::MigrationSource;
+    use diesel_migrations::MigrationHarness;
+    let mut conn = diesel::SqliteConnection::establish(path).expect("the SQLite file opens");
+    let mut all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&super::SQLITE_MIGRATIONS)
+        .expect("the embedded migrations");
+    all.sort_by_key(|m| m.name().version().to_string());
+    all.pop();
+    // Creates the migrations table, as running the first migration through diesel would.
+    conn.applied_migrations().expect("the migrations table");
+    for migration in &all {
+        conn.run_migration(migration)
+            .expect("an older migration runs");
+    }
+}

@@ -401,3 +401,39 @@ fn the_migration_ends_memberships_that_older_bans_left_in_private_groups() {
         .unwrap();
     assert_eq!(count, 1);
 }
+
+/// `/readyz` asks this: false on a migrated database; true once the newest migration is
+/// missing from the migrations table (a database an older version left), on both backends.
+#[test]
+fn pending_migrations_sees_a_database_an_older_version_left() {
+    let (_database, pool) = crate::test_support::any_pool();
+    let conn = &mut *pool.get().unwrap();
+    assert!(!pending_migrations(conn).unwrap());
+    assert!(unknown_migrations(conn).unwrap().is_empty());
+    let newest: TextValue =
+        diesel::sql_query("SELECT max(version) AS value FROM __diesel_schema_migrations")
+            .get_result(conn)
+            .unwrap();
+    diesel::sql_query(format!(
+        "DELETE FROM __diesel_schema_migrations WHERE version = '{}'",
+        newest.value
+    ))
+    .execute(conn)
+    .unwrap();
+    assert!(pending_migrations(conn).unwrap());
+    diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')")
+        .execute(conn)
+        .unwrap();
+    assert_eq!(unknown_migrations(conn).unwrap(), ["29991231000000"]);
+}
+
+#[test]
+fn an_older_sqlite_database_has_a_migration_pending_until_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db").to_string_lossy().into_owned();
+    testing::sqlite_one_version_behind(&path);
+    let mut conn = DbConn::Sqlite(diesel::SqliteConnection::establish(&path).unwrap());
+    assert!(pending_migrations(&mut conn).unwrap());
+    assert_eq!(run_migrations(&mut conn).unwrap(), 1);
+    assert!(!pending_migrations(&mut conn).unwrap());
+}

@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, Responder};
+use actix_web::HttpResponse;
 use hearth_core::forum::{boards, reads};
 use serde::Serialize;
 
@@ -80,14 +80,4 @@ pub async fn show(state: State, viewer: Viewer) -> Result<HttpResponse, WebError
         ))
     })
     .await
-}
-
-/// `GET /healthz`: the process is up and the database answers.
-pub async fn health(state: State) -> impl Responder {
-    match read(&state, hearth_core::db::ping).await {
-        Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ok"),
-        Err(_) => HttpResponse::ServiceUnavailable()
-            .content_type("text/plain")
-            .body("database unavailable"),
-    }
 }

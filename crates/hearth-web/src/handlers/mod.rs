@@ -18,6 +18,7 @@ pub mod members;
 pub mod moderation;
 pub mod notifications;
 pub mod posts;
+pub mod probes;
 pub mod search;
 pub mod setup;
 pub mod threads;

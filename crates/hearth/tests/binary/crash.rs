@@ -26,17 +26,18 @@ const CYCLES: usize = 20;
 const CLIENTS: usize = 4;
 
 /// A member's session prepared before the server starts, reused across restarts.
-struct Client {
-    token: String,
-    csrf_token: String,
+pub struct Client {
+    pub token: String,
+    pub csrf_token: String,
 }
 
-struct Community {
-    clients: Vec<Client>,
-    thread_ids: Vec<i64>,
+pub struct Community {
+    pub clients: Vec<Client>,
+    pub thread_ids: Vec<i64>,
 }
 
-fn prepare(database_path: &str) -> Community {
+/// Two threads on a public board and `CLIENTS` members with sessions, in a new database.
+pub fn prepare(database_path: &str) -> Community {
     let pool = db::open(&DbConfig {
         database_url: database_path.to_owned(),
         pool_size: 1,

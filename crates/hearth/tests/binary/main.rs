@@ -1,8 +1,10 @@
 //! Tests of the `hearth` binary itself: one test binary, real processes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backups;
 mod cli;
 mod crash;
 mod mail;
 mod multinode;
+mod packaging;
 mod served;
