@@ -118,6 +118,8 @@ pub fn request(
         }
         check_limits(conn, member.id, &lower, settings, now)?;
         diesel::delete(email_addresses::table.find(member.id)).execute(conn)?;
+        // A reset link mailed to the address being replaced stops working.
+        links::retire(conn, member.id, Purpose::Reset, now)?;
         diesel::insert_into(email_addresses::table)
             .values((
                 email_addresses::member_id.eq(member.id),
@@ -247,11 +249,12 @@ pub fn verify(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<Stri
     })
 }
 
-/// Removes the member's address: no more mail to it, and its link stops working.
+/// Removes the member's address: no more mail to it, and its links (verification and reset)
+/// stop working.
 pub fn remove(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) -> Result<()> {
     write_tx(conn, |conn| {
         diesel::delete(email_addresses::table.find(member)).execute(conn)?;
-        links::retire(conn, member, Purpose::Verify, now)?;
+        links::retire_all_for(conn, member, now)?;
         Ok(())
     })
 }
