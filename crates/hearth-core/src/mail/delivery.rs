@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Timestamp};
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
 use super::sender::{Outgoing, Sender};
 use super::settings::EmailSettings;
+use super::MailKind;
 use crate::db::schema::outbox;
 use crate::db::{self, per_connection, write_tx_unseen, DbConn, Pool};
 use crate::error::Result;
@@ -89,16 +90,33 @@ pub fn claim(
     })
 }
 
+/// The `SET` clauses that forget a sent or given-up mail's one-time link: a verification or
+/// reset mail's bodies are blanked (its subject carries nothing secret), other mail is kept as
+/// it was until purged.
+fn forget_links() -> String {
+    let secret = format!(
+        "kind IN ('{}', '{}')",
+        MailKind::Verify.as_str(),
+        MailKind::PasswordReset.as_str()
+    );
+    format!(
+        "text_body = CASE WHEN {secret} THEN '' ELSE text_body END, \
+         html_body = CASE WHEN {secret} THEN '' ELSE html_body END"
+    )
+}
+
 /// The mail was taken by the SMTP server.
 pub fn mark_sent(conn: &mut DbConn, id: MailId, now: NaiveDateTime) -> Result<()> {
+    let sql = format!(
+        "UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL, {} \
+         WHERE id = $2",
+        forget_links()
+    );
     write_tx_unseen(conn, |conn| {
-        diesel::update(outbox::table.find(id))
-            .set((
-                outbox::sent_at.eq(now),
-                outbox::claimed_until.eq(None::<NaiveDateTime>),
-                outbox::last_error.eq(None::<String>),
-            ))
-            .execute(conn)?;
+        let query = diesel::sql_query(sql.as_str())
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(id.0);
+        per_connection!(conn, |c| query.execute(c))?;
         Ok(())
     })
 }
@@ -126,23 +144,29 @@ pub fn mark_failed(
     };
     let error: String = error.chars().take(500).collect();
     write_tx_unseen(conn, |conn| {
-        let row = outbox::table.find(mail.id);
         match failure {
-            Failure::RetryAt(at) => diesel::update(row)
-                .set((
-                    outbox::claimed_until.eq(None::<NaiveDateTime>),
-                    outbox::send_after.eq(at),
-                    outbox::last_error.eq(&error),
-                ))
-                .execute(conn)?,
+            Failure::RetryAt(at) => {
+                diesel::update(outbox::table.find(mail.id))
+                    .set((
+                        outbox::claimed_until.eq(None::<NaiveDateTime>),
+                        outbox::send_after.eq(at),
+                        outbox::last_error.eq(&error),
+                    ))
+                    .execute(conn)?;
+            }
             // Given up: attempts stay at the bound, so no claim takes it again.
-            Failure::GivenUp => diesel::update(row)
-                .set((
-                    outbox::claimed_until.eq(None::<NaiveDateTime>),
-                    outbox::attempts.eq(settings.max_attempts()),
-                    outbox::last_error.eq(&error),
-                ))
-                .execute(conn)?,
+            Failure::GivenUp => {
+                let sql = format!(
+                    "UPDATE outbox SET claimed_until = NULL, attempts = $1, last_error = $2, {} \
+                     WHERE id = $3",
+                    forget_links()
+                );
+                let query = diesel::sql_query(sql.as_str())
+                    .bind::<Integer, _>(settings.max_attempts())
+                    .bind::<Text, _>(&error)
+                    .bind::<BigInt, _>(mail.id.0);
+                per_connection!(conn, |c| query.execute(c))?;
+            }
         };
         Ok(())
     })?;

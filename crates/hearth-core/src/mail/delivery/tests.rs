@@ -160,3 +160,57 @@ fn sent_and_given_up_mail_is_purged_after_the_days_kept() {
     let left: Vec<MailId> = outbox::table.select(outbox::id).load(&mut conn).unwrap();
     assert_eq!(left, vec![waiting]);
 }
+
+fn link_mail(n: usize, kind: MailKind) -> Mail {
+    Mail {
+        kind,
+        text: format!("open https://forum.example.org/forgot/email/secret-token-{n}"),
+        html: format!("<a href=\"https://forum.example.org/forgot/email/secret-token-{n}\">x</a>"),
+        ..mail(n)
+    }
+}
+
+fn bodies(conn: &mut DbConn, id: MailId) -> (String, String, String) {
+    outbox::table
+        .find(id)
+        .select((outbox::subject, outbox::text_body, outbox::html_body))
+        .first(conn)
+        .unwrap()
+}
+
+#[test]
+fn a_sent_or_given_up_link_mail_keeps_no_link() {
+    let (_database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let settings = EmailSettings {
+        retry_seconds: vec![],
+        ..EmailSettings::default()
+    };
+    assert_eq!(settings.max_attempts(), 1);
+    let now = clock::now();
+    let verify = enqueue(&mut conn, &link_mail(1, MailKind::Verify), now, now).unwrap();
+    let reset = enqueue(&mut conn, &link_mail(2, MailKind::PasswordReset), now, now).unwrap();
+    let other = enqueue(&mut conn, &link_mail(3, MailKind::Test), now, now).unwrap();
+    let claimed = claim(&mut conn, now, TimeDelta::seconds(60), 1, 10).unwrap();
+    assert_eq!(claimed.len(), 3);
+    let of = |id: MailId| claimed.iter().find(|m| m.id == id).unwrap().clone();
+
+    mark_sent(&mut conn, of(verify).id, now).unwrap();
+    assert_eq!(
+        mark_failed(&mut conn, &of(reset), "550 no", &settings, now).unwrap(),
+        Failure::GivenUp
+    );
+    mark_sent(&mut conn, of(other).id, now).unwrap();
+
+    for id in [verify, reset] {
+        let (subject, text, html) = bodies(&mut conn, id);
+        assert!(!subject.is_empty());
+        assert!(!text.contains("secret-token"), "{text}");
+        assert!(!html.contains("secret-token"), "{html}");
+    }
+    let (_, text, _) = bodies(&mut conn, other);
+    assert!(
+        text.contains("secret-token-3"),
+        "other mail is kept until purged"
+    );
+}
