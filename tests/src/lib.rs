@@ -147,7 +147,7 @@ impl TestApp {
             .fill(
                 "/settings/email",
                 "/settings/email",
-                &[("address", address)],
+                &[("address", address), ("password", crate::PASSWORD)],
             )
             .assert_redirect();
         let mail = sink

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use hearth_core::model::SiteRole;
-use hearth_tests::{test_config, SmtpSink, TestApp};
+use hearth_tests::{test_config, SmtpSink, TestApp, PASSWORD};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -21,7 +21,7 @@ fn an_address_is_verified_by_its_link_once_and_gets_nothing_else_before() {
     ana.submit(
         &page,
         "/settings/email",
-        &[("address", " Ana@Example.org ")],
+        &[("address", " Ana@Example.org "), ("password", PASSWORD)],
     )
     .assert_redirect();
     let page = ana.visit("/settings/email");
@@ -92,7 +92,7 @@ fn a_changed_or_removed_address_loses_its_link() {
     ana.fill(
         "/settings/email",
         "/settings/email",
-        &[("address", "old@example.org")],
+        &[("address", "old@example.org"), ("password", PASSWORD)],
     )
     .assert_redirect();
     let old = sink.wait_for_to("old@example.org", 1, WAIT).remove(0);
@@ -104,7 +104,7 @@ fn a_changed_or_removed_address_loses_its_link() {
     ana.fill(
         "/settings/email",
         "/settings/email",
-        &[("address", "new@example.org")],
+        &[("address", "new@example.org"), ("password", PASSWORD)],
     )
     .assert_redirect();
     sink.wait_for_to("new@example.org", 1, WAIT);
@@ -116,8 +116,12 @@ fn a_changed_or_removed_address_loses_its_link() {
         ["new@example.org"]
     );
     let page = ana.visit("/settings/email");
-    ana.submit(&page, "/settings/email/remove", &[])
-        .assert_redirect();
+    ana.submit(
+        &page,
+        "/settings/email/remove",
+        &[("remove_password", PASSWORD)],
+    )
+    .assert_redirect();
     let page = ana.visit("/settings/email");
     assert_eq!(page.count(".email-current"), 0);
     let new = sink.messages_to("new@example.org").remove(0);
@@ -130,35 +134,50 @@ fn a_changed_or_removed_address_loses_its_link() {
 }
 
 #[test]
-fn an_address_another_member_verified_is_refused_without_saying_whose() {
+fn an_address_another_member_verified_gets_the_same_answer_and_no_mail() {
     let sink = SmtpSink::start();
     let app = TestApp::with_email(&sink);
     let ben = app.signed_in("ben", SiteRole::Member);
     app.verify_address(&ben, &sink, "shared@example.org");
     let ana = app.signed_in("ana", SiteRole::Member);
-    let refused = ana.fill(
-        "/settings/email",
-        "/settings/email",
-        &[("address", "SHARED@example.org")],
-    );
-    refused.assert_status(422);
-    let words = refused.texts("main").join(" ");
-    assert!(words.contains("cannot be used for this account"), "{words}");
-    assert!(!words.contains("ben"), "{words}");
-    assert_eq!(refused.attrs("#address", "value"), ["SHARED@example.org"]);
+    // Held by ben or by nobody, ana sees the same: a redirect, the same words, the address
+    // waiting for her to confirm it.
+    let mut seen = Vec::new();
+    for address in ["SHARED@example.org", "nobody@example.org"] {
+        let answer = ana.fill(
+            "/settings/email",
+            "/settings/email",
+            &[("address", address), ("password", PASSWORD)],
+        );
+        answer.assert_redirect();
+        let page = ana.visit("/settings/email?asked=1");
+        let words = page.texts("main").join(" ");
+        assert!(!words.contains("ben"), "{words}");
+        assert!(!words.contains("cannot be used"), "{words}");
+        seen.push((
+            page.texts("#email-asked"),
+            page.texts(".email-status"),
+            page.texts(".email-current .email-address"),
+        ));
+    }
+    assert_eq!(seen[0].0, ["If this address can be used, we sent a link to it. Open it to confirm the address; until then it gets nothing else from us."]);
+    assert_eq!(seen[0].0, seen[1].0);
+    assert_eq!(seen[0].1, seen[1].1);
+    assert_eq!(seen[0].2, ["SHARED@example.org"]);
     app.wait_until_all_mail_sent(WAIT);
     assert_eq!(
         sink.messages_to("shared@example.org").len(),
         1,
         "only ben's link"
     );
+    sink.wait_for_to("nobody@example.org", 1, WAIT);
 
     // An address someone only claimed is not theirs: the one who verifies it has it.
     let cara = app.signed_in("cara", SiteRole::Member);
     cara.fill(
         "/settings/email",
         "/settings/email",
-        &[("address", "claimed@example.org")],
+        &[("address", "claimed@example.org"), ("password", PASSWORD)],
     )
     .assert_redirect();
     app.verify_address(&ana, &sink, "claimed@example.org");
@@ -177,14 +196,17 @@ fn verification_mail_is_limited_per_member_and_per_address() {
         ana.fill(
             "/settings/email",
             "/settings/email",
-            &[("address", &format!("ana{n}@example.org"))],
+            &[
+                ("address", &format!("ana{n}@example.org")),
+                ("password", PASSWORD),
+            ],
         )
         .assert_redirect();
     }
     let refused = ana.fill(
         "/settings/email",
         "/settings/email",
-        &[("address", "ana9@example.org")],
+        &[("address", "ana9@example.org"), ("password", PASSWORD)],
     );
     refused.assert_status(429);
     assert!(refused
@@ -198,7 +220,7 @@ fn verification_mail_is_limited_per_member_and_per_address() {
             .fill(
                 "/settings/email",
                 "/settings/email",
-                &[("address", "target@example.org")],
+                &[("address", "target@example.org"), ("password", PASSWORD)],
             )
             .assert_redirect();
     }
@@ -206,7 +228,7 @@ fn verification_mail_is_limited_per_member_and_per_address() {
     dan.fill(
         "/settings/email",
         "/settings/email",
-        &[("address", "target@example.org")],
+        &[("address", "target@example.org"), ("password", PASSWORD)],
     )
     .assert_status(429);
     app.wait_until_all_mail_sent(WAIT);
@@ -250,4 +272,91 @@ fn without_email_every_email_page_says_so_and_the_rest_works() {
     // Everything else works.
     ana.visit("/settings").assert_status(200);
     app.browser().visit("/signin").assert_status(200);
+}
+
+#[test]
+fn a_signed_in_session_without_the_password_cannot_move_the_accounts_mail() {
+    let sink = SmtpSink::start();
+    let app = TestApp::with_email(&sink);
+    let ana = app.signed_in("ana", SiteRole::Member);
+    app.verify_address(&ana, &sink, "ana@example.org");
+
+    // Someone at ana's signed-in device, without her password.
+    for password in ["", "a wrong guess"] {
+        let refused = ana.fill(
+            "/settings/email",
+            "/settings/email",
+            &[("address", "thief@example.org"), ("password", password)],
+        );
+        refused.assert_status(422);
+        assert!(refused
+            .texts("#password-error")
+            .join(" ")
+            .contains("not your password"));
+        assert_eq!(refused.attrs("#address", "value"), ["thief@example.org"]);
+        assert_eq!(refused.attrs("#password", "value"), Vec::<String>::new());
+    }
+    let refused = ana.fill(
+        "/settings/email",
+        "/settings/email/remove",
+        &[("remove_password", "a wrong guess")],
+    );
+    refused.assert_status(422);
+    assert!(refused
+        .texts("#remove_password-error")
+        .join(" ")
+        .contains("not your password"));
+    app.wait_until_all_mail_sent(WAIT);
+    assert!(sink.messages_to("thief@example.org").is_empty());
+
+    // With it, the change waits for the new address; the old one is told and keeps the mail.
+    ana.fill(
+        "/settings/email",
+        "/settings/email",
+        &[("address", "ana.new@example.org"), ("password", PASSWORD)],
+    )
+    .assert_redirect();
+    let notice = sink.wait_for_to("ana@example.org", 2, WAIT).pop().unwrap();
+    assert!(
+        notice.subject().contains("is being changed"),
+        "{}",
+        notice.subject()
+    );
+    assert!(notice.text().contains("change your password"));
+    let page = ana.visit("/settings/email");
+    assert_eq!(
+        page.texts(".email-address"),
+        ["ana@example.org", "ana.new@example.org"]
+    );
+    app.browser()
+        .fill("/forgot/email", "/forgot/email", &[("who", "ana")])
+        .assert_status(200);
+    let reset = sink.wait_for_to("ana@example.org", 3, WAIT).pop().unwrap();
+    assert!(reset.subject().starts_with("Choose a new password"));
+    assert!(sink
+        .messages_to("ana.new@example.org")
+        .iter()
+        .all(|m| !m.subject().starts_with("Choose a new password")));
+
+    // Once the new one is verified, the old reset link stops working and mail goes there.
+    let reset_path = reset
+        .link_containing("/forgot/email/")
+        .unwrap()
+        .trim_start_matches(&app.base_url)
+        .to_owned();
+    let verify_path = sink
+        .wait_for_to("ana.new@example.org", 1, WAIT)
+        .remove(0)
+        .link_containing("/email/verify/")
+        .unwrap()
+        .trim_start_matches(&app.base_url)
+        .to_owned();
+    let stranger = app.browser();
+    let page = stranger.visit(&verify_path);
+    stranger.submit(&page, &verify_path, &[]).assert_status(200);
+    app.browser().get(&reset_path).assert_status(404);
+    assert_eq!(
+        ana.visit("/settings/email").texts(".email-address"),
+        ["ana.new@example.org"]
+    );
 }

@@ -13,6 +13,7 @@ use crate::db::schema::members;
 use crate::db::{write_tx_unseen, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::{MemberId, SessionId};
+use crate::mail::links::{self, Purpose};
 use crate::model::Member;
 
 /// Checks a new password against the registration rules (its errors on the field `password`).
@@ -29,7 +30,8 @@ pub fn new_password_hash(username: &str, password: &str) -> Result<String> {
 }
 
 /// Inside a write transaction: stores `password_hash` as the member's password and ends every
-/// session of theirs but `keep` (`None` ends them all). Returns how many sessions ended.
+/// session of theirs but `keep` (`None` ends them all), and any reset link mailed to them stops
+/// working. Returns how many sessions ended.
 pub fn set_password_in(
     conn: &mut DbConn,
     member_id: MemberId,
@@ -42,6 +44,7 @@ pub fn set_password_in(
     if changed == 0 {
         return Err(Error::NotFound);
     }
+    links::retire(conn, member_id, Purpose::Reset, crate::clock::now())?;
     sessions::end_others_in(conn, member_id, keep)
 }
 

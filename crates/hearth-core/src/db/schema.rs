@@ -604,6 +604,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        address -> Nullable<Text>,
     }
 }
 

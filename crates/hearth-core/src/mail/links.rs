@@ -27,24 +27,35 @@ impl Purpose {
     }
 }
 
+/// A link that still works: whose it is and, for a verification, the address it verifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub member: MemberId,
+    pub address_lower: Option<String>,
+    /// As the member typed it (`None` on links made before it was kept).
+    pub address: Option<String>,
+}
+
 /// Inside a write transaction: a new link for `member` (the earlier unused ones of the same
-/// purpose stop working). Returns the token for the mail.
+/// purpose stop working), for `address` when it verifies one. Returns the token for the mail.
 pub(crate) fn issue(
     conn: &mut DbConn,
     member: MemberId,
     purpose: Purpose,
-    address_lower: Option<&str>,
+    address: Option<&str>,
     lifetime: TimeDelta,
     now: NaiveDateTime,
 ) -> Result<String> {
     retire(conn, member, purpose, now)?;
+    let address_lower = address.map(str::to_lowercase);
     let token = random_token();
     diesel::insert_into(mail_links::table)
         .values((
             mail_links::member_id.eq(member),
             mail_links::purpose.eq(purpose.as_str()),
             mail_links::token_hash.eq(hash_token(&token)),
-            mail_links::address_lower.eq(address_lower),
+            mail_links::address_lower.eq(&address_lower),
+            mail_links::address.eq(address),
             mail_links::created_at.eq(now),
             mail_links::expires_at.eq(now + lifetime),
         ))
@@ -70,21 +81,88 @@ pub(crate) fn retire(
     Ok(())
 }
 
+/// Inside a write transaction: every unused link of the member (verification and reset) stops
+/// working. Asking to leave calls it, so no mailed link outlives that decision.
+pub fn retire_all_for(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) -> Result<()> {
+    diesel::update(
+        mail_links::table
+            .filter(mail_links::member_id.eq(member))
+            .filter(mail_links::used_at.is_null()),
+    )
+    .set(mail_links::used_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+type LinkRow = (MemberId, Option<String>, Option<String>);
+
+fn link_of((member, address_lower, address): LinkRow) -> Link {
+    Link {
+        member,
+        address_lower,
+        address,
+    }
+}
+
+/// Inside a write transaction: other members' unused verification links for `address_lower`
+/// stop working (the address was just verified by `member`).
+pub(crate) fn retire_others_for_address(
+    conn: &mut DbConn,
+    member: MemberId,
+    address_lower: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    diesel::update(
+        mail_links::table
+            .filter(mail_links::purpose.eq(Purpose::Verify.as_str()))
+            .filter(mail_links::address_lower.eq(address_lower))
+            .filter(mail_links::member_id.ne(member))
+            .filter(mail_links::used_at.is_null()),
+    )
+    .set(mail_links::used_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// The member (and address) of a link that still works, without using it.
 pub(crate) fn live(
     conn: &mut DbConn,
     purpose: Purpose,
     token: &str,
     now: NaiveDateTime,
-) -> Result<Option<(MemberId, Option<String>)>> {
-    Ok(mail_links::table
+) -> Result<Option<Link>> {
+    let row: Option<LinkRow> = mail_links::table
         .filter(mail_links::token_hash.eq(hash_token(token)))
         .filter(mail_links::purpose.eq(purpose.as_str()))
         .filter(mail_links::used_at.is_null())
         .filter(mail_links::expires_at.gt(now))
-        .select((mail_links::member_id, mail_links::address_lower))
+        .select((
+            mail_links::member_id,
+            mail_links::address_lower,
+            mail_links::address,
+        ))
         .first(conn)
-        .optional()?)
+        .optional()?;
+    Ok(row.map(link_of))
+}
+
+/// The address the member's newest verification link that still works is for: the address
+/// they asked to change to and have not confirmed yet.
+pub(crate) fn pending_address(
+    conn: &mut DbConn,
+    member: MemberId,
+    now: NaiveDateTime,
+) -> Result<Option<String>> {
+    let row: Option<Option<String>> = mail_links::table
+        .filter(mail_links::member_id.eq(member))
+        .filter(mail_links::purpose.eq(Purpose::Verify.as_str()))
+        .filter(mail_links::used_at.is_null())
+        .filter(mail_links::expires_at.gt(now))
+        .order(mail_links::id.desc())
+        .select(mail_links::address)
+        .first(conn)
+        .optional()?;
+    Ok(row.flatten())
 }
 
 /// Inside a write transaction: uses the link if it still works (of two at once, one wins).
@@ -93,8 +171,8 @@ pub(crate) fn claim(
     purpose: Purpose,
     token: &str,
     now: NaiveDateTime,
-) -> Result<Option<(MemberId, Option<String>)>> {
-    Ok(diesel::update(
+) -> Result<Option<Link>> {
+    let row: Option<LinkRow> = diesel::update(
         mail_links::table
             .filter(mail_links::token_hash.eq(hash_token(token)))
             .filter(mail_links::purpose.eq(purpose.as_str()))
@@ -102,9 +180,14 @@ pub(crate) fn claim(
             .filter(mail_links::expires_at.gt(now)),
     )
     .set(mail_links::used_at.eq(now))
-    .returning((mail_links::member_id, mail_links::address_lower))
+    .returning((
+        mail_links::member_id,
+        mail_links::address_lower,
+        mail_links::address,
+    ))
     .get_result(conn)
-    .optional()?)
+    .optional()?;
+    Ok(row.map(link_of))
 }
 
 /// How many verification links were made since `since` for the member, and for the address.

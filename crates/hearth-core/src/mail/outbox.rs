@@ -17,6 +17,8 @@ text_enum! {
         Verify = "verify",
         /// A password reset link.
         PasswordReset = "password_reset",
+        /// To a verified address: the member asked to change it.
+        AddressChange = "address_change",
         /// Notifications as they happen (batched per thread).
         Notification = "notification",
         /// A daily or weekly digest of notifications.

@@ -172,8 +172,8 @@ fn reset_mail(member: &Member, address: &str, token: &str, minutes: i64, site: &
 
 /// The member a reset link is for, if it still works (for its page).
 pub fn for_link(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Result<Member> {
-    let (member, _) = links::live(conn, Purpose::Reset, token, now)?.ok_or(Error::NotFound)?;
-    members::by_id(conn, member)
+    let link = links::live(conn, Purpose::Reset, token, now)?.ok_or(Error::NotFound)?;
+    members::by_id(conn, link.member)
 }
 
 /// Opens a reset link with a new password: the link is used, the password set, and every
@@ -187,9 +187,8 @@ pub fn complete(
     let member = for_link(conn, token, now)?;
     let password_hash = credentials::new_password_hash(&member.username, new_password)?;
     write_tx(conn, |conn| {
-        let (claimed, _) =
-            links::claim(conn, Purpose::Reset, token, now)?.ok_or(Error::NotFound)?;
-        if claimed != member.id {
+        let claimed = links::claim(conn, Purpose::Reset, token, now)?.ok_or(Error::NotFound)?;
+        if claimed.member != member.id {
             return Err(Error::NotFound);
         }
         // Every session of the member ends with it.

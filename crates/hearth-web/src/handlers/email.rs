@@ -4,12 +4,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use hearth_core::accounts::throttle::{self, Reservation, SignInKeys};
 use hearth_core::clock;
 use hearth_core::mail::reset::SAME_ANSWER;
-use hearth_core::mail::verification::{self, OwnAddress};
+use hearth_core::mail::verification::{self, OwnAddress, Requested};
 use hearth_core::mail::{reset, Site};
 use serde::{Deserialize, Serialize};
 
+use super::account::reserve;
 use super::auth::client_address;
 use super::{form_again, see_other, Page};
 use crate::errors::WebError;
@@ -23,10 +25,19 @@ fn site(state: &AppState) -> Site {
     }
 }
 
+/// What the address form keeps when it comes back: the address, never the password.
 #[derive(Deserialize, Serialize, Default)]
 pub struct AddressInput {
     #[serde(default)]
     address: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct AddressQuery {
+    #[serde(default)]
+    asked: Option<String>,
 }
 
 fn address_page(
@@ -34,59 +45,144 @@ fn address_page(
     viewer: &Viewer,
     current: Option<&OwnAddress>,
     input: &AddressInput,
+    asked: bool,
 ) -> Page {
     Page::new(state, viewer, "settings_email.html")
         .with("current", &current)
         .with("form", input)
+        .with("asked", &asked)
+        .with("same_answer", verification::SAME_ANSWER)
 }
 
 async fn own_address(state: &State, viewer: &Viewer) -> Result<Option<OwnAddress>, WebError> {
     let member = viewer.require_member()?;
-    read(state, move |conn| verification::address_of(conn, member.id)).await
+    read(state, move |conn| {
+        verification::address_of(conn, member.id, clock::now())
+    })
+    .await
+}
+
+/// The sign-in throttle's reservation for checking the member's password.
+async fn password_reservation(
+    state: &State,
+    request: &HttpRequest,
+    username: &str,
+) -> Result<(SignInKeys, Reservation), WebError> {
+    let address = client_address(request, &state.config);
+    let keys = SignInKeys::new(&state.throttle_key, address, username);
+    let reservation = reserve(
+        state,
+        &keys,
+        state.config.sign_in_throttle,
+        throttle::refused,
+    )
+    .await?;
+    Ok((keys, reservation))
 }
 
 /// `GET /settings/email`: the member's address, verified or waiting, and the form to add,
 /// change or remove it.
-pub async fn address_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+pub async fn address_form(
+    state: State,
+    viewer: Viewer,
+    query: web::Query<AddressQuery>,
+) -> Result<HttpResponse, WebError> {
     let current = own_address(&state, &viewer).await?;
-    address_page(&state, &viewer, current.as_ref(), &AddressInput::default()).render(&state)
+    let asked = query.asked.is_some();
+    address_page(
+        &state,
+        &viewer,
+        current.as_ref(),
+        &AddressInput::default(),
+        asked,
+    )
+    .render(&state)
 }
 
-/// `POST /settings/email`: sets the address (unverified) and mails its verification link.
+/// `POST /settings/email`: with the member's password, mails a verification link to the new
+/// address (the same answer whoever holds it); the verified one stays until it is opened.
 pub async fn save_address(
     state: State,
     viewer: Viewer,
+    request: HttpRequest,
     input: web::Form<AddressInput>,
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?.member;
     let typed = input.address.clone();
+    let password = input.password.clone();
     let settings = state.config.email.clone();
     let site = site(&state);
-    let requested = db(&state, move |conn| {
-        verification::request(conn, &member, &typed, &settings, &site, clock::now())
+    let (keys, reservation) = password_reservation(&state, &request, &member.username).await?;
+    let requested = db_with_password(&state, move |conn| {
+        verification::request(
+            conn,
+            &keys,
+            reservation,
+            &member,
+            &typed,
+            &password,
+            &settings,
+            &site,
+            clock::now(),
+        )
     })
     .await;
     match requested {
-        Ok(_) => Ok(see_other("/settings/email")),
+        Ok(Requested::Asked) => Ok(see_other("/settings/email?asked=1")),
+        Ok(Requested::AlreadyVerified) => Ok(see_other("/settings/email")),
         Err(error) => {
             let error = error.keeping_text(&input.address);
             form_again(&state, error, async {
                 let current = own_address(&state, &viewer).await?;
-                Ok(address_page(&state, &viewer, current.as_ref(), &input))
+                Ok(address_page(
+                    &state,
+                    &viewer,
+                    current.as_ref(),
+                    &input,
+                    false,
+                ))
             })
             .await
         }
     }
 }
 
-/// `POST /settings/email/remove`: no more mail to the address.
-pub async fn remove_address(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
-    let member = viewer.require_member()?;
-    db(&state, move |conn| {
-        verification::remove(conn, member.id, clock::now())
+#[derive(Deserialize)]
+pub struct RemoveInput {
+    #[serde(default)]
+    remove_password: String,
+}
+
+/// `POST /settings/email/remove`: with the member's password, no more mail to the address.
+pub async fn remove_address(
+    state: State,
+    viewer: Viewer,
+    request: HttpRequest,
+    input: web::Form<RemoveInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?.member;
+    let password = input.into_inner().remove_password;
+    let (keys, reservation) = password_reservation(&state, &request, &member.username).await?;
+    let removed = db_with_password(&state, move |conn| {
+        verification::remove(conn, &keys, reservation, &member, &password, clock::now())
     })
-    .await?;
-    Ok(see_other("/settings/email"))
+    .await;
+    match removed {
+        Ok(()) => Ok(see_other("/settings/email")),
+        Err(error) => {
+            form_again(&state, error, async {
+                let current = own_address(&state, &viewer).await?;
+                Ok(address_page(
+                    &state,
+                    &viewer,
+                    current.as_ref(),
+                    &AddressInput::default(),
+                    false,
+                ))
+            })
+            .await
+        }
+    }
 }
 
 /// A link from a mail that no longer works (used, expired, replaced, or never made): 404, with

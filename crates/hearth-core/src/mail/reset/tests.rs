@@ -46,7 +46,7 @@ fn links_work_once_and_only_until_they_expire() {
     let ana = member(&mut conn, "ana_links", SiteRole::Member).member;
     let now = clock::now();
 
-    verification::request(&mut conn, &ana, "ana@example.org", &settings, &site(), now).unwrap();
+    verification::tests::ask(&mut conn, &ana, "ana@example.org", now);
     let verify_token = newest_token(&mut conn, "/email/verify/");
     let hours = i64::from(settings.verification_link_hours);
     let too_late = now + TimeDelta::hours(hours) + TimeDelta::seconds(1);
@@ -80,4 +80,81 @@ fn links_work_once_and_only_until_they_expire() {
         Err(Error::NotFound)
     ));
     assert!(members::authenticate(&mut conn, "ana_links", NEW_PASSWORD).is_ok());
+}
+
+/// A verified address for `name` and a reset link mailed to it; returns its token.
+fn verified_with_reset_link(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> (Member, String) {
+    let settings = settings();
+    let who = member(conn, name, SiteRole::Member).member;
+    let address = format!("{name}@example.org");
+    verification::tests::ask(conn, &who, &address, now);
+    let verify_token = newest_token(conn, "/email/verify/");
+    verification::verify(conn, &verify_token, now).unwrap();
+    let from = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    request(conn, name, from, &settings, &site(), now).unwrap();
+    let token = newest_token(conn, "/forgot/email/");
+    assert_eq!(for_link(conn, &token, now).unwrap().id, who.id);
+    (who, token)
+}
+
+#[test]
+fn a_reset_link_stops_working_when_the_password_changes_another_way() {
+    let (_database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let now = clock::now();
+    let (bea, token) = verified_with_reset_link(&mut conn, "bea_retire", now);
+    // Any way of setting the password (change, recovery code, admin) goes through this seam.
+    credentials::set_password(&mut conn, &bea, "an owl above the quiet orchard", None).unwrap();
+    assert!(matches!(
+        for_link(&mut conn, &token, now),
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        complete(&mut conn, &token, NEW_PASSWORD, now),
+        Err(Error::NotFound)
+    ));
+    assert!(
+        members::authenticate(&mut conn, "bea_retire", "an owl above the quiet orchard").is_ok()
+    );
+}
+
+#[test]
+fn a_reset_link_stops_working_when_the_address_is_removed_or_changed() {
+    let (_database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let now = clock::now();
+    let (cai, token) = verified_with_reset_link(&mut conn, "cai_retire", now);
+    verification::tests::remove_with(&mut conn, &cai, crate::test_support::PASSWORD, now).unwrap();
+    assert!(matches!(
+        complete(&mut conn, &token, NEW_PASSWORD, now),
+        Err(Error::NotFound)
+    ));
+
+    let (dan, token) = verified_with_reset_link(&mut conn, "dan_retire", now);
+    verification::tests::ask(&mut conn, &dan, "dan.new@example.org", now);
+    let verify_token = verification::tests::verify_token_to(&mut conn, "dan.new@example.org");
+    verification::verify(&mut conn, &verify_token, now).unwrap();
+    assert!(matches!(
+        complete(&mut conn, &token, NEW_PASSWORD, now),
+        Err(Error::NotFound)
+    ));
+}
+
+#[test]
+fn retiring_all_of_a_members_links_ends_reset_and_verification_links() {
+    let (_database, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let now = clock::now();
+    let (eve, reset_token) = verified_with_reset_link(&mut conn, "eve_retire", now);
+    verification::tests::ask(&mut conn, &eve, "eve.new@example.org", now);
+    let verify_token = verification::tests::verify_token_to(&mut conn, "eve.new@example.org");
+    crate::db::write_tx_unseen(&mut conn, |conn| links::retire_all_for(conn, eve.id, now)).unwrap();
+    assert!(matches!(
+        for_link(&mut conn, &reset_token, now),
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        verification::verify(&mut conn, &verify_token, now),
+        Err(Error::NotFound)
+    ));
 }
