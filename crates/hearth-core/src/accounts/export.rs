@@ -24,7 +24,8 @@ use crate::ids::{BoardId, ConversationId, MeetingId, PostId, ThreadId};
 use crate::model::{Board, Message, Post, Thread};
 use crate::policy::{self, Action, MemberActor};
 
-use super::leaving::{self, LeavingRules};
+use super::credentials::Confirmation;
+use super::leaving::LeavingRules;
 
 /// The value of [`Export::format`]; a change that removes or renames a field makes it `/2`.
 pub const FORMAT: &str = "hearth-export/1";
@@ -158,16 +159,16 @@ pub struct MessageEntry {
     pub created_at: NaiveDateTime,
 }
 
-/// The member's data, after their password; at most `exports_per_day` a day (counted in the
+/// The member's data, after their password (counted like a sign-in: see [`Confirmation`]); at most `exports_per_day` a day (counted in the
 /// database, so every node shares the count).
 pub fn for_member(
     conn: &mut DbConn,
     member: &MemberActor,
-    password: &str,
+    password: Confirmation<'_>,
     rules: &LeavingRules,
     now: NaiveDateTime,
 ) -> Result<Export> {
-    leaving::check_password(conn, member.id, password)?;
+    password.check(conn, &member.member, "password")?;
     write_tx(conn, |conn| {
         let since = now - TimeDelta::days(1);
         let recent: i64 = data_exports::table

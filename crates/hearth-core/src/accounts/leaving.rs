@@ -15,6 +15,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::accounts::credentials::Confirmation;
 use crate::db::schema::{
     account_departures, board_bans, board_facilitators, board_subscriptions, calendar_feeds,
     conversation_messages, conversation_reads, email_addresses, mail_links, meeting_reminders,
@@ -26,11 +27,11 @@ use crate::db::schema::{
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Result};
 use crate::forum::posts::{recount_board, recount_thread};
+use crate::groups::memberships as groups_memberships;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
 use crate::model::{MemberStatus, Moderation, Publication, SiteRole, Thread};
 use crate::policy::MemberActor;
 use crate::text_enum::text_enum;
-use crate::{accounts::passwords, groups::memberships as groups_memberships};
 
 pub use crate::model::TOMBSTONE_PREFIX;
 
@@ -113,23 +114,6 @@ pub fn pending(conn: &mut DbConn, member_id: MemberId) -> Result<Option<Departur
         .transpose()
 }
 
-/// The member's own password, asked again before something that cannot be taken back (or
-/// that hands over everything they wrote). A wrong one is an error on the `password` field.
-pub fn check_password(conn: &mut DbConn, member_id: MemberId, password: &str) -> Result<()> {
-    let stored: String = members::table
-        .find(member_id)
-        .select(members::password_hash)
-        .get_result(conn)?;
-    if passwords::verify(password, &stored) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "password",
-            "that is not your password; type the one you sign in with",
-        ))
-    }
-}
-
 fn last_admin_error() -> Error {
     Error::invalid(
         "mode",
@@ -160,18 +144,19 @@ fn is_last_admin(conn: &mut DbConn, member_id: MemberId) -> Result<bool> {
     Ok(others == 0)
 }
 
-/// The member asks to leave, with their password: the request is stored with its date
+/// The member asks to leave, with their password (counted like a sign-in: see
+/// [`Confirmation`]; a wrong one is an error on the field `password`): the request is stored with its date
 /// (`cooling_off_days` from now) and every session of theirs ends, this one too. Asking again
 /// replaces the earlier request. The site's last administrator is refused.
 pub fn request(
     conn: &mut DbConn,
     member: &MemberActor,
     mode: LeavingMode,
-    password: &str,
+    password: Confirmation<'_>,
     rules: &LeavingRules,
     now: NaiveDateTime,
 ) -> Result<Departure> {
-    check_password(conn, member.id, password)?;
+    password.check(conn, &member.member, "password")?;
     let departure = Departure {
         mode,
         requested_at: now,

@@ -147,7 +147,7 @@ pub async fn show_codes(
 
 /// Counts an attempt before anything is checked (see `throttle::reserve`), waits out a slowed
 /// one, and refuses with `refusal` when the throttle says so.
-async fn reserve(
+pub(super) async fn reserve(
     state: &AppState,
     keys: &SignInKeys,
     policy: ThrottlePolicy,

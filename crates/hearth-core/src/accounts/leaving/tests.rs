@@ -3,6 +3,7 @@
 //! cancelling, the last admin, the held username; the retention purge of deleted posts.
 
 use super::*;
+use crate::accounts::throttle::{self, SignInKeys, ThrottlePolicy, Verdict};
 use crate::accounts::{actors, members};
 use crate::db::DbConn;
 use crate::forum::boards::{self, NewBoardForm};
@@ -156,6 +157,32 @@ fn world(conn: &mut DbConn) -> World {
     }
 }
 
+/// [`request`] as the web front end calls it: the password's attempt counted first.
+fn ask(
+    conn: &mut DbConn,
+    who: &MemberActor,
+    mode: LeavingMode,
+    password: &str,
+    rules: &LeavingRules,
+    now: NaiveDateTime,
+) -> Result<Departure> {
+    let keys = test_keys(&who.member.username);
+    let reservation = match throttle::reserve(conn, &keys, &ThrottlePolicy::default(), now)? {
+        Verdict::Allow(reservation) | Verdict::Slow(reservation, _) => reservation,
+        Verdict::Refuse(wait) => return Err(throttle::refused(wait)),
+    };
+    let confirmation = Confirmation {
+        keys: &keys,
+        reservation,
+        password,
+    };
+    request(conn, who, mode, confirmation, rules, now)
+}
+
+fn test_keys(username: &str) -> SignInKeys {
+    SignInKeys::new(b"leaving tests", [192, 0, 2, 1].into(), username)
+}
+
 fn rules() -> LeavingRules {
     LeavingRules::default()
 }
@@ -222,7 +249,7 @@ fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
             .unwrap()
     };
     assert_eq!(codes(conn), 10);
-    request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     let later = now + TimeDelta::days(8);
     assert_eq!(carry_out_due(conn, &rules(), later).unwrap(), 1);
     assert_eq!(caused(conn), 0);
@@ -327,7 +354,7 @@ fn anonymise_keeps_the_words_under_a_former_member() {
     let conn = &mut pool.get().unwrap();
     let w = world(conn);
     let now = crate::clock::now();
-    request(
+    ask(
         conn,
         &w.bea,
         LeavingMode::Anonymise,
@@ -368,7 +395,7 @@ fn nothing_happens_before_the_cooling_off_period_ends() {
     let conn = &mut pool.get().unwrap();
     let w = world(conn);
     let now = crate::clock::now();
-    let departure = request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    let departure = ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     assert_eq!(departure.due_at, now + TimeDelta::days(7));
     assert_eq!(
         carry_out_due(
@@ -404,12 +431,12 @@ fn asking_signs_out_everywhere_and_signing_in_again_lets_one_cancel() {
     let laptop = crate::accounts::sessions::start(conn, &w.bea.member, lifetime).unwrap();
     let now = crate::clock::now();
     // A wrong password asks again, on the password field.
-    match request(conn, &w.bea, LeavingMode::Delete, "not it", &rules(), now) {
+    match ask(conn, &w.bea, LeavingMode::Delete, "not it", &rules(), now) {
         Err(Error::Invalid(invalid)) => assert!(invalid.message_for("password").is_some()),
         other => panic!("{other:?}"),
     }
     assert_eq!(pending(conn, w.bea.id).unwrap(), None);
-    request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     for token in [&phone.token, &laptop.token] {
         assert!(crate::accounts::sessions::resume(conn, token).is_err());
     }
@@ -438,7 +465,7 @@ fn the_last_admin_cannot_leave() {
     let conn = &mut pool.get().unwrap();
     let w = world(conn);
     let now = crate::clock::now();
-    match request(conn, &w.ada, LeavingMode::Delete, PASSWORD, &rules(), now) {
+    match ask(conn, &w.ada, LeavingMode::Delete, PASSWORD, &rules(), now) {
         Err(Error::Invalid(invalid)) => {
             assert!(invalid
                 .message_for("mode")
@@ -450,7 +477,7 @@ fn the_last_admin_cannot_leave() {
     assert_eq!(pending(conn, w.ada.id).unwrap(), None);
     // With a second admin one may go; then the other is the last one.
     let cy = member(conn, "cyd", SiteRole::Admin);
-    request(
+    ask(
         conn,
         &w.ada,
         LeavingMode::Anonymise,
@@ -460,7 +487,7 @@ fn the_last_admin_cannot_leave() {
     )
     .unwrap();
     assert!(matches!(
-        request(conn, &cy, LeavingMode::Delete, PASSWORD, &rules(), now),
+        ask(conn, &cy, LeavingMode::Delete, PASSWORD, &rules(), now),
         Err(Error::Invalid(_))
     ));
     assert_eq!(
