@@ -360,3 +360,47 @@ fn bea_hash(app: &TestApp) -> String {
     .unwrap();
     found[0].value.clone()
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// `SELECT COUNT(*) AS n ...`.
+fn count_in(app: &TestApp, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    let found: Vec<Count> = diesel::sql_query(sql).load(&mut app.conn()).unwrap();
+    found[0].n
+}
+
+/// An unsubscribe link in an old mail does nothing once its member has left: not found, and
+/// no preferences row is written again for the former member.
+#[test]
+fn an_old_unsubscribe_link_does_nothing_for_a_former_member() {
+    use hearth_core::notifications::unsubscribe;
+    let app = TestApp::new();
+    let bea = app.signed_in("bea", SiteRole::Member);
+    let bea_id = hearth_core::accounts::members::by_username(&mut app.conn(), "bea")
+        .unwrap()
+        .id;
+    let token = unsubscribe::token_for(&mut app.conn(), bea_id).unwrap();
+    ask_to_leave(&bea, "delete", PASSWORD).assert_redirect();
+    assert_eq!(carry_out_after(&app, 8), 1);
+    let preferences = format!(
+        "SELECT COUNT(*) AS n FROM notification_preferences WHERE member_id = {}",
+        bea_id.0
+    );
+    assert_eq!(count_in(&app, &preferences), 0);
+    let visitor = app.browser();
+    visitor
+        .get(&format!("/unsubscribe/{token}"))
+        .assert_status(404);
+    visitor
+        .post(
+            &format!("/unsubscribe/{token}"),
+            &[("List-Unsubscribe", "One-Click")],
+        )
+        .assert_status(404);
+    assert_eq!(count_in(&app, &preferences), 0);
+}
