@@ -24,7 +24,7 @@ use crate::db::schema::{
     retired_usernames, review_items, rules_acceptances, sessions, thread_reads,
     thread_subscriptions, threads,
 };
-use crate::db::{write_tx, DbConn};
+use crate::db::{lock_name, write_tx, DbConn};
 use crate::error::{Error, Result};
 use crate::forum::posts::{recount_board, recount_thread};
 use crate::groups::memberships as groups_memberships;
@@ -162,25 +162,39 @@ pub fn request(
         requested_at: now,
         due_at: now + days(rules.cooling_off_days),
     };
-    write_tx(conn, |conn| {
-        // Under the write lock: two admins asking at once cannot both pass.
-        if is_last_admin(conn, member.id)? {
-            return Err(last_admin_error());
-        }
-        diesel::delete(account_departures::table.find(member.id)).execute(conn)?;
-        diesel::insert_into(account_departures::table)
-            .values((
-                account_departures::member_id.eq(member.id),
-                account_departures::mode.eq(mode.as_str()),
-                account_departures::requested_at.eq(departure.requested_at),
-                account_departures::due_at.eq(departure.due_at),
-            ))
-            .execute(conn)?;
-        crate::accounts::sessions::end_all_in(conn, member.id)?;
-        Ok(())
-    })?;
+    write_tx(conn, |conn| record(conn, member.id, &departure))?;
     tracing::info!(member = member.id.0, "a member asked to leave");
     Ok(departure)
+}
+
+/// Inside a write transaction: stores the request (replacing an earlier one) and ends every
+/// session of the member; refused for the last admin. Under the `site-admins` lock (see
+/// [`lock_admins`]): two admins asking at once take turns, so the second sees the first's
+/// request and both cannot pass.
+fn record(conn: &mut DbConn, member_id: MemberId, departure: &Departure) -> Result<()> {
+    lock_admins(conn)?;
+    if is_last_admin(conn, member_id)? {
+        return Err(last_admin_error());
+    }
+    diesel::delete(account_departures::table.find(member_id)).execute(conn)?;
+    diesel::insert_into(account_departures::table)
+        .values((
+            account_departures::member_id.eq(member_id),
+            account_departures::mode.eq(departure.mode.as_str()),
+            account_departures::requested_at.eq(departure.requested_at),
+            account_departures::due_at.eq(departure.due_at),
+        ))
+        .execute(conn)?;
+    crate::accounts::sessions::end_all_in(conn, member_id)?;
+    Ok(())
+}
+
+/// The lock every decision on who stays an administrator takes first, inside its
+/// transaction: asking to leave, carrying a departure out (which takes the role away). On
+/// PostgreSQL an advisory lock, since READ COMMITTED would let two transactions count the
+/// same admins; SQLite has its one writer.
+fn lock_admins(conn: &mut DbConn) -> Result<()> {
+    lock_name(conn, "site-admins")
 }
 
 /// The member changed their mind: their request is gone. False when there was none (already
@@ -214,33 +228,38 @@ pub fn carry_out_due(conn: &mut DbConn, rules: &LeavingRules, now: NaiveDateTime
 }
 
 /// Inside a transaction: one member leaves. False when there was nothing to do (another node
-/// did it, or the member cancelled meanwhile), or when they are the last admin after all.
+/// did it, or the member cancelled meanwhile), or when they are the last admin after all: then
+/// the request stays (carried out on a later run, once another admin exists) and the member is
+/// told, once, why it waits and that they may cancel it.
 fn carry_out(
     conn: &mut DbConn,
     member_id: MemberId,
     rules: &LeavingRules,
     now: NaiveDateTime,
 ) -> Result<bool> {
-    // Claimed by deleting the row: of two nodes, the second deletes nothing.
-    let mode: Option<String> = diesel::delete(
-        account_departures::table
-            .find(member_id)
-            .filter(account_departures::due_at.le(now)),
-    )
-    .returning(account_departures::mode)
-    .get_result(conn)
-    .optional()?;
-    let Some(mode) = mode else {
+    lock_admins(conn)?;
+    let due: Option<(String, NaiveDateTime)> = account_departures::table
+        .find(member_id)
+        .filter(account_departures::due_at.le(now))
+        .select((account_departures::mode, account_departures::requested_at))
+        .get_result(conn)
+        .optional()?;
+    let Some((mode, requested_at)) = due else {
         return Ok(false);
     };
     let mode = LeavingMode::try_from(mode).map_err(Error::Internal)?;
     if is_last_admin(conn, member_id)? {
-        // `request` refuses this, so it only happens if the other admins were demoted since:
-        // the request is dropped rather than leaving the site without an admin.
+        // `request` refuses this, so it only happens if the other admins lost the role since.
+        tell_last_admin_once(conn, member_id, requested_at, now)?;
         tracing::warn!(
             member = member_id.0,
-            "the last administrator's departure was not carried out"
+            "the last administrator's departure waits for another administrator"
         );
+        return Ok(false);
+    }
+    // Claimed by deleting the row: of two nodes, the second deletes nothing.
+    let claimed = diesel::delete(account_departures::table.find(member_id)).execute(conn)?;
+    if claimed == 0 {
         return Ok(false);
     }
     if mode == LeavingMode::Delete {
@@ -250,6 +269,32 @@ fn carry_out(
     tombstone(conn, member_id, rules, now)?;
     tracing::info!(member = member_id.0, mode = mode.as_str(), "a member left");
     Ok(true)
+}
+
+/// What the last admin is told when their departure cannot be carried out.
+pub const LAST_ADMIN_NOTICE: &str = "Your account was not deleted on the date you chose: you \
+     are now this site's only administrator, and the site needs one. Your request still \
+     waits, and is carried out once another administrator exists (the site's operator can \
+     make one); you can also cancel it under Settings.";
+
+/// The notice for the last admin, unless this request was already the cause of one.
+fn tell_last_admin_once(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    requested_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let told: i64 = notifications::table
+        .filter(notifications::member_id.eq(member_id))
+        .filter(notifications::kind.eq(crate::notifications::Kind::Moderation.as_str()))
+        .filter(notifications::body.eq(LAST_ADMIN_NOTICE))
+        .filter(notifications::created_at.ge(requested_at))
+        .count()
+        .get_result(conn)?;
+    if told == 0 {
+        crate::moderation::notices::send(conn, member_id, LAST_ADMIN_NOTICE, now)?;
+    }
+    Ok(())
 }
 
 /// Everything that ties the member to the site as a person: sessions, memberships, answers,

@@ -562,3 +562,100 @@ fn deleted_posts_lose_their_text_and_revisions_after_the_retention_period() {
         0
     );
 }
+
+/// The only two admins ask to leave at once, each on their own connection: on PostgreSQL
+/// (READ COMMITTED) each would count the other as staying, unless they take turns.
+#[test]
+fn two_admins_asking_at_once_cannot_both_leave() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let ada = member(conn, "ada", SiteRole::Admin);
+    let cy = member(conn, "cyd", SiteRole::Admin);
+    let now = crate::clock::now();
+    let departure = Departure {
+        mode: LeavingMode::Delete,
+        requested_at: now,
+        due_at: now + TimeDelta::days(7),
+    };
+    let mut first = pool.get().unwrap();
+    let second = write_tx(&mut first, |conn| {
+        record(conn, ada.id, &departure)?;
+        // While ada's request is not committed yet, cy's is sent.
+        let (pool, departure, cy) = (pool.clone(), departure.clone(), cy.id);
+        let second = std::thread::spawn(move || {
+            let mut conn = pool.get().unwrap();
+            write_tx(&mut conn, |conn| record(conn, cy, &departure))
+        });
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        Ok(second)
+    })
+    .unwrap();
+    match second.join().unwrap() {
+        Err(Error::Invalid(invalid)) => assert!(invalid
+            .message_for("mode")
+            .unwrap()
+            .contains("only administrator")),
+        other => panic!("the second admin's request passed: {other:?}"),
+    }
+    assert!(pending(conn, ada.id).unwrap().is_some());
+    assert_eq!(pending(conn, cy.id).unwrap(), None);
+}
+
+fn last_admin_notices(conn: &mut DbConn, who: MemberId) -> i64 {
+    notifications::table
+        .filter(notifications::member_id.eq(who))
+        .filter(notifications::body.eq(LAST_ADMIN_NOTICE))
+        .select(notifications::count)
+        .load::<i32>(conn)
+        .unwrap()
+        .into_iter()
+        .map(i64::from)
+        .sum()
+}
+
+/// An admin whose departure became impossible (the other admin lost the role since) keeps
+/// their request, is told once why it waits, and leaves once another admin exists.
+#[test]
+fn the_last_admins_departure_waits_and_they_are_told_once() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let cy = member(conn, "cyd", SiteRole::Admin);
+    let now = crate::clock::now();
+    ask(
+        conn,
+        &w.ada,
+        LeavingMode::Anonymise,
+        PASSWORD,
+        &rules(),
+        now,
+    )
+    .unwrap();
+    let set_cy_role = |conn: &mut DbConn, role: SiteRole| {
+        use crate::db::schema::members as member_rows;
+        diesel::update(member_rows::table.find(cy.id))
+            .set(member_rows::site_role.eq(role.as_str()))
+            .execute(conn)
+            .unwrap();
+    };
+    set_cy_role(conn, SiteRole::Member);
+    for day in [8, 9] {
+        assert_eq!(
+            carry_out_due(conn, &rules(), now + TimeDelta::days(day)).unwrap(),
+            0
+        );
+        assert!(pending(conn, w.ada.id).unwrap().is_some(), "day {day}");
+        assert_eq!(last_admin_notices(conn, w.ada.id), 1, "day {day}");
+        assert!(members::by_id(conn, w.ada.id).unwrap().is_admin());
+    }
+    set_cy_role(conn, SiteRole::Admin);
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(10)).unwrap(),
+        1
+    );
+    assert_eq!(pending(conn, w.ada.id).unwrap(), None);
+    assert_eq!(
+        members::by_id(conn, w.ada.id).unwrap().status,
+        MemberStatus::Deleted
+    );
+}
