@@ -18,10 +18,10 @@ use serde::Deserialize;
 use crate::accounts::credentials::Confirmation;
 use crate::db::schema::{
     account_departures, board_bans, board_facilitators, board_subscriptions, calendar_feeds,
-    conversation_messages, conversation_reads, email_addresses, mail_links, meeting_reminders,
-    meeting_rsvps, members, memberships, moderation_log, mutes, notification_mails,
-    notification_preferences, notifications, outbox, post_revisions, posts, recovery_codes,
-    retired_usernames, review_items, rules_acceptances, sessions, thread_reads,
+    conversation_messages, conversation_reads, conversations, email_addresses, group_proposals,
+    mail_links, meeting_reminders, meeting_rsvps, members, memberships, moderation_log, mutes,
+    notification_mails, notification_preferences, notifications, outbox, post_revisions, posts,
+    recovery_codes, retired_usernames, review_items, rules_acceptances, sessions, thread_reads,
     thread_subscriptions, threads,
 };
 use crate::db::{lock_name, write_tx, DbConn};
@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::forum::posts::{recount_board, recount_thread};
 use crate::groups::memberships as groups_memberships;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
+use crate::mail::MailKind;
 use crate::model::{MemberStatus, Moderation, Publication, SiteRole, Thread};
 use crate::policy::MemberActor;
 use crate::text_enum::text_enum;
@@ -471,6 +472,68 @@ fn delete_words(conn: &mut DbConn, member_id: MemberId, now: NaiveDateTime) -> R
     diesel::update(moderation_log::table.filter(moderation_log::member_id.eq(member_id)))
         .set(moderation_log::excerpt.eq(""))
         .execute(conn)?;
+    delete_other_words(conn, member_id)
+}
+
+/// What a conversation a member who left under *delete* started is called instead of its
+/// subject (their words): the others in it still list it, and a link needs a name.
+pub const REMOVED_SUBJECT: &str = "A conversation started by a former member";
+
+/// Under delete, after their posts: the rest of what they wrote. The titles (and slugs, made
+/// from them) of the threads they started that are deleted (now that nothing is left in them,
+/// or earlier); the subjects of conversations they started; their group proposals (the rows go:
+/// a group made from one keeps its own name and description, which are the group's now); and
+/// mail not sent yet that may quote them.
+fn delete_other_words(conn: &mut DbConn, member_id: MemberId) -> Result<()> {
+    diesel::update(
+        threads::table
+            .filter(threads::author_id.eq(member_id))
+            .filter(threads::state.eq(Publication::Deleted.as_str())),
+    )
+    .set((threads::title.eq(""), threads::slug.eq("")))
+    .execute(conn)?;
+    diesel::update(conversations::table.filter(conversations::started_by.eq(member_id)))
+        .set(conversations::subject.eq(REMOVED_SUBJECT))
+        .execute(conn)?;
+    diesel::delete(group_proposals::table.filter(group_proposals::proposer_id.eq(member_id)))
+        .execute(conn)?;
+    forget_unsent_mail_quoting(conn, member_id)
+}
+
+/// Notification and digest mail to anyone, not sent yet, that may quote the member: a mail
+/// quotes posts, messages and titles written before it was queued, so every such mail queued
+/// since the member first wrote anything goes (their own mail goes in `forget_presence`). Mail
+/// is not linked to what it quotes, so this takes some mail that does not quote them too; the
+/// notifications it told of stay on each reader's page.
+fn forget_unsent_mail_quoting(conn: &mut DbConn, member_id: MemberId) -> Result<()> {
+    let first_post: Option<NaiveDateTime> = posts::table
+        .filter(posts::author_id.eq(member_id))
+        .select(diesel::dsl::min(posts::created_at))
+        .get_result(conn)?;
+    let first_message: Option<NaiveDateTime> = conversation_messages::table
+        .filter(conversation_messages::author_id.eq(member_id))
+        .select(diesel::dsl::min(conversation_messages::created_at))
+        .get_result(conn)?;
+    let first_conversation: Option<NaiveDateTime> = conversations::table
+        .filter(conversations::started_by.eq(member_id))
+        .select(diesel::dsl::min(conversations::created_at))
+        .get_result(conn)?;
+    let Some(since) = [first_post, first_message, first_conversation]
+        .into_iter()
+        .flatten()
+        .min()
+    else {
+        return Ok(());
+    };
+    diesel::delete(
+        outbox::table
+            .filter(outbox::sent_at.is_null())
+            .filter(
+                outbox::kind.eq_any([MailKind::Notification.as_str(), MailKind::Digest.as_str()]),
+            )
+            .filter(outbox::created_at.ge(since)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -528,8 +591,9 @@ pub fn username_held(conn: &mut DbConn, username_lower: &str, now: NaiveDateTime
 
 /// The hourly purge: deleted posts (by their authors, or by a member leaving) whose retention
 /// period is over lose their text and every revision, so it is gone from the database and not
-/// only hidden. Posts the moderators hid are not deleted (they can be restored) and stay.
-/// Returns how many posts were emptied.
+/// only hidden. Posts the moderators hid are not deleted (they can be restored) and stay. A
+/// deleted thread with no text left in any post loses its title and slug. Returns how many
+/// posts were emptied.
 pub fn purge_deleted_text(
     conn: &mut DbConn,
     rules: &LeavingRules,
@@ -556,6 +620,30 @@ pub fn purge_deleted_text(
                 .filter(posts::state.eq(Publication::Deleted.as_str())),
         )
         .set((posts::source.eq(""), posts::html.eq("")))
+        .execute(conn)?;
+        // A deleted thread whose every post is empty now loses its title too (and the slug
+        // made from it); looked for only among the threads of the posts just emptied.
+        let touched: Vec<ThreadId> = posts::table
+            .filter(posts::id.eq_any(&due))
+            .select(posts::thread_id)
+            .distinct()
+            .load(conn)?;
+        let holding_text: Vec<ThreadId> = posts::table
+            .filter(posts::thread_id.eq_any(&touched))
+            .filter(posts::source.ne("").or(posts::html.ne("")))
+            .select(posts::thread_id)
+            .distinct()
+            .load(conn)?;
+        let emptied_threads: Vec<ThreadId> = touched
+            .into_iter()
+            .filter(|id| !holding_text.contains(id))
+            .collect();
+        diesel::update(
+            threads::table
+                .filter(threads::id.eq_any(&emptied_threads))
+                .filter(threads::state.eq(Publication::Deleted.as_str())),
+        )
+        .set((threads::title.eq(""), threads::slug.eq("")))
         .execute(conn)?;
         Ok(emptied)
     })

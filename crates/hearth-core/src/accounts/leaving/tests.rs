@@ -659,3 +659,165 @@ fn the_last_admins_departure_waits_and_they_are_told_once() {
         MemberStatus::Deleted
     );
 }
+
+fn queue(
+    conn: &mut DbConn,
+    to: &MemberActor,
+    kind: MailKind,
+    text: &str,
+    at: NaiveDateTime,
+) -> i64 {
+    let mail = crate::mail::Mail {
+        member_id: Some(to.id),
+        to: format!("{}@example.org", to.member.username),
+        kind,
+        subject: "News".to_owned(),
+        text: text.to_owned(),
+        html: String::new(),
+        unsubscribe_url: None,
+    };
+    crate::mail::enqueue(conn, &mail, at, at).unwrap().0
+}
+
+/// Under delete, what else she wrote goes too: the title and slug of her thread that nothing
+/// is left in, the subject of the conversation she started, her group proposal, and unsent
+/// notification mail to others that may quote her. Read from the tables themselves.
+#[test]
+fn delete_takes_her_titles_subjects_proposals_and_unsent_mail_quoting_her() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let now = crate::clock::now();
+    let sent = crate::conversations::start(
+        conn,
+        &crate::conversations::ConversationRules::default(),
+        &posting(),
+        &w.bea,
+        &crate::conversations::StartForm {
+            to: crate::conversations::StartQuery {
+                group: w.board.slug.clone(),
+                ..Default::default()
+            },
+            subject: "bea's private subject".to_owned(),
+            body: "bea's private words".to_owned(),
+        },
+    )
+    .unwrap();
+    diesel::insert_into(group_proposals::table)
+        .values((
+            group_proposals::proposer_id.eq(w.bea.id),
+            group_proposals::name.eq("bea's group name"),
+            group_proposals::slug.eq("beas-group"),
+            group_proposals::description.eq("bea's description"),
+            group_proposals::ground_rules.eq("bea's rules"),
+            group_proposals::meeting_format.eq("online"),
+            group_proposals::why.eq("bea's reasons"),
+            group_proposals::created_at.eq(now),
+        ))
+        .execute(conn)
+        .unwrap();
+    // Mail to ada: one quoting bea, not sent yet (goes); one queued before bea wrote anything
+    // (stays); one already sent (stays); a verification link (stays).
+    let quoting = queue(
+        conn,
+        &w.ada,
+        MailKind::Notification,
+        "bea's first words",
+        now,
+    );
+    let digest = queue(conn, &w.ada, MailKind::Digest, "bea's first words", now);
+    let older = queue(
+        conn,
+        &w.ada,
+        MailKind::Digest,
+        "before bea",
+        now - TimeDelta::days(2),
+    );
+    let already_sent = queue(conn, &w.ada, MailKind::Notification, "bea's words", now);
+    diesel::update(outbox::table.find(already_sent))
+        .set(outbox::sent_at.eq(now))
+        .execute(conn)
+        .unwrap();
+    let verify = queue(conn, &w.ada, MailKind::Verify, "a link", now);
+
+    ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(8)).unwrap(),
+        1
+    );
+
+    let lonely: (String, String, String) = threads::table
+        .find(w.lonely.id)
+        .select((threads::title, threads::slug, threads::state))
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(lonely, (String::new(), String::new(), "deleted".to_owned()));
+    // Her answered thread stays, with its title (the thread's shape, answered by others).
+    let beas: String = threads::table
+        .find(w.beas.id)
+        .select(threads::title)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(beas, "Bea asks");
+    let subject: String = conversations::table
+        .find(sent.conversation_id)
+        .select(conversations::subject)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(subject, REMOVED_SUBJECT);
+    let proposals: i64 = group_proposals::table
+        .filter(group_proposals::proposer_id.eq(w.bea.id))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(proposals, 0);
+    let left: Vec<i64> = outbox::table
+        .order(outbox::id)
+        .select(outbox::id)
+        .load::<crate::ids::MailId>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|id| id.0)
+        .collect();
+    assert_eq!(left, [older, already_sent, verify]);
+    assert!(!left.contains(&quoting) && !left.contains(&digest));
+}
+
+/// A deleted thread whose posts were all purged loses its title and slug too.
+#[test]
+fn the_purge_empties_the_title_of_a_deleted_thread_with_nothing_left() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let opening: PostId = posts::table
+        .filter(posts::thread_id.eq(w.lonely.id))
+        .select(posts::id)
+        .first(conn)
+        .unwrap();
+    forum_posts::delete_own(conn, &w.bea, opening).unwrap();
+    let thread = |conn: &mut DbConn| -> (String, String, String) {
+        threads::table
+            .find(w.lonely.id)
+            .select((threads::title, threads::slug, threads::state))
+            .get_result(conn)
+            .unwrap()
+    };
+    assert_eq!(thread(conn).2, "deleted");
+    assert_eq!(thread(conn).0, "Nobody answers");
+    let now = crate::clock::now();
+    assert_eq!(
+        purge_deleted_text(conn, &rules(), now + TimeDelta::days(31)).unwrap(),
+        1
+    );
+    assert_eq!(
+        thread(conn),
+        (String::new(), String::new(), "deleted".to_owned())
+    );
+    // A thread with text left keeps its title.
+    let adas: String = threads::table
+        .find(w.adas.id)
+        .select(threads::title)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(adas, "Ada asks");
+}
