@@ -168,8 +168,9 @@ pub fn request(
     Ok(departure)
 }
 
-/// Inside a write transaction: stores the request (replacing an earlier one) and ends every
-/// session of the member; refused for the last admin. Under the `site-admins` lock (see
+/// Inside a write transaction: stores the request (replacing an earlier one), ends every
+/// session of the member and retires every mailed link of theirs (a reset link must not sign
+/// anyone back in); refused for the last admin. Under the `site-admins` lock (see
 /// [`lock_admins`]): two admins asking at once take turns, so the second sees the first's
 /// request and both cannot pass.
 fn record(conn: &mut DbConn, member_id: MemberId, departure: &Departure) -> Result<()> {
@@ -187,6 +188,7 @@ fn record(conn: &mut DbConn, member_id: MemberId, departure: &Departure) -> Resu
         ))
         .execute(conn)?;
     crate::accounts::sessions::end_all_in(conn, member_id)?;
+    crate::mail::links::retire_all_for(conn, member_id, departure.requested_at)?;
     Ok(())
 }
 

@@ -70,6 +70,19 @@ pub(crate) fn retire(
     Ok(())
 }
 
+/// Inside a write transaction: every unused link of the member (verification and reset) stops
+/// working. Asking to leave calls it, so no mailed link outlives that decision.
+pub fn retire_all_for(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) -> Result<()> {
+    diesel::update(
+        mail_links::table
+            .filter(mail_links::member_id.eq(member))
+            .filter(mail_links::used_at.is_null()),
+    )
+    .set(mail_links::used_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// The member (and address) of a link that still works, without using it.
 pub(crate) fn live(
     conn: &mut DbConn,

@@ -821,3 +821,44 @@ fn the_purge_empties_the_title_of_a_deleted_thread_with_nothing_left() {
         .unwrap();
     assert_eq!(adas, "Ada asks");
 }
+
+/// Asking to leave retires the member's mailed links: a reset link in their inbox no longer
+/// sets a password (and signs in) during the cooling-off period.
+#[test]
+fn asking_to_leave_retires_the_members_mailed_links() {
+    use crate::mail::links::{self, Purpose};
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let now = crate::clock::now();
+    for purpose in [Purpose::Reset, Purpose::Verify] {
+        write_tx(conn, |conn| {
+            links::issue(conn, w.bea.id, purpose, None, TimeDelta::hours(1), now)
+        })
+        .unwrap();
+    }
+    write_tx(conn, |conn| {
+        links::issue(
+            conn,
+            w.ada.id,
+            Purpose::Reset,
+            None,
+            TimeDelta::hours(1),
+            now,
+        )
+    })
+    .unwrap();
+    let unused = |conn: &mut DbConn, who: MemberId| -> i64 {
+        mail_links::table
+            .filter(mail_links::member_id.eq(who))
+            .filter(mail_links::used_at.is_null())
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    assert_eq!(unused(conn, w.bea.id), 2);
+    ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    assert_eq!(unused(conn, w.bea.id), 0);
+    // Nobody else's.
+    assert_eq!(unused(conn, w.ada.id), 1);
+}
