@@ -140,6 +140,34 @@ fn a_recovery_code_ends_every_session_and_a_weak_password_keeps_the_name() {
     ana.get("/settings").assert_status(401);
 }
 
+/// Signing in with a recovery code is signing in: a member who asked to leave is first offered
+/// to cancel, as after signing in with the password.
+#[test]
+fn a_recovery_code_offers_to_cancel_a_departure_first() {
+    let app = TestApp::new();
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let member_id = member_id(&app, "ana");
+    let codes = recovery::issue(&mut app.conn(), member_id, hearth_core::clock::now()).unwrap();
+    ana.fill(
+        "/settings/leave",
+        "/settings/leave",
+        &[("mode", "delete"), ("password", PASSWORD)],
+    )
+    .assert_redirect();
+    let phone = app.browser();
+    assert_eq!(
+        forgot(&phone, "ana", &codes[0], NEW_PASSWORD).assert_redirect(),
+        "/settings/leaving"
+    );
+    let offer = phone.visit("/settings/leaving");
+    assert_eq!(
+        offer.count("form[action='/settings/leaving/cancel'] button"),
+        1,
+        "{}",
+        offer.body
+    );
+}
+
 #[test]
 fn a_forged_codes_cookie_shows_nothing() {
     let app = TestApp::new();

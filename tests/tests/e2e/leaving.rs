@@ -296,3 +296,111 @@ fn a_deleted_members_messages_leave_the_removed_line_in_the_conversation() {
     );
     assert_eq!(page.texts(".message .post-body"), ["fran answers"]);
 }
+
+/// The password typed to leave or to export is a password check like a sign-in's: counted by
+/// the same throttle, so a stolen session cannot guess it, and past the limit argon2 does
+/// not even run.
+#[test]
+fn guessing_the_password_to_leave_or_export_is_throttled_without_checking_it() {
+    let app = TestApp::with_config(hearth_web::WebConfig {
+        sign_in_throttle: hearth_core::accounts::throttle::ThrottlePolicy {
+            window_seconds: 600,
+            slow_after: 100,
+            account_limit: 3,
+            account_ceiling: 100,
+            ip_limit: 100,
+        },
+        ..hearth_tests::test_config()
+    });
+    let bea = app.signed_in("bea", SiteRole::Member);
+    let hash = bea_hash(&app);
+    ask_to_leave(&bea, "delete", "guess one").assert_status(422);
+    export(&bea, "guess two").assert_status(422);
+    ask_to_leave(&bea, "anonymise", "guess three").assert_status(422);
+    let checked = hearth_core::accounts::passwords::verifications::against(&hash);
+    for refused in [
+        ask_to_leave(&bea, "delete", PASSWORD),
+        export(&bea, PASSWORD),
+    ] {
+        refused.assert_status(429);
+        assert!(refused.header("retry-after").is_some());
+        assert!(
+            refused
+                .texts("main")
+                .join(" ")
+                .contains("your password was not checked"),
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(
+        hearth_core::accounts::passwords::verifications::against(&hash),
+        checked,
+        "argon2 ran for a refused attempt"
+    );
+    let bea_id = hearth_core::accounts::members::by_username(&mut app.conn(), "bea")
+        .unwrap()
+        .id;
+    assert_eq!(leaving::pending(&mut app.conn(), bea_id).unwrap(), None);
+    assert_eq!(bea.get("/settings").status, 200);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Text {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+fn bea_hash(app: &TestApp) -> String {
+    use diesel::RunQueryDsl;
+    let found: Vec<Text> = diesel::sql_query(
+        "SELECT password_hash AS value FROM members WHERE username_lower = 'bea'",
+    )
+    .load(&mut app.conn())
+    .unwrap();
+    found[0].value.clone()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// `SELECT COUNT(*) AS n ...`.
+fn count_in(app: &TestApp, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    let found: Vec<Count> = diesel::sql_query(sql).load(&mut app.conn()).unwrap();
+    found[0].n
+}
+
+/// An unsubscribe link in an old mail does nothing once its member has left: not found, and
+/// no preferences row is written again for the former member.
+#[test]
+fn an_old_unsubscribe_link_does_nothing_for_a_former_member() {
+    use hearth_core::notifications::unsubscribe;
+    let app = TestApp::new();
+    let bea = app.signed_in("bea", SiteRole::Member);
+    let bea_id = hearth_core::accounts::members::by_username(&mut app.conn(), "bea")
+        .unwrap()
+        .id;
+    let token = unsubscribe::token_for(&mut app.conn(), bea_id).unwrap();
+    ask_to_leave(&bea, "delete", PASSWORD).assert_redirect();
+    assert_eq!(carry_out_after(&app, 8), 1);
+    let preferences = format!(
+        "SELECT COUNT(*) AS n FROM notification_preferences WHERE member_id = {}",
+        bea_id.0
+    );
+    assert_eq!(count_in(&app, &preferences), 0);
+    let visitor = app.browser();
+    visitor
+        .get(&format!("/unsubscribe/{token}"))
+        .assert_status(404);
+    visitor
+        .post(
+            &format!("/unsubscribe/{token}"),
+            &[("List-Unsubscribe", "One-Click")],
+        )
+        .assert_status(404);
+    assert_eq!(count_in(&app, &preferences), 0);
+}

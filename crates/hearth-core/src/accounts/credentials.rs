@@ -112,5 +112,28 @@ pub fn confirm_password(
     }
 }
 
+/// A password typed again to confirm something sensitive (leaving, an export), its attempt
+/// already counted by [`throttle::reserve`] under `keys`: checked as a sign-in is, so a stolen
+/// session cannot guess it.
+pub struct Confirmation<'a> {
+    pub keys: &'a SignInKeys,
+    pub reservation: Reservation,
+    pub password: &'a str,
+}
+
+impl Confirmation<'_> {
+    /// [`confirm_password`] for this attempt; a wrong password is an error on `field`.
+    pub fn check(self, conn: &mut DbConn, member: &Member, field: &'static str) -> Result<()> {
+        confirm_password(
+            conn,
+            self.keys,
+            self.reservation,
+            member,
+            self.password,
+            field,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -18,13 +18,14 @@ use crate::db::schema::{
     email_addresses, meeting_rsvps, meetings, memberships, post_revisions, posts,
     thread_subscriptions, threads,
 };
-use crate::db::{write_tx, DbConn};
+use crate::db::{lock_name, write_tx, DbConn};
 use crate::error::{Error, Result};
-use crate::ids::{BoardId, ConversationId, MeetingId, PostId, ThreadId};
+use crate::ids::{BoardId, ConversationId, MeetingId, MemberId, PostId, ThreadId};
 use crate::model::{Board, Message, Post, Thread};
 use crate::policy::{self, Action, MemberActor};
 
-use super::leaving::{self, LeavingRules};
+use super::credentials::Confirmation;
+use super::leaving::LeavingRules;
 
 /// The value of [`Export::format`]; a change that removes or renames a field makes it `/2`.
 pub const FORMAT: &str = "hearth-export/1";
@@ -158,48 +159,17 @@ pub struct MessageEntry {
     pub created_at: NaiveDateTime,
 }
 
-/// The member's data, after their password; at most `exports_per_day` a day (counted in the
-/// database, so every node shares the count).
+/// The member's data, after their password (counted like a sign-in: see [`Confirmation`]);
+/// at most `exports_per_day` a day (counted in the database, so every node shares the count).
 pub fn for_member(
     conn: &mut DbConn,
     member: &MemberActor,
-    password: &str,
+    password: Confirmation<'_>,
     rules: &LeavingRules,
     now: NaiveDateTime,
 ) -> Result<Export> {
-    leaving::check_password(conn, member.id, password)?;
-    write_tx(conn, |conn| {
-        let since = now - TimeDelta::days(1);
-        let recent: i64 = data_exports::table
-            .filter(data_exports::member_id.eq(member.id))
-            .filter(data_exports::created_at.gt(since))
-            .count()
-            .get_result(conn)?;
-        if recent >= i64::from(rules.exports_per_day) {
-            let oldest: Option<NaiveDateTime> = data_exports::table
-                .filter(data_exports::member_id.eq(member.id))
-                .filter(data_exports::created_at.gt(since))
-                .select(diesel::dsl::min(data_exports::created_at))
-                .get_result(conn)?;
-            let wait = oldest.map_or(3600, |at| (at + TimeDelta::days(1) - now).num_seconds());
-            return Err(Error::RateLimited {
-                retry_after_seconds: wait.max(1),
-                reason: format!(
-                    "you can download your data {} time{} a day; you can do it again {}",
-                    rules.exports_per_day,
-                    if rules.exports_per_day == 1 { "" } else { "s" },
-                    crate::safety::limits::in_words(wait.max(1))
-                ),
-            });
-        }
-        diesel::insert_into(data_exports::table)
-            .values((
-                data_exports::member_id.eq(member.id),
-                data_exports::created_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })?;
+    password.check(conn, &member.member, "password")?;
+    write_tx(conn, |conn| count_export(conn, member.id, rules, now))?;
     Ok(Export {
         format: FORMAT,
         exported_at: now,
@@ -211,6 +181,48 @@ pub fn for_member(
         posts: posts_of(conn, member)?,
         conversations: conversations_of(conn, member)?,
     })
+}
+
+/// Inside a write transaction: one more export for the member, unless they had
+/// `exports_per_day` in the last day. Under a lock of the member's own (on PostgreSQL; SQLite
+/// has its one writer), so requests sent at once cannot all count the same number and pass.
+fn count_export(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    rules: &LeavingRules,
+    now: NaiveDateTime,
+) -> Result<()> {
+    lock_name(conn, &format!("export:{member_id}"))?;
+    let since = now - TimeDelta::days(1);
+    let recent: i64 = data_exports::table
+        .filter(data_exports::member_id.eq(member_id))
+        .filter(data_exports::created_at.gt(since))
+        .count()
+        .get_result(conn)?;
+    if recent >= i64::from(rules.exports_per_day) {
+        let oldest: Option<NaiveDateTime> = data_exports::table
+            .filter(data_exports::member_id.eq(member_id))
+            .filter(data_exports::created_at.gt(since))
+            .select(diesel::dsl::min(data_exports::created_at))
+            .get_result(conn)?;
+        let wait = oldest.map_or(3600, |at| (at + TimeDelta::days(1) - now).num_seconds());
+        return Err(Error::RateLimited {
+            retry_after_seconds: wait.max(1),
+            reason: format!(
+                "you can download your data {} time{} a day; you can do it again {}",
+                rules.exports_per_day,
+                if rules.exports_per_day == 1 { "" } else { "s" },
+                crate::safety::limits::in_words(wait.max(1))
+            ),
+        });
+    }
+    diesel::insert_into(data_exports::table)
+        .values((
+            data_exports::member_id.eq(member_id),
+            data_exports::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 fn profile(member: &MemberActor) -> Profile {
@@ -496,3 +508,6 @@ fn conversations_of(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Conve
     }
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,22 +15,24 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::accounts::credentials::Confirmation;
 use crate::db::schema::{
     account_departures, board_bans, board_facilitators, board_subscriptions, calendar_feeds,
-    conversation_messages, conversation_reads, email_addresses, mail_links, meeting_reminders,
-    meeting_rsvps, members, memberships, moderation_log, mutes, notification_mails,
-    notification_preferences, notifications, outbox, post_revisions, posts, recovery_codes,
-    retired_usernames, review_items, rules_acceptances, sessions, thread_reads,
+    conversation_messages, conversation_reads, conversations, email_addresses, group_proposals,
+    mail_links, meeting_reminders, meeting_rsvps, members, memberships, moderation_log, mutes,
+    notification_mails, notification_preferences, notifications, outbox, post_revisions, posts,
+    recovery_codes, retired_usernames, review_items, rules_acceptances, sessions, thread_reads,
     thread_subscriptions, threads,
 };
-use crate::db::{write_tx, DbConn};
+use crate::db::{lock_name, write_tx, DbConn};
 use crate::error::{Error, Result};
 use crate::forum::posts::{recount_board, recount_thread};
+use crate::groups::memberships as groups_memberships;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
+use crate::mail::MailKind;
 use crate::model::{MemberStatus, Moderation, Publication, SiteRole, Thread};
 use crate::policy::MemberActor;
 use crate::text_enum::text_enum;
-use crate::{accounts::passwords, groups::memberships as groups_memberships};
 
 pub use crate::model::TOMBSTONE_PREFIX;
 
@@ -113,23 +115,6 @@ pub fn pending(conn: &mut DbConn, member_id: MemberId) -> Result<Option<Departur
         .transpose()
 }
 
-/// The member's own password, asked again before something that cannot be taken back (or
-/// that hands over everything they wrote). A wrong one is an error on the `password` field.
-pub fn check_password(conn: &mut DbConn, member_id: MemberId, password: &str) -> Result<()> {
-    let stored: String = members::table
-        .find(member_id)
-        .select(members::password_hash)
-        .get_result(conn)?;
-    if passwords::verify(password, &stored) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "password",
-            "that is not your password; type the one you sign in with",
-        ))
-    }
-}
-
 fn last_admin_error() -> Error {
     Error::invalid(
         "mode",
@@ -160,42 +145,59 @@ fn is_last_admin(conn: &mut DbConn, member_id: MemberId) -> Result<bool> {
     Ok(others == 0)
 }
 
-/// The member asks to leave, with their password: the request is stored with its date
+/// The member asks to leave, with their password (counted like a sign-in: see
+/// [`Confirmation`]; a wrong one is an error on the field `password`): the request is stored with its date
 /// (`cooling_off_days` from now) and every session of theirs ends, this one too. Asking again
 /// replaces the earlier request. The site's last administrator is refused.
 pub fn request(
     conn: &mut DbConn,
     member: &MemberActor,
     mode: LeavingMode,
-    password: &str,
+    password: Confirmation<'_>,
     rules: &LeavingRules,
     now: NaiveDateTime,
 ) -> Result<Departure> {
-    check_password(conn, member.id, password)?;
+    password.check(conn, &member.member, "password")?;
     let departure = Departure {
         mode,
         requested_at: now,
         due_at: now + days(rules.cooling_off_days),
     };
-    write_tx(conn, |conn| {
-        // Under the write lock: two admins asking at once cannot both pass.
-        if is_last_admin(conn, member.id)? {
-            return Err(last_admin_error());
-        }
-        diesel::delete(account_departures::table.find(member.id)).execute(conn)?;
-        diesel::insert_into(account_departures::table)
-            .values((
-                account_departures::member_id.eq(member.id),
-                account_departures::mode.eq(mode.as_str()),
-                account_departures::requested_at.eq(departure.requested_at),
-                account_departures::due_at.eq(departure.due_at),
-            ))
-            .execute(conn)?;
-        crate::accounts::sessions::end_all_in(conn, member.id)?;
-        Ok(())
-    })?;
+    write_tx(conn, |conn| record(conn, member.id, &departure))?;
     tracing::info!(member = member.id.0, "a member asked to leave");
     Ok(departure)
+}
+
+/// Inside a write transaction: stores the request (replacing an earlier one), ends every
+/// session of the member and retires every mailed link of theirs (a reset link must not sign
+/// anyone back in); refused for the last admin. Under the `site-admins` lock (see
+/// [`lock_admins`]): two admins asking at once take turns, so the second sees the first's
+/// request and both cannot pass.
+fn record(conn: &mut DbConn, member_id: MemberId, departure: &Departure) -> Result<()> {
+    lock_admins(conn)?;
+    if is_last_admin(conn, member_id)? {
+        return Err(last_admin_error());
+    }
+    diesel::delete(account_departures::table.find(member_id)).execute(conn)?;
+    diesel::insert_into(account_departures::table)
+        .values((
+            account_departures::member_id.eq(member_id),
+            account_departures::mode.eq(departure.mode.as_str()),
+            account_departures::requested_at.eq(departure.requested_at),
+            account_departures::due_at.eq(departure.due_at),
+        ))
+        .execute(conn)?;
+    crate::accounts::sessions::end_all_in(conn, member_id)?;
+    crate::mail::links::retire_all_for(conn, member_id, departure.requested_at)?;
+    Ok(())
+}
+
+/// The lock every decision on who stays an administrator takes first, inside its
+/// transaction: asking to leave, carrying a departure out (which takes the role away). On
+/// PostgreSQL an advisory lock, since READ COMMITTED would let two transactions count the
+/// same admins; SQLite has its one writer.
+fn lock_admins(conn: &mut DbConn) -> Result<()> {
+    lock_name(conn, "site-admins")
 }
 
 /// The member changed their mind: their request is gone. False when there was none (already
@@ -229,33 +231,38 @@ pub fn carry_out_due(conn: &mut DbConn, rules: &LeavingRules, now: NaiveDateTime
 }
 
 /// Inside a transaction: one member leaves. False when there was nothing to do (another node
-/// did it, or the member cancelled meanwhile), or when they are the last admin after all.
+/// did it, or the member cancelled meanwhile), or when they are the last admin after all: then
+/// the request stays (carried out on a later run, once another admin exists) and the member is
+/// told, once, why it waits and that they may cancel it.
 fn carry_out(
     conn: &mut DbConn,
     member_id: MemberId,
     rules: &LeavingRules,
     now: NaiveDateTime,
 ) -> Result<bool> {
-    // Claimed by deleting the row: of two nodes, the second deletes nothing.
-    let mode: Option<String> = diesel::delete(
-        account_departures::table
-            .find(member_id)
-            .filter(account_departures::due_at.le(now)),
-    )
-    .returning(account_departures::mode)
-    .get_result(conn)
-    .optional()?;
-    let Some(mode) = mode else {
+    lock_admins(conn)?;
+    let due: Option<(String, NaiveDateTime)> = account_departures::table
+        .find(member_id)
+        .filter(account_departures::due_at.le(now))
+        .select((account_departures::mode, account_departures::requested_at))
+        .get_result(conn)
+        .optional()?;
+    let Some((mode, requested_at)) = due else {
         return Ok(false);
     };
     let mode = LeavingMode::try_from(mode).map_err(Error::Internal)?;
     if is_last_admin(conn, member_id)? {
-        // `request` refuses this, so it only happens if the other admins were demoted since:
-        // the request is dropped rather than leaving the site without an admin.
+        // `request` refuses this, so it only happens if the other admins lost the role since.
+        tell_last_admin_once(conn, member_id, requested_at, now)?;
         tracing::warn!(
             member = member_id.0,
-            "the last administrator's departure was not carried out"
+            "the last administrator's departure waits for another administrator"
         );
+        return Ok(false);
+    }
+    // Claimed by deleting the row: of two nodes, the second deletes nothing.
+    let claimed = diesel::delete(account_departures::table.find(member_id)).execute(conn)?;
+    if claimed == 0 {
         return Ok(false);
     }
     if mode == LeavingMode::Delete {
@@ -265,6 +272,32 @@ fn carry_out(
     tombstone(conn, member_id, rules, now)?;
     tracing::info!(member = member_id.0, mode = mode.as_str(), "a member left");
     Ok(true)
+}
+
+/// What the last admin is told when their departure cannot be carried out.
+pub const LAST_ADMIN_NOTICE: &str = "Your account was not deleted on the date you chose: you \
+     are now this site's only administrator, and the site needs one. Your request still \
+     waits, and is carried out once another administrator exists (the site's operator can \
+     make one); you can also cancel it under Settings.";
+
+/// The notice for the last admin, unless this request was already the cause of one.
+fn tell_last_admin_once(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    requested_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let told: i64 = notifications::table
+        .filter(notifications::member_id.eq(member_id))
+        .filter(notifications::kind.eq(crate::notifications::Kind::Moderation.as_str()))
+        .filter(notifications::body.eq(LAST_ADMIN_NOTICE))
+        .filter(notifications::created_at.ge(requested_at))
+        .count()
+        .get_result(conn)?;
+    if told == 0 {
+        crate::moderation::notices::send(conn, member_id, LAST_ADMIN_NOTICE, now)?;
+    }
+    Ok(())
 }
 
 /// Everything that ties the member to the site as a person: sessions, memberships, answers,
@@ -445,6 +478,85 @@ fn delete_words(conn: &mut DbConn, member_id: MemberId, now: NaiveDateTime) -> R
     diesel::update(moderation_log::table.filter(moderation_log::member_id.eq(member_id)))
         .set(moderation_log::excerpt.eq(""))
         .execute(conn)?;
+    delete_other_words(conn, member_id)
+}
+
+/// What a conversation a member who left under *delete* started is called instead of its
+/// subject (their words): the others in it still list it, and a link needs a name.
+pub const REMOVED_SUBJECT: &str = "A conversation started by a former member";
+
+/// Under delete, after their posts: the rest of what they wrote. The titles (and slugs, made
+/// from them) of the threads they started that are deleted (now that nothing is left in them,
+/// or earlier); the subjects of conversations they started; their group proposals (the rows go:
+/// a group made from one keeps its own name and description, which are the group's now); and
+/// mail not sent yet that may quote them.
+fn delete_other_words(conn: &mut DbConn, member_id: MemberId) -> Result<()> {
+    diesel::update(
+        threads::table
+            .filter(threads::author_id.eq(member_id))
+            .filter(threads::state.eq(Publication::Deleted.as_str())),
+    )
+    .set((threads::title.eq(""), threads::slug.eq("")))
+    .execute(conn)?;
+    diesel::update(conversations::table.filter(conversations::started_by.eq(member_id)))
+        .set(conversations::subject.eq(REMOVED_SUBJECT))
+        .execute(conn)?;
+    diesel::delete(group_proposals::table.filter(group_proposals::proposer_id.eq(member_id)))
+        .execute(conn)?;
+    forget_unsent_mail_quoting(conn, member_id)
+}
+
+/// Notification and digest mail to anyone, not sent yet, that may quote the member: a mail
+/// quotes posts, messages and titles written before it was queued and names whose they are,
+/// so every such mail queued since the member first wrote anything and naming them (their
+/// username or display name in its text) goes; their own mail goes in `forget_presence`. Mail
+/// is not linked to what it quotes, so this may take a mail that only names a namesake; the
+/// notifications it told of stay on each reader's page. Other members' mail stays.
+fn forget_unsent_mail_quoting(conn: &mut DbConn, member_id: MemberId) -> Result<()> {
+    let first_post: Option<NaiveDateTime> = posts::table
+        .filter(posts::author_id.eq(member_id))
+        .select(diesel::dsl::min(posts::created_at))
+        .get_result(conn)?;
+    let first_message: Option<NaiveDateTime> = conversation_messages::table
+        .filter(conversation_messages::author_id.eq(member_id))
+        .select(diesel::dsl::min(conversation_messages::created_at))
+        .get_result(conn)?;
+    let first_conversation: Option<NaiveDateTime> = conversations::table
+        .filter(conversations::started_by.eq(member_id))
+        .select(diesel::dsl::min(conversations::created_at))
+        .get_result(conn)?;
+    let Some(since) = [first_post, first_message, first_conversation]
+        .into_iter()
+        .flatten()
+        .min()
+    else {
+        return Ok(());
+    };
+    let (username, display_name): (String, String) = members::table
+        .find(member_id)
+        .select((members::username, members::display_name))
+        .get_result(conn)?;
+    for name in [username, display_name] {
+        if name.trim().chars().count() < 2 {
+            continue;
+        }
+        let escaped = name
+            .trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        diesel::delete(
+            outbox::table
+                .filter(outbox::sent_at.is_null())
+                .filter(
+                    outbox::kind
+                        .eq_any([MailKind::Notification.as_str(), MailKind::Digest.as_str()]),
+                )
+                .filter(outbox::created_at.ge(since))
+                .filter(outbox::text_body.like(format!("%{escaped}%")).escape('\\')),
+        )
+        .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -502,8 +614,9 @@ pub fn username_held(conn: &mut DbConn, username_lower: &str, now: NaiveDateTime
 
 /// The hourly purge: deleted posts (by their authors, or by a member leaving) whose retention
 /// period is over lose their text and every revision, so it is gone from the database and not
-/// only hidden. Posts the moderators hid are not deleted (they can be restored) and stay.
-/// Returns how many posts were emptied.
+/// only hidden. Posts the moderators hid are not deleted (they can be restored) and stay. A
+/// deleted thread with no text left in any post loses its title and slug. Returns how many
+/// posts were emptied.
 pub fn purge_deleted_text(
     conn: &mut DbConn,
     rules: &LeavingRules,
@@ -530,6 +643,30 @@ pub fn purge_deleted_text(
                 .filter(posts::state.eq(Publication::Deleted.as_str())),
         )
         .set((posts::source.eq(""), posts::html.eq("")))
+        .execute(conn)?;
+        // A deleted thread whose every post is empty now loses its title too (and the slug
+        // made from it); looked for only among the threads of the posts just emptied.
+        let touched: Vec<ThreadId> = posts::table
+            .filter(posts::id.eq_any(&due))
+            .select(posts::thread_id)
+            .distinct()
+            .load(conn)?;
+        let holding_text: Vec<ThreadId> = posts::table
+            .filter(posts::thread_id.eq_any(&touched))
+            .filter(posts::source.ne("").or(posts::html.ne("")))
+            .select(posts::thread_id)
+            .distinct()
+            .load(conn)?;
+        let emptied_threads: Vec<ThreadId> = touched
+            .into_iter()
+            .filter(|id| !holding_text.contains(id))
+            .collect();
+        diesel::update(
+            threads::table
+                .filter(threads::id.eq_any(&emptied_threads))
+                .filter(threads::state.eq(Publication::Deleted.as_str())),
+        )
+        .set((threads::title.eq(""), threads::slug.eq("")))
         .execute(conn)?;
         Ok(emptied)
     })

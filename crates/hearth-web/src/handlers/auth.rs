@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{account, form_again, see_other, Page};
 use crate::config::WebConfig;
 use crate::errors::WebError;
-use crate::state::{db, db_with_password, read, AppState, State};
+use crate::state::{db, db_with_password, AppState, State};
 use crate::viewer::{cookie_name, session_cookie, Viewer, DEVICE_COOKIE};
 
 /// Every IANA zone name, for the time zone pickers.
@@ -132,13 +132,24 @@ pub async fn sign_in_response(
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     let device_hint = devices::hint_from_user_agent(user_agent);
-    let started = db(state, move |conn| {
+    let (started, leaving) = db(state, move |conn| {
         if let Some(previous) = previous {
             sessions::end(conn, previous)?;
         }
-        sessions::start_on(conn, &member, lifetime, &device_hint)
+        let started = sessions::start_on(conn, &member, lifetime, &device_hint)?;
+        Ok((
+            started,
+            hearth_core::accounts::leaving::pending(conn, member.id)?,
+        ))
     })
     .await?;
+    // A member who asked to leave is offered to cancel first, whatever they came for and
+    // however they signed in (a password, a recovery code).
+    let next = if leaving.is_some() {
+        "/settings/leaving"
+    } else {
+        next
+    };
     let cookie = session_cookie(started.token, state.config.secure_cookies());
     let mut response = see_other(next);
     response
@@ -264,18 +275,7 @@ pub async fn sign_in(
     let next = local_path(input.next.as_deref());
     match outcome {
         Ok(member) => {
-            // A member who asked to leave is offered to cancel first, whatever they came for.
-            let id = member.id;
-            let leaving = read(&state, move |conn| {
-                hearth_core::accounts::leaving::pending(conn, id)
-            })
-            .await?;
-            let next = if leaving.is_some() {
-                "/settings/leaving"
-            } else {
-                next.as_str()
-            };
-            let mut response = sign_in_response(&state, &viewer, &request, member, next).await?;
+            let mut response = sign_in_response(&state, &viewer, &request, member, &next).await?;
             // This browser has now signed in to the account: a year's proof of it.
             let cookie = Cookie::build(
                 cookie_name(DEVICE_COOKIE, secure),

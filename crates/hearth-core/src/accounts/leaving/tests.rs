@@ -3,6 +3,7 @@
 //! cancelling, the last admin, the held username; the retention purge of deleted posts.
 
 use super::*;
+use crate::accounts::throttle::{self, SignInKeys, ThrottlePolicy, Verdict};
 use crate::accounts::{actors, members};
 use crate::db::DbConn;
 use crate::forum::boards::{self, NewBoardForm};
@@ -156,6 +157,32 @@ fn world(conn: &mut DbConn) -> World {
     }
 }
 
+/// [`request`] as the web front end calls it: the password's attempt counted first.
+fn ask(
+    conn: &mut DbConn,
+    who: &MemberActor,
+    mode: LeavingMode,
+    password: &str,
+    rules: &LeavingRules,
+    now: NaiveDateTime,
+) -> Result<Departure> {
+    let keys = test_keys(&who.member.username);
+    let reservation = match throttle::reserve(conn, &keys, &ThrottlePolicy::default(), now)? {
+        Verdict::Allow(reservation) | Verdict::Slow(reservation, _) => reservation,
+        Verdict::Refuse(wait) => return Err(throttle::refused(wait)),
+    };
+    let confirmation = Confirmation {
+        keys: &keys,
+        reservation,
+        password,
+    };
+    request(conn, who, mode, confirmation, rules, now)
+}
+
+fn test_keys(username: &str) -> SignInKeys {
+    SignInKeys::new(b"leaving tests", [192, 0, 2, 1].into(), username)
+}
+
 fn rules() -> LeavingRules {
     LeavingRules::default()
 }
@@ -242,7 +269,7 @@ fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
     };
     assert_eq!(codes(conn), 10);
     assert!(indexed_bea(conn) > 0, "her posts are in the search index");
-    request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     let later = now + TimeDelta::days(8);
     assert_eq!(carry_out_due(conn, &rules(), later).unwrap(), 1);
     assert_eq!(caused(conn), 0);
@@ -348,7 +375,7 @@ fn anonymise_keeps_the_words_under_a_former_member() {
     let conn = &mut pool.get().unwrap();
     let w = world(conn);
     let now = crate::clock::now();
-    request(
+    ask(
         conn,
         &w.bea,
         LeavingMode::Anonymise,
@@ -389,7 +416,7 @@ fn nothing_happens_before_the_cooling_off_period_ends() {
     let conn = &mut pool.get().unwrap();
     let w = world(conn);
     let now = crate::clock::now();
-    let departure = request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    let departure = ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     assert_eq!(departure.due_at, now + TimeDelta::days(7));
     assert_eq!(
         carry_out_due(
@@ -425,12 +452,12 @@ fn asking_signs_out_everywhere_and_signing_in_again_lets_one_cancel() {
     let laptop = crate::accounts::sessions::start(conn, &w.bea.member, lifetime).unwrap();
     let now = crate::clock::now();
     // A wrong password asks again, on the password field.
-    match request(conn, &w.bea, LeavingMode::Delete, "not it", &rules(), now) {
+    match ask(conn, &w.bea, LeavingMode::Delete, "not it", &rules(), now) {
         Err(Error::Invalid(invalid)) => assert!(invalid.message_for("password").is_some()),
         other => panic!("{other:?}"),
     }
     assert_eq!(pending(conn, w.bea.id).unwrap(), None);
-    request(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
     for token in [&phone.token, &laptop.token] {
         assert!(crate::accounts::sessions::resume(conn, token).is_err());
     }
@@ -459,7 +486,7 @@ fn the_last_admin_cannot_leave() {
     let conn = &mut pool.get().unwrap();
     let w = world(conn);
     let now = crate::clock::now();
-    match request(conn, &w.ada, LeavingMode::Delete, PASSWORD, &rules(), now) {
+    match ask(conn, &w.ada, LeavingMode::Delete, PASSWORD, &rules(), now) {
         Err(Error::Invalid(invalid)) => {
             assert!(invalid
                 .message_for("mode")
@@ -471,7 +498,7 @@ fn the_last_admin_cannot_leave() {
     assert_eq!(pending(conn, w.ada.id).unwrap(), None);
     // With a second admin one may go; then the other is the last one.
     let cy = member(conn, "cyd", SiteRole::Admin);
-    request(
+    ask(
         conn,
         &w.ada,
         LeavingMode::Anonymise,
@@ -481,7 +508,7 @@ fn the_last_admin_cannot_leave() {
     )
     .unwrap();
     assert!(matches!(
-        request(conn, &cy, LeavingMode::Delete, PASSWORD, &rules(), now),
+        ask(conn, &cy, LeavingMode::Delete, PASSWORD, &rules(), now),
         Err(Error::Invalid(_))
     ));
     assert_eq!(
@@ -555,4 +582,306 @@ fn deleted_posts_lose_their_text_and_revisions_after_the_retention_period() {
         purge_deleted_text(conn, &rules, now + TimeDelta::days(60)).unwrap(),
         0
     );
+}
+
+/// The only two admins ask to leave at once, each on their own connection: on PostgreSQL
+/// (READ COMMITTED) each would count the other as staying, unless they take turns.
+#[test]
+fn two_admins_asking_at_once_cannot_both_leave() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let ada = member(conn, "ada", SiteRole::Admin);
+    let cy = member(conn, "cyd", SiteRole::Admin);
+    let now = crate::clock::now();
+    let departure = Departure {
+        mode: LeavingMode::Delete,
+        requested_at: now,
+        due_at: now + TimeDelta::days(7),
+    };
+    let mut first = pool.get().unwrap();
+    let second = write_tx(&mut first, |conn| {
+        record(conn, ada.id, &departure)?;
+        // While ada's request is not committed yet, cy's is sent.
+        let (pool, departure, cy) = (pool.clone(), departure.clone(), cy.id);
+        let second = std::thread::spawn(move || {
+            let mut conn = pool.get().unwrap();
+            write_tx(&mut conn, |conn| record(conn, cy, &departure))
+        });
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        Ok(second)
+    })
+    .unwrap();
+    match second.join().unwrap() {
+        Err(Error::Invalid(invalid)) => assert!(invalid
+            .message_for("mode")
+            .unwrap()
+            .contains("only administrator")),
+        other => panic!("the second admin's request passed: {other:?}"),
+    }
+    assert!(pending(conn, ada.id).unwrap().is_some());
+    assert_eq!(pending(conn, cy.id).unwrap(), None);
+}
+
+fn last_admin_notices(conn: &mut DbConn, who: MemberId) -> i64 {
+    notifications::table
+        .filter(notifications::member_id.eq(who))
+        .filter(notifications::body.eq(LAST_ADMIN_NOTICE))
+        .select(notifications::count)
+        .load::<i32>(conn)
+        .unwrap()
+        .into_iter()
+        .map(i64::from)
+        .sum()
+}
+
+/// An admin whose departure became impossible (the other admin lost the role since) keeps
+/// their request, is told once why it waits, and leaves once another admin exists.
+#[test]
+fn the_last_admins_departure_waits_and_they_are_told_once() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let cy = member(conn, "cyd", SiteRole::Admin);
+    let now = crate::clock::now();
+    ask(
+        conn,
+        &w.ada,
+        LeavingMode::Anonymise,
+        PASSWORD,
+        &rules(),
+        now,
+    )
+    .unwrap();
+    let set_cy_role = |conn: &mut DbConn, role: SiteRole| {
+        use crate::db::schema::members as member_rows;
+        diesel::update(member_rows::table.find(cy.id))
+            .set(member_rows::site_role.eq(role.as_str()))
+            .execute(conn)
+            .unwrap();
+    };
+    set_cy_role(conn, SiteRole::Member);
+    for day in [8, 9] {
+        assert_eq!(
+            carry_out_due(conn, &rules(), now + TimeDelta::days(day)).unwrap(),
+            0
+        );
+        assert!(pending(conn, w.ada.id).unwrap().is_some(), "day {day}");
+        assert_eq!(last_admin_notices(conn, w.ada.id), 1, "day {day}");
+        assert!(members::by_id(conn, w.ada.id).unwrap().is_admin());
+    }
+    set_cy_role(conn, SiteRole::Admin);
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(10)).unwrap(),
+        1
+    );
+    assert_eq!(pending(conn, w.ada.id).unwrap(), None);
+    assert_eq!(
+        members::by_id(conn, w.ada.id).unwrap().status,
+        MemberStatus::Deleted
+    );
+}
+
+fn queue(
+    conn: &mut DbConn,
+    to: &MemberActor,
+    kind: MailKind,
+    text: &str,
+    at: NaiveDateTime,
+) -> i64 {
+    let mail = crate::mail::Mail {
+        member_id: Some(to.id),
+        to: format!("{}@example.org", to.member.username),
+        kind,
+        subject: "News".to_owned(),
+        text: text.to_owned(),
+        html: String::new(),
+        unsubscribe_url: None,
+    };
+    crate::mail::enqueue(conn, &mail, at, at).unwrap().0
+}
+
+/// Under delete, what else she wrote goes too: the title and slug of her thread that nothing
+/// is left in, the subject of the conversation she started, her group proposal, and unsent
+/// notification mail to others that may quote her. Read from the tables themselves.
+#[test]
+fn delete_takes_her_titles_subjects_proposals_and_unsent_mail_quoting_her() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let now = crate::clock::now();
+    let sent = crate::conversations::start(
+        conn,
+        &crate::conversations::ConversationRules::default(),
+        &posting(),
+        &w.bea,
+        &crate::conversations::StartForm {
+            to: crate::conversations::StartQuery {
+                group: w.board.slug.clone(),
+                ..Default::default()
+            },
+            subject: "bea's private subject".to_owned(),
+            body: "bea's private words".to_owned(),
+        },
+    )
+    .unwrap();
+    diesel::insert_into(group_proposals::table)
+        .values((
+            group_proposals::proposer_id.eq(w.bea.id),
+            group_proposals::name.eq("bea's group name"),
+            group_proposals::slug.eq("beas-group"),
+            group_proposals::description.eq("bea's description"),
+            group_proposals::ground_rules.eq("bea's rules"),
+            group_proposals::meeting_format.eq("online"),
+            group_proposals::why.eq("bea's reasons"),
+            group_proposals::created_at.eq(now),
+        ))
+        .execute(conn)
+        .unwrap();
+    // Mail to ada: one quoting bea, not sent yet (goes); one queued before bea wrote anything
+    // (stays); one already sent (stays); a verification link (stays).
+    let quoting = queue(
+        conn,
+        &w.ada,
+        MailKind::Notification,
+        "bea's first words",
+        now,
+    );
+    let digest = queue(conn, &w.ada, MailKind::Digest, "bea's first words", now);
+    let older = queue(
+        conn,
+        &w.ada,
+        MailKind::Digest,
+        "before bea",
+        now - TimeDelta::days(2),
+    );
+    let already_sent = queue(conn, &w.ada, MailKind::Notification, "bea's words", now);
+    diesel::update(outbox::table.find(already_sent))
+        .set(outbox::sent_at.eq(now))
+        .execute(conn)
+        .unwrap();
+    let verify = queue(conn, &w.ada, MailKind::Verify, "a link", now);
+    // Mail to ada about someone else, queued after bea wrote: stays.
+    let others = queue(conn, &w.ada, MailKind::Notification, "cal's words", now);
+
+    ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    assert_eq!(
+        carry_out_due(conn, &rules(), now + TimeDelta::days(8)).unwrap(),
+        1
+    );
+
+    let lonely: (String, String, String) = threads::table
+        .find(w.lonely.id)
+        .select((threads::title, threads::slug, threads::state))
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(lonely, (String::new(), String::new(), "deleted".to_owned()));
+    // Her answered thread stays, with its title (the thread's shape, answered by others).
+    let beas: String = threads::table
+        .find(w.beas.id)
+        .select(threads::title)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(beas, "Bea asks");
+    let subject: String = conversations::table
+        .find(sent.conversation_id)
+        .select(conversations::subject)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(subject, REMOVED_SUBJECT);
+    let proposals: i64 = group_proposals::table
+        .filter(group_proposals::proposer_id.eq(w.bea.id))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(proposals, 0);
+    let left: Vec<i64> = outbox::table
+        .order(outbox::id)
+        .select(outbox::id)
+        .load::<crate::ids::MailId>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|id| id.0)
+        .collect();
+    assert_eq!(left, [older, already_sent, verify, others]);
+    assert!(!left.contains(&quoting) && !left.contains(&digest));
+}
+
+/// A deleted thread whose posts were all purged loses its title and slug too.
+#[test]
+fn the_purge_empties_the_title_of_a_deleted_thread_with_nothing_left() {
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let opening: PostId = posts::table
+        .filter(posts::thread_id.eq(w.lonely.id))
+        .select(posts::id)
+        .first(conn)
+        .unwrap();
+    forum_posts::delete_own(conn, &w.bea, opening).unwrap();
+    let thread = |conn: &mut DbConn| -> (String, String, String) {
+        threads::table
+            .find(w.lonely.id)
+            .select((threads::title, threads::slug, threads::state))
+            .get_result(conn)
+            .unwrap()
+    };
+    assert_eq!(thread(conn).2, "deleted");
+    assert_eq!(thread(conn).0, "Nobody answers");
+    let now = crate::clock::now();
+    assert_eq!(
+        purge_deleted_text(conn, &rules(), now + TimeDelta::days(31)).unwrap(),
+        1
+    );
+    assert_eq!(
+        thread(conn),
+        (String::new(), String::new(), "deleted".to_owned())
+    );
+    // A thread with text left keeps its title.
+    let adas: String = threads::table
+        .find(w.adas.id)
+        .select(threads::title)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(adas, "Ada asks");
+}
+
+/// Asking to leave retires the member's mailed links: a reset link in their inbox no longer
+/// sets a password (and signs in) during the cooling-off period.
+#[test]
+fn asking_to_leave_retires_the_members_mailed_links() {
+    use crate::mail::links::{self, Purpose};
+    let (_db, pool) = any_pool();
+    let conn = &mut pool.get().unwrap();
+    let w = world(conn);
+    let now = crate::clock::now();
+    for purpose in [Purpose::Reset, Purpose::Verify] {
+        write_tx(conn, |conn| {
+            links::issue(conn, w.bea.id, purpose, None, TimeDelta::hours(1), now)
+        })
+        .unwrap();
+    }
+    write_tx(conn, |conn| {
+        links::issue(
+            conn,
+            w.ada.id,
+            Purpose::Reset,
+            None,
+            TimeDelta::hours(1),
+            now,
+        )
+    })
+    .unwrap();
+    let unused = |conn: &mut DbConn, who: MemberId| -> i64 {
+        mail_links::table
+            .filter(mail_links::member_id.eq(who))
+            .filter(mail_links::used_at.is_null())
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    assert_eq!(unused(conn, w.bea.id), 2);
+    ask(conn, &w.bea, LeavingMode::Delete, PASSWORD, &rules(), now).unwrap();
+    assert_eq!(unused(conn, w.bea.id), 0);
+    // Nobody else's.
+    assert_eq!(unused(conn, w.ada.id), 1);
 }
