@@ -41,7 +41,8 @@
 //        to another origin, and any same-origin xhr, fetch, websocket, eventsource, script,
 //        image, media, font, ping, frame or later navigation;
 //      - the DOM holds no script-capable or injected markup: script, iframe, object, embed,
-//        base, meta http-equiv, link (but our stylesheet), svg, math, style elements and the
+//        base, meta http-equiv, link (but our stylesheet and, in the head, our Atom feeds' links),
+//        svg, math, style elements and the
 //        like, on*= or style= attributes, javascript:/vbscript:/data: URLs; and no frames;
 //      - the page answered 200 and shows what was posted: 20 posts a page (fewer on the last),
 //        titles and display names as literal text, form fields holding exactly what was sent.

@@ -34,7 +34,7 @@ function installTraps() {
  */
 function scanDom() {
   const found = [];
-  const risky = 'script, iframe, frame, frameset, object, embed, applet, base, meta[http-equiv], link:not([rel="stylesheet"][href="/static/hearth.css"]), portal, svg, math, template, style';
+  const risky = 'script, iframe, frame, frameset, object, embed, applet, base, meta[http-equiv], link:not([rel="stylesheet"][href="/static/hearth.css"]):not(head > link[rel="alternate"][type="application/atom+xml"][href$="/feed.atom"]), portal, svg, math, template, style';
   for (const el of document.querySelectorAll(risky)) {
     found.push(`<${el.localName}> element`);
   }
