@@ -1,6 +1,8 @@
 //! Notifications by e-mail over real HTTP: the settings section keeps what was typed when it is
-//! refused; a reply reaches a real SMTP server as the batched mail once the scheduler runs; and
-//! the mail's one-click unsubscribe works without signing in, for that member only.
+//! refused; a reply reaches a real SMTP server as the batched mail once the scheduler runs; the
+//! mail's one-click unsubscribe works without signing in, for that member only; a daily digest
+//! comes at the member's hour in their zone, without a private group's words; quiet hours in
+//! the member's zone hold mail until they end.
 
 use std::time::Duration;
 
@@ -273,4 +275,186 @@ fn a_reply_reaches_the_smtp_server_as_one_batched_mail_with_its_unsubscribe_link
     )
     .unwrap();
     assert_eq!(after.mails, 0, "unsubscribed");
+}
+
+/// The member's zone, written as the settings form would leave it (the test's own constants).
+fn set_zone(app: &TestApp, member: MemberId, zone: &str) {
+    assert!(zone.bytes().all(|b| b.is_ascii_alphabetic() || b == b'/'));
+    diesel::sql_query(format!(
+        "UPDATE members SET time_zone = '{zone}' WHERE id = {member}"
+    ))
+    .execute(&mut *app.conn())
+    .unwrap();
+}
+
+/// A daily digest reaches the real SMTP server at the member's own hour in their zone, while a
+/// member far to the west, who chose the same hour, gets nothing yet; and the digest of news
+/// from a private group says who and where, never the thread's title nor the words.
+#[test]
+fn the_daily_digest_comes_at_the_members_hour_in_their_zone_without_a_private_groups_words() {
+    use chrono::Timelike;
+    use hearth_core::notifications::email::{save_mail_preferences, MailPreferences};
+
+    let sink = SmtpSink::start();
+    let app = TestApp::with_email(&sink);
+    let world = app
+        .group("night-owls")
+        .named("Night owls")
+        .private()
+        .with_members(["ana", "cal", "bob"])
+        .build();
+    let id = |name: &str| {
+        hearth_core::accounts::members::by_username(&mut app.conn(), name)
+            .unwrap()
+            .id
+    };
+    let (ana, cal) = (id("ana"), id("cal"));
+    let now = clock::now();
+    let toronto: chrono_tz::Tz = "America/Toronto".parse().unwrap();
+    let hour = now.and_utc().with_timezone(&toronto).hour();
+    // Ana in Toronto and Cal in Honolulu both chose Toronto's hour now: it has come for Ana, and
+    // is five hours away for Cal.
+    for (member, zone, address) in [
+        (ana, "America/Toronto", "ana@example.org"),
+        (cal, "Pacific/Honolulu", "cal@example.org"),
+    ] {
+        set_zone(&app, member, zone);
+        verify_address(&app, member, address);
+        let daily = MailPreferences {
+            mode: EmailMode::Daily,
+            digest_hour: hour,
+            ..MailPreferences::default()
+        };
+        save_mail_preferences(&mut app.conn(), member, &daily).unwrap();
+    }
+    let thread = world.start_thread("bob", "Lighthouse vigil for Tomas", "Who can come?");
+    world
+        .browser("bob")
+        .reply_to(
+            &thread.path(),
+            "@ana @cal I lit a marigoldlamp for him tonight.",
+        )
+        .assert_redirect();
+    // The news waited since before this hour began (a digest takes what waited before its hour).
+    let before_the_hour = now
+        - chrono::TimeDelta::seconds(i64::from(now.minute() * 60 + now.second()))
+        - chrono::TimeDelta::minutes(1);
+    diesel::sql_query(format!(
+        "UPDATE notifications SET mail_pending_since = '{}' WHERE mail_pending_since IS NOT NULL",
+        before_the_hour.format("%Y-%m-%d %H:%M:%S%.6f")
+    ))
+    .execute(&mut *app.conn())
+    .unwrap();
+
+    let schedule = MailSchedule {
+        enabled: true,
+        site_name: "Hearth".to_owned(),
+        public_url: app.base_url.clone(),
+        limits: MailLimits::default(),
+    };
+    let run = mailing::send_due(&mut app.conn(), &schedule, None, clock::now()).unwrap();
+    assert_eq!(run.mails, 1, "Ana's digest only");
+    let got = sink.wait_for_to("ana@example.org", 1, Duration::from_secs(20));
+    let mail = &got[0];
+    assert!(mail.is_text_and_html_alternative());
+    assert!(
+        mail.text()
+            .contains("bob mentioned you in a thread in Night owls"),
+        "{}",
+        mail.text()
+    );
+    for secret in ["Lighthouse", "lighthouse", "Tomas", "tomas", "marigoldlamp"] {
+        assert!(
+            !mail.subject().contains(secret),
+            "{secret}: {}",
+            mail.subject()
+        );
+        assert!(!mail.text().contains(secret), "{secret}: {}", mail.text());
+        assert!(!mail.html().contains(secret), "{secret}: {}", mail.html());
+    }
+    assert_eq!(sink.assert_no_more_than(1, Duration::from_secs(2)).len(), 1);
+    assert!(
+        sink.messages_to("cal@example.org").is_empty(),
+        "not Cal's hour yet"
+    );
+}
+
+/// Quiet hours in the member's own zone hold mail as it happens: nothing is queued for the
+/// SMTP server while they last, and the scheduler's first run after they end queues it.
+#[test]
+fn quiet_hours_in_the_members_zone_hold_mail_until_they_end() {
+    use chrono::{NaiveTime, Timelike};
+    use hearth_core::notifications::email::{save_mail_preferences, MailPreferences, QuietHours};
+
+    let sink = SmtpSink::start();
+    let app = TestApp::with_email(&sink);
+    let world = app
+        .group("night-owls")
+        .named("Night owls")
+        .with_members(["ana", "bob"])
+        .build();
+    let ana = hearth_core::accounts::members::by_username(&mut app.conn(), "ana")
+        .unwrap()
+        .id;
+    // The quiet hours below end with this clock hour: start well inside it.
+    let seconds_left = 3600 - i64::from(clock::now().minute() * 60 + clock::now().second());
+    if seconds_left < 30 {
+        std::thread::sleep(Duration::from_secs(
+            u64::try_from(seconds_left).unwrap_or(0) + 1,
+        ));
+    }
+    let now = clock::now();
+    let toronto: chrono_tz::Tz = "America/Toronto".parse().unwrap();
+    let local_hour = now.and_utc().with_timezone(&toronto).hour();
+    // Quiet from the start of this hour in Toronto to the start of the next one.
+    let quiet = QuietHours {
+        from: NaiveTime::from_hms_opt(local_hour, 0, 0).unwrap(),
+        to: NaiveTime::from_hms_opt((local_hour + 1) % 24, 0, 0).unwrap(),
+    };
+    set_zone(&app, ana, "America/Toronto");
+    verify_address(&app, ana, "ana@example.org");
+    let prefs = MailPreferences {
+        mode: EmailMode::Now,
+        quiet: Some(quiet),
+        ..MailPreferences::default()
+    };
+    save_mail_preferences(&mut app.conn(), ana, &prefs).unwrap();
+    let thread = world.start_thread("ana", "Awake at 3am again", "Is anyone else up?");
+    world
+        .browser("bob")
+        .reply_to(&thread.path(), "I am, the kettle is on.")
+        .assert_redirect();
+    // The news is older than a batch, so only the quiet hours hold it.
+    let long_ago = now - chrono::TimeDelta::minutes(20);
+    diesel::sql_query(format!(
+        "UPDATE notifications SET mail_pending_since = '{}' WHERE mail_pending_since IS NOT NULL",
+        long_ago.format("%Y-%m-%d %H:%M:%S%.6f")
+    ))
+    .execute(&mut *app.conn())
+    .unwrap();
+    let schedule = MailSchedule {
+        enabled: true,
+        site_name: "Hearth".to_owned(),
+        public_url: app.base_url.clone(),
+        limits: MailLimits::default(),
+    };
+    let during = mailing::send_due(&mut app.conn(), &schedule, None, clock::now()).unwrap();
+    assert_eq!(during.mails, 0, "held in quiet hours");
+    assert!(
+        app.outbox().is_empty(),
+        "nothing waits in the outbox either"
+    );
+    assert_eq!(sink.assert_no_more_than(0, Duration::from_secs(1)).len(), 0);
+
+    // The first run after they end (the start of the next hour, a minute after) queues it.
+    let next_hour = now - chrono::TimeDelta::seconds(i64::from(now.minute() * 60 + now.second()))
+        + chrono::TimeDelta::hours(1);
+    let after = next_hour + chrono::TimeDelta::minutes(1);
+    let run = mailing::send_due(&mut app.conn(), &schedule, None, after).unwrap();
+    assert_eq!(run.mails, 1, "released when they end");
+    let queued = app.outbox();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].to, "ana@example.org");
+    assert_eq!(queued[0].kind, "notification");
+    assert!(queued[0].send_after >= next_hour, "not before they end");
 }
