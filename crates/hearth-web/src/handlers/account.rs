@@ -171,6 +171,27 @@ pub(super) async fn reserve(
     }
 }
 
+/// Counts an attempt to type `username`'s password before it is checked, as a sign-in's (the
+/// same throttle, so a stolen session cannot guess it); past the limit a 429 that says so, and
+/// the password is not checked. Every form that asks a signed-in member for their password
+/// reserves through here.
+pub(super) async fn reserve_password(
+    state: &AppState,
+    request: &HttpRequest,
+    username: &str,
+) -> Result<(SignInKeys, Reservation), WebError> {
+    let address = client_address(request, &state.config);
+    let keys = SignInKeys::new(&state.throttle_key, address, username);
+    let reservation = reserve(
+        state,
+        &keys,
+        state.config.sign_in_throttle,
+        throttle::refused,
+    )
+    .await?;
+    Ok((keys, reservation))
+}
+
 /// The settings page again with the member's saved values and `error`'s messages.
 async fn settings_again(
     state: &State,
@@ -205,15 +226,7 @@ pub async fn change_password(
     if let Err(invalid) = credentials::check_new_password(&member.username, &password) {
         return settings_again(&state, &viewer, invalid.into()).await;
     }
-    let address = client_address(&request, &state.config);
-    let keys = SignInKeys::new(&state.throttle_key, address, &member.username);
-    let reservation = reserve(
-        &state,
-        &keys,
-        state.config.sign_in_throttle,
-        throttle::refused,
-    )
-    .await?;
+    let (keys, reservation) = reserve_password(&state, &request, &member.username).await?;
     let changed = db_with_password(&state, move |conn| {
         credentials::change_password(
             conn,
@@ -275,15 +288,7 @@ pub async fn regenerate_codes(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let password = input.into_inner().codes_password;
-    let address = client_address(&request, &state.config);
-    let keys = SignInKeys::new(&state.throttle_key, address, &member.username);
-    let reservation = reserve(
-        &state,
-        &keys,
-        state.config.sign_in_throttle,
-        throttle::refused,
-    )
-    .await?;
+    let (keys, reservation) = reserve_password(&state, &request, &member.username).await?;
     let made = db_with_password(&state, move |conn| {
         credentials::confirm_password(
             conn,

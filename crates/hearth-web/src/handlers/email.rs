@@ -4,14 +4,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use hearth_core::accounts::throttle::{self, Reservation, SignInKeys};
 use hearth_core::clock;
 use hearth_core::mail::reset::SAME_ANSWER;
 use hearth_core::mail::verification::{self, OwnAddress, Requested};
 use hearth_core::mail::{reset, Site};
 use serde::{Deserialize, Serialize};
 
-use super::account::reserve;
+use super::account::reserve_password;
 use super::auth::client_address;
 use super::{form_again, see_other, Page};
 use crate::errors::WebError;
@@ -62,24 +61,6 @@ async fn own_address(state: &State, viewer: &Viewer) -> Result<Option<OwnAddress
     .await
 }
 
-/// The sign-in throttle's reservation for checking the member's password.
-async fn password_reservation(
-    state: &State,
-    request: &HttpRequest,
-    username: &str,
-) -> Result<(SignInKeys, Reservation), WebError> {
-    let address = client_address(request, &state.config);
-    let keys = SignInKeys::new(&state.throttle_key, address, username);
-    let reservation = reserve(
-        state,
-        &keys,
-        state.config.sign_in_throttle,
-        throttle::refused,
-    )
-    .await?;
-    Ok((keys, reservation))
-}
-
 /// `GET /settings/email`: the member's address, verified or waiting, and the form to add,
 /// change or remove it.
 pub async fn address_form(
@@ -112,7 +93,7 @@ pub async fn save_address(
     let password = input.password.clone();
     let settings = state.config.email.clone();
     let site = site(&state);
-    let (keys, reservation) = password_reservation(&state, &request, &member.username).await?;
+    let (keys, reservation) = reserve_password(&state, &request, &member.username).await?;
     let requested = db_with_password(&state, move |conn| {
         verification::request(
             conn,
@@ -162,7 +143,7 @@ pub async fn remove_address(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?.member;
     let password = input.into_inner().remove_password;
-    let (keys, reservation) = password_reservation(&state, &request, &member.username).await?;
+    let (keys, reservation) = reserve_password(&state, &request, &member.username).await?;
     let removed = db_with_password(&state, move |conn| {
         verification::remove(conn, &keys, reservation, &member, &password, clock::now())
     })

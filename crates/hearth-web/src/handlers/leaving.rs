@@ -6,14 +6,11 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use hearth_core::accounts::credentials::Confirmation;
 use hearth_core::accounts::leaving::LeavingMode;
-use hearth_core::accounts::throttle::{self, Reservation, SignInKeys};
 use hearth_core::accounts::{export, leaving};
 use hearth_core::clock;
-use hearth_core::model::Member;
 use serde::{Deserialize, Serialize};
 
-use super::account::reserve;
-use super::auth::client_address;
+use super::account::reserve_password;
 use super::{form_again, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, db_with_password, read, State};
@@ -52,26 +49,6 @@ fn leave_page(state: &State, viewer: &Viewer, input: &LeaveInput) -> Page {
         )
 }
 
-/// Counts the attempt to type `member`'s password before it is checked, as a sign-in's (the
-/// same throttle: a stolen session cannot guess it); past the limit a 429 that says so, and
-/// the password is not checked.
-async fn reserve_password(
-    state: &State,
-    request: &HttpRequest,
-    member: &Member,
-) -> Result<(SignInKeys, Reservation), WebError> {
-    let address = client_address(request, &state.config);
-    let keys = SignInKeys::new(&state.throttle_key, address, &member.username);
-    let reservation = reserve(
-        state,
-        &keys,
-        state.config.sign_in_throttle,
-        throttle::refused,
-    )
-    .await?;
-    Ok((keys, reservation))
-}
-
 /// `GET /settings/leave`: the confirmation page, with the choice between delete and
 /// anonymise; a member who already asked is shown their request instead.
 pub async fn leave_form(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
@@ -96,7 +73,7 @@ pub async fn leave(
     let rules = state.config.leaving;
     let outcome = match LeavingMode::parse(&input.mode) {
         Some(mode) => {
-            let (keys, reservation) = reserve_password(&state, &request, &member.member).await?;
+            let (keys, reservation) = reserve_password(&state, &request, &member.member.username).await?;
             let password = input.password.clone();
             db_with_password(&state, move |conn| {
                 let confirmation = Confirmation {
@@ -180,7 +157,7 @@ pub async fn export(
     let member = viewer.require_member()?;
     let rules = state.config.leaving;
     let password = input.into_inner().password;
-    let (keys, reservation) = reserve_password(&state, &request, &member.member).await?;
+    let (keys, reservation) = reserve_password(&state, &request, &member.member.username).await?;
     let outcome = db_with_password(&state, move |conn| {
         let confirmation = Confirmation {
             keys: &keys,
