@@ -205,26 +205,19 @@ fn a_reply_reaches_the_smtp_server_as_one_batched_mail_with_its_unsubscribe_link
         .assert_redirect();
 
     // The scheduler of `hearth serve`, with a one-minute batch, a minute later.
-    let schedule = MailSchedule {
-        enabled: true,
-        site_name: "Hearth".to_owned(),
-        public_url: app.base_url.clone(),
-        limits: MailLimits {
+    let schedule = schedule(
+        &app,
+        MailLimits {
             batch_minutes: 1,
             ..MailLimits::default()
         },
-    };
+    );
     let early = mailing::send_due(&mut app.conn(), &schedule, None, clock::now()).unwrap();
     assert_eq!(early.mails, 0, "still collecting");
     // A minute passes (the replies' news is made a minute older: the mail worker sends only
     // what is due by the real clock).
     let minute_ago = clock::now() - chrono::TimeDelta::minutes(1);
-    diesel::sql_query(format!(
-        "UPDATE notifications SET mail_pending_since = '{}' WHERE mail_pending_since IS NOT NULL",
-        minute_ago.format("%Y-%m-%d %H:%M:%S%.6f")
-    ))
-    .execute(&mut *app.conn())
-    .unwrap();
+    news_waiting_since(&app, minute_ago);
     let now = clock::now();
     let run = mailing::send_due(&mut app.conn(), &schedule, None, now).unwrap();
     assert_eq!(run.mails, 1);
@@ -275,6 +268,27 @@ fn a_reply_reaches_the_smtp_server_as_one_batched_mail_with_its_unsubscribe_link
     )
     .unwrap();
     assert_eq!(after.mails, 0, "unsubscribed");
+}
+
+/// The scheduler as `hearth serve` runs it, with `limits`.
+fn schedule(app: &TestApp, limits: MailLimits) -> MailSchedule {
+    MailSchedule {
+        enabled: true,
+        site_name: "Hearth".to_owned(),
+        public_url: app.base_url.clone(),
+        limits,
+    }
+}
+
+/// Every notification waiting for mail has waited since `since` (tests move news back in time
+/// rather than the clock forward: the mail worker sends what is due by the real clock).
+fn news_waiting_since(app: &TestApp, since: chrono::NaiveDateTime) {
+    diesel::sql_query(format!(
+        "UPDATE notifications SET mail_pending_since = '{}' WHERE mail_pending_since IS NOT NULL",
+        since.format("%Y-%m-%d %H:%M:%S%.6f")
+    ))
+    .execute(&mut *app.conn())
+    .unwrap();
 }
 
 /// The member's zone, written as the settings form would leave it (the test's own constants).
@@ -339,19 +353,9 @@ fn the_daily_digest_comes_at_the_members_hour_in_their_zone_without_a_private_gr
     let before_the_hour = now
         - chrono::TimeDelta::seconds(i64::from(now.minute() * 60 + now.second()))
         - chrono::TimeDelta::minutes(1);
-    diesel::sql_query(format!(
-        "UPDATE notifications SET mail_pending_since = '{}' WHERE mail_pending_since IS NOT NULL",
-        before_the_hour.format("%Y-%m-%d %H:%M:%S%.6f")
-    ))
-    .execute(&mut *app.conn())
-    .unwrap();
+    news_waiting_since(&app, before_the_hour);
 
-    let schedule = MailSchedule {
-        enabled: true,
-        site_name: "Hearth".to_owned(),
-        public_url: app.base_url.clone(),
-        limits: MailLimits::default(),
-    };
+    let schedule = schedule(&app, MailLimits::default());
     let run = mailing::send_due(&mut app.conn(), &schedule, None, clock::now()).unwrap();
     assert_eq!(run.mails, 1, "Ana's digest only");
     let got = sink.wait_for_to("ana@example.org", 1, Duration::from_secs(20));
@@ -426,18 +430,8 @@ fn quiet_hours_in_the_members_zone_hold_mail_until_they_end() {
         .assert_redirect();
     // The news is older than a batch, so only the quiet hours hold it.
     let long_ago = now - chrono::TimeDelta::minutes(20);
-    diesel::sql_query(format!(
-        "UPDATE notifications SET mail_pending_since = '{}' WHERE mail_pending_since IS NOT NULL",
-        long_ago.format("%Y-%m-%d %H:%M:%S%.6f")
-    ))
-    .execute(&mut *app.conn())
-    .unwrap();
-    let schedule = MailSchedule {
-        enabled: true,
-        site_name: "Hearth".to_owned(),
-        public_url: app.base_url.clone(),
-        limits: MailLimits::default(),
-    };
+    news_waiting_since(&app, long_ago);
+    let schedule = schedule(&app, MailLimits::default());
     let during = mailing::send_due(&mut app.conn(), &schedule, None, clock::now()).unwrap();
     assert_eq!(during.mails, 0, "held in quiet hours");
     assert!(
