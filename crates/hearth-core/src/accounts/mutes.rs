@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use crate::clock;
 use crate::db::schema::mutes;
-use crate::db::{write_tx, DbConn};
+use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::Result;
 use crate::ids::MemberId;
 use crate::model::Member;
@@ -54,9 +54,10 @@ pub fn is_muted(conn: &mut DbConn, member_id: MemberId, target_id: MemberId) -> 
 
 /// Everyone `member_id` has muted, for collapsing their posts on a page.
 pub fn muted_by(conn: &mut DbConn, member_id: MemberId) -> Result<HashSet<MemberId>> {
-    let ids: Vec<MemberId> = mutes::table
+    let query = mutes::table
         .filter(mutes::member_id.eq(member_id))
-        .select(mutes::muted_id)
-        .load(conn)?;
+        .select(mutes::muted_id);
+    // Every signed-in thread page: sent to the inner connection (see `db::per_connection`).
+    let ids: Vec<MemberId> = per_connection!(conn, |c| query.load(c))?;
     Ok(ids.into_iter().collect())
 }

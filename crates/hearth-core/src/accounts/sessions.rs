@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::accounts::actors;
 use crate::db::schema::{members as members_table, sessions};
-use crate::db::{write_tx_unseen, DbConn};
+use crate::db::{per_connection, write_tx_unseen, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{MemberId, SessionId};
 use crate::model;
@@ -104,10 +104,13 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
         Option<NaiveDateTime>,
         Member,
     );
-    let found: Option<Found> = sessions::table
+    let (hash, now) = (tokens::hash_token(token), clock::now());
+    // Sent to the inner connection (see `db::per_connection`); written inside the macro so
+    // each backend's statement selects the member for that backend.
+    let found: Option<Found> = per_connection!(conn, |c| sessions::table
         .inner_join(members_table::table)
-        .filter(sessions::token_hash.eq(tokens::hash_token(token)))
-        .filter(sessions::expires_at.gt(clock::now()))
+        .filter(sessions::token_hash.eq(&hash))
+        .filter(sessions::expires_at.gt(now))
         .select((
             sessions::id,
             sessions::csrf_token,
@@ -116,8 +119,8 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
             sessions::last_seen_at,
             Member::as_select(),
         ))
-        .get_result(conn)
-        .optional()?;
+        .get_result(c))
+    .optional()?;
     let (id, csrf_token, expires_at, created_at, last_seen_at, member) =
         found.ok_or(Error::NotFound)?;
     if member.status == model::MemberStatus::Deleted {

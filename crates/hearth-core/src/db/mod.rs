@@ -53,6 +53,13 @@ impl Backend {
 /// keyword, and diesel's SQLite batch insert is only implemented for `SqliteConnection`
 /// itself), nor a UNION or an ON CONFLICT to either backend, so such statements are compiled once
 /// per connection type. Same code, same SQL semantics: no dialect-specific SQL here.
+///
+/// The statements every page sends go this way too: `MultiConnection` writes a statement's
+/// whole SQL text again each time diesel walks it (to check it may be cached, to collect its
+/// binds), several times a statement, even when the connection has it prepared. Sent to the
+/// inner connection, a prepared statement is found by its type and only its values are bound:
+/// a fifth of a signed-in thread page's CPU was SQL written and thrown away
+/// (docs/performance.md, "Eighth session").
 macro_rules! per_connection {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
@@ -341,6 +348,37 @@ pub fn write_tx_unseen<T>(
     let outcome = write_tx(conn, f);
     SEEN_COMMITS.with(|count| count.set(before));
     outcome
+}
+
+/// [`write_tx_unseen`] for a counter whose newest counts may be lost in a power cut (never in a
+/// crash of Hearth alone: they are in the write-ahead log): a search counted against its limit.
+/// Its commit does not wait for the disk (SQLite: `synchronous = NORMAL` for this transaction,
+/// safe in WAL mode; PostgreSQL: `synchronous_commit = off`), so a search costs no flush. Every
+/// other write keeps the durable commit a reply needs.
+pub fn write_tx_counter<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T>,
+) -> Result<T> {
+    if matches!(conn, DbConn::Pg(_)) {
+        return write_tx_unseen(conn, |conn| {
+            diesel::sql_query("SET LOCAL synchronous_commit = off").execute(conn)?;
+            f(conn)
+        });
+    }
+    /// Puts the connection back to durable commits however the transaction ends.
+    struct Durable<'c>(&'c mut DbConn);
+    impl Drop for Durable<'_> {
+        fn drop(&mut self) {
+            if let Err(error) = self.0.batch_execute("PRAGMA synchronous = FULL") {
+                // The pool must not hand this connection out again with lazy commits.
+                tracing::error!(%error, "a connection could not be made durable again");
+                std::process::abort();
+            }
+        }
+    }
+    conn.batch_execute("PRAGMA synchronous = NORMAL")?;
+    let guard = Durable(conn);
+    write_tx_unseen(&mut *guard.0, f)
 }
 
 /// Inside a write transaction: waits until no other transaction holds the lock named `name`,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::db::schema::{
     boards, members as members_table, post_revisions, posts, threads as threads_table,
 };
-use crate::db::{write_tx, DbConn};
+use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::publish::{publish, revise, Draft, EditDraft, Place, Posted};
 use crate::forum::threads::{self, count_member_post};
@@ -50,13 +50,15 @@ pub fn thread_page(conn: &mut DbConn, thread: &Thread, page: i32) -> Result<Thre
     let first = (page - 1) * POSTS_PER_PAGE + 1;
     // The posts with their authors in one statement, whose shape never changes, so SQLite
     // prepares it once per connection (an `IN (…)` list of authors would be prepared each time).
-    let posts = posts::table
+    // Sent to the inner connection: see `db::per_connection`.
+    let rows: Vec<(Post, AuthorRef)> = per_connection!(conn, |c| posts::table
         .inner_join(members_table::table)
         .filter(posts::thread_id.eq(thread.id))
         .filter(posts::position.between(first, first + POSTS_PER_PAGE - 1))
         .order(posts::position.asc())
         .select((Post::as_select(), AuthorRef::as_select()))
-        .load::<(Post, AuthorRef)>(conn)?
+        .load(c))?;
+    let posts = rows
         .into_iter()
         .map(|(post, author)| PostView {
             post,

@@ -322,31 +322,34 @@ pub(crate) fn state_of(
         bool,
         Option<String>,
         Option<String>,
-    ) = diesel::select((
-        thread_reads::table
-            .filter(thread_reads::member_id.eq(member_id))
-            .filter(thread_reads::thread_id.eq(thread.id))
-            .select(thread_reads::last_read_position)
-            .single_value(),
-        exists(
-            notifications_table::table
-                .filter(notifications_table::thread_id.eq(thread.id))
-                .filter(notifications_table::member_id.eq(member_id))
-                .filter(notifications_table::read_at.is_null())
-                .filter(notifications_table::last_position.le(shown_up_to)),
-        ),
-        thread_subscriptions::table
-            .filter(thread_subscriptions::thread_id.eq(thread.id))
-            .filter(thread_subscriptions::member_id.eq(member_id))
-            .select(thread_subscriptions::level)
-            .single_value(),
-        board_subscriptions::table
-            .filter(board_subscriptions::board_id.eq(thread.board_id))
-            .filter(board_subscriptions::member_id.eq(member_id))
-            .select(board_subscriptions::level)
-            .single_value(),
-    ))
-    .get_result(conn)?;
+    ) = {
+        let query = diesel::select((
+            thread_reads::table
+                .filter(thread_reads::member_id.eq(member_id))
+                .filter(thread_reads::thread_id.eq(thread.id))
+                .select(thread_reads::last_read_position)
+                .single_value(),
+            exists(
+                notifications_table::table
+                    .filter(notifications_table::thread_id.eq(thread.id))
+                    .filter(notifications_table::member_id.eq(member_id))
+                    .filter(notifications_table::read_at.is_null())
+                    .filter(notifications_table::last_position.le(shown_up_to)),
+            ),
+            thread_subscriptions::table
+                .filter(thread_subscriptions::thread_id.eq(thread.id))
+                .filter(thread_subscriptions::member_id.eq(member_id))
+                .select(thread_subscriptions::level)
+                .single_value(),
+            board_subscriptions::table
+                .filter(board_subscriptions::board_id.eq(thread.board_id))
+                .filter(board_subscriptions::member_id.eq(member_id))
+                .select(board_subscriptions::level)
+                .single_value(),
+        ));
+        // Sent to the inner connection: see `db::per_connection`.
+        per_connection!(conn, |c| query.get_result(c))?
+    };
     Ok(ReadState {
         read_up_to,
         notified,

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::Serialize;
 
-use crate::db::schema::{members as members_table, thread_reads, threads};
-use crate::db::{self, DbConn};
+use crate::db::schema::{boards as boards_table, members as members_table, thread_reads, threads};
+use crate::db::{self, per_connection, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
 use crate::forum::posts;
@@ -215,8 +215,15 @@ type Row = (Thread, AuthorRef, Option<Poster>, Option<reads::Unread>);
 
 /// A thread and its board, if the actor may read them.
 pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: ThreadId) -> Result<(Board, Thread)> {
-    let thread = by_id(conn, id)?;
-    let board = boards::by_id(conn, thread.board_id)?;
+    // The thread and its board in one statement, sent to the inner connection (every thread
+    // page: see `db::per_connection`).
+    let (thread, board): (Thread, Board) = per_connection!(conn, |c| threads::table
+        .inner_join(boards_table::table)
+        .filter(threads::id.eq(id))
+        .select((Thread::as_select(), Board::as_select()))
+        .get_result(c))
+    .optional()?
+    .ok_or(Error::NotFound)?;
     policy::authorize(actor, Action::ReadThread(&board, &thread))?;
     Ok((board, thread))
 }

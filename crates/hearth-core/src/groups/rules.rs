@@ -39,12 +39,13 @@ pub fn must_accept_rules(conn: &mut DbConn, member: &MemberActor, board: &Board)
     if board.ground_rules.trim().is_empty() || member.moderates(board.id) {
         return Ok(false);
     }
-    let accepted: i64 = rules_acceptances::table
+    let query = rules_acceptances::table
         .filter(rules_acceptances::board_id.eq(board.id))
         .filter(rules_acceptances::member_id.eq(member.id))
         .filter(rules_acceptances::version.eq(board.ground_rules_version))
-        .count()
-        .get_result(conn)?;
+        .count();
+    // Every signed-in thread page: sent to the inner connection (see `db::per_connection`).
+    let accepted: i64 = per_connection!(conn, |c| query.get_result(c))?;
     Ok(accepted == 0)
 }
 

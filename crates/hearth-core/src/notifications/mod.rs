@@ -241,11 +241,12 @@ pub(crate) fn notice(
 
 /// The bell's number: how many unread things the member has, one query on one index.
 pub fn unread_count(conn: &mut DbConn, member: MemberId) -> Result<i64> {
-    let sum: Option<i64> = notifications::table
+    let query = notifications::table
         .filter(notifications::member_id.eq(member))
         .filter(notifications::read_at.is_null())
-        .select(diesel::dsl::sum(notifications::count))
-        .get_result(conn)?;
+        .select(diesel::dsl::sum(notifications::count));
+    // Every signed-in page: sent to the inner connection (see `per_connection`).
+    let sum: Option<i64> = per_connection!(conn, |c| query.get_result(c))?;
     Ok(sum.unwrap_or(0))
 }
 
