@@ -65,6 +65,36 @@ fn every_sqlite_connection_is_durable_and_patient() {
     }
 }
 
+#[test]
+fn a_counters_write_commits_and_leaves_the_connection_durable() {
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let inside = write_tx_counter(conn, |conn| {
+        diesel::sql_query("CREATE TABLE counted (n INTEGER)").execute(conn)?;
+        diesel::sql_query("INSERT INTO counted (n) VALUES (7)").execute(conn)?;
+        Ok(pragma_number(conn, "synchronous", "synchronous"))
+    })
+    .unwrap();
+    // NORMAL (1) inside, FULL (2) again after, also after a transaction that failed.
+    assert_eq!(inside, 1);
+    assert_eq!(pragma_number(conn, "synchronous", "synchronous"), 2);
+    let failed: Result<()> = write_tx_counter(conn, |conn| {
+        diesel::sql_query("INSERT INTO counted (n) VALUES (8)").execute(conn)?;
+        Err(crate::error::Error::NotFound)
+    });
+    assert!(failed.is_err());
+    assert_eq!(pragma_number(conn, "synchronous", "synchronous"), 2);
+    let other = &mut *pool.get().unwrap();
+    assert_eq!(pragma_number(other, "synchronous", "synchronous"), 2);
+    let DbConn::Sqlite(sqlite) = other else {
+        unreachable!()
+    };
+    let stored = diesel::sql_query("SELECT n AS value FROM counted")
+        .load::<NumberValue>(sqlite)
+        .unwrap();
+    assert_eq!(stored.iter().map(|r| r.value).collect::<Vec<_>>(), [7]);
+}
+
 #[derive(QueryableByName)]
 struct JournalMode {
     #[diesel(sql_type = Text)]

@@ -3,9 +3,13 @@
 //! with its GIN index (`ts_rank`, the title as weight A, the text configuration of the group's
 //! language). Everything else in `search` is the same on both.
 //!
-//! Ranking by relevance ranks the newest `candidates` matches, not every match: bm25 over the
-//! 700,000 posts a common word finds in the 1M-post benchmark took 0.6 s, the newest 2,000 of
-//! them 12 ms (`docs/performance.md`, "Seventh session").
+//! "Best matches" on SQLite puts opening posts whose thread's title has the words first, newest
+//! first, among the newest `candidates` matches, then every other match, newest first. Each
+//! step walks the index from its newest row and stops when it has enough: a search costs what
+//! a page of hits costs, however common its words. FTS5's bm25 was not kept: its weight of a
+//! word counts every row that has it, 60 ms for a word in 700,000 of the 1M benchmark posts
+//! (11 ms for one in 20,000), whatever the `LIMIT` (`docs/performance.md`, "Eighth session").
+//! PostgreSQL ranks the newest `candidates` by `ts_rank`, which needs no such count.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -238,13 +242,12 @@ fn push_tsquery(sql: &mut Sql, plan: &Plan<'_>) {
     sql.push(")");
 }
 
-/// The filters every search has: visible, published posts of visible, published threads in
-/// the reader's groups, and the reader's own filters.
+/// The filters every search has: visible, published threads in the reader's groups, and the
+/// reader's own filters. The index holds only visible, published posts (each write path keeps
+/// it so), and `search::hits_for` checks each hit's post again: a post's state sits after its
+/// text in the row, and reading it for each of a thousand candidates read their long texts too.
 fn push_filters(sql: &mut Sql, plan: &Plan<'_>) {
-    sql.push(
-        " AND p.state = 'published' AND p.moderation = 'visible' \
-         AND t.state = 'published' AND t.moderation = 'visible' AND t.board_id IN (",
-    );
+    sql.push(" AND t.state = 'published' AND t.moderation = 'visible' AND t.board_id IN (");
     for (i, board) in plan.boards.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -271,48 +274,33 @@ fn push_filters(sql: &mut Sql, plan: &Plan<'_>) {
     }
 }
 
-fn statement(plan: &Plan<'_>, postgres: bool) -> Sql {
+/// PostgreSQL's statement: the newest `candidates` matches ranked by `ts_rank`, or the newest.
+fn postgres_statement(plan: &Plan<'_>) -> Sql {
     let mut sql = Sql {
         text: String::new(),
         binds: Vec::new(),
-        postgres,
+        postgres: true,
     };
     let ranked = matches!(plan.order, Order::Relevance { .. });
     if ranked {
         sql.push("SELECT id FROM (");
     }
-    if postgres {
-        sql.push("SELECT p.id AS id");
-        if ranked {
-            sql.push(", ts_rank(s.document, q.query) AS score");
-        }
-        sql.push(" FROM (SELECT ");
-        push_tsquery(&mut sql, plan);
-        sql.push(
-            " AS query) q, post_search s JOIN posts p ON p.id = s.post_id \
-             JOIN threads t ON t.id = p.thread_id WHERE s.document @@ q.query",
-        );
-        push_filters(&mut sql, plan);
-        sql.push(" ORDER BY p.id DESC");
-    } else {
-        sql.push("SELECT p.id AS id");
-        if ranked {
-            sql.push(", bm25(post_search, 4.0, 1.0) AS score");
-        }
-        sql.push(
-            " FROM post_search JOIN posts p ON p.id = post_search.rowid \
-             JOIN threads t ON t.id = p.thread_id WHERE post_search MATCH ",
-        )
-        .bind(Bind::Text(fts5_match(plan.terms)));
-        push_filters(&mut sql, plan);
-        sql.push(" ORDER BY post_search.rowid DESC");
+    sql.push("SELECT p.id AS id");
+    if ranked {
+        sql.push(", ts_rank(s.document, q.query) AS score");
     }
+    sql.push(" FROM (SELECT ");
+    push_tsquery(&mut sql, plan);
+    sql.push(
+        " AS query) q, post_search s JOIN posts p ON p.id = s.post_id \
+         JOIN threads t ON t.id = p.thread_id WHERE s.document @@ q.query",
+    );
+    push_filters(&mut sql, plan);
+    sql.push(" ORDER BY p.id DESC");
     match plan.order {
         Order::Relevance { candidates } => {
             sql.push(" LIMIT ").bind(Bind::Int(candidates));
-            // bm25 is lower for better matches; ts_rank higher.
-            let order = if postgres { "score DESC" } else { "score" };
-            sql.push(&format!(") c ORDER BY {order}, id DESC LIMIT "));
+            sql.push(") c ORDER BY score DESC, id DESC LIMIT ");
         }
         Order::Newest => {
             sql.push(" LIMIT ");
@@ -347,10 +335,102 @@ macro_rules! run {
 /// The posts that match, in order, `plan.limit` at most.
 pub fn find(conn: &mut DbConn, plan: &Plan<'_>) -> Result<Vec<PostId>> {
     let found = match conn {
-        DbConn::Sqlite(c) => run!(c, statement(plan, false), diesel::sqlite::Sqlite),
-        DbConn::Pg(c) => run!(c, statement(plan, true), diesel::pg::Pg),
+        DbConn::Sqlite(c) => sqlite_find(c, plan)?,
+        DbConn::Pg(c) => run!(c, postgres_statement(plan), diesel::pg::Pg)
+            .into_iter()
+            .map(|f| f.id)
+            .collect(),
     };
-    Ok(found.into_iter().map(|f| PostId(f.id)).collect())
+    Ok(found.into_iter().map(PostId).collect())
+}
+
+/// SQLite: the title matches of the window first, then the rest, each newest first (see the
+/// module's notes). Every statement walks `post_search` from its newest row.
+fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<i64>> {
+    let words = fts5_match(plan.terms);
+    // Hits needed from the top to fill the page.
+    let wanted = plan.offset + plan.limit;
+    let titled: Vec<i64> = match plan.order {
+        Order::Newest => Vec::new(),
+        Order::Relevance { candidates } => {
+            // The window's oldest row: the `candidates`-th newest with the words, or none when
+            // fewer have them (the index alone, before any filter).
+            let mut floor = Sql::sqlite();
+            floor
+                .push("SELECT rowid AS id FROM post_search WHERE post_search MATCH ")
+                .bind(Bind::Text(words.clone()))
+                .push(" ORDER BY rowid DESC LIMIT 1 OFFSET ")
+                .bind(Bind::Int((candidates - 1).max(0)));
+            let floor = run!(c, floor, diesel::sqlite::Sqlite)
+                .first()
+                .map_or(0, |f| f.id);
+            let mut titled = Sql::sqlite();
+            titled.matching(&format!("{{title}} : ({words})"), plan);
+            titled
+                .push(" AND post_search.rowid >= ")
+                .bind(Bind::Int(floor));
+            titled.newest(wanted, 0);
+            ids(run!(c, titled, diesel::sqlite::Sqlite))
+        }
+    };
+    let n_titled = titled.len() as i64;
+    let mut page: Vec<i64> = titled
+        .iter()
+        .copied()
+        .skip(usize::try_from(plan.offset).unwrap_or(0))
+        .collect();
+    if n_titled < wanted {
+        // Every title match of the window is known: the rest of the page is the other matches.
+        let skip = (plan.offset - n_titled).max(0);
+        let mut rest = Sql::sqlite();
+        rest.matching(&words, plan);
+        if !titled.is_empty() {
+            rest.push(" AND post_search.rowid NOT IN (");
+            for (i, id) in titled.iter().enumerate() {
+                if i > 0 {
+                    rest.push(", ");
+                }
+                rest.bind(Bind::Int(*id));
+            }
+            rest.push(")");
+        }
+        rest.newest(wanted - n_titled.max(plan.offset), skip);
+        page.extend(ids(run!(c, rest, diesel::sqlite::Sqlite)));
+    }
+    page.truncate(usize::try_from(plan.limit).unwrap_or(0));
+    Ok(page)
+}
+
+fn ids(found: Vec<Found>) -> Vec<i64> {
+    found.into_iter().map(|f| f.id).collect()
+}
+
+impl Sql {
+    fn sqlite() -> Sql {
+        Sql {
+            text: String::new(),
+            binds: Vec::new(),
+            postgres: false,
+        }
+    }
+
+    /// `SELECT` the posts of `post_search MATCH fts5` that pass the plan's filters.
+    fn matching(&mut self, fts5: &str, plan: &Plan<'_>) -> &mut Sql {
+        self.push(
+            "SELECT p.id AS id FROM post_search JOIN posts p ON p.id = post_search.rowid \
+             JOIN threads t ON t.id = p.thread_id WHERE post_search MATCH ",
+        )
+        .bind(Bind::Text(fts5.to_owned()));
+        push_filters(self, plan);
+        self
+    }
+
+    fn newest(&mut self, limit: i64, offset: i64) -> &mut Sql {
+        self.push(" ORDER BY post_search.rowid DESC LIMIT ")
+            .bind(Bind::Int(limit))
+            .push(" OFFSET ")
+            .bind(Bind::Int(offset))
+    }
 }
 
 /// Counts one search of `subject` in the minute starting at `window`; returns the count.

@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{throttle, tokens};
 use crate::db::schema::{boards as boards_table, members, posts, threads};
-use crate::db::{write_tx_unseen, DbConn};
+use crate::db::{write_tx_counter, write_tx_unseen, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
-use crate::model::{Board, Post, Thread};
+use crate::model::{Board, Moderation, Post, Publication, Thread};
 use crate::policy::{self, Action, Actor};
 
 pub use backend::config_for;
@@ -129,6 +129,8 @@ pub struct SearchPage {
     pub hits: Vec<Hit>,
     pub page: i64,
     pub has_more: bool,
+    /// The groups the reader may search, for the form (read once with the search's own).
+    pub groups: Vec<GroupChoice>,
 }
 
 /// The groups a reader may search, for the form's group filter: those the policy lets them read.
@@ -204,6 +206,7 @@ fn check(limits: &SearchLimits, query: &SearchQuery) -> Result<(text::Terms, Win
     Ok((terms, Window { from, until }))
 }
 
+#[derive(Debug)]
 struct Window {
     from: Option<NaiveDateTime>,
     until: Option<NaiveDateTime>,
@@ -231,7 +234,8 @@ fn count(
         .with_second(0)
         .and_then(|t| t.with_nanosecond(0))
         .unwrap_or(now);
-    let searches = write_tx_unseen(conn, |conn| backend::count_search(conn, &subject, window))?;
+    // A count, not a record: it need not wait for the disk (see `write_tx_counter`).
+    let searches = write_tx_counter(conn, |conn| backend::count_search(conn, &subject, window))?;
     if searches > limit {
         let retry_after_seconds = 60 - i64::from(now.second());
         return Err(Error::RateLimited {
@@ -250,8 +254,34 @@ pub fn purge_counts(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize> {
     })
 }
 
-/// Searches the posts `actor` may read. Checks the query (cheap), counts it against the
-/// searcher's limit, then decides the groups through the policy and runs one statement.
+/// A search that passed its checks and was counted against the searcher's limit: what
+/// [`find`] needs, and only [`admit`] makes one.
+#[derive(Debug)]
+pub struct Admitted {
+    terms: text::Terms,
+    window: Window,
+    page: i64,
+}
+
+/// Checks the query (cheap) and counts it against the searcher's limit: a short write of its
+/// own, so the search itself is a read ([`find`]) that waits for no writer.
+pub fn admit(
+    conn: &mut DbConn,
+    limits: &SearchLimits,
+    searcher: &Searcher,
+    query: &SearchQuery,
+) -> Result<Admitted> {
+    let (terms, window) = check(limits, query)?;
+    let page = query.page.unwrap_or(1).clamp(1, limits.max_pages.max(1));
+    count(conn, limits, searcher, crate::clock::now())?;
+    Ok(Admitted {
+        terms,
+        window,
+        page,
+    })
+}
+
+/// [`admit`] and [`find`] on one connection.
 pub fn search(
     conn: &mut DbConn,
     actor: &Actor,
@@ -259,15 +289,39 @@ pub fn search(
     limits: &SearchLimits,
     query: &SearchQuery,
 ) -> Result<SearchPage> {
-    let (terms, window) = check(limits, query)?;
-    let page = query.page.unwrap_or(1).clamp(1, limits.max_pages.max(1));
-    count(conn, limits, searcher, crate::clock::now())?;
+    let admitted = admit(conn, limits, searcher, query)?;
+    find(conn, actor, limits, query, &admitted)
+}
+
+/// Searches the posts `actor` may read: decides the groups through the policy and runs one
+/// statement, then reads the hits again through the policy. Reads only.
+pub fn find(
+    conn: &mut DbConn,
+    actor: &Actor,
+    limits: &SearchLimits,
+    query: &SearchQuery,
+    admitted: &Admitted,
+) -> Result<SearchPage> {
+    let Admitted {
+        terms,
+        window,
+        page,
+    } = admitted;
+    let page = *page;
+    let mut boards = readable_boards(conn, actor)?;
+    let groups: Vec<GroupChoice> = boards
+        .iter()
+        .map(|b| GroupChoice {
+            slug: b.slug.clone(),
+            name: b.name.clone(),
+        })
+        .collect();
     let empty = SearchPage {
         hits: Vec::new(),
         page,
         has_more: false,
+        groups,
     };
-    let mut boards = readable_boards(conn, actor)?;
     if !query.group.trim().is_empty() {
         // A group the reader may not read is exactly a group that does not exist: nothing.
         boards.retain(|b| b.slug == query.group.trim());
@@ -300,7 +354,7 @@ pub fn search(
         _ => None,
     };
     let plan = backend::Plan {
-        terms: &terms,
+        terms,
         boards: &board_ids,
         configs: &configs,
         author,
@@ -318,8 +372,8 @@ pub fn search(
     let hits = hits_for(conn, actor, &ids, &terms.stems())?;
     Ok(SearchPage {
         hits,
-        page,
         has_more,
+        ..empty
     })
 }
 
@@ -349,7 +403,13 @@ fn hits_for(
         else {
             continue;
         };
-        if !policy::allows(actor, Action::ReadPost(board, thread, post)) {
+        // What the index should hold only, checked again: a path that forgot the index
+        // leaves a post findable by no one, moderators included.
+        let findable = post.state == Publication::Published
+            && post.moderation == Moderation::Visible
+            && thread.state == Publication::Published
+            && thread.moderation == Moderation::Visible;
+        if !findable || !policy::allows(actor, Action::ReadPost(board, thread, post)) {
             continue;
         }
         hits.push(Hit {

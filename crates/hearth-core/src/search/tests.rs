@@ -664,3 +664,70 @@ fn searches_are_bounded_and_counted_per_minute() {
     )
     .unwrap();
 }
+
+/// "Best matches": title matches first, newest first, then every other match, newest first,
+/// and pages follow on across the two without losing or repeating a hit.
+#[test]
+fn best_matches_page_through_title_matches_then_the_rest() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let ada = member(conn, "ada", SiteRole::Admin);
+    let pets = group(conn, &ada, "pets", "public");
+    let old = start(conn, &ada, &pets, "Lanterns long ago", "An old one.");
+    let old_titled = opening(conn, &old);
+    let mut titled = Vec::new();
+    let mut bodied = Vec::new();
+    // Interleaved in time: 25 title matches, 30 body matches (their threads' titles do not
+    // have the word).
+    for i in 0..30 {
+        if i < 25 {
+            let t = start(
+                conn,
+                &ada,
+                &pets,
+                &format!("Lanterns {i}"),
+                "Paper and light.",
+            );
+            let post = opening(conn, &t);
+            titled.push(post.id);
+        }
+        let b = start(
+            conn,
+            &ada,
+            &pets,
+            &format!("Evening {i}"),
+            "We lit lanterns.",
+        );
+        let post = opening(conn, &b);
+        bodied.push(post.id);
+    }
+    titled.reverse();
+    bodied.reverse();
+    let limits = open_limits();
+    let searcher = Searcher::Visitor("192.0.2.7".parse().unwrap());
+    let page = |conn: &mut DbConn, n: i64| {
+        let query = SearchQuery {
+            page: Some(n),
+            ..words("lantern")
+        };
+        let found = search(conn, &Actor::Visitor, &searcher, &limits, &query).unwrap();
+        let ids: Vec<PostId> = found.hits.iter().map(|h| h.post_id).collect();
+        (ids, found.has_more)
+    };
+    let mut expected: Vec<PostId> = titled.clone();
+    expected.push(old_titled.id);
+    expected.extend(&bodied);
+    let (first, more) = page(conn, 1);
+    assert_eq!(first, expected[..20].to_vec());
+    assert!(more);
+    let (second, more) = page(conn, 2);
+    assert_eq!(
+        second,
+        expected[20..40].to_vec(),
+        "5 title matches, then bodies"
+    );
+    assert!(more);
+    let (third, more) = page(conn, 3);
+    assert_eq!(third, expected[40..].to_vec());
+    assert!(!more);
+}

@@ -115,35 +115,29 @@ const SNIPPET_LEAD: usize = 8;
 
 /// A window of `plain` around its first word whose stem is one of `stems`, the matching words
 /// marked; the text's start when nothing matches (a title match). "…" where it was cut.
+///
+/// Only words that can match are folded and stemmed, and none after the window: a long post
+/// has thousands of words, and stemming each of them was most of a search's CPU. The English
+/// stemmer keeps a word's first letter, so a word whose first letter starts no stem cannot
+/// match.
 pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
-    // Word boundaries, as byte ranges of `plain`.
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in plain.char_indices() {
-        let in_word = c.is_alphanumeric();
-        match (in_word, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                spans.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
+    let spans = word_spans(plain);
+    if spans.is_empty() {
+        return Vec::new();
     }
-    if let Some(s) = start {
-        spans.push((s, plain.len()));
-    }
-    let matches: Vec<bool> = spans
-        .iter()
-        .map(|&(s, e)| stems.binary_search(&stem(&fold(&plain[s..e]))).is_ok())
-        .collect();
-    let first = matches.iter().position(|&m| m).unwrap_or(0);
+    let matches = |&(s, e): &(usize, usize)| -> bool {
+        let word = &plain[s..e];
+        let folded = fold(word);
+        let Some(initial) = folded.chars().next() else {
+            return false;
+        };
+        stems.iter().any(|stem| stem.starts_with(initial))
+            && stems.binary_search(&stem(&folded)).is_ok()
+    };
+    let first = spans.iter().position(matches).unwrap_or(0);
     let from = first.saturating_sub(SNIPPET_LEAD);
     let to = (from + SNIPPET_WORDS).min(spans.len());
     let mut pieces: Vec<Piece> = Vec::new();
-    if spans.is_empty() {
-        return pieces;
-    }
     let mut push = |text: &str, marked: bool| match pieces.last_mut() {
         Some(last) if last.marked == marked => last.text.push_str(text),
         _ => pieces.push(Piece {
@@ -155,10 +149,10 @@ pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
         push("… ", false);
     }
     let mut at = spans[from].0;
-    for (i, &(s, e)) in spans.iter().enumerate().take(to).skip(from) {
-        push(&plain[at..s], false);
-        push(&plain[s..e], matches[i]);
-        at = e;
+    for span in &spans[from..to] {
+        push(&plain[at..span.0], false);
+        push(&plain[span.0..span.1], matches(span));
+        at = span.1;
     }
     if to < spans.len() {
         push(" …", false);
@@ -166,4 +160,87 @@ pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
         push(&plain[at..], false);
     }
     pieces
+}
+
+/// Where each word of `plain` starts and ends: runs of letters and digits.
+fn word_spans(plain: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in plain.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, plain.len()));
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `snippet` skips words whose first letter starts no stem: that is only right while the
+    /// stemmer never changes a word's first letter, including its special cases.
+    #[test]
+    fn the_stemmer_keeps_a_words_first_letter() {
+        let words = "dying lying tying skies skis news gently ugly early only singly idly \
+            yelling yes you're 'tis cries happy happiness generously communities atlantic \
+            sky andes howe proceed exceed succeed inning outing canning herring earring \
+            ÉTÉ über naïve 42nd 1990s";
+        for word in words_of(words) {
+            let folded = fold(&word);
+            let stemmed = stem(&folded);
+            assert_eq!(
+                stemmed.chars().next(),
+                folded.chars().next(),
+                "{word} stems to {stemmed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_snippet_marks_every_form_of_a_word_in_its_window_and_cuts_the_rest() {
+        let lead = "word ".repeat(20);
+        let text = format!(
+            "{lead}Our cat died. The cats, and a Cat's bed; category is not one. {}",
+            "tail ".repeat(60)
+        );
+        let stems = Terms::parse("cat").stems();
+        let pieces = snippet(&text, &stems);
+        let marked: Vec<&str> = pieces
+            .iter()
+            .filter(|p| p.marked)
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(marked, ["cat", "cats", "Cat"]);
+        assert!(pieces[0].text.starts_with("… "), "{pieces:?}");
+        assert!(pieces.last().unwrap().text.ends_with(" …"));
+        let whole: String = pieces.iter().map(|p| p.text.as_str()).collect();
+        // The window: SNIPPET_LEAD words before the first match ("Our" and seven of "word"),
+        // SNIPPET_WORDS in all: 13 from "cat" to "one" ("Cat's" is two words, "Cat" and "s").
+        assert_eq!(whole.matches("word").count(), SNIPPET_LEAD - 1, "{whole}");
+        assert_eq!(
+            whole.matches("tail").count(),
+            SNIPPET_WORDS - SNIPPET_LEAD - 13,
+            "{whole}"
+        );
+    }
+
+    #[test]
+    fn with_no_match_a_snippet_is_the_texts_start() {
+        let pieces = snippet(
+            "A title match only. Nothing here.",
+            &Terms::parse("zebra").stems(),
+        );
+        assert_eq!(pieces.len(), 1);
+        assert_eq!(pieces[0].text, "A title match only. Nothing here.");
+        assert!(!pieces[0].marked);
+    }
 }

@@ -1,5 +1,5 @@
-//! `/search`: the search form and its hits. One core operation (`search::search`) decides what
-//! the reader finds and counts the search against their limit.
+//! `/search`: the search form and its hits. Core counts the search against the searcher's limit
+//! (`search::admit`, a short write) and decides what the reader finds (`search::find`, a read).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use hearth_core::search::{self, SearchPage, SearchQuery, Searcher, Sort};
@@ -90,13 +90,21 @@ pub async fn show(
     };
     let limits = state.config.search;
     let query = input.query();
-    let outcome = db(&state, move |conn| {
-        let found = search::search(conn, &actor, &searcher, &limits, &query)?;
-        Ok((found, search::groups_for(conn, &actor)?))
-    })
+    // Counted in a short write, then searched as a read: no search waits for a writer.
+    let outcome = async {
+        let admitted = db(&state, {
+            let query = query.clone();
+            move |conn| search::admit(conn, &limits, &searcher, &query)
+        })
+        .await?;
+        read(&state, move |conn| {
+            search::find(conn, &actor, &limits, &query, &admitted)
+        })
+        .await
+    }
     .await;
     match outcome {
-        Ok((found, groups)) => form(&state, &viewer, &input, &groups, Some(&found)).render(&state),
+        Ok(found) => form(&state, &viewer, &input, &found.groups, Some(&found)).render(&state),
         Err(error) => {
             let actor = viewer.actor();
             let again = async {
