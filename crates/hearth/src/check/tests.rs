@@ -1,0 +1,56 @@
+use super::*;
+
+#[test]
+fn a_urls_password_is_found_and_only_it() {
+    assert_eq!(
+        url_password("postgres://hearth:s3cr:et@db.example.org:5432/hearth?sslmode=require"),
+        Some("s3cr:et".to_owned())
+    );
+    assert_eq!(url_password("postgres://hearth@db/hearth"), None);
+    assert_eq!(url_password("/var/lib/hearth/hearth.db"), None);
+    assert_eq!(
+        url_password("postgres://db/a@b"),
+        None,
+        "an @ after the host"
+    );
+}
+
+#[test]
+fn secrets_are_masked_at_every_depth_and_paths_are_kept() {
+    let mut table: toml::Table = toml::from_str(
+        r#"
+        database_url = "postgres://hearth:hunter22@db/hearth"
+        [email]
+        password = "smtp-hunter"
+        password_file = "/etc/hearth/smtp-password"
+        user = "forum"
+        [metrics]
+        token = "bearer-hunter"
+        [[list]]
+        secret_key = "deep-hunter"
+        "#,
+    )
+    .unwrap();
+    let mut secrets = Vec::new();
+    mask_table(&mut table, &mut secrets);
+    let text = toml::to_string(&table).unwrap();
+    for secret in ["hunter22", "smtp-hunter", "bearer-hunter", "deep-hunter"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+        assert!(
+            secrets.iter().any(|s| s == secret),
+            "{secret} not collected"
+        );
+    }
+    assert!(text.contains("postgres://hearth:***@db/hearth"), "{text}");
+    assert!(text.contains("/etc/hearth/smtp-password"), "{text}");
+    assert!(text.contains("user = \"forum\""), "{text}");
+}
+
+#[test]
+fn loopback_is_this_machine_only() {
+    assert!(listens_on_loopback("127.0.0.1:8080"));
+    assert!(listens_on_loopback("[::1]:8080"));
+    assert!(listens_on_loopback("localhost:8080"));
+    assert!(!listens_on_loopback("0.0.0.0:8080"));
+    assert!(!listens_on_loopback("forum.example.org:80"));
+}
