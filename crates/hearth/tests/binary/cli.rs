@@ -682,6 +682,13 @@ fn admin_commands_work_while_the_server_runs(postgres: bool) {
         }]
     );
 
+    let log = ada.visit("/log");
+    assert!(
+        log.body.contains("site role") && log.body.contains("an operator at the command line"),
+        "the site log shows the change: {}",
+        log.body
+    );
+
     // The last admin stays one; an unknown name is said so; nothing changes.
     let last = site.hearth(&["admin", "demote", "ada"], &[]);
     assert_fails_saying(&last, "only administrator");
