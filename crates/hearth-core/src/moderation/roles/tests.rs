@@ -163,3 +163,60 @@ fn the_operator_is_the_first_admin_who_can_act() {
         .unwrap();
     assert_eq!(operator(conn).unwrap().id, bea.id);
 }
+
+/// Two admins demoting each other at once: under the `site-admins` lock the second sees the
+/// first's change, so one of them stays an admin (on PostgreSQL READ COMMITTED alone would let
+/// both count the other as the admin who remains). Run many times to give the race a chance.
+#[test]
+fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let (_db, pool) = any_pool();
+    for round in 0..10 {
+        let (ada, bea) = {
+            let conn = &mut *pool.get().unwrap();
+            (
+                member(conn, &format!("ada{round:02}"), SiteRole::Admin),
+                member(conn, &format!("bea{round:02}"), SiteRole::Admin),
+            )
+        };
+        // Earlier rounds' admins step down first, so these two are the only ones.
+        {
+            let conn = &mut *pool.get().unwrap();
+            diesel::update(
+                members_table::table
+                    .filter(members_table::id.ne(ada.id))
+                    .filter(members_table::id.ne(bea.id)),
+            )
+            .set(members_table::site_role.eq(SiteRole::Member.as_str()))
+            .execute(conn)
+            .unwrap();
+        }
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<bool> = std::thread::scope(|scope| {
+            let runs: Vec<_> = [(&ada, &bea), (&bea, &ada)]
+                .into_iter()
+                .map(|(actor, target)| {
+                    let (pool, barrier) = (&pool, &barrier);
+                    scope.spawn(move || {
+                        let mut conn = pool.get().unwrap();
+                        barrier.wait();
+                        set_site_role(&mut conn, actor, &target.member, SiteRole::Member, "")
+                            .is_ok()
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|run| run.join().unwrap()).collect()
+        });
+        assert_eq!(
+            results.iter().filter(|ok| **ok).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        let conn = &mut *pool.get().unwrap();
+        let admins: i64 = members_table::table
+            .filter(members_table::site_role.eq(SiteRole::Admin.as_str()))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(admins, 1, "round {round}");
+    }
+}
