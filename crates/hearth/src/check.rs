@@ -59,6 +59,10 @@ pub fn check(config_file: Option<&Path>, data_dir: Option<PathBuf>) -> Report {
             if let Some(url) = &settings.database_url {
                 table.insert("database_url".to_owned(), toml::Value::String(url.clone()));
             }
+            // Settings no field took are not in effect: listed as problems, not shown.
+            for path in &ignored {
+                forget(&mut table, path);
+            }
             mask_table(&mut table, &mut secrets);
             match toml::to_string(&table) {
                 Ok(text) => report.settings_toml = text,
@@ -81,6 +85,18 @@ pub fn check(config_file: Option<&Path>, data_dir: Option<PathBuf>) -> Report {
     }
     check_files(&settings, config_file, &mut problems);
     check_addresses(&settings, &mut problems);
+    // The mail sender as `serve` builds it (no connection is made), once the [email]
+    // settings pass their own check (which says more about the same mistakes).
+    if settings.email.check().is_ok() {
+        let public_url = settings.public_url(&settings.listen);
+        if let Err(problem) = hearth_core::mail::sender::Sender::from_settings(
+            &settings.email,
+            &settings.site_name,
+            &public_url,
+        ) {
+            problems.push(format!("{problem}: check the [email] settings"));
+        }
+    }
     if let Err(problem) = check_writable(&settings.data_dir) {
         problems.push(problem);
     }
@@ -95,6 +111,37 @@ pub fn check(config_file: Option<&Path>, data_dir: Option<PathBuf>) -> Report {
         scrubbed.split_whitespace().collect::<Vec<_>>().join(" ")
     }));
     report
+}
+
+/// Removes the setting at the dotted `path` (`email.smtp_hots`) from `table`; a path into a
+/// list (`crisis_resources.helplines.0.hour`) is followed by its index.
+fn forget(table: &mut toml::Table, path: &str) {
+    let mut keys: Vec<&str> = path.split('.').collect();
+    let Some(last) = keys.pop() else { return };
+    let mut here: &mut toml::Value = match keys.first() {
+        Some(first) => match table.get_mut(*first) {
+            Some(value) => value,
+            None => return,
+        },
+        None => {
+            table.remove(last);
+            return;
+        }
+    };
+    for key in keys.iter().skip(1) {
+        let next = match here {
+            toml::Value::Table(inner) => inner.get_mut(*key),
+            toml::Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => None,
+        };
+        match next {
+            Some(value) => here = value,
+            None => return,
+        }
+    }
+    if let toml::Value::Table(inner) = here {
+        inner.remove(last);
+    }
 }
 
 /// Whether a setting's name says it holds a secret (a `*_file` holds a path: shown).

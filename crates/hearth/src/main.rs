@@ -229,7 +229,14 @@ fn run(cli: Cli) -> Result<(), String> {
             serve(settings)
         }
         Command::Migrate => {
-            open_database(&settings)?;
+            // Migrations can take minutes on a large database: say that something happens
+            // (on a terminal; the spinner draws nothing elsewhere).
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_message("bringing the database schema up to date");
+            spinner.enable_steady_tick(Duration::from_millis(100));
+            let opened = open_database(&settings);
+            spinner.finish_and_clear();
+            opened?;
             println!("the database is up to date");
             Ok(())
         }

@@ -54,3 +54,25 @@ fn loopback_is_this_machine_only() {
     assert!(!listens_on_loopback("0.0.0.0:8080"));
     assert!(!listens_on_loopback("forum.example.org:80"));
 }
+
+#[test]
+fn an_unknown_setting_is_not_shown_as_in_effect() {
+    let mut table: toml::Table = toml::from_str(
+        "sitename = 1\nsite_name = \"Kept\"\n[email]\nsmtp_hots = \"x\"\nsmtp_port = 25\n\
+         [[helplines]]\nname = \"A\"\nhour = \"all day\"\n",
+    )
+    .unwrap();
+    for path in [
+        "sitename",
+        "email.smtp_hots",
+        "helplines.0.hour",
+        "nowhere.at.all",
+    ] {
+        forget(&mut table, path);
+    }
+    let expected: toml::Table = toml::from_str(
+        "site_name = \"Kept\"\n[email]\nsmtp_port = 25\n[[helplines]]\nname = \"A\"\n",
+    )
+    .unwrap();
+    assert_eq!(table, expected);
+}

@@ -1082,6 +1082,12 @@ fn check_config_reports_every_problem_and_no_secret() {
         "{err}"
     );
     assert_keeps_secrets(&checked, &[SMTP_SECRET, DATABASE_SECRET]);
+    let shown: toml::Table = toml::from_str(&stdout(&checked)).unwrap();
+    assert!(
+        !shown.contains_key("sitename") && shown["site_name"].as_str() == Some("Hearth"),
+        "an unknown setting is not shown as in effect"
+    );
+    assert_eq!(shown["listen"].as_str(), Some("0.0.0.0:8080"));
     assert!(
         !not_a_folder.join("data").exists() && std::fs::read(&not_a_folder).unwrap().is_empty(),
         "check-config writes nothing"
