@@ -49,8 +49,11 @@ pub fn check(config_file: Option<&Path>, data_dir: Option<PathBuf>) -> Report {
         settings.data_dir = dir;
     }
     let mut secrets = Vec::new();
+    // Every `*_file` setting, whichever part of Hearth reads it: (dotted name, path).
+    let mut files = Vec::new();
     match effective {
         Ok(mut table) => {
+            file_settings(&table, "", &mut files);
             // What `serve` changes after reading: the flag's data directory, `DATABASE_URL`.
             table.insert(
                 "data_dir".to_owned(),
@@ -71,7 +74,22 @@ pub fn check(config_file: Option<&Path>, data_dir: Option<PathBuf>) -> Report {
                     .push(format!("the settings cannot be shown as TOML: {e}")),
             }
         }
-        Err(problem) => report.problems.push(problem),
+        Err(problem) => {
+            report.problems.push(problem);
+            files.extend(
+                settings
+                    .crisis_phrases_file
+                    .iter()
+                    .map(|path| ("crisis_phrases_file".to_owned(), path.clone())),
+            );
+            files.extend(
+                settings
+                    .email
+                    .password_file
+                    .iter()
+                    .map(|path| ("email.password_file".to_owned(), path.clone())),
+            );
+        }
     }
     if let Some(password) = url_password(&settings.database_url()) {
         secrets.push(password);
@@ -83,7 +101,7 @@ pub fn check(config_file: Option<&Path>, data_dir: Option<PathBuf>) -> Report {
              it; check its spelling and table against config/hearth.example.toml"
         ));
     }
-    check_files(&settings, config_file, &mut problems);
+    check_files(&settings, &files, config_file, &mut problems);
     check_addresses(&settings, &mut problems);
     // The mail sender as `serve` builds it (no connection is made), once the [email]
     // settings pass their own check (which says more about the same mistakes).
@@ -192,15 +210,31 @@ fn url_password(url: &str) -> Option<String> {
     (!password.is_empty()).then(|| password.to_owned())
 }
 
+/// The `*_file` settings of `table` (at any depth) with a path, as (dotted name, path).
+fn file_settings(table: &toml::Table, prefix: &str, files: &mut Vec<(String, PathBuf)>) {
+    for (key, value) in table {
+        let name = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::String(path) if key.ends_with("_file") && !path.trim().is_empty() => {
+                files.push((name, PathBuf::from(path)));
+            }
+            toml::Value::Table(inner) => file_settings(inner, &name, files),
+            _ => {}
+        }
+    }
+}
+
 /// A `*_file` setting that cannot be read, and the crisis phrases as `serve` loads them.
-fn check_files(settings: &Settings, config_file: Option<&Path>, problems: &mut Vec<String>) {
-    let mut files: Vec<(&str, &Path)> = Vec::new();
-    if let Some(path) = &settings.crisis_phrases_file {
-        files.push(("crisis_phrases_file", path));
-    }
-    if let Some(path) = &settings.email.password_file {
-        files.push(("email.password_file", path));
-    }
+fn check_files(
+    settings: &Settings,
+    files: &[(String, PathBuf)],
+    config_file: Option<&Path>,
+    problems: &mut Vec<String>,
+) {
     for (key, path) in files {
         let shown = path.display().to_string();
         if problems.iter().any(|p| p.contains(&shown)) {

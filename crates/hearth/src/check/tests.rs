@@ -76,3 +76,28 @@ fn an_unknown_setting_is_not_shown_as_in_effect() {
     .unwrap();
     assert_eq!(table, expected);
 }
+
+#[test]
+fn every_file_setting_is_found_at_any_depth() {
+    let table: toml::Table = toml::from_str(
+        "crisis_phrases_file = \"/etc/hearth/phrases.txt\"\ntheme_dir = \"/srv/theme\"\n\
+         [email]\npassword_file = \"/run/secrets/smtp\"\n[metrics]\ntoken_file = \"\"\n\
+         [deep.er]\nkey_file = \"k\"\n",
+    )
+    .unwrap();
+    let mut files = Vec::new();
+    file_settings(&table, "", &mut files);
+    files.sort();
+    let found: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(name, path)| (name.as_str(), path.to_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("crisis_phrases_file", "/etc/hearth/phrases.txt"),
+            ("deep.er.key_file", "k"),
+            ("email.password_file", "/run/secrets/smtp"),
+        ]
+    );
+}
