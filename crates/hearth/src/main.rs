@@ -1,5 +1,6 @@
 //! `hearth`: the command line. Glue only — parse arguments, load settings, call the libraries.
 
+mod check;
 mod settings;
 
 use std::io::{IsTerminal, Write};
@@ -51,8 +52,12 @@ enum Command {
     },
     /// Brings the database schema up to date and exits.
     Migrate,
-    /// Renders stored posts, bios and ground rules again with this version's renderer.
+    /// Renders stored posts, bios and ground rules again with this version's renderer, with a
+    /// progress bar (safe while the server runs).
     Rerender,
+    /// Reads the settings as `serve` does and prints them (secrets as "***") and every problem
+    /// found; exits 1 when there is one. Starts nothing.
+    CheckConfig,
     /// Rebuilds the search index of posts, in batches (safe while the server runs).
     Reindex {
         /// Posts per batch; each batch is one short write transaction.
@@ -77,7 +82,7 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Administrator accounts.
+    /// Members and administrators: list, roles, suspensions, passwords.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -98,12 +103,103 @@ enum AdminCommand {
     ResetPassword {
         username: String,
         /// Read the new password from the first line of this file instead of asking for it.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["generate", "link"])]
         password_file: Option<PathBuf>,
+        /// Make a strong random password and print it here (only here: it is never logged).
+        #[arg(long, conflicts_with = "link")]
+        generate: bool,
+        /// Print a one-time link to a page where the member chooses a new password (nothing is
+        /// mailed; it works for [email] reset_link_minutes; needs public_url).
+        #[arg(long)]
+        link: bool,
+    },
+    /// Lists members: username, display name, site role, joined, last seen, suspension.
+    List {
+        /// Only members with this site role.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// Only members whose suspension holds now.
+        #[arg(long)]
+        suspended: bool,
+        /// Only members whose username or display name holds this text (any case).
+        #[arg(long)]
+        search: Option<String>,
+        /// Show at most this many (the first by username).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Show their e-mail addresses too.
+        #[arg(long)]
+        with_email: bool,
+    },
+    /// Makes a member a site moderator or an administrator (logged, and the member is told).
+    Promote {
+        username: String,
+        #[arg(value_enum)]
+        role: PromoteArg,
+        /// Why, for the moderation log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Takes a site role back: to member (the default) or, from admin, to moderator. The last
+    /// administrator stays one.
+    Demote {
+        username: String,
+        #[arg(value_enum, default_value = "member")]
+        role: DemoteArg,
+        /// Why, for the moderation log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Suspends a member for some days, as a moderator would: they can read but not post, are
+    /// signed out everywhere and told why.
+    Suspend {
+        username: String,
+        /// For this many days from now.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// Why: the member reads it, and it goes in the moderation log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lifts a member's suspension (logged, and the member is told).
+    Unsuspend {
+        username: String,
+        /// Why, for the moderation log.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Sends one mail to ADDRESS right away through the configured SMTP server, and says
     /// whether the server took it.
     TestEmail { address: String },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Member,
+    Moderator,
+    Admin,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PromoteArg {
+    Moderator,
+    Admin,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DemoteArg {
+    Member,
+    Moderator,
+}
+
+impl From<RoleArg> for SiteRole {
+    fn from(role: RoleArg) -> SiteRole {
+        match role {
+            RoleArg::Member => SiteRole::Member,
+            RoleArg::Moderator => SiteRole::Moderator,
+            RoleArg::Admin => SiteRole::Admin,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -118,6 +214,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    if let Command::CheckConfig = cli.command {
+        return check_config(cli.config.as_deref(), cli.data_dir);
+    }
     let mut settings = Settings::load(cli.config.as_deref())?;
     if let Some(dir) = cli.data_dir {
         settings.data_dir = dir;
@@ -130,11 +229,19 @@ fn run(cli: Cli) -> Result<(), String> {
             serve(settings)
         }
         Command::Migrate => {
-            open_database(&settings)?;
+            // Migrations can take minutes on a large database: say that something happens
+            // (on a terminal; the spinner draws nothing elsewhere).
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_message("bringing the database schema up to date");
+            spinner.enable_steady_tick(Duration::from_millis(100));
+            let opened = open_database(&settings);
+            spinner.finish_and_clear();
+            opened?;
             println!("the database is up to date");
             Ok(())
         }
         Command::Rerender => rerender(&settings),
+        Command::CheckConfig => check_config(cli.config.as_deref(), None),
         Command::Reindex { batch } => reindex(&settings, batch),
         Command::Backup { to } => back_up(&settings, to),
         Command::Restore { file, force } => restore(&settings, &file, force),
@@ -150,11 +257,80 @@ fn run(cli: Cli) -> Result<(), String> {
                 AdminCommand::ResetPassword {
                     username,
                     password_file,
+                    generate,
+                    link,
                 },
-        } => reset_password(&settings, &username, password_file),
+        } => {
+            let how = if generate {
+                NewPassword::Generated
+            } else if link {
+                NewPassword::Link
+            } else {
+                NewPassword::Typed(password_file)
+            };
+            reset_password(&settings, &username, how)
+        }
         Command::Admin {
             command: AdminCommand::TestEmail { address },
         } => test_email(&settings, &address),
+        Command::Admin {
+            command:
+                AdminCommand::List {
+                    role,
+                    suspended,
+                    search,
+                    limit,
+                    with_email,
+                },
+        } => {
+            let query = hearth_core::accounts::listing::MemberQuery {
+                role: role.map(SiteRole::from),
+                suspended,
+                search,
+                limit,
+                with_email,
+            };
+            list_members(&settings, &query)
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Promote {
+                    username,
+                    role,
+                    reason,
+                },
+        } => {
+            let role = match role {
+                PromoteArg::Moderator => SiteRole::Moderator,
+                PromoteArg::Admin => SiteRole::Admin,
+            };
+            change_role(&settings, &username, role, reason.as_deref(), true)
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Demote {
+                    username,
+                    role,
+                    reason,
+                },
+        } => {
+            let role = match role {
+                DemoteArg::Member => SiteRole::Member,
+                DemoteArg::Moderator => SiteRole::Moderator,
+            };
+            change_role(&settings, &username, role, reason.as_deref(), false)
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Suspend {
+                    username,
+                    days,
+                    reason,
+                },
+        } => suspend(&settings, &username, Some(days), Some(&reason)),
+        Command::Admin {
+            command: AdminCommand::Unsuspend { username, reason },
+        } => suspend(&settings, &username, None, reason.as_deref()),
     }
 }
 
@@ -666,38 +842,321 @@ fn postgres_advice(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
+/// `hearth rerender`: a progress bar over the posts, bios and ground rules to render, then a
+/// summary of what was rendered and what changed.
 fn rerender(settings: &Settings) -> Result<(), String> {
+    use hearth_core::maintenance::rerender;
+    let started = Instant::now();
     let pool = open_database(settings)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let done =
-        hearth_core::maintenance::rerender::rerender_all(&mut conn).map_err(|e| e.to_string())?;
+    let work = rerender::work(&mut conn).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(work.total());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} posts, bios and ground rules ({per_sec}, {eta} left)",
+        )
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> "),
+    );
+    let done = rerender::rerender_all_with(&mut conn, &mut |n| {
+        bar.inc(u64::try_from(n).unwrap_or_default());
+    });
+    bar.finish_and_clear();
+    let done = done.map_err(|e| e.to_string())?;
     println!(
-        "rendered again: {} posts, {} bios, {} sets of ground rules",
-        done.posts, done.bios, done.ground_rules
+        "rendered again: {} posts ({} changed), {} bios ({} changed), {} sets of ground rules ({} changed) in {:.1} s",
+        done.posts,
+        done.changed.posts,
+        done.bios,
+        done.changed.bios,
+        done.ground_rules,
+        done.changed.ground_rules,
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }
 
-/// `hearth admin reset-password NAME`: the member's new password, then every session of theirs
-/// ends (a signed-in browser is signed out at its next request). Prints the name and how many
-/// sessions ended, nothing else.
-fn reset_password(
-    settings: &Settings,
+/// `hearth check-config`: the effective settings on stdout (TOML, secrets as "***"), each
+/// problem on stderr; an error (exit 1) when there is one.
+fn check_config(config_file: Option<&Path>, data_dir: Option<PathBuf>) -> Result<(), String> {
+    let report = check::check(config_file, data_dir);
+    if !report.settings_toml.is_empty() {
+        println!(
+            "# The effective settings (defaults, then the file, then HEARTH_ variables); secrets \
+             are shown as \"{}\".",
+            check::MASK
+        );
+        print!("{}", report.settings_toml);
+    }
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    for problem in &report.problems {
+        eprintln!("problem: {problem}");
+    }
+    match report.problems.len() {
+        0 => {
+            eprintln!("no problems found");
+            Ok(())
+        }
+        1 => Err("1 problem found".to_owned()),
+        n => Err(format!("{n} problems found")),
+    }
+}
+
+/// A member by name, or the message an operator reads for a name nobody has.
+fn member_named(
+    conn: &mut hearth_core::db::DbConn,
     username: &str,
-    password_file: Option<PathBuf>,
+) -> Result<hearth_core::model::Member, String> {
+    members::by_username(conn, username.trim())
+        .ok()
+        .filter(|m| m.status != hearth_core::model::MemberStatus::Deleted)
+        .ok_or_else(|| format!("there is no member called {username}; nothing was changed"))
+}
+
+/// What the log and the member read of an operator's reason.
+fn from_the_command_line(reason: Option<&str>) -> String {
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => format!("{reason} (an operator at the command line)"),
+        None => "an operator at the command line".to_owned(),
+    }
+}
+
+/// `hearth admin list`: a table of members, then how many match in all.
+fn list_members(
+    settings: &Settings,
+    query: &hearth_core::accounts::listing::MemberQuery,
 ) -> Result<(), String> {
     let pool = open_database(settings)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let member = members::by_username(&mut conn, username.trim())
-        .map_err(|_| format!("there is no member called {username}; nothing was changed"))?;
-    let password = read_password(password_file)?;
-    let ended = credentials::set_password(&mut conn, &member, &password, None)
+    let list = hearth_core::accounts::listing::list(&mut conn, query).map_err(|e| e.to_string())?;
+    let day = |at: chrono::NaiveDateTime| at.format("%Y-%m-%d").to_string();
+    let minute = |at: chrono::NaiveDateTime| at.format("%Y-%m-%d %H:%M").to_string();
+    let mut header = vec![
+        "USERNAME",
+        "DISPLAY NAME",
+        "ROLE",
+        "JOINED",
+        "LAST SEEN",
+        "SUSPENDED UNTIL",
+    ];
+    if query.with_email {
+        header.push("E-MAIL");
+    }
+    let mut rows: Vec<Vec<String>> = vec![header.into_iter().map(str::to_owned).collect()];
+    for member in &list.members {
+        let mut row = vec![
+            member.username.clone(),
+            if member.display_name.is_empty() {
+                "-".to_owned()
+            } else {
+                member.display_name.clone()
+            },
+            member.site_role.as_str().to_owned(),
+            day(member.joined),
+            member.last_seen.map_or_else(|| "-".to_owned(), minute),
+            match (member.suspended, member.suspended_until) {
+                (false, _) => "-".to_owned(),
+                (true, Some(until)) => format!("{} UTC", minute(until)),
+                (true, None) => "until lifted".to_owned(),
+            },
+        ];
+        if query.with_email {
+            row.push(match &member.email {
+                Some(email) if email.verified => email.address.clone(),
+                Some(email) => format!("{} (unverified)", email.address),
+                None => "-".to_owned(),
+            });
+        }
+        rows.push(row);
+    }
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .map(|row| row.get(i).map_or(0, |cell| cell.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+    let shown = list.members.len();
+    if i64::try_from(shown).unwrap_or(i64::MAX) < list.total {
+        println!(
+            "{shown} of {} members shown (the first by username): --limit shows more, --search \
+             or --role fewer",
+            list.total
+        );
+    } else {
+        println!("{shown} {}", if shown == 1 { "member" } else { "members" });
+    }
+    Ok(())
+}
+
+/// `hearth admin promote` and `demote`: the web's core operation with the site's first
+/// administrator as the actor the log names, the reason marked as the command line's.
+fn change_role(
+    settings: &Settings,
+    username: &str,
+    role: SiteRole,
+    reason: Option<&str>,
+    promoting: bool,
+) -> Result<(), String> {
+    use hearth_core::moderation::roles;
+    let pool = open_database(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let member = member_named(&mut conn, username)?;
+    if promoting && member.site_role > role {
+        return Err(format!(
+            "{} is {} already: `hearth admin demote {} {}` takes a role back",
+            member.username,
+            member.site_role.as_str(),
+            member.username,
+            role.as_str()
+        ));
+    }
+    if !promoting && member.site_role < role {
+        return Err(format!(
+            "{} is a {}: `hearth admin promote {} {}` gives a role",
+            member.username,
+            member.site_role.as_str(),
+            member.username,
+            role.as_str()
+        ));
+    }
+    let operator = roles::operator(&mut conn).map_err(|e| e.to_string())?;
+    let reason = from_the_command_line(reason);
+    let change = roles::set_site_role(&mut conn, &operator, &member, role, &reason)
         .map_err(|e| format!("{e}; nothing was changed"))?;
     println!(
-        "set a new password for {}; {ended} {} ended",
+        "{} is now {} (was {}); the moderation log names {} and the command line",
         member.username,
-        if ended == 1 { "session" } else { "sessions" }
+        change.to.as_str(),
+        change.from.as_str(),
+        operator.member.username
     );
+    Ok(())
+}
+
+/// `hearth admin suspend` (`days`) and `unsuspend` (`None`): the moderators' core operation,
+/// which ends the member's sessions, tells them and logs it.
+fn suspend(
+    settings: &Settings,
+    username: &str,
+    days: Option<u32>,
+    reason: Option<&str>,
+) -> Result<(), String> {
+    use hearth_core::moderation::{actions, roles};
+    let pool = open_database(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let member = member_named(&mut conn, username)?;
+    if days.is_some() && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(
+            "say why with --reason: the member reads it, and it goes in the moderation log"
+                .to_owned(),
+        );
+    }
+    let operator = roles::operator(&mut conn).map_err(|e| e.to_string())?;
+    let until = days.map(|days| hearth_core::clock::now() + chrono::TimeDelta::days(days.into()));
+    let reason = from_the_command_line(reason);
+    actions::suspend(&mut conn, &operator, &member, until, &reason)
+        .map_err(|e| format!("{e}; nothing was changed"))?;
+    match until {
+        Some(until) => println!(
+            "suspended {} until {} UTC, signed out everywhere and told why",
+            member.username,
+            until.format("%Y-%m-%d %H:%M")
+        ),
+        None => println!(
+            "lifted the suspension of {}; they were told",
+            member.username
+        ),
+    }
+    Ok(())
+}
+
+/// How `hearth admin reset-password` gets the new password.
+enum NewPassword {
+    /// From the prompt, or the first line of a file.
+    Typed(Option<PathBuf>),
+    /// Made here and printed once.
+    Generated,
+    /// Chosen by the member on the page of a one-time link printed here.
+    Link,
+}
+
+/// `hearth admin reset-password NAME`: the member's new password (typed, or generated and
+/// printed) or a one-time link to choose one, and every session of theirs ends (a signed-in
+/// browser is signed out at its next request). Prints the name, how many sessions ended and,
+/// for `--generate` and `--link`, the password or the link: on this terminal only, never in a
+/// log.
+fn reset_password(settings: &Settings, username: &str, how: NewPassword) -> Result<(), String> {
+    let pool = open_database(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let member = member_named(&mut conn, username)?;
+    let sessions = |n: usize| if n == 1 { "session" } else { "sessions" };
+    match how {
+        NewPassword::Typed(password_file) => {
+            let password = read_password(password_file)?;
+            let ended = credentials::set_password(&mut conn, &member, &password, None)
+                .map_err(|e| format!("{e}; nothing was changed"))?;
+            println!(
+                "set a new password for {}; {ended} {} ended",
+                member.username,
+                sessions(ended)
+            );
+        }
+        NewPassword::Generated => {
+            let password = credentials::generated_password();
+            let ended = credentials::set_password(&mut conn, &member, &password, None)
+                .map_err(|e| format!("{e}; nothing was changed"))?;
+            println!(
+                "set a new password for {}; {ended} {} ended",
+                member.username,
+                sessions(ended)
+            );
+            println!("the new password (shown only here; give it to them privately):");
+            println!("{password}");
+        }
+        NewPassword::Link => {
+            let Some(public_url) = settings
+                .public_url
+                .as_deref()
+                .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+            else {
+                return Err(
+                    "a link needs public_url (the http(s) address members open) in the settings; \
+                     nothing was changed"
+                        .to_owned(),
+                );
+            };
+            let minutes = settings.email.reset_link_minutes.max(1);
+            let (token, ended) = hearth_core::mail::reset::issue_without_mail(
+                &mut conn,
+                &member,
+                chrono::TimeDelta::minutes(minutes.into()),
+                hearth_core::clock::now(),
+            )
+            .map_err(|e| format!("{e}; nothing was changed"))?;
+            println!(
+                "made a one-time link for {} to choose a new password; {ended} {} ended",
+                member.username,
+                sessions(ended)
+            );
+            println!(
+                "it works once, for {minutes} minutes (give it to them privately; nothing was mailed):"
+            );
+            println!("{}", hearth_core::mail::reset::link_url(public_url, &token));
+        }
+    }
     Ok(())
 }
 

@@ -219,8 +219,28 @@ name = "Find A Helpline"
 url = "https://findahelpline.com"
 "#;
 
+/// The settings as read, before their checks: what `hearth check-config` looks at.
+pub struct Loaded {
+    pub settings: Settings,
+    /// Every setting as the sources gave it, merged (defaults, file, environment), as TOML
+    /// (an error only `hearth check-config` reports: serving does not need it).
+    pub effective: Result<toml::Table, String>,
+    /// Settings no field of [`Settings`] took, as dotted paths (`email.smtp_hots`).
+    pub ignored: Vec<String>,
+}
+
 impl Settings {
     pub fn load(config_file: Option<&Path>) -> Result<Settings, String> {
+        let loaded = Settings::read(config_file)?;
+        match loaded.settings.problems().into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(loaded.settings),
+        }
+    }
+
+    /// The defaults, then the file, then `HEARTH_…` variables (and `DATABASE_URL`), read
+    /// and typed, without the checks of [`Settings::problems`].
+    pub fn read(config_file: Option<&Path>) -> Result<Loaded, String> {
         let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
         if let Some(path) = config_file {
             if !path.exists() {
@@ -239,35 +259,58 @@ impl Settings {
         let built = builder
             .build()
             .map_err(|e| format!("cannot read the configuration: {e}"))?;
-        let mut settings: Settings = built
-            .try_deserialize()
-            .map_err(|e| format!("a setting has the wrong form: {e}"))?;
-        if !(1..=3650).contains(&settings.session_days) {
-            return Err(format!(
+        let effective = built
+            .clone()
+            .try_deserialize::<toml::Table>()
+            .map_err(|e| format!("the settings cannot be shown as TOML: {e}"));
+        let mut ignored = Vec::new();
+        let mut settings: Settings = serde_ignored::deserialize(built, |path| {
+            ignored.push(path.to_string());
+        })
+        .map_err(|e| format!("a setting has the wrong form: {e}"))?;
+        // `HEARTH_CONFIG` names the file itself (a flag's variable), not a setting.
+        ignored.retain(|path| path != "config");
+        ignored.sort();
+        // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
+        if settings.database_url.is_none() {
+            settings.database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+        }
+        Ok(Loaded {
+            settings,
+            effective,
+            ignored,
+        })
+    }
+
+    /// What is wrong with settings that were read: each a sentence saying what to change.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(1..=3650).contains(&self.session_days) {
+            problems.push(format!(
                 "session_days must be between 1 and 3650 (it is {})",
-                settings.session_days
+                self.session_days
             ));
         }
-        settings.sign_in_throttle.check()?;
-        settings
-            .recovery_throttle
-            .check_named("recovery_throttle")?;
-        if settings.session_last_seen_minutes == 0 {
-            return Err(
+        if self.session_last_seen_minutes == 0 {
+            problems.push(
                 "session_last_seen_minutes must be at least 1 (it bounds the writes of \
                  signed-in requests)"
                     .to_owned(),
             );
         }
-        settings.crisis_resources.check()?;
-        settings.edit_limits.check()?;
-        settings.email.check()?;
-        settings.backups.check()?;
-        // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
-        if settings.database_url.is_none() {
-            settings.database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+        for checked in [
+            self.sign_in_throttle.check(),
+            self.recovery_throttle.check_named("recovery_throttle"),
+            self.crisis_resources.check(),
+            self.edit_limits.check(),
+            self.email.check(),
+            self.backups.check(),
+        ] {
+            if let Err(problem) = checked {
+                problems.push(problem);
+            }
         }
-        Ok(settings)
+        problems
     }
 
     /// The database to open: the configured URL, or `hearth.db` in the data directory.

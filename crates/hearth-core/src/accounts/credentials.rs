@@ -29,6 +29,36 @@ pub fn new_password_hash(username: &str, password: &str) -> Result<String> {
     passwords::hash(password)
 }
 
+/// The letters of [`generated_password`]: no look-alikes (0/o, 1/l/i), lower case only, so
+/// it can be read aloud or typed from a phone's screen.
+const GENERATED_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+/// A new strong password for an operator to hand on (`hearth admin reset-password
+/// --generate`): five groups of five letters and digits from the operating system's random
+/// source, about 124 bits. It passes [`check_new_password`] for any username.
+pub fn generated_password() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let alphabet_len = GENERATED_ALPHABET.len() as u32;
+    // Rejection sampling: bytes past the last whole multiple of the alphabet are drawn again,
+    // so every letter is equally likely.
+    let limit = (256 / alphabet_len) * alphabet_len;
+    let mut letters = Vec::with_capacity(29);
+    while letters.len() < 25 {
+        let mut byte = [0u8; 1];
+        OsRng.fill_bytes(&mut byte);
+        let value = u32::from(byte[0]);
+        if value < limit {
+            let index = usize::try_from(value % alphabet_len).unwrap_or_default();
+            letters.push(GENERATED_ALPHABET[index]);
+        }
+    }
+    letters
+        .chunks(5)
+        .map(|group| String::from_utf8_lossy(group).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Inside a write transaction: stores `password_hash` as the member's password and ends every
 /// session of theirs but `keep` (`None` ends them all), and any reset link mailed to them stops
 /// working. Returns how many sessions ended.

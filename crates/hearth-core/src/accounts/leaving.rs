@@ -126,7 +126,7 @@ fn last_admin_error() -> Error {
 
 /// Whether `member_id` is an admin and no other admin would be left: admins who asked to
 /// leave themselves do not count.
-fn is_last_admin(conn: &mut DbConn, member_id: MemberId) -> Result<bool> {
+pub(crate) fn is_last_admin(conn: &mut DbConn, member_id: MemberId) -> Result<bool> {
     let role: String = members::table
         .find(member_id)
         .select(members::site_role)
@@ -193,10 +193,11 @@ fn record(conn: &mut DbConn, member_id: MemberId, departure: &Departure) -> Resu
 }
 
 /// The lock every decision on who stays an administrator takes first, inside its
-/// transaction: asking to leave, carrying a departure out (which takes the role away). On
+/// transaction: asking to leave, carrying a departure out (which takes the role away), an
+/// admin's role changed (`moderation::roles::set_site_role`). On
 /// PostgreSQL an advisory lock, since READ COMMITTED would let two transactions count the
 /// same admins; SQLite has its one writer.
-fn lock_admins(conn: &mut DbConn) -> Result<()> {
+pub(crate) fn lock_admins(conn: &mut DbConn) -> Result<()> {
     lock_name(conn, "site-admins")
 }
 

@@ -141,8 +141,33 @@ fn find(conn: &mut DbConn, typed: &str) -> Result<Option<(Member, String)>> {
     Ok(super::addresses::verified_for(conn, id)?.map(|address| (member, address)))
 }
 
+/// The page a reset link opens, under the site's public address.
+pub fn link_url(site_url: &str, token: &str) -> String {
+    format!("{}/forgot/email/{token}", site_url.trim_end_matches('/'))
+}
+
+/// A reset link for the operator to hand on (`hearth admin reset-password --link`): the same
+/// single-use link, kept as a hash, as a mailed one, working for `lifetime`, but given to the
+/// caller instead of mailed. In one transaction every session of the member ends and any
+/// earlier reset link stops working. Returns the token and how many sessions ended.
+pub fn issue_without_mail(
+    conn: &mut DbConn,
+    member: &Member,
+    lifetime: TimeDelta,
+    now: NaiveDateTime,
+) -> Result<(String, usize)> {
+    if member.status == MemberStatus::Deleted {
+        return Err(Error::NotFound);
+    }
+    write_tx(conn, |conn| {
+        let token = links::issue(conn, member.id, Purpose::Reset, None, lifetime, now)?;
+        let ended = crate::accounts::sessions::end_all_in(conn, member.id)?;
+        Ok((token, ended))
+    })
+}
+
 fn reset_mail(member: &Member, address: &str, token: &str, minutes: i64, site: &Site) -> Mail {
-    let link = format!("{}/forgot/email/{token}", site.url);
+    let link = link_url(&site.url, token);
     Mail {
         member_id: Some(member.id),
         to: address.to_owned(),

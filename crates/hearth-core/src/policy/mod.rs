@@ -56,6 +56,9 @@ pub enum Action<'a> {
     Warn(Option<&'a Board>, &'a Member),
     /// Stop a member posting anywhere until a date.
     Suspend(&'a Member),
+    /// Make a member a site moderator or admin, or take the role back: admins, on anyone
+    /// (themselves too: the core refuses to leave the site without an admin).
+    ChangeSiteRole(&'a Member),
     /// Stop a member posting on one board.
     BanFromBoard(&'a Board, &'a Member),
     /// The site-wide review queue and moderation log.
@@ -178,6 +181,7 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
             then(may, || act_on_member(actor, target))
         }
         Action::Suspend(target) => then(staff_only(actor), || act_on_member(actor, target)),
+        Action::ChangeSiteRole(_) => admin_only(actor),
         Action::BanFromBoard(board, target) | Action::RemoveMember(board, target) => {
             then(decide(actor, Action::Moderate(board)), || {
                 act_on_member(actor, target)

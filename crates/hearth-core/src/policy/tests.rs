@@ -256,6 +256,7 @@ fn variant(action: &Action<'_>) -> &'static str {
         Action::MoveThread(..) => "MoveThread",
         Action::Warn(..) => "Warn",
         Action::Suspend(_) => "Suspend",
+        Action::ChangeSiteRole(_) => "ChangeSiteRole",
         Action::BanFromBoard(..) => "BanFromBoard",
         Action::ModerateSite => "ModerateSite",
         Action::ManageBoard(_) => "ManageBoard",
@@ -277,7 +278,7 @@ fn variant(action: &Action<'_>) -> &'static str {
     }
 }
 
-const EVERY_VARIANT: [&str; 36] = [
+const EVERY_VARIANT: [&str; 37] = [
     "ReadConversation",
     "AnswerConversation",
     "ModerateConversation",
@@ -305,6 +306,7 @@ const EVERY_VARIANT: [&str; 36] = [
     "MoveThread",
     "Warn",
     "Suspend",
+    "ChangeSiteRole",
     "BanFromBoard",
     "ModerateSite",
     "ManageBoard",
@@ -388,6 +390,8 @@ fn every_cell_of_the_permission_table() {
         ("suspend the author", Action::Suspend(&the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, A, A, MOD, SUS]),
         ("suspend a moderator", Action::Suspend(&a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, CANT, A, MOD, SUS]),
         ("suspend an admin", Action::Suspend(&an_admin), [IN, MOD, MOD, MOD, MOD, MOD, MOD, MOD, CANT, CANT, MOD, SUS]),
+        ("change the author's site role", Action::ChangeSiteRole(&the_author), [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A, ADM, ADM]),
+        ("change an admin's site role", Action::ChangeSiteRole(&an_admin), [IN, ADM, ADM, ADM, ADM, ADM, ADM, ADM, ADM, A, ADM, ADM]),
         ("ban the author from board 1", Action::BanFromBoard(&public, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
         ("ban the author from board 2", Action::BanFromBoard(&other_board, &the_author), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
         ("ban a moderator from board 1", Action::BanFromBoard(&public, &a_moderator), [IN, MOD, MOD, MOD, MOD, MOD, CANT, MOD, CANT, A, SUS, SUS]),
@@ -574,6 +578,7 @@ fn a_suspended_admin_runs_nothing() {
         Action::ReviewProposals,
         Action::Moderate(&public),
         Action::Suspend(&the_author),
+        Action::ChangeSiteRole(&the_author),
         Action::ScheduleMeeting(&public),
     ] {
         assert_eq!(decide(&admin, action), SUS, "{action:?}");

@@ -191,3 +191,26 @@ fn e_mail_settings_that_cannot_work_stop_the_start() {
     .unwrap_err();
     assert!(error.contains("password file"), "{error}");
 }
+
+#[test]
+fn the_example_config_has_no_unknown_setting_and_a_typo_is_one() {
+    let example = Settings::read(Some(&example_file())).unwrap();
+    assert_eq!(example.ignored, Vec::<String>::new());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hearth.toml");
+    std::fs::write(
+        &path,
+        "site_nam = \"Circle\"\n[email]\nsmtp_hots = \"smtp.example.org\"\n\
+         [[crisis_resources.helplines]]\ncountry = \"Here\"\nname = \"A line\"\nphone = \"1\"\nhour = \"all day\"\n",
+    )
+    .unwrap();
+    let typos = Settings::read(Some(&path)).unwrap();
+    assert_eq!(
+        typos.ignored,
+        [
+            "crisis_resources.helplines.0.hour",
+            "email.smtp_hots",
+            "site_nam"
+        ]
+    );
+}

@@ -121,3 +121,17 @@ fn setting_a_password_without_a_kept_session_ends_them_all() {
     assert!(sessions::resume(&mut conn, &two.token).is_err());
     assert!(members::authenticate(&mut conn, &ana.username, NEW_PASSWORD).is_ok());
 }
+
+#[test]
+fn a_generated_password_is_long_random_and_accepted() {
+    let first = generated_password();
+    assert_eq!(first.len(), 29, "{first}");
+    assert_eq!(first.matches('-').count(), 4, "{first}");
+    assert!(first
+        .bytes()
+        .all(|b| b == b'-' || GENERATED_ALPHABET.contains(&b)));
+    assert_ne!(first, generated_password(), "two in a row differ");
+    for name in ["ana", "abcdefghjkmn"] {
+        check_new_password(name, &first).unwrap();
+    }
+}

@@ -158,3 +158,34 @@ fn retiring_all_of_a_members_links_ends_reset_and_verification_links() {
         Err(Error::NotFound)
     ));
 }
+
+#[test]
+fn an_operators_link_is_not_mailed_ends_every_session_and_works_once() {
+    let (_db, pool) = any_pool();
+    let mut conn = pool.get().unwrap();
+    let now = clock::now();
+    let ana = member(&mut conn, "ana_operator", SiteRole::Member).member;
+    crate::accounts::sessions::start(&mut conn, &ana, TimeDelta::days(30)).unwrap();
+    crate::accounts::sessions::start(&mut conn, &ana, TimeDelta::days(30)).unwrap();
+    let (first, ended) = issue_without_mail(&mut conn, &ana, TimeDelta::minutes(30), now).unwrap();
+    assert_eq!(ended, 2);
+    let (token, ended) = issue_without_mail(&mut conn, &ana, TimeDelta::minutes(30), now).unwrap();
+    assert_eq!(ended, 0);
+    let queued: i64 = outbox::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(queued, 0, "nothing is mailed");
+    assert!(
+        matches!(for_link(&mut conn, &first, now), Err(Error::NotFound)),
+        "the newer link replaced the first"
+    );
+    assert_eq!(for_link(&mut conn, &token, now).unwrap().id, ana.id);
+    assert_eq!(
+        link_url("https://forum.example.org/", &token),
+        format!("https://forum.example.org/forgot/email/{token}")
+    );
+    complete(&mut conn, &token, NEW_PASSWORD, now).unwrap();
+    crate::accounts::members::authenticate(&mut conn, "ana_operator", NEW_PASSWORD).unwrap();
+    assert!(matches!(
+        complete(&mut conn, &token, "another fine long passphrase", now),
+        Err(Error::NotFound)
+    ));
+}

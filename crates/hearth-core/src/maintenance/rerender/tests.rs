@@ -11,9 +11,25 @@ fn old_posts_are_brought_to_the_current_renderer_and_new_ones_left_alone() {
         .set((posts::html.eq("<p>stale</p>"), posts::render_version.eq(0)))
         .execute(conn)
         .unwrap();
-    let done = rerender_all(conn).unwrap();
+    assert_eq!(work(conn).unwrap().posts, 1);
+    let mut reported = 0;
+    let done = rerender_all_with(conn, &mut |n| reported += n).unwrap();
     assert_eq!(done.posts, 1);
     assert_eq!(done.ground_rules, 1);
+    assert_eq!(
+        done.changed,
+        Changed {
+            posts: 1,
+            bios: 0,
+            ground_rules: 0
+        },
+        "the stale post changed; the ground rules were already current"
+    );
+    assert_eq!(
+        reported, 2,
+        "the post and the ground rules were reported done"
+    );
+    assert_eq!(work(conn).unwrap().posts, 0);
     let (html, version): (String, i32) = posts::table
         .filter(posts::thread_id.eq(thread.id))
         .select((posts::html, posts::render_version))
@@ -21,7 +37,9 @@ fn old_posts_are_brought_to_the_current_renderer_and_new_ones_left_alone() {
         .unwrap();
     assert_eq!(html, hearth_markdown::render("**bold**").as_str());
     assert_eq!(version, hearth_markdown::RENDERER_VERSION);
-    assert_eq!(rerender_all(conn).unwrap().posts, 0, "nothing left to do");
+    let again = rerender_all(conn).unwrap();
+    assert_eq!(again.posts, 0, "nothing left to do");
+    assert_eq!(again.changed, Changed::default());
 }
 
 #[test]
