@@ -147,6 +147,7 @@ async function main() {
     await accessibilityChecks(browser, hearth.url, admin, realistic);
     console.log(`accessibility and keyboard checks took ${seconds(phase)}`);
     await phoneModeration(browser, hearth.url, admin);
+    await choiceChecks(browser, hearth.url, realistic);
     await phoneNotifications(browser, hearth.url, realistic);
 
     if (payloads === null) {
@@ -225,6 +226,64 @@ async function formChecks(browser, baseURL, realistic) {
     check('form', 'forms sent by Chromium', false, [String(error.message).split('\n')[0]]);
   } finally {
     await context.close();
+  }
+}
+
+/**
+ * The form system on a phone (390×844): on "Report a post" each reason's radio is inside its
+ * own label (so the text beside it is the one it belongs to), each label box is at least 44 px
+ * tall and wide, and no two overlap; a text or password field marked aria-invalid shows the
+ * danger border (a specificity bug once hid it), in light and dark.
+ */
+async function choiceChecks(browser, baseURL, realistic) {
+  console.log('\n== choices and fields on a phone');
+  for (const colorScheme of ['light', 'dark']) {
+    const context = await browser.newContext({
+      baseURL, colorScheme, viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
+      storageState: await realistic.members.cal.storageState(),
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto(`/p/${realistic.reportableId}/report`);
+      const radios = await page.evaluate(() => [...document.querySelectorAll('main input[type="radio"]')].map((input) => {
+        const label = input.closest('label');
+        const box = label?.getBoundingClientRect();
+        return { id: input.id, inside: !!label && label.control === input, text: label?.textContent.trim() ?? '', box: box && { top: box.top, bottom: box.bottom, width: box.width, height: box.height } };
+      }));
+      const problems = [];
+      if (radios.length < 4) problems.push(`only ${radios.length} radios on the report form`);
+      for (const r of radios) {
+        if (!r.inside) problems.push(`${r.id}: not inside the label it belongs to`);
+        else if (r.box.height < 44 || r.box.width < 44) problems.push(`${r.id} (${r.text}): label box ${r.box.width}×${r.box.height} px`);
+      }
+      for (let i = 1; i < radios.length; i++) {
+        if (radios[i].box && radios[i - 1].box && radios[i].box.top < radios[i - 1].box.bottom) problems.push(`${radios[i].id} overlaps ${radios[i - 1].id}`);
+      }
+      check('choices', `${colorScheme}: report reasons are radios inside 44 px labels`, problems.length === 0, problems);
+
+      const visitor = await (await browser.newContext({ baseURL, colorScheme, viewport: { width: 390, height: 844 } })).newPage();
+      await visitor.goto('/register');
+      const borders = await visitor.evaluate(() => ['#username', '#password'].map((selector) => {
+        const field = document.querySelector(selector);
+        const before = getComputedStyle(field).borderTopColor;
+        field.setAttribute('aria-invalid', 'true');
+        const style = getComputedStyle(field);
+        const probe = document.createElement('span');
+        probe.style.color = 'var(--danger)';
+        document.body.append(probe);
+        const danger = getComputedStyle(probe).color;
+        probe.remove();
+        return { selector, before, after: style.borderTopColor, width: style.borderTopWidth, danger };
+      }));
+      const wrong = borders.filter((b) => b.after !== b.danger || b.width !== '2px' || b.before === b.after);
+      check('choices', `${colorScheme}: an invalid text or password field shows the danger border`, wrong.length === 0,
+        wrong.map((b) => `${b.selector}: border ${b.width} ${b.after} (danger is ${b.danger}, before ${b.before})`));
+      await visitor.context().close();
+    } catch (error) {
+      check('choices', `${colorScheme}: choices and fields`, false, [String(error.message).split('\n')[0]]);
+    } finally {
+      await context.close();
+    }
   }
 }
 
