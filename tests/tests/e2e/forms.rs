@@ -1,6 +1,7 @@
 //! The form system (issue 14): the error summary, confirmations after an action (flash),
 //! preview before posting.
 
+use hearth_core::model::SiteRole;
 use hearth_tests::{Page, TestApp};
 use scraper::Selector;
 
@@ -78,4 +79,85 @@ fn the_error_summary_lists_the_fields_in_page_order_each_linked_to_its_field() {
         &[("title", ""), ("body", "")],
     );
     assert_summary_links_to_its_fields(&refused, &["title", "body"]);
+}
+
+fn flash(page: &Page) -> Vec<String> {
+    page.texts("main [role=status].flash")
+}
+
+/// After an action, its confirmation is on the next page, once: kept in the session, never
+/// in the redirect's address or a cookie, and gone on the page after.
+#[test]
+fn a_confirmation_shows_once_on_the_next_page_and_then_is_gone() {
+    let app = TestApp::new();
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    assert_eq!(flash(&thread), ["Your thread is posted"]);
+    let path = thread.path();
+
+    let reply = ben.reply_to(&path, "I'm so sorry, Ana.");
+    let location = reply.assert_redirect();
+    assert!(
+        !location.contains("posted") && !location.contains("flash"),
+        "{location}"
+    );
+    let cookies: Vec<&str> = reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        cookies.iter().all(|c| !c.to_lowercase().contains("reply")),
+        "{cookies:?}"
+    );
+    let shown = ben.follow(reply);
+    assert_eq!(flash(&shown), ["Your reply is posted"]);
+    assert_eq!(flash(&ben.visit(&path)), Vec::<String>::new(), "shown once");
+    // Another member's pages never show it; nor do the author's other pages.
+    assert_eq!(flash(&ana.visit(&path)), Vec::<String>::new());
+    assert_eq!(flash(&ben.visit("/")), Vec::<String>::new());
+}
+
+/// A confirmation waits through redirects (a permalink that redirects to the thread) for the
+/// page that is shown, and is not spent on the redirects.
+#[test]
+fn a_confirmation_survives_a_chain_of_redirects() {
+    let app = TestApp::new();
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let path = thread.path();
+    let edit_link = thread.attrs(".post-actions a[href$='/edit']", "href")[0].clone();
+    let post_id = edit_link
+        .trim_start_matches("/p/")
+        .trim_end_matches("/edit")
+        .to_owned();
+    let edited = ana.fill(
+        &format!("/p/{post_id}/edit"),
+        &format!("/p/{post_id}/edit"),
+        &[("body", "Milo was fourteen and a half.")],
+    );
+    edited.assert_redirect();
+    // Not followed: the member opens the post's permalink, which redirects to the thread.
+    let permalink = ana.get(&format!("/p/{post_id}"));
+    permalink.assert_redirect();
+    let page = ana.follow(permalink);
+    assert_eq!(page.path(), path);
+    assert_eq!(flash(&page), ["Your changes are saved"]);
+    assert_eq!(flash(&ana.visit(&path)), Vec::<String>::new());
+}
+
+/// An action that was refused confirms nothing.
+#[test]
+fn a_refused_action_leaves_no_confirmation() {
+    let app = TestApp::new();
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let path = thread.path();
+    ana.reply_to(&path, "   ").assert_status(422);
+    assert_eq!(flash(&ana.visit(&path)), Vec::<String>::new());
 }

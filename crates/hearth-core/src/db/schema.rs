@@ -29,6 +29,7 @@ diesel::table! {
         expires_at -> Timestamp,
         device_hint -> Text,
         last_seen_at -> Nullable<Timestamp>,
+        flash -> Nullable<Text>,
     }
 }
 

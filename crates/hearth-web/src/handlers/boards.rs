@@ -106,6 +106,7 @@ pub async fn set_level(
         Ok(board.slug)
     })
     .await?;
+    viewer.flash("Notifications for this group saved");
     Ok(see_other(&format!("/b/{slug}#level")))
 }
 
@@ -208,10 +209,13 @@ pub async fn create_thread(
     let (board, started, must_accept) = outcome;
     match started {
         Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
-        Ok(posted) => Ok(see_other(&thread_url(
-            posted.thread.id,
-            &posted.thread.slug,
-        ))),
+        Ok(posted) => {
+            viewer.flash("Your thread is posted");
+            Ok(see_other(&thread_url(
+                posted.thread.id,
+                &posted.thread.slug,
+            )))
+        }
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 Ok(Page::new(&state, &viewer, "new_thread.html")

@@ -75,7 +75,10 @@ pub async fn edit(
     .await;
     match edited {
         Ok(posted) if posted.check_in => Ok(see_other(&super::help_url(posted.post.id))),
-        Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
+        Ok(posted) => {
+            viewer.flash("Your changes are saved");
+            Ok(see_other(&post_url(&posted.thread, posted.post.position)))
+        }
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 let found = read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
@@ -126,5 +129,6 @@ pub async fn delete(
         })
     })
     .await?;
+    viewer.flash("Your post is deleted");
     Ok(see_other(&location))
 }

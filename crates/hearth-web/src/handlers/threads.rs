@@ -271,7 +271,10 @@ pub async fn reply(
     .await;
     match outcome {
         Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
-        Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
+        Ok(posted) => {
+            viewer.flash("Your reply is posted");
+            Ok(see_other(&post_url(&posted.thread, posted.post.position)))
+        }
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 let last_page = i32::MAX;
@@ -312,6 +315,7 @@ pub async fn set_level(
         Some(page) if page > 1 => format!("{canonical}?page={page}#level"),
         _ => format!("{canonical}#level"),
     };
+    viewer.flash("Notifications for this thread saved");
     Ok(see_other(&location))
 }
 

@@ -148,6 +148,7 @@ pub async fn dismiss_reports_from(
     } else {
         format!("/b/{slug}/review")
     };
+    viewer.flash("Reports dismissed");
     Ok(see_other(&back_to(input.next.as_deref(), fallback)))
 }
 
@@ -180,6 +181,13 @@ pub async fn decide(
         (preset, "") => preset.to_owned(),
         (preset, detail) => format!("{preset}: {detail}"),
     };
+    let done = match input.decision.as_str() {
+        "approve" => "Post approved",
+        "hide" => "Post hidden",
+        "restore" => "Post restored",
+        "dismiss" => "Reports dismissed",
+        _ => "Marked as handled",
+    };
     let decision = match input.decision.as_str() {
         "approve" => Decision::Approve,
         "hide" => Decision::Hide { reason },
@@ -195,6 +203,7 @@ pub async fn decide(
         review::decide(conn, &posting, &member, id, seen, &decision)
     })
     .await?;
+    viewer.flash(done);
     Ok(see_other(&back_to(
         input.next.as_deref(),
         post_url(&thread, post.position),

@@ -43,6 +43,14 @@ pub async fn thread_action(
     let actor = viewer.actor();
     let input = input.into_inner();
     let id = id.into_inner();
+    let done = match input.action.as_str() {
+        "lock" => "Thread locked",
+        "unlock" => "Thread unlocked",
+        "pin" => "Thread pinned",
+        "unpin" => "Thread unpinned",
+        "slow_mode" => "Slow mode changed",
+        _ => "Thread moved",
+    };
     let thread = db(&state, move |conn| {
         let change = match input.action.as_str() {
             "lock" => ThreadChange::Lock(true),
@@ -65,5 +73,6 @@ pub async fn thread_action(
         actions::change_thread(conn, &member, id, change, &input.reason)
     })
     .await?;
+    viewer.flash(done);
     Ok(see_other(&thread_url(thread.id, &thread.slug)))
 }
