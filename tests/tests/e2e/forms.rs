@@ -161,3 +161,114 @@ fn a_refused_action_leaves_no_confirmation() {
     ana.reply_to(&path, "   ").assert_status(422);
     assert_eq!(flash(&ana.visit(&path)), Vec::<String>::new());
 }
+
+/// Hiding a post starts from "Choose a reason…", never a preselected reason; sent without
+/// one, the post stays up and the form comes back with the typed detail.
+#[test]
+fn a_post_is_hidden_only_with_a_chosen_reason_and_the_typed_detail_is_kept() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Something unkind.");
+    let path = thread.path();
+    let page = admin.visit(&path);
+    let post_id = page.attrs(".moderate-post form[action$='/moderate']", "action")[0]
+        .trim_start_matches("/p/")
+        .trim_end_matches("/moderate")
+        .to_owned();
+    let select = format!("#hide-reason-{post_id}");
+    let html = page.html();
+    let options: Vec<_> = html
+        .select(&Selector::parse(&format!("{select} option")).unwrap())
+        .collect();
+    assert_eq!(options[0].text().collect::<String>(), "Choose a reason…");
+    assert_eq!(options[0].value().attr("value"), Some(""));
+    assert!(options[0].value().attr("disabled").is_some());
+    assert!(options[0].value().attr("selected").is_some());
+    assert!(
+        options[1..]
+            .iter()
+            .all(|o| o.value().attr("selected").is_none()),
+        "no reason is chosen for the moderator"
+    );
+    assert_eq!(page.attrs(&select, "required").len(), 1);
+
+    // The browser sends no value for the placeholder: the reason is missing.
+    let refused = admin.decide(&page, &post_id, "hide", &[("detail", "please be gentle")]);
+    assert_summary_links_to_its_fields(&refused, &["reason"]);
+    assert_eq!(refused.attrs("#detail", "value"), ["please be gentle"]);
+    assert_eq!(refused.attrs("#reason option[selected]", "value"), [""]);
+    assert!(app
+        .browser()
+        .visit(&path)
+        .body
+        .contains("Something unkind."));
+
+    let hidden = admin.submit(
+        &refused,
+        &format!("/p/{post_id}/moderate"),
+        &[
+            ("reason", "It is unkind to another member"),
+            ("detail", "please be gentle"),
+        ],
+    );
+    hidden.assert_redirect();
+    assert!(!app
+        .browser()
+        .visit(&path)
+        .body
+        .contains("Something unkind."));
+}
+
+/// A lock needs a reason: without one the thread stays open and the lock form says so; with
+/// one, members read it at the top of the thread and it is in the log.
+#[test]
+fn locking_a_thread_asks_for_a_reason_shown_in_the_thread_and_logged() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let path = thread.path();
+    let action = format!("/t/{}/moderate", thread.thread_id());
+    let page = admin.visit(&path);
+    assert_eq!(page.attrs("#lock_reason", "required").len(), 1);
+
+    let refused = admin.submit(&page, &action, &[("action", "lock"), ("reason", "  ")]);
+    assert_summary_links_to_its_fields(&refused, &["lock_reason"]);
+    assert_eq!(refused.attrs("details.moderation-tools", "open").len(), 1);
+    assert_eq!(
+        ana.visit(&path).count("section.reply form"),
+        1,
+        "still open"
+    );
+
+    let locked = admin.submit(
+        &page,
+        &action,
+        &[
+            ("action", "lock"),
+            ("reason", "this conversation has run its course"),
+        ],
+    );
+    locked.assert_redirect();
+    assert_eq!(flash(&admin.follow(locked)), ["Thread locked"]);
+    let seen = ana.visit(&path);
+    assert_eq!(seen.count("section.reply form"), 0);
+    assert_eq!(
+        seen.texts("p.notice")[0],
+        "Locked by a facilitator: this conversation has run its course. It stays readable, but \
+         no new replies can be added."
+    );
+    let log = admin.visit("/b/pet-loss/log").texts(".log-list li");
+    assert!(
+        log.iter()
+            .any(|line| line.contains("this conversation has run its course")),
+        "{log:?}"
+    );
+
+    // Unlocked, the reason goes with the lock.
+    admin
+        .submit(&admin.visit(&path), &action, &[("action", "unlock")])
+        .assert_redirect();
+    assert_eq!(ana.visit(&path).count("p.notice"), 0);
+}

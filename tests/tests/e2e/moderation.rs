@@ -386,7 +386,7 @@ fn lock_pin_and_move_threads() {
     let path = thread.path();
     let id = thread.thread_id();
     let action = format!("/t/{id}/moderate");
-    fay.fill(&path, &action, &[("action", "lock")])
+    fay.fill(&path, &action, &[("action", "lock"), ("reason", "a break")])
         .assert_redirect();
     let page = ana.visit(&path);
     assert_eq!(page.count("section.reply form"), 0);
@@ -509,7 +509,7 @@ fn warnings_suspensions_and_board_bans() {
         ],
     );
     past.assert_status(422);
-    assert!(past.body.contains("choose a date in the future"));
+    assert!(past.body.contains("Choose a date in the future"));
     assert_eq!(
         past.attrs("#suspend-reason", "value"),
         ["a reason I took time to write"],

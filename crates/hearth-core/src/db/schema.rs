@@ -89,6 +89,7 @@ diesel::table! {
         last_poster_id -> Nullable<BigInt>,
         moderation -> Text,
         slow_mode_seconds -> Integer,
+        lock_reason -> Nullable<Text>,
     }
 }
 

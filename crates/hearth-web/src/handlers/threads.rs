@@ -162,6 +162,22 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
         .with("level_choices", &super::level_choices())
 }
 
+/// The first page of a thread with a fresh reply form, for a moderation form on it shown
+/// again with what to fix (a lock without its reason); `kept` is what the moderator typed.
+pub(crate) async fn first_page_for_moderation(
+    state: &State,
+    viewer: &Viewer,
+    id: ThreadId,
+    kept: &impl Serialize,
+) -> Result<Page, WebError> {
+    let view = load(state, viewer, id, 1).await?;
+    let reply = ReplyInput {
+        submission_key: posts::new_submission_key(),
+        ..Default::default()
+    };
+    Ok(thread_page(state, viewer, &view, &reply).with("moderation_form", kept))
+}
+
 /// One entry of a thread's pager: a page number (the current one marked) or a gap.
 #[derive(Serialize, Debug, PartialEq, Eq)]
 pub(crate) struct PagerItem {
