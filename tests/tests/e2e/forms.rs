@@ -272,3 +272,123 @@ fn locking_a_thread_asks_for_a_reason_shown_in_the_thread_and_logged() {
         .assert_redirect();
     assert_eq!(ana.visit(&path).count("p.notice"), 0);
 }
+
+/// Rows in a table, straight from the database.
+fn rows(app: &TestApp, table: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<Count>(&mut *app.conn())
+        .unwrap()
+        .n
+}
+
+/// Preview on the new-thread, reply and edit forms shows the text as it would be posted, above
+/// the form that still holds it; nothing is stored, counted or notified.
+#[test]
+fn preview_shows_the_rendered_post_and_stores_nothing() {
+    let app = TestApp::new();
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let path = thread.path();
+    let before = (
+        rows(&app, "posts"),
+        rows(&app, "threads"),
+        rows(&app, "notifications"),
+    );
+
+    let typed = "I am **so** sorry, @ana.\n\n<script>alert(1)</script>";
+    let page = ben.fill(
+        "/b/pet-loss/new",
+        "/b/pet-loss/new",
+        &[("title", "A walk"), ("body", typed), ("preview", "1")],
+    );
+    page.assert_status(200);
+    assert_eq!(page.texts(".preview .post-body strong"), ["so"]);
+    assert_eq!(page.count(".preview script"), 0, "sanitized as posts are");
+    assert_eq!(
+        page.texts("#body"),
+        [typed.split_whitespace().collect::<Vec<_>>().join(" ")]
+    );
+    assert_eq!(page.attrs("#title", "value"), ["A walk"]);
+    // The preview sits above the form.
+    let preview_at = page.body.find("class=\"preview\"").unwrap();
+    let form_at = page.body.find("action=\"/b/pet-loss/new\"").unwrap();
+    assert!(preview_at < form_at);
+
+    let replying = ben.visit(&path);
+    let reply = ben.submit(
+        &replying,
+        &format!("/t/{}/reply", thread.thread_id()),
+        &[("body", typed), ("preview", "1")],
+    );
+    reply.assert_status(200);
+    assert_eq!(reply.texts("#reply .preview .post-body strong"), ["so"]);
+    assert_eq!(
+        reply
+            .attrs(".preview .post-body a[href='/u/ana']", "href")
+            .len(),
+        1,
+        "names linked as in a post"
+    );
+
+    let own = ana.visit(&path);
+    let edit_link = own.attrs(".post-actions a[href$='/edit']", "href")[0].clone();
+    let edited = ana.fill(
+        &edit_link,
+        &edit_link,
+        &[("body", "Milo was *fifteen*."), ("preview", "1")],
+    );
+    edited.assert_status(200);
+    assert_eq!(edited.texts(".preview .post-body em"), ["fifteen"]);
+
+    let after = (
+        rows(&app, "posts"),
+        rows(&app, "threads"),
+        rows(&app, "notifications"),
+    );
+    assert_eq!(before, after, "nothing stored, nobody notified");
+    assert_eq!(
+        app.browser().visit(&path).texts(".post .post-body"),
+        ["Milo was fourteen."]
+    );
+    // The form a preview showed still posts, once.
+    let posted = ben.submit(
+        &reply,
+        &format!("/t/{}/reply", thread.thread_id()),
+        &[("body", "I am so sorry.")],
+    );
+    posted.assert_redirect();
+    assert_eq!(rows(&app, "posts"), before.0 + 1);
+}
+
+/// Someone who may not edit a post learns nothing from previewing an edit of it.
+#[test]
+fn previewing_an_edit_of_someone_elses_post_is_refused() {
+    let app = TestApp::new();
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let edit_link = thread.attrs(".post-actions a[href$='/edit']", "href")[0].clone();
+    let token = ben
+        .visit("/settings")
+        .attrs("input[name=csrf_token]", "value")[0]
+        .clone();
+    let refused = ben.post(
+        &edit_link,
+        &[
+            ("csrf_token", &token),
+            ("body", "mine now"),
+            ("preview", "1"),
+        ],
+    );
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    assert!(!refused.body.contains("Milo was fourteen"));
+}

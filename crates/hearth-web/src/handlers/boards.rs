@@ -158,6 +158,9 @@ pub struct NewThreadInput {
     /// The ground rules version ticked as accepted.
     #[serde(default)]
     accept_rules: Option<i32>,
+    /// Sent by the Preview button: show the post above the form, post nothing.
+    #[serde(default, skip_serializing)]
+    preview: Option<String>,
 }
 
 /// `GET /b/{slug}/new`: the new-thread form.
@@ -192,6 +195,22 @@ pub async fn create_thread(
     let member = viewer.require_member()?;
     let actor = viewer.actor();
     let input = input.into_inner();
+    if input.preview.is_some() {
+        // The form's own loader decides who may see it; then only the renderer runs.
+        let body = input.body.clone();
+        let (board, must_accept, preview) = read(&state, move |conn| {
+            let (board, must_accept) = threads::for_new_thread(conn, &member, &slug)?;
+            let preview = hearth_core::forum::publish::preview(conn, &body)?;
+            Ok((board, must_accept, preview))
+        })
+        .await?;
+        return Page::new(&state, &viewer, "new_thread.html")
+            .with("board", &board)
+            .with("form", &input)
+            .with("must_accept_rules", &must_accept)
+            .with("preview_html", preview.as_str())
+            .render(&state);
+    }
     let form = NewThreadForm {
         title: input.title.clone(),
         body: input.body.clone(),

@@ -27,6 +27,9 @@ pub async fn permalink(
 pub struct EditInput {
     #[serde(default)]
     body: String,
+    /// Sent by the Preview button: show the new text above the form, save nothing.
+    #[serde(default, skip_serializing)]
+    preview: Option<String>,
 }
 
 fn edit_page(
@@ -53,6 +56,7 @@ pub async fn edit_form(
     let found = read(&state, move |conn| posts::for_edit(conn, &member, id)).await?;
     let input = EditInput {
         body: found.2.source.clone(),
+        preview: None,
     };
     edit_page(&state, &viewer, &found, &input).render(&state)
 }
@@ -67,6 +71,19 @@ pub async fn edit(
     let member = viewer.require_member()?;
     let actor = viewer.actor();
     let id = id.into_inner();
+    if input.preview.is_some() {
+        // Only a post this member may edit, found as the edit form finds it.
+        let body = input.body.clone();
+        let (found, preview) = read(&state, move |conn| {
+            let found = posts::for_edit(conn, &member, id)?;
+            let preview = hearth_core::forum::publish::preview(conn, &body)?;
+            Ok((found, preview))
+        })
+        .await?;
+        return edit_page(&state, &viewer, &found, &input)
+            .with("preview_html", preview.as_str())
+            .render(&state);
+    }
     let body = input.body.clone();
     let rules = state.config.posting.clone();
     let edited = db(&state, move |conn| {

@@ -70,6 +70,9 @@ pub struct ReplyInput {
     /// The ground rules version ticked as accepted.
     #[serde(default)]
     accept_rules: Option<i32>,
+    /// Sent by the Preview button: show the reply above the form, post nothing.
+    #[serde(default, skip_serializing)]
+    preview: Option<String>,
 }
 
 async fn load(
@@ -275,6 +278,18 @@ pub async fn reply(
     let member = viewer.require_member()?;
     let input = input.into_inner();
     let id = id.into_inner();
+    if input.preview.is_some() {
+        // The last page, as after a refused reply, read through the thread's own loader.
+        let view = load(&state, &viewer, id, i32::MAX).await?;
+        let body = input.body.clone();
+        let preview = read(&state, move |conn| {
+            hearth_core::forum::publish::preview(conn, &body)
+        })
+        .await?;
+        return thread_page(&state, &viewer, &view, &input)
+            .with("preview_html", preview.as_str())
+            .render(&state);
+    }
     let form = ReplyForm {
         body: input.body.clone(),
         submission_key: input.submission_key.clone(),
