@@ -303,7 +303,7 @@ async function phoneModeration(browser, baseURL, admin) {
   const page = await context.newPage();
   try {
     await page.goto('/b/pet-loss');
-    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.tap('.nav-links a[href="/review"]')]);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.tap('.site-header a[href="/review"]')]);
     const entries = page.locator('.review-entry');
     const before = await entries.count();
     const first = entries.first();
@@ -345,7 +345,7 @@ async function phoneNotifications(browser, baseURL, realistic) {
     const page = await context.newPage();
     try {
       await page.goto('/groups');
-      const bell = page.locator('.nav-links a.bell');
+      const bell = page.locator('.site-header a.bell');
       const box = await bell.boundingBox();
       const name = (await bell.textContent()).replace(/\s+/g, ' ').trim();
       const count = Number((await bell.locator('.count').textContent()).replace(/\D+/g, ''));
