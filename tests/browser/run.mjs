@@ -148,6 +148,7 @@ async function main() {
     console.log(`accessibility and keyboard checks took ${seconds(phase)}`);
     await phoneModeration(browser, hearth.url, admin);
     await choiceChecks(browser, hearth.url, realistic);
+    await headerChecks(browser, hearth.url, admin, realistic);
     await phoneNotifications(browser, hearth.url, realistic);
 
     if (payloads === null) {
@@ -226,6 +227,43 @@ async function formChecks(browser, baseURL, realistic) {
     check('form', 'forms sent by Chromium', false, [String(error.message).split('\n')[0]]);
   } finally {
     await context.close();
+  }
+}
+
+/**
+ * The header (issue 14): one row at 390×844 and at 1280×900, for a member and a moderator;
+ * the menu (a <details>) opens without script and holds Settings and Sign out; axe is clean
+ * with it open, in light and dark.
+ */
+async function headerChecks(browser, baseURL, admin, realistic) {
+  console.log('\n== the header');
+  for (const [who, state] of [['bea', await realistic.members.bea.storageState()], ['ada', await admin.storageState()]]) {
+    for (const [width, height] of [[390, 844], [1280, 900]]) {
+      for (const colorScheme of ['light', 'dark']) {
+        const context = await browser.newContext({ baseURL, colorScheme, viewport: { width, height }, storageState: state });
+        const page = await context.newPage();
+        const name = `${who} ${width}×${height} ${colorScheme}`;
+        try {
+          await page.goto('/');
+          const header = await page.locator('header.site-header').boundingBox();
+          const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+          await page.click('.site-menu summary');
+          const menu = await page.evaluate(() => [...document.querySelectorAll('.site-menu .menu-list a, .site-menu .menu-list button')]
+            .filter((e) => e.getBoundingClientRect().height > 0).map((e) => e.textContent.trim()));
+          const { violations } = await runAxe(page);
+          const problems = [];
+          if (header.height > 64) problems.push(`header is ${header.height} px tall`);
+          if (!fits) problems.push('the page scrolls sideways');
+          for (const needed of ['Settings', 'Sign out', 'Messages']) if (!menu.includes(needed)) problems.push(`menu lacks ${needed}: ${menu.join(', ')}`);
+          problems.push(...violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(' ')})`));
+          check('header', `${name}: one row, the menu holds the rest, axe clean with it open`, problems.length === 0, problems);
+        } catch (error) {
+          check('header', name, false, [String(error.message).split('\n')[0]]);
+        } finally {
+          await context.close();
+        }
+      }
+    }
   }
 }
 
@@ -412,7 +450,24 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     if (response.status() !== status) throw new Error(`sending ${url} answered ${response.status()}, expected ${status}`);
     if (!(await page.locator('.error-summary').count())) throw new Error(`sending ${url}: no error summary shown`);
   };
+  // The Preview button of a form, pressed in the page (sent on with the page's origin as
+  // `submitted` does); the answer must show the preview above the form.
+  const previewed = (url, fields) => async (page) => {
+    await page.route((u) => u.pathname === url, async (route) => {
+      const request = route.request();
+      const headers = await request.allHeaders();
+      if (request.method() !== 'POST' || headers.origin !== 'null') return route.continue();
+      headers.origin = new URL(request.url()).origin;
+      return route.fulfill({ response: await route.fetch({ headers, maxRedirects: 0 }) });
+    });
+    await goto(url)(page);
+    for (const [name, value] of Object.entries(fields)) await page.fill(`main form [name="${name}"]`, value);
+    const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('main form button[name="preview"]')]);
+    if (response.status() !== 200) throw new Error(`previewing ${url} answered ${response.status()}`);
+    if (!(await page.locator('.preview .post-body').count())) throw new Error(`previewing ${url}: no preview shown`);
+  };
   const pages = [
+    ['new thread with a preview', 'bea', previewed('/b/pet-loss/new', { title: 'A walk', body: 'Some **bold** words and a [link](https://example.org).' })],
     ['home', 'visitor', goto('/')],
     ['board', 'visitor', goto('/b/pet-loss')],
     ['thread page 1', 'visitor', goto(thread)],
