@@ -50,7 +50,7 @@
 //    themselves: CSP blocking something is our defence working. Without the corpus file the
 //    XSS check is reported as skipped, not passed. HEARTH_XSS_BYPASS_CSP=1 opens the pages with
 //    CSP off, to test escaping and the sanitizer alone.
-// 4. Phone (390×844, touch): a moderator hides a post from the review queue in two taps; the
+// 4. Phone (390×844, touch): a moderator hides a post from the review queue (Review, a reason, Hide); the
 //    bell is a 44×44 px target named with its count, the notification list is axe clean in both
 //    schemes and fits the screen, and tapping a notification opens the first answer.
 // Canaries prove the detectors work on every run: the test itself runs script in a page (the
@@ -146,7 +146,10 @@ async function main() {
     await formChecks(browser, hearth.url, realistic);
     await accessibilityChecks(browser, hearth.url, admin, realistic);
     console.log(`accessibility and keyboard checks took ${seconds(phase)}`);
+    // Before the phone moderation check, which hides a reported post.
+    await choiceChecks(browser, hearth.url, realistic);
     await phoneModeration(browser, hearth.url, admin);
+    await headerChecks(browser, hearth.url, admin, realistic);
     await phoneNotifications(browser, hearth.url, realistic);
 
     if (payloads === null) {
@@ -229,8 +232,104 @@ async function formChecks(browser, baseURL, realistic) {
 }
 
 /**
+ * The header (issue 14): one row at 390×844 and at 1280×900, for a member and a moderator;
+ * the menu (a <details>) opens without script and holds Settings and Sign out; axe is clean
+ * with it open, in light and dark.
+ */
+async function headerChecks(browser, baseURL, admin, realistic) {
+  console.log('\n== the header');
+  for (const [who, state] of [['bea', await realistic.members.bea.storageState()], ['ada', await admin.storageState()]]) {
+    for (const [width, height] of [[390, 844], [1280, 900]]) {
+      for (const colorScheme of ['light', 'dark']) {
+        const context = await browser.newContext({ baseURL, colorScheme, viewport: { width, height }, storageState: state });
+        const page = await context.newPage();
+        const name = `${who} ${width}×${height} ${colorScheme}`;
+        try {
+          await page.goto('/');
+          const header = await page.locator('header.site-header').boundingBox();
+          const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+          await page.click('.site-menu summary');
+          const menu = await page.evaluate(() => [...document.querySelectorAll('.site-menu .menu-list a, .site-menu .menu-list button')]
+            .filter((e) => e.getBoundingClientRect().height > 0).map((e) => e.textContent.trim()));
+          const { violations } = await runAxe(page);
+          const problems = [];
+          if (header.height > 64) problems.push(`header is ${header.height} px tall`);
+          if (!fits) problems.push('the page scrolls sideways');
+          for (const needed of ['Settings', 'Sign out', 'Messages']) if (!menu.includes(needed)) problems.push(`menu lacks ${needed}: ${menu.join(', ')}`);
+          problems.push(...violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(' ')})`));
+          check('header', `${name}: one row, the menu holds the rest, axe clean with it open`, problems.length === 0, problems);
+        } catch (error) {
+          check('header', name, false, [String(error.message).split('\n')[0]]);
+        } finally {
+          await context.close();
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The form system on a phone (390×844): on "Report a post" each reason's radio is inside its
+ * own label (so the text beside it is the one it belongs to), each label box is at least 44 px
+ * tall and wide, and no two overlap; a text or password field marked aria-invalid shows the
+ * danger border (a specificity bug once hid it), in light and dark.
+ */
+async function choiceChecks(browser, baseURL, realistic) {
+  console.log('\n== choices and fields on a phone');
+  for (const colorScheme of ['light', 'dark']) {
+    const context = await browser.newContext({
+      baseURL, colorScheme, viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
+      storageState: await realistic.members.cal.storageState(),
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto(`/p/${realistic.reportableId}/report`);
+      const radios = await page.evaluate(() => [...document.querySelectorAll('main input[type="radio"]')].map((input) => {
+        const label = input.closest('label');
+        const box = label?.getBoundingClientRect();
+        return { id: input.id, inside: !!label && label.control === input, text: label?.textContent.trim() ?? '', box: box && { top: box.top, bottom: box.bottom, width: box.width, height: box.height } };
+      }));
+      const problems = [];
+      if (radios.length < 4) problems.push(`only ${radios.length} radios on the report form`);
+      for (const r of radios) {
+        if (!r.inside) problems.push(`${r.id}: not inside the label it belongs to`);
+        else if (r.box.height < 44 || r.box.width < 44) problems.push(`${r.id} (${r.text}): label box ${r.box.width}×${r.box.height} px`);
+      }
+      for (let i = 1; i < radios.length; i++) {
+        if (radios[i].box && radios[i - 1].box && radios[i].box.top < radios[i - 1].box.bottom) problems.push(`${radios[i].id} overlaps ${radios[i - 1].id}`);
+      }
+      check('choices', `${colorScheme}: report reasons are radios inside 44 px labels`, problems.length === 0, problems);
+
+      const visitor = await (await browser.newContext({ baseURL, colorScheme, viewport: { width: 390, height: 844 } })).newPage();
+      await visitor.goto('/register');
+      const borders = await visitor.evaluate(() => ['#username', '#password'].map((selector) => {
+        const field = document.querySelector(selector);
+        const before = getComputedStyle(field).borderTopColor;
+        field.setAttribute('aria-invalid', 'true');
+        const style = getComputedStyle(field);
+        const probe = document.createElement('span');
+        probe.style.color = 'var(--danger)';
+        document.body.append(probe);
+        const danger = getComputedStyle(probe).color;
+        probe.remove();
+        return { selector, before, after: style.borderTopColor, width: style.borderTopWidth, danger };
+      }));
+      const wrong = borders.filter((b) => b.after !== b.danger || b.width !== '2px' || b.before === b.after);
+      check('choices', `${colorScheme}: an invalid text or password field shows the danger border`, wrong.length === 0,
+        wrong.map((b) => `${b.selector}: border ${b.width} ${b.after} (danger is ${b.danger}, before ${b.before})`));
+      await visitor.context().close();
+    } catch (error) {
+      check('choices', `${colorScheme}: choices and fields`, false, [String(error.message).split('\n')[0]]);
+    } finally {
+      await context.close();
+    }
+  }
+}
+
+/**
  * A facilitator on a phone: from any page, one tap on "Review" shows what needs attention
- * (someone at risk first), and one more tap acts on it. The queue must fit the screen.
+ * (someone at risk first); a reason chosen (none is preselected) and one tap on Hide act on it.
+ * The queue must fit the screen.
  */
 async function phoneModeration(browser, baseURL, admin) {
   console.log('\n== moderation on a phone (390×844, touch)');
@@ -244,7 +343,7 @@ async function phoneModeration(browser, baseURL, admin) {
   const page = await context.newPage();
   try {
     await page.goto('/b/pet-loss');
-    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.tap('.nav-links a[href="/review"]')]);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.tap('.site-header a[href="/review"]')]);
     const entries = page.locator('.review-entry');
     const before = await entries.count();
     const first = entries.first();
@@ -254,12 +353,14 @@ async function phoneModeration(browser, baseURL, admin) {
       `${before} entries; first at risk: ${firstIsAtRisk}; fits the width: ${fits}`,
     ]);
     const post = await first.locator('h2 a').getAttribute('href');
+    // No reason is chosen for the moderator (issue 14): they pick one, then tap Hide.
+    await first.locator('select[name="reason"]').selectOption({ index: 1 });
     await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), first.locator('button', { hasText: 'Hide' }).tap()]);
     const after = await page.locator('.review-entry').count();
     const stillThere = await page.locator(`.review-entry h2 a[href="${post}"]`).count();
     const log = await context.request.get('/b/pet-loss/log');
     const logged = (await log.text()).includes('hid a post');
-    check('phone', 'a second tap hides the post, it leaves the queue and the log has it', after === before - 1 && stillThere === 0 && logged, [
+    check('phone', 'a reason chosen and a tap on Hide hide the post, it leaves the queue and the log has it', after === before - 1 && stillThere === 0 && logged, [
       `entries ${before} → ${after}; ${post} still listed: ${stillThere}; in the log: ${logged}`,
     ]);
   } catch (error) {
@@ -286,7 +387,7 @@ async function phoneNotifications(browser, baseURL, realistic) {
     const page = await context.newPage();
     try {
       await page.goto('/groups');
-      const bell = page.locator('.nav-links a.bell');
+      const bell = page.locator('.site-header a.bell');
       const box = await bell.boundingBox();
       const name = (await bell.textContent()).replace(/\s+/g, ' ').trim();
       const count = Number((await bell.locator('.count').textContent()).replace(/\D+/g, ''));
@@ -353,7 +454,24 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     if (response.status() !== status) throw new Error(`sending ${url} answered ${response.status()}, expected ${status}`);
     if (!(await page.locator('.error-summary').count())) throw new Error(`sending ${url}: no error summary shown`);
   };
+  // The Preview button of a form, pressed in the page (sent on with the page's origin as
+  // `submitted` does); the answer must show the preview above the form.
+  const previewed = (url, fields) => async (page) => {
+    await page.route((u) => u.pathname === url, async (route) => {
+      const request = route.request();
+      const headers = await request.allHeaders();
+      if (request.method() !== 'POST' || headers.origin !== 'null') return route.continue();
+      headers.origin = new URL(request.url()).origin;
+      return route.fulfill({ response: await route.fetch({ headers, maxRedirects: 0 }) });
+    });
+    await goto(url)(page);
+    for (const [name, value] of Object.entries(fields)) await page.fill(`main form [name="${name}"]`, value);
+    const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('main form button[name="preview"]')]);
+    if (response.status() !== 200) throw new Error(`previewing ${url} answered ${response.status()}`);
+    if (!(await page.locator('.preview .post-body').count())) throw new Error(`previewing ${url}: no preview shown`);
+  };
   const pages = [
+    ['new thread with a preview', 'bea', previewed('/b/pet-loss/new', { title: 'A walk', body: 'Some **bold** words and a [link](https://example.org).' })],
     ['home', 'visitor', goto('/')],
     ['board', 'visitor', goto('/b/pet-loss')],
     ['thread page 1', 'visitor', goto(thread)],

@@ -115,7 +115,7 @@ impl WebError {
 
 /// `message` with its first letter a capital and the rest as written (tera's `capitalize`
 /// would lower-case an address or a name in it).
-fn sentence_case(message: &str) -> String {
+pub(crate) fn sentence_case(message: &str) -> String {
     let mut chars = message.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -162,6 +162,8 @@ pub fn base_context(state: &AppState, viewer: &Viewer) -> Context {
         context.insert("csrf_token", viewer.csrf_token());
     }
     context.insert("tz", &viewer.time_zone(&state.config.default_time_zone));
+    // A confirmation of the member's last action, shown once (see `Viewer::flash`).
+    context.insert("flash", &viewer.flash_for_page());
     // Whether this community sends e-mail: pages with an e-mail feature say so when it does not.
     context.insert("email_enabled", &state.config.email.enabled());
     context

@@ -1,7 +1,7 @@
 //! Who is reading: resolves the session cookie once per request, checks the CSRF token of
 //! every state-changing request, and sets the cookies and caching rules that follow.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use actix_web::body::MessageBody;
@@ -67,6 +67,13 @@ struct ViewerInner {
     /// A visitor's token was minted for this request and must be sent as a cookie.
     new_visitor_token: bool,
     visitor_token_used: Cell<bool>,
+    /// The confirmation the session held when this request began, for the page it renders.
+    flash: Option<String>,
+    /// A page was rendered with [`Viewer::flash_for_page`]: the session layer clears it.
+    flash_shown: Cell<bool>,
+    /// A confirmation this request's action left ([`Viewer::flash`]), written by the session
+    /// layer when the handler answers with a redirect.
+    new_flash: RefCell<Option<String>>,
 }
 
 /// The little about the reader that templates show.
@@ -94,6 +101,9 @@ impl Viewer {
             csrf_token: existing_token.unwrap_or_else(|| tokens::signed_token(key)),
             new_visitor_token,
             visitor_token_used: Cell::new(false),
+            flash: None,
+            flash_shown: Cell::new(false),
+            new_flash: RefCell::new(None),
         }))
     }
 
@@ -111,6 +121,9 @@ impl Viewer {
             csrf_token: session.csrf_token,
             new_visitor_token: false,
             visitor_token_used: Cell::new(false),
+            flash: session.flash,
+            flash_shown: Cell::new(false),
+            new_flash: RefCell::new(None),
         }))
     }
 
@@ -157,6 +170,27 @@ impl Viewer {
     /// A visitor whose page carried a form token: that page is theirs alone.
     pub fn used_visitor_token(&self) -> bool {
         self.0.visitor_token_used.get()
+    }
+
+    /// Leaves a short confirmation of the action this request took ("Your reply is posted"),
+    /// shown once on the next page this member opens, however many redirects lead there. Kept
+    /// in the session row, written by the session layer only when the handler answers with a
+    /// redirect (an action that failed confirms nothing). Visitors have no session row and
+    /// get none: their few actions (signing in, registering) land on a page that says so.
+    pub fn flash(&self, message: impl Into<String>) {
+        if self.0.session_id.is_some() {
+            *self.0.new_flash.borrow_mut() = Some(message.into());
+        }
+    }
+
+    /// The confirmation waiting for this page, if any; once a page takes it, the session layer
+    /// clears it from the session.
+    pub fn flash_for_page(&self) -> Option<&str> {
+        let flash = self.0.flash.as_deref();
+        if flash.is_some() {
+            self.0.flash_shown.set(true);
+        }
+        flash
     }
 
     pub fn time_zone(&self, default_zone: &str) -> String {
@@ -241,6 +275,7 @@ pub async fn session_layer(
         }
     }
     let mut response = next.call(request).await?;
+    keep_flash(&state, &viewer, response.status()).await;
     finish_response(&state, &viewer, stale_cookie, &mut response);
     Ok(response.map_into_left_body())
 }
@@ -278,6 +313,30 @@ async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) 
             (Viewer::signed_in(signed_in), false)
         }
         Err(_) => (Viewer::visitor(visitor_token, key), true),
+    }
+}
+
+/// Writes the confirmation a handler left for the next page (when it answered with a redirect),
+/// or clears the one this page showed. A failure is logged and does not fail the request: a
+/// confirmation is a courtesy.
+async fn keep_flash(state: &State, viewer: &Viewer, status: actix_web::http::StatusCode) {
+    let Some(id) = viewer.session_id() else {
+        return;
+    };
+    let new_flash = viewer.0.new_flash.borrow_mut().take();
+    let written = match (new_flash, status.is_redirection()) {
+        (Some(message), true) => {
+            db(state, move |conn| sessions::set_flash(conn, id, &message)).await
+        }
+        _ => match viewer.0.flash.clone() {
+            Some(shown) if viewer.0.flash_shown.get() && !status.is_redirection() => {
+                db(state, move |conn| sessions::clear_flash(conn, id, &shown)).await
+            }
+            _ => Ok(()),
+        },
+    };
+    if let Err(error) = written {
+        tracing::warn!(%error, "a confirmation could not be kept or cleared");
     }
 }
 

@@ -297,7 +297,11 @@ fn the_public_log_says_nothing_of_the_thread_of_a_post_that_raised_a_safety_conc
         .unwrap()
         .to_owned();
     admin
-        .fill(&path, &format!("/t/{id}/moderate"), &[("action", "lock")])
+        .fill(
+            &path,
+            &format!("/t/{id}/moderate"),
+            &[("action", "lock"), ("reason", "a break")],
+        )
         .assert_redirect();
     for (who, browser) in [("visitor", app.browser()), ("admin", admin.clone())] {
         let lines = browser.visit("/b/pets/log").texts(".log-list li");

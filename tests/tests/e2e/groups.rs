@@ -65,7 +65,7 @@ fn the_directory_finds_groups_by_words_category_format_language_and_place() {
         ],
     );
     refused.assert_status(422);
-    assert!(refused.body.contains("choose how the group meets"));
+    assert!(refused.body.contains("Choose how the group meets"));
     group(&app, "pets-online", "Pet loss online")
         .fields(&[
             ("meeting_format", "online"),

@@ -14,6 +14,7 @@ mod edits;
 mod email_addresses;
 mod error_pages;
 mod feeds;
+mod forms;
 mod group_privacy;
 mod groups;
 mod help;

@@ -54,7 +54,7 @@ fn reported_at_risk(app: &TestApp, title: &str, body: &str) -> (Page, String) {
 }
 
 fn review_count(page: &Page) -> Option<String> {
-    page.texts(".nav-links a[href='/review'] .count")
+    page.texts(".site-header a[href='/review'] .count")
         .into_iter()
         .next()
 }
@@ -82,7 +82,7 @@ fn a_facilitator_moderates_their_own_board_and_no_other() {
 
     let home = fay.visit("/");
     assert_eq!(
-        home.count(".nav-links a[href='/review']"),
+        home.count(".site-header a[href='/review']"),
         1,
         "the review link shows"
     );
@@ -104,7 +104,7 @@ fn a_facilitator_moderates_their_own_board_and_no_other() {
     .assert_status(403);
     // Members do not see the review queue at all.
     let ana = app.signed_in("ana", SiteRole::Member);
-    assert_eq!(ana.visit("/").count(".nav-links a[href='/review']"), 0);
+    assert_eq!(ana.visit("/").count(".site-header a[href='/review']"), 0);
     ana.get("/review").assert_status(403);
     ana.get("/b/pets/review").assert_status(403);
     // Removing the facilitator takes the powers away at once.
@@ -209,14 +209,14 @@ fn hiding_shows_the_author_the_reason_and_the_public_log_says_a_facilitator() {
     assert!(notices.texts(".notice-list li")[0].contains("It is unkind to another member"));
     assert_eq!(
         ana.visit("/")
-            .texts(".nav-links a[href='/notifications'] .count"),
+            .texts(".site-header a[href='/notifications'] .count"),
         ["1 unread"]
     );
     ana.fill("/notifications", "/notifications/read", &[])
         .assert_redirect();
     assert_eq!(
         ana.visit("/")
-            .count(".nav-links a[href='/notifications'] .count"),
+            .count(".site-header a[href='/notifications'] .count"),
         0
     );
 
@@ -386,7 +386,7 @@ fn lock_pin_and_move_threads() {
     let path = thread.path();
     let id = thread.thread_id();
     let action = format!("/t/{id}/moderate");
-    fay.fill(&path, &action, &[("action", "lock")])
+    fay.fill(&path, &action, &[("action", "lock"), ("reason", "a break")])
         .assert_redirect();
     let page = ana.visit(&path);
     assert_eq!(page.count("section.reply form"), 0);
@@ -509,7 +509,7 @@ fn warnings_suspensions_and_board_bans() {
         ],
     );
     past.assert_status(422);
-    assert!(past.body.contains("choose a date in the future"));
+    assert!(past.body.contains("Choose a date in the future"));
     assert_eq!(
         past.attrs("#suspend-reason", "value"),
         ["a reason I took time to write"],

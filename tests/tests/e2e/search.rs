@@ -111,7 +111,7 @@ fn a_refused_query_keeps_its_words_and_says_what_to_change() {
     assert_eq!(page.attrs("#q", "value"), vec![typed]);
     assert_eq!(
         page.texts("#q-error"),
-        vec!["a search can have at most 8 words"]
+        vec!["A search can have at most 8 words"]
     );
 }
 

@@ -81,7 +81,7 @@ fn an_empty_reply_is_refused_and_nothing_is_posted() {
     let path = thread.path();
     let reply = admin.reply_to(&path, "   ");
     reply.assert_status(422);
-    assert!(reply.texts("#body-error")[0].contains("write something"));
+    assert!(reply.texts("#body-error")[0].contains("Write something"));
     assert_eq!(app.browser().visit(&path).count(".post"), 1);
 }
 

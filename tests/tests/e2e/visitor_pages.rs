@@ -52,9 +52,13 @@ fn visitors_see_every_change_at_once() {
         ["Found a photo", "Missing Milo"]
     );
     let id = thread.thread_id();
-    fay.fill(&path, &format!("/t/{id}/moderate"), &[("action", "lock")])
-        .assert_redirect();
-    assert!(visitor.visit(&path).texts("p.notice")[0].contains("locked"));
+    fay.fill(
+        &path,
+        &format!("/t/{id}/moderate"),
+        &[("action", "lock"), ("reason", "a break")],
+    )
+    .assert_redirect();
+    assert!(visitor.visit(&path).texts("p.notice")[0].contains("Locked by a facilitator: a break"));
     ana.fill(
         "/settings",
         "/settings",

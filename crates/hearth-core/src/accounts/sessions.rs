@@ -29,6 +29,8 @@ pub struct Session {
     pub expires_at: NaiveDateTime,
     /// When the session was last marked as used ([`touch`]), or when it started.
     pub last_seen_at: NaiveDateTime,
+    /// A confirmation waiting for the next page this session opens ([`set_flash`]).
+    pub flash: Option<String>,
 }
 
 /// What the browser is given: the only copy of the secret.
@@ -89,6 +91,7 @@ pub fn start_on(
         csrf_token,
         expires_at,
         last_seen_at: now,
+        flash: None,
     };
     Ok(NewSession { token, session })
 }
@@ -102,6 +105,7 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
         NaiveDateTime,
         NaiveDateTime,
         Option<NaiveDateTime>,
+        Option<String>,
         Member,
     );
     let (hash, now) = (tokens::hash_token(token), clock::now());
@@ -117,11 +121,12 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
             sessions::expires_at,
             sessions::created_at,
             sessions::last_seen_at,
+            sessions::flash,
             Member::as_select(),
         ))
         .get_result(c))
     .optional()?;
-    let (id, csrf_token, expires_at, created_at, last_seen_at, member) =
+    let (id, csrf_token, expires_at, created_at, last_seen_at, flash, member) =
         found.ok_or(Error::NotFound)?;
     if member.status == model::MemberStatus::Deleted {
         return Err(Error::NotFound);
@@ -133,6 +138,33 @@ pub fn resume(conn: &mut DbConn, token: &str) -> Result<Session> {
         csrf_token,
         expires_at,
         last_seen_at: last_seen_at.unwrap_or(created_at),
+        flash,
+    })
+}
+
+/// The longest confirmation kept (they are a few words: "Your reply is posted").
+pub const MAX_FLASH_CHARS: usize = 200;
+
+/// Leaves `message` for the next page session `id` opens (replacing one not yet shown). It is
+/// kept in the session row, so it survives a chain of redirects and never travels in a URL.
+pub fn set_flash(conn: &mut DbConn, id: SessionId, message: &str) -> Result<()> {
+    let message: String = message.chars().take(MAX_FLASH_CHARS).collect();
+    write_tx_unseen(conn, |conn| {
+        diesel::update(sessions::table.find(id))
+            .set(sessions::flash.eq(Some(message.as_str())))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Clears the confirmation a page just showed, if it is still `shown`: one a later action left
+/// meanwhile (in another tab) waits for its own page.
+pub fn clear_flash(conn: &mut DbConn, id: SessionId, shown: &str) -> Result<()> {
+    write_tx_unseen(conn, |conn| {
+        diesel::update(sessions::table.find(id).filter(sessions::flash.eq(shown)))
+            .set(sessions::flash.eq(None::<String>))
+            .execute(conn)?;
+        Ok(())
     })
 }
 

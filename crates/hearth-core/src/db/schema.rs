@@ -29,6 +29,7 @@ diesel::table! {
         expires_at -> Timestamp,
         device_hint -> Text,
         last_seen_at -> Nullable<Timestamp>,
+        flash -> Nullable<Text>,
     }
 }
 
@@ -88,6 +89,7 @@ diesel::table! {
         last_poster_id -> Nullable<BigInt>,
         moderation -> Text,
         slow_mode_seconds -> Integer,
+        lock_reason -> Nullable<Text>,
     }
 }
 

@@ -348,6 +348,15 @@ fn count(
     thread_ops::count_member_post(conn, member.id, 1)
 }
 
+/// What a post with this text would look like, for the Preview button of the new-thread, reply
+/// and edit forms: the renderer and sanitizer of posting, names linked as they would be. Nothing
+/// is stored, no posting limit counts it, nobody is notified; the watched-word gate runs only
+/// when the post is sent.
+pub fn preview(conn: &mut DbConn, source: &str) -> Result<hearth_markdown::SafeHtml> {
+    let names = addressing::resolve(conn, source)?;
+    render(source, &names)
+}
+
 /// Renders a post's text, linking the names that belong to members. Only after every cheap
 /// check, and never inside the transaction.
 fn render(source: &str, names: &addressing::Names) -> Result<hearth_markdown::SafeHtml> {

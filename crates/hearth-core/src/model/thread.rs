@@ -33,6 +33,9 @@ pub struct Thread {
     /// Slow mode: each member may post in this thread once every this many seconds; 0 is off.
     /// Enforced by [`crate::safety::limits::check_posting`].
     pub slow_mode_seconds: i32,
+    /// Why a facilitator locked it, shown in the thread; `None` when unlocked (or locked before
+    /// reasons were asked).
+    pub lock_reason: Option<String>,
 }
 
 impl Thread {

@@ -44,6 +44,31 @@ fn check_reason(reason: &str, required: bool) -> Result<&str> {
     Ok(reason)
 }
 
+/// The longest reason for a lock: a line members read at the top of the thread.
+pub const MAX_LOCK_REASON_CHARS: usize = 200;
+
+/// A thread change's reason; a lock's is required, short, and its error names the lock form's
+/// field (`lock_reason`), since the thread page holds several moderation forms.
+fn check_lock_reason(reason: &str, locking: bool) -> Result<&str> {
+    if !locking {
+        return check_reason(reason, false);
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid(
+            "lock_reason",
+            "say why the thread is locked; members will read it at the top of the thread",
+        ));
+    }
+    if reason.chars().count() > MAX_LOCK_REASON_CHARS {
+        return Err(Error::invalid(
+            "lock_reason",
+            format!("at most {MAX_LOCK_REASON_CHARS} characters: one line members will read"),
+        ));
+    }
+    Ok(reason)
+}
+
 /// What a moderator can change about a thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThreadChange {
@@ -68,7 +93,8 @@ pub fn change_thread(
 ) -> Result<Thread> {
     let actor = member.actor();
     let (board, thread) = crate::forum::threads::by_id_for(conn, &actor, thread_id)?;
-    let reason = check_reason(reason, false)?;
+    // Members read why a thread is locked in it ("Locked by a facilitator: …"): a lock needs one.
+    let reason = check_lock_reason(reason, matches!(change, ThreadChange::Lock(true)))?;
     let destination = match change {
         ThreadChange::Move(to) => {
             let to = boards::by_id_for(conn, &actor, to)
@@ -100,7 +126,10 @@ pub fn change_thread(
         let logged = match change {
             ThreadChange::Lock(on) => {
                 diesel::update(row)
-                    .set(threads::locked.eq(on))
+                    .set((
+                        threads::locked.eq(on),
+                        threads::lock_reason.eq(on.then_some(reason)),
+                    ))
                     .execute(conn)?;
                 if on {
                     LoggedAction::Lock

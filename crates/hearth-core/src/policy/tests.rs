@@ -80,6 +80,7 @@ fn thread_moderated(locked: bool, state: Publication, moderation: Moderation) ->
         last_poster_id: None,
         moderation,
         slow_mode_seconds: 0,
+        lock_reason: None,
     }
 }
 

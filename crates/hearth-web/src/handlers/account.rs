@@ -240,7 +240,10 @@ pub async fn change_password(
     })
     .await;
     match changed {
-        Ok(_) => Ok(see_other("/settings?done=password#change-password")),
+        Ok(_) => {
+            viewer.flash("Your password is changed");
+            Ok(see_other("/settings?done=password#change-password"))
+        }
         Err(error) => settings_again(&state, &viewer, error).await,
     }
 }
@@ -258,6 +261,7 @@ pub async fn end_session(
     if Some(id) == viewer.session_id() {
         return Ok(see_other("/"));
     }
+    viewer.flash("That device is signed out");
     Ok(see_other("/settings?done=session#devices"))
 }
 
@@ -269,6 +273,7 @@ pub async fn end_other_sessions(state: State, viewer: Viewer) -> Result<HttpResp
         sessions::end_all_except(conn, member.id, this)
     })
     .await?;
+    viewer.flash("Every other device is signed out");
     Ok(see_other("/settings?done=others#devices"))
 }
 

@@ -78,7 +78,10 @@ pub async fn create_board(
         profile: input.profile.clone(),
     };
     match db(&state, move |conn| boards::create(conn, &member, &form)).await {
-        Ok(board) => Ok(see_other(&format!("/b/{}", board.slug))),
+        Ok(board) => {
+            viewer.flash("Group created");
+            Ok(see_other(&format!("/b/{}", board.slug)))
+        }
         Err(error) => {
             form_again(&state, error, async {
                 Ok(
@@ -145,7 +148,10 @@ pub async fn add_watched_word(
     })
     .await;
     match added {
-        Ok(()) => Ok(see_other("/admin/watched-words")),
+        Ok(()) => {
+            viewer.flash("Watched word added");
+            Ok(see_other("/admin/watched-words"))
+        }
         Err(error) => form_again(&state, error, watched_words_page(&state, &viewer, &input)).await,
     }
 }
@@ -159,6 +165,7 @@ pub async fn remove_watched_word(
     let member = viewer.require_member()?;
     let id = id.into_inner();
     db(&state, move |conn| watched::remove(conn, &member, id)).await?;
+    viewer.flash("Watched word removed");
     Ok(see_other("/admin/watched-words"))
 }
 

@@ -106,6 +106,7 @@ pub async fn set_level(
         Ok(board.slug)
     })
     .await?;
+    viewer.flash("Notifications for this group saved");
     Ok(see_other(&format!("/b/{slug}#level")))
 }
 
@@ -157,6 +158,9 @@ pub struct NewThreadInput {
     /// The ground rules version ticked as accepted.
     #[serde(default)]
     accept_rules: Option<i32>,
+    /// Sent by the Preview button: show the post above the form, post nothing.
+    #[serde(default, skip_serializing)]
+    preview: Option<String>,
 }
 
 /// `GET /b/{slug}/new`: the new-thread form.
@@ -191,6 +195,22 @@ pub async fn create_thread(
     let member = viewer.require_member()?;
     let actor = viewer.actor();
     let input = input.into_inner();
+    if input.preview.is_some() {
+        // The form's own loader decides who may see it; then only the renderer runs.
+        let body = input.body.clone();
+        let (board, must_accept, preview) = read(&state, move |conn| {
+            let (board, must_accept) = threads::for_new_thread(conn, &member, &slug)?;
+            let preview = hearth_core::forum::publish::preview(conn, &body)?;
+            Ok((board, must_accept, preview))
+        })
+        .await?;
+        return Page::new(&state, &viewer, "new_thread.html")
+            .with("board", &board)
+            .with("form", &input)
+            .with("must_accept_rules", &must_accept)
+            .with("preview_html", preview.as_str())
+            .render(&state);
+    }
     let form = NewThreadForm {
         title: input.title.clone(),
         body: input.body.clone(),
@@ -208,10 +228,13 @@ pub async fn create_thread(
     let (board, started, must_accept) = outcome;
     match started {
         Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
-        Ok(posted) => Ok(see_other(&thread_url(
-            posted.thread.id,
-            &posted.thread.slug,
-        ))),
+        Ok(posted) => {
+            viewer.flash("Your thread is posted");
+            Ok(see_other(&thread_url(
+                posted.thread.id,
+                &posted.thread.slug,
+            )))
+        }
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 Ok(Page::new(&state, &viewer, "new_thread.html")

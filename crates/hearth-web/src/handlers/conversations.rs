@@ -114,11 +114,14 @@ pub async fn reply(
     .await;
     match outcome {
         Ok(sent) if sent.check_in => Ok(see_other(&help_after(sent.conversation_id))),
-        Ok(sent) => Ok(see_other(&format!(
-            "{}#message-{}",
-            conversation_url(sent.conversation_id),
-            sent.message_id
-        ))),
+        Ok(sent) => {
+            viewer.flash("Your message is sent");
+            Ok(see_other(&format!(
+                "{}#message-{}",
+                conversation_url(sent.conversation_id),
+                sent.message_id
+            )))
+        }
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 conversation_page(&state, &viewer, id, &input).await
@@ -201,7 +204,10 @@ pub async fn create(
     .await;
     match outcome {
         Ok(sent) if sent.check_in => Ok(see_other(&help_after(sent.conversation_id))),
-        Ok(sent) => Ok(see_other(&conversation_url(sent.conversation_id))),
+        Ok(sent) => {
+            viewer.flash("Your message is sent");
+            Ok(see_other(&conversation_url(sent.conversation_id)))
+        }
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 start_page(&state, &viewer, &input).await
@@ -232,6 +238,12 @@ pub async fn moderate(
     let member = viewer.require_member()?;
     let id = id.into_inner();
     let input = input.into_inner();
+    let done = match input.decision.as_str() {
+        "handled" => "Marked as handled",
+        "hide" => "Message hidden",
+        "restore" => "Message restored",
+        _ => "Message approved",
+    };
     db(&state, move |conn| {
         let decision = match input.decision.as_str() {
             "handled" => {
@@ -251,6 +263,7 @@ pub async fn moderate(
         conversations::moderate_message(conn, &member, id, message, &decision)
     })
     .await?;
+    viewer.flash(done);
     Ok(see_other(&conversation_url(id)))
 }
 
@@ -286,5 +299,6 @@ pub async fn report(
         )
     })
     .await?;
+    viewer.flash("Your report is sent");
     Ok(see_other(&format!("{}?reported=1", conversation_url(id))))
 }

@@ -109,8 +109,14 @@ pub async fn save_address(
     })
     .await;
     match requested {
-        Ok(Requested::Asked) => Ok(see_other("/settings/email?asked=1")),
-        Ok(Requested::AlreadyVerified) => Ok(see_other("/settings/email")),
+        Ok(Requested::Asked) => {
+            viewer.flash("Check your inbox: a link to confirm the address is on its way");
+            Ok(see_other("/settings/email?asked=1"))
+        }
+        Ok(Requested::AlreadyVerified) => {
+            viewer.flash("That address is already confirmed");
+            Ok(see_other("/settings/email"))
+        }
         Err(error) => {
             let error = error.keeping_text(&input.address);
             form_again(&state, error, async {
@@ -149,7 +155,10 @@ pub async fn remove_address(
     })
     .await;
     match removed {
-        Ok(()) => Ok(see_other("/settings/email")),
+        Ok(()) => {
+            viewer.flash("Address removed");
+            Ok(see_other("/settings/email"))
+        }
         Err(error) => {
             form_again(&state, error, async {
                 let current = own_address(&state, &viewer).await?;

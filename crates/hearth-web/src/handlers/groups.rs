@@ -108,10 +108,14 @@ pub async fn join(
 ) -> Result<HttpResponse, WebError> {
     let slug = slug.into_inner();
     let location = format!("/b/{slug}");
-    on_group(&state, &viewer, slug, move |conn, member, board| {
+    let standing = on_group(&state, &viewer, slug, move |conn, member, board| {
         memberships::join(conn, member, board, &input.message)
     })
     .await?;
+    viewer.flash(match standing {
+        memberships::Standing::Requested => "Your request to join is sent",
+        _ => "You are a member of this group",
+    });
     Ok(see_other(&location))
 }
 
@@ -124,6 +128,7 @@ pub async fn leave(
     let slug = slug.into_inner();
     let location = format!("/b/{slug}");
     on_group(&state, &viewer, slug, memberships::leave).await?;
+    viewer.flash("You are no longer in this group");
     Ok(see_other(&location))
 }
 
@@ -183,7 +188,10 @@ pub async fn remove_member(
     })
     .await;
     match removed {
-        Ok(()) => Ok(see_other(&format!("/b/{slug}/members"))),
+        Ok(()) => {
+            viewer.flash("Member removed");
+            Ok(see_other(&format!("/b/{slug}/members")))
+        }
         Err(error) => {
             form_again(
                 &state,
@@ -213,6 +221,11 @@ pub async fn answer(
 ) -> Result<HttpResponse, WebError> {
     let slug = slug.into_inner();
     let location = format!("/b/{slug}/members");
+    viewer.flash(if input.answer == "approve" {
+        "Request approved"
+    } else {
+        "Request declined"
+    });
     on_group(&state, &viewer, slug, move |conn, member, board| {
         let approve = input.answer == "approve";
         memberships::answer_request(
@@ -295,7 +308,10 @@ pub async fn edit(
     })
     .await?;
     match saved {
-        Ok(board) => Ok(see_other(&format!("/b/{}", board.slug))),
+        Ok(board) => {
+            viewer.flash("Group saved");
+            Ok(see_other(&format!("/b/{}", board.slug)))
+        }
         Err(error) => {
             form_again(&state, error, edit_page(&state, &viewer, slug, Some(input))).await
         }
@@ -377,7 +393,10 @@ pub async fn propose(
     };
     let sent = db(&state, move |conn| proposals::propose(conn, &member, &form)).await;
     match sent {
-        Ok(_) => Ok(see_other("/groups/propose")),
+        Ok(_) => {
+            viewer.flash("Your proposal is sent");
+            Ok(see_other("/groups/propose"))
+        }
         Err(error) => form_again(&state, error, propose_page(&state, &viewer, &input)).await,
     }
 }
@@ -424,6 +443,11 @@ pub async fn answer_proposal(
         proposals::answer(conn, &member, id, &answer)
     })
     .await?;
+    viewer.flash(if made.is_some() {
+        "Proposal approved: the group is open"
+    } else {
+        "Proposal answered"
+    });
     Ok(see_other(&match made {
         Some(board) => format!("/b/{}", board.slug),
         None => "/admin/proposals".to_owned(),
@@ -450,5 +474,6 @@ pub async fn save_category(
         groups::save_category(conn, &member, &input.slug, &input.name)
     })
     .await?;
+    viewer.flash("Category saved");
     Ok(see_other("/admin"))
 }

@@ -127,6 +127,7 @@ pub async fn pending(state: State, viewer: Viewer) -> Result<HttpResponse, WebEr
 pub async fn cancel(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     db(&state, move |conn| leaving::cancel(conn, &member)).await?;
+    viewer.flash("You are staying: leaving is cancelled");
     Ok(see_other("/settings#leaving"))
 }
 

@@ -131,7 +131,10 @@ pub async fn save(
         Err(error) => Err(error.into()),
     };
     match saved {
-        Ok(()) => Ok(see_other("/settings#mail")),
+        Ok(()) => {
+            viewer.flash("E-mail settings saved");
+            Ok(see_other("/settings#mail"))
+        }
         Err(error) => {
             form_again(&state, error, async {
                 super::members::settings_page_with_mail(&state, &viewer, &input).await

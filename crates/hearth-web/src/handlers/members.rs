@@ -67,6 +67,11 @@ pub async fn set_muted(
     let me = viewer.require_member()?;
     let (username, verb) = path.into_inner();
     let location = format!("/u/{username}");
+    let done = if verb == "mute" {
+        format!("{username} is muted: you no longer see their posts")
+    } else {
+        format!("{username} is no longer muted")
+    };
     db(&state, move |conn| {
         let target = members::by_username(conn, &username)?;
         match verb.as_str() {
@@ -75,6 +80,7 @@ pub async fn set_muted(
         }
     })
     .await?;
+    viewer.flash(done);
     Ok(see_other(&location))
 }
 
@@ -241,7 +247,10 @@ pub async fn save_notification_settings(
         Err(error) => Err(error.into()),
     };
     match saved {
-        Ok(()) => Ok(see_other("/settings#notifications")),
+        Ok(()) => {
+            viewer.flash("Notification settings saved");
+            Ok(see_other("/settings#notifications"))
+        }
         Err(error) => {
             form_again(&state, error, async {
                 let profile = profile_input(viewer.require_member()?.member);
@@ -274,7 +283,10 @@ pub async fn save_settings(
     })
     .await
     {
-        Ok(updated) => Ok(see_other(&format!("/u/{}", updated.username))),
+        Ok(updated) => {
+            viewer.flash("Settings saved");
+            Ok(see_other(&format!("/u/{}", updated.username)))
+        }
         Err(error) => {
             form_again(&state, error, async {
                 let notifying = saved_notification_settings(&state, &viewer).await?;

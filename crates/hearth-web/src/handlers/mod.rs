@@ -75,16 +75,41 @@ impl Page {
         self
     }
 
-    /// What to fix, beside the member's input (422); see [`form_again`].
-    fn with_errors(mut self, invalid: &Invalid) -> Page {
-        let errors: HashMap<&str, &str> = invalid
-            .0
-            .iter()
-            .map(|e| (e.field, e.message.as_str()))
-            .collect();
+    /// Renders the form again with what to fix (422), the one way every form shows its errors
+    /// (see [`form_again`]): `errors` maps a field to its message for the message under the
+    /// field and its `aria-invalid`/`aria-describedby`; `error_list` is the summary at the top,
+    /// in the order the fields come on the page (found by their `id` in a first rendering,
+    /// since validators need not check fields in that order), each message in sentence case.
+    fn render_with_errors(
+        mut self,
+        state: &AppState,
+        invalid: &Invalid,
+    ) -> Result<HttpResponse, WebError> {
+        let mut list: Vec<FieldMessage> = Vec::new();
+        for error in &invalid.0 {
+            if !list.iter().any(|kept| kept.field == error.field) {
+                list.push(FieldMessage {
+                    field: error.field,
+                    message: crate::errors::sentence_case(&error.message),
+                });
+            }
+        }
+        let errors: HashMap<&str, &str> =
+            list.iter().map(|e| (e.field, e.message.as_str())).collect();
         self.context.insert("errors", &errors);
+        self.context.insert("error_list", &list);
         self.status = StatusCode::UNPROCESSABLE_ENTITY;
-        self
+        let html = render(state, self.template, &self.context)?;
+        let ordered = in_page_order(&html, &list);
+        if ordered
+            .iter()
+            .map(|e| e.field)
+            .eq(list.iter().map(|e| e.field))
+        {
+            return Ok(html_response(self.status, html));
+        }
+        self.context.insert("error_list", &ordered);
+        self.render(state)
     }
 
     pub fn status(mut self, status: StatusCode) -> Page {
@@ -186,7 +211,30 @@ pub async fn form_again(
     let WebError::Invalid(invalid) = error else {
         return Err(error);
     };
-    form.await?.with_errors(&invalid).render(state)
+    form.await?.render_with_errors(state, &invalid)
+}
+
+/// One line of a form's error summary.
+#[derive(serde::Serialize, Clone)]
+struct FieldMessage {
+    field: &'static str,
+    message: String,
+}
+
+/// `errors` sorted by where their field (`id="field"`) first comes in `html`; a message whose
+/// field is not on the page goes last, keeping its place among those.
+fn in_page_order(html: &str, errors: &[FieldMessage]) -> Vec<FieldMessage> {
+    let mut placed: Vec<(usize, FieldMessage)> = errors
+        .iter()
+        .map(|error| {
+            let at = html
+                .find(&format!("id=\"{}\"", error.field))
+                .unwrap_or(usize::MAX);
+            (at, error.clone())
+        })
+        .collect();
+    placed.sort_by_key(|(at, _)| *at);
+    placed.into_iter().map(|(_, error)| error).collect()
 }
 
 /// A path on this site to send someone back to after a form, or `None`: only `/…` paths, never

@@ -57,6 +57,7 @@ pub async fn mark_one(
         notifications::mark_read(conn, member.id, id, clock::now())
     })
     .await?;
+    viewer.flash("Marked as read");
     Ok(see_other("/notifications"))
 }
 
@@ -67,6 +68,7 @@ pub async fn mark_all(state: State, viewer: Viewer) -> Result<HttpResponse, WebE
         notifications::mark_all_read(conn, member.id, clock::now())
     })
     .await?;
+    viewer.flash("All notifications marked as read");
     Ok(see_other("/notifications"))
 }
 

@@ -27,6 +27,9 @@ pub async fn permalink(
 pub struct EditInput {
     #[serde(default)]
     body: String,
+    /// Sent by the Preview button: show the new text above the form, save nothing.
+    #[serde(default, skip_serializing)]
+    preview: Option<String>,
 }
 
 fn edit_page(
@@ -53,6 +56,7 @@ pub async fn edit_form(
     let found = read(&state, move |conn| posts::for_edit(conn, &member, id)).await?;
     let input = EditInput {
         body: found.2.source.clone(),
+        preview: None,
     };
     edit_page(&state, &viewer, &found, &input).render(&state)
 }
@@ -67,6 +71,19 @@ pub async fn edit(
     let member = viewer.require_member()?;
     let actor = viewer.actor();
     let id = id.into_inner();
+    if input.preview.is_some() {
+        // Only a post this member may edit, found as the edit form finds it.
+        let body = input.body.clone();
+        let (found, preview) = read(&state, move |conn| {
+            let found = posts::for_edit(conn, &member, id)?;
+            let preview = hearth_core::forum::publish::preview(conn, &body)?;
+            Ok((found, preview))
+        })
+        .await?;
+        return edit_page(&state, &viewer, &found, &input)
+            .with("preview_html", preview.as_str())
+            .render(&state);
+    }
     let body = input.body.clone();
     let rules = state.config.posting.clone();
     let edited = db(&state, move |conn| {
@@ -75,7 +92,10 @@ pub async fn edit(
     .await;
     match edited {
         Ok(posted) if posted.check_in => Ok(see_other(&super::help_url(posted.post.id))),
-        Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
+        Ok(posted) => {
+            viewer.flash("Your changes are saved");
+            Ok(see_other(&post_url(&posted.thread, posted.post.position)))
+        }
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 let found = read(&state, move |conn| posts::by_id_for(conn, &actor, id)).await?;
@@ -126,5 +146,6 @@ pub async fn delete(
         })
     })
     .await?;
+    viewer.flash("Your post is deleted");
     Ok(see_other(&location))
 }

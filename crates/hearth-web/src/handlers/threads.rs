@@ -70,6 +70,9 @@ pub struct ReplyInput {
     /// The ground rules version ticked as accepted.
     #[serde(default)]
     accept_rules: Option<i32>,
+    /// Sent by the Preview button: show the reply above the form, post nothing.
+    #[serde(default, skip_serializing)]
+    preview: Option<String>,
 }
 
 async fn load(
@@ -160,6 +163,22 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
         .with("form", reply)
         .with("level", &view.level.map(|level| level.as_str()))
         .with("level_choices", &super::level_choices())
+}
+
+/// The first page of a thread with a fresh reply form, for a moderation form on it shown
+/// again with what to fix (a lock without its reason); `kept` is what the moderator typed.
+pub(crate) async fn first_page_for_moderation(
+    state: &State,
+    viewer: &Viewer,
+    id: ThreadId,
+    kept: &impl Serialize,
+) -> Result<Page, WebError> {
+    let view = load(state, viewer, id, 1).await?;
+    let reply = ReplyInput {
+        submission_key: posts::new_submission_key(),
+        ..Default::default()
+    };
+    Ok(thread_page(state, viewer, &view, &reply).with("moderation_form", kept))
 }
 
 /// One entry of a thread's pager: a page number (the current one marked) or a gap.
@@ -259,6 +278,18 @@ pub async fn reply(
     let member = viewer.require_member()?;
     let input = input.into_inner();
     let id = id.into_inner();
+    if input.preview.is_some() {
+        // The last page, as after a refused reply, read through the thread's own loader.
+        let view = load(&state, &viewer, id, i32::MAX).await?;
+        let body = input.body.clone();
+        let preview = read(&state, move |conn| {
+            hearth_core::forum::publish::preview(conn, &body)
+        })
+        .await?;
+        return thread_page(&state, &viewer, &view, &input)
+            .with("preview_html", preview.as_str())
+            .render(&state);
+    }
     let form = ReplyForm {
         body: input.body.clone(),
         submission_key: input.submission_key.clone(),
@@ -271,7 +302,10 @@ pub async fn reply(
     .await;
     match outcome {
         Ok(posted) if posted.check_in => Ok(see_other(&help_url(posted.post.id))),
-        Ok(posted) => Ok(see_other(&post_url(&posted.thread, posted.post.position))),
+        Ok(posted) => {
+            viewer.flash("Your reply is posted");
+            Ok(see_other(&post_url(&posted.thread, posted.post.position)))
+        }
         Err(error) => {
             form_again(&state, error.keeping_text(&input.body), async {
                 let last_page = i32::MAX;
@@ -312,6 +346,7 @@ pub async fn set_level(
         Some(page) if page > 1 => format!("{canonical}?page={page}#level"),
         _ => format!("{canonical}#level"),
     };
+    viewer.flash("Notifications for this thread saved");
     Ok(see_other(&location))
 }
 

@@ -169,5 +169,6 @@ pub async fn mark_group_read(
         reads::mark_group_read(conn, member, board)
     })
     .await?;
+    viewer.flash("Marked as read");
     Ok(see_other(&back))
 }

@@ -66,7 +66,10 @@ pub async fn rsvp(
     })
     .await?;
     match answered {
-        Ok(_) => Ok(see_other(&format!("{}#dates", meeting_url(id)))),
+        Ok(_) => {
+            viewer.flash("Your answer is saved");
+            Ok(see_other(&format!("{}#dates", meeting_url(id))))
+        }
         Err(WebError::Invalid(invalid)) => Err(WebError::BadRequest(invalid.to_string())),
         Err(other) => Err(other),
     }

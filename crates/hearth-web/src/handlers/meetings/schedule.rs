@@ -85,7 +85,10 @@ pub async fn create(
     })
     .await?;
     match outcome {
-        Ok(meeting) => Ok(see_other(&meeting_url(meeting.id))),
+        Ok(meeting) => {
+            viewer.flash("Meeting scheduled");
+            Ok(see_other(&meeting_url(meeting.id)))
+        }
         Err(error) => {
             form_again(&state, error, async {
                 Ok(form_page(&state, &viewer, &board, None, &form))
@@ -132,7 +135,10 @@ pub async fn update(
     })
     .await;
     match outcome {
-        Ok(meeting) => Ok(see_other(&meeting_url(meeting.id))),
+        Ok(meeting) => {
+            viewer.flash("Meeting saved");
+            Ok(see_other(&meeting_url(meeting.id)))
+        }
         Err(error) => {
             form_again(&state, error, async {
                 let (board, meeting) = for_change(&state, &viewer, id).await?;
@@ -170,6 +176,7 @@ pub async fn cancel_series(
         meetings::cancel_series(conn, &member, id)
     })
     .await?;
+    viewer.flash("Meetings cancelled");
     Ok(see_other(&format!("/b/{}/meetings", board.slug)))
 }
 
@@ -185,6 +192,7 @@ pub async fn cancel_occurrence(
         meetings::cancel_occurrence(conn, &member, id, &key)
     })
     .await?;
+    viewer.flash("That date is cancelled");
     Ok(see_other(&meeting_url(id)))
 }
 
@@ -257,7 +265,10 @@ pub async fn move_occurrence(
     })
     .await;
     match outcome {
-        Ok(_) => Ok(see_other(&meeting_url(id))),
+        Ok(_) => {
+            viewer.flash("That date is moved");
+            Ok(see_other(&meeting_url(id)))
+        }
         Err(error) => {
             form_again(&state, error, async {
                 let (board, meeting, occurrence) =

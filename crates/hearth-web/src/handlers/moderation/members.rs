@@ -67,6 +67,13 @@ pub async fn member_action(
     let location = format!("/u/{username}");
     let kept = input.clone();
     let verb_kept = verb.clone();
+    let confirmation = match (verb.as_str(), input.change.as_str()) {
+        ("warn", _) => format!("{username} is warned"),
+        ("suspend", "lift") => format!("{username}'s suspension is lifted"),
+        ("suspend", _) => format!("{username} is suspended"),
+        ("ban", "lift") => format!("{username} may post in the group again"),
+        (_, _) => format!("{username} can no longer post in the group"),
+    };
     let lookup = username.clone();
     let done = db(&state, move |conn| {
         let target = members::by_username(conn, &lookup)?;
@@ -75,7 +82,10 @@ pub async fn member_action(
     })
     .await?;
     match done {
-        Ok(()) => Ok(see_other(&location)),
+        Ok(()) => {
+            viewer.flash(confirmation);
+            Ok(see_other(&location))
+        }
         // Shown again with what was typed, and what to fix.
         Err(error) => {
             form_again(&state, error, async {

@@ -5,11 +5,11 @@ use hearth_core::forum::boards;
 use hearth_core::ids::{MemberId, PostId, ReviewItemId};
 use hearth_core::model::Board;
 use hearth_core::moderation::review::{self, Decision, QueuePage, Seen};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::errors::WebError;
 use crate::handlers::threads::pager;
-use crate::handlers::{local_path, post_url, see_other, Page};
+use crate::handlers::{form_again, local_path, post_url, see_other, Page};
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
 
@@ -148,10 +148,11 @@ pub async fn dismiss_reports_from(
     } else {
         format!("/b/{slug}/review")
     };
+    viewer.flash("Reports dismissed");
     Ok(see_other(&back_to(input.next.as_deref(), fallback)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct DecisionInput {
     decision: String,
     #[serde(default)]
@@ -175,26 +176,54 @@ pub async fn decide(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let input = input.into_inner();
+    // A reason is chosen from the list, never assumed: without one the post is not hidden
+    // (the core refuses an empty reason, after it checked who asks), and the form comes back
+    // with the detail the moderator typed.
     let reason = match (input.reason.trim(), input.detail.trim()) {
-        ("", detail) => detail.to_owned(),
+        ("", _) => String::new(),
         (preset, "") => preset.to_owned(),
         (preset, detail) => format!("{preset}: {detail}"),
+    };
+    let done = match input.decision.as_str() {
+        "approve" => "Post approved",
+        "hide" => "Post hidden",
+        "restore" => "Post restored",
+        "dismiss" => "Reports dismissed",
+        _ => "Marked as handled",
     };
     let decision = match input.decision.as_str() {
         "approve" => Decision::Approve,
         "hide" => Decision::Hide { reason },
         "restore" => Decision::Restore,
         "dismiss" => Decision::Dismiss,
-        "handled" => Decision::Handled { note: input.note },
+        "handled" => Decision::Handled {
+            note: input.note.clone(),
+        },
         _ => return Err(WebError::BadRequest("unknown decision".to_owned())),
     };
     let id = id.into_inner();
     let seen = Seen::from_form(&input.edited_at)?;
     let posting = state.config.posting.clone();
-    let (_, thread, post) = db(&state, move |conn| {
+    let decided = db(&state, move |conn| {
         review::decide(conn, &posting, &member, id, seen, &decision)
     })
-    .await?;
+    .await;
+    let (_, thread, post) = match decided {
+        Ok(decided) => decided,
+        Err(error) if input.decision == "hide" => {
+            let page = Page::new(&state, &viewer, "hide_post.html")
+                .with("post_id", &id)
+                .with("form", &input)
+                .with("hide_reasons", &HIDE_REASONS)
+                .with(
+                    "back",
+                    &local_path(input.next.as_deref()).unwrap_or("/review"),
+                );
+            return form_again(&state, error, async { Ok(page) }).await;
+        }
+        Err(error) => return Err(error),
+    };
+    viewer.flash(done);
     Ok(see_other(&back_to(
         input.next.as_deref(),
         post_url(&thread, post.position),

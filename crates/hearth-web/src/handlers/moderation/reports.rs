@@ -92,7 +92,10 @@ pub async fn report(
     })
     .await;
     match outcome {
-        Ok(_) => Ok(see_other(&format!("/p/{post_id}/report?sent=1"))),
+        Ok(_) => {
+            viewer.flash("Your report is sent");
+            Ok(see_other(&format!("/p/{post_id}/report?sent=1")))
+        }
         // Over the report limit: the form again, saying when, with what they chose and wrote.
         Err(WebError::RateLimited {
             retry_after_seconds,

@@ -67,7 +67,10 @@ pub async fn save_board_settings(
     })
     .await?;
     match saved {
-        Ok(board) => Ok(see_other(&format!("/b/{}/settings", board.slug))),
+        Ok(board) => {
+            viewer.flash("Group settings saved");
+            Ok(see_other(&format!("/b/{}/settings", board.slug)))
+        }
         Err(error) => form_again(&state, error, settings_page(&state, &viewer, slug)).await,
     }
 }
@@ -101,7 +104,10 @@ pub async fn set_facilitator(
     })
     .await?;
     match outcome {
-        Ok(()) => Ok(see_other(&format!("/b/{slug}/settings"))),
+        Ok(()) => {
+            viewer.flash("Facilitators updated");
+            Ok(see_other(&format!("/b/{slug}/settings")))
+        }
         Err(error) => form_again(&state, error, settings_page(&state, &viewer, slug)).await,
     }
 }

@@ -4,14 +4,15 @@ use actix_web::{web, HttpResponse};
 use hearth_core::forum::boards;
 use hearth_core::ids::ThreadId;
 use hearth_core::moderation::actions::{self, ThreadChange};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::errors::WebError;
-use crate::handlers::{see_other, thread_url};
+use crate::handlers::threads::first_page_for_moderation;
+use crate::handlers::{form_again, see_other, thread_url};
 use crate::state::{db, State};
 use crate::viewer::Viewer;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, Clone)]
 pub struct ThreadActionInput {
     action: String,
     #[serde(default)]
@@ -42,7 +43,16 @@ pub async fn thread_action(
     let member = viewer.require_member()?;
     let actor = viewer.actor();
     let input = input.into_inner();
+    let kept = input.clone();
     let id = id.into_inner();
+    let done = match input.action.as_str() {
+        "lock" => "Thread locked",
+        "unlock" => "Thread unlocked",
+        "pin" => "Thread pinned",
+        "unpin" => "Thread unpinned",
+        "slow_mode" => "Slow mode changed",
+        _ => "Thread moved",
+    };
     let thread = db(&state, move |conn| {
         let change = match input.action.as_str() {
             "lock" => ThreadChange::Lock(true),
@@ -64,6 +74,21 @@ pub async fn thread_action(
         };
         actions::change_thread(conn, &member, id, change, &input.reason)
     })
-    .await?;
-    Ok(see_other(&thread_url(thread.id, &thread.slug)))
+    .await;
+    match thread {
+        Ok(thread) => {
+            viewer.flash(done);
+            Ok(see_other(&thread_url(thread.id, &thread.slug)))
+        }
+        // The thread's first page, its moderation tools open with what to fix and what
+        // was typed.
+        Err(error) => {
+            form_again(
+                &state,
+                error,
+                first_page_for_moderation(&state, &viewer, id, &kept),
+            )
+            .await
+        }
+    }
 }
