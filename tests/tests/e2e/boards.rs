@@ -101,3 +101,60 @@ fn a_malformed_page_cursor_is_not_found() {
         .get("/b/grief?after=nonsense")
         .assert_status(404);
 }
+
+/// The thread row's one line of the opening post: plain text cut at a character (never markup),
+/// escaped, following an edit, and gone once the opening post is deleted.
+#[test]
+fn a_thread_row_shows_a_plain_text_excerpt_of_its_opening_post() {
+    let app = TestApp::new();
+    let admin = app.with_board("pets");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let body = format!(
+        "**Milo** was my <b onclick=\"x()\">best</b> friend & [my](https://example.org) shadow.\n\n{}",
+        "We walked every morning by the river, whatever the weather. ".repeat(5)
+    );
+    let thread = ana.start_thread("pets", "Missing Milo", &body);
+    let path = thread.path();
+    let excerpt_of = |page: &hearth_tests::Page| -> (String, usize) {
+        let html = page.html();
+        let selector = scraper::Selector::parse(".thread-item .excerpt").unwrap();
+        let found = html.select(&selector).next().expect("an excerpt");
+        (
+            found.text().collect::<String>(),
+            found.children().filter(|c| c.value().is_element()).count(),
+        )
+    };
+    let board = app.browser().visit("/b/pets");
+    let (text, elements) = excerpt_of(&board);
+    assert_eq!(elements, 0, "plain text only");
+    assert!(
+        text.starts_with("Milo was my <b onclick=\"x()\">best</b> friend & my shadow. We walked"),
+        "{text}"
+    );
+    assert!(text.ends_with('…'), "{text}");
+    assert!(text.chars().count() <= 141, "{}", text.chars().count());
+    // Escaped: the raw tag is text, in the HTML as &lt;b.
+    assert!(board.body.contains("&lt;b onclick="), "escaped");
+    assert_eq!(board.count(".thread-item .excerpt b"), 0);
+
+    // An edit of the opening post is the new excerpt.
+    let page = ana.visit(&path);
+    let edit = page.attrs(".post-actions a[href$='/edit']", "href")[0].clone();
+    ana.fill(&edit, &edit, &[("body", "Milo, fourteen years.")])
+        .assert_redirect();
+    assert_eq!(
+        excerpt_of(&app.browser().visit("/b/pets")).0,
+        "Milo, fourteen years."
+    );
+
+    // Deleted by its author (a reply keeps the thread): no words of it remain on the list.
+    admin
+        .reply_to(&path, "We are here with you.")
+        .assert_redirect();
+    let delete = edit.replace("/edit", "/delete");
+    ana.fill(&delete, &delete, &[]).assert_redirect();
+    let board = app.browser().visit("/b/pets");
+    assert_eq!(board.texts(".thread-item h2 a"), ["Missing Milo"]);
+    assert_eq!(board.count(".thread-item .excerpt"), 0);
+    assert!(!board.body.contains("fourteen years"));
+}
