@@ -253,8 +253,10 @@ async function phoneModeration(browser, baseURL, admin) {
     check('phone', 'one tap on Review shows the queue, someone at risk first, fitting the screen', before >= 2 && firstIsAtRisk && fits, [
       `${before} entries; first at risk: ${firstIsAtRisk}; fits the width: ${fits}`,
     ]);
-    const post = await first.locator('h2 a').getAttribute('href');
-    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), first.locator('button', { hasText: 'Hide' }).tap()]);
+    // Someone at risk is answered, not hidden: Hide is the other lane's first decision.
+    const other = page.locator('.review-entry:not(.at-risk)').first();
+    const post = await other.locator('h2 a').getAttribute('href');
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), other.locator('button', { hasText: 'Hide' }).tap()]);
     const after = await page.locator('.review-entry').count();
     const stillThere = await page.locator(`.review-entry h2 a[href="${post}"]`).count();
     const log = await context.request.get('/b/pet-loss/log');

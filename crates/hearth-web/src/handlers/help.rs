@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use hearth_core::forum::posts;
 use hearth_core::ids::PostId;
 use hearth_core::model::Moderation;
+use hearth_core::moderation::review;
 use hearth_core::safety::crisis::Helpline;
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +38,9 @@ struct HelplineView<'a> {
 #[derive(Serialize)]
 struct FromPost {
     id: PostId,
-    /// The reader wrote it: the page speaks to them about it.
+    /// The reader wrote it.
+    mine: bool,
+    /// The reader wrote it and its words opened a check-in: the page speaks to them about it.
     own: bool,
     group: String,
     group_slug: String,
@@ -105,16 +108,23 @@ pub async fn show(
     let from_post = match post_id {
         Some(id) => {
             let actor = viewer.actor();
-            read(&state, move |conn| posts::readable_by_id(conn, &actor, id))
-                .await
-                .ok()
-                .map(|(board, _, post)| FromPost {
-                    id,
-                    own: me == Some(post.author_id),
-                    group: board.name,
-                    group_slug: board.slug,
-                    is_up: post.moderation == Moderation::Visible,
-                })
+            read(&state, move |conn| {
+                let (board, thread, post) = posts::readable_by_id(conn, &actor, id)?;
+                // Spoken to as the author of a post with crisis words only when it was one.
+                let mine = me == Some(post.author_id);
+                let own = mine && review::opened_check_in(conn, id)?;
+                Ok((board, thread, post, mine, own))
+            })
+            .await
+            .ok()
+            .map(|(board, _, post, mine, own)| FromPost {
+                id,
+                mine,
+                own,
+                group: board.name,
+                group_slug: board.slug,
+                is_up: post.moderation == Moderation::Visible,
+            })
         }
         None => None,
     };
