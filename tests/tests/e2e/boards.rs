@@ -7,8 +7,17 @@ fn an_admin_creates_a_board_and_it_is_listed_on_the_home_page() {
     let admin = app.signed_in("ada", SiteRole::Admin);
     let board = admin.create_board("pet-loss", "Pet loss");
     assert_eq!(board.texts("h1"), ["Pet loss"]);
+    // A visitor's home shows it as the directory's card; a member's home lists it with its
+    // threads.
     let home = app.browser().visit("/");
-    assert_eq!(home.texts(".board-item h2"), ["Pet loss"]);
+    assert_eq!(home.texts(".group-item h2"), ["Pet loss"]);
+    assert_eq!(
+        app.browser().visit("/groups").texts(".group-item h2"),
+        home.texts(".group-item h2"),
+        "the same card"
+    );
+    let home = admin.visit("/");
+    assert_eq!(home.texts(".board-item h3"), ["Pet loss"]);
     assert!(home.texts(".board-item .meta")[0].starts_with("0 threads"));
 }
 
@@ -53,7 +62,7 @@ fn home_shows_thread_counts_and_the_latest_thread() {
     let admin = app.with_board("moving");
     admin.start_thread("moving", "New in Leeds", "Hello!");
     admin.start_thread("moving", "Finding a GP", "Any tips?");
-    let home = app.browser().visit("/");
+    let home = app.signed_in("ana", SiteRole::Member).visit("/");
     let meta = &home.texts(".board-item .meta")[0];
     assert!(meta.starts_with("2 threads"), "{meta}");
     assert!(meta.contains("in Finding a GP"), "{meta}");
@@ -157,4 +166,38 @@ fn a_thread_row_shows_a_plain_text_excerpt_of_its_opening_post() {
     assert_eq!(board.texts(".thread-item h2 a"), ["Missing Milo"]);
     assert_eq!(board.count(".thread-item .excerpt"), 0);
     assert!(!board.body.contains("fourteen years"));
+}
+
+/// A brand-new site: its admin is shown how to begin, a visitor sees a welcome and nothing odd.
+#[test]
+fn a_brand_new_site_offers_its_admin_the_first_group_and_welcomes_visitors() {
+    let app = TestApp::new();
+    let admin = app.signed_in("ada", SiteRole::Admin);
+    let home = admin.visit("/");
+    assert_eq!(
+        home.attrs(".first-run a.button", "href"),
+        ["/admin/boards/new"]
+    );
+    assert_eq!(
+        home.texts(".first-run a.button"),
+        ["Create the first group"]
+    );
+    let visitor = app.browser().visit("/");
+    visitor.assert_status(200);
+    assert_eq!(visitor.count(".first-run"), 0);
+    assert!(visitor.texts("h1")[0].starts_with("Welcome to"));
+    assert_eq!(
+        visitor.attrs("form[action='/groups'] input[type=search]", "name"),
+        ["q"]
+    );
+    assert!(!visitor.body.contains("Create the first"));
+    let member = app.signed_in("ana", SiteRole::Member).visit("/");
+    assert_eq!(member.count(".first-run"), 0);
+    // Once a group exists, the hint is gone.
+    admin.create_board("pet-loss", "Pet loss");
+    assert_eq!(admin.visit("/").count(".first-run"), 0);
+    assert_eq!(
+        app.browser().visit("/").texts(".group-item h2 a"),
+        ["Pet loss"]
+    );
 }
