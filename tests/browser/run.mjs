@@ -50,6 +50,8 @@
 //    themselves: CSP blocking something is our defence working. Without the corpus file the
 //    XSS check is reported as skipped, not passed. HEARTH_XSS_BYPASS_CSP=1 opens the pages with
 //    CSP off, to test escaping and the sanitizer alone.
+// 5. Issue 14: on a phone the group page's first thread is above the fold (visitor, member,
+//    facilitator), and no request Chromium makes on the main pages leaves the site.
 // 4. Phone (390×844, touch): a moderator hides a post from the review queue (Review, a reason, Hide); the
 //    bell is a 44×44 px target named with its count, the notification list is axe clean in both
 //    schemes and fits the screen, and tapping a notification opens the first answer.
@@ -150,6 +152,8 @@ async function main() {
     await choiceChecks(browser, hearth.url, realistic);
     await phoneModeration(browser, hearth.url, admin);
     await headerChecks(browser, hearth.url, admin, realistic);
+    await phoneGroupPage(browser, hearth.url, admin, realistic);
+    await nothingLeavesTheSite(browser, hearth.url, admin, realistic);
     await phoneNotifications(browser, hearth.url, realistic);
 
     if (payloads === null) {
@@ -352,10 +356,12 @@ async function phoneModeration(browser, baseURL, admin) {
     check('phone', 'one tap on Review shows the queue, someone at risk first, fitting the screen', before >= 2 && firstIsAtRisk && fits, [
       `${before} entries; first at risk: ${firstIsAtRisk}; fits the width: ${fits}`,
     ]);
-    const post = await first.locator('h2 a').getAttribute('href');
+    // Someone at risk is answered, not hidden: Hide is the other lane's first decision.
+    const other = page.locator('.review-entry:not(.at-risk)').first();
+    const post = await other.locator('h2 a').getAttribute('href');
     // No reason is chosen for the moderator (issue 14): they pick one, then tap Hide.
-    await first.locator('select[name="reason"]').selectOption({ index: 1 });
-    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), first.locator('button', { hasText: 'Hide' }).tap()]);
+    await other.locator('select[name="reason"]').selectOption({ index: 1 });
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), other.locator('button', { hasText: 'Hide' }).tap()]);
     const after = await page.locator('.review-entry').count();
     const stillThere = await page.locator(`.review-entry h2 a[href="${post}"]`).count();
     const log = await context.request.get('/b/pet-loss/log');
@@ -367,6 +373,55 @@ async function phoneModeration(browser, baseURL, admin) {
     check('phone', 'moderation on a phone', false, [String(error.message).split('\n')[0]]);
   } finally {
     await context.close();
+  }
+}
+
+// The group page on a phone (issue 14): conversations first, so the first thread's row starts
+// above the fold (its box's top < 844) for a visitor, a member and a facilitator.
+async function phoneGroupPage(browser, baseURL, admin, realistic) {
+  console.log('\n== the group page on a phone (390×844)');
+  const identities = { visitor: undefined, bea: await realistic.members.bea.storageState(), ada: await admin.storageState() };
+  for (const [who, storageState] of Object.entries(identities)) {
+    const context = await browser.newContext({ baseURL, storageState, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      const page = await context.newPage();
+      await page.goto('/b/pet-loss', { waitUntil: 'load' });
+      const box = await page.locator('.thread-item').first().boundingBox();
+      const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      check('phone', `the first thread of the group page is above the fold (${who})`, box !== null && box.y < 844 && fits, [
+        `first thread row top: ${box ? Math.round(box.y) : 'none'} px; fits the width: ${fits}`,
+      ]);
+    } catch (error) {
+      check('phone', `the group page on a phone (${who})`, false, [String(error.message).split('\n')[0]]);
+    } finally {
+      await context.close();
+    }
+  }
+}
+
+// No request leaves the site (issue 14): every request Chromium makes while loading the main
+// pages, as a visitor and signed in, is to Hearth's own origin.
+async function nothingLeavesTheSite(browser, baseURL, admin, realistic) {
+  console.log('\n== no request leaves the site');
+  const origin = new URL(baseURL).origin;
+  const pages = ['/', '/groups', '/b/pet-loss', realistic.thread, realistic.meeting, '/help', '/review', '/notifications', '/u/bea', '/signin', '/register'];
+  const identities = { visitor: undefined, bea: await realistic.members.bea.storageState(), ada: await admin.storageState() };
+  for (const [who, storageState] of Object.entries(identities)) {
+    const context = await browser.newContext({ baseURL, storageState });
+    const seen = [];
+    context.on('request', (request) => seen.push(request.url()));
+    try {
+      const page = await context.newPage();
+      for (const path of pages) await page.goto(path, { waitUntil: 'networkidle' });
+      const outside = seen.filter((url) => new URL(url).origin !== origin);
+      check('requests', `every request is same-origin (${who}, ${pages.length} pages)`, seen.length >= pages.length && outside.length === 0, [
+        `${seen.length} requests; to other origins: ${outside.slice(0, 5).join(', ') || 'none'}`,
+      ]);
+    } catch (error) {
+      check('requests', `no request leaves the site (${who})`, false, [String(error.message).split('\n')[0]]);
+    } finally {
+      await context.close();
+    }
   }
 }
 
@@ -474,6 +529,8 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['new thread with a preview', 'bea', previewed('/b/pet-loss/new', { title: 'A walk', body: 'Some **bold** words and a [link](https://example.org).' })],
     ['home', 'visitor', goto('/')],
     ['board', 'visitor', goto('/b/pet-loss')],
+    ['board, facilitator', 'ada', goto('/b/pet-loss')],
+    ['help after a crisis post', 'bea', goto(`/help?post=${realistic.crisisPostId}`)],
     ['thread page 1', 'visitor', goto(thread)],
     ['thread page 2, signed in', 'bea', goto(`${thread}?page=2`)],
     ['new thread', 'bea', goto('/b/pet-loss/new')],

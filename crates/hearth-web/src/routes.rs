@@ -152,6 +152,10 @@ pub fn configure(routes: &mut web::ServiceConfig) {
             post().to(meetings::schedule::create),
         )
         .route("/m/{id}", get().to(meetings::meeting::show))
+        .route(
+            "/m/{id}/meeting.ics",
+            get().to(meetings::calendar::one_meeting),
+        )
         .route("/m/{id}/edit", get().to(meetings::schedule::edit_form))
         .route("/m/{id}/edit", post().to(meetings::schedule::update))
         .route("/m/{id}/cancel", get().to(meetings::schedule::cancel_form))

@@ -424,6 +424,7 @@ fn serve(settings: Settings) -> Result<(), String> {
         settings.email.clone(),
     );
     send_meeting_reminders_every_minute(pool.clone());
+    fill_missing_excerpts(pool.clone());
     if settings.email.enabled() {
         send_notification_mail_every_minute(
             pool.clone(),
@@ -613,6 +614,18 @@ fn send_notification_mail_every_minute(
             }
             std::thread::sleep(std::time::Duration::from_secs(60));
         }
+    });
+}
+
+/// Opening posts from before excerpts were stored get theirs, once, on a thread of their own
+/// (a batch per transaction, so the forum stays writable meanwhile).
+fn fill_missing_excerpts(pool: db::Pool) {
+    std::thread::spawn(move || match pool.get().map_err(hearth_core::Error::from) {
+        Ok(mut conn) => match hearth_core::maintenance::rerender::fill_excerpts(&mut conn) {
+            Ok(filled) => tracing::debug!(filled, "excerpts of opening posts filled"),
+            Err(e) => tracing::warn!(error = %e, "excerpts could not be filled"),
+        },
+        Err(e) => tracing::warn!(error = %e, "excerpts could not be filled"),
     });
 }
 

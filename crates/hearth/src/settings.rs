@@ -189,6 +189,7 @@ name = "988 Suicide & Crisis Lifeline"
 phone = "988"
 text = "988"
 url = "https://988lifeline.org"
+time_zones = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles", "America/Anchorage", "America/Adak", "America/Juneau", "America/Boise", "America/Detroit", "America/Indiana/", "America/Kentucky/", "America/North_Dakota/", "Pacific/Honolulu", "US/"]
 hours = "24 hours, every day"
 
 [[crisis_resources.helplines]]
@@ -197,6 +198,7 @@ name = "9-8-8 Suicide Crisis Helpline"
 phone = "988"
 text = "988"
 url = "https://988.ca"
+time_zones = ["America/Toronto", "America/Vancouver", "America/Edmonton", "America/Winnipeg", "America/Regina", "America/Halifax", "America/Moncton", "America/St_Johns", "America/Whitehorse", "America/Yellowknife", "America/Iqaluit", "Canada/"]
 hours = "24 hours, every day"
 
 [[crisis_resources.helplines]]
@@ -204,6 +206,7 @@ country = "United Kingdom and Ireland"
 name = "Samaritans"
 phone = "116 123"
 url = "https://www.samaritans.org"
+time_zones = ["Europe/London", "Europe/Dublin", "Europe/Belfast", "Europe/Guernsey", "Europe/Isle_of_Man", "Europe/Jersey"]
 hours = "24 hours, every day"
 
 [[crisis_resources.helplines]]
@@ -211,6 +214,7 @@ country = "Australia"
 name = "Lifeline"
 phone = "13 11 14"
 url = "https://www.lifeline.org.au"
+time_zones = ["Australia/"]
 hours = "24 hours, every day"
 
 [[crisis_resources.helplines]]

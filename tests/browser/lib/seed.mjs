@@ -248,7 +248,13 @@ export async function seedRealistic(baseURL, admin) {
     }),
     'cal proposes a group',
   );
-  return { members, thread, ownPostId: beaPostOnPage2?.[1] ?? editId, reportableId: ids.get(5), meeting };
+  // Bea's words of crisis in a thread of her own: the help page speaks to her about it.
+  const crisis = expectRedirect(
+    await startThread(members.bea, 'pet-loss', 'A hard night', 'Since Milo died I want to end my life.'),
+    'bea posts words of crisis',
+  );
+  const crisisPostId = Number(new URL(crisis, baseURL).searchParams.get('post'));
+  return { members, thread, ownPostId: beaPostOnPage2?.[1] ?? editId, reportableId: ids.get(5), meeting, crisisPostId };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,8 +7,17 @@ fn an_admin_creates_a_board_and_it_is_listed_on_the_home_page() {
     let admin = app.signed_in("ada", SiteRole::Admin);
     let board = admin.create_board("pet-loss", "Pet loss");
     assert_eq!(board.texts("h1"), ["Pet loss"]);
+    // A visitor's home shows it as the directory's card; a member's home lists it with its
+    // threads.
     let home = app.browser().visit("/");
-    assert_eq!(home.texts(".board-item h2"), ["Pet loss"]);
+    assert_eq!(home.texts(".group-item h2"), ["Pet loss"]);
+    assert_eq!(
+        app.browser().visit("/groups").texts(".group-item h2"),
+        home.texts(".group-item h2"),
+        "the same card"
+    );
+    let home = admin.visit("/");
+    assert_eq!(home.texts(".board-item h3"), ["Pet loss"]);
     assert!(home.texts(".board-item .meta")[0].starts_with("0 threads"));
 }
 
@@ -53,7 +62,7 @@ fn home_shows_thread_counts_and_the_latest_thread() {
     let admin = app.with_board("moving");
     admin.start_thread("moving", "New in Leeds", "Hello!");
     admin.start_thread("moving", "Finding a GP", "Any tips?");
-    let home = app.browser().visit("/");
+    let home = app.signed_in("ana", SiteRole::Member).visit("/");
     let meta = &home.texts(".board-item .meta")[0];
     assert!(meta.starts_with("2 threads"), "{meta}");
     assert!(meta.contains("in Finding a GP"), "{meta}");
@@ -100,4 +109,95 @@ fn a_malformed_page_cursor_is_not_found() {
     app.browser()
         .get("/b/grief?after=nonsense")
         .assert_status(404);
+}
+
+/// The thread row's one line of the opening post: plain text cut at a character (never markup),
+/// escaped, following an edit, and gone once the opening post is deleted.
+#[test]
+fn a_thread_row_shows_a_plain_text_excerpt_of_its_opening_post() {
+    let app = TestApp::new();
+    let admin = app.with_board("pets");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let body = format!(
+        "**Milo** was my <b onclick=\"x()\">best</b> friend & [my](https://example.org) shadow.\n\n{}",
+        "We walked every morning by the river, whatever the weather. ".repeat(5)
+    );
+    let thread = ana.start_thread("pets", "Missing Milo", &body);
+    let path = thread.path();
+    let excerpt_of = |page: &hearth_tests::Page| -> (String, usize) {
+        let html = page.html();
+        let selector = scraper::Selector::parse(".thread-item .excerpt").unwrap();
+        let found = html.select(&selector).next().expect("an excerpt");
+        (
+            found.text().collect::<String>(),
+            found.children().filter(|c| c.value().is_element()).count(),
+        )
+    };
+    let board = app.browser().visit("/b/pets");
+    let (text, elements) = excerpt_of(&board);
+    assert_eq!(elements, 0, "plain text only");
+    assert!(
+        text.starts_with("Milo was my <b onclick=\"x()\">best</b> friend & my shadow. We walked"),
+        "{text}"
+    );
+    assert!(text.ends_with('…'), "{text}");
+    assert!(text.chars().count() <= 141, "{}", text.chars().count());
+    // Escaped: the raw tag is text, in the HTML as &lt;b.
+    assert!(board.body.contains("&lt;b onclick="), "escaped");
+    assert_eq!(board.count(".thread-item .excerpt b"), 0);
+
+    // An edit of the opening post is the new excerpt.
+    let page = ana.visit(&path);
+    let edit = page.attrs(".post-actions a[href$='/edit']", "href")[0].clone();
+    ana.fill(&edit, &edit, &[("body", "Milo, fourteen years.")])
+        .assert_redirect();
+    assert_eq!(
+        excerpt_of(&app.browser().visit("/b/pets")).0,
+        "Milo, fourteen years."
+    );
+
+    // Deleted by its author (a reply keeps the thread): no words of it remain on the list.
+    admin
+        .reply_to(&path, "We are here with you.")
+        .assert_redirect();
+    let delete = edit.replace("/edit", "/delete");
+    ana.fill(&delete, &delete, &[]).assert_redirect();
+    let board = app.browser().visit("/b/pets");
+    assert_eq!(board.texts(".thread-item h2 a"), ["Missing Milo"]);
+    assert_eq!(board.count(".thread-item .excerpt"), 0);
+    assert!(!board.body.contains("fourteen years"));
+}
+
+/// A brand-new site: its admin is shown how to begin, a visitor sees a welcome and nothing odd.
+#[test]
+fn a_brand_new_site_offers_its_admin_the_first_group_and_welcomes_visitors() {
+    let app = TestApp::new();
+    let admin = app.signed_in("ada", SiteRole::Admin);
+    let home = admin.visit("/");
+    assert_eq!(
+        home.attrs(".first-run a.button", "href"),
+        ["/admin/boards/new"]
+    );
+    assert_eq!(
+        home.texts(".first-run a.button"),
+        ["Create the first group"]
+    );
+    let visitor = app.browser().visit("/");
+    visitor.assert_status(200);
+    assert_eq!(visitor.count(".first-run"), 0);
+    assert!(visitor.texts("h1")[0].starts_with("Welcome to"));
+    assert_eq!(
+        visitor.attrs("form[action='/groups'] input[type=search]", "name"),
+        ["q"]
+    );
+    assert!(!visitor.body.contains("Create the first"));
+    let member = app.signed_in("ana", SiteRole::Member).visit("/");
+    assert_eq!(member.count(".first-run"), 0);
+    // Once a group exists, the hint is gone.
+    admin.create_board("pet-loss", "Pet loss");
+    assert_eq!(admin.visit("/").count(".first-run"), 0);
+    assert_eq!(
+        app.browser().visit("/").texts(".group-item h2 a"),
+        ["Pet loss"]
+    );
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod backends;
 mod boards;
+mod budgets;
 mod concurrency;
 mod conversations;
 mod crisis_check_ins;

@@ -489,3 +489,128 @@ fn the_private_feed_is_never_kept_by_a_shared_cache() {
     feed.assert_status(200);
     assert_eq!(feed.header("cache-control"), Some("private, no-store"));
 }
+
+/// The value of the first property `name` (its parameters as `;KEY=value`) of a component.
+fn property<'a>(lines: &'a [String], name: &str) -> Option<&'a str> {
+    lines.iter().find_map(|line| {
+        let rest = line.strip_prefix(name)?;
+        (rest.starts_with(':') || rest.starts_with(';')).then_some(rest)
+    })
+}
+
+/// "Add to my calendar" for one meeting: one VEVENT that parses, with its times in the
+/// meeting's zone, the page as URL, and the link and place only for the group's members; a
+/// private group's meeting is not found for anyone else.
+#[test]
+fn one_meeting_is_added_to_a_calendar_with_what_its_page_shows() {
+    let app = TestApp::new();
+    let world = group(&app, "grief", "public", ["ana"]);
+    let fay = world.browser("fay");
+    let meeting = schedule(
+        &fay,
+        "grief",
+        &weekly(
+            "Evening circle; with care, together",
+            "2038-03-04",
+            "19:00",
+            "Europe/Berlin",
+        ),
+    );
+    let ics_path = format!("{meeting}/meeting.ics");
+    assert_eq!(
+        fay.visit(&meeting).attrs("a[href$='/meeting.ics']", "href"),
+        std::slice::from_ref(&ics_path)
+    );
+
+    let ana = world.browser("ana");
+    let answer = ana.get(&ics_path);
+    answer.assert_status(200);
+    assert!(answer
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/calendar"));
+    assert!(answer.header("cache-control").unwrap().contains("no-store"));
+    let components = parse_feed(&answer.body);
+    let events: Vec<&Vec<String>> = components
+        .iter()
+        .filter(|(name, _)| name == "VEVENT")
+        .map(|(_, lines)| lines)
+        .collect();
+    assert_eq!(events.len(), 1, "{components:?}");
+    let event = events[0];
+    let id = meeting.trim_start_matches("/m/");
+    assert!(property(event, "UID")
+        .unwrap()
+        .contains(&format!("meeting-{id}@")));
+    assert!(property(event, "DTSTAMP").is_some());
+    assert_eq!(
+        property(event, "DTSTART"),
+        Some(";TZID=Europe/Berlin:20380304T190000")
+    );
+    assert_eq!(
+        property(event, "DTEND"),
+        Some(";TZID=Europe/Berlin:20380304T203000")
+    );
+    assert_eq!(
+        property(event, "DURATION"),
+        None,
+        "DTEND or DURATION, not both"
+    );
+    assert!(property(event, "RRULE").unwrap().contains("FREQ=WEEKLY"));
+    // The title's comma and semicolon came escaped and parse back.
+    assert!(answer
+        .body
+        .contains("SUMMARY:Evening circle\\; with care\\, together"));
+    assert!(property(event, "URL").unwrap().ends_with(&meeting));
+    assert!(property(event, "LOCATION")
+        .unwrap()
+        .contains("Elm Street Library"));
+    let unfolded = icalendar::parser::unfold(&answer.body);
+    assert!(unfolded.contains(LINK), "members get the link");
+    // The zone it names is defined in the file.
+    assert!(components
+        .iter()
+        .any(|(name, lines)| name == "VTIMEZONE"
+            && property(lines, "TZID") == Some(":Europe/Berlin")));
+
+    // A visitor of the public group gets the meeting, never where it is.
+    let visitor = app.browser().get(&ics_path);
+    visitor.assert_status(200);
+    let unfolded = icalendar::parser::unfold(&visitor.body);
+    assert!(!unfolded.contains(LINK), "the link leaked");
+    assert!(!unfolded.contains("Elm Street"), "the place leaked");
+    assert!(unfolded.contains("SUMMARY:Evening circle"));
+    assert_eq!(
+        parse_feed(&visitor.body)
+            .iter()
+            .filter(|(n, _)| n == "VEVENT")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_private_groups_meeting_file_is_not_found_for_outsiders() {
+    let app = TestApp::new();
+    let world = group(&app, "circle", "private", ["ana"]);
+    let fay = world.browser("fay");
+    let meeting = schedule(
+        &fay,
+        "circle",
+        &weekly("Quiet circle", "2038-03-04", "19:00", "Europe/Berlin"),
+    );
+    let ics_path = format!("{meeting}/meeting.ics");
+    let member = world.browser("ana").get(&ics_path);
+    assert!(icalendar::parser::unfold(&member.body).contains(LINK));
+    let outsider = app.signed_in("olga", SiteRole::Member);
+    for who in [app.browser(), outsider] {
+        let answer = who.get(&ics_path);
+        answer.assert_status(404);
+        assert!(!answer.body.contains("Quiet circle"), "the title leaked");
+        assert!(!answer.body.contains(LINK));
+    }
+    // Nor one that does not exist.
+    app.browser()
+        .get("/m/999999/meeting.ics")
+        .assert_status(404);
+}

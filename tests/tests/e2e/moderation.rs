@@ -151,7 +151,7 @@ fn reports_reach_the_queue_at_risk_first_and_only_moderators_see_who_reported() 
     assert_eq!(titles, ["Tonight", "Buy now"], "at-risk first");
     assert_eq!(queue.count(".review-entry.at-risk"), 1);
     assert_eq!(
-        queue.count(".review-entry:first-child .review-reasons li"),
+        queue.count(".lane-urgent .review-entry:first-child .review-reasons li"),
         1
     );
     assert!(

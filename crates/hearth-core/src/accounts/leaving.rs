@@ -428,7 +428,11 @@ fn delete_words(conn: &mut DbConn, member_id: MemberId, now: NaiveDateTime) -> R
     ))
     .execute(conn)?;
     diesel::update(posts::table.filter(posts::author_id.eq(member_id)))
-        .set((posts::source.eq(""), posts::html.eq("")))
+        .set((
+            posts::source.eq(""),
+            posts::html.eq(""),
+            posts::excerpt.eq(""),
+        ))
         .execute(conn)?;
     // Their words leave the search index too (its rows hold them, as words or lexemes).
     for id in &ids {
@@ -643,7 +647,11 @@ pub fn purge_deleted_text(
                 .filter(posts::id.eq_any(&due))
                 .filter(posts::state.eq(Publication::Deleted.as_str())),
         )
-        .set((posts::source.eq(""), posts::html.eq("")))
+        .set((
+            posts::source.eq(""),
+            posts::html.eq(""),
+            posts::excerpt.eq(""),
+        ))
         .execute(conn)?;
         // A deleted thread whose every post is empty now loses its title too (and the slug
         // made from it); looked for only among the threads of the posts just emptied.

@@ -109,6 +109,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         moderation -> Text,
         hidden_reason -> Text,
+        excerpt -> Nullable<Text>,
     }
 }
 

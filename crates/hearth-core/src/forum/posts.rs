@@ -140,6 +140,15 @@ pub(crate) fn at_position(
         .optional()?)
 }
 
+/// How long a thread row's excerpt of its opening post is, in characters.
+pub const EXCERPT_CHARS: usize = 140;
+
+/// The opening post's excerpt as a group page shows it: plain text (the template escapes it),
+/// one line, cut at a character and never inside markup.
+pub(crate) fn excerpt_of(source: &str) -> String {
+    hearth_markdown::plain_text_excerpt(source, EXCERPT_CHARS)
+}
+
 /// A post about to be stored.
 pub(crate) struct NewPost<'a> {
     pub thread_id: ThreadId,
@@ -147,6 +156,8 @@ pub(crate) struct NewPost<'a> {
     pub position: i32,
     pub source: &'a str,
     pub html: &'a hearth_markdown::SafeHtml,
+    /// The opening post's one-line excerpt ([`excerpt_of`]); `None` for a reply.
+    pub excerpt: Option<&'a str>,
     pub submission_key: &'a str,
     pub moderation: Moderation,
     pub now: NaiveDateTime,
@@ -160,6 +171,7 @@ pub(crate) fn insert(conn: &mut DbConn, new: &NewPost<'_>) -> Result<PostId> {
             posts::position.eq(new.position),
             posts::source.eq(new.source),
             posts::html.eq(new.html.as_str()),
+            posts::excerpt.eq(new.excerpt),
             posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
             posts::submission_key.eq(new.submission_key),
             posts::created_at.eq(new.now),

@@ -96,6 +96,9 @@ pub(crate) fn publish(
     gate::check_limits(conn, rules, member, board, writing, clock::now())?;
     let names = addressing::resolve(conn, &screened.source)?;
     let html = render(&screened.source, &names)?;
+    // An opening post's one-line excerpt for its group page, made outside the lock too.
+    let excerpt =
+        matches!(draft.place, Place::NewThread { .. }).then(|| posts::excerpt_of(&screened.source));
     #[cfg(test)]
     hooks::before_write();
     let outcome = write_tx(conn, |conn| {
@@ -120,8 +123,12 @@ pub(crate) fn publish(
             &screened,
             now,
         )?;
+        let written = Written {
+            html: &html,
+            excerpt: excerpt.as_deref(),
+        };
         let (thread_id, post_id) = write(
-            conn, member, &claimed, &screened, &html, &judgement, draft, now,
+            conn, member, &claimed, &screened, &written, &judgement, draft, now,
         )?;
         count(conn, member, &claimed, thread_id, &judgement, now)?;
         gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
@@ -256,6 +263,13 @@ fn claim(conn: &mut DbConn, member: &MemberActor, place: &Place<'_>) -> Result<C
     }
 }
 
+/// What was made of a post's text before the transaction.
+struct Written<'a> {
+    html: &'a hearth_markdown::SafeHtml,
+    /// The opening post's excerpt; `None` for a reply.
+    excerpt: Option<&'a str>,
+}
+
 /// Writes the new thread (for an opening post) and the post itself.
 #[allow(clippy::too_many_arguments)]
 fn write(
@@ -263,7 +277,7 @@ fn write(
     member: &MemberActor,
     claimed: &Claimed,
     screened: &Screened<'_>,
-    html: &hearth_markdown::SafeHtml,
+    written: &Written<'_>,
     judgement: &Judgement,
     draft: &Draft<'_>,
     now: NaiveDateTime,
@@ -292,7 +306,9 @@ fn write(
             author_id: member.id,
             position: claimed.position,
             source: &screened.source,
-            html,
+            html: written.html,
+            // Only an opening post has one (a reply's position is never 1).
+            excerpt: written.excerpt.filter(|_| claimed.position == 1),
             submission_key: draft.submission_key,
             moderation: judgement.moderation,
             now,
@@ -401,6 +417,7 @@ pub(crate) fn revise(
     gate::check_limits(conn, rules, member, edit.board, writing, clock::now())?;
     let names = addressing::resolve(conn, &screened.source)?;
     let html = render(&screened.source, &names)?;
+    let excerpt = (edit.post.position == 1).then(|| posts::excerpt_of(&screened.source));
     #[cfg(test)]
     hooks::before_write();
     let post = write_tx(conn, |conn| {
@@ -422,6 +439,7 @@ pub(crate) fn revise(
                 post_rows::html.eq(html.as_str()),
                 post_rows::render_version.eq(hearth_markdown::RENDERER_VERSION),
                 post_rows::edited_at.eq(now),
+                post_rows::excerpt.eq(excerpt.as_deref()),
             ))
             .execute(conn)?;
         if judgement.moderation != post.moderation {

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::Serialize;
 
-use crate::db::schema::{boards as boards_table, members as members_table, thread_reads, threads};
+use crate::db::schema::{
+    boards as boards_table, members as members_table, posts as posts_table, thread_reads, threads,
+};
 use crate::db::{self, per_connection, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
@@ -28,6 +30,9 @@ pub const THREADS_PER_PAGE: i64 = 30;
 #[derive(Debug, Clone, Serialize)]
 pub struct ThreadListing {
     pub thread: Thread,
+    /// One line of the opening post as plain text; empty when it may not be shown (deleted,
+    /// hidden) or was not made yet.
+    pub excerpt: String,
     pub author: Option<AuthorRef>,
     pub last_poster: Option<AuthorRef>,
     /// What is new in it for the member reading the listing (`None` for visitors, and when
@@ -103,12 +108,26 @@ macro_rules! after_board_cursor {
 /// first, then by latest activity. `$reads` is the join the reader's markers come through (or
 /// nothing, for visitors).
 macro_rules! board_listing {
-    ($board:expr, $last_posters:expr $(, $reads:expr)?) => {
+    ($board:expr, $last_posters:expr, $opening:expr $(, $reads:expr)?) => {
         threads::table
             .inner_join(members_table::table.on(members_table::id.eq(threads::author_id)))
             .left_join(
                 $last_posters.on(threads::last_poster_id
                     .eq($last_posters.field(members_table::id).nullable())),
+            )
+            // The opening post's excerpt, by the (thread_id, position) key, only while that
+            // post may be read: a deleted or hidden opening post shows none.
+            .left_join(
+                $opening.on($opening
+                    .field(posts_table::thread_id)
+                    .eq(threads::id)
+                    .and($opening.field(posts_table::position).eq(1))
+                    .and($opening.field(posts_table::state).eq(Publication::Published.as_str()))
+                    .and(
+                        $opening
+                            .field(posts_table::moderation)
+                            .eq(model::Moderation::Visible.as_str()),
+                    )),
             )
             $(.left_join($reads))?
             .filter(threads::board_id.eq($board.id))
@@ -136,6 +155,8 @@ pub fn board_page(
     // never changes shape, so SQLite prepares it once per connection; later pages add the
     // row-value cursor, which diesel can only write as literal SQL.
     let last_posters = diesel::alias!(members_table as last_posters);
+    let opening = diesel::alias!(posts_table as opening_posts);
+    let excerpt_field = opening.field(posts_table::excerpt).nullable();
     let poster_fields = last_posters
         .fields((
             members_table::id,
@@ -148,37 +169,39 @@ pub fn board_page(
     let wanted = THREADS_PER_PAGE + 1;
     let mut rows: Vec<Row> = match reader {
         None => {
-            let listing = board_listing!(board, last_posters).select((
+            let listing = board_listing!(board, last_posters, opening).select((
                 Thread::as_select(),
                 AuthorRef::as_select(),
                 poster_fields,
+                excerpt_field,
             ));
-            let rows: Vec<(Thread, AuthorRef, Option<Poster>)> = match after {
+            let rows: Vec<(Thread, AuthorRef, Option<Poster>, Option<String>)> = match after {
                 None => db::first_rows(conn, listing, wanted)?,
                 Some(c) => db::first_rows(conn, listing.filter(after_board_cursor!(c)), wanted)?,
             };
             rows.into_iter()
-                .map(|(thread, author, last)| (thread, author, last, None))
+                .map(|(thread, author, last, excerpt)| (thread, author, last, excerpt, None))
                 .collect()
         }
         Some(me) => {
             let reads = thread_reads::table.on(thread_reads::thread_id
                 .eq(threads::id)
                 .and(thread_reads::member_id.eq(me)));
-            let listing = board_listing!(board, last_posters, reads).select((
+            let listing = board_listing!(board, last_posters, opening, reads).select((
                 Thread::as_select(),
                 AuthorRef::as_select(),
                 poster_fields,
+                excerpt_field,
                 news_columns!(),
             ));
-            let rows: Vec<(Thread, AuthorRef, Option<Poster>, NewsColumns)> = match after {
+            let rows: Vec<MemberRow> = match after {
                 None => db::first_rows(conn, listing, wanted)?,
                 Some(c) => db::first_rows(conn, listing.filter(after_board_cursor!(c)), wanted)?,
             };
             rows.into_iter()
-                .map(|(thread, author, last, news)| {
+                .map(|(thread, author, last, excerpt, news)| {
                     let unread = reads::Unread::of(&thread, news);
-                    (thread, author, last, unread)
+                    (thread, author, last, excerpt, unread)
                 })
                 .collect()
         }
@@ -191,8 +214,9 @@ pub fn board_page(
     };
     let threads = rows
         .into_iter()
-        .map(|(thread, author, last, unread)| ThreadListing {
+        .map(|(thread, author, last, excerpt, unread)| ThreadListing {
             thread,
+            excerpt: excerpt.unwrap_or_default(),
             author: author.present(),
             last_poster: last.and_then(|(id, username, display_name, pronouns)| {
                 AuthorRef {
@@ -211,7 +235,23 @@ pub fn board_page(
 
 /// A last poster's fields, as a listing selects them.
 type Poster = (MemberId, String, String, String);
-type Row = (Thread, AuthorRef, Option<Poster>, Option<reads::Unread>);
+/// A member's listing row as loaded: the thread, its author and last poster, the opening
+/// post's excerpt, and what is new in it.
+type MemberRow = (
+    Thread,
+    AuthorRef,
+    Option<Poster>,
+    Option<String>,
+    NewsColumns,
+);
+
+type Row = (
+    Thread,
+    AuthorRef,
+    Option<Poster>,
+    Option<String>,
+    Option<reads::Unread>,
+);
 
 /// A thread and its board, if the actor may read them.
 pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: ThreadId) -> Result<(Board, Thread)> {

@@ -233,6 +233,9 @@ pub fn insert_posts(conn: &mut DbConn, rows: &[NewPost]) -> Result<usize> {
                         posts::position.eq(p.position),
                         posts::source.eq(p.source),
                         posts::html.eq(p.html.as_str()),
+                        posts::excerpt
+                            .eq((p.position == 1)
+                                .then(|| crate::forum::posts::excerpt_of(p.source))),
                         posts::render_version.eq(hearth_markdown::RENDERER_VERSION),
                         posts::state.eq(p.state.as_str()),
                         posts::submission_key.eq(p.submission_key),

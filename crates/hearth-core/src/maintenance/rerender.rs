@@ -135,6 +135,37 @@ fn rerender_posts(
     }
 }
 
+/// Opening posts written before excerpts were stored (their `excerpt` is NULL) get one, a
+/// batch per transaction; run when the server starts. Returns how many were filled.
+pub fn fill_excerpts(conn: &mut DbConn) -> Result<usize> {
+    let mut done = 0;
+    loop {
+        let batch: Vec<(PostId, String)> = posts::table
+            .filter(posts::position.eq(1))
+            .filter(posts::excerpt.is_null())
+            .order(posts::id.asc())
+            .limit(BATCH)
+            .select((posts::id, posts::source))
+            .load(conn)?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        done += batch.len();
+        let excerpts: Vec<String> = batch
+            .iter()
+            .map(|(_, source)| crate::forum::posts::excerpt_of(source))
+            .collect();
+        write_tx(conn, |conn| {
+            for ((id, _), excerpt) in batch.iter().zip(&excerpts) {
+                diesel::update(posts::table.find(*id).filter(posts::excerpt.is_null()))
+                    .set(posts::excerpt.eq(excerpt))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })?;
+    }
+}
+
 /// Bios and ground rules carry no version; they are few, so all are rendered again (and
 /// written only where the HTML differs).
 fn rerender_bios(conn: &mut DbConn, changed: &mut usize) -> Result<usize> {

@@ -329,3 +329,119 @@ pub fn public_group_feed(
     let board = boards::by_slug_for(conn, &crate::policy::Actor::Visitor, slug)?;
     group_feed(conn, &board, uid_domain, now)
 }
+
+/// "Add to my calendar" for one meeting (`/m/{id}/meeting.ics`): one VEVENT, its series as an
+/// RRULE with cancelled dates as EXDATE (a moved date is an override of the same UID), with a
+/// DTEND rather than a DURATION, the meeting page as its URL, and the link and place only for
+/// whom the meeting page shows them. Not found unless the actor may read the group.
+pub fn meeting_calendar(
+    conn: &mut DbConn,
+    actor: &crate::policy::Actor,
+    id: MeetingId,
+    page_url: &str,
+    uid_domain: &str,
+) -> Result<String> {
+    let (board, meeting) = super::reading::by_id_for(conn, actor, id)?;
+    let details = details_for(actor, &board, &meeting);
+    let schedule = meeting.schedule()?;
+    let zone = schedule.zone;
+    let exceptions = exceptions_of(conn, &[meeting.id])?;
+    let last = schedule
+        .last_start()
+        .unwrap_or_else(|| schedule.start + TimeDelta::days(3660));
+    let mut latest = last;
+    for e in &exceptions {
+        if let Some(moved) = e.moved_to_local {
+            latest = latest.max(moved);
+        }
+    }
+    let mut zones = ical::ZonesUsed::default();
+    zones.add(zone, schedule.start.date(), latest.date());
+    let length = TimeDelta::minutes(i64::from(meeting.duration_minutes));
+    let uid = format!("meeting-{}@{uid_domain}", meeting.id);
+    let mut events = ical::Ics::default();
+    let once = schedule.repeat == Repeat::Once;
+    // A single meeting moved is the meeting at its new time, not an override.
+    let first = if once {
+        occurrence(&meeting, zone, schedule.start, exceptions.first()).local_start
+    } else {
+        schedule.start
+    };
+    events.line("BEGIN:VEVENT");
+    one_event_lines(&mut events, &meeting, &uid, page_url, details.as_ref());
+    events.line(&tzid_line("DTSTART", zone, first));
+    events.line(&tzid_line("DTEND", zone, first + length));
+    let cancelled_once = once && exceptions.first().is_some_and(|e| e.cancelled);
+    if meeting.is_cancelled() || cancelled_once {
+        events.line("STATUS:CANCELLED");
+    }
+    if !once {
+        if let Some(rule) = rrule(&schedule) {
+            events.line(&format!("RRULE:{rule}"));
+        }
+        for e in exceptions.iter().filter(|e| e.cancelled) {
+            events.line(&tzid_line("EXDATE", zone, e.original_local));
+        }
+    }
+    events.line("END:VEVENT");
+    if !once {
+        for e in exceptions
+            .iter()
+            .filter(|e| !e.cancelled && e.moved_to_local.is_some())
+        {
+            let moved = occurrence(&meeting, zone, e.original_local, Some(e));
+            events.line("BEGIN:VEVENT");
+            one_event_lines(&mut events, &meeting, &uid, page_url, details.as_ref());
+            events.line(&tzid_line("RECURRENCE-ID", zone, e.original_local));
+            events.line(&tzid_line("DTSTART", zone, moved.local_start));
+            events.line(&tzid_line("DTEND", zone, moved.local_start + length));
+            events.line("END:VEVENT");
+        }
+    }
+    let mut ics = ical::Ics::default();
+    ics.line("BEGIN:VCALENDAR");
+    ics.line("VERSION:2.0");
+    ics.line("PRODID:-//Hearth//Meetings//EN");
+    ics.line("CALSCALE:GREGORIAN");
+    ics.line("METHOD:PUBLISH");
+    zones.write(&mut ics);
+    let mut out = ics.finish();
+    out.push_str(&events.finish());
+    out.push_str("END:VCALENDAR\r\n");
+    Ok(out)
+}
+
+/// The lines of [`meeting_calendar`]'s VEVENT besides its times.
+fn one_event_lines(
+    ics: &mut ical::Ics,
+    meeting: &Meeting,
+    uid: &str,
+    page_url: &str,
+    details: Option<&MeetingDetails>,
+) {
+    ics.text("UID", uid);
+    ics.line(&format!("DTSTAMP:{}", ical::utc_value(meeting.updated_at)));
+    ics.line(&format!("SEQUENCE:{}", meeting.sequence));
+    ics.text("SUMMARY", &meeting.title);
+    ics.text("URL", page_url);
+    let mut description = meeting.agenda.trim().to_owned();
+    if let Some(details) = details {
+        if !details.online_url.is_empty() {
+            if !description.is_empty() {
+                description.push_str("\n\n");
+            }
+            description.push_str(&format!("Join online: {}", details.online_url));
+        }
+        let location = if details.place.is_empty() {
+            details.online_url.as_str()
+        } else {
+            details.place.as_str()
+        };
+        if !location.is_empty() {
+            ics.text("LOCATION", location);
+        }
+    }
+    if !description.is_empty() {
+        ics.text("DESCRIPTION", &description);
+    }
+}

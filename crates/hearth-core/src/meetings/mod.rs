@@ -25,7 +25,9 @@ mod scheduling;
 
 pub(crate) use answers::withdraw_from_group;
 pub use answers::{answers, rsvp, Answers, Response};
-pub use feeds::{feed_created_at, group_feed, member_feed, public_group_feed, reset_feed_token};
+pub use feeds::{
+    feed_created_at, group_feed, meeting_calendar, member_feed, public_group_feed, reset_feed_token,
+};
 pub use form::{is_https_url, parse_time, MeetingForm};
 pub use reading::{
     by_id_for, list_for, next_occurrence, page_for, upcoming_for_board, upcoming_of, DateView,

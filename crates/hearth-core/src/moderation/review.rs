@@ -363,6 +363,9 @@ pub struct QueueEntry {
     pub at_risk: bool,
     pub check_in: bool,
     pub items: Vec<QueueItem>,
+    /// Its author's recent posts and earlier warnings, in the groups this queue covers (empty
+    /// for a former member).
+    pub history: beside::MemberHistory,
 }
 
 /// A private conversation that needs attention (a crisis phrase in one of its messages, a
@@ -395,6 +398,14 @@ pub struct QueuePage {
     pub n_posts: i64,
     /// How many open items (reports, check-ins, flags, approvals) they have.
     pub n_items: i64,
+    /// How many of those posts someone may be at risk in (a crisis check-in or a report saying
+    /// so), on every page: the first lane. They come first in the order, so page 1 starts
+    /// with them.
+    pub n_at_risk: i64,
+    /// Private conversations with a check-in open (the first lane too).
+    pub n_conversation_check_ins: i64,
+    /// Join requests waiting in the queue's groups, by group.
+    pub join_requests: Vec<beside::JoinRequestsWaiting>,
 }
 
 /// Which boards a queue covers.
@@ -464,6 +475,16 @@ pub fn queue(
         .select(count(review_items::post_id).aggregate_distinct())
         .get_result(conn)?;
     let n_items: i64 = open_items!(scope).select(count_star()).get_result(conn)?;
+    let n_at_risk: i64 = open_items!(scope)
+        .filter(
+            review_items::kind
+                .eq(ItemKind::CheckIn.as_str())
+                .or(review_items::kind
+                    .eq(ItemKind::Report.as_str())
+                    .and(review_items::reason.eq(ReportReason::AtRisk.as_str()))),
+        )
+        .select(count(review_items::post_id).aggregate_distinct())
+        .get_result(conn)?;
     let n_pages = ((n_posts + ENTRIES_PER_PAGE - 1) / ENTRIES_PER_PAGE).max(1);
     let page = page.clamp(1, n_pages);
     let order: Vec<PostId> = open_items!(
@@ -532,8 +553,16 @@ pub fn queue(
             (boards_table::slug, boards_table::name),
         ))
         .load(conn)?;
-    let authors: Vec<MemberId> = loaded.iter().map(|l| l.0.author_id).collect();
-    let authors = members::authors_by_ids(conn, &authors)?;
+    let author_ids: Vec<MemberId> = loaded.iter().map(|l| l.0.author_id).collect();
+    let authors = members::authors_by_ids(conn, &author_ids)?;
+    // Beside each post, its (present) author's history; the posts on this page are not
+    // repeated in it.
+    let present: Vec<MemberId> = author_ids
+        .iter()
+        .copied()
+        .filter(|id| authors.contains_key(id))
+        .collect();
+    let histories = beside::histories(conn, scope, &present, &order)?;
     let mut by_post: HashMap<PostId, _> = loaded.into_iter().map(|l| (l.0.id, l)).collect();
     let entries = order
         .into_iter()
@@ -542,6 +571,7 @@ pub fn queue(
                 by_post.remove(&post_id)?;
             let items = items.remove(&post_id)?;
             Some(QueueEntry {
+                history: histories.get(&post.author_id).cloned().unwrap_or_default(),
                 author: authors.get(&post.author_id).cloned(),
                 at_risk: items.iter().any(|i| is_at_risk(i.kind, &i.reason)),
                 check_in: items.iter().any(|i| i.kind == ItemKind::CheckIn),
@@ -556,6 +586,8 @@ pub fn queue(
         })
         .collect();
     let conversations = conversation_entries(conn, scope)?;
+    let n_conversation_check_ins = conversations.iter().filter(|c| c.check_in).count() as i64;
+    let join_requests = beside::join_requests(conn, scope)?;
     Ok(QueuePage {
         conversations,
         entries,
@@ -563,6 +595,9 @@ pub fn queue(
         n_pages,
         n_posts,
         n_items,
+        n_at_risk,
+        n_conversation_check_ins,
+        join_requests,
     })
 }
 
@@ -789,7 +824,22 @@ pub fn open_count(conn: &mut DbConn, member: &MemberActor) -> Result<i64> {
     }
     // A post or a conversation each (an item has one or the other).
     let waiting: Vec<(Option<PostId>, Option<ConversationId>)> = query.load(conn)?;
-    Ok(waiting.len() as i64)
+    // Join requests wait for an answer too (check-ins are review items, counted above).
+    let scope = (!member.is_staff()).then_some(&member.facilitates);
+    let requests = beside::join_requests_waiting(conn, scope)?;
+    Ok(waiting.len() as i64 + requests)
+}
+
+/// Whether `post` opened a crisis check-in (open or handled since): the help page then speaks
+/// to its author about it.
+pub fn opened_check_in(conn: &mut DbConn, post: PostId) -> Result<bool> {
+    let found: Option<ReviewItemId> = review_items::table
+        .filter(review_items::post_id.eq(post))
+        .filter(review_items::kind.eq(ItemKind::CheckIn.as_str()))
+        .select(review_items::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// A moderator's decision on a post in the queue (or seen on its thread).
@@ -1041,3 +1091,8 @@ mod tests;
 
 #[cfg(test)]
 mod queue_tests;
+
+pub mod beside;
+
+#[cfg(test)]
+mod cockpit_tests;

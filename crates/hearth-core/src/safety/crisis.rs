@@ -52,6 +52,23 @@ pub struct Helpline {
     /// When it answers ("24 hours, every day").
     #[serde(default)]
     pub hours: Option<String>,
+    /// Readers in these time zones see it first ("Europe/London"; an entry ending in `/`
+    /// covers every zone under it, "Australia/").
+    #[serde(default)]
+    pub time_zones: Vec<String>,
+}
+
+impl Helpline {
+    /// Whether a reader in `zone` is most likely where this helpline answers.
+    pub fn serves_zone(&self, zone: &str) -> bool {
+        self.time_zones.iter().any(|listed| {
+            if listed.ends_with('/') {
+                zone.starts_with(listed.as_str())
+            } else {
+                listed == zone
+            }
+        })
+    }
 }
 
 /// What the `/help` page shows: an introduction and helplines by country.
@@ -95,6 +112,23 @@ impl CrisisResources {
         Ok(())
     }
 
+    /// [`by_country`](Self::by_country), with the country whose helplines serve the reader's
+    /// time zone first (the others in their order); the flag says whether one did.
+    pub fn by_country_for(&self, zone: &str) -> (Vec<CountryHelplines<'_>>, bool) {
+        let mut groups = self.by_country();
+        match groups
+            .iter()
+            .position(|g| g.helplines.iter().any(|line| line.serves_zone(zone)))
+        {
+            Some(at) => {
+                let theirs = groups.remove(at);
+                groups.insert(0, theirs);
+                (groups, true)
+            }
+            None => (groups, false),
+        }
+    }
+
     /// The helplines grouped by country, countries in the order they first appear.
     pub fn by_country(&self) -> Vec<CountryHelplines<'_>> {
         let mut groups: Vec<CountryHelplines<'_>> = Vec::new();
@@ -118,6 +152,7 @@ fn helpline(
     text: Option<&str>,
     url: &str,
     hours: Option<&str>,
+    time_zones: &[&str],
 ) -> Helpline {
     Helpline {
         country: country.to_owned(),
@@ -126,6 +161,7 @@ fn helpline(
         text: text.map(str::to_owned),
         url: Some(url.to_owned()),
         hours: hours.map(str::to_owned),
+        time_zones: time_zones.iter().map(|z| (*z).to_owned()).collect(),
     }
 }
 
@@ -147,6 +183,23 @@ impl Default for CrisisResources {
                     Some("988"),
                     "https://988lifeline.org",
                     always,
+                    &[
+                        "America/New_York",
+                        "America/Chicago",
+                        "America/Denver",
+                        "America/Phoenix",
+                        "America/Los_Angeles",
+                        "America/Anchorage",
+                        "America/Adak",
+                        "America/Juneau",
+                        "America/Boise",
+                        "America/Detroit",
+                        "America/Indiana/",
+                        "America/Kentucky/",
+                        "America/North_Dakota/",
+                        "Pacific/Honolulu",
+                        "US/",
+                    ],
                 ),
                 helpline(
                     "Canada",
@@ -155,6 +208,20 @@ impl Default for CrisisResources {
                     Some("988"),
                     "https://988.ca",
                     always,
+                    &[
+                        "America/Toronto",
+                        "America/Vancouver",
+                        "America/Edmonton",
+                        "America/Winnipeg",
+                        "America/Regina",
+                        "America/Halifax",
+                        "America/Moncton",
+                        "America/St_Johns",
+                        "America/Whitehorse",
+                        "America/Yellowknife",
+                        "America/Iqaluit",
+                        "Canada/",
+                    ],
                 ),
                 helpline(
                     "United Kingdom and Ireland",
@@ -163,6 +230,14 @@ impl Default for CrisisResources {
                     None,
                     "https://www.samaritans.org",
                     always,
+                    &[
+                        "Europe/London",
+                        "Europe/Dublin",
+                        "Europe/Belfast",
+                        "Europe/Guernsey",
+                        "Europe/Isle_of_Man",
+                        "Europe/Jersey",
+                    ],
                 ),
                 helpline(
                     "Australia",
@@ -171,6 +246,7 @@ impl Default for CrisisResources {
                     None,
                     "https://www.lifeline.org.au",
                     always,
+                    &["Australia/"],
                 ),
                 helpline(
                     "Other countries",
@@ -179,6 +255,7 @@ impl Default for CrisisResources {
                     None,
                     "https://findahelpline.com",
                     None,
+                    &[],
                 ),
             ],
         }
@@ -188,6 +265,30 @@ impl Default for CrisisResources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readers_country_comes_first_by_their_time_zone() {
+        let resources = CrisisResources::default();
+        let first = |zone: &str| {
+            let (groups, found) = resources.by_country_for(zone);
+            (groups[0].country.to_owned(), found, groups.len())
+        };
+        let all = resources.by_country().len();
+        assert_eq!(
+            first("Europe/London"),
+            ("United Kingdom and Ireland".into(), true, all)
+        );
+        assert_eq!(first("America/Toronto"), ("Canada".into(), true, all));
+        assert_eq!(
+            first("America/Indiana/Indianapolis"),
+            ("United States".into(), true, all)
+        );
+        assert_eq!(first("Australia/Perth"), ("Australia".into(), true, all));
+        // A zone no helpline lists keeps the configured order.
+        assert_eq!(first("Europe/Berlin"), ("United States".into(), false, all));
+        // A prefix is a whole path segment's worth: "Australia/" is not "Australian".
+        assert!(!resources.helplines[3].serves_zone("Australia"));
+    }
 
     #[test]
     fn the_built_in_phrases_compile_and_catch_plain_statements() {

@@ -13,10 +13,11 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::db::schema::{post_revisions, posts};
+use crate::db::schema::{post_revisions, posts, review_items, threads};
 use crate::db::DbConn;
 use crate::error::{Error, Result};
 use crate::ids::{MemberId, ThreadId};
+use crate::moderation::review::ItemKind;
 
 /// How many posts a member may make. A limit of 0 is no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -118,6 +119,11 @@ pub(crate) struct Reached {
 /// [`Error::RateLimited`] saying which and when they can post again. `thread` is the thread being
 /// replied to and its `slow_mode_seconds` (`None` when starting a thread). When several limits
 /// are reached, the one with the longest wait is reported, so the time given is true.
+///
+/// A new account replying in its own crisis thread (one it started whose posts of theirs
+/// opened a check-in, see [`is_own_crisis_thread`]) is held to the ordinary limits, not the
+/// new-account ones: someone who just wrote that they are struggling can keep talking with
+/// whoever answers them.
 pub fn check_posting(
     conn: &mut DbConn,
     member_id: MemberId,
@@ -126,7 +132,11 @@ pub fn check_posting(
     limits: &PostingLimits,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let is_new = now - member_created_at < TimeDelta::hours(i64::from(limits.new_account_hours));
+    let is_new = now - member_created_at < TimeDelta::hours(i64::from(limits.new_account_hours))
+        && !match thread {
+            Some((thread_id, _)) => is_own_crisis_thread(conn, member_id, thread_id)?,
+            None => false,
+        };
     let (per_minute, per_day) = if is_new {
         (limits.new_account_per_minute, limits.new_account_per_day)
     } else {
@@ -179,6 +189,33 @@ pub fn check_posting(
     }
 
     worst(reached)
+}
+
+/// Whether `thread` is the member's own crisis thread: they started it, and a post of theirs
+/// in it opened a check-in (crisis phrases), open or handled since. Two primary-key look-ups
+/// and one indexed probe of the thread's review items.
+pub fn is_own_crisis_thread(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    thread_id: ThreadId,
+) -> Result<bool> {
+    let author: Option<MemberId> = threads::table
+        .find(thread_id)
+        .select(threads::author_id)
+        .get_result(conn)
+        .optional()?;
+    if author != Some(member_id) {
+        return Ok(false);
+    }
+    let check_in: Option<i64> = review_items::table
+        .inner_join(posts::table.on(posts::id.nullable().eq(review_items::post_id)))
+        .filter(posts::thread_id.eq(thread_id))
+        .filter(posts::author_id.eq(member_id))
+        .filter(review_items::kind.eq(ItemKind::CheckIn.as_str()))
+        .select(review_items::id)
+        .first(conn)
+        .optional()?;
+    Ok(check_in.is_some())
 }
 
 /// Refuses an edit that would go over the member's edit limits, with [`Error::RateLimited`]
@@ -298,5 +335,7 @@ pub fn in_words(seconds: i64) -> String {
     }
 }
 
+#[cfg(test)]
+mod crisis_tests;
 #[cfg(test)]
 mod tests;

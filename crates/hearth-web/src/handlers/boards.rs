@@ -117,6 +117,8 @@ struct ThreadRow<'a> {
     id: ThreadId,
     slug: &'a str,
     title: &'a str,
+    /// One line of the opening post, plain text (the template escapes it).
+    excerpt: &'a str,
     pinned: bool,
     locked: bool,
     reply_count: i64,
@@ -135,6 +137,7 @@ fn thread_rows<'a>(listings: &'a [ThreadListing], zone: chrono_tz::Tz) -> Vec<Th
             id: l.thread.id,
             slug: &l.thread.slug,
             title: &l.thread.title,
+            excerpt: &l.excerpt,
             pinned: l.thread.pinned,
             locked: l.thread.locked,
             reply_count: l.thread.reply_count,

@@ -3,6 +3,8 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::posts;
 use hearth_core::ids::PostId;
+use hearth_core::model::Moderation;
+use hearth_core::moderation::review;
 use hearth_core::safety::crisis::Helpline;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +32,20 @@ struct HelplineView<'a> {
     url: Option<&'a str>,
     url_label: Option<&'a str>,
     hours: Option<&'a str>,
+}
+
+/// The post the page was opened from, when this reader may read it.
+#[derive(Serialize)]
+struct FromPost {
+    id: PostId,
+    /// The reader wrote it.
+    mine: bool,
+    /// The reader wrote it and its words opened a check-in: the page speaks to them about it.
+    own: bool,
+    group: String,
+    group_slug: String,
+    /// Published and visible; otherwise it waits for a facilitator's approval.
+    is_up: bool,
 }
 
 #[derive(Serialize)]
@@ -88,16 +104,31 @@ pub async fn show(
         .as_deref()
         .and_then(|id| id.trim().parse::<i64>().ok())
         .map(PostId);
-    let back_to_post = match post_id {
+    let me = viewer.member().map(|m| m.id);
+    let from_post = match post_id {
         Some(id) => {
             let actor = viewer.actor();
-            read(&state, move |conn| posts::readable_by_id(conn, &actor, id))
-                .await
-                .ok()
-                .map(|_| id)
+            read(&state, move |conn| {
+                let (board, thread, post) = posts::readable_by_id(conn, &actor, id)?;
+                // Spoken to as the author of a post with crisis words only when it was one.
+                let mine = me == Some(post.author_id);
+                let own = mine && review::opened_check_in(conn, id)?;
+                Ok((board, thread, post, mine, own))
+            })
+            .await
+            .ok()
+            .map(|(board, _, post, mine, own)| FromPost {
+                id,
+                mine,
+                own,
+                group: board.name,
+                group_slug: board.slug,
+                is_up: post.moderation == Moderation::Visible,
+            })
         }
         None => None,
     };
+    let back_to_post = from_post.as_ref().map(|p| p.id);
     let conversation_id = query
         .conversation
         .as_deref()
@@ -115,16 +146,31 @@ pub async fn show(
         None => None,
     };
     let resources = &state.config.crisis_resources;
-    let countries: Vec<CountryView<'_>> = resources
-        .by_country()
+    let zone = viewer.time_zone(&state.config.default_time_zone);
+    let (by_country, found_theirs) = resources.by_country_for(&zone);
+    let countries: Vec<CountryView<'_>> = by_country
         .into_iter()
         .map(|group| CountryView {
             country: group.country,
             helplines: group.helplines.into_iter().map(view).collect(),
         })
         .collect();
+    // The one big button: the first number to call of the reader's own country.
+    let call_first = found_theirs
+        .then(|| {
+            countries.first().and_then(|group| {
+                group
+                    .helplines
+                    .iter()
+                    .find(|line| line.phone_href.is_some())
+            })
+        })
+        .flatten();
     Page::new(&state, &viewer, "help.html")
         .with("introduction", &resources.introduction)
+        .with("from_post", &from_post)
+        .with("call_first", &call_first)
+        .with("found_their_country", &found_theirs)
         .with("countries", &countries)
         .with("back_to_post", &back_to_post)
         .with("back_to_conversation", &back_to_conversation)

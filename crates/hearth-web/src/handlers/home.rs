@@ -1,5 +1,6 @@
 use actix_web::HttpResponse;
 use hearth_core::forum::{boards, reads};
+use hearth_core::groups::{self, DirectoryQuery};
 use serde::Serialize;
 
 use super::unread::UnreadLink;
@@ -34,17 +35,27 @@ pub async fn show(state: State, viewer: Viewer) -> Result<HttpResponse, WebError
         super::unread::write_waiting_reads(&state, &viewer).await;
         let actor = viewer.actor();
         let member = viewer.require_member().ok();
-        let (boards, home) = read(&state, move |conn| {
+        let (boards, home, cards) = read(&state, move |conn| {
             let home = match &member {
                 Some(member) => Some(reads::home_for(conn, member)?),
                 None => None,
             };
-            Ok((boards::list_for(conn, &actor)?, home))
+            // A visitor's home shows the directory's first groups, as the directory's cards.
+            let cards = match &member {
+                Some(_) => None,
+                None => Some(groups::directory(conn, &actor, &DirectoryQuery::default())?),
+            };
+            Ok((boards::list_for(conn, &actor)?, home, cards))
         })
         .await?;
-        let page = Page::new(&state, &viewer, "home.html").with("boards", &boards);
+        let page = Page::new(&state, &viewer, "home.html")
+            .with("boards", &boards)
+            .with("is_first_run", &boards.is_empty());
         let Some(home) = home else {
-            return Ok(Built::Page(page));
+            let (cards, more) = cards.map_or((Vec::new(), false), |c| (c.groups, c.has_more));
+            return Ok(Built::Page(
+                page.with("cards", &cards).with("more_groups", &more),
+            ));
         };
         let groups: Vec<GroupRow> = home
             .groups

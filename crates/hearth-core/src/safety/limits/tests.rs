@@ -26,6 +26,7 @@ fn posts_at(conn: &mut DbConn, thread: &Thread, author: MemberId, times: &[Naive
             position,
             source: "a post",
             html: &html,
+            excerpt: None,
             submission_key: &key,
             moderation: crate::model::Moderation::Visible,
             now: *at,

@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use hearth_core::clock;
+use hearth_core::ids::MeetingId;
 use hearth_core::meetings;
 
 use crate::errors::WebError;
@@ -41,6 +42,40 @@ pub async fn group_feed(state: State, slug: web::Path<String>) -> Result<HttpRes
     })
     .await?;
     Ok(calendar_response(body))
+}
+
+/// `GET /m/{id}/meeting.ics`: "Add to my calendar" for one meeting, with its link and place
+/// only for whom its page shows them; not found for whoever may not read its group.
+pub async fn one_meeting(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<MeetingId>,
+) -> Result<HttpResponse, WebError> {
+    let domain = uid_domain(&state);
+    let actor = viewer.actor();
+    let id = id.into_inner();
+    let page_url = format!(
+        "{}{}",
+        state.config.public_url.trim_end_matches('/'),
+        super::meeting_url(id)
+    );
+    let body = read(&state, move |conn| {
+        meetings::meeting_calendar(conn, &actor, id, &page_url, &domain)
+    })
+    .await?;
+    let mut response = HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"meeting-{}.ics\"", id.0),
+        ))
+        .body(body);
+    // It may carry a members' link: never kept by a shared cache.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
 }
 
 /// `GET /calendar`: the member's private feed of the meetings they are going to.

@@ -1,0 +1,2 @@
+DROP INDEX moderation_log_member;
+DROP INDEX memberships_requested;
