@@ -188,6 +188,15 @@ impl Browser {
         )
     }
 
+    /// One GET with extra headers (an `Authorization`, say), redirects not followed.
+    pub fn get_with_headers(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.read(request.send().expect("the server answers"))
+    }
+
     /// A GET that follows redirects, as a browser does.
     pub fn visit(&self, path: &str) -> Page {
         self.follow(self.get(path))

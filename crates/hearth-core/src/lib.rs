@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod policy;
 pub mod safety;
 pub mod search;
+pub mod telemetry;
 #[cfg(test)]
 mod test_support;
 mod text_enum;

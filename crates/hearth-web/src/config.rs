@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use hearth_core::accounts::leaving::LeavingRules;
 use hearth_core::accounts::throttle::{RegistrationLimits, ThrottlePolicy};
 use hearth_core::conversations::ConversationRules;
+use hearth_core::mail::Secret;
 use hearth_core::moderation::review::ReportLimits;
 use hearth_core::safety::crisis::CrisisResources;
 use hearth_core::safety::gate::PostingRules;
 use hearth_core::search::SearchLimits;
+use serde::Deserialize;
 
 use crate::robots::SearchEngines;
 use crate::visitor_pages::Budget;
@@ -70,6 +72,8 @@ pub struct WebConfig {
     /// `[email]`: whether this community sends e-mail (an SMTP host is set), and the limits on
     /// the mail a person can make it send.
     pub email: hearth_core::mail::EmailSettings,
+    /// `/metrics`: the bearer token it asks for; `None` (the default) turns it off (404).
+    pub metrics_token: Option<hearth_core::mail::Secret>,
 }
 
 impl Default for WebConfig {
@@ -98,7 +102,58 @@ impl Default for WebConfig {
             cache_visitor_pages: true,
             visitor_pages_budget: Budget::default(),
             email: hearth_core::mail::EmailSettings::default(),
+            metrics_token: None,
         }
+    }
+}
+
+/// The shortest token `/metrics` accepts.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
+
+/// `[metrics]`: Prometheus metrics at `/metrics`, off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    /// The bearer token a scraper sends (`Authorization: Bearer …`).
+    pub token: Secret,
+    /// A file whose first line is the token; it wins over `token`. Empty: none.
+    pub token_file: String,
+}
+
+impl MetricsSettings {
+    /// The token `/metrics` asks for when metrics are on, `None` when they are off; an error
+    /// an operator can act on when they are on without a usable token.
+    pub fn resolved_token(&self) -> Result<Option<Secret>, String> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let token = if self.token_file.is_empty() {
+            self.token.0.trim().to_owned()
+        } else {
+            let text = std::fs::read_to_string(&self.token_file).map_err(|e| {
+                format!(
+                    "cannot read the metrics token file {}: {e}",
+                    self.token_file
+                )
+            })?;
+            text.lines().next().unwrap_or_default().trim().to_owned()
+        };
+        if token.is_empty() {
+            return Err(
+                "metrics.enabled is true but no token is set: set metrics.token_file (or \
+                 metrics.token) to a long random string, for example the output of \
+                 `head -c 32 /dev/urandom | base64`, and give Prometheus the same one"
+                    .to_owned(),
+            );
+        }
+        if token.chars().count() < MIN_METRICS_TOKEN_CHARS {
+            return Err(format!(
+                "the metrics token is too short: use at least {MIN_METRICS_TOKEN_CHARS} \
+                 random characters"
+            ));
+        }
+        Ok(Some(Secret(token)))
     }
 }
 

@@ -8,6 +8,7 @@ mod handlers;
 pub mod robots;
 pub mod routes;
 pub mod state;
+pub mod telemetry;
 pub mod templates;
 pub mod viewer;
 mod visitor_pages;
@@ -43,20 +44,26 @@ fn security_headers() -> DefaultHeaders {
 }
 
 /// One line per request: method, route pattern (never the concrete path, which can hold a
-/// setup token or a username), status and time. No addresses, no bodies, no cookies.
+/// setup token or a username), status and time. No addresses, no bodies, no cookies. With
+/// metrics on, the same pattern, method, status and time are counted (`telemetry`).
 async fn request_log(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let method = request.method().clone();
+    let measured = request
+        .app_data::<state::State>()
+        .is_some_and(|state| state.metrics.is_some());
     let started = Instant::now();
     let response = next.call(request).await?;
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(no route)".to_owned());
+    let pattern = response.request().match_pattern();
     let status = response.status().as_u16();
-    let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let took = started.elapsed();
+    if measured {
+        telemetry::record_request(pattern.as_deref(), &method, status, took);
+    }
+    let route = pattern.as_deref().unwrap_or("(no route)");
+    let elapsed_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
     // A probe every few seconds is no news, not even a failing one (`/readyz` says why).
     let probe = handlers::probes::PROBE_PATHS.contains(&response.request().path());
     if status >= 500 && !probe {

@@ -4,8 +4,8 @@ use actix_web::web::{self, get, post};
 
 use crate::handlers::{
     account, admin, assets, auth, boards, conversations, email, feeds, groups, help, home, leaving,
-    mail_settings, meetings, members, moderation, notifications, posts, probes, search, setup,
-    threads, unread,
+    mail_settings, meetings, members, metrics, moderation, notifications, posts, probes, search,
+    setup, threads, unread,
 };
 
 pub fn configure(routes: &mut web::ServiceConfig) {
@@ -14,6 +14,8 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         // Probes: no session, no cookies, not cached (`handlers::probes`)
         .route("/healthz", get().to(probes::alive))
         .route("/readyz", get().to(probes::ready))
+        // Prometheus, with a bearer token; a 404 unless `[metrics] enabled` (`handlers::metrics`)
+        .route(metrics::PATH, get().to(metrics::scrape))
         .route("/static/{path:.*}", get().to(assets::serve))
         .route("/favicon.ico", get().to(assets::favicon))
         .route("/robots.txt", get().to(assets::robots))

@@ -42,6 +42,8 @@ pub struct AppState {
     /// Read markers waiting to be written (`reads::PendingReads`): a thread writes them once
     /// a second, and dropping the state writes what is left.
     pub pending_reads: Arc<PendingReads>,
+    /// `/metrics`, when the operator turned it on (`[metrics]`).
+    pub metrics: Option<crate::telemetry::Exporter>,
 }
 
 impl Drop for AppState {
@@ -121,7 +123,14 @@ impl AppState {
             .build()?;
         let pending_reads = Arc::new(PendingReads::default());
         write_pending_reads_every_second(pool.clone(), &pending_reads)?;
+        let metrics = match &config.metrics_token {
+            Some(token) => Some(crate::telemetry::Exporter::new(token).ok_or_else(|| {
+                std::io::Error::other("the metrics recorder cannot be installed")
+            })?),
+            None => None,
+        };
         Ok(AppState {
+            metrics,
             pending_reads,
             db_threads: Some(db_threads),
             visitor_pages: VisitorPages::new(

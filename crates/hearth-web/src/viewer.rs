@@ -252,13 +252,15 @@ struct SignedIn {
     unread_notifications: i64,
 }
 
-/// The session layer, wrapped around every route but the probes (`/healthz`, `/readyz`),
-/// which read no cookie and set none.
+/// The session layer, wrapped around every route but the probes (`/healthz`, `/readyz`) and a
+/// served `/metrics`, which read no cookie and set none.
 pub async fn session_layer(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    if crate::handlers::probes::PROBE_PATHS.contains(&request.path()) {
+    if crate::handlers::probes::PROBE_PATHS.contains(&request.path())
+        || crate::handlers::metrics::bypasses_session(&request)
+    {
         return Ok(next.call(request).await?.map_into_left_body());
     }
     let state = request

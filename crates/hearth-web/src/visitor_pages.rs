@@ -90,6 +90,11 @@ impl VisitorPages {
         WriteMarker(Some(self.generation.clone()))
     }
 
+    /// Whether pages are kept at all (SQLite, and `cache_visitor_pages` on).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// The generation to keep a page under: taken before loading what the page shows.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)

@@ -337,11 +337,24 @@ fn run(cli: Cli) -> Result<(), String> {
 fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
+    match settings.log_format {
+        settings::LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_ansi(std::io::stdout().is_terminal())
+            .init(),
+        // The event's fields at the top level beside `timestamp` and `level` (`message` among
+        // them), no span lists: one flat object a log shipper reads without a schema.
+        settings::LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
 }
 
 fn open_database(settings: &Settings) -> Result<db::Pool, String> {
@@ -406,6 +419,8 @@ fn serve(settings: Settings) -> Result<(), String> {
             page_bytes: megabytes(settings.cache_visitor_page_max_kb, 1024),
         },
         email: settings.email.clone(),
+        // Checked when the settings were loaded; read again here, as the server starts.
+        metrics_token: settings.metrics.resolved_token()?,
         ..hearth_web::WebConfig::default()
     };
     let mail_sender = hearth_core::mail::sender::Sender::from_settings(

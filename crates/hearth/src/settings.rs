@@ -33,6 +33,8 @@ pub struct Settings {
     pub default_time_zone: String,
     pub session_days: i64,
     pub log: String,
+    /// `text` (today's lines) or `json` (one object per line, on stderr).
+    pub log_format: LogFormat,
     pub new_account_premod_posts: i32,
     pub same_reply_minutes: u32,
     /// Read notifications are deleted this many days after they were read; 0 keeps them.
@@ -75,6 +77,19 @@ pub struct Settings {
     pub notification_mail: MailLimits,
     /// Daily backups by `hearth serve` (SQLite only).
     pub backups: DailyBackups,
+    /// `[metrics]`: Prometheus metrics at `/metrics`, behind a bearer token; off by default.
+    pub metrics: hearth_web::config::MetricsSettings,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text per event, on stdout.
+    Text,
+    /// One JSON object per event (`timestamp`, `level`, `message` and the event's fields), on
+    /// stderr, so that stdout keeps only what Hearth prints for the operator.
+    Json,
 }
 
 /// The defaults, as TOML, so they read exactly like `config/hearth.example.toml`.
@@ -90,6 +105,7 @@ workers = 0
 default_time_zone = "UTC"
 session_days = 30
 log = "info"
+log_format = "text"
 new_account_premod_posts = 0
 same_reply_minutes = 10
 notifications_kept_days = 90
@@ -179,6 +195,11 @@ max_pages = 50
 daily = false
 keep = 7
 hour = 3
+
+[metrics]
+enabled = false
+token = ""
+token_file = ""
 
 [crisis_resources]
 introduction = "If you are in immediate danger or might act on thoughts of ending your life, call your local emergency number now (911 in the US and Canada, 999 in the UK, 112 in the EU, 000 in Australia). You can also talk to someone at one of these free, confidential services."
@@ -309,6 +330,7 @@ impl Settings {
             self.edit_limits.check(),
             self.email.check(),
             self.backups.check(),
+            self.metrics.resolved_token().map(|_| ()),
         ] {
             if let Err(problem) = checked {
                 problems.push(problem);

@@ -23,6 +23,7 @@ mod leaving;
 mod mail_delivery;
 mod meetings;
 mod mentions;
+mod metrics;
 mod moderation;
 mod mutes;
 mod notification_levels;

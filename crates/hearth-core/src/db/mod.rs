@@ -165,6 +165,8 @@ pub fn open(config: &DbConfig) -> Result<Pool> {
         // checkout is pure cost there; a PostgreSQL connection can die with its server, so it
         // keeps the check.
         .test_on_check_out(Backend::of_url(&config.database_url) == Backend::Postgres)
+        // Each checkout's wait and each timeout, for `/metrics` (nothing without a recorder).
+        .event_handler(Box::new(crate::telemetry::PoolEvents))
         .build(ConnectionManager::new(&config.database_url))
         .map_err(|e| Error::Unavailable(format!("cannot open the database: {e}")))?;
     run_migrations(&mut *pool.get()?)?;
@@ -421,13 +423,17 @@ pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) 
     if IN_WRITE_TX.with(Cell::get) {
         return Err(Error::Internal("write transactions do not nest".to_owned()));
     }
+    // The wait for the write lock, for `/metrics`: this process's queue, then SQLite's own
+    // lock (held by another process, which `busy_timeout` waits out), until BEGIN IMMEDIATE
+    // returns. Two clock reads and a histogram that is a no-op without a recorder.
+    let waiting_since = std::time::Instant::now();
     // A writer that panicked left its transaction on a connection the pool then discards
     // (`has_broken`), so a poisoned lock is still a good lock.
     let _turn = SQLITE_WRITERS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let _marker = ThreadMark::set(&IN_WRITE_TX);
-    sqlite_write_tx(conn, f)
+    sqlite_write_tx(conn, waiting_since, f)
 }
 
 /// Marks this thread (as inside a write transaction, or a read) until dropped — also when the
@@ -447,11 +453,16 @@ impl Drop for ThreadMark {
     }
 }
 
-fn sqlite_write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+fn sqlite_write_tx<T>(
+    conn: &mut DbConn,
+    waiting_since: std::time::Instant,
+    f: impl FnOnce(&mut DbConn) -> Result<T>,
+) -> Result<T> {
     let DbConn::Sqlite(sqlite) = conn else {
         unreachable!("only called for SQLite")
     };
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    crate::telemetry::write_lock_waited(waiting_since.elapsed());
     let outcome = f(conn);
     let DbConn::Sqlite(sqlite) = conn else {
         unreachable!("a connection does not change its backend")

@@ -239,6 +239,7 @@ pub fn give_up_abandoned(
     })?;
     let ids: Vec<MailId> = abandoned.into_iter().map(|row| MailId(row.id)).collect();
     for id in &ids {
+        crate::telemetry::mail_failed(crate::telemetry::MailFailure::GivenUp);
         tracing::warn!(
             mail_id = id.0,
             "a mail was given up: its sender stopped during its last attempt"
@@ -293,16 +294,22 @@ pub fn send_due_with(
                 round.failed += 1;
                 // The id only: the error may quote the address.
                 match mark_failed(conn, &mail, &error.0, settings, crate::clock::now())? {
-                    Failure::RetryAt(_) => tracing::info!(
-                        mail_id = mail.id.0,
-                        attempts = mail.attempts,
-                        "a mail was not taken by the SMTP server; it will be tried again"
-                    ),
-                    Failure::GivenUp => tracing::warn!(
-                        mail_id = mail.id.0,
-                        attempts = mail.attempts,
-                        "a mail was given up after its last attempt"
-                    ),
+                    Failure::RetryAt(_) => {
+                        crate::telemetry::mail_failed(crate::telemetry::MailFailure::Retry);
+                        tracing::info!(
+                            mail_id = mail.id.0,
+                            attempts = mail.attempts,
+                            "a mail was not taken by the SMTP server; it will be tried again"
+                        );
+                    }
+                    Failure::GivenUp => {
+                        crate::telemetry::mail_failed(crate::telemetry::MailFailure::GivenUp);
+                        tracing::warn!(
+                            mail_id = mail.id.0,
+                            attempts = mail.attempts,
+                            "a mail was given up after its last attempt"
+                        );
+                    }
                     Failure::NoLongerOurs => tracing::info!(
                         mail_id = mail.id.0,
                         "a mail failed after its lease ran out; another sender holds it now"

@@ -15,6 +15,7 @@ pub mod leaving;
 pub mod mail_settings;
 pub mod meetings;
 pub mod members;
+pub mod metrics;
 pub mod moderation;
 pub mod notifications;
 pub mod posts;
@@ -153,7 +154,11 @@ where
 {
     let path = path.filter(|_| viewer.member().is_none());
     if let Some(path) = path {
-        if let Some(html) = state.visitor_pages.get(path) {
+        let kept = state.visitor_pages.get(path);
+        if state.metrics.is_some() && state.visitor_pages.enabled() {
+            crate::telemetry::record_kept_page(kept.is_some());
+        }
+        if let Some(html) = kept {
             return Ok(html_response(StatusCode::OK, html));
         }
     }

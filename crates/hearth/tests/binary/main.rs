@@ -6,5 +6,6 @@ mod cli;
 mod crash;
 mod mail;
 mod multinode;
+mod observability;
 mod packaging;
 mod served;
