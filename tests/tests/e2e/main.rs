@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod backends;
 mod boards;
+mod community_health;
 mod concurrency;
 mod conversations;
 mod crisis_check_ins;
