@@ -252,15 +252,18 @@ fn tally(
     };
     let ids = scope.ids();
 
-    let posted: Vec<(BoardId, NaiveDateTime)> = posts::table
+    let mut posted = posts::table
         .inner_join(threads::table)
-        .filter(threads::board_id.eq_any(&ids))
         .filter(posts::created_at.ge(start))
         .filter(posts::created_at.le(now))
         .filter(posts::moderation.eq(Moderation::Visible.as_str()))
         .filter(posts::state.eq(Publication::Published.as_str()))
         .select((threads::board_id, posts::created_at))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(ids) = scope.post_filter() {
+        posted = posted.filter(threads::board_id.eq_any(ids));
+    }
+    let posted: Vec<(BoardId, NaiveDateTime)> = posted.load(conn)?;
     for (board, at) in posted {
         if let Some(day) = day_index(days, at) {
             tallies.add(n_days, board, |t| t.posts[day] += 1);
@@ -280,7 +283,8 @@ fn tally(
         }
     }
 
-    for first in first_posts_since(conn, &ids, start, now)? {
+    let filter = scope.post_filter();
+    for first in first_posts_since(conn, filter.as_deref(), start, now)? {
         let delay = first
             .replied_at
             .map(|replied| (replied - first.created_at).num_seconds().max(0));
@@ -290,7 +294,8 @@ fn tally(
         });
     }
 
-    for (board, since) in unanswered_since(conn, &ids, now)? {
+    // Every first post of the groups, of any age: read group by group (`threads_board_listing`).
+    for (board, since) in unanswered_since(conn, Some(&ids), now)? {
         tallies.add(n_days, board, |t| t.unanswered.push(since));
     }
 
@@ -348,14 +353,16 @@ fn new_accounts(
 }
 
 /// The threads whose first post counts: visible and published, the thread not deleted, on
-/// one of `ids` (formatted into the SQL: they are numbers from the database).
-pub(super) fn first_post_from(ids: &[BoardId]) -> String {
-    let ids: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
+/// one of `ids` (formatted into the SQL: they are numbers from the database), or on any group.
+pub(super) fn first_post_from(ids: Option<&[BoardId]>) -> String {
+    let groups = ids.map_or(String::new(), |ids| {
+        let ids: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
+        format!("t.board_id IN ({}) AND ", ids.join(", "))
+    });
     format!(
         "FROM threads t JOIN posts p ON p.thread_id = t.id AND p.position = 1 \
-         WHERE t.board_id IN ({}) AND t.state = '{published}' \
+         WHERE {groups}t.state = '{published}' \
          AND p.state = '{published}' AND p.moderation = '{visible}'",
-        ids.join(", "),
         published = Publication::Published.as_str(),
         visible = Moderation::Visible.as_str(),
     )
@@ -386,7 +393,7 @@ struct FirstPost {
 /// The first posts made between `start` and `now`, each with its first reply by someone else.
 fn first_posts_since(
     conn: &mut DbConn,
-    ids: &[BoardId],
+    ids: Option<&[BoardId]>,
     start: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<Vec<FirstPost>> {
@@ -415,7 +422,7 @@ struct Unanswered {
 /// Every first post still unanswered at `now`, with its group and time.
 fn unanswered_since(
     conn: &mut DbConn,
-    ids: &[BoardId],
+    ids: Option<&[BoardId]>,
     now: NaiveDateTime,
 ) -> Result<Vec<(BoardId, NaiveDateTime)>> {
     let sql = format!(

@@ -84,11 +84,19 @@ pub struct Scope {
     pub groups: Vec<GroupRef>,
     /// The site's staff: totals are the site's, new members are new accounts.
     pub site_wide: bool,
+    /// The scope is every group there is, so a query over posts needs no list of groups (and
+    /// reads a window of days through `posts_created` rather than every group's threads).
+    every_group: bool,
 }
 
 impl Scope {
     fn ids(&self) -> Vec<BoardId> {
         self.groups.iter().map(|g| g.id).collect()
+    }
+
+    /// The groups to filter posts on, or `None` when the scope is every group.
+    fn post_filter(&self) -> Option<Vec<BoardId>> {
+        (!self.every_group).then(|| self.ids())
     }
 
     /// The scope narrowed to the group at `slug`, which must be in it: a group outside it is
@@ -102,6 +110,7 @@ impl Scope {
         Ok(Scope {
             groups: vec![group.clone()],
             site_wide: false,
+            every_group: false,
         })
     }
 }
@@ -123,6 +132,7 @@ pub fn scope_for(conn: &mut DbConn, member: &MemberActor) -> Result<Scope> {
         return Err(Error::NotFound);
     }
     Ok(Scope {
+        every_group: groups.len() == all.len(),
         groups,
         site_wide: policy::allows(&actor, Action::ModerateSite),
     })
@@ -156,7 +166,8 @@ pub fn zone_named(name: &str) -> Tz {
     name.parse::<Tz>().unwrap_or(Tz::UTC)
 }
 
-/// A wait in words for a phone: "less than a minute", "12 minutes", "5 hours", "2 days".
+/// A wait in words for a phone: "less than a minute", "12 minutes", "5 hours", "2 days",
+/// "3 months", "2 years" (rounded down: a wait is never said to be longer than it was).
 pub fn wait_in_words(seconds: i64) -> String {
     fn plural(n: i64, unit: &str) -> String {
         if n == 1 {
@@ -169,7 +180,9 @@ pub fn wait_in_words(seconds: i64) -> String {
         s if s < 60 => "less than a minute".to_owned(),
         s if s < 3_600 => plural(s / 60, "minute"),
         s if s < 2 * 86_400 => plural(s / 3_600, "hour"),
-        s => plural(s / 86_400, "day"),
+        s if s < 60 * 86_400 => plural(s / 86_400, "day"),
+        s if s < 730 * 86_400 => plural(s / (30 * 86_400), "month"),
+        s => plural(s / (365 * 86_400), "year"),
     }
 }
 

@@ -530,6 +530,10 @@ fn waits_read_as_words() {
     assert_eq!(wait_in_words(3600), "1 hour");
     assert_eq!(wait_in_words(47 * 3600), "47 hours");
     assert_eq!(wait_in_words(2 * 86_400), "2 days");
+    assert_eq!(wait_in_words(59 * 86_400), "59 days");
+    assert_eq!(wait_in_words(60 * 86_400), "2 months");
+    assert_eq!(wait_in_words(729 * 86_400), "24 months");
+    assert_eq!(wait_in_words(730 * 86_400), "2 years");
     assert_eq!(median(vec![]), None);
     assert_eq!(median(vec![3, 1, 2]), Some(2));
     assert_eq!(median(vec![4, 1, 3, 2]), Some(2));

@@ -59,12 +59,6 @@ struct Row {
     created_at: NaiveDateTime,
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// Page `page` of the first posts waiting at `now` in the groups `member` moderates, oldest
 /// first (then by thread, so every post is on one page). Not found for someone who moderates
 /// nothing.
@@ -75,27 +69,28 @@ pub fn unanswered(
     now: NaiveDateTime,
 ) -> Result<UnansweredPage> {
     let scope = scope_for(conn, member)?;
-    let waiting = format!(
-        "{from} AND NOT EXISTS (SELECT 1 {replies}) AND p.created_at <= $2",
-        from = first_post_from(&scope.ids()),
-        replies = replies_by_others(),
-    );
-    let count = diesel::sql_query(format!("SELECT COUNT(*) AS n {waiting}"))
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now);
-    let n_posts = per_connection!(conn, |c| count.get_result::<Count>(c))?.n;
-    let n_pages = ((n_posts + POSTS_PER_PAGE - 1) / POSTS_PER_PAGE).max(1);
-    let page = page.clamp(1, n_pages);
+    // One pass over the groups' first posts: the waiting ones are few (a community answers
+    // most), so they are all fetched, counted and paged here, rather than a count and a page
+    // each running the NOT EXISTS over every thread.
     let listing = diesel::sql_query(format!(
         "SELECT t.id AS thread_id, t.board_id AS board_id, t.slug AS slug, t.title AS title, \
-         p.author_id AS author_id, p.created_at AS created_at {waiting} \
-         ORDER BY p.created_at, t.id LIMIT $3 OFFSET $4"
+         p.author_id AS author_id, p.created_at AS created_at {from} \
+         AND NOT EXISTS (SELECT 1 {replies}) AND p.created_at <= $2 \
+         ORDER BY p.created_at, t.id",
+        from = first_post_from(Some(&scope.ids())),
+        replies = replies_by_others(),
     ))
     .bind::<Timestamp, _>(now)
-    .bind::<Timestamp, _>(now)
-    .bind::<BigInt, _>(POSTS_PER_PAGE)
-    .bind::<BigInt, _>((page - 1) * POSTS_PER_PAGE);
-    let rows = per_connection!(conn, |c| listing.load::<Row>(c))?;
+    .bind::<Timestamp, _>(now);
+    let waiting = per_connection!(conn, |c| listing.load::<Row>(c))?;
+    let n_posts = waiting.len() as i64;
+    let n_pages = ((n_posts + POSTS_PER_PAGE - 1) / POSTS_PER_PAGE).max(1);
+    let page = page.clamp(1, n_pages);
+    let rows: Vec<Row> = waiting
+        .into_iter()
+        .skip(usize::try_from((page - 1) * POSTS_PER_PAGE).unwrap_or(usize::MAX))
+        .take(usize::try_from(POSTS_PER_PAGE).unwrap_or(usize::MAX))
+        .collect();
     let author_ids: Vec<MemberId> = rows.iter().map(|r| r.author_id).collect();
     let authors = members::authors_by_ids(conn, &author_ids)?;
     let posts = rows
