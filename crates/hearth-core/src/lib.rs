@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod forum;
 pub mod groups;
+pub mod health;
 pub mod ids;
 pub mod mail;
 pub mod maintenance;

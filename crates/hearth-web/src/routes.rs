@@ -194,6 +194,14 @@ pub fn configure(routes: &mut web::ServiceConfig) {
             post().to(moderation::queue::dismiss_reports_from),
         )
         .route("/log", get().to(moderation::log::site_log))
+        .route(
+            "/moderation/health",
+            get().to(moderation::health::dashboard),
+        )
+        .route(
+            "/moderation/unanswered",
+            get().to(moderation::health::unanswered),
+        )
         .route("/b/{slug}/review", get().to(moderation::queue::board_queue))
         .route("/b/{slug}/log", get().to(moderation::log::board_log))
         .route(

@@ -7,6 +7,7 @@ mod auth;
 mod backends;
 mod boards;
 mod budgets;
+mod community_health;
 mod concurrency;
 mod conversations;
 mod crisis_check_ins;

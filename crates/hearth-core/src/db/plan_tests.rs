@@ -367,3 +367,61 @@ fn the_notification_mail_scheduler_uses_indexes_only() {
         "{plan:#?}"
     );
 }
+
+/// The community-health dashboard reads a window of days: the site's posts of that window
+/// through `posts_created` alone, a facilitator's through their groups' threads, and no
+/// statement over posts or threads reads either table whole, however long the community has
+/// been posting.
+#[test]
+fn the_dashboard_reads_its_window_through_indexes() {
+    use crate::health::{self, Window};
+    use crate::model::SiteRole;
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let (admin, board, _) = admin_board_thread(conn, "first");
+    crate::test_support::member(conn, "fran", SiteRole::Member);
+    crate::moderation::actions::set_facilitator(conn, &admin, &board, "fran", true).unwrap();
+    let second = boards::NewBoardForm {
+        slug: "second".to_owned(),
+        name: "Second".to_owned(),
+        visibility: "public".to_owned(),
+        ..Default::default()
+    };
+    boards::create(conn, &admin, &second).unwrap();
+    let fran = {
+        let account = crate::accounts::members::by_username(conn, "fran").unwrap();
+        crate::accounts::actors::actor_for(conn, account).unwrap()
+    };
+    let zone = health::zone_named("Europe/Berlin");
+    for (who, every_group) in [(&admin, true), (&fran, false)] {
+        let statements = statements_of(conn, |conn| {
+            health::dashboard(conn, who, None, Window::Days90, zone, clock::now()).unwrap();
+            health::unanswered(conn, who, 1, clock::now()).unwrap();
+        });
+        let over_posts: Vec<&String> = statements
+            .iter()
+            .filter(|sql| {
+                sql.starts_with("SELECT") && (sql.contains("`posts`") || sql.contains(" posts p "))
+            })
+            .collect();
+        assert!(over_posts.len() >= 4, "{statements:#?}");
+        for sql in &over_posts {
+            let scans: Vec<String> = plan_of(conn, sql)
+                .into_iter()
+                .filter(|step| step.starts_with("SCAN"))
+                .collect();
+            assert!(scans.is_empty(), "{scans:?}\n    in: {sql}");
+        }
+        let per_day = over_posts
+            .iter()
+            .find(|sql| sql.contains("`posts`.`created_at` >="))
+            .expect("the posts per day");
+        let plan = plan_of(conn, per_day);
+        assert_eq!(
+            plan.iter()
+                .any(|step| step.contains("USING COVERING INDEX posts_created")),
+            every_group,
+            "{plan:#?}\n    in: {per_day}"
+        );
+    }
+}

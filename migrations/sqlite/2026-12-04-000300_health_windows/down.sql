@@ -1,0 +1,2 @@
+DROP INDEX members_created;
+DROP INDEX posts_created;
