@@ -370,6 +370,8 @@ pub fn for_start(
         username: planned.member.username.clone(),
         display_name: planned.member.display_name.clone(),
         pronouns: planned.member.pronouns.clone(),
+        site_role: planned.member.site_role,
+        created_at: planned.member.created_at,
     });
     Ok(StartView {
         board_slug: planned.board.slug,
