@@ -104,6 +104,7 @@ pub fn avatar_function(args: &HashMap<String, Value>) -> tera::Result<Value> {
     let name = args.get("name").and_then(Value::as_str).unwrap_or_default();
     let size = match args.get("size").and_then(Value::as_str) {
         Some("large") => " avatar-large",
+        Some("small") => " avatar-small",
         _ => "",
     };
     let avatar = Avatar::of(MemberId(id), name);

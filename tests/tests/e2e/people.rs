@@ -217,3 +217,41 @@ fn a_visitors_zone_cookie_shows_their_times_and_never_reaches_another_visitor() 
         ["America/Toronto"]
     );
 }
+
+#[test]
+fn the_moderation_log_reads_actor_first() {
+    let app = TestApp::new();
+    let world = app
+        .group("night")
+        .facilitated_by("fran")
+        .with_members(["mark_t"])
+        .build();
+    let fran = world.browser("fran");
+    fran.fill(
+        "/u/mark_t",
+        "/u/mark_t/warn",
+        &[("board", "night"), ("message", "Please keep it kind.")],
+    )
+    .assert_redirect();
+    let thread = world.start_thread("fran", "Evenings", "How are your evenings?");
+    world
+        .browser("mark_t")
+        .reply_to(&thread.path(), "Something unkind.")
+        .assert_redirect();
+    let page = fran.visit(&thread.path());
+    let id = post_ids(&page)[1].clone();
+    fran.decide(&page, &id, "hide", &[("reason", "Unkind to others")])
+        .assert_redirect();
+    let full = fran.visit("/b/night/log").texts(".log-list li");
+    let said = |words: &str| full.iter().any(|line| line.contains(words));
+    assert!(said("fran warned mark_t"), "{full:#?}");
+    assert!(said("admin made fran a facilitator"), "{full:#?}");
+    assert!(said("fran hid a post by mark_t in"), "{full:#?}");
+    // The public log names no facilitator, and shows no warning.
+    let public = app.browser().visit("/b/night/log").texts(".log-list li");
+    assert_eq!(public.len(), 1, "{public:#?}");
+    assert!(
+        public[0].contains("A facilitator hid a post by mark_t in"),
+        "{public:#?}"
+    );
+}

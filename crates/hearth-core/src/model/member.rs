@@ -92,8 +92,7 @@ pub const NEW_MEMBER_DAYS: i64 = 14;
 /// A badge beside an author's name. Only ever from what Hearth knows of the member (their
 /// site role, the group's facilitators, their account's age): a display name is the member's
 /// own words, so someone who calls themself "Admin" gets no badge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Badge {
     Admin,
     Moderator,
@@ -118,6 +117,17 @@ impl Badge {
             Badge::Facilitator => "facilitator",
             Badge::NewMember => "new-member",
         }
+    }
+}
+
+/// A badge is shown as `{ slug, label }`: its class and its words.
+impl Serialize for Badge {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut shown = serializer.serialize_struct("Badge", 2)?;
+        shown.serialize_field("slug", self.slug())?;
+        shown.serialize_field("label", self.label())?;
+        shown.end()
     }
 }
 
