@@ -255,3 +255,49 @@ fn the_moderation_log_reads_actor_first() {
         "{public:#?}"
     );
 }
+
+#[test]
+fn the_profile_shows_the_person_first_and_warnings_only_to_moderators() {
+    let app = TestApp::new();
+    let world = app
+        .group("night")
+        .facilitated_by("fran")
+        .with_members(["mia", "mark_t"])
+        .build();
+    let circle = app.group("circle").private().joined_by(["mark_t"]).build();
+    let fran = world.browser("fran");
+    fran.fill(
+        "/u/mark_t",
+        "/u/mark_t/warn",
+        &[("board", "night"), ("message", "Please keep it kind.")],
+    )
+    .assert_redirect();
+    // A member sees the person, the groups they share (never a private one of the other's
+    // alone), and muting behind a small menu; no warnings.
+    let mia = world.browser("mia");
+    let seen = mia.visit("/u/mark_t");
+    assert_eq!(seen.attrs(".person-head .avatar", "aria-hidden"), ["true"]);
+    assert_eq!(seen.texts("#common-heading + ul li"), ["Board night"]);
+    assert!(!seen.body.contains(&circle.slug));
+    assert_eq!(
+        seen.count("details.people-menu form[action='/u/mark_t/mute']"),
+        1
+    );
+    assert!(!seen.body.contains("Please keep it kind"));
+    assert!(!seen.body.contains("Earlier warnings"));
+    // The facilitator sees the earlier warning, and picks a ban's end on a date input.
+    let moderated = fran.visit("/u/mark_t");
+    let warnings = moderated.texts(".earlier-warnings li");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].ends_with("Board night: Please keep it kind."),
+        "{warnings:?}"
+    );
+    assert_eq!(moderated.attrs("#ban-until", "type"), ["date"]);
+    // An admin is badged from their role; a visitor sees no menu and no warnings.
+    let admin = app.browser().visit("/u/admin");
+    assert_eq!(admin.texts(".person-head .badge"), ["Admin"]);
+    let visitor = app.browser().visit("/u/mark_t");
+    assert_eq!(visitor.count("details.people-menu"), 0);
+    assert!(!visitor.body.contains("Please keep it kind"));
+}
