@@ -52,6 +52,9 @@
 //    CSP off, to test escaping and the sanitizer alone.
 // 5. Issue 14: on a phone the group page's first thread is above the fold (visitor, member,
 //    facilitator), and no request Chromium makes on the main pages leaves the site.
+// 5. The reader's zone (1 check): a visitor whose browser is in Toronto gets the hearth_zone
+//    cookie from static/zone.js, the sign-up form's zone set to America/Toronto, and their
+//    next pages say "Toronto time" (a thread row's time in its title too).
 // 4. Phone (390×844, touch): a moderator hides a post from the review queue (Review, a reason, Hide); the
 //    bell is a 44×44 px target named with its count, the notification list is axe clean in both
 //    schemes and fits the screen, and tapping a notification opens the first answer.
@@ -155,6 +158,7 @@ async function main() {
     await phoneGroupPage(browser, hearth.url, admin, realistic);
     await nothingLeavesTheSite(browser, hearth.url, admin, realistic);
     await phoneNotifications(browser, hearth.url, realistic);
+    await zoneChecks(browser, hearth.url);
 
     if (payloads === null) {
       console.log(`\nxss corpus not found at ${CORPUS}: browser XSS check skipped`);
@@ -467,6 +471,32 @@ async function phoneNotifications(browser, baseURL, realistic) {
       await context.close();
     }
   }
+}
+
+async function zoneChecks(browser, baseURL) {
+  console.log('\n== the reader\'s zone (zone.js)');
+  const context = await browser.newContext({ baseURL, timezoneId: 'America/Toronto' });
+  const problems = [];
+  try {
+    const page = await context.newPage();
+    await page.goto('/register', { waitUntil: 'load' });
+    const chosen = await page.locator('select#time_zone').inputValue();
+    if (chosen !== 'America/Toronto') problems.push(`sign-up zone is ${chosen}`);
+    const cookie = (await context.cookies()).find((c) => c.name === 'hearth_zone');
+    if (cookie?.value !== 'America/Toronto') problems.push(`hearth_zone cookie is ${cookie?.value}`);
+    if (cookie && (cookie.httpOnly || cookie.sameSite !== 'Lax')) problems.push(`cookie flags ${JSON.stringify(cookie)}`);
+    // The group's page (its opening thread may be hidden by the phone check before this one).
+    await page.goto('/b/pet-loss', { waitUntil: 'load' });
+    const footer = await page.locator('.site-footer').innerText();
+    if (!footer.includes('Toronto time')) problems.push(`footer says ${footer}`);
+    const title = await page.locator('.thread-item time').first().getAttribute('title', { timeout: 5000 });
+    if (!title?.endsWith('Toronto time')) problems.push(`a thread's time title is ${title}`);
+  } catch (error) {
+    problems.push(String(error));
+  } finally {
+    await context.close();
+  }
+  check('zone', 'zone.js sets the cookie and the sign-up zone; pages follow it', problems.length === 0, problems);
 }
 
 async function accessibilityChecks(browser, baseURL, admin, realistic) {

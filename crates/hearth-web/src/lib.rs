@@ -5,6 +5,7 @@
 pub mod config;
 pub mod errors;
 mod handlers;
+pub mod people;
 pub mod robots;
 pub mod routes;
 pub mod state;

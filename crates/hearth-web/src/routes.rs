@@ -125,6 +125,7 @@ pub fn configure(routes: &mut web::ServiceConfig) {
         .route("/t/{id}/level", post().to(threads::set_level))
         .route("/p/{id}", get().to(posts::permalink))
         .route("/p/{id}/quote", get().to(threads::quote))
+        .route("/p/{id}/react", post().to(posts::react))
         .route("/p/{id}/edit", get().to(posts::edit_form))
         .route("/p/{id}/edit", post().to(posts::edit))
         .route("/p/{id}/delete", get().to(posts::delete_form))

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{NaiveDateTime, TimeZone};
+use chrono::{Datelike, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use rust_embed::RustEmbed;
 use serde_json::Value;
@@ -44,6 +44,9 @@ pub fn load(theme_dir: Option<&Path>) -> Result<Tera, String> {
     tera.register_filter("when", when_filter);
     tera.register_filter("iso", iso_filter);
     tera.register_filter("meeting_time", meeting_time_filter);
+    tera.register_filter("moment", MomentFilter);
+    tera.register_filter("zone_label", zone_label_filter);
+    tera.register_function("avatar", AvatarFunction);
     Ok(tera)
 }
 
@@ -96,7 +99,7 @@ fn zone_arg(args: &HashMap<String, Value>, name: &str) -> Tz {
 
 /// `{{ occurrence.starts_at | meeting_time(tz=tz, zone=meeting.time_zone) }}`: a meeting's
 /// start in the reader's zone, with the organiser's zone beside it when it differs —
-/// "Thu 12 Mar 2026, 19:00 (your time, Europe/London) · 20:00 in Europe/Berlin".
+/// "Thu 12 Mar 2026, 19:00 (your time, London time) · 20:00 Berlin time".
 fn meeting_time_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
     let utc = parse_stored_time(value)?;
     let reader = zone_arg(args, "tz");
@@ -104,25 +107,161 @@ fn meeting_time_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Re
     let mine = reader.from_utc_datetime(&utc);
     let theirs = organiser.from_utc_datetime(&utc);
     let text = if reader == organiser {
-        format!("{} ({})", mine.format("%a %-d %b %Y, %H:%M"), reader.name())
+        format!(
+            "{} ({})",
+            mine.format("%a %-d %b %Y, %H:%M"),
+            zone_label(reader.name())
+        )
     } else if mine.date_naive() == theirs.date_naive() {
         format!(
-            "{} (your time, {}) · {} in {}",
+            "{} (your time, {}) · {} {}",
             mine.format("%a %-d %b %Y, %H:%M"),
-            reader.name(),
+            zone_label(reader.name()),
             theirs.format("%H:%M"),
-            organiser.name()
+            zone_label(organiser.name())
         )
     } else {
         format!(
-            "{} (your time, {}) · {} in {}",
+            "{} (your time, {}) · {} {}",
             mine.format("%a %-d %b %Y, %H:%M"),
-            reader.name(),
+            zone_label(reader.name()),
             theirs.format("%a %-d %b, %H:%M"),
-            organiser.name()
+            zone_label(organiser.name())
         )
     };
     Ok(Value::String(text))
+}
+
+/// A time as people say it, for a page shown now: "just now", "2 hours ago", "yesterday at
+/// 14:05", "Monday at 09:30", "3 March", "3 March 2025" (a time to come: "3 March at 14:05"),
+/// with the exact time in the reader's zone for the `title` and the UTC instant for
+/// `datetime`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Moment {
+    pub iso: String,
+    pub text: String,
+    pub title: String,
+}
+
+/// Formats of [`moment`], parsed once.
+static FORMATS: std::sync::LazyLock<[Vec<chrono::format::Item<'static>>; 5]> =
+    std::sync::LazyLock::new(|| {
+        ["%H:%M", "%A", "%-d %B", "%-d %B %Y", "%A %-d %B %Y, %H:%M"].map(|f| {
+            chrono::format::StrftimeItems::new(f)
+                .parse_to_owned()
+                .unwrap_or_default()
+        })
+    });
+
+pub fn moment(utc: NaiveDateTime, now: NaiveDateTime, tz: Tz) -> Moment {
+    let [clock, weekday, day_month, day_month_year, exact] = &*FORMATS;
+    let local = tz.from_utc_datetime(&utc);
+    let today = tz.from_utc_datetime(&now).date_naive();
+    let at = |items: &Vec<chrono::format::Item<'static>>| {
+        local.format_with_items(items.iter()).to_string()
+    };
+    let ago = now - utc;
+    let days_back = (today - local.date_naive()).num_days();
+    let plural = |n: i64, one: &str| {
+        if n == 1 {
+            format!("1 {one} ago")
+        } else {
+            format!("{n} {one}s ago")
+        }
+    };
+    let text = if ago < chrono::TimeDelta::seconds(-60) {
+        // Ahead: a leaving date, a retry time.
+        if local.year() == today.year() {
+            format!("{} at {}", at(day_month), at(clock))
+        } else {
+            format!("{} at {}", at(day_month_year), at(clock))
+        }
+    } else if ago < chrono::TimeDelta::minutes(1) {
+        "just now".to_owned()
+    } else if ago < chrono::TimeDelta::hours(1) {
+        plural(ago.num_minutes(), "minute")
+    } else if ago < chrono::TimeDelta::hours(6) {
+        plural(ago.num_hours(), "hour")
+    } else if days_back == 0 {
+        format!("today at {}", at(clock))
+    } else if days_back == 1 {
+        format!("yesterday at {}", at(clock))
+    } else if days_back < 7 {
+        format!("{} at {}", at(weekday), at(clock))
+    } else if local.year() == today.year() {
+        at(day_month)
+    } else {
+        at(day_month_year)
+    };
+    Moment {
+        iso: iso(utc),
+        text,
+        title: format!("{}, {}", at(exact), zone_label(tz.name())),
+    }
+}
+
+/// A zone as people say it: "London time" for `Europe/London`, "Buenos Aires time" for
+/// `America/Argentina/Buenos_Aires`, "UTC" for UTC (and `Etc/…` zones as they are).
+pub fn zone_label(name: &str) -> String {
+    match name {
+        "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Zulu" => "UTC".to_owned(),
+        _ if name.starts_with("Etc/") => name.to_owned(),
+        _ => {
+            let city = name.rsplit('/').next().unwrap_or(name);
+            format!("{} time", city.replace('_', " "))
+        }
+    }
+}
+
+/// `{{ tz | zone_label }}`.
+fn zone_label_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let name = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("a zone must be a string"))?;
+    Ok(Value::String(zone_label(name)))
+}
+
+/// `{{ post.created_at | moment(tz=tz) }}`: the whole `<time>` element of a [`moment`]. Its
+/// output is markup made only of digits, month and day names and a zone's name (a zone the
+/// server knows), so the filter is marked safe rather than printed with `| safe`.
+struct MomentFilter;
+
+impl tera::Filter for MomentFilter {
+    fn filter(&self, value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let shown = moment(
+            parse_stored_time(value)?,
+            hearth_core::clock::now(),
+            zone_arg(args, "tz"),
+        );
+        Ok(Value::String(time_element(&shown)))
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+/// A [`Moment`] as a `<time>` element.
+pub fn time_element(shown: &Moment) -> String {
+    format!(
+        "<time datetime=\"{}\" title=\"{}\">{}</time>",
+        shown.iso,
+        tera::escape_html(&shown.title),
+        tera::escape_html(&shown.text)
+    )
+}
+
+/// `{{ avatar(id=…, name=…) }}`: see [`crate::people::avatar_function`]; it escapes the name.
+struct AvatarFunction;
+
+impl tera::Function for AvatarFunction {
+    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        crate::people::avatar_function(args)
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
 }
 
 /// `{{ post.created_at | iso }}`: for `<time datetime=…>`.

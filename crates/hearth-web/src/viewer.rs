@@ -34,6 +34,12 @@ pub const DEVICE_COOKIE: &str = "hearth_device";
 /// minutes at most.
 pub const NEW_CODES_COOKIE: &str = "hearth_new_codes";
 
+/// A visitor's time zone, as their browser knows it: set by `static/zone.js` (not `HttpOnly`,
+/// since the script writes it; `SameSite=Lax`). Only a zone chrono-tz knows is used: anything
+/// else is ignored, so the value printed on pages is always one of the server's own names.
+/// Members' pages use the zone in their settings instead.
+pub const ZONE_COOKIE: &str = "hearth_zone";
+
 /// The names Hearth's cookies have on this site. On https they carry the `__Host-` prefix,
 /// which browsers accept only from a secure page, with `Secure`, `Path=/` and no `Domain`: a
 /// neighbouring subdomain or a plain-http page cannot plant or overwrite them. The unprefixed
@@ -64,6 +70,8 @@ struct ViewerInner {
     unread_notifications: i64,
     session_id: Option<SessionId>,
     csrf_token: String,
+    /// A visitor's zone from [`ZONE_COOKIE`], if it names a known zone.
+    visitor_zone: Option<String>,
     /// A visitor's token was minted for this request and must be sent as a cookie.
     new_visitor_token: bool,
     visitor_token_used: Cell<bool>,
@@ -91,9 +99,10 @@ pub struct ViewerSummary<'a> {
 
 impl Viewer {
     /// A visitor with the token their cookie carried, or a new one signed with `key`.
-    fn visitor(existing_token: Option<String>, key: &[u8]) -> Viewer {
+    fn visitor(existing_token: Option<String>, key: &[u8], zone: Option<String>) -> Viewer {
         let new_visitor_token = existing_token.is_none();
         Viewer(Rc::new(ViewerInner {
+            visitor_zone: zone,
             actor: Actor::Visitor,
             review_count: 0,
             unread_notifications: 0,
@@ -118,6 +127,7 @@ impl Viewer {
             review_count,
             unread_notifications,
             session_id: Some(session.id),
+            visitor_zone: None,
             csrf_token: session.csrf_token,
             new_visitor_token: false,
             visitor_token_used: Cell::new(false),
@@ -134,7 +144,7 @@ impl Viewer {
             .extensions()
             .get::<Viewer>()
             .cloned()
-            .unwrap_or_else(|| Viewer::visitor(None, &[]))
+            .unwrap_or_else(|| Viewer::visitor(None, &[], None))
     }
 
     /// An owned copy of the actor, for moving into a database operation.
@@ -193,9 +203,23 @@ impl Viewer {
         flash
     }
 
+    /// The zone times are shown in: a member's own, a visitor's browser's (the zone cookie),
+    /// else the site's default.
     pub fn time_zone(&self, default_zone: &str) -> String {
-        self.member()
-            .map_or_else(|| default_zone.to_owned(), |m| m.time_zone.clone())
+        match self.member() {
+            Some(m) => m.time_zone.clone(),
+            None => self
+                .0
+                .visitor_zone
+                .clone()
+                .unwrap_or_else(|| default_zone.to_owned()),
+        }
+    }
+
+    /// A visitor's zone from their cookie, if they sent a known one: the pages kept for
+    /// visitors are kept apart per zone.
+    pub fn visitor_zone(&self) -> Option<&str> {
+        self.0.visitor_zone.as_deref()
     }
 
     pub fn summary(&self) -> Option<ViewerSummary<'_>> {
@@ -290,14 +314,17 @@ async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) 
         .cookie(cookie_name(VISITOR_CSRF_COOKIE, secure))
         .map(|c| c.value().to_owned())
         .filter(|t| tokens::is_signed_token(key, t));
+    let zone = request
+        .cookie(ZONE_COOKIE)
+        .and_then(|c| known_zone(c.value()));
     let Some(token) = request
         .cookie(cookie_name(SESSION_COOKIE, secure))
         .map(|c| c.value().to_owned())
     else {
-        return (Viewer::visitor(visitor_token, key), false);
+        return (Viewer::visitor(visitor_token, key, zone), false);
     };
     if !plausible_token(&token) {
-        return (Viewer::visitor(visitor_token, key), true);
+        return (Viewer::visitor(visitor_token, key, zone), true);
     }
     let resumed = read(state, move |conn| {
         let session = sessions::resume(conn, &token)?;
@@ -314,7 +341,7 @@ async fn resolve_viewer(state: &State, request: &HttpRequest) -> (Viewer, bool) 
             mark_seen(state, &signed_in.session).await;
             (Viewer::signed_in(signed_in), false)
         }
-        Err(_) => (Viewer::visitor(visitor_token, key), true),
+        Err(_) => (Viewer::visitor(visitor_token, key, zone), true),
     }
 }
 
@@ -340,6 +367,18 @@ async fn keep_flash(state: &State, viewer: &Viewer, status: actix_web::http::Sta
     if let Err(error) = written {
         tracing::warn!(%error, "a confirmation could not be kept or cleared");
     }
+}
+
+/// The zone a cookie names, if chrono-tz knows it (by its own spelling of the name).
+pub fn known_zone(value: &str) -> Option<String> {
+    if value.len() > 64 {
+        return None;
+    }
+    value
+        .replace("%2F", "/")
+        .parse::<chrono_tz::Tz>()
+        .ok()
+        .map(|zone| zone.name().to_owned())
 }
 
 /// Marks the session as used for the list on `/settings`, at most once per

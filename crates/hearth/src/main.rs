@@ -401,6 +401,7 @@ fn serve(settings: Settings) -> Result<(), String> {
             crisis: crisis_phrases,
             same_reply_minutes: settings.same_reply_minutes,
             mentions_notified: settings.mentions_notified_per_post,
+            reactions_per_hour: settings.reactions_per_hour,
         },
         report_limits: settings.report_limits,
         conversations: settings.conversations,

@@ -37,6 +37,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub new_account_premod_posts: i32,
     pub same_reply_minutes: u32,
+    /// Reactions a member may add to posts in an hour (counted in the database); 0: no limit.
+    pub reactions_per_hour: u32,
     /// Read notifications are deleted this many days after they were read; 0 keeps them.
     pub notifications_kept_days: u32,
     /// At most this many members mentioned by one post are notified.
@@ -108,6 +110,7 @@ log = "info"
 log_format = "text"
 new_account_premod_posts = 0
 same_reply_minutes = 10
+reactions_per_hour = 60
 notifications_kept_days = 90
 mentions_notified_per_post = 10
 max_post_bytes = 100000

@@ -189,6 +189,10 @@ export async function seedRealistic(baseURL, admin) {
   expectRedirect(edit, 'bea edits a post');
   const deleteId = ids.get(6);
   expectRedirect(await submitForm(members.bea, `/p/${deleteId}/delete`, `/p/${deleteId}/delete`, {}), 'bea deletes a post');
+  // Reactions under bea's opening post: counts for visitors, pressed buttons for members.
+  for (const [who, kind] of [['cal', 'hear_you'], ['dee', 'hear_you'], ['dee', 'strength']]) {
+    expectRedirect(await submitForm(members[who], thread, `/p/${ids.get(1)}/react`, { kind }), `${who} reacts`);
+  }
   // A post of bea's on page 2 to offer the edit and delete pages for.
   const page2 = await postIds(members.bea, `${thread}?page=2`);
   const beaPostOnPage2 = [...page2.entries()].find(([position]) => authors[(position - 1) % authors.length] === 'bea');

@@ -34,7 +34,8 @@ function installTraps() {
  */
 function scanDom() {
   const found = [];
-  const risky = 'script, iframe, frame, frameset, object, embed, applet, base, meta[http-equiv], link:not([rel="stylesheet"][href="/static/hearth.css"]):not(head > link[rel="alternate"][type="application/atom+xml"][href$="/feed.atom"]), portal, svg, math, template, style';
+  // Our one script (static/zone.js, in the head, from our origin) and nothing else.
+  const risky = 'script:not(head > script[src="/static/zone.js"]:not([integrity]):not([type])), iframe, frame, frameset, object, embed, applet, base, meta[http-equiv], link:not([rel="stylesheet"][href="/static/hearth.css"]):not(head > link[rel="alternate"][type="application/atom+xml"][href$="/feed.atom"]), portal, svg, math, template, style';
   for (const el of document.querySelectorAll(risky)) {
     found.push(`<${el.localName}> element`);
   }
@@ -87,7 +88,8 @@ export function createTrapper({ origin, settleMs }) {
    * The request rule: while a page is open, the browser may fetch exactly
    *  1. the document we navigated to (main frame, resource type `document`, the URL we asked for,
    *     or a same-origin redirect of it during that navigation), and
-   *  2. same-origin GETs under /static/ of type stylesheet, image or font (our theme's assets).
+   *  2. same-origin GETs under /static/ of type stylesheet, image or font (our theme's assets),
+   *     and our one script, /static/zone.js.
    * Every other request is a failure, whether or not CSP then blocks it: a request of any type
    * to another origin, and any same-origin xhr, fetch, websocket, eventsource, script, image,
    * media, font, ping, subframe document or later navigation. Such a request can only come from
@@ -102,6 +104,7 @@ export function createTrapper({ origin, settleMs }) {
       while (first.redirectedFrom()) first = first.redirectedFrom();
       if (first.url() === record.target && sameOrigin) return true;
     }
+    if (sameOrigin && req.method() === 'GET' && url.pathname === '/static/zone.js' && !url.search && req.resourceType() === 'script') return true;
     return sameOrigin && req.method() === 'GET' && url.pathname.startsWith('/static/') && ['stylesheet', 'image', 'font'].includes(req.resourceType());
   }
 

@@ -32,6 +32,7 @@ mod notification_mail;
 mod notifications;
 mod odd_requests;
 mod password_reset_by_mail;
+mod people;
 mod posting_limits;
 mod probes;
 mod profiles;

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use serde::Serialize;
 
-use crate::db::schema::{members, posts, threads};
+use crate::db::schema::{members, memberships, moderation_log, posts, threads};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
@@ -282,6 +283,22 @@ pub struct ProfileView {
     pub ban_boards: Vec<(String, String)>,
     pub can_warn_site: bool,
     pub can_suspend: bool,
+    /// Beside their name: the site's roles only (a facilitator's badge belongs to a group).
+    pub badges: Vec<crate::model::Badge>,
+    /// The groups both the reader and this member belong to: (slug, name).
+    pub groups_in_common: Vec<(String, String)>,
+    /// For a reader who may warn them: the earlier warnings on the boards the reader
+    /// moderates (site-wide ones for the staff), newest first.
+    pub warnings: Vec<EarlierWarning>,
+}
+
+/// A warning a member was sent before, as their profile shows it to the moderators.
+#[derive(Debug, Clone, Serialize)]
+pub struct EarlierWarning {
+    pub at: NaiveDateTime,
+    /// The group it was about (its name), or `None` for the whole site.
+    pub group: Option<String>,
+    pub message: String,
 }
 
 /// The profile of `username` as `actor` sees it.
@@ -311,16 +328,90 @@ pub fn profile_for(conn: &mut DbConn, actor: &Actor, username: &str) -> Result<P
             .map(|b| (b.slug.clone(), b.name.clone()))
             .collect()
     };
+    let groups_in_common = groups_in_common(conn, actor, &member)?;
+    let warn_boards = pick(&|b| policy::allows(actor, Action::Warn(Some(b), &member)));
+    let can_warn_site = policy::allows(actor, Action::Warn(None, &member));
+    let warnings = if warn_boards.is_empty() && !can_warn_site {
+        Vec::new()
+    } else {
+        let may_see: Vec<BoardId> = boards
+            .iter()
+            .filter(|b| policy::allows(actor, Action::Warn(Some(b), &member)))
+            .map(|b| b.id)
+            .collect();
+        earlier_warnings(conn, &member, &may_see, can_warn_site, &boards)?
+    };
     Ok(ProfileView {
+        badges: crate::model::badges(member.site_role, false, member.created_at, None),
+        groups_in_common,
+        warnings,
         is_self: actor.member().is_some_and(|m| m.id == member.id),
         muted,
         can_mute: policy::allows(actor, Action::Mute(&member)),
-        warn_boards: pick(&|b| policy::allows(actor, Action::Warn(Some(b), &member))),
+        warn_boards,
         ban_boards: pick(&|b| policy::allows(actor, Action::BanFromBoard(b, &member))),
-        can_warn_site: policy::allows(actor, Action::Warn(None, &member)),
+        can_warn_site,
         can_suspend: policy::allows(actor, Action::Suspend(&member)),
         member,
     })
+}
+
+/// The groups the reader and `member` have both joined, among those the reader may read.
+fn groups_in_common(
+    conn: &mut DbConn,
+    actor: &Actor,
+    member: &Member,
+) -> Result<Vec<(String, String)>> {
+    let Some(me) = actor.member_actor() else {
+        return Ok(Vec::new());
+    };
+    if me.id == member.id || me.member_of.is_empty() {
+        return Ok(Vec::new());
+    }
+    let theirs: Vec<BoardId> = memberships::table
+        .filter(memberships::member_id.eq(member.id))
+        .filter(memberships::state.eq(crate::groups::memberships::MembershipState::Member.as_str()))
+        .select(memberships::board_id)
+        .load(conn)?;
+    Ok(boards::list_for(conn, actor)?
+        .into_iter()
+        .map(|s| s.board)
+        .filter(|b| me.member_of.contains(&b.id) && theirs.contains(&b.id))
+        .map(|b| (b.slug, b.name))
+        .collect())
+}
+
+/// The warnings `member` was sent on `boards` (and site-wide ones when `site` is set).
+fn earlier_warnings(
+    conn: &mut DbConn,
+    member: &Member,
+    on_boards: &[BoardId],
+    site: bool,
+    known: &[Board],
+) -> Result<Vec<EarlierWarning>> {
+    let rows: Vec<(NaiveDateTime, Option<BoardId>, String)> = moderation_log::table
+        .filter(moderation_log::member_id.eq(member.id))
+        .filter(moderation_log::action.eq(crate::moderation::log::LoggedAction::Warn.as_str()))
+        .order(moderation_log::id.desc())
+        .limit(20)
+        .select((
+            moderation_log::created_at,
+            moderation_log::board_id,
+            moderation_log::reason,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, board, _)| match board {
+            Some(id) => on_boards.contains(id),
+            None => site,
+        })
+        .map(|(at, board, message)| EarlierWarning {
+            at,
+            group: board.and_then(|id| known.iter().find(|b| b.id == id).map(|b| b.name.clone())),
+            message,
+        })
+        .collect())
 }
 
 /// How many of the member's posts `actor` may read: published and visible, in a published,

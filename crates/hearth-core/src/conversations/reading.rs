@@ -127,6 +127,8 @@ pub fn list_for(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Conversat
 pub struct MessageLine {
     pub message: Message,
     pub author: Option<AuthorRef>,
+    /// Beside the author's name: their site role, "Facilitator" of this group, "New member".
+    pub badges: Vec<crate::model::Badge>,
     /// The reader sees its words (visible; or hidden or awaiting, to its author and the
     /// group's moderators, with the reason).
     pub shown: bool,
@@ -177,6 +179,13 @@ pub fn page_for(
     let mut people: Vec<MemberId> = messages.iter().map(|m| m.author_id).collect();
     people.extend([conversation.member_id, conversation.started_by]);
     let people = members::authors_by_ids(conn, &people)?;
+    // The group's facilitators, for their badge: a handful of rows by the primary key's prefix.
+    let facilitators: std::collections::HashSet<MemberId> = board_facilitators::table
+        .filter(board_facilitators::board_id.eq(board.id))
+        .select(board_facilitators::member_id)
+        .load::<MemberId>(conn)?
+        .into_iter()
+        .collect();
     let lines: Vec<MessageLine> = messages
         .into_iter()
         .filter_map(|message| {
@@ -187,8 +196,17 @@ pub fn page_for(
                 Moderation::Awaiting if !may_see => return None,
                 _ => {}
             }
+            let author = people.get(&message.author_id).cloned();
             Some(MessageLine {
-                author: people.get(&message.author_id).cloned(),
+                badges: author.as_ref().map_or_else(Vec::new, |a| {
+                    crate::model::badges(
+                        a.site_role,
+                        facilitators.contains(&a.id),
+                        a.created_at,
+                        Some(message.created_at),
+                    )
+                }),
+                author,
                 shown: message.moderation == Moderation::Visible || may_see,
                 hidden: message.moderation == Moderation::Hidden,
                 awaiting: message.moderation == Moderation::Awaiting,
@@ -370,6 +388,8 @@ pub fn for_start(
         username: planned.member.username.clone(),
         display_name: planned.member.display_name.clone(),
         pronouns: planned.member.pronouns.clone(),
+        site_role: planned.member.site_role,
+        created_at: planned.member.created_at,
     });
     Ok(StartView {
         board_slug: planned.board.slug,

@@ -121,6 +121,8 @@ fn the_pages_people_read_most_use_indexes_only() {
         meetings::next_occurrence(conn, board.id, clock::now()).unwrap();
         let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
         posts::thread_page(conn, &thread, 1).unwrap();
+        // And the reactions under its posts.
+        crate::forum::reactions::for_page(conn, thread.id, 1, 20, Some(admin.id)).unwrap();
         // The thread page reads the member's marker, and writes it when the page moved it.
         reads::state_of(conn, admin.id, &thread, 1).unwrap();
         reads::record(conn, admin.id, thread.id, 1, clock::now()).unwrap();
@@ -232,6 +234,7 @@ fn the_pages_people_read_most_are_compiled_once() {
         // A thread page.
         let (_, thread) = threads::by_id_for(conn, &actor, thread.id).unwrap();
         posts::thread_page(conn, &thread, 1).unwrap();
+        crate::forum::reactions::for_page(conn, thread.id, 1, 20, Some(admin.id)).unwrap();
         reads::state_of(conn, admin.id, &thread, 1).unwrap();
         crate::accounts::mutes::muted_by(conn, admin.id).unwrap();
         crate::groups::must_accept_rules(conn, &resumed.member, &board).unwrap();

@@ -632,3 +632,16 @@ diesel::allow_tables_to_appear_in_same_query!(notification_mails, notification_p
 diesel::allow_tables_to_appear_in_same_query!(notification_mails, notifications);
 
 diesel::allow_tables_to_appear_in_same_query!(account_departures, members);
+
+diesel::table! {
+    reactions (post_id, member_id, kind) {
+        post_id -> BigInt,
+        member_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(reactions -> posts (post_id));
+diesel::allow_tables_to_appear_in_same_query!(reactions, posts);
+diesel::allow_tables_to_appear_in_same_query!(reactions, members);

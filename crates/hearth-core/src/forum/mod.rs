@@ -6,5 +6,6 @@ pub mod boards;
 pub mod feeds;
 pub mod posts;
 pub mod publish;
+pub mod reactions;
 pub mod reads;
 pub mod threads;

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{
-    boards, members as members_table, post_revisions, posts, threads as threads_table,
+    board_facilitators, boards, members as members_table, post_revisions, posts,
+    threads as threads_table,
 };
 use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
@@ -27,6 +28,8 @@ pub const POSTS_PER_PAGE: i32 = 20;
 pub struct PostView {
     pub post: Post,
     pub author: Option<AuthorRef>,
+    /// The author facilitates the thread's group: the "Facilitator" badge.
+    pub facilitator: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,19 +53,30 @@ pub fn thread_page(conn: &mut DbConn, thread: &Thread, page: i32) -> Result<Thre
     let first = (page - 1) * POSTS_PER_PAGE + 1;
     // The posts with their authors in one statement, whose shape never changes, so SQLite
     // prepares it once per connection (an `IN (…)` list of authors would be prepared each time).
+    // The authors' roles come with them: their site role is a column, and whether they
+    // facilitate this group one primary-key lookup per post, so badges cost no statement.
     // Sent to the inner connection: see `db::per_connection`.
-    let rows: Vec<(Post, AuthorRef)> = per_connection!(conn, |c| posts::table
+    let rows: Vec<(Post, AuthorRef, bool)> = per_connection!(conn, |c| posts::table
         .inner_join(members_table::table)
         .filter(posts::thread_id.eq(thread.id))
         .filter(posts::position.between(first, first + POSTS_PER_PAGE - 1))
         .order(posts::position.asc())
-        .select((Post::as_select(), AuthorRef::as_select()))
+        .select((
+            Post::as_select(),
+            AuthorRef::as_select(),
+            diesel::dsl::exists(
+                board_facilitators::table
+                    .filter(board_facilitators::board_id.eq(thread.board_id))
+                    .filter(board_facilitators::member_id.eq(posts::author_id)),
+            ),
+        ))
         .load(c))?;
     let posts = rows
         .into_iter()
-        .map(|(post, author)| PostView {
+        .map(|(post, author, facilitator)| PostView {
             post,
             author: author.present(),
+            facilitator,
         })
         .collect();
     Ok(ThreadPage {

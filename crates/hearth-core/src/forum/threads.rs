@@ -17,7 +17,7 @@ use crate::forum::publish::{publish, Draft, Place, Posted};
 use crate::forum::reads::{self, news_columns, NewsColumns};
 use crate::groups;
 use crate::ids::{MemberId, ThreadId};
-use crate::model::{self, AuthorRef, Board, Post, Publication, Thread};
+use crate::model::{self, AuthorRef, Board, Post, Publication, SiteRole, Thread};
 use crate::policy::{self, Action, Actor, MemberActor};
 use crate::safety::gate::PostingRules;
 
@@ -163,6 +163,8 @@ pub fn board_page(
             members_table::username,
             members_table::display_name,
             members_table::pronouns,
+            members_table::site_role,
+            members_table::created_at,
         ))
         .nullable();
     // One more than a page, to know whether there is a next one.
@@ -218,15 +220,19 @@ pub fn board_page(
             thread,
             excerpt: excerpt.unwrap_or_default(),
             author: author.present(),
-            last_poster: last.and_then(|(id, username, display_name, pronouns)| {
-                AuthorRef {
-                    id,
-                    username,
-                    display_name,
-                    pronouns,
-                }
-                .present()
-            }),
+            last_poster: last.and_then(
+                |(id, username, display_name, pronouns, site_role, created_at)| {
+                    AuthorRef {
+                        id,
+                        username,
+                        display_name,
+                        pronouns,
+                        site_role: SiteRole::parse(&site_role).unwrap_or(SiteRole::Member),
+                        created_at,
+                    }
+                    .present()
+                },
+            ),
             unread,
         })
         .collect();
@@ -234,7 +240,7 @@ pub fn board_page(
 }
 
 /// A last poster's fields, as a listing selects them.
-type Poster = (MemberId, String, String, String);
+type Poster = (MemberId, String, String, String, String, NaiveDateTime);
 /// A member's listing row as loaded: the thread, its author and last poster, the opening
 /// post's excerpt, and what is new in it.
 type MemberRow = (
@@ -381,6 +387,11 @@ pub struct ThreadView {
 pub struct ReadablePost {
     pub post: Post,
     pub author: Option<AuthorRef>,
+    /// The author facilitates this group (for the badge).
+    pub facilitator: bool,
+    /// The reactions under it, in the order of [`ReactionKind::ALL`](crate::forum::reactions::ReactionKind).
+    pub reactions: Vec<crate::forum::reactions::ReactionCount>,
+    pub can_react: bool,
     pub shown: Shown,
     pub can_edit: bool,
     pub can_delete: bool,
@@ -426,6 +437,14 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
         Some(me) => groups::must_accept_rules(conn, me, &board)?,
         None => false,
     };
+    let first = (page.page - 1) * posts::POSTS_PER_PAGE + 1;
+    let mut reactions = crate::forum::reactions::for_page(
+        conn,
+        thread.id,
+        first,
+        first + posts::POSTS_PER_PAGE - 1,
+        actor.member().map(|m| m.id),
+    )?;
     let posts: Vec<ReadablePost> = page
         .posts
         .into_iter()
@@ -453,6 +472,15 @@ pub fn page_for(conn: &mut DbConn, actor: &Actor, id: ThreadId, page: i32) -> Re
                 can_report: policy::allows(actor, Action::ReportPost(&board, &thread, &post)),
                 shown,
                 author: view.author,
+                facilitator: view.facilitator,
+                can_react: shown == Shown::Post
+                    && policy::allows(actor, Action::React(&board, &thread, &post)),
+                // Only under a post the reader sees: a hidden one's reactions stay with it.
+                reactions: if shown == Shown::Post {
+                    reactions.remove(&post.id).unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
                 post,
             })
         })

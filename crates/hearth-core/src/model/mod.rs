@@ -10,6 +10,8 @@ mod thread;
 
 pub use board::{Board, MeetingFormat, Visibility};
 pub use conversation::{Conversation, ConversationKind, Message};
-pub use member::{AuthorRef, Member, MemberStatus, SiteRole, TOMBSTONE_PREFIX};
+pub use member::{
+    badges, AuthorRef, Badge, Member, MemberStatus, SiteRole, NEW_MEMBER_DAYS, TOMBSTONE_PREFIX,
+};
 pub use post::{Moderation, Post, Publication};
 pub use thread::Thread;

@@ -97,6 +97,44 @@ impl LoggedAction {
         }
     }
 
+    /// The words around the member an entry is about, so a line reads actor first: "Fran
+    /// *warned* mark_t", "Sam *made* Fran *a facilitator*", "A facilitator *hid a post by*
+    /// mark_t". Used when the entry names a member; otherwise [`LoggedAction::describe`].
+    pub fn around_member(self) -> (&'static str, &'static str) {
+        match self {
+            LoggedAction::Approve => ("approved a post by", ""),
+            LoggedAction::Hide => ("hid a post by", ""),
+            LoggedAction::Restore => ("restored a post by", ""),
+            LoggedAction::Dismiss => ("dismissed reports on a post by", ""),
+            LoggedAction::DismissReportsFrom => ("dismissed every open report from", ""),
+            LoggedAction::CheckInHandled => ("checked in with", ""),
+            LoggedAction::Lock => ("locked a thread by", ""),
+            LoggedAction::Unlock => ("unlocked a thread by", ""),
+            LoggedAction::Pin => ("pinned a thread by", ""),
+            LoggedAction::Unpin => ("unpinned a thread by", ""),
+            LoggedAction::Move => ("moved a thread by", ""),
+            LoggedAction::SlowMode => ("changed the slow mode of a thread by", ""),
+            LoggedAction::Warn => ("warned", ""),
+            LoggedAction::Suspend => ("suspended", ""),
+            LoggedAction::Unsuspend => ("lifted the suspension of", ""),
+            LoggedAction::ChangeSiteRole => ("changed the site role of", ""),
+            LoggedAction::Ban => ("stopped", "posting in the group"),
+            LoggedAction::Unban => ("let", "post in the group again"),
+            LoggedAction::AddFacilitator => ("made", "a facilitator"),
+            LoggedAction::RemoveFacilitator => ("ended the facilitator role of", ""),
+            LoggedAction::BoardSettings => ("changed the group's settings for", ""),
+            LoggedAction::WatchedWords => ("changed the watched words for", ""),
+            LoggedAction::ApproveJoin => ("welcomed", "to the group"),
+            LoggedAction::DeclineJoin => ("declined the request to join from", ""),
+            LoggedAction::RemoveMember => ("ended the membership of", ""),
+            LoggedAction::ApproveProposal => ("opened the group proposed by", ""),
+            LoggedAction::DeclineProposal => ("declined the group proposed by", ""),
+            LoggedAction::HideMessage => ("hid a private message by", ""),
+            LoggedAction::RestoreMessage => ("restored a private message by", ""),
+            LoggedAction::ApproveMessage => ("approved a private message by", ""),
+        }
+    }
+
     /// Never in the public log: anything of a private conversation, messages to one member, check-ins with someone who may be at
     /// risk, who the facilitators are (the public log does not name them), who joined or was
     /// removed, the reviewers' answers to proposals (for the site's staff), and who sent
@@ -188,6 +226,10 @@ pub struct LogLine {
     pub at: NaiveDateTime,
     pub action: LoggedAction,
     pub description: &'static str,
+    /// The words before and after the member's name when the line names one
+    /// ([`LoggedAction::around_member`]).
+    pub before_member: &'static str,
+    pub after_member: &'static str,
     /// `None` when the reader sees "a facilitator".
     pub actor: Option<AuthorRef>,
     pub member: Option<AuthorRef>,
@@ -370,6 +412,8 @@ fn load(
                 at: r.1,
                 action,
                 description: action.describe(),
+                before_member: action.around_member().0,
+                after_member: action.around_member().1,
                 actor: if show_names {
                     authors.get(&r.3).cloned()
                 } else {

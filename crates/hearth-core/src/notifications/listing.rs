@@ -252,7 +252,7 @@ fn item_for(actor: &policy::Actor, row: Loaded) -> Option<NotificationItem> {
         // By number alone: the address's words are the title's, and mail from a private
         // group must not carry them (the thread page sends the reader on to its full address).
         Kind::NewThread => thread.as_ref().map(|t| format!("/t/{}", t.id)),
-        Kind::Reply | Kind::ReplyToYou | Kind::Mention | Kind::WatchedPost => {
+        Kind::Reply | Kind::ReplyToYou | Kind::Mention | Kind::WatchedPost | Kind::Reaction => {
             post.map(|p| format!("/p/{p}"))
         }
     };

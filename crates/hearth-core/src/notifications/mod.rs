@@ -67,6 +67,8 @@ text_enum! {
         MeetingCancelled = "meeting_cancelled",
         /// A meeting the member is going to starts soon.
         MeetingReminder = "meeting_reminder",
+        /// Members reacted to one of the member's posts ("I hear you", …): one per post.
+        Reaction = "reaction",
     }
 }
 

@@ -46,6 +46,10 @@ pub enum Action<'a> {
     DeletePost(&'a Board, &'a Thread, &'a Post),
     /// Ask the moderators to look at someone else's post.
     ReportPost(&'a Board, &'a Thread, &'a Post),
+    /// React to someone else's post ("I hear you", …): a member who may read it and write on
+    /// its board, on a visible post only (never one hidden or awaiting approval), never their own,
+    /// and not in a locked thread (but its moderators).
+    React(&'a Board, &'a Thread, &'a Post),
     /// The board's review queue and its moderation: approve, hide, restore, dismiss reports,
     /// mark check-ins handled, lock, pin, slow mode, pre-moderation, the full log.
     Moderate(&'a Board),
@@ -169,6 +173,23 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
                 }
             })
         }
+        Action::React(board, thread, post) => then(read_post(actor, board, thread, post), || {
+            match actor.member() {
+                None => Ruling::Deny(Denied::SignInRequired),
+                Some(_) if actor.is_author_of(post) => Ruling::Deny(Denied::OwnPost),
+                Some(_) if post.moderation != Moderation::Visible => {
+                    Ruling::Deny(Denied::HiddenByModerators)
+                }
+                // A locked thread takes no new words, and no more "me too" either.
+                Some(_) => then(may_post(actor, board), || {
+                    if thread.locked && !actor.moderates(board) {
+                        Ruling::Deny(Denied::ThreadLocked)
+                    } else {
+                        Ruling::Allow
+                    }
+                }),
+            }
+        }),
         Action::Moderate(board) => then(read_board(actor, board), || moderator_of(actor, board)),
         Action::MoveThread(from, to) => then(decide(actor, Action::Moderate(from)), || {
             then(read_board(actor, to), || moderator_of(actor, to))

@@ -253,6 +253,7 @@ fn variant(action: &Action<'_>) -> &'static str {
         Action::EditPost(..) => "EditPost",
         Action::DeletePost(..) => "DeletePost",
         Action::ReportPost(..) => "ReportPost",
+        Action::React(..) => "React",
         Action::Moderate(_) => "Moderate",
         Action::MoveThread(..) => "MoveThread",
         Action::Warn(..) => "Warn",
@@ -279,7 +280,8 @@ fn variant(action: &Action<'_>) -> &'static str {
     }
 }
 
-const EVERY_VARIANT: [&str; 37] = [
+const EVERY_VARIANT: [&str; 38] = [
+    "React",
     "ReadConversation",
     "AnswerConversation",
     "ModerateConversation",
@@ -380,6 +382,12 @@ fn every_cell_of_the_permission_table() {
         ("report a post", Action::ReportPost(&public, &open, &authors_post), [IN, OWN, A, OWN, OWN, OWN, A, A, A, A, A, A]),
         ("report a hidden post", Action::ReportPost(&public, &open, &hidden_post), [HID, OWN, HID, OWN, OWN, OWN, A, HID, A, A, HID, HID]),
         ("report a post awaiting approval", Action::ReportPost(&public, &open, &awaiting_post), [NF, OWN, NF, OWN, OWN, OWN, A, NF, A, A, NF, NF]),
+        ("react to a post", Action::React(&public, &open, &authors_post), [IN, OWN, A, OWN, OWN, OWN, A, A, A, A, SUS, SUS]),
+        ("react to a post in a locked thread", Action::React(&public, &locked, &authors_post), [IN, OWN, LOCK, OWN, OWN, OWN, A, LOCK, A, A, SUS, SUS]),
+        ("react to a hidden post", Action::React(&public, &open, &hidden_post), [HID, OWN, HID, OWN, OWN, OWN, HID, HID, HID, HID, HID, HID]),
+        ("react to a post awaiting approval", Action::React(&public, &open, &awaiting_post), [NF, OWN, NF, OWN, OWN, OWN, HID, NF, HID, HID, NF, NF]),
+        ("react to a deleted post", Action::React(&public, &open, &deleted_post), [NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+        ("react to a post on a private board", Action::React(&private, &open, &authors_post), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
         ("moderate board 1", Action::Moderate(&public), [IN, MOD, MOD, MOD, MOD, MOD, A, MOD, A, A, SUS, SUS]),
         ("moderate board 2", Action::Moderate(&other_board), [IN, MOD, MOD, MOD, MOD, MOD, MOD, A, A, A, MOD, SUS]),
         ("moderate private board 1", Action::Moderate(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),

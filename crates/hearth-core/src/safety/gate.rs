@@ -41,6 +41,9 @@ pub struct PostingRules {
     pub same_reply_minutes: u32,
     /// A post notifies at most this many of the members it mentions (the first ones named).
     pub mentions_notified: usize,
+    /// A member reacts to posts ("I hear you", …) at most this many times an hour, counted in
+    /// the stored reactions; 0 turns the limit off.
+    pub reactions_per_hour: u32,
 }
 
 /// The default of [`PostingRules::max_body_bytes`]: 50,000 characters of most languages'
@@ -57,6 +60,7 @@ impl Default for PostingRules {
             crisis: crisis::default_phrases(),
             same_reply_minutes: 10,
             mentions_notified: 10,
+            reactions_per_hour: 60,
         }
     }
 }

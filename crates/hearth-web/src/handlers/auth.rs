@@ -74,7 +74,8 @@ pub async fn register_form(state: State, viewer: Viewer) -> Result<HttpResponse,
     if viewer.member().is_some() {
         return Ok(see_other("/"));
     }
-    let input = RegisterInput::with_time_zone(&state.config.default_time_zone);
+    // A visitor whose browser told us its zone (`static/zone.js`) finds it chosen already.
+    let input = RegisterInput::with_time_zone(&viewer.time_zone(&state.config.default_time_zone));
     register_page(&state, &viewer, "register.html", &input).render(&state)
 }
 

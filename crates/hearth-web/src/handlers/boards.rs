@@ -124,28 +124,46 @@ struct ThreadRow<'a> {
     reply_count: i64,
     author: Option<&'a AuthorRef>,
     last_poster: Option<&'a AuthorRef>,
+    /// The last poster's avatar and site-role badge (a facilitator's badge needs the group's
+    /// facilitators, which the listing does not load).
+    last_poster_avatar: Option<crate::people::Avatar>,
+    last_poster_badges: Vec<crate::people::BadgeView>,
     last_iso: String,
     last_text: String,
+    last_title: String,
     /// What is new in it for a member ("3 new"); `None` for visitors and when nothing is.
     unread: Option<UnreadLink>,
 }
 
 fn thread_rows<'a>(listings: &'a [ThreadListing], zone: chrono_tz::Tz) -> Vec<ThreadRow<'a>> {
+    let now = hearth_core::clock::now();
     listings
         .iter()
-        .map(|l| ThreadRow {
-            id: l.thread.id,
-            slug: &l.thread.slug,
-            title: &l.thread.title,
-            excerpt: &l.excerpt,
-            pinned: l.thread.pinned,
-            locked: l.thread.locked,
-            reply_count: l.thread.reply_count,
-            author: l.author.as_ref(),
-            last_poster: l.last_poster.as_ref(),
-            last_iso: templates::iso(l.thread.last_activity_at),
-            last_text: templates::when(l.thread.last_activity_at, zone),
-            unread: l.unread.as_ref().map(|u| UnreadLink::of(&l.thread, u)),
+        .map(|l| {
+            let last = templates::moment(l.thread.last_activity_at, now, zone);
+            ThreadRow {
+                id: l.thread.id,
+                slug: &l.thread.slug,
+                title: &l.thread.title,
+                excerpt: &l.excerpt,
+                pinned: l.thread.pinned,
+                locked: l.thread.locked,
+                reply_count: l.thread.reply_count,
+                author: l.author.as_ref(),
+                last_poster: l.last_poster.as_ref(),
+                last_poster_avatar: l
+                    .last_poster
+                    .as_ref()
+                    .map(|p| crate::people::Avatar::of(p.id, &p.display_name)),
+                last_poster_badges: l
+                    .last_poster
+                    .as_ref()
+                    .map_or_else(Vec::new, |p| crate::people::badges_of(p, false, None)),
+                last_iso: last.iso,
+                last_text: last.text,
+                last_title: last.title,
+                unread: l.unread.as_ref().map(|u| UnreadLink::of(&l.thread, u)),
+            }
         })
         .collect()
 }

@@ -55,7 +55,10 @@ pub async fn profile_page(
         .with("can_warn_boards", &view.warn_boards)
         .with("can_warn_site", &view.can_warn_site)
         .with("can_suspend", &view.can_suspend)
-        .with("ban_boards", &view.ban_boards))
+        .with("ban_boards", &view.ban_boards)
+        .with("badges", &view.badges)
+        .with("groups_in_common", &view.groups_in_common)
+        .with("warnings", &view.warnings))
 }
 
 /// `POST /u/{username}/mute` and `/unmute`: back to the profile either way.

@@ -152,7 +152,15 @@ pub async fn for_visitors<Fut>(
 where
     Fut: std::future::Future<Output = Result<Built, WebError>>,
 {
-    let path = path.filter(|_| viewer.member().is_none());
+    // Visitors whose browser told us their zone see times in it: their pages are kept apart,
+    // one copy per zone, so nobody is shown another reader's zone.
+    let keyed =
+        path.filter(|_| viewer.member().is_none())
+            .map(|path| match viewer.visitor_zone() {
+                Some(zone) => format!("{path}\n{zone}"),
+                None => path.to_owned(),
+            });
+    let path = keyed.as_deref();
     if let Some(path) = path {
         let kept = state.visitor_pages.get(path);
         if state.metrics.is_some() && state.visitor_pages.enabled() {

@@ -1,5 +1,6 @@
 use actix_web::{web, HttpResponse};
 use hearth_core::forum::posts::{self, Deleted};
+use hearth_core::forum::reactions::{self, ReactionKind};
 use hearth_core::forum::threads;
 use hearth_core::ids::PostId;
 use hearth_core::model::{Board, Post, Thread};
@@ -9,6 +10,32 @@ use super::{form_again, post_url, see_other, thread_url, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::viewer::Viewer;
+
+#[derive(Deserialize)]
+pub struct ReactInput {
+    #[serde(default)]
+    kind: String,
+}
+
+/// `POST /p/{id}/react`: gives a reaction to a post, or takes it back, then returns to the
+/// post on its thread page (a plain form: no script needed).
+pub async fn react(
+    state: State,
+    viewer: Viewer,
+    id: web::Path<PostId>,
+    form: web::Form<ReactInput>,
+) -> Result<HttpResponse, WebError> {
+    let member = viewer.require_member()?;
+    let kind = ReactionKind::parse(&form.kind)
+        .ok_or_else(|| WebError::BadRequest("there is no such reaction".to_owned()))?;
+    let per_hour = state.config.posting.reactions_per_hour;
+    let id = id.into_inner();
+    let reacted = db(&state, move |conn| {
+        reactions::toggle(conn, &member, id, kind, per_hour, hearth_core::clock::now())
+    })
+    .await?;
+    Ok(see_other(&post_url(&reacted.thread, reacted.position)))
+}
 
 /// `GET /p/{id}`: a permanent link to a post, sent on to the page of its thread that holds it.
 pub async fn permalink(

@@ -11,9 +11,12 @@ use super::{
     for_visitors, form_again, help_url, moderation, post_url, see_other, thread_url, Built, Page,
 };
 use crate::errors::WebError;
+use crate::people::{badges_of, Avatar, BadgeView};
 use crate::state::{db, read, State};
 use crate::templates;
+use crate::templates::Moment;
 use crate::viewer::Viewer;
+use hearth_core::forum::reactions::ReactionKind;
 
 #[derive(Deserialize)]
 pub struct ThreadQuery {
@@ -45,9 +48,15 @@ struct PostItem<'a> {
     moderation: &'static str,
     /// Why the moderators hid it, or that it awaits approval: for its author and moderators.
     notice: Option<String>,
-    created_iso: String,
-    created_text: String,
-    edited: Option<(String, String)>,
+    /// The author's initials avatar and badges (`None`/empty for a former member).
+    avatar: Option<Avatar>,
+    badges: Vec<BadgeView>,
+    created: Moment,
+    edited: Option<Moment>,
+    /// The reactions under it: every kind, as buttons, for a reader who may react; only
+    /// those given, as counts, for everyone else.
+    reactions: Vec<ReactionItem>,
+    can_react: bool,
     /// The text's version, which the moderation forms send back (a decision applies only to
     /// the text the moderator saw).
     edited_at: Option<NaiveDateTime>,
@@ -59,6 +68,34 @@ struct PostItem<'a> {
     can_delete: bool,
     can_report: bool,
     can_moderate: bool,
+}
+
+/// One kind of reaction under a post.
+#[derive(Serialize)]
+struct ReactionItem {
+    kind: &'static str,
+    label: &'static str,
+    count: i64,
+    mine: bool,
+}
+
+fn reaction_items(readable: &hearth_core::forum::threads::ReadablePost) -> Vec<ReactionItem> {
+    let given = |kind: ReactionKind| readable.reactions.iter().find(|c| c.kind == kind);
+    ReactionKind::ALL
+        .iter()
+        .filter_map(|&kind| {
+            let count = given(kind);
+            if count.is_none() && !readable.can_react {
+                return None;
+            }
+            Some(ReactionItem {
+                kind: kind.as_str(),
+                label: kind.label(),
+                count: count.map_or(0, |c| c.count),
+                mine: count.is_some_and(|c| c.mine),
+            })
+        })
+        .collect()
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -88,6 +125,7 @@ async fn load(
 fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyInput) -> Page {
     let (board, thread) = (&view.board, &view.thread);
     let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
+    let now = hearth_core::clock::now();
     let items: Vec<PostItem> = view
         .posts
         .iter()
@@ -116,11 +154,17 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
                 author: readable.author.as_ref(),
                 moderation: post.moderation.as_str(),
                 notice,
-                created_iso: templates::iso(post.created_at),
-                created_text: templates::when(post.created_at, zone),
-                edited: post
-                    .edited_at
-                    .map(|at| (templates::iso(at), templates::when(at, zone))),
+                avatar: readable
+                    .author
+                    .as_ref()
+                    .map(|a| Avatar::of(a.id, &a.display_name)),
+                badges: readable.author.as_ref().map_or_else(Vec::new, |a| {
+                    badges_of(a, readable.facilitator, Some(post.created_at))
+                }),
+                created: templates::moment(post.created_at, now, zone),
+                edited: post.edited_at.map(|at| templates::moment(at, now, zone)),
+                reactions: reaction_items(readable),
+                can_react: readable.can_react,
                 edited_at: post.edited_at,
                 actions: can_quote
                     || readable.can_edit

@@ -98,8 +98,7 @@ struct UnreadRow<'a> {
     board_slug: &'a str,
     board_name: &'a str,
     unread: UnreadLink,
-    last_iso: String,
-    last_text: String,
+    last: templates::Moment,
 }
 
 /// `GET /unread?after=`: the threads with posts new to the member across their groups, newest
@@ -118,6 +117,7 @@ pub async fn show(
     let page: UnreadPage =
         read(&state, move |conn| reads::unread_for(conn, &member, after)).await?;
     let zone = templates::zone(&viewer.time_zone(&state.config.default_time_zone));
+    let now = hearth_core::clock::now();
     let rows: Vec<UnreadRow> = page
         .threads
         .iter()
@@ -127,8 +127,7 @@ pub async fn show(
             board_slug: &t.board.slug,
             board_name: &t.board.name,
             unread: UnreadLink::of(&t.thread, &t.unread),
-            last_iso: templates::iso(t.thread.last_activity_at),
-            last_text: templates::when(t.thread.last_activity_at, zone),
+            last: templates::moment(t.thread.last_activity_at, now, zone),
         })
         .collect();
     let groups: Vec<(&str, &str)> = page

@@ -74,20 +74,65 @@ fn meeting_times_show_the_readers_zone_and_the_organisers() {
     assert_eq!(
         meeting_time_filter(&stored, &args).unwrap(),
         Value::String(
-            "Thu 12 Mar 2026, 19:00 (your time, Europe/London) · 20:00 in Europe/Berlin".to_owned()
+            "Thu 12 Mar 2026, 19:00 (your time, London time) · 20:00 Berlin time".to_owned()
         )
     );
     args.insert("zone".to_owned(), Value::String("Asia/Tokyo".to_owned()));
     assert_eq!(
         meeting_time_filter(&stored, &args).unwrap(),
         Value::String(
-            "Thu 12 Mar 2026, 19:00 (your time, Europe/London) · Fri 13 Mar, 04:00 in Asia/Tokyo"
+            "Thu 12 Mar 2026, 19:00 (your time, London time) · Fri 13 Mar, 04:00 Tokyo time"
                 .to_owned()
         )
     );
     args.insert("zone".to_owned(), Value::String("Europe/London".to_owned()));
     assert_eq!(
         meeting_time_filter(&stored, &args).unwrap(),
-        Value::String("Thu 12 Mar 2026, 19:00 (Europe/London)".to_owned())
+        Value::String("Thu 12 Mar 2026, 19:00 (London time)".to_owned())
     );
+}
+
+fn at(text: &str) -> NaiveDateTime {
+    text.parse().unwrap()
+}
+
+#[test]
+fn moments_read_as_people_say_them_in_the_readers_zone() {
+    let london: Tz = "Europe/London".parse().unwrap();
+    let toronto: Tz = "America/Toronto".parse().unwrap();
+    // Tuesday 3 March 2026, 18:00 UTC (18:00 in London, 13:00 in Toronto).
+    let now = at("2026-03-03T18:00:00");
+    let text = |utc: &str, tz: Tz| moment(at(utc), now, tz).text;
+    assert_eq!(text("2026-03-03T17:59:40", london), "just now");
+    assert_eq!(text("2026-03-03T17:59:00", london), "1 minute ago");
+    assert_eq!(text("2026-03-03T17:15:00", london), "45 minutes ago");
+    assert_eq!(text("2026-03-03T16:00:00", london), "2 hours ago");
+    assert_eq!(text("2026-03-03T09:05:00", london), "today at 09:05");
+    assert_eq!(text("2026-03-02T14:05:00", london), "yesterday at 14:05");
+    // The same instant is "today" in Toronto, where it was 09:05.
+    assert_eq!(text("2026-03-03T03:05:00", london), "today at 03:05");
+    assert_eq!(text("2026-03-03T03:05:00", toronto), "yesterday at 22:05");
+    assert_eq!(text("2026-02-28T10:00:00", london), "Saturday at 10:00");
+    assert_eq!(text("2026-01-20T10:00:00", london), "20 January");
+    assert_eq!(text("2025-12-24T10:00:00", london), "24 December 2025");
+    assert_eq!(text("2026-03-10T10:00:00", london), "10 March at 10:00");
+    let shown = moment(at("2026-03-02T14:05:00"), now, toronto);
+    assert_eq!(shown.iso, "2026-03-02T14:05:00Z");
+    assert_eq!(shown.title, "Monday 2 March 2026, 09:05, Toronto time");
+    assert_eq!(
+        time_element(&shown),
+        "<time datetime=\"2026-03-02T14:05:00Z\" title=\"Monday 2 March 2026, 09:05, Toronto time\">yesterday at 09:05</time>"
+    );
+}
+
+#[test]
+fn zones_read_by_their_city() {
+    assert_eq!(zone_label("Europe/London"), "London time");
+    assert_eq!(zone_label("America/New_York"), "New York time");
+    assert_eq!(
+        zone_label("America/Argentina/Buenos_Aires"),
+        "Buenos Aires time"
+    );
+    assert_eq!(zone_label("UTC"), "UTC");
+    assert_eq!(zone_label("Etc/GMT+5"), "Etc/GMT+5");
 }

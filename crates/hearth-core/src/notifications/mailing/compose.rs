@@ -85,6 +85,13 @@ pub(crate) fn sentence(told: &Told<'_>) -> String {
                 format!("{who} sent you a private message")
             }
         }
+        Some(Kind::Reaction) => {
+            if count > 1 {
+                format!("{count} people reacted to your post in {place}")
+            } else {
+                format!("{who} reacted to your post in {place}")
+            }
+        }
         Some(Kind::Moderation) => "The moderators sent you a notice".to_owned(),
         Some(Kind::JoinRequest) => format!(
             "{} to join {group}",
