@@ -223,7 +223,7 @@ pub fn insert_threads(conn: &mut DbConn, rows: &[NewThread]) -> Result<Vec<Threa
 pub fn insert_posts(conn: &mut DbConn, rows: &[NewPost]) -> Result<usize> {
     write_tx(conn, |conn| {
         let mut inserted = 0;
-        for chunk in rows.chunks(rows_per_statement(10)) {
+        for chunk in rows.chunks(rows_per_statement(11)) {
             let values: Vec<_> = chunk
                 .iter()
                 .map(|p| {
@@ -336,7 +336,7 @@ mod tests {
             }],
         )
         .unwrap()[0];
-        let n = rows_per_statement(10) + 10;
+        let n = rows_per_statement(11) + 10;
         let at = |i: usize| start + TimeDelta::seconds(i as i64);
         let thread = insert_threads(
             conn,

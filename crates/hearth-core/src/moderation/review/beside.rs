@@ -148,11 +148,9 @@ pub(crate) fn histories(
     Ok(found)
 }
 
-/// Requests only, written out so that the partial index `memberships_requested` serves it (a
-/// bound parameter would not match the index's condition).
-fn requested() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    debug_assert_eq!(MembershipState::Requested.as_str(), "requested");
-    diesel::dsl::sql::<diesel::sql_types::Bool>("memberships.state = 'requested'")
+/// Requests only (through the index `memberships_requested`, which leads with the state).
+fn requested() -> diesel::dsl::Eq<memberships::state, &'static str> {
+    memberships::state.eq(MembershipState::Requested.as_str())
 }
 
 /// The groups of `scope` with join requests waiting, the most waiting first.
