@@ -270,6 +270,9 @@ pub fn render_error_page<B: MessageBody + 'static>(
     };
     let viewer = Viewer::from_request_extensions(&request);
     let mut context = base_context(state, &viewer);
+    // The session layer has already run (this handler wraps it), so a confirmation shown here
+    // would never be cleared: it waits for the next ordinary page.
+    context.insert("flash", &None::<&str>);
     context.insert("status", &status.as_u16());
     context.insert("title", page.title);
     // Capitalized here, not by tera's `capitalize`, which would lower-case an address in it.

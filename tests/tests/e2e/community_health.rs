@@ -85,7 +85,7 @@ fn a_facilitator_sees_their_groups_figures_and_waiting_first_posts_only() {
 
     // The queue's header leads to both pages.
     let queue = fran.visit("/review");
-    let links = queue.attrs(".lead a", "href");
+    let links = queue.attrs(".queue-links a", "href");
     assert!(
         links.contains(&"/moderation/unanswered".to_owned()),
         "{links:?}"

@@ -583,7 +583,7 @@ fn a_newcomer_finds_a_group_joins_accepts_the_rules_and_adds_thursdays_meeting_t
     let first = page.texts(".date-item h3 time")[0].clone();
     assert_eq!(
         first,
-        format!("{in_new_york} (your time, America/New_York) · 19:00 in Europe/London")
+        format!("{in_new_york} (your time, New York time) · 19:00 London time")
     );
     assert!(
         page.body.contains("Quaker Meeting House"),

@@ -356,7 +356,9 @@ pub fn profile_for(conn: &mut DbConn, actor: &Actor, username: &str) -> Result<P
     })
 }
 
-/// The groups the reader and `member` have both joined, among those the reader may read.
+/// The groups the reader and `member` have both joined, among those whose members the reader
+/// may see (`Action::ManageMembers`: a group's roster is its facilitators' and the staff's), so
+/// a profile never tells an ordinary member who else belongs to a group.
 fn groups_in_common(
     conn: &mut DbConn,
     actor: &Actor,
@@ -377,6 +379,7 @@ fn groups_in_common(
         .into_iter()
         .map(|s| s.board)
         .filter(|b| me.member_of.contains(&b.id) && theirs.contains(&b.id))
+        .filter(|b| policy::allows(actor, Action::ManageMembers(b)))
         .map(|b| (b.slug, b.name))
         .collect())
 }

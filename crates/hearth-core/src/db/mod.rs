@@ -371,10 +371,14 @@ pub fn write_tx_counter<T>(
     struct Durable<'c>(&'c mut DbConn);
     impl Drop for Durable<'_> {
         fn drop(&mut self) {
+            if self.0.batch_execute("PRAGMA synchronous = FULL").is_ok() {
+                return;
+            }
+            // SQLite refuses the pragma inside a transaction, which a panic leaves open (the
+            // pool then discards the connection as broken): end it, and try once more.
+            let _ = self.0.batch_execute("ROLLBACK");
             if let Err(error) = self.0.batch_execute("PRAGMA synchronous = FULL") {
-                // The pool must not hand this connection out again with lazy commits.
                 tracing::error!(%error, "a connection could not be made durable again");
-                std::process::abort();
             }
         }
     }

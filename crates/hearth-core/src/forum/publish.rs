@@ -368,7 +368,15 @@ fn count(
 /// and edit forms: the renderer and sanitizer of posting, names linked as they would be. Nothing
 /// is stored, no posting limit counts it, nobody is notified; the watched-word gate runs only
 /// when the post is sent.
-pub fn preview(conn: &mut DbConn, source: &str) -> Result<hearth_markdown::SafeHtml> {
+pub fn preview(
+    conn: &mut DbConn,
+    max_body_bytes: usize,
+    source: &str,
+) -> Result<hearth_markdown::SafeHtml> {
+    // The same bounds as a post's text, before anything is rendered.
+    let mut invalid = crate::error::Invalid::default();
+    crate::forum::posts::check_body(source, max_body_bytes, &mut invalid);
+    invalid.into_result()?;
     let names = addressing::resolve(conn, source)?;
     render(source, &names)
 }

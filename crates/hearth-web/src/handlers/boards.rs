@@ -219,9 +219,10 @@ pub async fn create_thread(
     if input.preview.is_some() {
         // The form's own loader decides who may see it; then only the renderer runs.
         let body = input.body.clone();
+        let max_body_bytes = state.config.posting.max_body_bytes;
         let (board, must_accept, preview) = read(&state, move |conn| {
             let (board, must_accept) = threads::for_new_thread(conn, &member, &slug)?;
-            let preview = hearth_core::forum::publish::preview(conn, &body)?;
+            let preview = hearth_core::forum::publish::preview(conn, max_body_bytes, &body)?;
             Ok((board, must_accept, preview))
         })
         .await?;

@@ -101,9 +101,10 @@ pub async fn edit(
     if input.preview.is_some() {
         // Only a post this member may edit, found as the edit form finds it.
         let body = input.body.clone();
+        let max_body_bytes = state.config.posting.max_body_bytes;
         let (found, preview) = read(&state, move |conn| {
             let found = posts::for_edit(conn, &member, id)?;
-            let preview = hearth_core::forum::publish::preview(conn, &body)?;
+            let preview = hearth_core::forum::publish::preview(conn, max_body_bytes, &body)?;
             Ok((found, preview))
         })
         .await?;

@@ -326,8 +326,9 @@ pub async fn reply(
         // The last page, as after a refused reply, read through the thread's own loader.
         let view = load(&state, &viewer, id, i32::MAX).await?;
         let body = input.body.clone();
+        let max_body_bytes = state.config.posting.max_body_bytes;
         let preview = read(&state, move |conn| {
-            hearth_core::forum::publish::preview(conn, &body)
+            hearth_core::forum::publish::preview(conn, max_body_bytes, &body)
         })
         .await?;
         return thread_page(&state, &viewer, &view, &input)

@@ -89,7 +89,8 @@ pub(crate) fn sentence(told: &Told<'_>) -> String {
             if count > 1 {
                 format!("{count} people reacted to your post in {place}")
             } else {
-                format!("{who} reacted to your post in {place}")
+                // Who reacted is shown to no one, the author included.
+                format!("Someone reacted to your post in {place}")
             }
         }
         Some(Kind::Moderation) => "The moderators sent you a notice".to_owned(),
