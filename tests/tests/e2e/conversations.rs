@@ -149,12 +149,18 @@ fn outsiders_cannot_answer_or_moderate_a_conversation() {
         ],
     );
     let id = conversation_id(&sent.assert_redirect());
-    // Olga holds a valid form token of her own; the server still says the thing does not exist.
+    // Olga holds a valid form token and a form key of her own; the server still says the thing
+    // does not exist.
     let page = olga.visit("/conversations");
     let token = page.attrs("input[name=csrf_token]", "value").pop().unwrap();
+    let key = hearth_core::forum::posts::new_submission_key();
     olga.post(
         &format!("/c/{id}/reply"),
-        &[("csrf_token", token.as_str()), ("body", "let me in")],
+        &[
+            ("csrf_token", token.as_str()),
+            ("submission_key", key.as_str()),
+            ("body", "let me in"),
+        ],
     )
     .assert_status(404);
     olga.post(
@@ -240,10 +246,12 @@ fn age_account(app: &TestApp, username: &str, days: i64) {
 fn message_member(from: &Browser, group: &str, with: &str) -> Reply {
     let page = from.visit("/conversations");
     let token = page.attrs("input[name=csrf_token]", "value").pop().unwrap();
+    let key = hearth_core::forum::posts::new_submission_key();
     from.post(
         "/conversations/new",
         &[
             ("csrf_token", token.as_str()),
+            ("submission_key", key.as_str()),
             ("group", group),
             ("with", with),
             ("subject", "Hello"),
@@ -387,4 +395,111 @@ fn the_message_limit_refuses_with_429_and_keeps_the_text() {
     for text in ["a", "b", "c"] {
         answer(&fran, &id, text).assert_redirect();
     }
+}
+
+#[test]
+fn a_form_sent_twice_starts_one_conversation_and_posts_one_message() {
+    let app = TestApp::new();
+    let (world, _pets) = two_groups(&app);
+    let joan = world.browser("joan");
+    // A double tap: the same page's form, sent twice.
+    let form = joan.visit("/conversations/new?group=grief");
+    let fields = [("subject", "Tonight"), ("body", "Is anyone around?")];
+    let first = joan.submit(&form, "/conversations/new", &fields);
+    let second = joan.submit(&form, "/conversations/new", &fields);
+    let location = first.assert_redirect();
+    assert_eq!(second.assert_redirect(), location);
+    assert_eq!(listed_subjects(&joan), ["Tonight"]);
+    let fran = world.browser("fran");
+    assert_eq!(listed_subjects(&fran), ["Tonight"]);
+    let id = conversation_id(&location);
+    let path = format!("/c/{id}");
+
+    // The answer, sent twice from one page (a retry after a timeout).
+    let page = fran.visit(&path);
+    let reply_action = format!("{path}/reply");
+    let fields = [("body", "I am here, Joan.")];
+    let first = fran.submit(&page, &reply_action, &fields);
+    let second = fran.submit(&page, &reply_action, &fields);
+    let location = first.assert_redirect();
+    assert!(location.contains("#message-"), "{location}");
+    assert_eq!(second.assert_redirect(), location);
+    assert_eq!(
+        message_texts(&joan.visit(&path)),
+        ["Is anyone around?", "I am here, Joan."]
+    );
+    // A new page is a new form: the same words again are a second message.
+    answer(&fran, &id, "I am here, Joan.").assert_redirect();
+    assert_eq!(message_texts(&joan.visit(&path)).len(), 3);
+}
+
+#[test]
+fn the_list_and_a_long_conversation_come_in_pages() {
+    let mut config = hearth_tests::test_config();
+    config.conversations.messages_per_minute = 0;
+    config.conversations.messages_per_day = 0;
+    let app = TestApp::with_config(config);
+    let (world, pets) = two_groups(&app);
+    let joan = world.browser("joan");
+    let mut subjects = Vec::new();
+    for i in 0..105 {
+        let subject = format!("Question {i:03}");
+        joan.fill(
+            "/conversations/new?group=grief",
+            "/conversations/new",
+            &[("subject", subject.as_str()), ("body", "hello")],
+        )
+        .assert_redirect();
+        subjects.push(subject);
+    }
+    subjects.reverse();
+    let fran = world.browser("fran");
+    let first = fran.visit("/conversations");
+    let on_first = first.texts(".conversation-line > a");
+    assert_eq!(on_first.len(), 100);
+    let older = first.attrs("a[rel=next]", "href");
+    assert_eq!(older.len(), 1, "an “Older conversations” link");
+    let second = fran.visit(&older[0]);
+    assert!(second.attrs("a[rel=next]", "href").is_empty());
+    assert_eq!(
+        second
+            .attrs(".pager a[href='/conversations']", "href")
+            .len(),
+        1,
+        "a way back to the newest"
+    );
+    let all = [on_first, second.texts(".conversation-line > a")].concat();
+    assert_eq!(all, subjects, "every conversation once, newest first");
+    // Another group's facilitator, on any page: none of them.
+    let paul = pets.browser("paul");
+    assert!(listed_subjects(&paul).is_empty());
+    paul.get(&older[0]).assert_status(200);
+    assert!(!paul.visit(&older[0]).body.contains("Question"));
+    joan.get("/conversations?after=not-a-cursor")
+        .assert_status(404);
+
+    // A conversation of 60 messages shows the newest 50, and the earlier ten a page back.
+    let newest_href = fran
+        .visit("/conversations")
+        .attrs(".conversation-line > a", "href")
+        .remove(0);
+    let id = conversation_id(&newest_href);
+    let path = format!("/c/{id}");
+    for i in 1..60 {
+        answer(&fran, &id, &format!("message {i:02}")).assert_redirect();
+    }
+    let newest = joan.visit(&path);
+    let shown = message_texts(&newest);
+    assert_eq!(shown.len(), 50);
+    assert_eq!(shown.last().map(String::as_str), Some("message 59"));
+    let earlier = newest.attrs("a[rel=prev]", "href");
+    assert_eq!(earlier.len(), 1, "an “Earlier messages” link");
+    let back = joan.visit(&earlier[0]);
+    let mut expected = vec!["hello".to_owned()];
+    expected.extend((1..10).map(|i| format!("message {i:02}")));
+    assert_eq!(message_texts(&back), expected);
+    assert!(back.attrs("a[rel=prev]", "href").is_empty());
+    assert_eq!(back.attrs("a[rel=next]", "href").len(), 1, "later messages");
+    // Outsiders: not found on any page of it.
+    world.browser("olga").get(&earlier[0]).assert_status(404);
 }

@@ -20,7 +20,7 @@ use crate::db::schema::{
 };
 use crate::db::{lock_name, write_tx, DbConn};
 use crate::error::{Error, Result};
-use crate::ids::{BoardId, ConversationId, MeetingId, MemberId, PostId, ThreadId};
+use crate::ids::{BoardId, ConversationId, MeetingId, MemberId, MessageId, PostId, ThreadId};
 use crate::model::{Board, Message, Post, Thread};
 use crate::policy::{self, Action, MemberActor};
 
@@ -462,23 +462,12 @@ fn conversations_of(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Conve
         .load(conn)?;
     let mut entries = Vec::with_capacity(ids.len());
     for (id, group) in ids {
-        match crate::conversations::page_for(conn, member, id) {
-            Ok(view) => entries.push(ConversationEntry {
+        match readable_messages(conn, member, id) {
+            Ok((subject, messages)) => entries.push(ConversationEntry {
                 id,
                 group,
-                subject: Some(view.conversation.subject.clone()),
-                messages: view
-                    .messages
-                    .into_iter()
-                    .filter(|line| line.shown)
-                    .map(|line| MessageEntry {
-                        id: line.message.id,
-                        mine: line.is_own,
-                        author: line.author.map(|a| a.username),
-                        source: line.message.source,
-                        created_at: line.message.created_at,
-                    })
-                    .collect(),
+                subject: Some(subject),
+                messages,
             }),
             Err(Error::NotFound | Error::Denied(_)) => {
                 let own: Vec<Message> = conversation_messages::table
@@ -507,6 +496,45 @@ fn conversations_of(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Conve
         }
     }
     Ok(entries)
+}
+
+/// Every message of a conversation the member may read, as its pages show them to them (page
+/// after page, oldest first), with its subject.
+fn readable_messages(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    id: ConversationId,
+) -> Result<(String, Vec<MessageEntry>)> {
+    use crate::conversations::{page_for, MessagesAt};
+    let mut view = page_for(conn, member, id, MessagesAt::After(MessageId(0)))?;
+    let subject = view.conversation.subject.clone();
+    let mut messages = Vec::new();
+    loop {
+        let later = view.later;
+        messages.extend(
+            view.messages
+                .into_iter()
+                .filter(|line| line.shown)
+                .map(|line| MessageEntry {
+                    id: line.message.id,
+                    mine: line.is_own,
+                    author: line.author.map(|a| a.username),
+                    source: line.message.source,
+                    created_at: line.message.created_at,
+                }),
+        );
+        let Some(after) = later else { break };
+        view = page_for(conn, member, id, MessagesAt::After(after))?;
+        // Pages only move forward (a page past the end would be the newest again).
+        if view
+            .messages
+            .first()
+            .is_none_or(|line| line.message.id <= after)
+        {
+            break;
+        }
+    }
+    Ok((subject, messages))
 }
 
 #[cfg(test)]

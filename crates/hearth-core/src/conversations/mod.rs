@@ -18,9 +18,10 @@ mod writing;
 pub use moderating::{close_check_in, moderate_message, report_message, MessageDecision};
 pub use reading::{
     for_start, list_for, mark_read, page_for, readable_by_id, ways_to_reach, ConversationLine,
-    ConversationView, MessageLine, StartView,
+    ConversationList, ConversationView, ListCursor, MessageLine, MessagesAt, StartView, LISTED,
+    MESSAGES_PER_PAGE,
 };
-pub use writing::{reply, start, Sent, StartForm};
+pub use writing::{reply, start, ReplyForm, Sent, StartForm};
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;

@@ -1,8 +1,12 @@
 //! Reading conversations: a reader's list (unread first), one conversation with what its reader
-//! may do there, the start form's page, and the read markers.
+//! may do there, the start form's page, and the read markers. Both the list and a conversation
+//! come in pages cut by keys (a cursor), so a reader with a thousand conversations or a
+//! conversation of a thousand messages costs one page.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::Serialize;
 
 use crate::accounts::{actors, members};
@@ -21,8 +25,60 @@ use crate::policy::{self, Action, MemberActor};
 
 use super::{ConversationRules, StartQuery};
 
-/// The most conversations a list shows (the newest).
+/// The most conversations a page of the list shows.
 pub const LISTED: i64 = 100;
+
+/// The most messages a page of a conversation shows.
+pub const MESSAGES_PER_PAGE: i64 = 50;
+
+/// Where a page of a reader's list starts: just after this conversation in the list's order.
+///
+/// The list is one order: the conversations with unread messages, by latest activity, then the
+/// read ones, by latest activity (ties by id). Pages cut that order every [`LISTED`]
+/// conversations, so the unread ones fill page 1 first and none is skipped or shown twice
+/// while nothing changes. A conversation that changes between two pages moves: a new message
+/// brings it to page 1 (where a reader looks for news), and one read meanwhile may show again
+/// among the read ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListCursor {
+    pub unread: bool,
+    pub last_activity_at: NaiveDateTime,
+    pub id: ConversationId,
+}
+
+impl ListCursor {
+    /// A compact, URL-safe form: `<unread 0|1>.<microseconds>.<id>`.
+    pub fn encode(&self) -> String {
+        let micros = self.last_activity_at.and_utc().timestamp_micros();
+        format!("{}.{}.{}", u8::from(self.unread), micros, self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<ListCursor> {
+        let mut parts = text.splitn(3, '.');
+        let unread = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let micros: i64 = parts.next()?.parse().ok()?;
+        let id: i64 = parts.next()?.parse().ok()?;
+        let last_activity_at = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+        Some(ListCursor {
+            unread,
+            last_activity_at,
+            id: ConversationId(id),
+        })
+    }
+}
+
+/// One page of a reader's conversations.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationList {
+    pub lines: Vec<ConversationLine>,
+    /// Present when there are more conversations after this page.
+    #[serde(skip)]
+    pub next: Option<ListCursor>,
+}
 
 /// One conversation of a reader's list.
 #[derive(Debug, Clone, Serialize)]
@@ -43,11 +99,40 @@ pub struct ConversationLine {
 
 type ListRow = (Conversation, (String, String, String), Option<i64>);
 
-/// The conversations `member` takes part in or, as one of its group's moderators, may answer:
-/// unread first, then the most recent. Each is checked against the policy, so the list shows
-/// exactly what the reader may open (a facilitator who no longer facilitates a group does not
-/// see its conversations).
-pub fn list_for(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<ConversationLine>> {
+/// Whether a listed row has messages its reader has not read (the reader's marker, joined,
+/// below the conversation's newest message; no marker at all is nothing read). The same test
+/// as [`is_unread`], in SQL.
+const UNREAD: &str =
+    "(conversations.last_message_id > COALESCE(conversation_reads.last_read_message_id, 0))";
+const READ: &str =
+    "(conversations.last_message_id <= COALESCE(conversation_reads.last_read_message_id, 0))";
+
+fn is_unread(conversation: &Conversation, read_up_to: Option<i64>) -> bool {
+    conversation.last_message_id > read_up_to.unwrap_or(0)
+}
+
+/// Later than the cursor in the list's order, within one half of it. A row-value comparison:
+/// one range seek on both backends, which diesel can only write as literal SQL.
+macro_rules! after_list_cursor {
+    ($at:expr, $id:expr) => {
+        sql::<Bool>("(conversations.last_activity_at, conversations.id) < (")
+            .bind::<Timestamp, _>($at)
+            .sql(", ")
+            .bind::<BigInt, _>($id)
+            .sql(")")
+    };
+}
+
+/// Up to `limit` conversations of one half of `member`'s list (`unread` or read), after `after`
+/// in it, newest activity first: those they take part in and, as one of its group's
+/// facilitators, the group's. The policy still decides each (`list_for`).
+fn list_half(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    unread: bool,
+    after: Option<(NaiveDateTime, ConversationId)>,
+    limit: i64,
+) -> Result<Vec<ListRow>> {
     let me = member.id;
     let facilitated: Vec<BoardId> = if member.moderates_any() {
         member.facilitates.clone()
@@ -57,7 +142,7 @@ pub fn list_for(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Conversat
     let written_in = conversation_messages::table
         .filter(conversation_messages::author_id.eq(me))
         .select(conversation_messages::conversation_id);
-    let rows: Vec<ListRow> = conversations::table
+    let half = conversations::table
         .inner_join(boards::table)
         .left_join(
             conversation_reads::table.on(conversation_reads::conversation_id
@@ -73,30 +158,100 @@ pub fn list_for(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Conversat
                     .and(conversations::board_id.eq_any(&facilitated)))
                 .or(conversations::id.eq_any(written_in)),
         )
-        .order(conversations::last_activity_at.desc())
-        .limit(LISTED)
+        .filter(sql::<Bool>(if unread { UNREAD } else { READ }))
+        .order((
+            conversations::last_activity_at.desc(),
+            conversations::id.desc(),
+        ))
         .select((
             Conversation::as_select(),
             (boards::slug, boards::name, boards::visibility),
             conversation_reads::last_read_message_id.nullable(),
         ))
-        .load(conn)?;
-    let board_ids: Vec<BoardId> = rows.iter().map(|r| r.0.board_id).collect();
-    let found_boards: Vec<Board> = boards::table
-        .filter(boards::id.eq_any(&board_ids))
-        .select(Board::as_select())
-        .load(conn)?;
+        .limit(limit);
+    Ok(match after {
+        None => half.load(conn)?,
+        Some((at, id)) => half.filter(after_list_cursor!(at, id.0)).load(conn)?,
+    })
+}
+
+/// The next `limit` rows of `member`'s list after `after`: the rest of the unread half, then the
+/// read half.
+fn list_rows(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    after: Option<ListCursor>,
+    limit: i64,
+) -> Result<Vec<ListRow>> {
+    let mut rows: Vec<ListRow> = Vec::new();
+    if after.is_none_or(|c| c.unread) {
+        let from = after.map(|c| (c.last_activity_at, c.id));
+        rows.extend(list_half(conn, member, true, from, limit)?);
+    }
+    let short = limit - i64::try_from(rows.len()).unwrap_or(limit);
+    if short > 0 {
+        let from = after
+            .filter(|c| !c.unread)
+            .map(|c| (c.last_activity_at, c.id));
+        rows.extend(list_half(conn, member, false, from, short)?);
+    }
+    Ok(rows)
+}
+
+fn cursor_of((conversation, _, read_up_to): &ListRow) -> ListCursor {
+    ListCursor {
+        unread: is_unread(conversation, *read_up_to),
+        last_activity_at: conversation.last_activity_at,
+        id: conversation.id,
+    }
+}
+
+/// A page of the conversations `member` takes part in or, as one of its group's moderators, may
+/// answer: unread first, then the most recent (see [`ListCursor`] for how pages cut that
+/// order); `after` is where the page starts, `None` for the first. Each is checked against the
+/// policy, so the list shows exactly what the reader may open (a facilitator who no longer
+/// facilitates a group does not see its conversations, though they wrote in them); rows the
+/// policy drops are read past, so a page is full whenever there is more to show.
+pub fn list_for(
+    conn: &mut DbConn,
+    member: &MemberActor,
+    after: Option<ListCursor>,
+) -> Result<ConversationList> {
+    let me = member.id;
     let actor = member.actor();
-    let others: Vec<MemberId> = rows.iter().map(|r| super::other_party(&r.0, me)).collect();
-    let people = members::authors_by_ids(conn, &others)?;
-    let mut lines: Vec<ConversationLine> = rows
-        .into_iter()
-        .filter(|(conversation, _, _)| {
+    // One more than a page, to know whether there is a next one.
+    let wanted = LISTED + 1;
+    let mut shown: Vec<ListRow> = Vec::new();
+    let mut from = after;
+    loop {
+        let rows = list_rows(conn, member, from, wanted)?;
+        let exhausted = rows.len() < wanted as usize;
+        from = rows.last().map(cursor_of).or(from);
+        let board_ids: Vec<BoardId> = rows.iter().map(|r| r.0.board_id).collect();
+        let found_boards: Vec<Board> = boards::table
+            .filter(boards::id.eq_any(&board_ids))
+            .select(Board::as_select())
+            .load(conn)?;
+        shown.extend(rows.into_iter().filter(|(conversation, _, _)| {
             found_boards
                 .iter()
                 .find(|b| b.id == conversation.board_id)
                 .is_some_and(|b| policy::allows(&actor, Action::ReadConversation(b, conversation)))
-        })
+        }));
+        if exhausted || shown.len() > LISTED as usize {
+            break;
+        }
+    }
+    let next = if shown.len() > LISTED as usize {
+        shown.truncate(LISTED as usize);
+        shown.last().map(cursor_of)
+    } else {
+        None
+    };
+    let others: Vec<MemberId> = shown.iter().map(|r| super::other_party(&r.0, me)).collect();
+    let people = members::authors_by_ids(conn, &others)?;
+    let lines: Vec<ConversationLine> = shown
+        .into_iter()
         .map(|(conversation, (board_slug, board_name, _), read_up_to)| {
             let with =
                 if conversation.kind == ConversationKind::Group && conversation.member_id == me {
@@ -105,21 +260,19 @@ pub fn list_for(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<Conversat
                     people.get(&super::other_party(&conversation, me)).cloned()
                 };
             ConversationLine {
+                unread: is_unread(&conversation, read_up_to),
                 id: conversation.id,
                 subject: conversation.subject,
                 kind: conversation.kind,
                 board_slug,
                 board_name,
                 with,
-                unread: conversation.last_message_id > read_up_to.unwrap_or(0),
                 last_activity_at: conversation.last_activity_at,
                 message_count: conversation.message_count,
             }
         })
         .collect();
-    // Stable: within each half, the most recent first, as loaded.
-    lines.sort_by_key(|line| !line.unread);
-    Ok(lines)
+    Ok(ConversationList { lines, next })
 }
 
 /// One message as its reader sees it.
@@ -140,7 +293,17 @@ pub struct MessageLine {
     pub can_moderate: bool,
 }
 
-/// A conversation with its messages and what its reader may do there.
+/// Which messages of a conversation a page shows: the newest, or a page's worth just before or
+/// just after a message (keyed by id, as messages are written in id order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MessagesAt {
+    #[default]
+    Newest,
+    Before(MessageId),
+    After(MessageId),
+}
+
+/// A conversation with a page of its messages and what its reader may do there.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConversationView {
     pub conversation: Conversation,
@@ -148,9 +311,14 @@ pub struct ConversationView {
     pub board_name: String,
     pub member: Option<AuthorRef>,
     pub started_by: Option<AuthorRef>,
+    /// At most [`MESSAGES_PER_PAGE`] messages, oldest first.
     pub messages: Vec<MessageLine>,
-    /// The newest message the reader can see, for their read marker.
+    /// The newest message this page shows, for the reader's read marker.
     pub newest: Option<MessageId>,
+    /// The oldest message shown, when the reader has earlier ones to see (`?before=`).
+    pub earlier: Option<MessageId>,
+    /// The newest message shown, when the reader has later ones to see (`?after=`).
+    pub later: Option<MessageId>,
     pub can_answer: bool,
     pub can_moderate: bool,
     /// A check-in is open on it (for its moderators, who can close it).
@@ -161,20 +329,119 @@ pub struct ConversationView {
     pub post_id: Option<PostId>,
 }
 
-/// The conversation `id`, if `member` may read it (not found otherwise).
+/// The messages of `conversation` its reader sees: all, for its moderators; otherwise all but
+/// the ones awaiting a moderator that others wrote (those are not there at all for them).
+macro_rules! messages_seen {
+    ($conversation:expr, $reader:expr, $can_moderate:expr) => {
+        conversation_messages::table
+            .filter(conversation_messages::conversation_id.eq($conversation))
+            .filter(
+                conversation_messages::moderation
+                    .ne_all(if $can_moderate {
+                        Vec::new()
+                    } else {
+                        vec![Moderation::Awaiting.as_str()]
+                    })
+                    .or(conversation_messages::author_id.eq($reader)),
+            )
+    };
+}
+
+/// One page of the messages `reader` sees in `conversation`, oldest first: the newest
+/// [`MESSAGES_PER_PAGE`], or as many just before or after a message. A page past either end
+/// is the newest page.
+fn message_page(
+    conn: &mut DbConn,
+    conversation: ConversationId,
+    reader: MemberId,
+    can_moderate: bool,
+    at: MessagesAt,
+) -> Result<Vec<Message>> {
+    let base = messages_seen!(conversation, reader, can_moderate).select(Message::as_select());
+    let mut messages: Vec<Message> = match at {
+        MessagesAt::Newest => base
+            .order(conversation_messages::id.desc())
+            .limit(MESSAGES_PER_PAGE)
+            .load(conn)?,
+        MessagesAt::Before(before) => base
+            .filter(conversation_messages::id.lt(before))
+            .order(conversation_messages::id.desc())
+            .limit(MESSAGES_PER_PAGE)
+            .load(conn)?,
+        MessagesAt::After(after) => {
+            let mut later: Vec<Message> = base
+                .filter(conversation_messages::id.gt(after))
+                .order(conversation_messages::id.asc())
+                .limit(MESSAGES_PER_PAGE)
+                .load(conn)?;
+            later.reverse();
+            later
+        }
+    };
+    if messages.is_empty() && at != MessagesAt::Newest {
+        return message_page(conn, conversation, reader, can_moderate, MessagesAt::Newest);
+    }
+    messages.reverse();
+    Ok(messages)
+}
+
+/// Whether `reader` sees a message of `conversation` before (`earlier`) or after `than`.
+fn has_more(
+    conn: &mut DbConn,
+    conversation: ConversationId,
+    reader: MemberId,
+    can_moderate: bool,
+    than: MessageId,
+    earlier: bool,
+) -> Result<bool> {
+    let base = messages_seen!(conversation, reader, can_moderate).select(conversation_messages::id);
+    let found: Option<MessageId> = if earlier {
+        base.filter(conversation_messages::id.lt(than))
+            .first(conn)
+            .optional()?
+    } else {
+        base.filter(conversation_messages::id.gt(than))
+            .first(conn)
+            .optional()?
+    };
+    Ok(found.is_some())
+}
+
+/// The conversation `id`, if `member` may read it (not found otherwise), with the page of its
+/// messages `at` names.
 pub fn page_for(
     conn: &mut DbConn,
     member: &MemberActor,
     id: ConversationId,
+    at: MessagesAt,
 ) -> Result<ConversationView> {
     let actor = member.actor();
     let (board, conversation) = super::by_id_for(conn, &actor, id)?;
-    let messages: Vec<Message> = conversation_messages::table
-        .filter(conversation_messages::conversation_id.eq(conversation.id))
-        .order(conversation_messages::id.asc())
-        .select(Message::as_select())
-        .load(conn)?;
     let can_moderate = policy::allows(&actor, Action::ModerateConversation(&board, &conversation));
+    let messages = message_page(conn, conversation.id, member.id, can_moderate, at)?;
+    let (earlier, later) = match (messages.first(), messages.last()) {
+        (Some(first), Some(last)) => (
+            has_more(
+                conn,
+                conversation.id,
+                member.id,
+                can_moderate,
+                first.id,
+                true,
+            )?
+            .then_some(first.id),
+            has_more(
+                conn,
+                conversation.id,
+                member.id,
+                can_moderate,
+                last.id,
+                false,
+            )?
+            .then_some(last.id),
+        ),
+        _ => (None, None),
+    };
     let can_answer = policy::allows(&actor, Action::AnswerConversation(&board, &conversation));
     let mut people: Vec<MemberId> = messages.iter().map(|m| m.author_id).collect();
     people.extend([conversation.member_id, conversation.started_by]);
@@ -188,16 +455,12 @@ pub fn page_for(
         .collect();
     let lines: Vec<MessageLine> = messages
         .into_iter()
-        .filter_map(|message| {
+        .map(|message| {
             let is_own = message.author_id == member.id;
+            // Awaiting a moderator: not loaded at all for the others (`messages_seen`).
             let may_see = is_own || can_moderate;
-            match message.moderation {
-                // Awaiting a moderator: not there at all for the others.
-                Moderation::Awaiting if !may_see => return None,
-                _ => {}
-            }
             let author = people.get(&message.author_id).cloned();
-            Some(MessageLine {
+            MessageLine {
                 badges: author.as_ref().map_or_else(Vec::new, |a| {
                     crate::model::badges(
                         a.site_role,
@@ -217,7 +480,7 @@ pub fn page_for(
                 can_moderate,
                 is_own,
                 message,
-            })
+            }
         })
         .collect();
     let open_check_in = can_moderate && {
@@ -235,6 +498,8 @@ pub fn page_for(
         member: people.get(&conversation.member_id).cloned(),
         started_by: people.get(&conversation.started_by).cloned(),
         newest: lines.last().map(|l| l.message.id),
+        earlier,
+        later,
         messages: lines,
         can_answer,
         can_moderate,

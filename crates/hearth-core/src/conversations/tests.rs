@@ -98,8 +98,17 @@ fn start_with(
         to,
         subject: "Checking in".to_owned(),
         body: body.to_owned(),
+        submission_key: crate::forum::posts::new_submission_key(),
     };
     start(conn, rules, &posting(), who, &form)
+}
+
+/// An answer's form, with a key of its own (as every form the page shows has).
+fn answer(body: &str) -> ReplyForm {
+    ReplyForm {
+        body: body.to_owned(),
+        submission_key: crate::forum::posts::new_submission_key(),
+    }
 }
 
 fn to_member(group: &str, with: &str) -> StartQuery {
@@ -111,8 +120,9 @@ fn to_member(group: &str, with: &str) -> StartQuery {
 }
 
 fn listed(conn: &mut DbConn, who: &MemberActor) -> Vec<(ConversationId, bool)> {
-    list_for(conn, who)
+    list_for(conn, who, None)
         .unwrap()
+        .lines
         .iter()
         .map(|line| (line.id, line.unread))
         .collect()
@@ -177,7 +187,7 @@ fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_it
     )
     .unwrap();
     let id = sent.conversation_id;
-    let view = page_for(conn, &w.joan, id).unwrap();
+    let view = page_for(conn, &w.joan, id, MessagesAt::Newest).unwrap();
     assert_eq!(view.post_id, Some(post_id));
     assert_eq!(
         view.member.as_ref().map(|m| m.username.as_str()),
@@ -201,12 +211,15 @@ fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_it
         &posting(),
         &w.gina,
         id,
-        "Gina here too. Take your time.",
+        &answer("Gina here too. Take your time."),
     )
     .unwrap();
     // The member answers; her own message is read for her, the facilitators' are not.
     assert_eq!(listed(conn, &w.joan), vec![(id, true)]);
-    let newest = page_for(conn, &w.joan, id).unwrap().newest.unwrap();
+    let newest = page_for(conn, &w.joan, id, MessagesAt::Newest)
+        .unwrap()
+        .newest
+        .unwrap();
     mark_read(conn, &w.joan, id, newest).unwrap();
     assert_eq!(listed(conn, &w.joan), vec![(id, false)]);
     reply(
@@ -215,12 +228,12 @@ fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_it
         &posting(),
         &w.joan,
         id,
-        "Thank you both.",
+        &answer("Thank you both."),
     )
     .unwrap();
     assert_eq!(listed(conn, &w.joan), vec![(id, false)]);
     assert_eq!(listed(conn, &w.fran), vec![(id, true)]);
-    let view = page_for(conn, &w.fran, id).unwrap();
+    let view = page_for(conn, &w.fran, id, MessagesAt::Newest).unwrap();
     let authors: Vec<&str> = view
         .messages
         .iter()
@@ -229,7 +242,11 @@ fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_it
     assert_eq!(authors, ["fran", "gina", "joan"]);
 
     // The staff read and answer it too.
-    assert!(page_for(conn, &w.ada, id).unwrap().can_answer);
+    assert!(
+        page_for(conn, &w.ada, id, MessagesAt::Newest)
+            .unwrap()
+            .can_answer
+    );
     // Nobody else may know it exists: another member of the group, a facilitator of another
     // group; and it is in none of their lists.
     for outsider in [&w.olga, &w.paul] {
@@ -238,9 +255,12 @@ fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_it
             0,
             "no notification reveals it"
         );
-        assert!(matches!(page_for(conn, outsider, id), Err(Error::NotFound)));
         assert!(matches!(
-            reply(conn, &unlimited(), &posting(), outsider, id, "hi"),
+            page_for(conn, outsider, id, MessagesAt::Newest),
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            reply(conn, &unlimited(), &posting(), outsider, id, &answer("hi")),
             Err(Error::NotFound)
         ));
         assert!(matches!(
@@ -252,7 +272,10 @@ fn a_check_in_from_a_post_is_read_and_answered_by_the_groups_facilitators_and_it
     // A facilitator who no longer facilitates the group has lost it, though they started it.
     actions::set_facilitator(conn, &w.ada, &w.grief, "fran", false).unwrap();
     let fran = again(conn, "fran");
-    assert!(matches!(page_for(conn, &fran, id), Err(Error::NotFound)));
+    assert!(matches!(
+        page_for(conn, &fran, id, MessagesAt::Newest),
+        Err(Error::NotFound)
+    ));
     assert_eq!(listed(conn, &fran), vec![]);
 }
 
@@ -264,7 +287,7 @@ fn crisis_words_in_a_private_message_open_a_check_in_for_the_groups_facilitators
     let sent = start_with(conn, &unlimited(), &w.joan, to_member("grief", ""), CRISIS).unwrap();
     assert!(sent.check_in, "the author is shown the help page");
     let id = sent.conversation_id;
-    let view = page_for(conn, &w.gina, id).unwrap();
+    let view = page_for(conn, &w.gina, id, MessagesAt::Newest).unwrap();
     assert!(view.open_check_in);
     // In the group's queue, above the posts, pointing at the conversation; counted in the
     // header; not in another group's queue.
@@ -288,7 +311,7 @@ fn crisis_words_in_a_private_message_open_a_check_in_for_the_groups_facilitators
         &posting(),
         &w.fran,
         id,
-        "Do you want to end my life? No: tell me more.",
+        &answer("Do you want to end my life? No: tell me more."),
     )
     .unwrap();
     let after: i64 = review_items::table.count().get_result(conn).unwrap();
@@ -296,7 +319,11 @@ fn crisis_words_in_a_private_message_open_a_check_in_for_the_groups_facilitators
 
     // Closing it is logged for the moderators, never publicly.
     assert_eq!(close_check_in(conn, &w.fran, id, "we talked").unwrap(), 1);
-    assert!(!page_for(conn, &w.gina, id).unwrap().open_check_in);
+    assert!(
+        !page_for(conn, &w.gina, id, MessagesAt::Newest)
+            .unwrap()
+            .open_check_in
+    );
     assert_eq!(review::open_count(conn, &w.gina).unwrap(), 0);
     let actions_logged: Vec<String> = moderation_log::table
         .select(moderation_log::action)
@@ -341,26 +368,33 @@ fn member_messages_are_off_unless_the_site_allows_them_then_only_in_a_shared_gro
     assert!(start_with(conn, &on, &joan, to_member("pets", "paul"), "hello").is_err());
     let sent = start_with(conn, &on, &joan, to_member("grief", "olga"), "hello").unwrap();
     let id = sent.conversation_id;
-    reply(conn, &on, &posting(), &olga, id, "hi joan").unwrap();
+    reply(conn, &on, &posting(), &olga, id, &answer("hi joan")).unwrap();
     // The group's facilitators may read it (to act on a report) but do not answer it, and it
     // is not in their list.
-    assert!(page_for(conn, &w.fran, id).is_ok());
+    assert!(page_for(conn, &w.fran, id, MessagesAt::Newest).is_ok());
     assert!(matches!(
-        reply(conn, &on, &posting(), &w.fran, id, "hello"),
+        reply(conn, &on, &posting(), &w.fran, id, &answer("hello")),
         Err(Error::Denied(crate::error::Denied::NotInConversation))
     ));
     assert_eq!(listed(conn, &w.fran), vec![]);
-    assert!(matches!(page_for(conn, &paul, id), Err(Error::NotFound)));
+    assert!(matches!(
+        page_for(conn, &paul, id, MessagesAt::Newest),
+        Err(Error::NotFound)
+    ));
     // Turned off again, nobody answers; a mute stops it both ways.
-    assert!(reply(conn, &off, &posting(), &olga, id, "again").is_err());
+    assert!(reply(conn, &off, &posting(), &olga, id, &answer("again")).is_err());
     crate::accounts::mutes::mute(conn, &olga, &joan).unwrap();
     assert!(matches!(
-        reply(conn, &on, &posting(), &joan, id, "are you there?"),
+        reply(conn, &on, &posting(), &joan, id, &answer("are you there?")),
         Err(Error::Invalid(_))
     ));
-    assert!(reply(conn, &on, &posting(), &olga, id, "bye").is_err());
+    assert!(reply(conn, &on, &posting(), &olga, id, &answer("bye")).is_err());
     // Reporting a message of the other member puts it in the group's queue.
-    let message = page_for(conn, &olga, id).unwrap().messages[0].message.id;
+    let message = page_for(conn, &olga, id, MessagesAt::Newest)
+        .unwrap()
+        .messages[0]
+        .message
+        .id;
     assert!(report_message(
         conn,
         &ReportLimits::NONE,
@@ -400,7 +434,7 @@ fn a_moderator_hides_a_message_logged_and_its_author_still_sees_it_with_the_reas
         &posting(),
         &w.joan,
         id,
-        "something unkind",
+        &answer("something unkind"),
     )
     .unwrap();
     let hide = MessageDecision::Hide {
@@ -433,7 +467,7 @@ fn a_moderator_hides_a_message_logged_and_its_author_still_sees_it_with_the_reas
         Some(w.joan.id),
         "please keep it kind".to_owned()
     )));
-    let for_author = page_for(conn, &w.joan, id).unwrap();
+    let for_author = page_for(conn, &w.joan, id, MessagesAt::Newest).unwrap();
     let line = for_author.messages.last().unwrap();
     assert!(line.hidden && line.shown);
     assert_eq!(line.message.hidden_reason, "please keep it kind");
@@ -445,7 +479,12 @@ fn a_moderator_hides_a_message_logged_and_its_author_still_sees_it_with_the_reas
         &MessageDecision::Restore,
     )
     .unwrap();
-    assert!(!page_for(conn, &w.joan, id).unwrap().messages[1].hidden);
+    assert!(
+        !page_for(conn, &w.joan, id, MessagesAt::Newest)
+            .unwrap()
+            .messages[1]
+            .hidden
+    );
 }
 
 #[test]
@@ -471,12 +510,12 @@ fn watched_words_hold_block_and_flag_messages_as_they_do_posts() {
         &posting(),
         &w.joan,
         id,
-        "here is my address",
+        &answer("here is my address"),
     )
     .unwrap();
     // The held message waits for a moderator: its author and the moderators see it.
     let line = |who: &MemberActor, conn: &mut DbConn| {
-        page_for(conn, who, id)
+        page_for(conn, who, id, MessagesAt::Newest)
             .unwrap()
             .messages
             .iter()
@@ -512,8 +551,8 @@ fn messages_are_limited_per_minute_counted_in_the_database_and_moderators_are_no
     let id = start_with(conn, &rules, &w.joan, to_member("grief", ""), "one")
         .unwrap()
         .conversation_id;
-    reply(conn, &rules, &posting(), &w.joan, id, "two").unwrap();
-    match reply(conn, &rules, &posting(), &w.joan, id, "three") {
+    reply(conn, &rules, &posting(), &w.joan, id, &answer("two")).unwrap();
+    match reply(conn, &rules, &posting(), &w.joan, id, &answer("three")) {
         Err(Error::RateLimited {
             retry_after_seconds,
             reason,
@@ -526,11 +565,11 @@ fn messages_are_limited_per_minute_counted_in_the_database_and_moderators_are_no
     // Another process would see the same count: it is the stored messages.
     let second = &mut *pool.get().unwrap();
     assert!(matches!(
-        reply(second, &rules, &posting(), &w.joan, id, "three"),
+        reply(second, &rules, &posting(), &w.joan, id, &answer("three")),
         Err(Error::RateLimited { .. })
     ));
     for text in ["a", "b", "c"] {
-        reply(conn, &rules, &posting(), &w.fran, id, text).unwrap();
+        reply(conn, &rules, &posting(), &w.fran, id, &answer(text)).unwrap();
     }
 }
 
@@ -636,4 +675,381 @@ fn a_facilitator_checks_in_only_with_members_of_their_group() {
         "Hello Joan",
     )
     .unwrap();
+}
+
+fn start_keyed(
+    conn: &mut DbConn,
+    rules: &ConversationRules,
+    who: &MemberActor,
+    key: &str,
+    body: &str,
+) -> Result<Sent> {
+    let form = StartForm {
+        to: to_member("grief", ""),
+        subject: "Tonight".to_owned(),
+        body: body.to_owned(),
+        submission_key: key.to_owned(),
+    };
+    start(conn, rules, &posting(), who, &form)
+}
+
+fn reply_keyed(
+    conn: &mut DbConn,
+    rules: &ConversationRules,
+    who: &MemberActor,
+    id: ConversationId,
+    key: &str,
+    body: &str,
+) -> Result<Sent> {
+    let form = ReplyForm {
+        body: body.to_owned(),
+        submission_key: key.to_owned(),
+    };
+    reply(conn, rules, &posting(), who, id, &form)
+}
+
+/// How many messages `who` was told of, counting each notification's messages.
+fn messages_told(conn: &mut DbConn, who: &MemberActor) -> i64 {
+    use crate::db::schema::notifications;
+    let counts: Vec<i32> = notifications::table
+        .filter(notifications::member_id.eq(who.id))
+        .filter(notifications::kind.eq("message"))
+        .select(notifications::count)
+        .load(conn)
+        .unwrap();
+    counts.into_iter().map(i64::from).sum()
+}
+
+fn messages_in(conn: &mut DbConn, id: ConversationId) -> i64 {
+    conversation_messages::table
+        .filter(conversation_messages::conversation_id.eq(id))
+        .count()
+        .get_result(conn)
+        .unwrap()
+}
+
+#[test]
+fn a_start_form_sent_twice_starts_one_conversation_and_tells_once() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    let first = start_keyed(conn, &unlimited(), &w.joan, "double-tap-key-0001", "hello").unwrap();
+    let again = start_keyed(conn, &unlimited(), &w.joan, "double-tap-key-0001", "hello").unwrap();
+    assert_eq!(again.conversation_id, first.conversation_id);
+    assert_eq!(again.message_id, first.message_id);
+    assert_eq!(listed(conn, &w.joan), vec![(first.conversation_id, false)]);
+    assert_eq!(messages_in(conn, first.conversation_id), 1);
+    assert_eq!(told_of_messages(conn, &w.fran), 1);
+    assert_eq!(messages_told(conn, &w.fran), 1);
+    // Another form (another key) is another conversation.
+    let other = start_keyed(conn, &unlimited(), &w.joan, "double-tap-key-0002", "hello").unwrap();
+    assert_ne!(other.conversation_id, first.conversation_id);
+    assert_eq!(listed(conn, &w.joan).len(), 2);
+    assert_eq!(told_of_messages(conn, &w.fran), 2);
+    // The key is the author's own: the same key from another member is their own form.
+    let olgas = start_keyed(conn, &unlimited(), &w.olga, "double-tap-key-0001", "hi").unwrap();
+    assert_ne!(olgas.conversation_id, first.conversation_id);
+
+    // Words of crisis sent twice: one check-in, and the help page again for the second
+    // sending (after a timeout it is the first answer the member sees).
+    let crisis = start_keyed(conn, &unlimited(), &w.joan, "crisis-form-key-0001", CRISIS).unwrap();
+    let repeat = start_keyed(conn, &unlimited(), &w.joan, "crisis-form-key-0001", CRISIS).unwrap();
+    assert!(crisis.check_in && repeat.check_in);
+    assert_eq!(repeat.message_id, crisis.message_id);
+    let check_ins: i64 = review_items::table
+        .filter(review_items::conversation_id.eq(crisis.conversation_id))
+        .filter(review_items::kind.eq(ItemKind::CheckIn.as_str()))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(check_ins, 1);
+
+    // A form without a key (or a forged one) is refused before anything else.
+    let refused = start_keyed(conn, &unlimited(), &w.joan, "", "hello");
+    assert!(
+        matches!(refused, Err(Error::Invalid(ref i)) if i.message_for("submission_key").is_some())
+    );
+}
+
+#[test]
+fn a_reply_sent_twice_posts_once_tells_once_and_counts_once_against_the_limit() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    let rules = ConversationRules {
+        messages_per_minute: 3,
+        messages_per_day: 10,
+        ..ConversationRules::default()
+    };
+    let id = start_keyed(conn, &rules, &w.joan, "reply-test-start-01", "one")
+        .unwrap()
+        .conversation_id;
+    assert_eq!(messages_told(conn, &w.fran), 1);
+    let first = reply_keyed(conn, &rules, &w.joan, id, "reply-test-key-0002", "two").unwrap();
+    let again = reply_keyed(conn, &rules, &w.joan, id, "reply-test-key-0002", "two").unwrap();
+    assert_eq!(
+        (again.conversation_id, again.message_id),
+        (first.conversation_id, first.message_id)
+    );
+    assert_eq!(messages_in(conn, id), 2);
+    assert_eq!(messages_told(conn, &w.fran), 2);
+    // The repeat was not counted: a third message still fits the three a minute…
+    let third = reply_keyed(conn, &rules, &w.joan, id, "reply-test-key-0003", "three").unwrap();
+    assert_ne!(third.message_id, first.message_id);
+    assert_eq!(messages_told(conn, &w.fran), 3);
+    // …the fourth does not; and at the limit a repeat still finds its message, not the limit.
+    assert!(matches!(
+        reply_keyed(conn, &rules, &w.joan, id, "reply-test-key-0004", "four"),
+        Err(Error::RateLimited { .. })
+    ));
+    let late = reply_keyed(conn, &rules, &w.joan, id, "reply-test-key-0003", "three").unwrap();
+    assert_eq!(late.message_id, third.message_id);
+    assert_eq!(messages_in(conn, id), 3);
+    assert_eq!(messages_told(conn, &w.fran), 3);
+}
+
+#[test]
+fn the_database_keeps_one_message_per_author_and_key_and_any_number_without_a_key() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    let sent = start_keyed(conn, &unlimited(), &w.joan, "unique-index-key-01", "hello").unwrap();
+    let row = |key: Option<&str>| {
+        (
+            conversation_messages::conversation_id.eq(sent.conversation_id),
+            conversation_messages::author_id.eq(w.joan.id),
+            conversation_messages::source.eq("x"),
+            conversation_messages::html.eq("<p>x</p>"),
+            conversation_messages::render_version.eq(1),
+            conversation_messages::created_at.eq(crate::clock::now()),
+            conversation_messages::submission_key.eq(key.map(str::to_owned)),
+        )
+    };
+    let twice = diesel::insert_into(conversation_messages::table)
+        .values(row(Some("unique-index-key-01")))
+        .execute(conn);
+    let error = crate::error::Error::from(twice.unwrap_err());
+    assert!(error.is_unique_violation(), "{error:?}");
+    // Messages from before keys existed have none, and need none to differ.
+    for _ in 0..2 {
+        diesel::insert_into(conversation_messages::table)
+            .values(row(None))
+            .execute(conn)
+            .unwrap();
+    }
+}
+
+/// `n` conversations joan starts with grief's facilitators; their latest activity set ten to a
+/// minute (ties, for the id to order), oldest first.
+fn many_conversations(conn: &mut DbConn, w: &World, n: usize) -> Vec<ConversationId> {
+    let base = crate::clock::now() - TimeDelta::days(1);
+    (0..n)
+        .map(|i| {
+            let id = start_with(conn, &unlimited(), &w.joan, to_member("grief", ""), "hello")
+                .unwrap()
+                .conversation_id;
+            let minutes = i64::try_from(i / 10).unwrap();
+            diesel::update(conversations::table.find(id))
+                .set(conversations::last_activity_at.eq(base + TimeDelta::minutes(minutes)))
+                .execute(conn)
+                .unwrap();
+            id
+        })
+        .collect()
+}
+
+/// Every page of `who`'s list, first to last.
+fn all_pages(conn: &mut DbConn, who: &MemberActor) -> Vec<Vec<(ConversationId, bool)>> {
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = list_for(conn, who, after).unwrap();
+        pages.push(page.lines.iter().map(|l| (l.id, l.unread)).collect());
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return pages,
+        }
+        assert!(pages.len() < 10, "the pages end");
+    }
+}
+
+#[test]
+fn the_list_pages_through_every_conversation_once_unread_first() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    let ids = many_conversations(conn, &w, 120);
+    // Fran has read fifteen of them, spread over the list: 105 unread, 15 read.
+    let read: Vec<ConversationId> = ids.iter().copied().step_by(8).collect();
+    assert_eq!(read.len(), 15);
+    for id in &read {
+        let newest = page_for(conn, &w.fran, *id, MessagesAt::Newest)
+            .unwrap()
+            .newest
+            .unwrap();
+        mark_read(conn, &w.fran, *id, newest).unwrap();
+    }
+    // The expected order: unread first, then by latest activity (ids tie-break), newest first.
+    // `ids` is oldest first, and within a minute the later id is the newer.
+    let mut expected: Vec<(ConversationId, bool)> = ids
+        .iter()
+        .rev()
+        .map(|id| (*id, !read.contains(id)))
+        .collect();
+    expected.sort_by_key(|(_, unread)| !unread);
+
+    let pages = all_pages(conn, &w.fran);
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[0].len(), LISTED as usize);
+    assert!(
+        pages[0].iter().all(|(_, unread)| *unread),
+        "page 1 is all unread"
+    );
+    assert_eq!(pages[1].len(), 20);
+    assert_eq!(
+        pages.concat(),
+        expected,
+        "every conversation once, in order"
+    );
+
+    // The member who started them has read them all: newest first, same two pages.
+    let joans = all_pages(conn, &w.joan);
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(
+        joans.concat().iter().map(|l| l.0).collect::<Vec<_>>(),
+        newest_first
+    );
+    assert_eq!(joans[1].len(), 20);
+
+    // A cursor survives the URL.
+    let next = list_for(conn, &w.fran, None).unwrap().next.unwrap();
+    assert_eq!(ListCursor::decode(&next.encode()), Some(next));
+    assert_eq!(ListCursor::decode("2.1.1"), None);
+}
+
+#[test]
+fn paging_never_shows_a_conversation_its_reader_may_not_open() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    // Paul, who facilitates pets, helped in grief for a while and wrote in 110 of its
+    // conversations; then he stopped facilitating it.
+    actions::set_facilitator(conn, &w.ada, &w.grief, "paul", true).unwrap();
+    let paul = again(conn, "paul");
+    let grief_ids = many_conversations(conn, &w, 110);
+    for id in &grief_ids {
+        reply(
+            conn,
+            &unlimited(),
+            &posting(),
+            &paul,
+            *id,
+            &answer("paul here"),
+        )
+        .unwrap();
+    }
+    actions::set_facilitator(conn, &w.ada, &w.grief, "paul", false).unwrap();
+    let paul = again(conn, "paul");
+    // Pets' own conversations, which are his.
+    let pets_member = crate::test_support::member(conn, "pat", SiteRole::Member);
+    let pets: Board = crate::db::schema::boards::table
+        .filter(crate::db::schema::boards::slug.eq("pets"))
+        .select(Board::as_select())
+        .get_result(conn)
+        .unwrap();
+    memberships::join(conn, &pets_member, &pets, "").unwrap();
+    let pets_member = again(conn, "pat");
+    let mut pets_ids = Vec::new();
+    for _ in 0..3 {
+        pets_ids.push(
+            start_with(
+                conn,
+                &unlimited(),
+                &pets_member,
+                to_member("pets", ""),
+                "hi paul",
+            )
+            .unwrap()
+            .conversation_id,
+        );
+    }
+    pets_ids.reverse();
+    let pages = all_pages(conn, &paul);
+    // One page, full of what he may open: the rows the policy dropped were read past.
+    assert_eq!(pages.len(), 1);
+    let listed: Vec<ConversationId> = pages.concat().iter().map(|l| l.0).collect();
+    assert_eq!(listed, pets_ids);
+    for id in &grief_ids {
+        assert!(matches!(
+            page_for(conn, &paul, *id, MessagesAt::Newest),
+            Err(Error::NotFound)
+        ));
+    }
+    // And the other way: grief's facilitators page through grief's 110, never pets'.
+    let gina_sees: Vec<ConversationId> = all_pages(conn, &w.gina)
+        .concat()
+        .iter()
+        .map(|l| l.0)
+        .collect();
+    assert_eq!(gina_sees.len(), 110);
+    assert!(gina_sees.iter().all(|id| grief_ids.contains(id)));
+    for id in gina_sees {
+        assert!(page_for(conn, &w.gina, id, MessagesAt::Newest).is_ok());
+    }
+}
+
+#[test]
+fn a_long_conversation_shows_a_page_of_messages_and_pages_back_through_all_of_them() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    let id = start_with(
+        conn,
+        &unlimited(),
+        &w.joan,
+        to_member("grief", ""),
+        "message 0",
+    )
+    .unwrap()
+    .conversation_id;
+    for i in 1..500 {
+        let who = if i % 2 == 0 { &w.joan } else { &w.fran };
+        reply(
+            conn,
+            &unlimited(),
+            &posting(),
+            who,
+            id,
+            &answer(&format!("message {i}")),
+        )
+        .unwrap();
+    }
+    let newest = page_for(conn, &w.joan, id, MessagesAt::Newest).unwrap();
+    assert_eq!(newest.messages.len(), MESSAGES_PER_PAGE as usize);
+    assert!(newest.later.is_none());
+    assert_eq!(newest.newest, newest.messages.last().map(|l| l.message.id));
+    let texts = |view: &ConversationView| -> Vec<String> {
+        view.messages
+            .iter()
+            .map(|l| l.message.source.clone())
+            .collect()
+    };
+    assert_eq!(texts(&newest).last().unwrap(), "message 499");
+    // Back to the first, then forward to the newest: every message once, in order.
+    let mut back = vec![texts(&newest)];
+    let mut view = newest;
+    while let Some(before) = view.earlier {
+        view = page_for(conn, &w.joan, id, MessagesAt::Before(before)).unwrap();
+        back.push(texts(&view));
+    }
+    back.reverse();
+    let all: Vec<String> = (0..500).map(|i| format!("message {i}")).collect();
+    assert_eq!(back.concat(), all);
+    let mut forward = vec![texts(&view)];
+    while let Some(after) = view.later {
+        view = page_for(conn, &w.joan, id, MessagesAt::After(after)).unwrap();
+        forward.push(texts(&view));
+    }
+    assert_eq!(forward.concat(), all);
 }

@@ -4,17 +4,21 @@
 //! one transaction `claim` (the member and the conversation read and authorized again), the
 //! limits again, `write` the message and its conversation's counters, `record` its review
 //! items, and `notify` the other readers.
+//!
+//! Every form carries a submission key (as a post's does), stored with the message and unique
+//! per author: a form sent twice — a double tap on "Send", a retry after a timeout — finds what
+//! its first sending wrote (`again`) and returns that, writing, telling and counting nothing.
 
 use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::accounts::{actors, members};
 use crate::clock;
-use crate::db::schema::{conversation_messages, conversations};
+use crate::db::schema::{conversation_messages, conversations, review_items};
 use crate::db::{write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::posts;
-use crate::ids::{ConversationId, MessageId};
+use crate::ids::{ConversationId, MemberId, MessageId};
 use crate::model::{Board, Conversation, ConversationKind, Moderation};
 use crate::moderation::review::{self, ItemKind, OnMessage};
 use crate::notifications;
@@ -32,9 +36,21 @@ pub struct StartForm {
     pub subject: String,
     #[serde(default)]
     pub body: String,
+    /// The form's own key ([`posts::new_submission_key`]): sent again, it writes nothing new.
+    #[serde(default)]
+    pub submission_key: String,
 }
 
-/// A message just written.
+/// An answer in a conversation as its form sent it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub submission_key: String,
+}
+
+/// A message just written (or, for a form sent again, the one its first sending wrote).
 #[derive(Debug, Clone, Copy)]
 pub struct Sent {
     pub conversation_id: ConversationId,
@@ -62,13 +78,21 @@ pub fn start(
         );
     }
     posts::check_body(&form.body, posting.max_body_bytes, &mut invalid);
+    posts::check_submission_key(&form.submission_key, &mut invalid);
     invalid.into_result()?;
+    if let Some(sent) = again(conn, starter.id, &form.submission_key)? {
+        return Ok(sent);
+    }
     let planned = super::plan(conn, rules, starter, &form.to)?;
     let screened = gate::screen(conn, posting, starter, &planned.board, subject, &form.body)?;
     super::check_limits(conn, rules, starter, &planned.board, clock::now())?;
     let html = render(&screened.source)?;
-    write_tx(conn, |conn| {
+    let outcome = write_tx(conn, |conn| {
         let now = clock::now();
+        // A sending of the same form that got here first, before the limits count it.
+        if let Some(sent) = again(conn, starter.id, &form.submission_key)? {
+            return Ok(sent);
+        }
         // Everything the plan rested on, read again under the write lock.
         let starter = fresh(conn, starter)?;
         let planned = super::plan(conn, rules, &starter, &form.to)?;
@@ -86,7 +110,15 @@ pub fn start(
             ))
             .returning(conversations::all_columns)
             .get_result(conn)?;
-        let message_id = write(conn, &starter, &conversation, &screened, &html, now)?;
+        let message_id = write(
+            conn,
+            &starter,
+            &conversation,
+            &screened,
+            &html,
+            &form.submission_key,
+            now,
+        )?;
         record(
             conn,
             &starter,
@@ -109,7 +141,8 @@ pub fn start(
             message_id,
             check_in: screened.check_in,
         })
-    })
+    });
+    settled(conn, starter.id, &form.submission_key, outcome)
 }
 
 /// Answers in a conversation.
@@ -119,21 +152,36 @@ pub fn reply(
     posting: &PostingRules,
     member: &MemberActor,
     id: ConversationId,
-    body: &str,
+    form: &ReplyForm,
 ) -> Result<Sent> {
     let mut invalid = Invalid::default();
-    posts::check_body(body, posting.max_body_bytes, &mut invalid);
+    posts::check_body(&form.body, posting.max_body_bytes, &mut invalid);
+    posts::check_submission_key(&form.submission_key, &mut invalid);
     invalid.into_result()?;
+    if let Some(sent) = again(conn, member.id, &form.submission_key)? {
+        return Ok(sent);
+    }
     let (board, conversation) = claim(conn, rules, member, id)?;
-    let screened = gate::screen(conn, posting, member, &board, "", body)?;
+    let screened = gate::screen(conn, posting, member, &board, "", &form.body)?;
     super::check_limits(conn, rules, member, &board, clock::now())?;
     let html = render(&screened.source)?;
-    write_tx(conn, |conn| {
+    let outcome = write_tx(conn, |conn| {
         let now = clock::now();
+        if let Some(sent) = again(conn, member.id, &form.submission_key)? {
+            return Ok(sent);
+        }
         let member = fresh(conn, member)?;
         let (board, conversation) = claim(conn, rules, &member, conversation.id)?;
         super::check_limits(conn, rules, &member, &board, now)?;
-        let message_id = write(conn, &member, &conversation, &screened, &html, now)?;
+        let message_id = write(
+            conn,
+            &member,
+            &conversation,
+            &screened,
+            &html,
+            &form.submission_key,
+            now,
+        )?;
         record(
             conn,
             &member,
@@ -156,7 +204,45 @@ pub fn reply(
             message_id,
             check_in: screened.check_in,
         })
-    })
+    });
+    settled(conn, member.id, &form.submission_key, outcome)
+}
+
+/// What an earlier sending of the same form by `author` wrote, if it got through: its
+/// conversation and message. Its author is shown the help page again if the message opened a
+/// check-in, since a retry after a timeout is the first answer they see.
+fn again(conn: &mut DbConn, author: MemberId, key: &str) -> Result<Option<Sent>> {
+    let first: Option<(MessageId, ConversationId)> = conversation_messages::table
+        .filter(conversation_messages::author_id.eq(author))
+        .filter(conversation_messages::submission_key.eq(key))
+        .select((
+            conversation_messages::id,
+            conversation_messages::conversation_id,
+        ))
+        .get_result(conn)
+        .optional()?;
+    let Some((message_id, conversation_id)) = first else {
+        return Ok(None);
+    };
+    let check_ins: i64 = review_items::table
+        .filter(review_items::message_id.eq(message_id.0))
+        .filter(review_items::kind.eq(ItemKind::CheckIn.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(Sent {
+        conversation_id,
+        message_id,
+        check_in: check_ins > 0,
+    }))
+}
+
+/// A write that lost the race to another sending of the same form (its message broke the
+/// unique key and rolled back with its conversation) returns what that sending wrote.
+fn settled(conn: &mut DbConn, author: MemberId, key: &str, outcome: Result<Sent>) -> Result<Sent> {
+    match outcome {
+        Err(e) if e.is_unique_violation() => again(conn, author, key)?.ok_or(e),
+        outcome => outcome,
+    }
 }
 
 /// The member as stored now (a suspension or ban committed since their page refuses them).
@@ -198,6 +284,7 @@ fn write(
     conversation: &Conversation,
     screened: &Screened<'_>,
     html: &hearth_markdown::SafeHtml,
+    submission_key: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<MessageId> {
     let held = !screened.hold.is_empty();
@@ -215,6 +302,7 @@ fn write(
             conversation_messages::render_version.eq(hearth_markdown::RENDERER_VERSION),
             conversation_messages::created_at.eq(now),
             conversation_messages::moderation.eq(moderation.as_str()),
+            conversation_messages::submission_key.eq(submission_key),
         ))
         .returning(conversation_messages::id)
         .get_result(conn)?;

@@ -505,6 +505,7 @@ diesel::table! {
         created_at -> Timestamp,
         moderation -> Text,
         hidden_reason -> Text,
+        submission_key -> Nullable<Text>,
     }
 }
 

@@ -457,6 +457,7 @@ fn nothing_leaks_from_private_groups_hidden_awaiting_deleted_muted_posts_or_conv
         },
         subject: "A private word".into(),
         body: "my secret marmalade recipe".into(),
+        submission_key: crate::forum::posts::new_submission_key(),
     };
     writing::start(
         conn,

@@ -4,7 +4,10 @@
 //! `hearth_core::conversations`; anything a reader may not read is a 404.
 
 use actix_web::{web, HttpResponse};
-use hearth_core::conversations::{self, MessageDecision, StartForm, StartQuery};
+use hearth_core::conversations::{
+    self, ListCursor, MessageDecision, MessagesAt, ReplyForm, StartForm, StartQuery,
+};
+use hearth_core::forum::posts;
 use hearth_core::ids::{ConversationId, MessageId};
 use hearth_core::moderation::review::ReportReason;
 use serde::{Deserialize, Serialize};
@@ -18,12 +21,37 @@ fn conversation_url(id: ConversationId) -> String {
     format!("/c/{id}")
 }
 
-/// `GET /conversations`: the reader's conversations, unread first.
-pub async fn list(state: State, viewer: Viewer) -> Result<HttpResponse, WebError> {
+#[derive(Deserialize)]
+pub struct ListQuery {
+    /// Where the page starts ([`ListCursor::encode`]); none for the first page.
+    after: Option<String>,
+}
+
+/// `GET /conversations?after=…`: a page of the reader's conversations, unread first.
+pub async fn list(
+    state: State,
+    viewer: Viewer,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
-    let lines = read(&state, move |conn| conversations::list_for(conn, &member)).await?;
-    Page::new(&state, &viewer, "conversations.html")
-        .with("conversations", &lines)
+    // A cursor that does not read (edited by hand) is a missing page, not the first one.
+    let after = match &query.after {
+        None => None,
+        Some(text) => Some(ListCursor::decode(text).ok_or(WebError::NotFound)?),
+    };
+    let list = read(&state, move |conn| {
+        conversations::list_for(conn, &member, after)
+    })
+    .await?;
+    let page = Page::new(&state, &viewer, "conversations.html");
+    let page = if after.is_some() {
+        page.later_page()
+    } else {
+        page
+    };
+    page.with("conversations", &list.lines)
+        .with("next_cursor", &list.next.map(|c| c.encode()))
+        .with("is_first_page", &after.is_none())
         .render(&state)
 }
 
@@ -31,6 +59,19 @@ pub async fn list(state: State, viewer: Viewer) -> Result<HttpResponse, WebError
 pub struct ReplyInput {
     #[serde(default)]
     body: String,
+    /// The form's key: a form sent twice posts once.
+    #[serde(default)]
+    submission_key: String,
+}
+
+impl ReplyInput {
+    /// An empty reply form, with a key of its own.
+    fn fresh() -> ReplyInput {
+        ReplyInput {
+            submission_key: posts::new_submission_key(),
+            ..ReplyInput::default()
+        }
+    }
 }
 
 fn report_reasons() -> Vec<Choice> {
@@ -52,7 +93,7 @@ async fn conversation_page(
 ) -> Result<Page, WebError> {
     let member = viewer.require_member()?;
     let view = read(state, move |conn| {
-        conversations::page_for(conn, &member, id)
+        conversations::page_for(conn, &member, id, MessagesAt::Newest)
     })
     .await?;
     Ok(Page::new(state, viewer, "conversation.html")
@@ -64,9 +105,24 @@ async fn conversation_page(
 #[derive(Deserialize)]
 pub struct ShowQuery {
     reported: Option<u8>,
+    /// The page of messages just before this one (`?before=`) or just after it (`?after=`);
+    /// neither for the newest.
+    before: Option<MessageId>,
+    after: Option<MessageId>,
 }
 
-/// `GET /c/{id}`: one conversation; opening it marks it read as far as it was shown.
+impl ShowQuery {
+    fn at(&self) -> MessagesAt {
+        match (self.before, self.after) {
+            (Some(before), _) => MessagesAt::Before(before),
+            (None, Some(after)) => MessagesAt::After(after),
+            (None, None) => MessagesAt::Newest,
+        }
+    }
+}
+
+/// `GET /c/{id}?before=…|after=…`: one conversation, a page of its messages; opening it marks
+/// it read as far as it was shown.
 pub async fn show(
     state: State,
     viewer: Viewer,
@@ -76,9 +132,10 @@ pub async fn show(
     // A visitor may not know whether a conversation exists: not found, as for any outsider.
     let member = viewer.require_member().map_err(|_| WebError::NotFound)?;
     let id = id.into_inner();
+    let at = query.at();
     let view = read(&state, {
         let member = member.clone();
-        move |conn| conversations::page_for(conn, &member, id)
+        move |conn| conversations::page_for(conn, &member, id, at)
     })
     .await?;
     if let Some(newest) = view.newest {
@@ -87,9 +144,14 @@ pub async fn show(
         })
         .await?;
     }
-    Page::new(&state, &viewer, "conversation.html")
-        .with("view", &view)
-        .with("form", &ReplyInput::default())
+    let page = Page::new(&state, &viewer, "conversation.html");
+    let page = if at == MessagesAt::Newest {
+        page
+    } else {
+        page.later_page()
+    };
+    page.with("view", &view)
+        .with("form", &ReplyInput::fresh())
         .with("reasons", &report_reasons())
         .with("reported", &query.reported.is_some())
         .render(&state)
@@ -106,10 +168,13 @@ pub async fn reply(
     let member = viewer.require_member()?;
     let id = id.into_inner();
     let input = input.into_inner();
-    let body = input.body.clone();
+    let form = ReplyForm {
+        body: input.body.clone(),
+        submission_key: input.submission_key.clone(),
+    };
     let (rules, posting) = (state.config.conversations, state.config.posting.clone());
     let outcome = db(&state, move |conn| {
-        conversations::reply(conn, &rules, &posting, &member, id, &body)
+        conversations::reply(conn, &rules, &posting, &member, id, &form)
     })
     .await;
     match outcome {
@@ -148,6 +213,9 @@ pub struct StartInput {
     subject: String,
     #[serde(default)]
     body: String,
+    /// The form's key: a form sent twice starts one conversation.
+    #[serde(default)]
+    submission_key: String,
 }
 
 impl StartInput {
@@ -179,9 +247,11 @@ pub async fn new_form(
     viewer: Viewer,
     query: web::Query<StartInput>,
 ) -> Result<HttpResponse, WebError> {
-    start_page(&state, &viewer, &query.into_inner())
-        .await?
-        .render(&state)
+    let input = StartInput {
+        submission_key: posts::new_submission_key(),
+        ..query.into_inner()
+    };
+    start_page(&state, &viewer, &input).await?.render(&state)
 }
 
 /// `POST /conversations/new`.
@@ -196,6 +266,7 @@ pub async fn create(
         to: input.query(),
         subject: input.subject.clone(),
         body: input.body.clone(),
+        submission_key: input.submission_key.clone(),
     };
     let (rules, posting) = (state.config.conversations, state.config.posting.clone());
     let outcome = db(&state, move |conn| {

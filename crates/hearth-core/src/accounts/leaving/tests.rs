@@ -234,6 +234,7 @@ fn delete_takes_the_words_and_revisions_and_keeps_every_count_right() {
             },
             subject: "A question".to_owned(),
             body: "bea's private words".to_owned(),
+            submission_key: crate::forum::posts::new_submission_key(),
         },
     )
     .unwrap();
@@ -721,6 +722,7 @@ fn delete_takes_her_titles_subjects_proposals_and_unsent_mail_quoting_her() {
             },
             subject: "bea's private subject".to_owned(),
             body: "bea's private words".to_owned(),
+            submission_key: crate::forum::posts::new_submission_key(),
         },
     )
     .unwrap();

@@ -543,6 +543,7 @@ fn hidden_posts_moved_threads_and_unreadable_conversations_are_never_mailed() {
             },
             subject: "Checking in".to_owned(),
             body: "Joan, how is the lanternberry week going?".to_owned(),
+            submission_key: crate::forum::posts::new_submission_key(),
         },
     )
     .unwrap();

@@ -1,0 +1,2 @@
+DROP INDEX conversation_messages_submission_key;
+ALTER TABLE conversation_messages DROP COLUMN submission_key;
