@@ -296,8 +296,9 @@ impl Settings {
             ignored.push(path.to_string());
         })
         .map_err(|e| format!("a setting has the wrong form: {e}"))?;
-        // `HEARTH_CONFIG` names the file itself (a flag's variable), not a setting.
-        ignored.retain(|path| path != "config");
+        // `HEARTH_CONFIG` names the file itself (a flag's variable), not a setting, and the test
+        // suites' `HEARTH_TEST_POSTGRES_URL` names their PostgreSQL server.
+        ignored.retain(|path| path != "config" && path != "test_postgres_url");
         ignored.sort();
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
         if settings.database_url.is_none() {
