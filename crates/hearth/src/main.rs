@@ -541,7 +541,7 @@ fn deliver_notifications(pool: db::Pool) {
 }
 
 /// Expired sessions, sign-in failures and registrations older than their throttle's window,
-/// notifications read more than `notifications_kept_days` ago, and mail sent more than
+/// search and action counts past their windows, notifications read more than `notifications_kept_days` ago, and mail sent more than
 /// `email.sent_kept_days` ago, are deleted at start and every hour after, on a thread of their
 /// own.
 fn purge_expired_sessions_hourly(
@@ -564,6 +564,10 @@ fn purge_expired_sessions_hourly(
                 match hearth_core::search::purge_counts(&mut conn, hearth_core::clock::now()) {
                     Ok(purged) => tracing::debug!(purged, "old search counts deleted"),
                     Err(e) => tracing::warn!(error = %e, "old search counts could not be deleted"),
+                }
+                match db::counters::purge(&mut conn, hearth_core::clock::now()) {
+                    Ok(purged) => tracing::debug!(purged, "old action counts deleted"),
+                    Err(e) => tracing::warn!(error = %e, "old action counts could not be deleted"),
                 }
                 if notifications_kept_days > 0 {
                     let now = hearth_core::clock::now();

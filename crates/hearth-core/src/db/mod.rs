@@ -567,6 +567,7 @@ pub fn ping(conn: &mut DbConn) -> Result<()> {
     Ok(conn.batch_execute("SELECT 1")?)
 }
 
+pub mod counters;
 #[cfg(test)]
 mod plan_tests;
 pub(crate) mod schema;

@@ -640,9 +640,19 @@ diesel::table! {
         member_id -> BigInt,
         kind -> Text,
         created_at -> Timestamp,
+        taken_back_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(reactions -> posts (post_id));
 diesel::allow_tables_to_appear_in_same_query!(reactions, posts);
 diesel::allow_tables_to_appear_in_same_query!(reactions, members);
+
+diesel::table! {
+    /// How often a subject did something limited, per window (`db::counters`).
+    action_counts (subject, window_start) {
+        subject -> Text,
+        window_start -> Timestamp,
+        n -> Integer,
+    }
+}

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::accounts::{actors, members};
 use crate::db::schema::{posts, reactions};
-use crate::db::{write_tx, DbConn};
+use crate::db::{counters, write_tx, DbConn};
 use crate::error::{Error, Result};
 use crate::forum::posts::by_id_for;
 use crate::ids::{MemberId, PostId, ThreadId};
@@ -74,10 +74,12 @@ pub struct Reacted {
 
 /// Adds `kind` to the post from `member`, or takes it back if they gave it already. Refused
 /// (as the policy's `React` says) for a post they may not read (not found), their own, one
-/// hidden or awaiting approval, in a locked thread; and past `per_hour` new reactions in the
-/// last hour (0: no limit), counted in the stored rows. The post's author is told, once per
-/// member, in one notification per post that grows while unread: never by a member they
-/// muted (`notifications::notify`), and only while they may still read the post.
+/// hidden or awaiting approval, in a locked thread; and past `per_hour` gives in the hour
+/// (0: no limit), counted in `action_counts` — taking back is never refused, and giving one
+/// again counts again, so toggling is bounded too. The post's author is told once per member
+/// and post, ever (a reaction taken back keeps its row, and giving it again tells nobody), in
+/// one notification per post that grows while unread: never by a member they muted
+/// (`notifications::notify`), and only while they may still read the post.
 pub fn toggle(
     conn: &mut DbConn,
     member: &MemberActor,
@@ -93,19 +95,26 @@ pub fn toggle(
             thread: thread.clone(),
             position: post.position,
         };
-        let taken_back = diesel::delete(
-            reactions::table
-                .filter(reactions::post_id.eq(post.id))
-                .filter(reactions::member_id.eq(member.id))
-                .filter(reactions::kind.eq(kind.as_str())),
-        )
-        .execute(conn)?;
+        let this_one = reactions::table
+            .filter(reactions::post_id.eq(post.id))
+            .filter(reactions::member_id.eq(member.id))
+            .filter(reactions::kind.eq(kind.as_str()));
+        let taken_back = diesel::update(this_one.filter(reactions::taken_back_at.is_null()))
+            .set(reactions::taken_back_at.eq(Some(now)))
+            .execute(conn)?;
         if taken_back > 0 {
             return Ok(reacted(Toggled::Removed));
         }
         within_limit(conn, member.id, per_hour, now)?;
+        let given_again = diesel::update(this_one)
+            .set(reactions::taken_back_at.eq(None::<NaiveDateTime>))
+            .execute(conn)?;
+        if given_again > 0 {
+            return Ok(reacted(Toggled::Added));
+        }
+        // A second kind from the same member is not a second person reacting.
         let already_reacted = given_by(conn, post.id, member.id)? > 0;
-        let added = diesel::insert_into(reactions::table)
+        diesel::insert_into(reactions::table)
             .values((
                 reactions::post_id.eq(post.id),
                 reactions::member_id.eq(member.id),
@@ -113,8 +122,7 @@ pub fn toggle(
                 reactions::created_at.eq(now),
             ))
             .execute(conn)?;
-        // A second kind from the same member is not a second person reacting.
-        if added > 0 && !already_reacted {
+        if !already_reacted {
             tell_author(conn, member, &board, &thread, &post, now)?;
         }
         Ok(reacted(Toggled::Added))
@@ -151,27 +159,20 @@ fn within_limit(
     if per_hour == 0 {
         return Ok(());
     }
-    let since = now - TimeDelta::hours(1);
-    let recent = reactions::table
-        .filter(reactions::member_id.eq(member))
-        .filter(reactions::created_at.gt(since));
-    let count: i64 = recent.count().get_result(conn)?;
-    if count < i64::from(per_hour) {
+    let hour = counters::hour_of(now);
+    let given = counters::bump(conn, &format!("react:m{}", member.0), hour)?;
+    if given <= i64::from(per_hour) {
         return Ok(());
     }
-    // The oldest of them leaves the hour first.
-    let oldest: Option<NaiveDateTime> = recent
-        .select(diesel::dsl::min(reactions::created_at))
-        .get_result(conn)?;
-    let free_at = oldest.map_or(now, |first| first + TimeDelta::hours(1));
     Err(Error::RateLimited {
-        retry_after_seconds: (free_at - now).num_seconds().max(1),
+        retry_after_seconds: (hour + TimeDelta::hours(1) - now).num_seconds().max(1),
         reason: format!(
-            "you can react to at most {per_hour} posts an hour; please try again in a little while"
+            "you can react at most {per_hour} times an hour; please try again in a little while"
         ),
     })
 }
 
+/// Every reaction the member ever gave the post, standing or taken back.
 fn given_by(conn: &mut DbConn, post: PostId, member: MemberId) -> Result<i64> {
     Ok(reactions::table
         .filter(reactions::post_id.eq(post))
@@ -227,6 +228,7 @@ pub fn for_page(
         .inner_join(posts::table)
         .filter(posts::thread_id.eq(thread))
         .filter(posts::position.between(first, last))
+        .filter(reactions::taken_back_at.is_null())
         .select((reactions::post_id, reactions::kind, reactions::member_id))
         .load(conn)?;
     let mut counts: HashMap<PostId, Vec<ReactionCount>> = HashMap::new();

@@ -41,8 +41,9 @@ pub struct PostingRules {
     pub same_reply_minutes: u32,
     /// A post notifies at most this many of the members it mentions (the first ones named).
     pub mentions_notified: usize,
-    /// A member reacts to posts ("I hear you", …) at most this many times an hour, counted in
-    /// the stored reactions; 0 turns the limit off.
+    /// A member gives reactions ("I hear you", …) at most this many times an hour (a reaction
+    /// taken back and given again counts again), counted in `action_counts`; 0 turns the
+    /// limit off.
     pub reactions_per_hour: u32,
 }
 

@@ -120,8 +120,10 @@ impl Site {
             .collect()
     }
 
+    /// The reactions standing (not taken back).
     fn stored(&self) -> i64 {
         reactions::table
+            .filter(reactions::taken_back_at.is_null())
             .count()
             .get_result(&mut self.conn())
             .unwrap()
@@ -297,6 +299,17 @@ fn the_hourly_limit_is_counted_in_the_database() {
     )
     .unwrap();
     assert_eq!(back.toggled, Toggled::Removed);
+    // Giving it again is a give like any other: refused within the hour.
+    let again = toggle(
+        &mut site.conn(),
+        &sam,
+        post.id,
+        ReactionKind::HearYou,
+        2,
+        now,
+    )
+    .unwrap_err();
+    assert!(matches!(again, Error::RateLimited { .. }), "{again:?}");
     let later = now + chrono::TimeDelta::minutes(61);
     toggle(
         &mut site.conn(),
@@ -308,6 +321,56 @@ fn the_hourly_limit_is_counted_in_the_database() {
     )
     .unwrap();
     assert_eq!(site.stored(), 2);
+}
+
+#[test]
+fn taking_a_reaction_back_and_giving_it_again_tells_the_author_nothing_new_and_is_counted() {
+    let site = site();
+    let board = site.board("night", "public");
+    let (mia, sam) = (site.member("mia"), site.member("sam"));
+    let (thread, post) = site.start(&mia, &board);
+    // Ten minutes into an hour, so a minute later is the same hour.
+    let now = crate::db::counters::hour_of(crate::clock::now()) + chrono::TimeDelta::minutes(10);
+    let toggle_at = |minutes: i64| {
+        toggle(
+            &mut site.conn(),
+            &sam,
+            post.id,
+            ReactionKind::HearYou,
+            5,
+            now + chrono::TimeDelta::minutes(minutes),
+        )
+    };
+    assert_eq!(toggle_at(0).unwrap().toggled, Toggled::Added);
+    assert_eq!(site.told(&mia), [(1, Some(post.id.0))]);
+    // Mia reads it; Sam takes his back and gives it again, and again.
+    crate::notifications::mark_all_read(&mut site.conn(), mia.id, now).unwrap();
+    for _ in 0..4 {
+        assert_eq!(toggle_at(0).unwrap().toggled, Toggled::Removed);
+        assert_eq!(site.counts(&thread, &post, &mia), []);
+        assert_eq!(toggle_at(0).unwrap().toggled, Toggled::Added);
+    }
+    // One notification, read, with one person in it: no new one for a give already told.
+    assert_eq!(site.told(&mia), [(1, Some(post.id.0))]);
+    let unread = crate::notifications::unread_count(&mut site.conn(), mia.id).unwrap();
+    assert_eq!(unread, 0);
+    assert_eq!(
+        site.counts(&thread, &post, &mia),
+        [ReactionCount {
+            kind: ReactionKind::HearYou,
+            count: 1,
+            mine: false
+        }]
+    );
+    // Five gives in the hour (the first and four again): the sixth is refused, taking back is not.
+    assert_eq!(toggle_at(1).unwrap().toggled, Toggled::Removed);
+    let err = toggle_at(1).unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(site.stored(), 0);
+    // The refused give changed nothing, and the next hour starts a new count.
+    assert_eq!(toggle_at(61).unwrap().toggled, Toggled::Added);
+    assert_eq!(site.stored(), 1);
+    assert_eq!(site.told(&mia), [(1, Some(post.id.0))]);
 }
 
 #[test]
