@@ -32,9 +32,11 @@ fn parse_thread_ref(segment: &str) -> Result<ThreadId, WebError> {
         .map_err(|_| WebError::NotFound)
 }
 
-/// A post on a page as the template shows it, with what this reader may do to it. Flat, with its
-/// times already formatted: tera resolves every `{{ a.b.c }}` by walking the context, and a
-/// page prints twenty posts, so each lookup saved counts.
+/// A post on a page as the template shows it. The chrome around its text (author, badges,
+/// time, notice; reactions and links) comes written and escaped (`post_head`, `post_foot`):
+/// tera resolves every `{{ a.b }}` by walking the context through JSON pointers, a few thousand
+/// instructions each, and twenty posts of fifty lookups made rendering half of the signed-in
+/// page's cost (docs/architecture.md, Decisions). What only moderators see stays in the template.
 #[derive(Serialize)]
 struct PostItem<'a> {
     id: PostId,
@@ -46,32 +48,17 @@ struct PostItem<'a> {
     author: Option<&'a AuthorRef>,
     /// `visible`, `awaiting` or `hidden`, for the moderation controls.
     moderation: &'static str,
-    /// Why the moderators hid it, or that it awaits approval: for its author and moderators.
-    notice: Option<String>,
-    /// The author's initials avatar and badges (`None`/empty for a former member).
-    avatar: Option<Avatar>,
-    badges: Vec<BadgeView>,
-    created: Moment,
-    edited: Option<Moment>,
-    /// The reactions under it: every kind, as buttons, for a reader who may react; only
-    /// those given, as counts, for everyone else.
-    reactions: Vec<ReactionItem>,
-    can_react: bool,
+    /// The header (avatar, author, badges, time) and any notice, as HTML.
+    head: String,
+    /// The reactions and the post's links, as HTML.
+    foot: String,
     /// The text's version, which the moderation forms send back (a decision applies only to
     /// the text the moderator saw).
     edited_at: Option<NaiveDateTime>,
-    /// Any of the four links below.
-    actions: bool,
-    /// Quote it in a reply: the reader may reply here and the post is visible.
-    can_quote: bool,
-    can_edit: bool,
-    can_delete: bool,
-    can_report: bool,
     can_moderate: bool,
 }
 
 /// One kind of reaction under a post.
-#[derive(Serialize)]
 struct ReactionItem {
     kind: &'static str,
     label: &'static str,
@@ -96,6 +83,134 @@ fn reaction_items(readable: &hearth_core::forum::threads::ReadablePost) -> Vec<R
             })
         })
         .collect()
+}
+
+/// What a post's chrome shows, gathered for [`post_head`] and [`post_foot`].
+struct Chrome<'a> {
+    n: i32,
+    pid: PostId,
+    author: Option<&'a AuthorRef>,
+    avatar: Option<Avatar>,
+    badges: Vec<BadgeView>,
+    created: Moment,
+    edited: Option<Moment>,
+    notice: Option<String>,
+    reactions: Vec<ReactionItem>,
+    can_react: bool,
+    can_quote: bool,
+    can_edit: bool,
+    can_delete: bool,
+    can_report: bool,
+}
+
+/// The post's header and notice. Every value from a member or the database is escaped.
+fn post_head(c: &Chrome) -> String {
+    use std::fmt::Write;
+    let e = tera::escape_html;
+    let n = c.n;
+    let mut h = String::with_capacity(640);
+    h.push_str("<header class=\"post-header\">");
+    if let Some(avatar) = &c.avatar {
+        let _ = write!(
+            h,
+            "<span class=\"avatar tone-{}\" aria-hidden=\"true\">{}</span>",
+            avatar.tone,
+            e(&avatar.initials)
+        );
+    }
+    let _ = write!(h, "<p id=\"post-{n}-by\">");
+    match c.author {
+        Some(a) => {
+            let _ = write!(
+                h,
+                "<a href=\"/u/{}\">{}</a>",
+                e(&a.username),
+                e(&a.display_name)
+            );
+            if !a.pronouns.is_empty() {
+                let _ = write!(h, " <span class=\"pronouns\">({})</span>", e(&a.pronouns));
+            }
+        }
+        None => h.push_str("a former member"),
+    }
+    h.push_str("</p>");
+    if !c.badges.is_empty() {
+        h.push_str("<span class=\"badges\">");
+        for b in &c.badges {
+            let _ = write!(
+                h,
+                "<span class=\"badge badge-{}\">{}</span>",
+                b.slug,
+                e(b.label)
+            );
+        }
+        h.push_str("</span>");
+    }
+    let _ = write!(
+        h,
+        "<p class=\"meta\"><a href=\"/p/{}\">{}<span class=\"visually-hidden\">, post {n}</span></a>",
+        c.pid.0,
+        templates::time_element(&c.created)
+    );
+    if let Some(edited) = &c.edited {
+        let _ = write!(h, " · edited {}", templates::time_element(edited));
+    }
+    h.push_str("</p></header>");
+    if let Some(notice) = &c.notice {
+        let _ = write!(h, "<p class=\"notice\">{}</p>", e(notice));
+    }
+    h
+}
+
+/// The reactions (a form for a reader who may react, counts for everyone else) and the
+/// post's links.
+fn post_foot(c: &Chrome, csrf_token: &str) -> String {
+    use std::fmt::Write;
+    let (n, pid) = (c.n, c.pid.0);
+    let mut h = String::with_capacity(900);
+    if c.can_react {
+        let _ = write!(
+            h,
+            "<form method=\"post\" action=\"/p/{pid}/react\" class=\"reactions\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
+            tera::escape_html(csrf_token)
+        );
+        for r in &c.reactions {
+            let _ = write!(
+                h,
+                "<button type=\"submit\" name=\"kind\" value=\"{}\" aria-pressed=\"{}\">",
+                r.kind, r.mine
+            );
+            if r.count > 0 {
+                let _ = write!(h, "{} · ", r.count);
+            }
+            let _ = write!(h, "{}</button>", r.label);
+        }
+        h.push_str("</form>");
+    } else if !c.reactions.is_empty() {
+        h.push_str("<p class=\"reactions\">");
+        for r in &c.reactions {
+            let _ = write!(h, "<span>{} · {}</span>", r.count, r.label);
+        }
+        h.push_str("</p>");
+    }
+    if c.can_quote || c.can_edit || c.can_delete || c.can_report {
+        h.push_str("<footer class=\"post-actions\">");
+        for (shown, path, label) in [
+            (c.can_quote, "quote#reply", "Quote"),
+            (c.can_edit, "edit", "Edit"),
+            (c.can_delete, "delete", "Delete"),
+            (c.can_report, "report", "Report"),
+        ] {
+            if shown {
+                let _ = write!(
+                    h,
+                    "<a href=\"/p/{pid}/{path}\">{label}<span class=\"visually-hidden\"> post {n}</span></a> "
+                );
+            }
+        }
+        h.push_str("</footer>");
+    }
+    h
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -146,34 +261,40 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
             };
             let can_quote =
                 matches!(view.reply, ReplyBox::Allowed) && post.moderation == Moderation::Visible;
+            let author = readable.author.as_ref();
+            let chrome = Chrome {
+                n: post.position,
+                pid: post.id,
+                author,
+                avatar: author.map(|a| Avatar::of(a.id, &a.display_name)),
+                badges: author.map_or_else(Vec::new, |a| {
+                    badges_of(a, readable.facilitator, Some(post.created_at))
+                }),
+                created: templates::moment(post.created_at, now, zone),
+                edited: post.edited_at.map(|at| templates::moment(at, now, zone)),
+                notice,
+                reactions: reaction_items(readable),
+                can_react: readable.can_react,
+                can_quote,
+                can_edit: readable.can_edit,
+                can_delete: readable.can_delete,
+                can_report: readable.can_report,
+            };
+            let shown = readable.shown == Shown::Post;
             PostItem {
                 id: post.id,
                 position: post.position,
                 shown: readable.shown,
                 html: &post.html,
-                author: readable.author.as_ref(),
+                author,
                 moderation: post.moderation.as_str(),
-                notice,
-                avatar: readable
-                    .author
-                    .as_ref()
-                    .map(|a| Avatar::of(a.id, &a.display_name)),
-                badges: readable.author.as_ref().map_or_else(Vec::new, |a| {
-                    badges_of(a, readable.facilitator, Some(post.created_at))
-                }),
-                created: templates::moment(post.created_at, now, zone),
-                edited: post.edited_at.map(|at| templates::moment(at, now, zone)),
-                reactions: reaction_items(readable),
-                can_react: readable.can_react,
+                head: if shown { post_head(&chrome) } else { String::new() },
+                foot: if shown {
+                    post_foot(&chrome, viewer.csrf_token())
+                } else {
+                    String::new()
+                },
                 edited_at: post.edited_at,
-                actions: can_quote
-                    || readable.can_edit
-                    || readable.can_delete
-                    || readable.can_report,
-                can_quote,
-                can_edit: readable.can_edit,
-                can_delete: readable.can_delete,
-                can_report: readable.can_report,
                 can_moderate: view.can_moderate,
             }
         })
