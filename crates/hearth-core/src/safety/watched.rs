@@ -60,7 +60,7 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<WatchedWord>> {
 }
 
 /// The watched words compiled for matching, one list per action.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct WatchLists {
     pub block: PhraseList,
     pub hold: PhraseList,
@@ -77,11 +77,32 @@ impl WatchLists {
     }
 }
 
-/// Loads and compiles the watched words (a handful of rows; compiled per post).
+/// The watched words as last compiled, with the rows they were compiled from.
+type Compiled = (Vec<(String, String)>, WatchLists);
+static COMPILED: std::sync::Mutex<Option<Compiled>> = std::sync::Mutex::new(None);
+
+/// Loads the watched words (a handful of rows, read for every post, so another server's change
+/// counts at once) and compiles them, or takes the lists compiled for the same rows before:
+/// compiling is most of the cost, and the rows seldom change.
 pub fn lists(conn: &mut DbConn) -> Result<WatchLists> {
     let rows: Vec<(String, String)> = watched_words::table
         .select((watched_words::phrase, watched_words::action))
+        .order((watched_words::phrase, watched_words::action))
         .load(conn)?;
+    let mut compiled = COMPILED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((from, lists)) = compiled.as_ref() {
+        if *from == rows {
+            return Ok(lists.clone());
+        }
+    }
+    let lists = compile(&rows)?;
+    *compiled = Some((rows, lists.clone()));
+    Ok(lists)
+}
+
+fn compile(rows: &[(String, String)]) -> Result<WatchLists> {
     let of = |action: WatchAction| {
         PhraseList::new(
             rows.iter()
