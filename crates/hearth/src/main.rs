@@ -541,9 +541,9 @@ fn deliver_notifications(pool: db::Pool) {
 }
 
 /// Expired sessions, sign-in failures and registrations older than their throttle's window,
-/// search and action counts past their windows, notifications read more than `notifications_kept_days` ago, and mail sent more than
-/// `email.sent_kept_days` ago, are deleted at start and every hour after, on a thread of their
-/// own.
+/// search and action counts past their windows, notifications read more than
+/// `notifications_kept_days` ago, and mail sent more than `email.sent_kept_days` ago, are
+/// deleted at start and every hour after, on a thread of their own.
 fn purge_expired_sessions_hourly(
     pool: db::Pool,
     throttle: ThrottlePolicy,
