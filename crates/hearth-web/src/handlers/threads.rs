@@ -48,10 +48,11 @@ struct PostItem<'a> {
     author: Option<&'a AuthorRef>,
     /// `visible`, `awaiting` or `hidden`, for the moderation controls.
     moderation: &'static str,
-    /// The header (avatar, author, badges, time) and any notice, as HTML.
-    head: String,
+    /// The header (avatar, author, badges, time) and any notice, as HTML with every value
+    /// escaped (`post_head`).
+    head_html: String,
     /// The reactions and the post's links, as HTML.
-    foot: String,
+    foot_html: String,
     /// The text's version, which the moderation forms send back (a decision applies only to
     /// the text the moderator saw).
     edited_at: Option<NaiveDateTime>,
@@ -288,8 +289,8 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
                 html: &post.html,
                 author,
                 moderation: post.moderation.as_str(),
-                head: if shown { post_head(&chrome) } else { String::new() },
-                foot: if shown {
+                head_html: if shown { post_head(&chrome) } else { String::new() },
+                foot_html: if shown {
                     post_foot(&chrome, viewer.csrf_token())
                 } else {
                     String::new()

@@ -1,7 +1,8 @@
 use super::*;
 
 /// Every `| safe` in the default theme prints a field ending in `_html`: sanitized
-/// `hearth-markdown` output, never a raw string.
+/// `hearth-markdown` output, or markup a handler wrote with every value escaped (a post's
+/// header and links, `handlers/threads.rs`), never a raw string.
 #[test]
 fn templates_mark_only_rendered_markdown_as_safe() {
     let mut checked = 0;
