@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{members, memberships, moderation_log, posts, threads};
-use crate::db::{write_tx, DbConn};
+use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
 use crate::ids::{BoardId, MemberId};
@@ -178,12 +178,13 @@ pub fn authenticate(conn: &mut DbConn, username: &str, password: &str) -> Result
 }
 
 pub fn by_id(conn: &mut DbConn, id: MemberId) -> Result<Member> {
-    members::table
+    // Read on almost every request: sent to the inner connection (`per_connection!`).
+    per_connection!(conn, |c| members::table
         .find(id)
         .select(Member::as_select())
-        .get_result(conn)
-        .optional()?
-        .ok_or(Error::NotFound)
+        .get_result(c)
+        .optional())?
+    .ok_or(Error::NotFound)
 }
 
 pub fn by_username(conn: &mut DbConn, username: &str) -> Result<Member> {

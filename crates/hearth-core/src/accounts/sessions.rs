@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::accounts::actors;
 use crate::db::schema::{members as members_table, sessions};
-use crate::db::{per_connection, write_tx_unseen, DbConn};
+use crate::db::{per_connection, write_tx_unseen, Cached, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{MemberId, SessionId};
 use crate::model;
@@ -150,9 +150,11 @@ pub const MAX_FLASH_CHARS: usize = 200;
 pub fn set_flash(conn: &mut DbConn, id: SessionId, message: &str) -> Result<()> {
     let message: String = message.chars().take(MAX_FLASH_CHARS).collect();
     write_tx_unseen(conn, |conn| {
-        diesel::update(sessions::table.find(id))
-            .set(sessions::flash.eq(Some(message.as_str())))
-            .execute(conn)?;
+        let set = Cached(
+            diesel::update(sessions::table.find(id))
+                .set(sessions::flash.eq(Some(message.as_str()))),
+        );
+        per_connection!(conn, |c| set.run(c))?;
         Ok(())
     })
 }
@@ -161,9 +163,11 @@ pub fn set_flash(conn: &mut DbConn, id: SessionId, message: &str) -> Result<()> 
 /// meanwhile (in another tab) waits for its own page.
 pub fn clear_flash(conn: &mut DbConn, id: SessionId, shown: &str) -> Result<()> {
     write_tx_unseen(conn, |conn| {
-        diesel::update(sessions::table.find(id).filter(sessions::flash.eq(shown)))
-            .set(sessions::flash.eq(None::<String>))
-            .execute(conn)?;
+        let clear = Cached(
+            diesel::update(sessions::table.find(id).filter(sessions::flash.eq(shown)))
+                .set(sessions::flash.eq(None::<String>)),
+        );
+        per_connection!(conn, |c| clear.run(c))?;
         Ok(())
     })
 }

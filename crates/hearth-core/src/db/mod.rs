@@ -70,6 +70,93 @@ macro_rules! per_connection {
 }
 pub(crate) use per_connection;
 
+/// A statement diesel would prepare afresh on every run — every UPDATE, every upsert, every
+/// `sql_query` — kept among the connection's prepared statements like a SELECT, found by its
+/// SQL text. A reply sent ten such statements, each parsed and planned again by SQLite
+/// (50,000 instructions an UPDATE; docs/performance.md, "Tenth session").
+///
+/// Only for a statement whose text is the same on every run (no `eq_any` list, no changeset
+/// field that may be `None`), or the cache keeps one statement for each variant. Run it on the
+/// inner connection ([`per_connection!`]; the multi-backend connection checks the statement it
+/// wraps this in, not this one), by value: `get_result`, `load`, or [`Cached::run`] for a
+/// statement that returns no rows (diesel's `execute` passes a reference, which it never caches).
+#[derive(Debug, Clone, Copy)]
+pub struct Cached<Q>(pub Q);
+
+impl<Q> diesel::query_builder::QueryId for Cached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Cached<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Cached<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        pass: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    /// Diesel refuses to cache these statements because their text may vary between runs
+    /// (it caches them by type); cached by text instead, a variant is a statement of its own.
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, C> RunQueryDsl<C> for Cached<Q> {}
+
+/// A statement run for its effect, read as a query that returns no rows.
+struct NoRows<Q>(Cached<Q>);
+
+impl<Q> diesel::query_builder::QueryId for NoRows<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> diesel::query_builder::Query for NoRows<Q> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for NoRows<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        pass: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, backend: &DB) -> diesel::QueryResult<bool> {
+        self.0.is_safe_to_cache_prepared(backend)
+    }
+}
+
+impl<Q> Cached<Q> {
+    /// Runs the statement (an UPDATE, an upsert, raw SQL; no RETURNING) for its effect, on an
+    /// inner connection: `per_connection!(conn, |c| Cached(update).run(c))`.
+    pub fn run<C>(self, conn: &mut C) -> diesel::QueryResult<()>
+    where
+        C: diesel::connection::LoadConnection<DefaultLoadingMode>,
+        Q: diesel::query_builder::QueryFragment<C::Backend>,
+    {
+        for row in conn.load(NoRows(self))? {
+            row?;
+        }
+        Ok(())
+    }
+}
+
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 
@@ -296,10 +383,12 @@ pub fn claim_lock_clause(conn: &DbConn) -> &'static str {
 
 /// The first `n` rows of an ordered listing, such as a board's first page.
 ///
-/// SQLite compiles a statement again every time a value is bound to its `LIMIT ?` (it may plan
-/// with the value), so a cached listing statement with a LIMIT is recompiled on every request:
-/// a tenth of a board page's CPU. On SQLite the statement therefore has no LIMIT and only `n`
-/// rows are stepped (SQLite produces rows as it walks the index, so the rest are never read).
+/// SQLite built without the query planner stability guarantee (Hearth's build has it,
+/// `.cargo/config.toml`; an operator's own `LIBSQLITE3_FLAGS` replace ours) compiles a statement
+/// again every time a value is bound to its `LIMIT ?`, so a cached listing statement with a
+/// LIMIT is recompiled on every request: a tenth of a board page's CPU. On SQLite the statement
+/// therefore has no LIMIT and only `n` rows are stepped (SQLite produces rows as it walks the
+/// index, so the rest are never read).
 /// PostgreSQL keeps the LIMIT: its planner needs it to choose an index walk, and its server
 /// would otherwise send every row.
 pub fn first_rows<'q, Q, U>(conn: &mut DbConn, query: Q, n: i64) -> Result<Vec<U>>

@@ -240,7 +240,63 @@ fn the_pages_people_read_most_are_compiled_once() {
         crate::groups::must_accept_rules(conn, &resumed.member, &board).unwrap();
     };
     read_pages(conn);
-    // The second time round, every statement sent must already be compiled and cached.
+    let compiled = compiled_once(conn, |conn| {
+        read_pages(conn);
+        read_pages(conn);
+    });
+    assert!(
+        compiled.sent >= 20,
+        "two rounds of page loads sent only {} statements",
+        compiled.sent
+    );
+    compiled.assert_all_prepared(|_| false);
+}
+
+/// What a round of an operation sent that SQLite had to compile for it.
+struct Compiled {
+    /// Statements sent.
+    sent: usize,
+    /// Statements diesel compiled again although it had them cached.
+    compiled_again: Vec<String>,
+    /// Statements diesel did not keep prepared (compiled on every run).
+    uncached: Vec<String>,
+    /// Kept statements SQLite compiled again after a new bound value.
+    expired: Vec<String>,
+}
+
+impl Compiled {
+    /// Every statement sent was prepared before and run as it was, but those `allowed`.
+    fn assert_all_prepared(&self, allowed: impl Fn(&str) -> bool) {
+        assert!(self.compiled_again.is_empty(), "{:#?}", self.compiled_again);
+        let uncached: Vec<&String> = self.uncached.iter().filter(|s| !allowed(s)).collect();
+        assert!(
+            uncached.is_empty(),
+            "statements compiled on every run:\n{}",
+            uncached
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(
+            self.expired.is_empty(),
+            "statements compiled again after a new bound value:\n{}",
+            self.expired.join("\n")
+        );
+    }
+}
+
+/// Runs `round` (after the caller ran it once, so its statements are prepared) with every
+/// statement it sends recorded, then asks SQLite which of them it kept prepared and which it
+/// compiled again.
+fn compiled_once(conn: &mut DbConn, round: impl FnOnce(&mut DbConn)) -> Compiled {
+    let DbConn::Sqlite(sqlite) = &mut *conn else {
+        unreachable!()
+    };
+    // The counts of re-preparing start from here.
+    let before: Vec<Recompiled> = diesel::sql_query("SELECT sql, reprep FROM sqlite_stmt")
+        .load(sqlite)
+        .unwrap();
     let sent = Arc::new(Mutex::new(Vec::new()));
     let sink = sent.clone();
     conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
@@ -251,53 +307,96 @@ fn the_pages_people_read_most_are_compiled_once() {
         };
         sink.lock().unwrap().push(entry);
     });
-    read_pages(conn);
-    read_pages(conn);
+    round(conn);
     conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
     let events = sent.lock().unwrap().clone();
-    let compiled_again: Vec<&String> = events
-        .iter()
-        .filter(|e| e.starts_with("compiled again"))
-        .collect();
-    assert!(compiled_again.is_empty(), "{compiled_again:#?}");
-    // A statement diesel could not cache is finalized after each run: it is not among the
-    // connection's prepared statements.
     let DbConn::Sqlite(sqlite) = conn else {
         unreachable!()
     };
+    // A statement diesel could not cache is finalized after each run: it is not among the
+    // connection's prepared statements.
     let cached: Vec<Recompiled> = diesel::sql_query("SELECT sql, reprep FROM sqlite_stmt")
         .load(sqlite)
         .unwrap();
-    let sent = events.iter().filter(|e| e.starts_with("sent: ")).count();
-    assert!(
-        sent >= 20,
-        "two rounds of page loads sent only {sent} statements"
-    );
     assert!(!cached.is_empty());
-    let uncached: Vec<&str> = events
+    let sent_sql: Vec<&str> = events
         .iter()
         .filter_map(|e| e.strip_prefix("sent: "))
         .map(|e| e.split(" -- binds:").next().unwrap_or_default())
-        .filter(|sql| !cached.iter().any(|c| c.sql == *sql))
         .collect();
-    assert!(
-        uncached.is_empty(),
-        "statements compiled on every request:\n{}",
-        uncached.join("\n")
-    );
-    let expired: Vec<&Recompiled> = cached
-        .iter()
-        .filter(|s| s.reprep > 0 && events.iter().any(|e| e.contains(&s.sql)))
-        .collect();
-    assert!(
-        expired.is_empty(),
-        "statements compiled again after a new bound value:\n{}",
-        expired
+    let reprepared_before =
+        |sql: &str| before.iter().find(|b| b.sql == sql).map_or(0, |b| b.reprep);
+    Compiled {
+        sent: sent_sql.len(),
+        compiled_again: events
             .iter()
-            .map(|s| format!("{} times: {}", s.reprep, s.sql))
-            .collect::<Vec<_>>()
-            .join("\n")
+            .filter(|e| e.starts_with("compiled again"))
+            .cloned()
+            .collect(),
+        uncached: sent_sql
+            .iter()
+            .filter(|sql| !cached.iter().any(|c| c.sql == **sql))
+            .map(|sql| (*sql).to_owned())
+            .collect(),
+        expired: cached
+            .iter()
+            .filter(|s| s.reprep > reprepared_before(&s.sql) && sent_sql.contains(&s.sql.as_str()))
+            .map(|s| format!("{} times: {}", s.reprep - reprepared_before(&s.sql), s.sql))
+            .collect(),
+    }
+}
+
+/// A reply — the write members repeat most — sends statements SQLite compiled before: the
+/// posting transaction, the search index, and telling the thread's author and followers.
+/// Diesel prepares an UPDATE, an upsert or raw SQL afresh on every run unless it is
+/// `db::Cached`; only the transaction's own statements and `IN` lists (their length varies)
+/// may be compiled each time.
+#[test]
+fn a_reply_sends_only_statements_compiled_before() {
+    let (_dir, pool) = sqlite_pool();
+    let conn = &mut *pool.get().unwrap();
+    let (_admin, board, thread) = admin_board_thread(conn, "first");
+    let replier = crate::test_support::member(conn, "bea", crate::model::SiteRole::Member);
+    crate::groups::memberships::join(conn, &replier, &board, "").unwrap();
+    let account = crate::accounts::members::by_id(conn, replier.id).unwrap();
+    let replier = crate::accounts::actors::actor_for(conn, account).unwrap();
+    // Four replies in a minute from a new account: within limits raised for the test (the
+    // limits' statements run all the same).
+    let rules = PostingRules {
+        limits: PostingLimits {
+            new_account_per_minute: 10,
+            ..PostingLimits::default()
+        },
+        ..PostingRules::default()
+    };
+    let n = std::cell::Cell::new(0);
+    let reply = |conn: &mut DbConn| {
+        n.set(n.get() + 1);
+        let form = ReplyForm {
+            body: format!("Thinking of you tonight, reply {}.", n.get()),
+            submission_key: format!("{:0>16}", n.get()),
+            ..Default::default()
+        };
+        let posted = posts::reply(conn, &rules, &replier, thread.id, &form).unwrap();
+        assert!(posted.post.position > 1);
+    };
+    reply(conn);
+    reply(conn);
+    let compiled = compiled_once(conn, |conn| {
+        reply(conn);
+        reply(conn);
+    });
+    assert!(
+        compiled.sent >= 30,
+        "two replies sent only {} statements",
+        compiled.sent
     );
+    compiled.assert_all_prepared(|sql| {
+        ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"]
+            .iter()
+            .any(|t| sql.starts_with(t))
+            || sql.contains(" IN (")
+    });
 }
 
 /// The notification mail scheduler runs every minute on every node: it walks the members who

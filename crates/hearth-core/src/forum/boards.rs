@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::clock;
 use crate::db::schema::{boards, threads};
-use crate::db::{write_tx, DbConn};
+use crate::db::{per_connection, write_tx, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::groups::{self, CheckedProfile, GroupProfile};
 use crate::ids::{BoardId, ThreadId};
@@ -177,12 +177,13 @@ pub(crate) fn insert(
 }
 
 pub(crate) fn by_id(conn: &mut DbConn, id: BoardId) -> Result<Board> {
-    boards::table
+    // Read on almost every request: sent to the inner connection (`per_connection!`).
+    per_connection!(conn, |c| boards::table
         .find(id)
         .select(Board::as_select())
-        .get_result(conn)
-        .optional()?
-        .ok_or(Error::NotFound)
+        .get_result(c)
+        .optional())?
+    .ok_or(Error::NotFound)
 }
 
 /// The board with `id`, if the actor may see it.

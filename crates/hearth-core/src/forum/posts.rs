@@ -229,12 +229,12 @@ pub fn reply(
 }
 
 pub(crate) fn by_id(conn: &mut DbConn, id: PostId) -> Result<Post> {
-    posts::table
+    per_connection!(conn, |c| posts::table
         .find(id)
         .select(Post::as_select())
-        .get_result(conn)
-        .optional()?
-        .ok_or(Error::NotFound)
+        .get_result(c)
+        .optional())?
+    .ok_or(Error::NotFound)
 }
 
 /// A post with its thread and board, if the actor may read it. Deleted posts are not found.

@@ -24,7 +24,7 @@ use diesel::prelude::*;
 use crate::accounts::{actors, members};
 use crate::clock;
 use crate::db::schema::{boards, post_revisions, posts as post_rows, threads};
-use crate::db::{write_tx, DbConn};
+use crate::db::{per_connection, write_tx, Cached, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::{addressing, boards as board_ops, posts, threads as thread_ops};
 use crate::groups;
@@ -245,11 +245,12 @@ fn claim(conn: &mut DbConn, member: &MemberActor, place: &Place<'_>) -> Result<C
         Place::Reply { thread, .. } => {
             // `Thread` is the whole row in table order (`as_returning` cannot go through the
             // `MultiConnection`; a column added to one and not the other does not compile).
-            let thread: Thread = diesel::update(threads::table.find(thread.id))
-                .set(threads::last_position.eq(threads::last_position + 1))
-                .returning(threads::all_columns)
-                .get_result(conn)
-                .optional()?
+            let claim = Cached(
+                diesel::update(threads::table.find(thread.id))
+                    .set(threads::last_position.eq(threads::last_position + 1))
+                    .returning(threads::all_columns),
+            );
+            let thread: Thread = per_connection!(conn, |c| claim.get_result(c).optional())?
                 .ok_or(Error::NotFound)?;
             let board = board_ops::by_id(conn, thread.board_id)?;
             policy::authorize(&actor, Action::Reply(&board, &thread))?;
@@ -333,21 +334,19 @@ fn count(
     let board = claimed.board.id;
     match &claimed.thread {
         Some(thread) => {
-            diesel::update(threads::table.find(thread.id))
-                .set((
-                    threads::reply_count.eq(threads::reply_count + 1),
-                    threads::last_activity_at.eq(now),
-                    threads::last_poster_id.eq(member.id),
-                ))
-                .execute(conn)?;
+            let on_thread = Cached(diesel::update(threads::table.find(thread.id)).set((
+                threads::reply_count.eq(threads::reply_count + 1),
+                threads::last_activity_at.eq(now),
+                threads::last_poster_id.eq(member.id),
+            )));
+            per_connection!(conn, |c| on_thread.run(c))?;
             if thread.counts() {
-                diesel::update(boards::table.find(board))
-                    .set((
-                        boards::post_count.eq(boards::post_count + 1),
-                        boards::last_activity_at.eq(now),
-                        boards::last_thread_id.eq(thread.id),
-                    ))
-                    .execute(conn)?;
+                let on_board = Cached(diesel::update(boards::table.find(board)).set((
+                    boards::post_count.eq(boards::post_count + 1),
+                    boards::last_activity_at.eq(now),
+                    boards::last_thread_id.eq(thread.id),
+                )));
+                per_connection!(conn, |c| on_board.run(c))?;
             }
         }
         None => {

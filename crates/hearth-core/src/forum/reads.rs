@@ -20,7 +20,7 @@ use crate::db::schema::{
     board_subscriptions, boards, notifications as notifications_table, posts, thread_reads,
     thread_subscriptions, threads,
 };
-use crate::db::{self, per_connection, write_tx_unseen, DbConn};
+use crate::db::{self, per_connection, write_tx_unseen, Cached, DbConn};
 use crate::error::Result;
 use crate::forum::threads::BoardCursor;
 use crate::ids::{BoardId, MemberId, ThreadId};
@@ -275,6 +275,11 @@ pub fn record_pending(conn: &mut DbConn, marks: &[PendingMark]) -> Result<()> {
     let mut marks = marks.to_vec();
     marks.sort_unstable_by_key(|mark| (mark.member, mark.thread));
     write_tx_unseen(conn, |conn| {
+        // A member's own markers, written before a listing, are most often one: the
+        // one-marker statement is kept prepared (a many-row one is a statement per row count).
+        if let [mark] = marks.as_slice() {
+            return write_marker(conn, mark.member, mark.thread, mark.up_to, mark.read_at);
+        }
         for chunk in marks.chunks(ROWS) {
             let rows: Vec<MarkerRow> = chunk
                 .iter()
@@ -386,30 +391,43 @@ pub fn record(
     now: NaiveDateTime,
 ) -> Result<()> {
     write_tx_unseen(conn, |conn| {
-        let upsert = diesel::insert_into(thread_reads::table)
-            .values((
-                thread_reads::member_id.eq(member_id),
-                thread_reads::thread_id.eq(thread_id),
-                thread_reads::last_read_position.eq(up_to),
-                thread_reads::read_at.eq(now),
-            ))
-            .on_conflict((thread_reads::member_id, thread_reads::thread_id))
-            .do_update()
-            .set((
-                thread_reads::last_read_position.eq(up_to),
-                thread_reads::read_at.eq(now),
-            ));
-        // Only forward (`ON CONFLICT … DO UPDATE … WHERE`).
-        let upsert = diesel::query_dsl::methods::FilterDsl::filter(
-            upsert,
-            thread_reads::last_read_position.lt(up_to),
-        );
-        // Sent per backend: `MultiConnection` has no ON CONFLICT.
-        per_connection!(conn, |c| upsert.execute(c))?;
+        write_marker(conn, member_id, thread_id, up_to, now)?;
         // What told them about posts there up to what they read is read too.
         notifications::read_thread_in(conn, member_id, thread_id, up_to, now)?;
         Ok(())
     })
+}
+
+/// Moves one member's marker in one thread forward to `up_to` (never back), inside the
+/// caller's transaction.
+fn write_marker(
+    conn: &mut DbConn,
+    member_id: MemberId,
+    thread_id: ThreadId,
+    up_to: i32,
+    at: NaiveDateTime,
+) -> Result<()> {
+    let upsert = diesel::insert_into(thread_reads::table)
+        .values((
+            thread_reads::member_id.eq(member_id),
+            thread_reads::thread_id.eq(thread_id),
+            thread_reads::last_read_position.eq(up_to),
+            thread_reads::read_at.eq(at),
+        ))
+        .on_conflict((thread_reads::member_id, thread_reads::thread_id))
+        .do_update()
+        .set((
+            thread_reads::last_read_position.eq(up_to),
+            thread_reads::read_at.eq(at),
+        ));
+    // Only forward (`ON CONFLICT … DO UPDATE … WHERE`).
+    let upsert = Cached(diesel::query_dsl::methods::FilterDsl::filter(
+        upsert,
+        thread_reads::last_read_position.lt(up_to),
+    ));
+    // Sent per backend: `MultiConnection` has no ON CONFLICT.
+    per_connection!(conn, |c| upsert.run(c))?;
+    Ok(())
 }
 
 /// "Mark all read" for one group: every thread of the group the member may read is read to

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::db::schema::{
     boards as boards_table, members as members_table, posts as posts_table, thread_reads, threads,
 };
-use crate::db::{self, per_connection, DbConn};
+use crate::db::{self, per_connection, Cached, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::boards;
 use crate::forum::posts;
@@ -275,12 +275,13 @@ pub fn by_id_for(conn: &mut DbConn, actor: &Actor, id: ThreadId) -> Result<(Boar
 }
 
 pub(crate) fn by_id(conn: &mut DbConn, id: ThreadId) -> Result<Thread> {
-    threads::table
+    // Read on almost every request: sent to the inner connection (`per_connection!`).
+    per_connection!(conn, |c| threads::table
         .find(id)
         .select(Thread::as_select())
-        .get_result(conn)
-        .optional()?
-        .ok_or(Error::NotFound)
+        .get_result(c)
+        .optional())?
+    .ok_or(Error::NotFound)
 }
 
 /// What the new-thread form carries.
@@ -341,9 +342,11 @@ pub fn start(
 }
 
 pub(crate) fn count_member_post(conn: &mut DbConn, member_id: MemberId, delta: i64) -> Result<()> {
-    diesel::update(members_table::table.find(member_id))
-        .set(members_table::post_count.eq(members_table::post_count + delta))
-        .execute(conn)?;
+    let counted = Cached(
+        diesel::update(members_table::table.find(member_id))
+            .set(members_table::post_count.eq(members_table::post_count + delta)),
+    );
+    per_connection!(conn, |c| counted.run(c))?;
     Ok(())
 }
 

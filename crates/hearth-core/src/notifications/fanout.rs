@@ -31,8 +31,8 @@ use diesel::prelude::*;
 use super::levels::{self, Chosen, Level};
 use super::{notify, Kind, NewNotification, Subject};
 use crate::accounts::actors;
-use crate::db::schema::{notification_jobs, posts};
-use crate::db::{write_tx_unseen, DbConn};
+use crate::db::schema::notification_jobs;
+use crate::db::{per_connection, write_tx_unseen, Cached, DbConn};
 use crate::error::{Error, Result};
 use crate::forum::{boards, threads};
 use crate::ids::{MemberId, PostId};
@@ -194,11 +194,14 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
         };
         // The claim: on PostgreSQL this row lock makes a second delivery of the same batch
         // wait, then find `done_through` moved and stop; SQLite's write lock does the same.
-        let claimed = diesel::update(notification_jobs::table.find(job))
-            .filter(notification_jobs::done_through.eq(done_through))
-            .set(notification_jobs::done_through.eq(done_through))
-            .execute(conn)?;
-        if claimed == 0 {
+        let claim = Cached(
+            diesel::update(notification_jobs::table.find(job))
+                .filter(notification_jobs::done_through.eq(done_through))
+                .set(notification_jobs::done_through.eq(done_through))
+                .returning(notification_jobs::id),
+        );
+        let claimed: Option<i64> = per_connection!(conn, |c| claim.get_result(c).optional())?;
+        if claimed.is_none() {
             return Ok(Delivered::Taken);
         }
         let addressed = Addressed {
@@ -229,9 +232,11 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
         match told {
             Some((told, last)) if last.is_some() => {
                 let last = last.map_or(done_through, |id: MemberId| id.0);
-                diesel::update(notification_jobs::table.find(job))
-                    .set(notification_jobs::done_through.eq(last))
-                    .execute(conn)?;
+                let done = Cached(
+                    diesel::update(notification_jobs::table.find(job))
+                        .set(notification_jobs::done_through.eq(last)),
+                );
+                per_connection!(conn, |c| done.run(c))?;
                 Ok(Delivered::More(told))
             }
             other => {
@@ -244,12 +249,11 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
 
 /// The post with its thread and the board that thread is on now; `None` when gone.
 fn place_of(conn: &mut DbConn, post: PostId) -> Result<Option<(Board, Thread, Post)>> {
-    let post: Option<Post> = posts::table
-        .find(post)
-        .select(Post::as_select())
-        .get_result(conn)
-        .optional()?;
-    let Some(post) = post else { return Ok(None) };
+    let post = match crate::forum::posts::by_id(conn, post) {
+        Ok(post) => post,
+        Err(Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let thread = match threads::by_id(conn, post.thread_id) {
         Ok(thread) => thread,
         Err(Error::NotFound) => return Ok(None),

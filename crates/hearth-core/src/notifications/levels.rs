@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{board_subscriptions, notification_preferences, thread_subscriptions};
-use crate::db::{first_rows, per_connection, write_tx_unseen, DbConn};
+use crate::db::{first_rows, per_connection, write_tx_unseen, Cached, DbConn};
 use crate::error::{Error, Result};
 use crate::ids::{BoardId, MemberId, ThreadId};
 use crate::model::{Board, Thread};
@@ -184,23 +184,25 @@ pub fn set_for_board(
     policy::authorize(&member.actor(), Action::ReadBoard(board))?;
     let now = crate::clock::now();
     write_tx_unseen(conn, |conn| {
-        let upsert = diesel::insert_into(board_subscriptions::table)
-            .values((
-                board_subscriptions::member_id.eq(member.id),
-                board_subscriptions::board_id.eq(board.id),
-                board_subscriptions::level.eq(level.as_str()),
-                board_subscriptions::updated_at.eq(now),
-            ))
-            .on_conflict((
-                board_subscriptions::board_id,
-                board_subscriptions::member_id,
-            ))
-            .do_update()
-            .set((
-                board_subscriptions::level.eq(level.as_str()),
-                board_subscriptions::updated_at.eq(now),
-            ));
-        per_connection!(conn, |c| upsert.execute(c))?;
+        let upsert = Cached(
+            diesel::insert_into(board_subscriptions::table)
+                .values((
+                    board_subscriptions::member_id.eq(member.id),
+                    board_subscriptions::board_id.eq(board.id),
+                    board_subscriptions::level.eq(level.as_str()),
+                    board_subscriptions::updated_at.eq(now),
+                ))
+                .on_conflict((
+                    board_subscriptions::board_id,
+                    board_subscriptions::member_id,
+                ))
+                .do_update()
+                .set((
+                    board_subscriptions::level.eq(level.as_str()),
+                    board_subscriptions::updated_at.eq(now),
+                )),
+        );
+        per_connection!(conn, |c| upsert.run(c))?;
         Ok(())
     })
 }
@@ -212,23 +214,26 @@ fn put_thread_level(
     level: Level,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let upsert = diesel::insert_into(thread_subscriptions::table)
-        .values((
-            thread_subscriptions::member_id.eq(member),
-            thread_subscriptions::thread_id.eq(thread),
-            thread_subscriptions::level.eq(level.as_str()),
-            thread_subscriptions::updated_at.eq(now),
-        ))
-        .on_conflict((
-            thread_subscriptions::thread_id,
-            thread_subscriptions::member_id,
-        ))
-        .do_update()
-        .set((
-            thread_subscriptions::level.eq(level.as_str()),
-            thread_subscriptions::updated_at.eq(now),
-        ));
-    per_connection!(conn, |c| upsert.execute(c))?;
+    // Written by every new post (its author follows the thread).
+    let upsert = Cached(
+        diesel::insert_into(thread_subscriptions::table)
+            .values((
+                thread_subscriptions::member_id.eq(member),
+                thread_subscriptions::thread_id.eq(thread),
+                thread_subscriptions::level.eq(level.as_str()),
+                thread_subscriptions::updated_at.eq(now),
+            ))
+            .on_conflict((
+                thread_subscriptions::thread_id,
+                thread_subscriptions::member_id,
+            ))
+            .do_update()
+            .set((
+                thread_subscriptions::level.eq(level.as_str()),
+                thread_subscriptions::updated_at.eq(now),
+            )),
+    );
+    per_connection!(conn, |c| upsert.run(c))?;
     Ok(())
 }
 

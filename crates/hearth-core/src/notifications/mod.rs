@@ -28,7 +28,7 @@ use diesel::upsert::excluded;
 use serde::Serialize;
 
 use crate::db::schema::{mutes, notifications};
-use crate::db::{per_connection, write_tx_unseen, DbConn};
+use crate::db::{per_connection, write_tx_unseen, Cached, DbConn};
 use crate::error::Result;
 use crate::ids::{BoardId, ConversationId, MeetingId, MemberId, NotificationId, PostId, ThreadId};
 use crate::text_enum::text_enum;
@@ -167,15 +167,13 @@ pub(crate) fn notify(
         // One statement per 500 members. An unread notification of the same kind about the
         // same thing counts one more; it keeps the earliest post it tells of (where its link
         // goes: a post approved late can be earlier) and the latest position.
-        let upsert = diesel::insert_into(notifications::table)
-            .values(&rows)
-            .on_conflict((
-                notifications::member_id,
-                notifications::kind,
-                notifications::open_key,
-            ))
-            .do_update()
-            .set((
+        let target = (
+            notifications::member_id,
+            notifications::kind,
+            notifications::open_key,
+        );
+        let merged = || {
+            (
                 notifications::count.eq(notifications::count + 1),
                 notifications::actor_id.eq(excluded(notifications::actor_id)),
                 notifications::post_id.eq(sql::<Nullable<BigInt>>(
@@ -198,7 +196,26 @@ pub(crate) fn notify(
                         "COALESCE(notifications.mail_pending_since, excluded.mail_pending_since)",
                     ),
                 ),
-            ));
+            )
+        };
+        if let [row] = rows.as_slice() {
+            // One member told (most replies tell the thread's author alone): a statement kept
+            // prepared. A many-row one is a statement per row count.
+            let upsert = Cached(
+                diesel::insert_into(notifications::table)
+                    .values(row)
+                    .on_conflict(target)
+                    .do_update()
+                    .set(merged()),
+            );
+            per_connection!(conn, |c| upsert.run(c))?;
+            continue;
+        }
+        let upsert = diesel::insert_into(notifications::table)
+            .values(&rows)
+            .on_conflict(target)
+            .do_update()
+            .set(merged());
         per_connection!(conn, |c| upsert.execute(c))?;
     }
     Ok(told.len())

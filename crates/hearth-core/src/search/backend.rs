@@ -15,7 +15,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use crate::db::DbConn;
+use crate::db::{Cached, DbConn};
 use crate::error::Result;
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
 
@@ -61,26 +61,30 @@ pub fn config_for(language: &str) -> &'static str {
 pub fn put(conn: &mut DbConn, post: PostId, title: &str, body: &str, language: &str) -> Result<()> {
     match conn {
         DbConn::Sqlite(c) => {
-            diesel::sql_query(
-                "INSERT OR REPLACE INTO post_search (rowid, title, body) VALUES (?, ?, ?)",
+            Cached(
+                diesel::sql_query(
+                    "INSERT OR REPLACE INTO post_search (rowid, title, body) VALUES (?, ?, ?)",
+                )
+                .bind::<BigInt, _>(post.0)
+                .bind::<Text, _>(title)
+                .bind::<Text, _>(body),
             )
-            .bind::<BigInt, _>(post.0)
-            .bind::<Text, _>(title)
-            .bind::<Text, _>(body)
-            .execute(c)?;
+            .run(c)?;
         }
         DbConn::Pg(c) => {
-            diesel::sql_query(
-                "INSERT INTO post_search (post_id, document) VALUES ($1, \
+            Cached(
+                diesel::sql_query(
+                    "INSERT INTO post_search (post_id, document) VALUES ($1, \
                  setweight(to_tsvector(CAST($2 AS regconfig), $3), 'A') || \
                  setweight(to_tsvector(CAST($2 AS regconfig), $4), 'B')) \
                  ON CONFLICT (post_id) DO UPDATE SET document = EXCLUDED.document",
+                )
+                .bind::<BigInt, _>(post.0)
+                .bind::<Text, _>(config_for(language))
+                .bind::<Text, _>(title)
+                .bind::<Text, _>(body),
             )
-            .bind::<BigInt, _>(post.0)
-            .bind::<Text, _>(config_for(language))
-            .bind::<Text, _>(title)
-            .bind::<Text, _>(body)
-            .execute(c)?;
+            .run(c)?;
         }
     }
     Ok(())
@@ -90,14 +94,18 @@ pub fn put(conn: &mut DbConn, post: PostId, title: &str, body: &str, language: &
 pub fn forget(conn: &mut DbConn, post: PostId) -> Result<()> {
     match conn {
         DbConn::Sqlite(c) => {
-            diesel::sql_query("DELETE FROM post_search WHERE rowid = ?")
-                .bind::<BigInt, _>(post.0)
-                .execute(c)?;
+            Cached(
+                diesel::sql_query("DELETE FROM post_search WHERE rowid = ?")
+                    .bind::<BigInt, _>(post.0),
+            )
+            .run(c)?;
         }
         DbConn::Pg(c) => {
-            diesel::sql_query("DELETE FROM post_search WHERE post_id = $1")
-                .bind::<BigInt, _>(post.0)
-                .execute(c)?;
+            Cached(
+                diesel::sql_query("DELETE FROM post_search WHERE post_id = $1")
+                    .bind::<BigInt, _>(post.0),
+            )
+            .run(c)?;
         }
     }
     Ok(())
