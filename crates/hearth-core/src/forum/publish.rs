@@ -134,8 +134,8 @@ pub(crate) fn publish(
         gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
         // Findable from this commit on, if it is visible.
         crate::search::sync_post(conn, post_id)?;
-        // Its readers are told right after this commits (`fanout`): one row here, with the
-        // members it names and quotes.
+        // Its readers are told (`fanout`): one row here, with the members it names and quotes,
+        // and its first batch in this commit; the worker tells the rest.
         let post = posts::by_id(conn, post_id)?;
         let addressed = if post.moderation == Moderation::Visible {
             addressing::addressed(conn, member, &names, None, rules.mentions_notified)?
@@ -144,13 +144,11 @@ pub(crate) fn publish(
             notifications::Addressed::default()
         };
         fanout::enqueue(conn, post_id, &addressed, fanout::Audience::Followers, now)?;
+        fanout::deliver_first_in(conn, post_id)?;
         Ok(post)
     });
     match outcome {
-        Ok(post) => {
-            fanout::deliver_for(conn, post.id);
-            posted(conn, post, screened.check_in)
-        }
+        Ok(post) => posted(conn, post, screened.check_in),
         Err(e) if e.is_unique_violation() => again(conn, member, draft.submission_key)?.ok_or(e),
         Err(e) => Err(e),
     }

@@ -175,9 +175,39 @@ pub(crate) enum Delivered {
     Taken,
 }
 
+/// Inside the transaction of a new post, after [`enqueue`]: the first batch of each of its
+/// jobs, so those told first (most often the thread's author alone) are told in the commit that
+/// posts it, without a transaction of their own (which cost a reply a third of its rate, the
+/// write lock being handed over twice more; docs/performance.md, "Tenth session"). What is
+/// left is the worker's. A batch that fails is undone to before it (a savepoint) and left to
+/// the worker, logged: it is never the poster's error, their post is in.
+pub(crate) fn deliver_first_in(conn: &mut DbConn, post: PostId) -> Result<()> {
+    let jobs: Vec<i64> = notification_jobs::table
+        .filter(notification_jobs::post_id.eq(post))
+        .select(notification_jobs::id)
+        .load(conn)?;
+    for job in jobs {
+        if let Err(e) = conn.transaction(|conn| deliver_batch_in(conn, job, BATCH)) {
+            tracing::warn!(error = %e, job, "notifications left to the worker");
+        }
+    }
+    Ok(())
+}
+
 /// One batch of one job, in one transaction: the next `size` candidates after `done_through`.
 pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
-    write_tx_unseen(conn, |conn| {
+    write_tx_unseen(conn, |conn| deliver_batch_in(conn, job, size))
+}
+
+/// [`deliver_batch`] inside the caller's transaction.
+fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
+    #[cfg(test)]
+    if hooks::fails() {
+        // After a write, as a real failure midway would be: the savepoint must undo it.
+        diesel::delete(notification_jobs::table.find(job)).execute(conn)?;
+        return Err(Error::Internal("a batch failed (test)".to_owned()));
+    }
+    {
         let found: Option<(PostId, String, String, bool, i64)> = notification_jobs::table
             .find(job)
             .select((
@@ -244,7 +274,7 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
                 Ok(Delivered::Done(other.map_or(0, |(told, _)| told)))
             }
         }
-    })
+    }
 }
 
 /// The post with its thread and the board that thread is on now; `None` when gone.
@@ -439,4 +469,22 @@ fn kind_for(
     } else {
         Kind::WatchedPost
     })
+}
+
+#[cfg(test)]
+pub(crate) mod hooks {
+    use std::cell::Cell;
+
+    thread_local! {
+        static FAIL: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes this thread's batches fail until `fail(false)`.
+    pub(crate) fn fail(on: bool) {
+        FAIL.with(|f| f.set(on));
+    }
+
+    pub(super) fn fails() -> bool {
+        FAIL.with(Cell::get)
+    }
 }

@@ -570,6 +570,37 @@ fn a_post_job_is_told_a_batch_at_a_time_once_to_each_member_and_the_worker_finis
     assert_eq!(left, 0);
 }
 
+/// The first batch is told in the reply's own commit; when it fails, the reply is posted all
+/// the same (the batch is undone to its savepoint) and the worker tells its readers later.
+#[test]
+fn a_reply_whose_first_batch_fails_is_posted_and_its_readers_are_told_by_the_worker() {
+    use crate::db::schema::notification_jobs;
+    let site = site();
+    let board = site.board("steady", "public");
+    let (author, replier) = (site.member("author"), site.member("replier"));
+    let thread = site.start(&author, &board, "Hard night");
+    site.reply(&replier, &thread, "I am here, you are not alone.");
+    assert_eq!(site.bell(&author), 1, "told in the reply's commit");
+    let conn = &mut site.conn();
+    let jobs =
+        |conn: &mut DbConn| -> i64 { notification_jobs::table.count().get_result(conn).unwrap() };
+    assert_eq!(jobs(conn), 0, "a one-batch job ends in the reply's commit");
+    fanout::hooks::fail(true);
+    let second = site.reply(&replier, &thread, "Still here in the morning.");
+    fanout::hooks::fail(false);
+    assert!(posts::by_id(conn, second.id).is_ok(), "the reply is in");
+    assert_eq!(jobs(conn), 1, "its job waits for the worker, whole");
+    assert_eq!(site.bell(&author), 1, "not told yet");
+    assert!(fanout::deliver_pending(conn, 100).unwrap() >= 1);
+    assert_eq!(jobs(conn), 0);
+    let items = site.items(&author);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(
+        items[0].count, 2,
+        "the second reply joins the first's notification"
+    );
+}
+
 #[test]
 fn a_held_edit_approved_tells_only_whom_it_newly_names() {
     let site = site();

@@ -5,6 +5,7 @@
 //! so can a list of watched words.
 
 use std::fmt;
+use std::sync::Arc;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
@@ -19,10 +20,19 @@ const COMPILED_SIZE_LIMIT: usize = 64 * 1024 * 1024;
 /// A list of phrases, each matched as whole words, case-insensitively (Unicode), with any run
 /// of whitespace (line breaks included) between its words. Straight and curly apostrophes match
 /// each other. Phrases that begin or end with a non-word character (`:(`, `#kms`) still match.
+///
+/// A clone shares the compiled matchers, and with them the lazily built automata a search
+/// grows in its caches: a fresh clone of a `Regex` starts with empty caches, and building
+/// their states again for every post cost more than matching (the crisis phrases are cloned
+/// with the posting rules for each request).
 #[derive(Clone)]
 pub struct PhraseList {
     /// The phrases as listed (trimmed, inner whitespace collapsed, duplicates dropped).
     phrases: Vec<String>,
+    matchers: Arc<Matchers>,
+}
+
+struct Matchers {
     /// One pattern per phrase, for telling which phrases matched.
     set: RegexSet,
     /// Every phrase in one alternation, longest first, for finding and masking matches.
@@ -77,8 +87,7 @@ impl PhraseList {
         };
         Ok(PhraseList {
             phrases: listed,
-            set,
-            any,
+            matchers: Arc::new(Matchers { set, any }),
         })
     }
 
@@ -96,8 +105,10 @@ impl PhraseList {
     pub fn empty() -> PhraseList {
         PhraseList {
             phrases: Vec::new(),
-            set: RegexSet::empty(),
-            any: None,
+            matchers: Arc::new(Matchers {
+                set: RegexSet::empty(),
+                any: None,
+            }),
         }
     }
 
@@ -116,12 +127,16 @@ impl PhraseList {
 
     /// Whether any phrase occurs in `text`.
     pub fn is_match(&self, text: &str) -> bool {
-        self.any.as_ref().is_some_and(|any| any.is_match(text))
+        self.matchers
+            .any
+            .as_ref()
+            .is_some_and(|any| any.is_match(text))
     }
 
     /// The phrases that occur in `text`, each once, in list order.
     pub fn matches(&self, text: &str) -> Vec<String> {
-        self.set
+        self.matchers
+            .set
             .matches(text)
             .into_iter()
             .map(|index| self.phrases[index].clone())
@@ -130,7 +145,7 @@ impl PhraseList {
 
     /// `text` with every occurrence of a phrase replaced by [`MASK`].
     pub fn mask(&self, text: &str) -> String {
-        match &self.any {
+        match &self.matchers.any {
             Some(any) => any.replace_all(text, MASK).into_owned(),
             None => text.to_owned(),
         }
