@@ -134,8 +134,8 @@ pub(crate) fn publish(
         gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
         // Findable from this commit on, if it is visible.
         crate::search::sync_post(conn, post_id)?;
-        // Its readers are told (`fanout`): one row here, with the members it names and quotes,
-        // and its first batch in this commit; the worker tells the rest.
+        // Its readers are told (`fanout`): the first batch in this commit, with the members
+        // it names and quotes; a job row for the worker only if more are left.
         let post = posts::by_id(conn, post_id)?;
         let addressed = if post.moderation == Moderation::Visible {
             addressing::addressed(conn, member, &names, None, rules.mentions_notified)?
@@ -143,8 +143,7 @@ pub(crate) fn publish(
             // Told when approved (`posts::set_moderation`).
             notifications::Addressed::default()
         };
-        fanout::enqueue(conn, post_id, &addressed, fanout::Audience::Followers, now)?;
-        fanout::deliver_first_in(conn, post_id)?;
+        fanout::tell_new(conn, post_id, &addressed, now)?;
         Ok(post)
     });
     match outcome {

@@ -1,10 +1,11 @@
 //! Who hears about a new post, and how telling them stays off the reply's path.
 //!
-//! The posting transaction writes one `notification_jobs` row ([`enqueue`]): a reply costs the
-//! same whether two members follow its thread or five thousand, and the write lock is not held
-//! for them. Right after it commits, the poster's request delivers the job's first batch
-//! ([`deliver_for`]); a thread with more followers than one batch is finished by the worker in
-//! `hearth serve` ([`deliver_pending`]), one batch of members per transaction. Each batch
+//! The posting transaction tells the first batch of members itself ([`tell_new`]) and writes a
+//! `notification_jobs` row only when more are left: a reply holds the write lock for at most
+//! one batch whether two members follow its thread or five thousand. A post approved later is
+//! told by a job written with its approval ([`enqueue`]), its first batch delivered right after
+//! the commit ([`deliver_for`]). What is left is finished by the worker in `hearth serve`
+//! ([`deliver_pending`]), one batch of members per transaction. Each batch
 //! claims the job by its `done_through` (the highest member id told, committed with the batch),
 //! so two nodes or a restart never tell a member twice, and a crash loses nothing: the job
 //! stays until its last batch commits.
@@ -95,16 +96,62 @@ pub(crate) fn enqueue(
     audience: Audience,
     now: NaiveDateTime,
 ) -> Result<()> {
+    let job = Job {
+        post,
+        addressed: addressed.clone(),
+        shown_before: audience == Audience::ShownBefore,
+    };
+    insert_job(conn, &job, 0, now)
+}
+
+/// What a job tells of: the post, whom it addresses, and whether it was shown before.
+struct Job {
+    post: PostId,
+    addressed: Addressed,
+    shown_before: bool,
+}
+
+/// A job for the worker, to go on after member `done_through`.
+fn insert_job(conn: &mut DbConn, job: &Job, done_through: i64, now: NaiveDateTime) -> Result<()> {
     diesel::insert_into(notification_jobs::table)
         .values((
-            notification_jobs::post_id.eq(post),
-            notification_jobs::mentions.eq(ids_text(&addressed.mentions)),
-            notification_jobs::replies_to.eq(ids_text(&addressed.replies_to)),
-            notification_jobs::shown_before.eq(audience == Audience::ShownBefore),
+            notification_jobs::post_id.eq(job.post),
+            notification_jobs::mentions.eq(ids_text(&job.addressed.mentions)),
+            notification_jobs::replies_to.eq(ids_text(&job.addressed.replies_to)),
+            notification_jobs::shown_before.eq(job.shown_before),
+            notification_jobs::done_through.eq(done_through),
             notification_jobs::created_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Inside the transaction of a new post: tells its readers. The first batch is told here, so
+/// those told first (most often the thread's author alone) are told in the commit that posts
+/// it, without a transaction of their own (which cost a reply a third of its rate, the write
+/// lock being handed over twice more; docs/performance.md, "Tenth session"); only what is left
+/// becomes a job for the worker, so most replies write no job at all. A batch that fails is
+/// undone to before it (a savepoint) and the whole job is left to the worker, logged: it is
+/// never the poster's error, their post is in.
+pub(crate) fn tell_new(
+    conn: &mut DbConn,
+    post: PostId,
+    addressed: &Addressed,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let job = Job {
+        post,
+        addressed: addressed.clone(),
+        shown_before: false,
+    };
+    match conn.transaction(|conn| tell_next(conn, &job, 0, BATCH)) {
+        Ok(Some((_, Some(last)))) => insert_job(conn, &job, last.0, now),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "notifications left to the worker");
+            insert_job(conn, &job, 0, now)
+        }
+    }
 }
 
 /// After the post's transaction committed: the first batch of each of its jobs, in the
@@ -175,25 +222,6 @@ pub(crate) enum Delivered {
     Taken,
 }
 
-/// Inside the transaction of a new post, after [`enqueue`]: the first batch of each of its
-/// jobs, so those told first (most often the thread's author alone) are told in the commit that
-/// posts it, without a transaction of their own (which cost a reply a third of its rate, the
-/// write lock being handed over twice more; docs/performance.md, "Tenth session"). What is
-/// left is the worker's. A batch that fails is undone to before it (a savepoint) and left to
-/// the worker, logged: it is never the poster's error, their post is in.
-pub(crate) fn deliver_first_in(conn: &mut DbConn, post: PostId) -> Result<()> {
-    let jobs: Vec<i64> = notification_jobs::table
-        .filter(notification_jobs::post_id.eq(post))
-        .select(notification_jobs::id)
-        .load(conn)?;
-    for job in jobs {
-        if let Err(e) = conn.transaction(|conn| deliver_batch_in(conn, job, BATCH)) {
-            tracing::warn!(error = %e, job, "notifications left to the worker");
-        }
-    }
-    Ok(())
-}
-
 /// One batch of one job, in one transaction: the next `size` candidates after `done_through`.
 pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
     write_tx_unseen(conn, |conn| deliver_batch_in(conn, job, size))
@@ -201,12 +229,6 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
 
 /// [`deliver_batch`] inside the caller's transaction.
 fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
-    #[cfg(test)]
-    if hooks::fails() {
-        // After a write, as a real failure midway would be: the savepoint must undo it.
-        diesel::delete(notification_jobs::table.find(job)).execute(conn)?;
-        return Err(Error::Internal("a batch failed (test)".to_owned()));
-    }
     {
         let found: Option<(PostId, String, String, bool, i64)> = notification_jobs::table
             .find(job)
@@ -234,31 +256,15 @@ fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivere
         if claimed.is_none() {
             return Ok(Delivered::Taken);
         }
-        let addressed = Addressed {
-            mentions: ids_of(&mentions),
-            replies_to: ids_of(&replies_to),
+        let told_of = Job {
+            post: post_id,
+            addressed: Addressed {
+                mentions: ids_of(&mentions),
+                replies_to: ids_of(&replies_to),
+            },
+            shown_before,
         };
-        let told = match place_of(conn, post_id)? {
-            Some((board, thread, post)) => {
-                let now = crate::clock::now();
-                if done_through == 0 {
-                    levels::follow_on_posting(
-                        conn,
-                        post.author_id,
-                        &thread,
-                        post.position == 1,
-                        now,
-                    )?;
-                }
-                let batch = Batch {
-                    after: MemberId(done_through),
-                    size,
-                    shown_before,
-                };
-                tell_batch(conn, &board, &thread, &post, &addressed, batch, now)?
-            }
-            None => None,
-        };
+        let told = tell_next(conn, &told_of, done_through, size)?;
         match told {
             Some((told, last)) if last.is_some() => {
                 let last = last.map_or(done_through, |id: MemberId| id.0);
@@ -275,6 +281,36 @@ fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivere
             }
         }
     }
+}
+
+/// Tells the batch of `job`'s readers after member `done_through` (the first batch also
+/// has the post's author follow its thread). How many were told, and the last candidate when
+/// more may follow; `None` when the post is gone.
+fn tell_next(
+    conn: &mut DbConn,
+    job: &Job,
+    done_through: i64,
+    size: usize,
+) -> Result<Option<(usize, Option<MemberId>)>> {
+    let Some((board, thread, post)) = place_of(conn, job.post)? else {
+        return Ok(None);
+    };
+    let now = crate::clock::now();
+    if done_through == 0 {
+        levels::follow_on_posting(conn, post.author_id, &thread, post.position == 1, now)?;
+    }
+    let batch = Batch {
+        after: MemberId(done_through),
+        size,
+        shown_before: job.shown_before,
+    };
+    let told = tell_batch(conn, &board, &thread, &post, &job.addressed, batch, now)?;
+    #[cfg(test)]
+    if hooks::fails() {
+        // After the batch's writes, as a failure midway would be: they must be undone.
+        return Err(Error::Internal("a batch failed (test)".to_owned()));
+    }
+    Ok(told)
 }
 
 /// The post with its thread and the board that thread is on now; `None` when gone.
