@@ -119,6 +119,8 @@ struct ThreadRow<'a> {
     title: &'a str,
     /// One line of the opening post, plain text (the template escapes it).
     excerpt: &'a str,
+    /// The reader muted its author: the row says so instead of an excerpt.
+    author_muted: bool,
     pinned: bool,
     locked: bool,
     reply_count: i64,
@@ -146,6 +148,7 @@ fn thread_rows<'a>(listings: &'a [ThreadListing], zone: chrono_tz::Tz) -> Vec<Th
                 slug: &l.thread.slug,
                 title: &l.thread.title,
                 excerpt: &l.excerpt,
+                author_muted: l.author_muted,
                 pinned: l.thread.pinned,
                 locked: l.thread.locked,
                 reply_count: l.thread.reply_count,
