@@ -163,8 +163,9 @@ fn post_head(c: &Chrome) -> String {
 }
 
 /// The reactions (a form for a reader who may react, counts for everyone else) and the
-/// post's links.
-fn post_foot(c: &Chrome, csrf_token: &str) -> String {
+/// post's links. The form's token is asked of the viewer only for that form: a visitor's token
+/// asked for makes the page theirs alone (`no-store`, not kept for other visitors).
+fn post_foot(c: &Chrome, viewer: &Viewer) -> String {
     use std::fmt::Write;
     let (n, pid) = (c.n, c.pid.0);
     let mut h = String::with_capacity(900);
@@ -172,7 +173,7 @@ fn post_foot(c: &Chrome, csrf_token: &str) -> String {
         let _ = write!(
             h,
             "<form method=\"post\" action=\"/p/{pid}/react\" class=\"reactions\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
-            tera::escape_html(csrf_token)
+            tera::escape_html(viewer.csrf_token())
         );
         for r in &c.reactions {
             let _ = write!(
@@ -290,7 +291,7 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
                 moderation: post.moderation.as_str(),
                 head: if shown { post_head(&chrome) } else { String::new() },
                 foot: if shown {
-                    post_foot(&chrome, viewer.csrf_token())
+                    post_foot(&chrome, viewer)
                 } else {
                     String::new()
                 },
