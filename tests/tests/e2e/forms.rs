@@ -220,6 +220,96 @@ fn a_post_is_hidden_only_with_a_chosen_reason_and_the_typed_detail_is_kept() {
         .contains("Something unkind."));
 }
 
+/// A private message is hidden with the same component and rule as a post: a reason chosen
+/// from the same list, starting at "Choose a reason…", none preselected; sent without one, the
+/// message stays and the form comes back with the typed detail.
+#[test]
+fn a_message_is_hidden_only_with_a_chosen_reason_as_a_post_is() {
+    let app = TestApp::new();
+    let world = app
+        .group("grief")
+        .facilitated_by("fran")
+        .with_members(["joan"])
+        .build();
+    let (fran, joan) = (world.browser("fran"), world.browser("joan"));
+    let sent = joan.fill(
+        "/conversations/new?group=grief",
+        "/conversations/new",
+        &[("subject", "Angry"), ("body", "Something unkind.")],
+    );
+    let path = sent.assert_redirect();
+    let path = path.split(['#', '?']).next().unwrap().to_owned();
+    let action = format!("{path}/moderate");
+    let page = fran.visit(&path);
+    let message = page
+        .attrs("form[action$='/moderate'] input[name=message]", "value")
+        .pop()
+        .unwrap();
+    let select = format!("#hide-reason-{message}");
+    let html = page.html();
+    let options: Vec<(String, Option<String>, bool, bool)> = html
+        .select(&Selector::parse(&format!("{select} option")).unwrap())
+        .map(|o| {
+            (
+                o.text().collect::<String>(),
+                o.value().attr("value").map(str::to_owned),
+                o.value().attr("disabled").is_some(),
+                o.value().attr("selected").is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        options[0],
+        (
+            "Choose a reason…".to_owned(),
+            Some(String::new()),
+            true,
+            true
+        )
+    );
+    assert!(options[1..].iter().all(|o| !o.3), "none preselected");
+    assert_eq!(page.attrs(&select, "required").len(), 1);
+    assert_eq!(
+        page.attrs(&format!("#hide-detail-{message}"), "name"),
+        ["detail"]
+    );
+    // The same reasons as a post's hide offers.
+    let thread = world.start_thread("joan", "A thread", "Words.");
+    let post_reasons = fran
+        .visit(&thread.path())
+        .texts(".moderate-post select option");
+    let message_reasons: Vec<String> = options.iter().map(|o| o.0.clone()).collect();
+    assert_eq!(message_reasons, post_reasons);
+
+    let refused = fran.submit(
+        &page,
+        &action,
+        &[
+            ("message", message.as_str()),
+            ("detail", "please be gentle"),
+        ],
+    );
+    assert_summary_links_to_its_fields(&refused, &["reason"]);
+    assert_eq!(refused.attrs("#detail", "value"), ["please be gentle"]);
+    assert_eq!(refused.attrs("#reason option[selected]", "value"), [""]);
+    assert_eq!(joan.visit(&path).count(".message.hidden"), 0);
+
+    fran.submit(
+        &refused,
+        &action,
+        &[
+            ("reason", "It is unkind to another member"),
+            ("detail", "please be gentle"),
+        ],
+    )
+    .assert_redirect();
+    let seen = joan.visit(&path);
+    assert_eq!(seen.count(".message.hidden"), 1);
+    assert!(seen
+        .body
+        .contains("It is unkind to another member: please be gentle"));
+}
+
 /// A lock needs a reason: without one the thread stays open and the lock form says so; with
 /// one, members read it at the top of the thread and it is in the log.
 #[test]
