@@ -482,3 +482,110 @@ fn previewing_an_edit_of_someone_elses_post_is_refused() {
     assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
     assert!(!refused.body.contains("Milo was fourteen"));
 }
+
+/// A text that cannot be previewed (longer than a post may be, or too complex to show) is
+/// answered as a post would be: each form again, the error in its summary linked to the body,
+/// the text kept, nothing stored.
+#[test]
+fn a_preview_too_long_or_too_complex_shows_the_form_again_with_the_text() {
+    let app = TestApp::new();
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let path = thread.path();
+    let edit_link = thread.attrs(".post-actions a[href$='/edit']", "href")[0].clone();
+    let reply_action = format!("/t/{}/reply", thread.thread_id());
+    let posts_before = rows(&app, "posts");
+    // Each address becomes a link twelve times its length: past the renderer's bound.
+    let complex = "<a@b>".repeat(9_000);
+    let long = "a".repeat(50_001);
+    for (body, says) in [(&complex, "please simplify"), (&long, "50000 characters")] {
+        let fields = [
+            ("title", "A walk"),
+            ("body", body.as_str()),
+            ("preview", "1"),
+        ];
+        let new_thread = ana.fill("/b/pet-loss/new", "/b/pet-loss/new", &fields);
+        let replying = ana.visit(&path);
+        let reply = ana.submit(&replying, &reply_action, &fields[1..]);
+        let edited = ana.fill(&edit_link, &edit_link, &fields[1..]);
+        for page in [&new_thread, &reply, &edited] {
+            assert_summary_links_to_its_fields(page, &["body"]);
+            assert!(page.texts("#body-error")[0].contains(says), "{}", page.url);
+            assert_eq!(page.texts("#body"), [body.clone()], "{}", page.url);
+            assert_eq!(page.count(".preview"), 0);
+        }
+        assert_eq!(new_thread.attrs("#title", "value"), ["A walk"]);
+    }
+    assert_eq!(rows(&app, "posts"), posts_before);
+}
+
+/// Previews are counted per member and hour in the database (`action_counts`): past the limit
+/// the answer is a 429 that says when to try again and hands the text back; posting is not held
+/// up by it, and another member has a count of their own.
+#[test]
+fn previews_past_the_limit_are_refused_with_429_keeping_the_text() {
+    let mut config = hearth_tests::test_config();
+    config.posting.previews_per_hour = 2;
+    let app = TestApp::with_config(config);
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let path = thread.path();
+    let reply_action = format!("/t/{}/reply", thread.thread_id());
+    let preview = |who: &hearth_tests::Browser, body: &str| {
+        let page = who.visit(&path);
+        who.submit(&page, &reply_action, &[("body", body), ("preview", "1")])
+    };
+    let first = preview(&ben, "first try");
+    first.assert_status(200);
+    assert_eq!(first.count(".preview"), 1);
+    // The new-thread form counts against the same limit.
+    ben.fill(
+        "/b/pet-loss/new",
+        "/b/pet-loss/new",
+        &[
+            ("title", "A walk"),
+            ("body", "second try"),
+            ("preview", "1"),
+        ],
+    )
+    .assert_status(200);
+    let refused = preview(&ben, "the third version, which I took time to write");
+    refused.assert_status(429);
+    assert!(refused.header("retry-after").is_some());
+    assert!(
+        refused.body.contains("preview at most 2 times an hour"),
+        "{}",
+        refused.body
+    );
+    assert!(refused
+        .body
+        .contains("the third version, which I took time to write"));
+    assert_eq!(refused.count(".preview"), 0);
+    // Another member has a count of their own, and the limited one can still post.
+    preview(&ana, "mine").assert_status(200);
+    ben.reply_to(&path, "posted without a preview")
+        .assert_redirect();
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        subject: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        n: i32,
+    }
+    let counted: Vec<Count> = diesel::RunQueryDsl::load(
+        diesel::sql_query(
+            "SELECT subject, n FROM action_counts WHERE subject LIKE 'preview:%' ORDER BY n",
+        ),
+        &mut *app.conn(),
+    )
+    .unwrap();
+    // The refused one rolled back with its count: asking again does not grow it.
+    assert_eq!(
+        counted.iter().map(|c| c.n).collect::<Vec<_>>(),
+        [1, 2],
+        "{counted:?}"
+    );
+}

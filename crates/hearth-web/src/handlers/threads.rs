@@ -448,14 +448,13 @@ pub async fn reply(
         // The last page, as after a refused reply, read through the thread's own loader.
         let view = load(&state, &viewer, id, i32::MAX).await?;
         let body = input.body.clone();
-        let max_body_bytes = state.config.posting.max_body_bytes;
-        let preview = read(&state, move |conn| {
-            hearth_core::forum::publish::preview(conn, max_body_bytes, &body)
+        let rules = state.config.posting.clone();
+        let preview = db(&state, move |conn| {
+            hearth_core::forum::publish::preview(conn, &rules, &member, &body)
         })
-        .await?;
-        return thread_page(&state, &viewer, &view, &input)
-            .with("preview_html", preview.as_str())
-            .render(&state);
+        .await;
+        let page = thread_page(&state, &viewer, &view, &input);
+        return super::preview_answer(&state, page, &input.body, preview).await;
     }
     let form = ReplyForm {
         body: input.body.clone(),
