@@ -2,7 +2,8 @@
 //
 // Starts target/debug/hearth (or $HEARTH_BIN) on a free loopback port over a fresh data dir,
 // fills it through its own forms (HTTP, with the forms' hidden csrf_token/submission_key and
-// cookies), then checks in headless Chromium. Each check counts once in the closing tally.
+// cookies), then checks in headless Chromium. Each check counts once in the closing tally. The
+// checks, numbered in the order they run:
 //
 // 0. Forms (2 checks): Chromium itself signs in through the sign-in form and, signed in,
 //    replies through a thread's reply form; each must answer 303 and land where it should.
@@ -21,7 +22,23 @@
 //    hidden ones, select, textarea, summary, positive tabindex; one stop per radio group), each
 //    shows a focus indicator, and each has a non-empty accessible name as Chromium's
 //    accessibility tree computes it.
-// 3. XSS (one check per page opened): every line of ../shared/security/xss-payloads.txt
+// 3. Choices and fields on a phone (2 checks per colour scheme): on "Report a post" each reason's
+//    radio is inside its own label, each label box at least 44×44 px and none overlapping; a
+//    text or password field marked aria-invalid shows the danger border.
+// 4. Moderation on a phone (390×844, touch; 2 checks): one tap on Review shows the queue, someone
+//    at risk first, fitting the screen; a reason chosen (none is preselected) and a tap on Hide
+//    hide a post, which leaves the queue and is in the log.
+// 5. The header (one check per member, size and colour scheme): one row at 390 and 1280 px, no
+//    sideways scrolling, the menu holding Settings, Sign out and Messages, axe clean with it open.
+// 6. Issue 14: on a phone the group page's first thread is above the fold (visitor, member,
+//    facilitator), and no request Chromium makes on the main pages leaves the site.
+// 7. Notifications on a phone (390×844, touch; per colour scheme): the bell is a 44×44 px target
+//    named with its count, the notification list is axe clean and fits the screen, and tapping a
+//    notification opens the first answer.
+// 8. The reader's zone (1 check): a visitor whose browser is in Toronto gets the hearth_zone
+//    cookie from static/zone.js, the sign-up form's zone set to America/Toronto, and their
+//    next pages say "Toronto time" (a thread row's time in its title too).
+// 9. XSS (one check per page opened): every line of ../shared/security/xss-payloads.txt
 //    (relative to the repository root, or $HEARTH_XSS_CORPUS; read in place, never copied) is
 //    posted as a post body, 199 to a thread; an even sample of 60 lines holding < > " ' & or `
 //    becomes thread titles, and 30 more (at most 64 characters) display names, each with a
@@ -50,14 +67,6 @@
 //    themselves: CSP blocking something is our defence working. Without the corpus file the
 //    XSS check is reported as skipped, not passed. HEARTH_XSS_BYPASS_CSP=1 opens the pages with
 //    CSP off, to test escaping and the sanitizer alone.
-// 5. Issue 14: on a phone the group page's first thread is above the fold (visitor, member,
-//    facilitator), and no request Chromium makes on the main pages leaves the site.
-// 5. The reader's zone (1 check): a visitor whose browser is in Toronto gets the hearth_zone
-//    cookie from static/zone.js, the sign-up form's zone set to America/Toronto, and their
-//    next pages say "Toronto time" (a thread row's time in its title too).
-// 4. Phone (390×844, touch): a moderator hides a post from the review queue (Review, a reason, Hide); the
-//    bell is a 44×44 px target named with its count, the notification list is axe clean in both
-//    schemes and fits the screen, and tapping a notification opens the first answer.
 // Canaries prove the detectors work on every run: the test itself runs script in a page (the
 // traps must notice) and adds an unlabelled field, an unnamed button and an untabbable link
 // (axe and the keyboard walk must notice).

@@ -180,11 +180,14 @@ impl TestApp {
         register_member(&mut self.conn(), username, role)
     }
 
-    /// A browser signed in as a new member of the given role.
+    /// A browser signed in as a new member of the given role, past the first page (which shows
+    /// the welcome, so a test's own first page has no confirmation it did not cause).
     pub fn signed_in(&self, username: &str, role: SiteRole) -> Browser {
         self.member(username, role);
         let browser = self.browser();
-        browser.sign_in(username, PASSWORD).assert_redirect();
+        let reply = browser.sign_in(username, PASSWORD);
+        reply.assert_redirect();
+        browser.follow(reply).assert_status(200);
         browser
     }
 
@@ -198,7 +201,9 @@ impl TestApp {
                     self.member("admin", SiteRole::Admin);
                 }
                 let browser = self.browser();
-                browser.sign_in("admin", PASSWORD).assert_redirect();
+                let reply = browser.sign_in("admin", PASSWORD);
+                reply.assert_redirect();
+                browser.follow(reply).assert_status(200);
                 browser
             })
             .clone()

@@ -137,7 +137,10 @@ impl<'a> GroupBuilder<'a> {
                 )
                 .assert_redirect();
             let browser = self.app.browser();
-            browser.sign_in(username, crate::PASSWORD).assert_redirect();
+            let reply = browser.sign_in(username, crate::PASSWORD);
+            reply.assert_redirect();
+            // Past the welcome page, as `TestApp::signed_in` is.
+            browser.follow(reply).assert_status(200);
             people.push((username.clone(), browser));
         }
         for username in &self.members {

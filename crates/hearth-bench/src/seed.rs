@@ -148,6 +148,9 @@ fn insert_boards(conn: &mut DbConn, plan: &Plan, admin: MemberId) -> Result<Vec<
     bulk::insert_boards(conn, &rows).map_err(|e| format!("inserting boards: {e}"))
 }
 
+/// The reason a seeded locked thread gives.
+const LOCK_REASON: &str = "This conversation has run its course; start a new thread any time";
+
 fn insert_threads(
     conn: &mut DbConn,
     plan: &Plan,
@@ -172,6 +175,8 @@ fn insert_threads(
                 slug,
                 pinned: t.pinned,
                 locked: t.locked,
+                // As a facilitator's lock has one since issue 14: the page shows it.
+                lock_reason: t.locked.then_some(LOCK_REASON),
                 reply_count: t.reply_count,
                 last_position: t.n_posts as i32,
                 created_at: opening.at(),

@@ -535,6 +535,15 @@ fn finish_response<B>(
         .finish();
         let _ = response.response_mut().add_cookie(&cookie);
     }
+    // A page depends on the cookies it came with (the session; a visitor's zone, in which its
+    // times are written), so a shared cache must not hand one reader's copy to another: it
+    // varies by them. Responses that say themselves how they may be kept (static files, feeds,
+    // calendars, robots.txt) depend on no cookie and stay shareable.
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .append(header::VARY, header::HeaderValue::from_static("Cookie"));
+    }
     if viewer.session_id().is_some() || viewer.0.visitor_token_used.get() {
         response.headers_mut().insert(
             header::CACHE_CONTROL,

@@ -402,6 +402,7 @@ fn serve(settings: Settings) -> Result<(), String> {
             same_reply_minutes: settings.same_reply_minutes,
             mentions_notified: settings.mentions_notified_per_post,
             reactions_per_hour: settings.reactions_per_hour,
+            previews_per_hour: settings.previews_per_hour,
         },
         report_limits: settings.report_limits,
         conversations: settings.conversations,

@@ -39,6 +39,9 @@ pub struct Settings {
     pub same_reply_minutes: u32,
     /// Reactions a member may add to posts in an hour (counted in the database); 0: no limit.
     pub reactions_per_hour: u32,
+    /// Previews of a post a member may ask for in an hour (counted in the database); 0: no
+    /// limit.
+    pub previews_per_hour: u32,
     /// Read notifications are deleted this many days after they were read; 0 keeps them.
     pub notifications_kept_days: u32,
     /// At most this many members mentioned by one post are notified.
@@ -111,6 +114,7 @@ log_format = "text"
 new_account_premod_posts = 0
 same_reply_minutes = 10
 reactions_per_hour = 60
+previews_per_hour = 120
 notifications_kept_days = 90
 mentions_notified_per_post = 10
 max_post_bytes = 100000

@@ -225,3 +225,31 @@ fn sign_in_returns_to_the_page_asked_for_but_never_off_site() {
         assert_eq!(reply.assert_redirect(), "/", "{hostile}");
     }
 }
+
+/// Registering and signing in are confirmed as every action is: a greeting on the next page,
+/// once, from the session (never in the address); a refused sign-in greets nobody.
+#[test]
+fn registering_and_signing_in_greet_the_member_on_the_next_page_once() {
+    let app = TestApp::new();
+    let flash = |page: &hearth_tests::Page| page.texts("main [role=status].flash");
+    let browser = app.browser();
+    let registered = browser.register("Ana", PASSWORD);
+    assert_eq!(registered.assert_redirect(), "/recovery-codes");
+    assert_eq!(
+        flash(&browser.follow(registered)),
+        ["Welcome to Hearth, Ana"]
+    );
+    assert!(flash(&browser.visit("/")).is_empty(), "shown once");
+
+    let home = browser.visit("/");
+    browser.submit(&home, "/signout", &[]).assert_redirect();
+    let refused = browser.sign_in("Ana", "not the password");
+    refused.assert_status(401);
+    assert!(flash(&refused).is_empty());
+    let signed_in = browser.sign_in("Ana", PASSWORD);
+    let location = signed_in.assert_redirect();
+    assert!(!location.contains("welcome"), "{location}");
+    let page = browser.follow(signed_in);
+    assert_eq!(flash(&page), ["Welcome back, Ana"]);
+    assert!(flash(&browser.visit("/")).is_empty(), "shown once");
+}

@@ -358,13 +358,16 @@ fn a_moderator_hides_a_message_logged_for_the_moderators_only() {
         &[
             ("message", message.as_str()),
             ("decision", "hide"),
-            ("reason", "please keep it kind"),
+            ("reason", "It is unkind to another member"),
+            ("detail", "please keep it kind"),
         ],
     )
     .assert_redirect();
     // Its author sees it hidden, with the reason.
     let mine = joan.visit(&path);
-    assert!(mine.body.contains("please keep it kind"));
+    assert!(mine
+        .body
+        .contains("It is unkind to another member: please keep it kind"));
     assert_eq!(mine.count(".message.hidden"), 1);
     let log = fran.visit("/b/grief/log");
     assert!(log.body.contains("hid a private message"), "{}", log.body);

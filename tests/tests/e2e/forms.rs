@@ -220,6 +220,96 @@ fn a_post_is_hidden_only_with_a_chosen_reason_and_the_typed_detail_is_kept() {
         .contains("Something unkind."));
 }
 
+/// A private message is hidden with the same component and rule as a post: a reason chosen
+/// from the same list, starting at "Choose a reason…", none preselected; sent without one, the
+/// message stays and the form comes back with the typed detail.
+#[test]
+fn a_message_is_hidden_only_with_a_chosen_reason_as_a_post_is() {
+    let app = TestApp::new();
+    let world = app
+        .group("grief")
+        .facilitated_by("fran")
+        .with_members(["joan"])
+        .build();
+    let (fran, joan) = (world.browser("fran"), world.browser("joan"));
+    let sent = joan.fill(
+        "/conversations/new?group=grief",
+        "/conversations/new",
+        &[("subject", "Angry"), ("body", "Something unkind.")],
+    );
+    let path = sent.assert_redirect();
+    let path = path.split(['#', '?']).next().unwrap().to_owned();
+    let action = format!("{path}/moderate");
+    let page = fran.visit(&path);
+    let message = page
+        .attrs("form[action$='/moderate'] input[name=message]", "value")
+        .pop()
+        .unwrap();
+    let select = format!("#hide-reason-{message}");
+    let html = page.html();
+    let options: Vec<(String, Option<String>, bool, bool)> = html
+        .select(&Selector::parse(&format!("{select} option")).unwrap())
+        .map(|o| {
+            (
+                o.text().collect::<String>(),
+                o.value().attr("value").map(str::to_owned),
+                o.value().attr("disabled").is_some(),
+                o.value().attr("selected").is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        options[0],
+        (
+            "Choose a reason…".to_owned(),
+            Some(String::new()),
+            true,
+            true
+        )
+    );
+    assert!(options[1..].iter().all(|o| !o.3), "none preselected");
+    assert_eq!(page.attrs(&select, "required").len(), 1);
+    assert_eq!(
+        page.attrs(&format!("#hide-detail-{message}"), "name"),
+        ["detail"]
+    );
+    // The same reasons as a post's hide offers.
+    let thread = world.start_thread("joan", "A thread", "Words.");
+    let post_reasons = fran
+        .visit(&thread.path())
+        .texts(".moderate-post select option");
+    let message_reasons: Vec<String> = options.iter().map(|o| o.0.clone()).collect();
+    assert_eq!(message_reasons, post_reasons);
+
+    let refused = fran.submit(
+        &page,
+        &action,
+        &[
+            ("message", message.as_str()),
+            ("detail", "please be gentle"),
+        ],
+    );
+    assert_summary_links_to_its_fields(&refused, &["reason"]);
+    assert_eq!(refused.attrs("#detail", "value"), ["please be gentle"]);
+    assert_eq!(refused.attrs("#reason option[selected]", "value"), [""]);
+    assert_eq!(joan.visit(&path).count(".message.hidden"), 0);
+
+    fran.submit(
+        &refused,
+        &action,
+        &[
+            ("reason", "It is unkind to another member"),
+            ("detail", "please be gentle"),
+        ],
+    )
+    .assert_redirect();
+    let seen = joan.visit(&path);
+    assert_eq!(seen.count(".message.hidden"), 1);
+    assert!(seen
+        .body
+        .contains("It is unkind to another member: please be gentle"));
+}
+
 /// A lock needs a reason: without one the thread stays open and the lock form says so; with
 /// one, members read it at the top of the thread and it is in the log.
 #[test]
@@ -391,4 +481,111 @@ fn previewing_an_edit_of_someone_elses_post_is_refused() {
     );
     assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
     assert!(!refused.body.contains("Milo was fourteen"));
+}
+
+/// A text that cannot be previewed (longer than a post may be, or too complex to show) is
+/// answered as a post would be: each form again, the error in its summary linked to the body,
+/// the text kept, nothing stored.
+#[test]
+fn a_preview_too_long_or_too_complex_shows_the_form_again_with_the_text() {
+    let app = TestApp::new();
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let path = thread.path();
+    let edit_link = thread.attrs(".post-actions a[href$='/edit']", "href")[0].clone();
+    let reply_action = format!("/t/{}/reply", thread.thread_id());
+    let posts_before = rows(&app, "posts");
+    // Each address becomes a link twelve times its length: past the renderer's bound.
+    let complex = "<a@b>".repeat(9_000);
+    let long = "a".repeat(50_001);
+    for (body, says) in [(&complex, "please simplify"), (&long, "50000 characters")] {
+        let fields = [
+            ("title", "A walk"),
+            ("body", body.as_str()),
+            ("preview", "1"),
+        ];
+        let new_thread = ana.fill("/b/pet-loss/new", "/b/pet-loss/new", &fields);
+        let replying = ana.visit(&path);
+        let reply = ana.submit(&replying, &reply_action, &fields[1..]);
+        let edited = ana.fill(&edit_link, &edit_link, &fields[1..]);
+        for page in [&new_thread, &reply, &edited] {
+            assert_summary_links_to_its_fields(page, &["body"]);
+            assert!(page.texts("#body-error")[0].contains(says), "{}", page.url);
+            assert_eq!(page.texts("#body"), [body.clone()], "{}", page.url);
+            assert_eq!(page.count(".preview"), 0);
+        }
+        assert_eq!(new_thread.attrs("#title", "value"), ["A walk"]);
+    }
+    assert_eq!(rows(&app, "posts"), posts_before);
+}
+
+/// Previews are counted per member and hour in the database (`action_counts`): past the limit
+/// the answer is a 429 that says when to try again and hands the text back; posting is not held
+/// up by it, and another member has a count of their own.
+#[test]
+fn previews_past_the_limit_are_refused_with_429_keeping_the_text() {
+    let mut config = hearth_tests::test_config();
+    config.posting.previews_per_hour = 2;
+    let app = TestApp::with_config(config);
+    app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    let thread = ana.start_thread("pet-loss", "Losing Milo", "Milo was fourteen.");
+    let path = thread.path();
+    let reply_action = format!("/t/{}/reply", thread.thread_id());
+    let preview = |who: &hearth_tests::Browser, body: &str| {
+        let page = who.visit(&path);
+        who.submit(&page, &reply_action, &[("body", body), ("preview", "1")])
+    };
+    let first = preview(&ben, "first try");
+    first.assert_status(200);
+    assert_eq!(first.count(".preview"), 1);
+    // The new-thread form counts against the same limit.
+    ben.fill(
+        "/b/pet-loss/new",
+        "/b/pet-loss/new",
+        &[
+            ("title", "A walk"),
+            ("body", "second try"),
+            ("preview", "1"),
+        ],
+    )
+    .assert_status(200);
+    let refused = preview(&ben, "the third version, which I took time to write");
+    refused.assert_status(429);
+    assert!(refused.header("retry-after").is_some());
+    assert!(
+        refused.body.contains("preview at most 2 times an hour"),
+        "{}",
+        refused.body
+    );
+    assert!(refused
+        .body
+        .contains("the third version, which I took time to write"));
+    assert_eq!(refused.count(".preview"), 0);
+    // Another member has a count of their own, and the limited one can still post.
+    preview(&ana, "mine").assert_status(200);
+    ben.reply_to(&path, "posted without a preview")
+        .assert_redirect();
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        subject: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        n: i32,
+    }
+    let counted: Vec<Count> = diesel::RunQueryDsl::load(
+        diesel::sql_query(
+            "SELECT subject, n FROM action_counts WHERE subject LIKE 'preview:%' ORDER BY n",
+        ),
+        &mut *app.conn(),
+    )
+    .unwrap();
+    // The refused one rolled back with its count: asking again does not grow it.
+    assert_eq!(
+        counted.iter().map(|c| c.n).collect::<Vec<_>>(),
+        [1, 2],
+        "{counted:?}"
+    );
 }

@@ -49,3 +49,46 @@ fn nobody_mutes_themselves_or_a_moderator() {
         .assert_status(403);
     app.browser().get("/u/nobody/mute").assert_status(404);
 }
+
+/// The group page's thread rows keep a muted member's words out as the thread page does: the
+/// row says whose post it is, never its excerpt, for the one who muted them only.
+#[test]
+fn a_muted_members_opening_post_shows_no_excerpt_on_the_group_page() {
+    let app = TestApp::new();
+    let admin = app.with_board("pet-loss");
+    let ana = app.signed_in("ana", SiteRole::Member);
+    let ben = app.signed_in("ben", SiteRole::Member);
+    ben.start_thread(
+        "pet-loss",
+        "About my dog",
+        "Words ana would rather not read",
+    );
+    let profile = ana.visit("/u/ben");
+    ana.submit(&profile, "/u/ben/mute", &[]).assert_redirect();
+
+    let for_ana = ana.visit("/b/pet-loss");
+    assert_eq!(for_ana.texts(".thread-item h2 a"), ["About my dog"]);
+    assert!(
+        !for_ana.body.contains("rather not read"),
+        "{}",
+        for_ana.body
+    );
+    assert_eq!(
+        for_ana.texts(".thread-item .excerpt"),
+        ["A post by ben, whom you muted"]
+    );
+    // Everyone else still reads the excerpt.
+    for other in [&admin, &app.browser()] {
+        assert_eq!(
+            other.visit("/b/pet-loss").texts(".thread-item .excerpt"),
+            ["Words ana would rather not read"]
+        );
+    }
+    // Unmuted, the words are back.
+    let profile = ana.visit("/u/ben");
+    ana.submit(&profile, "/u/ben/unmute", &[]).assert_redirect();
+    assert_eq!(
+        ana.visit("/b/pet-loss").texts(".thread-item .excerpt"),
+        ["Words ana would rather not read"]
+    );
+}

@@ -125,3 +125,47 @@ fn failed_forms_and_sign_ins_keep_the_visitors_pages() {
     assert_eq!(page.texts("h1"), ["Renamed quietly"]);
     assert!(page.body.contains("still looking for him"));
 }
+
+/// A visitor's page depends on their cookies (the zone its times are written in), so it says
+/// `Vary: Cookie`: a shared cache in front of Hearth keeps one copy per cookie, never handing
+/// Toronto's page to someone else. Kept pages say it too; static files, which depend on no
+/// cookie, stay shareable as they are.
+#[test]
+fn visitors_pages_vary_by_cookie_and_static_files_do_not() {
+    let app = TestApp::new();
+    let world = app.group("night").with_members(["mia"]).build();
+    let thread = world.start_thread("mia", "Cannot sleep", "The nights are long.");
+    let path = thread.path();
+    let toronto = app.browser();
+    toronto.set_cookie("hearth_zone", "America/Toronto");
+    let varies = |reply: &hearth_tests::Reply| {
+        reply
+            .headers
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|v| v.trim().eq_ignore_ascii_case("cookie"))
+    };
+    // Twice each: the second answer may be a kept page.
+    for _ in 0..2 {
+        for visitor in [&toronto, &app.browser()] {
+            for page in ["/", "/groups", "/b/night", path.as_str()] {
+                let reply = visitor.get(page);
+                reply.assert_status(200);
+                assert!(varies(&reply), "{page}: {:?}", reply.headers);
+                assert_eq!(reply.header("cache-control"), None, "{page}");
+            }
+        }
+    }
+    // Signed in: not stored at all, and varying all the same.
+    let mia = world.browser("mia");
+    let reply = mia.get(&path);
+    assert!(varies(&reply));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    // A page that is not found varies too (it has the header a visitor's zone changes).
+    assert!(varies(&app.browser().get("/no-such-page")));
+    let css = app.browser().get("/static/hearth.css");
+    assert!(!varies(&css), "{:?}", css.headers);
+    assert_eq!(css.header("cache-control"), Some("public, max-age=3600"));
+}

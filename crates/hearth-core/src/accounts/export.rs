@@ -5,7 +5,9 @@
 //! (named with their thread and group only while they may read that thread), and the
 //! conversations they take part in, each message decided by the same loader as the
 //! conversation's page (`conversations::page_for`); from a conversation they may no longer
-//! read, only their own messages.
+//! read, only their own messages. The reactions they gave are theirs too (the post and, while
+//! they may read it, its thread); who reacted to their posts is nobody's to export, as it is
+//! nobody's to see.
 
 use std::collections::HashMap;
 
@@ -15,7 +17,7 @@ use serde::Serialize;
 
 use crate::db::schema::{
     board_subscriptions, boards, conversation_messages, conversations, data_exports,
-    email_addresses, meeting_rsvps, meetings, memberships, post_revisions, posts,
+    email_addresses, meeting_rsvps, meetings, memberships, post_revisions, posts, reactions,
     thread_subscriptions, threads,
 };
 use crate::db::{lock_name, write_tx, DbConn};
@@ -41,6 +43,8 @@ pub struct Export {
     pub memberships: Vec<MembershipEntry>,
     pub rsvps: Vec<RsvpEntry>,
     pub posts: Vec<PostEntry>,
+    /// The reactions they gave to posts ("I hear you", …) and did not take back, oldest first.
+    pub reactions: Vec<ReactionEntry>,
     pub conversations: Vec<ConversationEntry>,
 }
 
@@ -140,6 +144,18 @@ pub struct RevisionEntry {
 }
 
 #[derive(Debug, Serialize)]
+pub struct ReactionEntry {
+    /// The post reacted to, at `/p/{id}`.
+    pub post_id: PostId,
+    pub thread_id: ThreadId,
+    /// The thread's title, while they may read the thread; `None` otherwise.
+    pub thread_title: Option<String>,
+    /// `hear_you`, `strength`, `me_too` or `thank_you`.
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize)]
 pub struct ConversationEntry {
     pub id: ConversationId,
     pub group: String,
@@ -179,6 +195,7 @@ pub fn for_member(
         memberships: memberships_of(conn, member)?,
         rsvps: rsvps_of(conn, member)?,
         posts: posts_of(conn, member)?,
+        reactions: reactions_of(conn, member)?,
         conversations: conversations_of(conn, member)?,
     })
 }
@@ -259,17 +276,22 @@ fn boards_by_id(conn: &mut DbConn, ids: &[BoardId]) -> Result<HashMap<BoardId, B
     Ok(found.into_iter().map(|b| (b.id, b)).collect())
 }
 
-/// Threads by id with their boards.
+/// Threads by id with their boards, a statement per 500 (a long-standing member's posts and
+/// reactions name more threads than one statement may bind on SQLite).
 fn threads_by_id(
     conn: &mut DbConn,
     ids: &[ThreadId],
 ) -> Result<HashMap<ThreadId, (Thread, Board)>> {
-    let found: Vec<(Thread, Board)> = threads::table
-        .inner_join(boards::table)
-        .filter(threads::id.eq_any(ids))
-        .select((Thread::as_select(), Board::as_select()))
-        .load(conn)?;
-    Ok(found.into_iter().map(|(t, b)| (t.id, (t, b))).collect())
+    let mut by_id = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let found: Vec<(Thread, Board)> = threads::table
+            .inner_join(boards::table)
+            .filter(threads::id.eq_any(chunk))
+            .select((Thread::as_select(), Board::as_select()))
+            .load(conn)?;
+        by_id.extend(found.into_iter().map(|(t, b)| (t.id, (t, b))));
+    }
+    Ok(by_id)
 }
 
 fn preferences(conn: &mut DbConn, member: &MemberActor) -> Result<Preferences> {
@@ -438,6 +460,43 @@ fn posts_of(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<PostEntry>> {
                 deleted_at: post.deleted_at,
                 revisions: revisions.remove(&post.id).unwrap_or_default(),
             }
+        })
+        .collect())
+}
+
+/// The reactions the member gave and did not take back, each with its post's thread (named only
+/// while they may read it). Only their own rows: never who else reacted, to their posts or any
+/// other. A reaction taken back keeps its row (so giving it again tells nobody twice), but it
+/// is no longer given: it is not exported.
+fn reactions_of(conn: &mut DbConn, member: &MemberActor) -> Result<Vec<ReactionEntry>> {
+    let given: Vec<(PostId, ThreadId, String, NaiveDateTime)> = reactions::table
+        .inner_join(posts::table)
+        .filter(reactions::member_id.eq(member.id))
+        .filter(reactions::taken_back_at.is_null())
+        .order((reactions::created_at.asc(), reactions::post_id.asc()))
+        .select((
+            reactions::post_id,
+            posts::thread_id,
+            reactions::kind,
+            reactions::created_at,
+        ))
+        .load(conn)?;
+    let mut thread_ids: Vec<ThreadId> = given.iter().map(|r| r.1).collect();
+    thread_ids.sort_unstable();
+    thread_ids.dedup();
+    let found = threads_by_id(conn, &thread_ids)?;
+    let actor = member.actor();
+    Ok(given
+        .into_iter()
+        .map(|(post_id, thread_id, kind, created_at)| ReactionEntry {
+            post_id,
+            thread_id,
+            thread_title: found
+                .get(&thread_id)
+                .filter(|(t, b)| policy::allows(&actor, Action::ReadThread(b, t)))
+                .map(|(t, _)| t.title.clone()),
+            kind,
+            created_at,
         })
         .collect())
 }

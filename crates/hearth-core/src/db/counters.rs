@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::action_counts;
 use super::{write_tx_unseen, DbConn};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The start of the hour `at` is in: the window of an hourly limit.
 pub fn hour_of(at: NaiveDateTime) -> NaiveDateTime {
@@ -37,6 +37,31 @@ pub fn bump(conn: &mut DbConn, subject: &str, window_start: NaiveDateTime) -> Re
         .select(action_counts::n)
         .get_result(conn)?;
     Ok(i64::from(n))
+}
+
+/// Counts one more for `subject` in the hour of `now` and, when that makes more than
+/// `per_hour`, refuses it with [`Error::RateLimited`]: the seconds left in the hour and
+/// `reason`. A limit of 0 is none (nothing is counted). Call it inside the write transaction
+/// of what it counts, as [`bump`]: a refused action rolls its count back with it, so asking
+/// again in the same hour is refused as cheaply and nothing grows.
+pub fn within_hour(
+    conn: &mut DbConn,
+    subject: &str,
+    per_hour: u32,
+    now: NaiveDateTime,
+    reason: impl FnOnce() -> String,
+) -> Result<()> {
+    if per_hour == 0 {
+        return Ok(());
+    }
+    let hour = hour_of(now);
+    if bump(conn, subject, hour)? <= i64::from(per_hour) {
+        return Ok(());
+    }
+    Err(Error::RateLimited {
+        retry_after_seconds: (hour + TimeDelta::hours(1) - now).num_seconds().max(1),
+        reason: reason(),
+    })
 }
 
 /// Deletes the counts of windows that started more than a day before `now` (called hourly):

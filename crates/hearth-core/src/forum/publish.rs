@@ -24,7 +24,7 @@ use diesel::prelude::*;
 use crate::accounts::{actors, members};
 use crate::clock;
 use crate::db::schema::{boards, post_revisions, posts as post_rows, threads};
-use crate::db::{per_connection, write_tx, Cached, DbConn};
+use crate::db::{counters, per_connection, write_tx, write_tx_counter, Cached, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::forum::{addressing, boards as board_ops, posts, threads as thread_ops};
 use crate::groups;
@@ -363,16 +363,31 @@ fn count(
 /// What a post with this text would look like, for the Preview button of the new-thread, reply
 /// and edit forms: the renderer and sanitizer of posting, names linked as they would be. Nothing
 /// is stored, no posting limit counts it, nobody is notified; the watched-word gate runs only
-/// when the post is sent.
+/// when the post is sent. The text is bounded as a post's is before anything else; then the
+/// preview counts against the member's `previews_per_hour` (`db::counters`, in a short write of
+/// its own that does not wait for the disk: call this on the database threads), and only then
+/// is it rendered.
 pub fn preview(
     conn: &mut DbConn,
-    max_body_bytes: usize,
+    rules: &PostingRules,
+    member: &MemberActor,
     source: &str,
 ) -> Result<hearth_markdown::SafeHtml> {
-    // The same bounds as a post's text, before anything is rendered.
     let mut invalid = crate::error::Invalid::default();
-    crate::forum::posts::check_body(source, max_body_bytes, &mut invalid);
+    crate::forum::posts::check_body(source, rules.max_body_bytes, &mut invalid);
     invalid.into_result()?;
+    let per_hour = rules.previews_per_hour;
+    let subject = format!("preview:m{}", member.id.0);
+    if per_hour > 0 {
+        write_tx_counter(conn, |conn| {
+            counters::within_hour(conn, &subject, per_hour, clock::now(), || {
+                format!(
+                    "you can preview at most {per_hour} times an hour; post your text when it \
+                     reads right, or preview it again in a little while"
+                )
+            })
+        })?;
+    }
     let names = addressing::resolve(conn, source)?;
     render(source, &names)
 }

@@ -9,14 +9,14 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::accounts::{actors, members};
 use crate::db::schema::{posts, reactions};
 use crate::db::{counters, write_tx, DbConn};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::forum::posts::by_id_for;
 use crate::ids::{MemberId, PostId, ThreadId};
 use crate::model::{Board, Post, Thread};
@@ -156,19 +156,10 @@ fn within_limit(
     per_hour: u32,
     now: NaiveDateTime,
 ) -> Result<()> {
-    if per_hour == 0 {
-        return Ok(());
-    }
-    let hour = counters::hour_of(now);
-    let given = counters::bump(conn, &format!("react:m{}", member.0), hour)?;
-    if given <= i64::from(per_hour) {
-        return Ok(());
-    }
-    Err(Error::RateLimited {
-        retry_after_seconds: (hour + TimeDelta::hours(1) - now).num_seconds().max(1),
-        reason: format!(
+    counters::within_hour(conn, &format!("react:m{}", member.0), per_hour, now, || {
+        format!(
             "you can react at most {per_hour} times an hour; please try again in a little while"
-        ),
+        )
     })
 }
 

@@ -7,7 +7,8 @@ use diesel::sql_types::{BigInt, Bool, Timestamp};
 use serde::Serialize;
 
 use crate::db::schema::{
-    boards as boards_table, members as members_table, posts as posts_table, thread_reads, threads,
+    boards as boards_table, members as members_table, mutes, posts as posts_table, thread_reads,
+    threads,
 };
 use crate::db::{self, per_connection, Cached, DbConn};
 use crate::error::{Error, Invalid, Result};
@@ -31,9 +32,12 @@ pub const THREADS_PER_PAGE: i64 = 30;
 pub struct ThreadListing {
     pub thread: Thread,
     /// One line of the opening post as plain text; empty when it may not be shown (deleted,
-    /// hidden) or was not made yet.
+    /// hidden), was not made yet, or its author is muted by the reader.
     pub excerpt: String,
     pub author: Option<AuthorRef>,
+    /// The reader muted the thread's author: the row shows no words of theirs, as the thread
+    /// page collapses their posts.
+    pub author_muted: bool,
     pub last_poster: Option<AuthorRef>,
     /// What is new in it for the member reading the listing (`None` for visitors, and when
     /// nothing is).
@@ -106,9 +110,9 @@ macro_rules! after_board_cursor {
 
 /// A board's visible threads with their authors and last posters, in listing order: pinned
 /// first, then by latest activity. `$reads` is the join the reader's markers come through (or
-/// nothing, for visitors).
+/// nothing, for visitors), then whether they muted the thread's author.
 macro_rules! board_listing {
-    ($board:expr, $last_posters:expr, $opening:expr $(, $reads:expr)?) => {
+    ($board:expr, $last_posters:expr, $opening:expr $(, $reads:expr, $muted:expr)?) => {
         threads::table
             .inner_join(members_table::table.on(members_table::id.eq(threads::author_id)))
             .left_join(
@@ -129,7 +133,7 @@ macro_rules! board_listing {
                             .eq(model::Moderation::Visible.as_str()),
                     )),
             )
-            $(.left_join($reads))?
+            $(.left_join($reads).left_join($muted))?
             .filter(threads::board_id.eq($board.id))
             .filter(threads::state.eq(Publication::Published.as_str()))
             .filter(threads::moderation.eq(model::Moderation::Visible.as_str()))
@@ -182,28 +186,35 @@ pub fn board_page(
                 Some(c) => db::first_rows(conn, listing.filter(after_board_cursor!(c)), wanted)?,
             };
             rows.into_iter()
-                .map(|(thread, author, last, excerpt)| (thread, author, last, excerpt, None))
+                .map(|(thread, author, last, excerpt)| (thread, author, last, excerpt, None, false))
                 .collect()
         }
         Some(me) => {
             let reads = thread_reads::table.on(thread_reads::thread_id
                 .eq(threads::id)
                 .and(thread_reads::member_id.eq(me)));
-            let listing = board_listing!(board, last_posters, opening, reads).select((
+            // The reader's mute of the author, by its primary key: no statement more.
+            let muted = mutes::table.on(mutes::member_id
+                .eq(me)
+                .and(mutes::muted_id.eq(threads::author_id)));
+            let listing = board_listing!(board, last_posters, opening, reads, muted).select((
                 Thread::as_select(),
                 AuthorRef::as_select(),
                 poster_fields,
                 excerpt_field,
                 news_columns!(),
+                mutes::muted_id.nullable(),
             ));
             let rows: Vec<MemberRow> = match after {
                 None => db::first_rows(conn, listing, wanted)?,
                 Some(c) => db::first_rows(conn, listing.filter(after_board_cursor!(c)), wanted)?,
             };
             rows.into_iter()
-                .map(|(thread, author, last, excerpt, news)| {
+                .map(|(thread, author, last, excerpt, news, muted)| {
                     let unread = reads::Unread::of(&thread, news);
-                    (thread, author, last, excerpt, unread)
+                    // A muted author's words stay out of the reader's listing.
+                    let excerpt = excerpt.filter(|_| muted.is_none());
+                    (thread, author, last, excerpt, unread, muted.is_some())
                 })
                 .collect()
         }
@@ -216,25 +227,28 @@ pub fn board_page(
     };
     let threads = rows
         .into_iter()
-        .map(|(thread, author, last, excerpt, unread)| ThreadListing {
-            thread,
-            excerpt: excerpt.unwrap_or_default(),
-            author: author.present(),
-            last_poster: last.and_then(
-                |(id, username, display_name, pronouns, site_role, created_at)| {
-                    AuthorRef {
-                        id,
-                        username,
-                        display_name,
-                        pronouns,
-                        site_role: SiteRole::parse(&site_role).unwrap_or(SiteRole::Member),
-                        created_at,
-                    }
-                    .present()
-                },
-            ),
-            unread,
-        })
+        .map(
+            |(thread, author, last, excerpt, unread, author_muted)| ThreadListing {
+                thread,
+                excerpt: excerpt.unwrap_or_default(),
+                author: author.present(),
+                author_muted,
+                last_poster: last.and_then(
+                    |(id, username, display_name, pronouns, site_role, created_at)| {
+                        AuthorRef {
+                            id,
+                            username,
+                            display_name,
+                            pronouns,
+                            site_role: SiteRole::parse(&site_role).unwrap_or(SiteRole::Member),
+                            created_at,
+                        }
+                        .present()
+                    },
+                ),
+                unread,
+            },
+        )
         .collect();
     Ok(BoardPage { threads, next })
 }
@@ -242,13 +256,14 @@ pub fn board_page(
 /// A last poster's fields, as a listing selects them.
 type Poster = (MemberId, String, String, String, String, NaiveDateTime);
 /// A member's listing row as loaded: the thread, its author and last poster, the opening
-/// post's excerpt, and what is new in it.
+/// post's excerpt, what is new in it, and their mute of the author (if any).
 type MemberRow = (
     Thread,
     AuthorRef,
     Option<Poster>,
     Option<String>,
     NewsColumns,
+    Option<MemberId>,
 );
 
 type Row = (
@@ -257,6 +272,7 @@ type Row = (
     Option<Poster>,
     Option<String>,
     Option<reads::Unread>,
+    bool,
 );
 
 /// A thread and its board, if the actor may read them.

@@ -82,6 +82,9 @@ pub struct NewThread<'a> {
     pub slug: &'a str,
     pub pinned: bool,
     pub locked: bool,
+    /// Why it is locked, shown in the thread as a facilitator's reason is (`None` when it is
+    /// not locked).
+    pub lock_reason: Option<&'a str>,
     pub reply_count: i64,
     pub last_position: i32,
     pub created_at: NaiveDateTime,
@@ -192,7 +195,7 @@ pub fn set_board_activity(conn: &mut DbConn, rows: &[(BoardId, BoardActivity)]) 
 /// Inserts published threads in one transaction; returns their ids in the order given.
 pub fn insert_threads(conn: &mut DbConn, rows: &[NewThread]) -> Result<Vec<ThreadId>> {
     write_tx(conn, |conn| {
-        in_chunks(rows, 11, |chunk| {
+        in_chunks(rows, 12, |chunk| {
             let values: Vec<_> = chunk
                 .iter()
                 .map(|t| {
@@ -203,6 +206,7 @@ pub fn insert_threads(conn: &mut DbConn, rows: &[NewThread]) -> Result<Vec<Threa
                         threads::slug.eq(t.slug),
                         threads::pinned.eq(t.pinned),
                         threads::locked.eq(t.locked),
+                        threads::lock_reason.eq(t.lock_reason),
                         threads::reply_count.eq(t.reply_count),
                         threads::last_position.eq(t.last_position),
                         threads::created_at.eq(t.created_at),
@@ -347,6 +351,7 @@ mod tests {
                 slug: "losing-milo",
                 pinned: false,
                 locked: false,
+                lock_reason: None,
                 reply_count: n as i64 - 1,
                 last_position: n as i32,
                 created_at: at(0),
@@ -408,5 +413,92 @@ mod tests {
         let last = last_page.posts.last().unwrap();
         assert_eq!(last.post.id, reply.id);
         assert_eq!(last.post.render_version, hearth_markdown::RENDERER_VERSION);
+    }
+
+    /// A locked thread keeps the reason it was loaded with, which its page shows as it shows a
+    /// facilitator's; on SQLite and (with `HEARTH_TEST_POSTGRES_URL`) PostgreSQL.
+    #[test]
+    fn a_loaded_locked_thread_keeps_its_reason() {
+        let (_db, pool) = crate::test_support::any_pool();
+        let conn = &mut *pool.get().unwrap();
+        let start = clock::now() - TimeDelta::days(3);
+        let member = insert_members(
+            conn,
+            &[NewMember {
+                username: "Robin",
+                display_name: "Robin",
+                pronouns: "",
+                time_zone: "UTC",
+                password_hash: "not-a-real-hash",
+                site_role: SiteRole::Member,
+                created_at: start,
+                post_count: 2,
+            }],
+        )
+        .unwrap()[0];
+        let rules = hearth_markdown::render("");
+        let board = insert_boards(
+            conn,
+            &[NewBoard {
+                slug: "pet-loss",
+                name: "Pet loss",
+                description: "",
+                ground_rules: "",
+                ground_rules_html: &rules,
+                visibility: Visibility::Public,
+                position: 0,
+                created_by: member,
+                created_at: start,
+                activity: BoardActivity::default(),
+            }],
+        )
+        .unwrap()[0];
+        let thread = |title, slug, lock_reason: Option<&'static str>| NewThread {
+            board_id: board,
+            author_id: member,
+            title,
+            slug,
+            pinned: false,
+            locked: lock_reason.is_some(),
+            lock_reason,
+            reply_count: 0,
+            last_position: 1,
+            created_at: start,
+            last_activity_at: start,
+            last_poster_id: Some(member),
+        };
+        let reason = "A pause while the group meets in person";
+        let ids = insert_threads(
+            conn,
+            &[
+                thread("Open", "open", None),
+                thread("Locked", "locked", Some(reason)),
+            ],
+        )
+        .unwrap();
+        let html = hearth_markdown::render("Hello.");
+        let posts: Vec<NewPost> = ids
+            .iter()
+            .zip(["bulk-lock-key-0", "bulk-lock-key-1"])
+            .map(|(id, key)| NewPost {
+                thread_id: *id,
+                author_id: member,
+                position: 1,
+                source: "Hello.",
+                html: &html,
+                state: Publication::Published,
+                submission_key: key,
+                created_at: start,
+                deleted_at: None,
+            })
+            .collect();
+        insert_posts(conn, &posts).unwrap();
+        let read = |conn: &mut DbConn, id| threads_ops::by_id_for(conn, &Actor::Visitor, id);
+        let (_, open) = read(conn, ids[0]).unwrap();
+        assert!(!open.locked);
+        assert_eq!(open.lock_reason, None);
+        let (_, locked) = read(conn, ids[1]).unwrap();
+        assert!(locked.locked);
+        assert_eq!(locked.lock_reason.as_deref(), Some(reason));
     }
 }

@@ -45,6 +45,9 @@ pub struct PostingRules {
     /// taken back and given again counts again), counted in `action_counts`; 0 turns the
     /// limit off.
     pub reactions_per_hour: u32,
+    /// A member previews a post (the Preview button) at most this many times an hour, counted
+    /// in `action_counts` (`db::counters`); 0 turns the limit off.
+    pub previews_per_hour: u32,
 }
 
 /// The default of [`PostingRules::max_body_bytes`]: 50,000 characters of most languages'
@@ -62,6 +65,7 @@ impl Default for PostingRules {
             same_reply_minutes: 10,
             mentions_notified: 10,
             reactions_per_hour: 60,
+            previews_per_hour: 120,
         }
     }
 }

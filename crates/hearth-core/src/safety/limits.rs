@@ -17,7 +17,7 @@ use crate::db::schema::{post_revisions, posts, review_items, threads};
 use crate::db::DbConn;
 use crate::error::{Error, Result};
 use crate::ids::{MemberId, ThreadId};
-use crate::moderation::review::ItemKind;
+use crate::moderation::review::{ItemKind, ItemState};
 
 /// How many posts a member may make. A limit of 0 is no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -120,10 +120,10 @@ pub(crate) struct Reached {
 /// replied to and its `slow_mode_seconds` (`None` when starting a thread). When several limits
 /// are reached, the one with the longest wait is reported, so the time given is true.
 ///
-/// A new account replying in its own crisis thread (one it started whose posts of theirs
-/// opened a check-in, see [`is_own_crisis_thread`]) is held to the ordinary limits, not the
-/// new-account ones: someone who just wrote that they are struggling can keep talking with
-/// whoever answers them.
+/// A new account replying in its own crisis thread (one it started where a post of theirs
+/// opened a check-in that is still open, see [`is_own_crisis_thread`]) is held to the ordinary
+/// limits, not the new-account ones: someone who just wrote that they are struggling can keep
+/// talking with whoever answers them until a facilitator has checked in.
 pub fn check_posting(
     conn: &mut DbConn,
     member_id: MemberId,
@@ -192,8 +192,9 @@ pub fn check_posting(
 }
 
 /// Whether `thread` is the member's own crisis thread: they started it, and a post of theirs
-/// in it opened a check-in (crisis phrases), open or handled since. Two primary-key look-ups
-/// and one indexed probe of the thread's review items.
+/// in it opened a check-in (crisis phrases) that is still open. Once a facilitator marked it
+/// handled the exemption ends: crisis words must not buy a new account the ordinary limits for
+/// good. One primary-key look-up and one probe of the thread's review items.
 pub fn is_own_crisis_thread(
     conn: &mut DbConn,
     member_id: MemberId,
@@ -212,6 +213,7 @@ pub fn is_own_crisis_thread(
         .filter(posts::thread_id.eq(thread_id))
         .filter(posts::author_id.eq(member_id))
         .filter(review_items::kind.eq(ItemKind::CheckIn.as_str()))
+        .filter(review_items::state.eq(ItemState::Open.as_str()))
         .select(review_items::id)
         .first(conn)
         .optional()?;

@@ -13,7 +13,7 @@ use hearth_core::ids::SessionId;
 use hearth_core::{clock, Error};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{client_address, sign_in_response};
+use super::auth::{client_address, sign_in_response, Welcome};
 use super::members::saved_settings_page;
 use super::{form_again, see_other, Page};
 use crate::errors::WebError;
@@ -382,6 +382,8 @@ pub async fn forgot(
                 &request,
                 member,
                 "/settings?done=recovered#change-password",
+                // The settings page says they are in and what to do next.
+                Welcome::Quiet,
             )
             .await
         }

@@ -101,8 +101,15 @@ pub async fn register(
     .await;
     match created {
         Ok((member, codes)) => {
-            let mut response =
-                sign_in_response(&state, &viewer, &request, member, account::CODES_PAGE).await?;
+            let mut response = sign_in_response(
+                &state,
+                &viewer,
+                &request,
+                member,
+                account::CODES_PAGE,
+                Welcome::New,
+            )
+            .await?;
             account::hand_over_codes(&mut response, &codes, state.config.secure_cookies())?;
             Ok(response)
         }
@@ -115,15 +122,38 @@ pub async fn register(
     }
 }
 
+/// How a member is greeted on the first page after signing in: in the new session's flash,
+/// which the next page shows once.
+pub enum Welcome {
+    /// "Welcome back, Ana".
+    Back,
+    /// A new account: "Welcome to Hearth, Ana".
+    New,
+    /// Nothing to say (the page they land on says it).
+    Quiet,
+}
+
+impl Welcome {
+    fn message(&self, site_name: &str, member: &Member) -> Option<String> {
+        let name = &member.display_name;
+        match self {
+            Welcome::Back => Some(format!("Welcome back, {name}")),
+            Welcome::New => Some(format!("Welcome to {site_name}, {name}")),
+            Welcome::Quiet => None,
+        }
+    }
+}
+
 /// Starts a fresh session (a new identifier: signing in never reuses one) and ends any
 /// session this browser had before. The session is given a coarse device hint from the
-/// request's User-Agent (the header itself is not kept).
+/// request's User-Agent (the header itself is not kept), and `welcome` in its flash.
 pub async fn sign_in_response(
     state: &State,
     viewer: &Viewer,
     request: &HttpRequest,
     member: Member,
     next: &str,
+    welcome: Welcome,
 ) -> Result<HttpResponse, WebError> {
     let lifetime = TimeDelta::days(state.config.session_days);
     let previous = viewer.session_id();
@@ -133,11 +163,15 @@ pub async fn sign_in_response(
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     let device_hint = devices::hint_from_user_agent(user_agent);
+    let greeting = welcome.message(&state.config.site_name, &member);
     let (started, leaving) = db(state, move |conn| {
         if let Some(previous) = previous {
             sessions::end(conn, previous)?;
         }
         let started = sessions::start_on(conn, &member, lifetime, &device_hint)?;
+        if let Some(greeting) = &greeting {
+            sessions::set_flash(conn, started.session.id, greeting)?;
+        }
         Ok((
             started,
             hearth_core::accounts::leaving::pending(conn, member.id)?,
@@ -276,7 +310,8 @@ pub async fn sign_in(
     let next = local_path(input.next.as_deref());
     match outcome {
         Ok(member) => {
-            let mut response = sign_in_response(&state, &viewer, &request, member, &next).await?;
+            let mut response =
+                sign_in_response(&state, &viewer, &request, member, &next, Welcome::Back).await?;
             // This browser has now signed in to the account: a year's proof of it.
             let cookie = Cookie::build(
                 cookie_name(DEVICE_COOKIE, secure),

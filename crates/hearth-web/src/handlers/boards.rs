@@ -3,11 +3,13 @@ use hearth_core::forum::threads::{self, BoardCursor, NewThreadForm, ThreadListin
 use hearth_core::ids::ThreadId;
 use hearth_core::model::AuthorRef;
 use hearth_core::notifications::{levels, Level};
-use hearth_core::{forum::boards, forum::posts, groups};
+use hearth_core::{forum::boards, forum::posts, forum::publish, groups};
 use serde::{Deserialize, Serialize};
 
 use super::unread::UnreadLink;
-use super::{for_visitors, form_again, help_url, see_other, thread_url, Built, Page};
+use super::{
+    for_visitors, form_again, help_url, preview_answer, see_other, thread_url, Built, Page,
+};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
 use crate::templates;
@@ -119,6 +121,8 @@ struct ThreadRow<'a> {
     title: &'a str,
     /// One line of the opening post, plain text (the template escapes it).
     excerpt: &'a str,
+    /// The reader muted its author: the row says so instead of an excerpt.
+    author_muted: bool,
     pinned: bool,
     locked: bool,
     reply_count: i64,
@@ -146,6 +150,7 @@ fn thread_rows<'a>(listings: &'a [ThreadListing], zone: chrono_tz::Tz) -> Vec<Th
                 slug: &l.thread.slug,
                 title: &l.thread.title,
                 excerpt: &l.excerpt,
+                author_muted: l.author_muted,
                 pinned: l.thread.pinned,
                 locked: l.thread.locked,
                 reply_count: l.thread.reply_count,
@@ -217,21 +222,21 @@ pub async fn create_thread(
     let actor = viewer.actor();
     let input = input.into_inner();
     if input.preview.is_some() {
-        // The form's own loader decides who may see it; then only the renderer runs.
+        // The form's own loader decides who may see it; then the preview is counted and
+        // rendered, on the database threads.
         let body = input.body.clone();
-        let max_body_bytes = state.config.posting.max_body_bytes;
-        let (board, must_accept, preview) = read(&state, move |conn| {
+        let rules = state.config.posting.clone();
+        let (board, must_accept, preview) = db(&state, move |conn| {
             let (board, must_accept) = threads::for_new_thread(conn, &member, &slug)?;
-            let preview = hearth_core::forum::publish::preview(conn, max_body_bytes, &body)?;
+            let preview = publish::preview(conn, &rules, &member, &body).map_err(WebError::from);
             Ok((board, must_accept, preview))
         })
         .await?;
-        return Page::new(&state, &viewer, "new_thread.html")
+        let page = Page::new(&state, &viewer, "new_thread.html")
             .with("board", &board)
             .with("form", &input)
-            .with("must_accept_rules", &must_accept)
-            .with("preview_html", preview.as_str())
-            .render(&state);
+            .with("must_accept_rules", &must_accept);
+        return preview_answer(&state, page, &input.body, preview).await;
     }
     let form = NewThreadForm {
         title: input.title.clone(),

@@ -12,6 +12,7 @@ use hearth_core::ids::{ConversationId, MessageId};
 use hearth_core::moderation::review::ReportReason;
 use serde::{Deserialize, Serialize};
 
+use super::moderation::queue;
 use super::{form_again, see_other, Choice, Page};
 use crate::errors::WebError;
 use crate::state::{db, read, State};
@@ -99,7 +100,8 @@ async fn conversation_page(
     Ok(Page::new(state, viewer, "conversation.html")
         .with("view", &view)
         .with("form", input)
-        .with("reasons", &report_reasons()))
+        .with("reasons", &report_reasons())
+        .with("hide_reasons", queue::hide_reasons()))
 }
 
 #[derive(Deserialize)]
@@ -153,6 +155,7 @@ pub async fn show(
     page.with("view", &view)
         .with("form", &ReplyInput::fresh())
         .with("reasons", &report_reasons())
+        .with("hide_reasons", queue::hide_reasons())
         .with("reported", &query.reported.is_some())
         .render(&state)
 }
@@ -288,13 +291,16 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ModerateInput {
     #[serde(default)]
     message: Option<MessageId>,
     decision: String,
+    /// A hide's reason, chosen from the list (`m::hide_reason`), and its optional detail.
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    detail: String,
     #[serde(default)]
     note: String,
 }
@@ -315,27 +321,38 @@ pub async fn moderate(
         "restore" => "Message restored",
         _ => "Message approved",
     };
-    db(&state, move |conn| {
-        let decision = match input.decision.as_str() {
+    // As for a post: a reason chosen from the list, never assumed.
+    let reason = queue::hide_reason(&input.reason, &input.detail);
+    let (message, note, kind) = (input.message, input.note.clone(), input.decision.clone());
+    let decided = db(&state, move |conn| {
+        let decision = match kind.as_str() {
             "handled" => {
-                conversations::close_check_in(conn, &member, id, &input.note)?;
+                conversations::close_check_in(conn, &member, id, &note)?;
                 return Ok(());
             }
-            "hide" => MessageDecision::Hide {
-                reason: input.reason,
-            },
+            "hide" => MessageDecision::Hide { reason },
             "restore" => MessageDecision::Restore,
             "approve" => MessageDecision::Approve,
             _ => return Err(hearth_core::Error::invalid("decision", "choose a decision")),
         };
-        let message = input
-            .message
-            .ok_or_else(|| hearth_core::Error::invalid("decision", "choose a message"))?;
+        let message =
+            message.ok_or_else(|| hearth_core::Error::invalid("decision", "choose a message"))?;
         conversations::moderate_message(conn, &member, id, message, &decision)
     })
-    .await?;
-    viewer.flash(done);
-    Ok(see_other(&conversation_url(id)))
+    .await;
+    match decided {
+        Ok(()) => {
+            viewer.flash(done);
+            Ok(see_other(&conversation_url(id)))
+        }
+        // No reason chosen: asked again on a page of its own, the detail kept.
+        Err(error) if input.decision == "hide" => {
+            let (action, back) = (format!("/c/{id}/moderate"), conversation_url(id));
+            let page = queue::hide_again_page(&state, &viewer, "message", &action, &input, &back);
+            form_again(&state, error, async { Ok(page) }).await
+        }
+        Err(error) => Err(error),
+    }
 }
 
 #[derive(Deserialize)]

@@ -227,6 +227,22 @@ pub async fn form_again(
     form.await?.render_with_errors(state, &invalid)
 }
 
+/// The answer to a form's Preview button (`publish::preview`, run on the database threads):
+/// `page`, the form holding what was typed, with the rendered text above it; or, when the text
+/// cannot be previewed, as a refused post is answered: the form again with what to fix (too
+/// long, too complex: 422), or the error page that hands the text back (too many previews: 429).
+pub async fn preview_answer(
+    state: &AppState,
+    page: Page,
+    body: &str,
+    preview: Result<hearth_markdown::SafeHtml, WebError>,
+) -> Result<HttpResponse, WebError> {
+    match preview {
+        Ok(html) => page.with("preview_html", html.as_str()).render(state),
+        Err(error) => form_again(state, error.keeping_text(body), async { Ok(page) }).await,
+    }
+}
+
 /// One line of a form's error summary.
 #[derive(serde::Serialize, Clone)]
 struct FieldMessage {

@@ -101,16 +101,16 @@ pub async fn edit(
     if input.preview.is_some() {
         // Only a post this member may edit, found as the edit form finds it.
         let body = input.body.clone();
-        let max_body_bytes = state.config.posting.max_body_bytes;
-        let (found, preview) = read(&state, move |conn| {
+        let rules = state.config.posting.clone();
+        let (found, preview) = db(&state, move |conn| {
             let found = posts::for_edit(conn, &member, id)?;
-            let preview = hearth_core::forum::publish::preview(conn, max_body_bytes, &body)?;
+            let preview = hearth_core::forum::publish::preview(conn, &rules, &member, &body)
+                .map_err(WebError::from);
             Ok((found, preview))
         })
         .await?;
-        return edit_page(&state, &viewer, &found, &input)
-            .with("preview_html", preview.as_str())
-            .render(&state);
+        let page = edit_page(&state, &viewer, &found, &input);
+        return super::preview_answer(&state, page, &input.body, preview).await;
     }
     let body = input.body.clone();
     let rules = state.config.posting.clone();

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use hearth_core::accounts::{recovery, setup};
 use hearth_core::clock;
 
-use super::auth::{sign_in_response, time_zone_names, RegisterInput};
+use super::auth::{sign_in_response, time_zone_names, RegisterInput, Welcome};
 use super::{account, form_again, Page};
 use crate::errors::WebError;
 use crate::state::{db_with_password, read, State};
@@ -51,7 +51,8 @@ pub async fn create_admin(
     {
         Ok((admin, codes)) => {
             let next = format!("{}?next=/admin", account::CODES_PAGE);
-            let mut response = sign_in_response(&state, &viewer, &request, admin, &next).await?;
+            let mut response =
+                sign_in_response(&state, &viewer, &request, admin, &next, Welcome::New).await?;
             account::hand_over_codes(&mut response, &codes, state.config.secure_cookies())?;
             Ok(response)
         }

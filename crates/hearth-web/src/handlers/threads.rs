@@ -164,8 +164,9 @@ fn post_head(c: &Chrome) -> String {
 }
 
 /// The reactions (a form for a reader who may react, counts for everyone else) and the
-/// post's links.
-fn post_foot(c: &Chrome, csrf_token: &str) -> String {
+/// post's links. The form's token is asked of the viewer only for that form: a visitor's token
+/// asked for makes the page theirs alone (`no-store`, not kept for other visitors).
+fn post_foot(c: &Chrome, viewer: &Viewer) -> String {
     use std::fmt::Write;
     let (n, pid) = (c.n, c.pid.0);
     let mut h = String::with_capacity(900);
@@ -173,7 +174,7 @@ fn post_foot(c: &Chrome, csrf_token: &str) -> String {
         let _ = write!(
             h,
             "<form method=\"post\" action=\"/p/{pid}/react\" class=\"reactions\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
-            tera::escape_html(csrf_token)
+            tera::escape_html(viewer.csrf_token())
         );
         for r in &c.reactions {
             let _ = write!(
@@ -291,7 +292,7 @@ fn thread_page(state: &State, viewer: &Viewer, view: &ThreadView, reply: &ReplyI
                 moderation: post.moderation.as_str(),
                 head_html: if shown { post_head(&chrome) } else { String::new() },
                 foot_html: if shown {
-                    post_foot(&chrome, viewer.csrf_token())
+                    post_foot(&chrome, viewer)
                 } else {
                     String::new()
                 },
@@ -448,14 +449,13 @@ pub async fn reply(
         // The last page, as after a refused reply, read through the thread's own loader.
         let view = load(&state, &viewer, id, i32::MAX).await?;
         let body = input.body.clone();
-        let max_body_bytes = state.config.posting.max_body_bytes;
-        let preview = read(&state, move |conn| {
-            hearth_core::forum::publish::preview(conn, max_body_bytes, &body)
+        let rules = state.config.posting.clone();
+        let preview = db(&state, move |conn| {
+            hearth_core::forum::publish::preview(conn, &rules, &member, &body)
         })
-        .await?;
-        return thread_page(&state, &viewer, &view, &input)
-            .with("preview_html", preview.as_str())
-            .render(&state);
+        .await;
+        let page = thread_page(&state, &viewer, &view, &input);
+        return super::preview_answer(&state, page, &input.body, preview).await;
     }
     let form = ReplyForm {
         body: input.body.clone(),

@@ -1,6 +1,7 @@
 //! The day limit of exports holds when requests come at once (PostgreSQL's READ COMMITTED
 //! lets two transactions count the same rows unless they take turns); a conversation longer
-//! than a page is exported whole.
+//! than a page is exported whole; the reactions a member gave are theirs, who reacted to
+//! their posts is not.
 
 use std::time::Duration;
 
@@ -91,4 +92,100 @@ fn a_long_conversation_is_exported_whole_not_one_page_of_it() {
         .collect();
     let all: Vec<String> = (0..pages).map(|i| format!("message {i}")).collect();
     assert_eq!(texts, all);
+}
+
+#[test]
+fn the_reactions_a_member_gave_are_exported_never_who_reacted_to_their_posts() {
+    use crate::accounts::{actors, members};
+    use crate::forum::boards::{self as board_ops, NewBoardForm};
+    use crate::forum::reactions::{toggle, ReactionKind};
+    use crate::forum::threads::{start, NewThreadForm};
+    use crate::groups::memberships;
+    use crate::safety::gate::PostingRules;
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let ada = member(conn, "ada", SiteRole::Admin);
+    let rules = PostingRules::default();
+    // A member's actor as their memberships are now.
+    let as_now = |conn: &mut DbConn, id| {
+        let found = members::by_id(conn, id).unwrap();
+        actors::actor_for(conn, found).unwrap()
+    };
+    let group = |conn: &mut DbConn, slug: &str, visibility: &str| {
+        let form = NewBoardForm {
+            slug: slug.to_owned(),
+            name: slug.to_owned(),
+            visibility: visibility.to_owned(),
+            ..Default::default()
+        };
+        board_ops::create(conn, &ada, &form).unwrap()
+    };
+    let (pets, circle) = (
+        group(conn, "pets", "public"),
+        group(conn, "circle", "private"),
+    );
+    let opening = |conn: &mut DbConn, who: &MemberActor, board: &Board, title: &str| {
+        let form = NewThreadForm {
+            title: title.to_owned(),
+            body: "How are you all?".to_owned(),
+            submission_key: crate::accounts::tokens::random_token(),
+            accept_rules_version: None,
+        };
+        start(conn, &rules, who, board, &form).unwrap().post
+    };
+    let bea = member(conn, "bea", SiteRole::Member);
+    let cy = member(conn, "cyd", SiteRole::Member);
+    memberships::join(conn, &bea, &circle, "").unwrap();
+    memberships::answer_request(conn, &ada, &circle, "bea", true, "").unwrap();
+    let bea = as_now(conn, bea.id);
+    let in_pets = opening(conn, &ada, &pets, "Walks in the rain");
+    let in_circle = opening(conn, &ada, &circle, "Only for us");
+    let beas_own = opening(conn, &bea, &pets, "Missing Milo");
+    let now = crate::clock::now();
+    let react = |conn: &mut DbConn, who: &MemberActor, post: &Post, kind| {
+        toggle(conn, who, post.id, kind, 0, now).unwrap();
+    };
+    react(conn, &bea, &in_pets, ReactionKind::HearYou);
+    react(conn, &bea, &in_circle, ReactionKind::MeToo);
+    // Given and taken back (the row stays, marked): no longer hers to have given.
+    react(conn, &bea, &in_pets, ReactionKind::Strength);
+    react(conn, &bea, &in_pets, ReactionKind::Strength);
+    // Someone else's reactions, to Bea's post and to Ada's: not Bea's to export.
+    react(conn, &cy, &beas_own, ReactionKind::Strength);
+    react(conn, &cy, &in_pets, ReactionKind::ThankYou);
+    // Bea leaves the private group: its thread is no longer hers to read.
+    memberships::leave(conn, &bea, &circle).unwrap();
+    let bea = as_now(conn, bea.id);
+
+    let mut given: Vec<(PostId, Option<String>, String)> = reactions_of(conn, &bea)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.post_id, r.thread_title, r.kind))
+        .collect();
+    given.sort();
+    assert_eq!(
+        given,
+        [
+            (
+                in_pets.id,
+                Some("Walks in the rain".to_owned()),
+                "hear_you".to_owned()
+            ),
+            (in_circle.id, None, "me_too".to_owned()),
+        ]
+    );
+    let json = serde_json::to_string(&reactions_of(conn, &bea).unwrap()).unwrap();
+    assert!(!json.contains("Only for us"), "{json}");
+    assert!(
+        !json.contains("strength") && !json.contains("thank_you"),
+        "{json}"
+    );
+    // Cy's export has Cy's two, and says nothing of Bea's.
+    let cys: Vec<PostId> = reactions_of(conn, &cy)
+        .unwrap()
+        .iter()
+        .map(|r| r.post_id)
+        .collect();
+    assert_eq!(cys.len(), 2);
+    assert!(cys.contains(&beas_own.id) && cys.contains(&in_pets.id));
 }

@@ -1,5 +1,6 @@
-//! A new account's own crisis thread is exempt from the new-account posting limits: through the
-//! real posting pipeline, on SQLite and (with `HEARTH_TEST_POSTGRES_URL`) PostgreSQL.
+//! A new account's own crisis thread is exempt from the new-account posting limits while its
+//! check-in is open: through the real posting pipeline, on SQLite and (with
+//! `HEARTH_TEST_POSTGRES_URL`) PostgreSQL.
 
 use crate::error::Error;
 use crate::forum::posts::{reply, ReplyForm};
@@ -149,4 +150,54 @@ fn a_thread_without_a_check_in_or_someone_elses_is_no_exemption() {
         &reply_form('e', "still here"),
     );
     assert!(is_rate_limited(&in_olas), "{in_olas:?}");
+}
+
+#[test]
+fn the_exemption_ends_once_a_facilitator_handled_the_check_in() {
+    use crate::moderation::review::{decide, Decision, Seen};
+    let (_database, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let rules = rules();
+    let (ada, board, _) = admin_board_thread(conn, "How is everyone today?");
+    let nia = member(conn, "nia_new", SiteRole::Member);
+    let crisis = start(
+        conn,
+        &rules,
+        &nia,
+        &board,
+        &thread_form('a', "I can't do this", "I just want to die, honestly."),
+    )
+    .unwrap();
+    assert!(crisis.check_in);
+    assert!(is_own_crisis_thread(conn, nia.id, crisis.thread.id).unwrap());
+    // A facilitator checks in and marks it handled: the check-in is closed.
+    decide(
+        conn,
+        &rules,
+        &ada,
+        crisis.post.id,
+        Seen::of(&crisis.post),
+        &Decision::Handled {
+            note: "talked with her".to_owned(),
+        },
+    )
+    .unwrap();
+    assert!(!is_own_crisis_thread(conn, nia.id, crisis.thread.id).unwrap());
+    // Her new account's limit (two a minute) holds in that thread again.
+    reply(
+        conn,
+        &rules,
+        &nia,
+        crisis.thread.id,
+        &reply_form('b', "thank you for answering"),
+    )
+    .unwrap();
+    let third = reply(
+        conn,
+        &rules,
+        &nia,
+        crisis.thread.id,
+        &reply_form('c', "one more"),
+    );
+    assert!(is_rate_limited(&third), "{third:?}");
 }

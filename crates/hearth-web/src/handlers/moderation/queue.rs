@@ -22,9 +22,38 @@ const HIDE_REASONS: [&str; 5] = [
     "It is off-topic for this group",
 ];
 
-/// Used by the thread page's hide controls, which offer the same reasons.
+/// Used by the thread page's and conversations' hide controls, which offer the same reasons.
 pub fn hide_reasons() -> &'static [&'static str] {
     &HIDE_REASONS
+}
+
+/// The reason a hide form sends (`m::hide_reason`, for posts and messages alike): the reason
+/// chosen from the list, with the moderator's detail after it. None is ever assumed: without
+/// one it is empty, which the core refuses after it checked who asks.
+pub fn hide_reason(chosen: &str, detail: &str) -> String {
+    match (chosen.trim(), detail.trim()) {
+        ("", _) => String::new(),
+        (chosen, "") => chosen.to_owned(),
+        (chosen, detail) => format!("{chosen}: {detail}"),
+    }
+}
+
+/// The page that asks again for a reason to hide (`hide_post.html`), when a hide form came
+/// without one: `what` ("post", "message") is hidden by `action`, then back to `back`.
+pub fn hide_again_page(
+    state: &State,
+    viewer: &Viewer,
+    what: &str,
+    action: &str,
+    form: &impl Serialize,
+    back: &str,
+) -> Page {
+    Page::new(state, viewer, "hide_post.html")
+        .with("what", what)
+        .with("action", action)
+        .with("form", form)
+        .with("hide_reasons", &HIDE_REASONS)
+        .with("back", back)
 }
 
 /// Only same-site paths are followed after an action.
@@ -179,14 +208,9 @@ pub async fn decide(
 ) -> Result<HttpResponse, WebError> {
     let member = viewer.require_member()?;
     let input = input.into_inner();
-    // A reason is chosen from the list, never assumed: without one the post is not hidden
-    // (the core refuses an empty reason, after it checked who asks), and the form comes back
-    // with the detail the moderator typed.
-    let reason = match (input.reason.trim(), input.detail.trim()) {
-        ("", _) => String::new(),
-        (preset, "") => preset.to_owned(),
-        (preset, detail) => format!("{preset}: {detail}"),
-    };
+    // Without a reason chosen the post is not hidden, and the form comes back with the detail
+    // the moderator typed.
+    let reason = hide_reason(&input.reason, &input.detail);
     let done = match input.decision.as_str() {
         "approve" => "Post approved",
         "hide" => "Post hidden",
@@ -214,14 +238,9 @@ pub async fn decide(
     let (_, thread, post) = match decided {
         Ok(decided) => decided,
         Err(error) if input.decision == "hide" => {
-            let page = Page::new(&state, &viewer, "hide_post.html")
-                .with("post_id", &id)
-                .with("form", &input)
-                .with("hide_reasons", &HIDE_REASONS)
-                .with(
-                    "back",
-                    &local_path(input.next.as_deref()).unwrap_or("/review"),
-                );
+            let back = local_path(input.next.as_deref()).unwrap_or("/review");
+            let action = format!("/p/{id}/moderate");
+            let page = hide_again_page(&state, &viewer, "post", &action, &input, back);
             return form_again(&state, error, async { Ok(page) }).await;
         }
         Err(error) => return Err(error),
