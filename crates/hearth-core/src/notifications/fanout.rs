@@ -43,6 +43,15 @@ use crate::policy::{self, Action, Actor};
 /// Members told per transaction.
 pub const BATCH: usize = 500;
 
+/// [`BATCH`], or a test's smaller one.
+fn batch_size() -> usize {
+    #[cfg(test)]
+    if let Some(size) = hooks::batch() {
+        return size;
+    }
+    BATCH
+}
+
 /// The members a post speaks to by name: whom it mentions, and the authors of the posts it
 /// quotes or answers. Found by the caller from the post's text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -144,10 +153,19 @@ pub(crate) fn tell_new(
         addressed: addressed.clone(),
         shown_before: false,
     };
-    match conn.transaction(|conn| tell_next(conn, &job, 0, BATCH)) {
+    match conn.transaction(|conn| tell_next(conn, &job, 0, batch_size())) {
         Ok(Some((_, Some(last)))) => insert_job(conn, &job, last.0, now),
         Ok(_) => Ok(()),
         Err(e) => {
+            // Only while the post's transaction is still open: an error SQLite answers by
+            // rolling the whole transaction back (a full disk) is the post's error too.
+            use diesel::connection::TransactionManager;
+            let depth =
+                <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+                    .transaction_depth();
+            if !matches!(depth, Ok(Some(_))) {
+                return Err(e);
+            }
             tracing::warn!(error = %e, "notifications left to the worker");
             insert_job(conn, &job, 0, now)
         }
@@ -227,58 +245,56 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
     write_tx_unseen(conn, |conn| deliver_batch_in(conn, job, size))
 }
 
-/// [`deliver_batch`] inside the caller's transaction.
+/// The body of [`deliver_batch`], in its transaction.
 fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
-    {
-        let found: Option<(PostId, String, String, bool, i64)> = notification_jobs::table
-            .find(job)
-            .select((
-                notification_jobs::post_id,
-                notification_jobs::mentions,
-                notification_jobs::replies_to,
-                notification_jobs::shown_before,
-                notification_jobs::done_through,
-            ))
-            .get_result(conn)
-            .optional()?;
-        let Some((post_id, mentions, replies_to, shown_before, done_through)) = found else {
-            return Ok(Delivered::Taken);
-        };
-        // The claim: on PostgreSQL this row lock makes a second delivery of the same batch
-        // wait, then find `done_through` moved and stop; SQLite's write lock does the same.
-        let claim = Cached(
-            diesel::update(notification_jobs::table.find(job))
-                .filter(notification_jobs::done_through.eq(done_through))
-                .set(notification_jobs::done_through.eq(done_through))
-                .returning(notification_jobs::id),
-        );
-        let claimed: Option<i64> = per_connection!(conn, |c| claim.get_result(c).optional())?;
-        if claimed.is_none() {
-            return Ok(Delivered::Taken);
+    let found: Option<(PostId, String, String, bool, i64)> = notification_jobs::table
+        .find(job)
+        .select((
+            notification_jobs::post_id,
+            notification_jobs::mentions,
+            notification_jobs::replies_to,
+            notification_jobs::shown_before,
+            notification_jobs::done_through,
+        ))
+        .get_result(conn)
+        .optional()?;
+    let Some((post_id, mentions, replies_to, shown_before, done_through)) = found else {
+        return Ok(Delivered::Taken);
+    };
+    // The claim: on PostgreSQL this row lock makes a second delivery of the same batch
+    // wait, then find `done_through` moved and stop; SQLite's write lock does the same.
+    let claim = Cached(
+        diesel::update(notification_jobs::table.find(job))
+            .filter(notification_jobs::done_through.eq(done_through))
+            .set(notification_jobs::done_through.eq(done_through))
+            .returning(notification_jobs::id),
+    );
+    let claimed: Option<i64> = per_connection!(conn, |c| claim.get_result(c).optional())?;
+    if claimed.is_none() {
+        return Ok(Delivered::Taken);
+    }
+    let told_of = Job {
+        post: post_id,
+        addressed: Addressed {
+            mentions: ids_of(&mentions),
+            replies_to: ids_of(&replies_to),
+        },
+        shown_before,
+    };
+    let told = tell_next(conn, &told_of, done_through, size)?;
+    match told {
+        Some((told, last)) if last.is_some() => {
+            let last = last.map_or(done_through, |id: MemberId| id.0);
+            let done = Cached(
+                diesel::update(notification_jobs::table.find(job))
+                    .set(notification_jobs::done_through.eq(last)),
+            );
+            per_connection!(conn, |c| done.run(c))?;
+            Ok(Delivered::More(told))
         }
-        let told_of = Job {
-            post: post_id,
-            addressed: Addressed {
-                mentions: ids_of(&mentions),
-                replies_to: ids_of(&replies_to),
-            },
-            shown_before,
-        };
-        let told = tell_next(conn, &told_of, done_through, size)?;
-        match told {
-            Some((told, last)) if last.is_some() => {
-                let last = last.map_or(done_through, |id: MemberId| id.0);
-                let done = Cached(
-                    diesel::update(notification_jobs::table.find(job))
-                        .set(notification_jobs::done_through.eq(last)),
-                );
-                per_connection!(conn, |c| done.run(c))?;
-                Ok(Delivered::More(told))
-            }
-            other => {
-                diesel::delete(notification_jobs::table.find(job)).execute(conn)?;
-                Ok(Delivered::Done(other.map_or(0, |(told, _)| told)))
-            }
+        other => {
+            diesel::delete(notification_jobs::table.find(job)).execute(conn)?;
+            Ok(Delivered::Done(other.map_or(0, |(told, _)| told)))
         }
     }
 }
@@ -513,6 +529,16 @@ pub(crate) mod hooks {
 
     thread_local! {
         static FAIL: Cell<bool> = const { Cell::new(false) };
+        static BATCH: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    /// A new post's first batch on this thread tells at most `size` members.
+    pub(crate) fn set_batch(size: Option<usize>) {
+        BATCH.with(|b| b.set(size));
+    }
+
+    pub(super) fn batch() -> Option<usize> {
+        BATCH.with(Cell::get)
     }
 
     /// Makes this thread's batches fail until `fail(false)`.

@@ -570,6 +570,45 @@ fn a_post_job_is_told_a_batch_at_a_time_once_to_each_member_and_the_worker_finis
     assert_eq!(left, 0);
 }
 
+/// A new post's first batch is told in its commit, and only what is left becomes a job: one
+/// row that goes on after the last member the first batch considered, which the worker then
+/// finishes, telling everyone once.
+#[test]
+fn a_post_with_more_readers_than_a_batch_leaves_the_rest_to_the_worker() {
+    use crate::db::schema::notification_jobs;
+    let site = site();
+    let board = site.board("wide", "public");
+    let author = site.member("author");
+    let watchers: Vec<MemberActor> = (0..3)
+        .map(|i| site.member(&format!("watcher{i}")))
+        .collect();
+    let conn = &mut site.conn();
+    for w in &watchers {
+        levels::set_for_board(conn, w, &board, Level::Watching).unwrap();
+    }
+    fanout::hooks::set_batch(Some(2));
+    site.start(&author, &board, "Many eyes");
+    fanout::hooks::set_batch(None);
+    // Candidates by member id: the author (never told) and the first watcher.
+    let told: Vec<i64> = watchers.iter().map(|w| site.bell(w)).collect();
+    assert_eq!(told, [1, 0, 0], "only the first batch in the post's commit");
+    let jobs: Vec<i64> = notification_jobs::table
+        .select(notification_jobs::done_through)
+        .load(conn)
+        .unwrap();
+    assert_eq!(
+        jobs,
+        [watchers[0].id.0],
+        "one job, after the first batch's last candidate"
+    );
+    assert!(fanout::deliver_pending(conn, 100).unwrap() >= 1);
+    for w in &watchers {
+        assert_eq!(site.bell(w), 1, "each watcher told once");
+    }
+    let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
+    assert_eq!(left, 0);
+}
+
 /// The first batch is told in the reply's own commit; when it fails, the reply is posted all
 /// the same (the batch is undone to its savepoint) and the worker tells its readers later.
 #[test]
