@@ -67,6 +67,9 @@
 //    themselves: CSP blocking something is our defence working. Without the corpus file the
 //    XSS check is reported as skipped, not passed. HEARTH_XSS_BYPASS_CSP=1 opens the pages with
 //    CSP off, to test escaping and the sanitizer alone.
+// 10. Issue 16: on a phone (light and dark) the community health dashboard names the first post
+//    waiting longest above the fold, and the unanswered lane's first Reply button is there too;
+//    both pages are in the axe and keyboard checks above.
 // Canaries prove the detectors work on every run: the test itself runs script in a page (the
 // traps must notice) and adds an unlabelled field, an unnamed button and an untabbable link
 // (axe and the keyboard walk must notice).
@@ -91,6 +94,8 @@ const CORPUS = process.env.HEARTH_XSS_CORPUS ?? resolve(REPO, '../shared/securit
 const SETTLE_MS = Number(process.env.HEARTH_XSS_SETTLE_MS ?? 150);
 const WORKERS = Number(process.env.HEARTH_BROWSER_TABS ?? 3);
 const BYPASS_CSP = process.env.HEARTH_XSS_BYPASS_CSP === '1';
+// A folder for the community health pages' screenshots (phone and desktop, light and dark), if set.
+const SCREENSHOTS = process.env.HEARTH_SCREENSHOTS;
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -165,6 +170,7 @@ async function main() {
     await phoneModeration(browser, hearth.url, admin);
     await headerChecks(browser, hearth.url, admin, realistic);
     await phoneGroupPage(browser, hearth.url, admin, realistic);
+    await phoneHealth(browser, hearth.url, admin);
     await nothingLeavesTheSite(browser, hearth.url, admin, realistic);
     await phoneNotifications(browser, hearth.url, realistic);
     await zoneChecks(browser, hearth.url);
@@ -412,6 +418,50 @@ async function phoneGroupPage(browser, baseURL, admin, realistic) {
   }
 }
 
+// The dashboard on a phone (issue 16): a moderator sees which first posts wait at a glance,
+// the first one named and linked above the fold, in both schemes, and the page fits the width;
+// the lane's first Reply button is above the fold too.
+async function phoneHealth(browser, baseURL, admin) {
+  console.log('\n== community health on a phone (390×844)');
+  const storageState = await admin.storageState();
+  for (const colorScheme of ['light', 'dark']) {
+    const context = await browser.newContext({ baseURL, storageState, colorScheme, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      const page = await context.newPage();
+      await page.goto('/moderation/health', { waitUntil: 'load' });
+      const waiting = await page.locator('.health-waiting a').count();
+      const box = await page.locator('.health-waiting a').first().boundingBox();
+      const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      // Lines of the fact's box, not boxes of their own inside it (the width is the phone's).
+      const boxed = await page.locator('.health-waiting li').first().evaluate((li) => getComputedStyle(li).borderTopStyle !== 'none');
+      check('phone', `the dashboard names the first post waiting longest above the fold (${colorScheme})`, waiting > 0 && box !== null && box.y + box.height < 844 && fits && !boxed, [
+        `${waiting} named; first one's bottom: ${box ? Math.round(box.y + box.height) : 'none'} px; fits the width: ${fits}; each in a box of its own: ${boxed}`,
+      ]);
+      if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `health-390-${colorScheme}.png`), fullPage: true });
+      await page.goto('/moderation/unanswered', { waitUntil: 'load' });
+      if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `unanswered-390-${colorScheme}.png`), fullPage: true });
+      const reply = await page.locator('.unanswered-entry a.button').first().boundingBox();
+      const laneFits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      check('phone', `the lane's first Reply button is above the fold (${colorScheme})`, reply !== null && reply.y + reply.height < 844 && reply.height >= 44 && laneFits, [
+        `Reply button: ${reply ? `${Math.round(reply.y)}+${Math.round(reply.height)} px` : 'none'}; fits the width: ${laneFits}`,
+      ]);
+    } catch (error) {
+      check('phone', `community health on a phone (${colorScheme})`, false, [String(error.message).split('\n')[0]]);
+    } finally {
+      await context.close();
+    }
+    if (SCREENSHOTS) {
+      const wide = await browser.newContext({ baseURL, storageState, colorScheme, viewport: { width: 1280, height: 800 } });
+      const page = await wide.newPage();
+      for (const [name, path] of [['health', '/moderation/health?days=90'], ['unanswered', '/moderation/unanswered']]) {
+        await page.goto(path, { waitUntil: 'load' });
+        await page.screenshot({ path: join(SCREENSHOTS, `${name}-1280-${colorScheme}.png`), fullPage: true });
+      }
+      await wide.close();
+    }
+  }
+}
+
 // No request leaves the site (issue 14): every request Chromium makes while loading the main
 // pages, as a visitor and signed in, is to Hearth's own origin.
 async function nothingLeavesTheSite(browser, baseURL, admin, realistic) {
@@ -597,6 +647,8 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     ['propose a group', 'bea', goto('/groups/propose')],
     ['group proposals', 'ada', goto('/admin/proposals')],
     ['review queue', 'ada', goto('/review')],
+    ['community health, 90 days', 'ada', goto('/moderation/health?days=90')],
+    ['waiting for a reply', 'ada', goto('/moderation/unanswered')],
     ['watched words', 'ada', goto('/admin/watched-words')],
     ['thread, moderator view', 'ada', goto(thread)],
     ['moderation log, public', 'visitor', goto('/b/pet-loss/log')],

@@ -47,6 +47,15 @@ fn a_facilitator_sees_their_groups_figures_and_waiting_first_posts_only() {
         "1 first post is waiting for a reply, for less than a minute."
     );
     assert_eq!(health.texts("h1"), ["Community health"]);
+    // Which first post waits, named and linked where the count is.
+    assert_eq!(
+        health.texts(".health-facts .health-waiting a"),
+        ["The house is so quiet"]
+    );
+    assert_eq!(
+        health.attrs(".health-waiting a", "href"),
+        [joan_thread.path()]
+    );
     // Two charts, each an image with a title, each drawn from a table beside it.
     assert_eq!(health.count("svg[role='img'] > title"), 2);
     assert_eq!(health.count(".health-table table"), 2);
@@ -109,6 +118,7 @@ fn a_facilitator_sees_their_groups_figures_and_waiting_first_posts_only() {
     assert!(waiting_titles(&lane).is_empty());
     let health = fran.visit("/moderation/health");
     assert_eq!(facts(&health)[0], "No first post is waiting for a reply.");
+    assert_eq!(health.count(".health-waiting"), 0);
     assert!(health.texts("#replies-heading + p")[0]
         .starts_with("Of the 1 first post of the last 30 days, 1 has a reply from someone else"));
 }
@@ -130,10 +140,21 @@ fn the_staff_see_every_group_and_a_member_or_visitor_neither_page() {
         health.texts(".lead")[0],
         "The whole site, over the last 30 days."
     );
+    // Both named, the longest waiting first, each with its group.
+    assert_eq!(
+        health.texts(".health-waiting a"),
+        ["The house is so quiet", "Our old cat Pixel"]
+    );
+    let meta = health.texts(".health-waiting .meta");
+    assert!(
+        meta[0].ends_with("Grief circle") && meta[1].ends_with("Pet loss"),
+        "{meta:?}"
+    );
     let groups: Vec<String> = health.texts(".health-groups h3 a");
     assert_eq!(groups, ["Grief circle", "Pet loss"]);
     let one = admin.visit(&health.attrs(".health-groups h3 a", "href")[1]);
     assert_eq!(one.texts("h1"), ["Community health: Pet loss"]);
+    assert_eq!(one.texts(".health-waiting a"), ["Our old cat Pixel"]);
     assert_eq!(
         facts(&one)[0],
         "1 first post is waiting for a reply, for less than a minute."

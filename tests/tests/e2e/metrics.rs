@@ -267,3 +267,64 @@ fn nothing_of_a_private_groups_thread_reaches_the_metrics() {
         );
     }
 }
+
+/// Mail the SMTP server refused: counted as a send failure to be tried again, and the outbox
+/// gauge holds it until it is sent; neither says to whom or about what.
+#[test]
+fn refused_mail_is_counted_and_waits_in_the_outbox_gauge_without_its_address() {
+    let before = value(
+        &scrape(&with_metrics().browser()).body,
+        "hearth_mail_send_failures_total",
+        &[("outcome", "retry")],
+    );
+    let sink = hearth_tests::SmtpSink::start();
+    sink.refuse_next(1);
+    let mut config = test_config();
+    config.metrics_token = Some(Secret(TOKEN.to_owned()));
+    config.email = sink.email_settings();
+    // Tried again only after the test is over.
+    config.email.retry_seconds = vec![3600];
+    let app = TestApp::with_config(config);
+    let now = hearth_core::clock::now();
+    let mail = hearth_core::mail::Mail {
+        member_id: None,
+        to: "quentin.harbour@example.org".to_owned(),
+        kind: hearth_core::mail::MailKind::Notification,
+        subject: "Quinceberry replied to you".to_owned(),
+        text: "Marmalade words".to_owned(),
+        html: "<p>Marmalade words</p>".to_owned(),
+        unsubscribe_url: None,
+    };
+    hearth_core::mail::enqueue(&mut app.conn(), &mail, now, now).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.outbox()[0].attempts == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mail was not tried"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(sink.refused(), 1);
+    let text = scrape(&app.browser()).body;
+    assert!(
+        value(
+            &text,
+            "hearth_mail_send_failures_total",
+            &[("outcome", "retry")]
+        ) >= before + 1.0,
+        "{text}"
+    );
+    assert_eq!(value(&text, "hearth_mail_outbox_unsent", &[]), 1.0);
+    for secret in [
+        "quentin",
+        "harbour",
+        "example.org",
+        "Quinceberry",
+        "Marmalade",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret} is in the metrics:\n{text}"
+        );
+    }
+}

@@ -56,8 +56,9 @@ fn statements_of(conn: &mut DbConn, operation: impl FnOnce(&mut DbConn)) -> Vec<
 const OPEN_ITEMS_ONLY: &str = "WHERE review_items.state = 'open'";
 
 /// Tables read whole on purpose: the admins' watched words (tens of rows, read for each post so
-/// every server process applies the same list at once). And the one row of a `SELECT` from no
-/// table, whose columns are subqueries of their own (the thread page's read marker).
+/// every server process applies the same list at once; sorted in Rust, not by the statement).
+/// And the one row of a `SELECT` from no table, whose
+/// columns are subqueries of their own (the thread page's read marker).
 const READ_WHOLE: [&str; 2] = ["SCAN watched_words", "SCAN CONSTANT ROW"];
 
 /// SQLite's plan for `sql`, a step a line.
@@ -525,5 +526,35 @@ fn the_dashboard_reads_its_window_through_indexes() {
             every_group,
             "{plan:#?}\n    in: {per_day}"
         );
+        // The window's first posts: the staff's from the first posts' own index, not every
+        // post of the window (a facilitator's too, or from their groups' threads: no scan).
+        let first_posts = over_posts
+            .iter()
+            .find(|sql| sql.contains("AS replied_at"))
+            .expect("the window's first posts");
+        if every_group {
+            let plan = plan_of(conn, first_posts);
+            assert!(
+                plan.iter()
+                    .any(|step| step.contains("USING COVERING INDEX posts_first (position=?")),
+                "{plan:#?}\n    in: {first_posts}"
+            );
+        }
     }
+    // The site-wide count of first posts waiting (`/metrics`) reads the first posts' index,
+    // not every post ever made.
+    let statements = statements_of(conn, |conn| {
+        crate::maintenance::gauges::unanswered_first_posts(conn).unwrap();
+    });
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    let plan = plan_of(conn, &statements[0]);
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("SEARCH p USING COVERING INDEX posts_first (position=?")),
+        "{plan:#?}"
+    );
+    assert!(
+        !plan.iter().any(|step| step.starts_with("SCAN")),
+        "{plan:#?}"
+    );
 }

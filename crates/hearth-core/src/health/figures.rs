@@ -10,6 +10,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Timestamp};
 use serde::Serialize;
 
+use super::first_posts::{self, answers_from, counted_from, WaitingPost};
+use super::unanswered::{self, UnansweredPost};
 use super::{days_of, median, scope_for, wait_in_words, GroupRef, Scope, Window};
 use crate::db::schema::{members, memberships, posts, review_items, threads};
 use crate::db::{per_connection, DbConn};
@@ -90,7 +92,13 @@ pub struct Dashboard {
     pub total: Figures,
     /// Every group of the viewer's scope, in the operator's order.
     pub groups: Vec<GroupFigures>,
+    /// The first posts of `total` that have waited longest, at most [`WAITING_SHOWN`]: which
+    /// ones they are, at a glance (the lane has them all).
+    pub waiting: Vec<UnansweredPost>,
 }
+
+/// How many of the longest waiting first posts the dashboard names.
+pub const WAITING_SHOWN: usize = 3;
 
 /// The dashboard of `member` over `window`, days counted in `zone`; with `group`, that one
 /// group's figures as the total (not found unless it is in the member's scope).
@@ -123,6 +131,18 @@ pub fn dashboard(
             figures: figures_of(group.id),
         })
         .collect();
+    let waiting: Vec<WaitingPost> = tallies
+        .waiting
+        .iter()
+        .filter(|post| {
+            focused
+                .as_ref()
+                .is_none_or(|one| one.groups[0].id == post.board_id)
+        })
+        .take(WAITING_SHOWN)
+        .cloned()
+        .collect();
+    let waiting = unanswered::shown(conn, &scope, waiting, now)?;
     let (focus, total) = match focused {
         Some(one) => {
             let group = one.groups[0].clone();
@@ -144,6 +164,7 @@ pub fn dashboard(
         focus,
         total,
         groups,
+        waiting,
     })
 }
 
@@ -217,6 +238,8 @@ impl Tally {
 struct Tallies {
     per_group: HashMap<BoardId, Tally>,
     all: Tally,
+    /// The first posts waiting, the longest waiting first.
+    waiting: Vec<WaitingPost>,
 }
 
 impl Tallies {
@@ -246,6 +269,7 @@ fn tally(
     let mut tallies = Tallies {
         per_group: HashMap::new(),
         all: Tally::new(n_days),
+        waiting: Vec::new(),
     };
     let Some(&(_, start)) = days.first() else {
         return Ok(tallies);
@@ -294,10 +318,14 @@ fn tally(
         });
     }
 
-    // Every first post of the groups, of any age: read group by group (`threads_board_listing`).
-    for (board, since) in unanswered_since(conn, Some(&ids), now)? {
-        tallies.add(n_days, board, |t| t.unanswered.push(since));
+    // Every first post of the groups waiting, of any age: read group by group
+    // (`threads_board_listing`), the longest waiting first.
+    let waiting = first_posts::waiting(conn, Some(&ids), now)?;
+    for post in &waiting {
+        let since = post.created_at;
+        tallies.add(n_days, post.board_id, |t| t.unanswered.push(since));
     }
+    tallies.waiting = waiting;
 
     let check_ins: Vec<(BoardId, NaiveDateTime)> = review_items::table
         .filter(review_items::board_id.eq_any(&ids))
@@ -352,34 +380,6 @@ fn new_accounts(
     Ok(counts)
 }
 
-/// The threads whose first post counts: visible and published, the thread not deleted, on
-/// one of `ids` (formatted into the SQL: they are numbers from the database), or on any group.
-pub(super) fn first_post_from(ids: Option<&[BoardId]>) -> String {
-    let groups = ids.map_or(String::new(), |ids| {
-        let ids: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
-        format!("t.board_id IN ({}) AND ", ids.join(", "))
-    });
-    format!(
-        "FROM threads t JOIN posts p ON p.thread_id = t.id AND p.position = 1 \
-         WHERE {groups}t.state = '{published}' \
-         AND p.state = '{published}' AND p.moderation = '{visible}'",
-        published = Publication::Published.as_str(),
-        visible = Moderation::Visible.as_str(),
-    )
-}
-
-/// The visible replies of someone other than the first post's author, as a subquery's
-/// `FROM … WHERE` on `t` and `p` (read on the `posts_visible_position` index), made by `$1`.
-pub(super) fn replies_by_others() -> String {
-    format!(
-        "FROM posts r WHERE r.thread_id = t.id AND r.moderation = '{visible}' \
-         AND r.state = '{published}' AND r.position > 1 AND r.author_id <> p.author_id \
-         AND r.created_at <= $1",
-        published = Publication::Published.as_str(),
-        visible = Moderation::Visible.as_str(),
-    )
-}
-
 #[derive(QueryableByName)]
 struct FirstPost {
     #[diesel(sql_type = BigInt)]
@@ -390,7 +390,9 @@ struct FirstPost {
     replied_at: Option<NaiveDateTime>,
 }
 
-/// The first posts made between `start` and `now`, each with its first reply by someone else.
+/// The first posts made between `start` and `now`, each with its first reply by someone else:
+/// the first by position, which is the order replies arrived in, so the walk of a thread's
+/// replies stops at it (`MIN(created_at)` read every reply of a long thread).
 fn first_posts_since(
     conn: &mut DbConn,
     ids: Option<&[BoardId]>,
@@ -399,44 +401,13 @@ fn first_posts_since(
 ) -> Result<Vec<FirstPost>> {
     let sql = format!(
         "SELECT t.board_id AS board_id, p.created_at AS created_at, \
-         (SELECT MIN(r.created_at) {replies}) AS replied_at \
-         {from} AND p.created_at >= $2 AND p.created_at <= $3",
-        replies = replies_by_others(),
-        from = first_post_from(ids),
+         (SELECT r.created_at {answers} ORDER BY r.position LIMIT 1) AS replied_at \
+         {counted} AND p.created_at >= $2",
+        answers = answers_from(),
+        counted = counted_from(ids),
     );
     let query = diesel::sql_query(sql)
         .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(start)
-        .bind::<Timestamp, _>(now);
+        .bind::<Timestamp, _>(start);
     Ok(per_connection!(conn, |c| query.load::<FirstPost>(c))?)
-}
-
-#[derive(QueryableByName)]
-struct Unanswered {
-    #[diesel(sql_type = BigInt)]
-    board_id: BoardId,
-    #[diesel(sql_type = Timestamp)]
-    created_at: NaiveDateTime,
-}
-
-/// Every first post still unanswered at `now`, with its group and time.
-fn unanswered_since(
-    conn: &mut DbConn,
-    ids: Option<&[BoardId]>,
-    now: NaiveDateTime,
-) -> Result<Vec<(BoardId, NaiveDateTime)>> {
-    let sql = format!(
-        "SELECT t.board_id AS board_id, p.created_at AS created_at {from} \
-         AND NOT EXISTS (SELECT 1 {replies}) AND p.created_at <= $2",
-        replies = replies_by_others(),
-        from = first_post_from(ids),
-    );
-    let query = diesel::sql_query(sql)
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now);
-    let rows = per_connection!(conn, |c| query.load::<Unanswered>(c))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.board_id, r.created_at))
-        .collect())
 }

@@ -12,10 +12,11 @@
 //!
 //! **A first post** is a thread's opening post (position 1). It is *answered* once a reply by
 //! someone else is visible (published, not hidden or awaiting approval); it counts at all only
-//! while it is visible itself. The same definition as `maintenance::gauges`' count for
-//! Prometheus.
+//! while it is visible itself. That definition is written once, in `first_posts`, and read by
+//! the figures, the lane and `maintenance::gauges`' count for Prometheus alike.
 
 mod figures;
+mod first_posts;
 mod unanswered;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta, TimeZone};
@@ -30,7 +31,10 @@ use crate::ids::BoardId;
 use crate::model::{Board, Visibility};
 use crate::policy::{self, Action, MemberActor};
 
-pub use figures::{dashboard, Dashboard, DayCount, Figures, GroupFigures, Series, Waiting};
+pub use figures::{
+    dashboard, Dashboard, DayCount, Figures, GroupFigures, Series, Waiting, WAITING_SHOWN,
+};
+pub use first_posts::count_waiting;
 pub use unanswered::{unanswered, UnansweredPage, UnansweredPost, POSTS_PER_PAGE};
 
 /// How far back the figures look.

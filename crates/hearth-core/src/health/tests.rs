@@ -562,3 +562,189 @@ fn days_begin_at_midnight_in_the_sites_zone() {
     let day = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
     assert_eq!(start_of(santiago, day).to_string(), "2026-09-06 04:00:00");
 }
+
+/// First posts waiting per group, by SQL of the test's own: an anti-join rather than the
+/// module's `NOT EXISTS`, written from the definition in `first_posts`.
+fn waiting_by_sql(conn: &mut DbConn) -> Vec<(BoardId, ThreadId)> {
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = BigInt)]
+        board_id: BoardId,
+        #[diesel(sql_type = BigInt)]
+        thread_id: ThreadId,
+    }
+    let query = diesel::sql_query(
+        "SELECT t.board_id AS board_id, t.id AS thread_id FROM threads t \
+         JOIN posts p ON p.thread_id = t.id AND p.position = 1 \
+         LEFT JOIN posts r ON r.thread_id = t.id AND r.position > 1 \
+             AND r.author_id != p.author_id AND r.state = 'published' \
+             AND r.moderation = 'visible' \
+         WHERE t.state = 'published' AND p.state = 'published' AND p.moderation = 'visible' \
+         GROUP BY t.board_id, t.id HAVING COUNT(r.id) = 0 ORDER BY t.id",
+    );
+    per_connection!(conn, |c| query.load::<Waiting>(c))
+        .unwrap()
+        .into_iter()
+        .map(|w| (w.board_id, w.thread_id))
+        .collect()
+}
+
+fn sorted(mut ids: Vec<ThreadId>) -> Vec<ThreadId> {
+    ids.sort();
+    ids
+}
+
+/// The gauge `/metrics` shows, the lane, the dashboard's counts and the first posts it names
+/// are one definition: on the seeded world with its edge cases added (a reply only by its
+/// author, one only hidden, one only awaiting approval, one deleted; a first post hidden, one
+/// deleted while its author's own reply stays), each agrees with the others and with SQL
+/// written apart, and each viewer's scope holds only their groups' first posts.
+#[test]
+fn the_gauge_the_lane_and_the_dashboard_count_the_same_first_posts() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let w = world(conn);
+    let t0 = now();
+    let grief = w.grief.clone();
+    // T8: fran's answer hidden: waits.
+    let (t8, _) = start(conn, &w.joan, &grief, "Bad dreams.", t0 - days(4));
+    let answer = reply(conn, &w.fran, t8, "I'm sorry.", t0 - days(4) + hours(1));
+    hide(conn, &w.ada, answer);
+    // T9: the only answer is a new member's, awaiting approval: waits.
+    let nell = member(conn, "nell", SiteRole::Member);
+    group_memberships::join(conn, &nell, &grief, "").unwrap();
+    group_memberships::answer_request(conn, &w.ada, &grief, "nell", true, "").unwrap();
+    let nell = again(conn, "nell");
+    let (t9, _) = start(conn, &w.joan, &grief, "Sundays.", t0 - days(6));
+    let held = PostingRules {
+        new_account_premod_posts: 5,
+        ..posting()
+    };
+    let form = ReplyForm {
+        body: "Sundays are the worst.".to_owned(),
+        submission_key: submission_key(),
+        accept_rules_version: None,
+    };
+    let awaiting = forum_posts::reply(conn, &held, &nell, t9, &form)
+        .unwrap()
+        .post;
+    assert_eq!(awaiting.moderation, crate::model::Moderation::Awaiting);
+    post_at(conn, awaiting.id, t0 - days(6) + hours(1));
+    // T10: olga's answer deleted by olga: waits.
+    let (t10, _) = start(conn, &w.joan, &grief, "The garden.", t0 - days(7));
+    let olga = again(conn, "olga");
+    let deleted = reply(conn, &olga, t10, "Roses?", t0 - days(7) + hours(1));
+    forum_posts::delete_own(conn, &olga, deleted).unwrap();
+    // T11: joan deletes her first post after replying to it herself: the thread stays (her
+    // reply is in it), her first post is gone, so nothing waits.
+    let (t11, t11_post) = start(conn, &w.joan, &grief, "Too much.", t0 - days(8));
+    reply(
+        conn,
+        &w.joan,
+        t11,
+        "Sorry, ignore.",
+        t0 - days(8) + hours(1),
+    );
+    forum_posts::delete_own(conn, &w.joan, t11_post).unwrap();
+    let published: String = threads::table
+        .find(t11)
+        .select(threads::state)
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(
+        published, "published",
+        "the thread goes on with joan's reply"
+    );
+
+    // grief: T10 (7 days), T9 (6), T8 (4), T3 (3), T5 (1); pets: its one (2 days).
+    let grief_waiting = [t10, t9, t8, w.waiting[0], w.waiting[1]];
+    let by_sql = waiting_by_sql(conn);
+    let in_group = |board: &Board| -> Vec<ThreadId> {
+        by_sql
+            .iter()
+            .filter(|(b, _)| *b == board.id)
+            .map(|(_, t)| *t)
+            .collect()
+    };
+    assert_eq!(in_group(&grief), sorted(grief_waiting.to_vec()));
+    assert_eq!(in_group(&w.pets), [w.pets_waiting]);
+
+    // The gauge, site-wide: every group's, private ones too (a number, nothing named).
+    let gauge = crate::maintenance::gauges::read(conn, 7)
+        .unwrap()
+        .unanswered_first_posts;
+    assert_eq!(gauge, by_sql.len() as i64);
+    assert_eq!(count_waiting(conn, t0).unwrap(), gauge);
+    // An hour before T10 was written, T1 and T4 were answered and nothing else was there yet.
+    assert_eq!(count_waiting(conn, t0 - days(7) - hours(1)).unwrap(), 0);
+
+    // The staff's lane and dashboard: the same first posts, the longest waiting first.
+    let lane = unanswered(conn, &w.ada, 1, t0).unwrap();
+    assert_eq!(lane.n_posts, gauge);
+    let listed: Vec<ThreadId> = lane.posts.iter().map(|p| p.thread_id).collect();
+    assert_eq!(
+        sorted(listed.clone()),
+        sorted(by_sql.iter().map(|(_, t)| *t).collect())
+    );
+    assert_eq!(
+        listed,
+        [t10, t9, t8, w.waiting[0], w.pets_waiting, w.waiting[1]]
+    );
+    let site = figures_for(conn, &w.ada, None, Window::Days30);
+    assert_eq!(site.total.unanswered.count, gauge);
+    assert_eq!(site.total.unanswered.oldest_seconds, Some(7 * 86_400));
+    let named: Vec<ThreadId> = site.waiting.iter().map(|p| p.thread_id).collect();
+    assert_eq!(named, listed[..WAITING_SHOWN]);
+    assert_eq!(site.waiting[0].waited_words, "7 days");
+    let per_group: i64 = site.groups.iter().map(|g| g.figures.unanswered.count).sum();
+    assert_eq!(per_group, gauge);
+    // The window's first posts and how many were answered, against SQL of the test's own.
+    let start_utc = site.total.posts.days[0].day.and_hms_opt(4, 0, 0).unwrap();
+    let first_posts_sql = "SELECT COUNT(*) AS n FROM posts p JOIN threads t ON t.id = p.thread_id \
+         WHERE p.position = 1 AND p.state = 'published' AND p.moderation = 'visible' \
+         AND t.state = 'published' AND p.created_at >= $1 AND p.created_at <= $2";
+    let count = |conn: &mut DbConn, sql: String| {
+        let query = diesel::sql_query(sql)
+            .bind::<Timestamp, _>(start_utc)
+            .bind::<Timestamp, _>(t0);
+        per_connection!(conn, |c| query.get_result::<N>(c))
+            .unwrap()
+            .n
+    };
+    let first_posts = count(conn, first_posts_sql.to_owned());
+    let answered = count(
+        conn,
+        format!(
+            "{first_posts_sql} AND EXISTS (SELECT 1 FROM posts r WHERE r.thread_id = p.thread_id \
+             AND r.author_id != p.author_id AND r.state = 'published' \
+             AND r.moderation = 'visible' AND r.created_at <= $2)"
+        ),
+    );
+    assert_eq!(site.total.first_posts, first_posts);
+    assert_eq!(site.total.answered, answered);
+    assert_eq!(
+        (first_posts, answered),
+        (8, 2),
+        "T1 and T2 answered; T3, T5, T8, T9, T10 and pets' not"
+    );
+
+    // A facilitator's scope: their group's first posts only, in the lane and the dashboard.
+    for (who, board, expected) in [
+        (&w.fran, &grief, grief_waiting.to_vec()),
+        (&w.paul, &w.pets, vec![w.pets_waiting]),
+    ] {
+        let lane = unanswered(conn, who, 1, t0).unwrap();
+        let listed: Vec<ThreadId> = lane.posts.iter().map(|p| p.thread_id).collect();
+        assert_eq!(listed, expected, "{}'s lane", who.username);
+        assert!(lane.posts.iter().all(|p| p.group.id == board.id));
+        let health = figures_for(conn, who, None, Window::Days90);
+        assert_eq!(health.total.unanswered.count, expected.len() as i64);
+        let named: Vec<ThreadId> = health.waiting.iter().map(|p| p.thread_id).collect();
+        let shown = expected.len().min(WAITING_SHOWN);
+        assert_eq!(named, expected[..shown], "{}'s dashboard", who.username);
+    }
+    // The staff looking at one group: that group's waiting first posts only.
+    let one = figures_for(conn, &w.ada, Some("pets"), Window::Days30);
+    let named: Vec<ThreadId> = one.waiting.iter().map(|p| p.thread_id).collect();
+    assert_eq!(named, [w.pets_waiting]);
+}

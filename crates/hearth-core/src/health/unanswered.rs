@@ -2,16 +2,14 @@
 //! the viewer moderates, so no one waits unheard.
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 
-use super::figures::{first_post_from, replies_by_others};
-use super::{scope_for, wait_in_words, GroupRef};
+use super::first_posts::{self, WaitingPost};
+use super::{scope_for, wait_in_words, GroupRef, Scope};
 use crate::accounts::members;
-use crate::db::{per_connection, DbConn};
+use crate::db::DbConn;
 use crate::error::Result;
-use crate::ids::{BoardId, MemberId, ThreadId};
+use crate::ids::{MemberId, ThreadId};
 use crate::model::AuthorRef;
 use crate::policy::MemberActor;
 
@@ -43,22 +41,6 @@ pub struct UnansweredPage {
     pub n_pages: i64,
 }
 
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = BigInt)]
-    thread_id: ThreadId,
-    #[diesel(sql_type = BigInt)]
-    board_id: BoardId,
-    #[diesel(sql_type = Text)]
-    slug: String,
-    #[diesel(sql_type = Text)]
-    title: String,
-    #[diesel(sql_type = BigInt)]
-    author_id: MemberId,
-    #[diesel(sql_type = Timestamp)]
-    created_at: NaiveDateTime,
-}
-
 /// Page `page` of the first posts waiting at `now` in the groups `member` moderates, oldest
 /// first (then by thread, so every post is on one page). Not found for someone who moderates
 /// nothing.
@@ -72,28 +54,37 @@ pub fn unanswered(
     // One pass over the groups' first posts: the waiting ones are few (a community answers
     // most), so they are all fetched, counted and paged here, rather than a count and a page
     // each running the NOT EXISTS over every thread.
-    let listing = diesel::sql_query(format!(
-        "SELECT t.id AS thread_id, t.board_id AS board_id, t.slug AS slug, t.title AS title, \
-         p.author_id AS author_id, p.created_at AS created_at {from} \
-         AND NOT EXISTS (SELECT 1 {replies}) AND p.created_at <= $2 \
-         ORDER BY p.created_at, t.id",
-        from = first_post_from(Some(&scope.ids())),
-        replies = replies_by_others(),
-    ))
-    .bind::<Timestamp, _>(now)
-    .bind::<Timestamp, _>(now);
-    let waiting = per_connection!(conn, |c| listing.load::<Row>(c))?;
+    let waiting = first_posts::waiting(conn, Some(&scope.ids()), now)?;
     let n_posts = waiting.len() as i64;
     let n_pages = ((n_posts + POSTS_PER_PAGE - 1) / POSTS_PER_PAGE).max(1);
     let page = page.clamp(1, n_pages);
-    let rows: Vec<Row> = waiting
+    let rows: Vec<WaitingPost> = waiting
         .into_iter()
         .skip(usize::try_from((page - 1) * POSTS_PER_PAGE).unwrap_or(usize::MAX))
         .take(usize::try_from(POSTS_PER_PAGE).unwrap_or(usize::MAX))
         .collect();
+    Ok(UnansweredPage {
+        posts: shown(conn, &scope, rows, now)?,
+        n_posts,
+        page,
+        n_pages,
+    })
+}
+
+/// The waiting first posts `rows` of groups in `scope` as pages show them: with their group,
+/// their author (one statement for all) and how long they have waited at `now`.
+pub(super) fn shown(
+    conn: &mut DbConn,
+    scope: &Scope,
+    rows: Vec<WaitingPost>,
+    now: NaiveDateTime,
+) -> Result<Vec<UnansweredPost>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let author_ids: Vec<MemberId> = rows.iter().map(|r| r.author_id).collect();
     let authors = members::authors_by_ids(conn, &author_ids)?;
-    let posts = rows
+    Ok(rows
         .into_iter()
         .filter_map(|row| {
             // Every row is of a group in the scope (the query asked for no other).
@@ -110,11 +101,5 @@ pub fn unanswered(
                 waited_words: wait_in_words(waited),
             })
         })
-        .collect();
-    Ok(UnansweredPage {
-        posts,
-        n_posts,
-        page,
-        n_pages,
-    })
+        .collect())
 }

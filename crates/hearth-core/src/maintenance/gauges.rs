@@ -1,14 +1,13 @@
 //! The numbers `/metrics` reads from the database when it is scraped: crisis check-ins still
-//! waiting, first posts nobody has answered, and mail not yet sent. Each is one count through
-//! an index; the web layer keeps the result for a few seconds, so scraping stays cheap.
+//! waiting, first posts nobody has answered, and mail not yet sent. Each is one count (the
+//! first posts' through `health`'s definition, a walk of the threads); the web layer keeps the
+//! result for a few seconds, so scraping stays cheap.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use crate::db::schema::{outbox, review_items};
-use crate::db::{per_connection, DbConn};
+use crate::db::DbConn;
 use crate::error::Result;
-use crate::model::{Moderation, Publication};
 use crate::moderation::review::{ItemKind, ItemState};
 
 /// What the database says at one moment, site-wide. No group, member or word in it.
@@ -42,36 +41,10 @@ pub fn open_check_ins(conn: &mut DbConn) -> Result<i64> {
         .get_result(conn)?)
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Threads whose opening post is visible (published; not hidden, awaiting or deleted) and
-/// that have no visible post by anyone other than its author. The thread row mirrors its
-/// opening post's moderation, and its publication state, so the scan is of threads, and each
-/// one looks for a reply through `posts_visible_position` (thread, moderation, state,
-/// position). Groups have no archived state yet; when they do, such groups are left out here.
+/// First posts still unanswered, site-wide: `health`'s one definition (a visible opening post
+/// no one but its author has answered with a visible reply), counted at this moment.
 pub fn unanswered_first_posts(conn: &mut DbConn) -> Result<i64> {
-    let query = diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM threads \
-         JOIN posts first ON first.thread_id = threads.id AND first.position = 1 \
-         WHERE threads.state = $1 AND threads.moderation = $2 \
-         AND first.state = $3 AND first.moderation = $4 \
-         AND NOT EXISTS (SELECT 1 FROM posts reply \
-             WHERE reply.thread_id = threads.id AND reply.moderation = $5 \
-             AND reply.state = $6 AND reply.position > 1 \
-             AND reply.author_id <> first.author_id)",
-    )
-    .bind::<Text, _>(Publication::Published.as_str())
-    .bind::<Text, _>(Moderation::Visible.as_str())
-    .bind::<Text, _>(Publication::Published.as_str())
-    .bind::<Text, _>(Moderation::Visible.as_str())
-    .bind::<Text, _>(Moderation::Visible.as_str())
-    .bind::<Text, _>(Publication::Published.as_str());
-    let count: Count = per_connection!(conn, |c| query.get_result(c))?;
-    Ok(count.n)
+    crate::health::count_waiting(conn, crate::clock::now())
 }
 
 /// Mail waiting to be sent: unsent and tried fewer than `max_attempts` times (the `outbox_due`

@@ -911,6 +911,101 @@ fn rerender_reports_what_it_did_on_postgres() {
     rerender_reports_what_it_did(true);
 }
 
+/// `hearth reindex` rebuilds the search index from the posts while the server runs: after the
+/// index is emptied nothing is found, after the rebuild every visible post is again and a
+/// deleted one is not; it says how many it looked at and indexed.
+fn reindex_rebuilds_the_search_index(postgres: bool) {
+    let Some(site) = Site::start(postgres) else {
+        return;
+    };
+    site.admin("ada");
+    let ada = site.served.browser();
+    ada.sign_in("ada", PASSWORD).assert_redirect();
+    ada.create_board("pet-loss", "Pet loss");
+    let thread = ada.start_thread("pet-loss", "Milo", "Milo loved marmalade.");
+    ada.reply_to(&thread.path(), "And the lighthouse walk.")
+        .assert_redirect();
+    ada.reply_to(&thread.path(), "A pelican once stole his ball.")
+        .assert_redirect();
+    let newest: Vec<Stale> = site.query("SELECT MAX(id) AS n FROM posts");
+    let delete = format!("/p/{}/delete", newest[0].n);
+    ada.fill(&delete, &delete, &[]).assert_redirect();
+    let visitor = site.served.browser();
+    let hits = |words: &str| {
+        visitor
+            .visit(&format!("/search?q={words}"))
+            .texts(".search-hit")
+            .len()
+    };
+    assert_eq!(hits("marmalade"), 1, "indexed as it was written");
+    {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("DELETE FROM post_search")
+            .execute(&mut *site.pool.get().unwrap())
+            .unwrap();
+    }
+    assert_eq!(hits("marmalade"), 0, "the index is empty");
+
+    let done = site.hearth(&["reindex"], &[]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    let said = stdout(&done);
+    assert!(
+        said.starts_with(
+            "indexed 2 of 3 posts (the others are hidden, awaiting approval or deleted) in "
+        ),
+        "{said}"
+    );
+    assert_eq!(hits("marmalade"), 1);
+    assert_eq!(hits("lighthouse"), 1);
+    assert_eq!(hits("pelican"), 0, "a deleted post stays out");
+}
+
+#[test]
+fn reindex_rebuilds_the_search_index_on_sqlite() {
+    reindex_rebuilds_the_search_index(false);
+}
+
+#[test]
+fn reindex_rebuilds_the_search_index_on_postgres() {
+    reindex_rebuilds_the_search_index(true);
+}
+
+/// `hearth migrate` on an empty PostgreSQL database makes the schema, says so, and changes
+/// nothing the second time; a server then starts on it with nothing left to migrate.
+#[test]
+fn migrate_creates_the_schema_on_postgres_and_can_run_again() {
+    let Ok(admin_url) = std::env::var(hearth_tests::POSTGRES_VARIABLE) else {
+        eprintln!(
+            "{} is not set: the PostgreSQL migrate test did not run",
+            hearth_tests::POSTGRES_VARIABLE
+        );
+        return;
+    };
+    let database = hearth_tests::TestDatabase::create_postgres(admin_url);
+    let url = database.config().database_url;
+    let dir = tempfile::tempdir().unwrap();
+    let pending = || {
+        let mut conn = hearth_core::db::connect(&url).unwrap();
+        hearth_core::db::pending_migrations(&mut conn).unwrap()
+    };
+    assert!(pending(), "a new database has every migration to run");
+    for _ in 0..2 {
+        let output = Command::new(HEARTH)
+            .current_dir(dir.path())
+            .arg("migrate")
+            .env_remove("HEARTH_DATABASE_URL")
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert_succeeds_saying(&output, "the database is up to date");
+        assert!(!pending());
+    }
+    assert!(!dir.path().join("data/hearth.db").exists());
+    let served = Served::start(dir.path(), &[], &[("DATABASE_URL", &url)]);
+    let ready = served.browser().get("/readyz");
+    ready.assert_status(200);
+}
+
 /// `hearth check-config ARGS` in `dir`, with the variables `env` (and no database variable
 /// of the caller's).
 fn check_config(
