@@ -698,19 +698,23 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     }
   }
 
-  for (const [name, who, load] of pages) {
+  // The pages are independent (none changes what another shows: the forms sent are refused or
+  // previewed), and most of a check is waiting on Chromium's answers, so WORKERS tabs take
+  // pages from one list. Each page's checks are kept and reported in the list's order.
+  const checkPage = async ([name, who, load]) => {
+    const found = [];
     for (const scheme of ['light', 'dark']) {
       const page = await contexts[`${who}:${scheme}`].newPage();
       try {
         await load(page);
         const { violations, incomplete, passes } = await runAxe(page);
         const note = `${passes} rules passed${incomplete.length ? `; needs review: ${incomplete.join(', ')}` : ''}`;
-        check(`axe ${scheme}`, `${name} (${who}): ${note}`, violations.length === 0, violations.flatMap((v) => [
+        found.push([`axe ${scheme}`, `${name} (${who}): ${note}`, violations.length === 0, violations.flatMap((v) => [
           `${v.id} (${v.impact}): ${v.help} — ${v.nodes.length} element(s)`,
           ...v.nodes.slice(0, 4).map((n) => `    ${n.target}: ${n.summary}`),
-        ]));
+        ])]);
       } catch (error) {
-        check(`axe ${scheme}`, `${name} (${who})`, false, [String(error.message).split('\n')[0]]);
+        found.push([`axe ${scheme}`, `${name} (${who})`, false, [String(error.message).split('\n')[0]]]);
       } finally {
         await page.close();
       }
@@ -718,13 +722,23 @@ async function accessibilityChecks(browser, baseURL, admin, realistic) {
     const page = await contexts[`${who}:light`].newPage();
     try {
       const result = await keyboardCheck(page, load);
-      check('keyboard', `${name} (${who}): ${result.reached} of ${result.total} tab stops reached and named`, result.ok, result.problems);
+      found.push(['keyboard', `${name} (${who}): ${result.reached} of ${result.total} tab stops reached and named`, result.ok, result.problems]);
     } catch (error) {
-      check('keyboard', `${name} (${who})`, false, [String(error.message).split('\n')[0]]);
+      found.push(['keyboard', `${name} (${who})`, false, [String(error.message).split('\n')[0]]]);
     } finally {
       await page.close();
     }
-  }
+    return found;
+  };
+  const results = new Array(pages.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(WORKERS, pages.length) }, async () => {
+    while (next < pages.length) {
+      const index = next++;
+      results[index] = await checkPage(pages[index]);
+    }
+  }));
+  for (const found of results) for (const args of found) check(...args);
   for (const context of Object.values(contexts)) await context.close();
 }
 
