@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -413,8 +414,19 @@ where
 /// `hearth admin create`) still meet `busy_timeout`.
 static SQLITE_WRITERS: Mutex<()> = Mutex::new(());
 
+/// Writers of requests waiting in [`SQLITE_WRITERS`]' queue now. Background work
+/// ([`write_tx_background`]) lets them go first.
+static REQUESTS_WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// How long background work lets waiting requests go first before it takes its turn all the
+/// same: it is never starved, and a request never waits behind more than one of its
+/// transactions.
+const BACKGROUND_YIELDS_AT_MOST: Duration = Duration::from_millis(25);
+
 thread_local! {
     static IN_WRITE_TX: Cell<bool> = const { Cell::new(false) };
+    /// This thread's write transactions are background work ([`write_tx_background`]).
+    static IN_BACKGROUND: Cell<bool> = const { Cell::new(false) };
     static IN_READ: Cell<bool> = const { Cell::new(false) };
     /// Write transactions committed on this thread that may have changed what visitors see.
     static SEEN_COMMITS: Cell<u64> = const { Cell::new(0) };
@@ -439,6 +451,29 @@ pub fn write_tx_unseen<T>(
     let outcome = write_tx(conn, f);
     SEEN_COMMITS.with(|count| count.set(before));
     outcome
+}
+
+/// [`write_tx_unseen`] for background work that can wait, such as telling a post's watchers
+/// after the first batch: on SQLite it lets the writers of requests already queued for the
+/// write lock go first, for at most [`BACKGROUND_YIELDS_AT_MOST`]. The process's queue is not
+/// fair: a thread that lets go of the lock and asks again at once gets it back before a waiting
+/// thread has even woken, so a worker going from batch to batch kept replies waiting for
+/// seconds (docs/performance.md, "Twelfth session"). PostgreSQL has no such queue: the same as
+/// [`write_tx_unseen`].
+pub fn write_tx_background<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T>,
+) -> Result<T> {
+    if matches!(conn, DbConn::Sqlite(_)) {
+        let since = std::time::Instant::now();
+        while REQUESTS_WAITING.load(Ordering::Acquire) > 0
+            && since.elapsed() < BACKGROUND_YIELDS_AT_MOST
+        {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    let _background = ThreadMark::set(&IN_BACKGROUND);
+    write_tx_unseen(conn, f)
 }
 
 /// [`write_tx_unseen`] for a counter whose newest counts may be lost in a power cut (never in a
@@ -520,13 +555,31 @@ pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T>) 
     // lock (held by another process, which `busy_timeout` waits out), until BEGIN IMMEDIATE
     // returns. Two clock reads and a histogram that is a no-op without a recorder.
     let waiting_since = std::time::Instant::now();
+    let waiting = (!IN_BACKGROUND.with(Cell::get)).then(RequestWaiting::new);
     // A writer that panicked left its transaction on a connection the pool then discards
     // (`has_broken`), so a poisoned lock is still a good lock.
     let _turn = SQLITE_WRITERS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    drop(waiting);
     let _marker = ThreadMark::set(&IN_WRITE_TX);
     sqlite_write_tx(conn, waiting_since, f)
+}
+
+/// A request's writer counted in [`REQUESTS_WAITING`] until dropped.
+struct RequestWaiting;
+
+impl RequestWaiting {
+    fn new() -> RequestWaiting {
+        REQUESTS_WAITING.fetch_add(1, Ordering::AcqRel);
+        RequestWaiting
+    }
+}
+
+impl Drop for RequestWaiting {
+    fn drop(&mut self) {
+        REQUESTS_WAITING.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Marks this thread (as inside a write transaction, or a read) until dropped — also when the

@@ -30,10 +30,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::levels::{self, Chosen, Level};
-use super::{notify, Kind, NewNotification, Subject};
+use super::{notify, Kind, NewNotification, Subject, Tally};
 use crate::accounts::actors;
 use crate::db::schema::notification_jobs;
-use crate::db::{per_connection, write_tx_unseen, Cached, DbConn};
+use crate::db::{per_connection, write_tx_background, write_tx_unseen, Cached, DbConn};
 use crate::error::{Error, Result};
 use crate::forum::{boards, threads};
 use crate::ids::{MemberId, PostId};
@@ -209,7 +209,7 @@ pub fn deliver_pending(conn: &mut DbConn, max_batches: usize) -> Result<usize> {
     for job in jobs {
         while tried < max_batches {
             tried += 1;
-            match deliver_batch(conn, job, BATCH) {
+            match write_tx_background(conn, |conn| deliver_batch_in(conn, job, BATCH)) {
                 Ok(Delivered::More(_)) => {
                     done += 1;
                     continue;
@@ -281,6 +281,12 @@ fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivere
         },
         shown_before,
     };
+    let plain = told_of.addressed.all().is_empty() && !shown_before && done_through > 0;
+    if plain {
+        if let Some(delivered) = deliver_folded(conn, job, post_id, done_through, size)? {
+            return Ok(delivered);
+        }
+    }
     let told = tell_next(conn, &told_of, done_through, size)?;
     match told {
         Some((told, last)) if last.is_some() => {
@@ -297,6 +303,185 @@ fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivere
             Ok(Delivered::Done(other.map_or(0, |(told, _)| told)))
         }
     }
+}
+
+/// Most jobs a folded batch takes with the one it claimed.
+const FOLDED_AT_MOST: i64 = 1_000;
+
+/// Replies to one thread that wait for the worker at the same member are told together:
+/// each member's row counts all of them in one upsert, so a burst of replies to a thread with
+/// thousands of watchers costs one pass over the watchers, not one per reply. Only replies
+/// that address nobody and were not shown before are folded (the first batch of each, in its
+/// own commit, told the same first members, so all wait at `done_through`). `None`: nothing to
+/// fold with, the job goes alone.
+fn deliver_folded(
+    conn: &mut DbConn,
+    job: i64,
+    post: PostId,
+    done_through: i64,
+    size: usize,
+) -> Result<Option<Delivered>> {
+    use crate::db::schema::posts;
+    let Some((board, thread, first)) = place_of(conn, post)? else {
+        return Ok(None);
+    };
+    if first.position == 1 {
+        return Ok(None);
+    }
+    let others: Vec<(i64, PostId)> = notification_jobs::table
+        .inner_join(posts::table.on(posts::id.eq(notification_jobs::post_id)))
+        .filter(posts::thread_id.eq(thread.id))
+        .filter(notification_jobs::id.ne(job))
+        .filter(notification_jobs::done_through.eq(done_through))
+        .filter(notification_jobs::shown_before.eq(false))
+        .filter(notification_jobs::mentions.eq(""))
+        .filter(notification_jobs::replies_to.eq(""))
+        .order(notification_jobs::id)
+        .limit(FOLDED_AT_MOST)
+        .select((notification_jobs::id, notification_jobs::post_id))
+        .load(conn)?;
+    if others.is_empty() {
+        return Ok(None);
+    }
+    // Claimed as the first job was: on PostgreSQL another delivery holding one of them makes
+    // this wait and then leaves it out (its `done_through` moved).
+    let ids: Vec<i64> = others.iter().map(|(id, _)| *id).collect();
+    let claimed: HashSet<i64> = diesel::update(
+        notification_jobs::table
+            .filter(notification_jobs::id.eq_any(&ids))
+            .filter(notification_jobs::done_through.eq(done_through)),
+    )
+    .set(notification_jobs::done_through.eq(done_through))
+    .returning(notification_jobs::id)
+    .get_results::<i64>(conn)?
+    .into_iter()
+    .collect();
+    let mut jobs = vec![job];
+    let mut posts = vec![first];
+    for (id, post) in others {
+        if !claimed.contains(&id) {
+            continue;
+        }
+        jobs.push(id);
+        match crate::forum::posts::by_id(conn, post) {
+            Ok(post) => posts.push(post),
+            Err(Error::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // Each post is told as it is now: one awaiting approval, hidden or deleted tells nobody.
+    posts.retain(|p| {
+        p.moderation == crate::model::Moderation::Visible
+            && p.state == crate::model::Publication::Published
+            && p.thread_id == thread.id
+            && p.position > 1
+    });
+    posts.sort_by_key(|p| p.position);
+    let batch = Batch {
+        after: MemberId(done_through),
+        size,
+        shown_before: false,
+    };
+    let told = if posts.is_empty() {
+        None
+    } else {
+        Some(tell_many(conn, &board, &thread, &posts, batch)?)
+    };
+    match told {
+        Some((told, Some(last))) => {
+            diesel::update(notification_jobs::table.filter(notification_jobs::id.eq_any(&jobs)))
+                .set(notification_jobs::done_through.eq(last.0))
+                .execute(conn)?;
+            Ok(Some(Delivered::More(told)))
+        }
+        other => {
+            diesel::delete(notification_jobs::table.filter(notification_jobs::id.eq_any(&jobs)))
+                .execute(conn)?;
+            Ok(Some(Delivered::Done(other.map_or(0, |(told, _)| told))))
+        }
+    }
+}
+
+/// Tells the next candidates of `batch` about `posts` (visible replies in `thread`, by
+/// position): each member once, counting the posts they may read, did not write, and whose
+/// authors they did not mute. Returns how many were told and the last candidate when more may
+/// follow.
+fn tell_many(
+    conn: &mut DbConn,
+    board: &Board,
+    thread: &Thread,
+    posts: &[Post],
+    batch: Batch,
+) -> Result<(usize, Option<MemberId>)> {
+    let now = crate::clock::now();
+    let candidates = levels::audience(conn, thread.id, board.id, &[], batch.after, batch.size)?;
+    let last = (candidates.len() == batch.size)
+        .then(|| candidates.last().map(|(id, _)| *id))
+        .flatten();
+    let nobody = Addressed::default();
+    let kinds: Vec<(MemberId, Kind)> = candidates
+        .iter()
+        .filter_map(|&(member, chosen)| {
+            kind_for(member, chosen, thread, &posts[0], &nobody).map(|kind| (member, kind))
+        })
+        .collect();
+    if kinds.is_empty() {
+        return Ok((0, last));
+    }
+    let ids: Vec<MemberId> = kinds.iter().map(|(id, _)| *id).collect();
+    let actors: std::collections::HashMap<MemberId, Actor> =
+        actors::actors_on_board(conn, &ids, board.id)?
+            .into_iter()
+            .map(|actor| (actor.id, Actor::Member(Box::new(actor))))
+            .collect();
+    let authors: Vec<MemberId> = posts.iter().map(|p| p.author_id).collect();
+    let muting: HashSet<(MemberId, MemberId)> = super::mutes_of(conn, &authors)?;
+    // Members told the same (the same posts counted) are one statement; kinds in one order.
+    let mut rows: BTreeMap<(Kind, usize, usize, usize), Vec<MemberId>> = BTreeMap::new();
+    for (member, kind) in kinds {
+        let Some(actor) = actors.get(&member) else {
+            continue;
+        };
+        let counted: Vec<usize> = (0..posts.len())
+            .filter(|&i| {
+                let post = &posts[i];
+                post.author_id != member
+                    && !muting.contains(&(member, post.author_id))
+                    && policy::allows(actor, Action::ReadPost(board, thread, post))
+            })
+            .collect();
+        let (Some(&earliest), Some(&latest)) = (counted.first(), counted.last()) else {
+            continue;
+        };
+        rows.entry((kind, earliest, latest, counted.len()))
+            .or_default()
+            .push(member);
+    }
+    let mut told = 0;
+    for ((kind, earliest, latest, count), members) in rows {
+        let (first, newest) = (&posts[earliest], &posts[latest]);
+        // Replies and watched posts group by thread ("3 new replies in …").
+        let new = NewNotification {
+            kind,
+            group: Some(thread.id.0),
+            subject: Subject {
+                board: Some(board.id),
+                thread: Some(thread.id),
+                post: Some(first.id),
+                position: Some(first.position),
+                ..Subject::default()
+            },
+            actor: Some(newest.author_id),
+            body: "",
+        };
+        let tally = Tally {
+            count: i32::try_from(count).unwrap_or(i32::MAX),
+            last_position: Some(newest.position),
+        };
+        super::write_told(conn, &members, &new, tally, now)?;
+        told += members.len();
+    }
+    Ok((told, last))
 }
 
 /// Tells the batch of `job`'s readers after member `done_through` (the first batch also

@@ -142,6 +142,32 @@ pub(crate) fn notify(
         let muting = muted_actor(conn, &told, actor)?;
         told.retain(|id| !muting.contains(id));
     }
+    let once = Tally {
+        count: 1,
+        last_position: new.subject.position,
+    };
+    write_told(conn, &told, new, once, now)?;
+    Ok(told.len())
+}
+
+/// How much one notification row tells: `count` things (posts), the latest at
+/// `last_position`; the earliest is the subject's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Tally {
+    pub count: i32,
+    pub last_position: Option<i32>,
+}
+
+/// Writes `new` for `told` (sorted, without duplicates, already decided: the caller left out
+/// the actor and whoever muted them), each row counting `tally`. Inside the caller's
+/// transaction.
+pub(super) fn write_told(
+    conn: &mut DbConn,
+    told: &[MemberId],
+    new: &NewNotification<'_>,
+    tally: Tally,
+    now: NaiveDateTime,
+) -> Result<()> {
     for chunk in told.chunks(500) {
         let rows: Vec<Row<'_>> = chunk
             .iter()
@@ -153,11 +179,11 @@ pub(crate) fn notify(
                 thread_id: new.subject.thread,
                 post_id: new.subject.post,
                 first_position: new.subject.position,
-                last_position: new.subject.position,
+                last_position: tally.last_position,
                 conversation_id: new.subject.conversation,
                 meeting_id: new.subject.meeting,
                 actor_id: new.actor,
-                count: 1,
+                count: tally.count,
                 body: new.body,
                 created_at: now,
                 updated_at: now,
@@ -165,7 +191,7 @@ pub(crate) fn notify(
             })
             .collect();
         // One statement per 500 members. An unread notification of the same kind about the
-        // same thing counts one more; it keeps the earliest post it tells of (where its link
+        // same thing counts these more; it keeps the earliest post it tells of (where its link
         // goes: a post approved late can be earlier) and the latest position.
         let target = (
             notifications::member_id,
@@ -174,7 +200,7 @@ pub(crate) fn notify(
         );
         let merged = || {
             (
-                notifications::count.eq(notifications::count + 1),
+                notifications::count.eq(notifications::count + excluded(notifications::count)),
                 notifications::actor_id.eq(excluded(notifications::actor_id)),
                 notifications::post_id.eq(sql::<Nullable<BigInt>>(
                     "CASE WHEN excluded.first_position < notifications.first_position \
@@ -218,7 +244,7 @@ pub(crate) fn notify(
             .set(merged());
         per_connection!(conn, |c| upsert.execute(c))?;
     }
-    Ok(told.len())
+    Ok(())
 }
 
 /// Which of `members` muted `actor`.
@@ -235,6 +261,18 @@ fn muted_actor(
         .into_iter()
         .filter(|id| members.binary_search(id).is_ok())
         .collect())
+}
+
+/// Who muted which of `authors`: (member, muted author) pairs.
+pub(super) fn mutes_of(
+    conn: &mut DbConn,
+    authors: &[MemberId],
+) -> Result<std::collections::HashSet<(MemberId, MemberId)>> {
+    let pairs: Vec<(MemberId, MemberId)> = mutes::table
+        .filter(mutes::muted_id.eq_any(authors))
+        .select((mutes::member_id, mutes::muted_id))
+        .load(conn)?;
+    Ok(pairs.into_iter().collect())
 }
 
 /// A notice from Hearth or the moderators to one member (a warning, a hidden post, a

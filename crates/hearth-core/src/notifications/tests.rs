@@ -609,6 +609,97 @@ fn a_post_with_more_readers_than_a_batch_leaves_the_rest_to_the_worker() {
     assert_eq!(left, 0);
 }
 
+/// Replies to a thread with more readers than a batch, left to the worker together, are told
+/// in one pass over the readers: each reader's row counts every reply they may read, did not
+/// write and whose author they did not mute, and leads to the earliest of them. A reply hidden
+/// before its delivery counts for nobody.
+#[test]
+fn replies_left_to_the_worker_together_are_told_in_one_pass() {
+    use crate::db::schema::notification_jobs;
+    let site = site();
+    let board = site.board("wide", "public");
+    let author = site.member("author");
+    let (ann, ben) = (site.member("ann"), site.member("ben"));
+    let watchers: Vec<MemberActor> = (0..3)
+        .map(|i| site.member(&format!("watcher{i}")))
+        .collect();
+    let conn = &mut site.conn();
+    let thread = site.start(&author, &board, "Many eyes");
+    for w in &watchers {
+        levels::set_for_board(conn, w, &board, Level::Watching).unwrap();
+    }
+    levels::set_for_board(conn, &ben, &board, Level::Watching).unwrap();
+    mutes::mute(conn, &watchers[1], &ben.member).unwrap();
+    let waiting = |conn: &mut DbConn| -> Vec<i64> {
+        notification_jobs::table
+            .select(notification_jobs::done_through)
+            .load(conn)
+            .unwrap()
+    };
+    // The first batch (one member: the thread's author, the lowest id) in each reply's commit.
+    fanout::hooks::set_batch(Some(1));
+    let first = site.reply(&ann, &thread, "You are not alone in this.");
+    let from_ben = site.reply(&ben, &thread, "Same here, every night.");
+    site.reply(&ann, &thread, "Write to us in the morning too.");
+    fanout::hooks::set_batch(None);
+    assert_eq!(site.bell(&author), 3, "told in each reply's commit");
+    assert_eq!(
+        waiting(conn),
+        [author.id.0; 3],
+        "three jobs, after the same member"
+    );
+    assert_eq!(
+        fanout::deliver_pending(conn, 100).unwrap(),
+        1,
+        "one batch for the three"
+    );
+    assert!(waiting(conn).is_empty());
+    assert_eq!(site.bell(&watchers[0]), 3);
+    assert_eq!(site.bell(&watchers[2]), 3);
+    assert_eq!(site.bell(&watchers[1]), 2, "not ben's, whom they muted");
+    assert_eq!(site.bell(&ben), 2, "ann's two, not his own");
+    let items = site.items(&watchers[0]);
+    assert_eq!(items.len(), 1, "one row: {items:?}");
+    assert_eq!(items[0].count, 3);
+    let leads_to = |item: &NotificationItem, post: &crate::model::Post| {
+        item.link.as_deref() == Some(format!("/p/{}", post.id).as_str())
+    };
+    assert!(
+        leads_to(&items[0], &first),
+        "the earliest reply: {:?}",
+        items[0].link
+    );
+    let for_ben = site.items(&ben);
+    assert!(
+        !leads_to(&for_ben[0], &from_ben),
+        "ann's first, not his own: {:?}",
+        for_ben[0].link
+    );
+
+    // Two more wait together; one of them is hidden before they are delivered (the hide's
+    // own delivery takes both): only the other counts.
+    fanout::hooks::set_batch(Some(1));
+    site.reply(&ann, &thread, "Thinking of you all.");
+    let hidden = site.reply(&ann, &thread, "Something the moderators will hide.");
+    fanout::hooks::set_batch(None);
+    let hide = Decision::Hide {
+        reason: "spam".to_owned(),
+    };
+    review::decide(
+        conn,
+        &rules(),
+        &site.admin,
+        hidden.id,
+        Seen::of(&hidden),
+        &hide,
+    )
+    .unwrap();
+    fanout::deliver_pending(conn, 100).unwrap();
+    assert!(waiting(conn).is_empty());
+    assert_eq!(site.bell(&watchers[0]), 4, "one more, not the hidden one");
+    assert_eq!(site.bell(&watchers[1]), 3);
+}
+
 /// The first batch is told in the reply's own commit; when it fails, the reply is posted all
 /// the same (the batch is undone to its savepoint) and the worker tells its readers later.
 #[test]
