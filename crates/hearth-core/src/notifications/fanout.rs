@@ -5,7 +5,8 @@
 //! one batch whether two members follow its thread or five thousand. A post approved later is
 //! told by a job written with its approval ([`enqueue`]), its first batch delivered right after
 //! the commit ([`deliver_for`]). What is left is finished by the worker in `hearth serve`
-//! ([`deliver_pending`]), one batch of members per transaction. Each batch
+//! ([`deliver_pending`]), one batch of members per transaction (replies to one thread that wait
+//! together are one batch: [`deliver_folded`]). Each batch
 //! claims the job by its `done_through` (the highest member id told, committed with the batch),
 //! so two nodes or a restart never tell a member twice, and a crash loses nothing: the job
 //! stays until its last batch commits.
