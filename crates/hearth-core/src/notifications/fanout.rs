@@ -208,9 +208,19 @@ pub fn deliver_pending(conn: &mut DbConn, max_batches: usize) -> Result<usize> {
     let mut tried = 0;
     let mut done = 0;
     for job in jobs {
+        // A job folded into an earlier one of this turn is gone: a plain read, not a write
+        // transaction (which would first let requests go ahead).
+        let waiting: i64 = notification_jobs::table
+            .filter(notification_jobs::id.eq(job))
+            .count()
+            .get_result(conn)?;
+        if waiting == 0 {
+            continue;
+        }
         while tried < max_batches {
             tried += 1;
-            match write_tx_background(conn, |conn| deliver_batch_in(conn, job, BATCH)) {
+            let size = batch_size();
+            match write_tx_background(conn, |conn| deliver_batch_in(conn, job, size, Fold::Yes)) {
                 Ok(Delivered::More(_)) => {
                     done += 1;
                     continue;
@@ -243,11 +253,19 @@ pub(crate) enum Delivered {
 
 /// One batch of one job, in one transaction: the next `size` candidates after `done_through`.
 pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
-    write_tx_unseen(conn, |conn| deliver_batch_in(conn, job, size))
+    write_tx_unseen(conn, |conn| deliver_batch_in(conn, job, size, Fold::No))
 }
 
 /// The body of [`deliver_batch`], in its transaction.
-fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
+/// Whether a delivery folds other jobs into its batch: only the worker's do (a request that
+/// delivers its own post's first batch, `deliver_for`, tells of that post alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fold {
+    Yes,
+    No,
+}
+
+fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize, fold: Fold) -> Result<Delivered> {
     let found: Option<(PostId, String, String, bool, i64)> = notification_jobs::table
         .find(job)
         .select((
@@ -283,7 +301,7 @@ fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivere
         shown_before,
     };
     let plain = told_of.addressed.all().is_empty() && !shown_before && done_through > 0;
-    if plain {
+    if plain && fold == Fold::Yes {
         if let Some(delivered) = deliver_folded(conn, job, post_id, done_through, size)? {
             return Ok(delivered);
         }
@@ -332,6 +350,7 @@ fn deliver_folded(
     let others: Vec<(i64, PostId)> = notification_jobs::table
         .inner_join(posts::table.on(posts::id.eq(notification_jobs::post_id)))
         .filter(posts::thread_id.eq(thread.id))
+        .filter(posts::position.gt(1))
         .filter(notification_jobs::id.ne(job))
         .filter(notification_jobs::done_through.eq(done_through))
         .filter(notification_jobs::shown_before.eq(false))
@@ -363,10 +382,17 @@ fn deliver_folded(
         if !claimed.contains(&id) {
             continue;
         }
-        jobs.push(id);
         match crate::forum::posts::by_id(conn, post) {
-            Ok(post) => posts.push(post),
-            Err(Error::NotFound) => {}
+            // A reply of this thread: told with the others if it is visible; one awaiting
+            // approval, hidden or deleted tells nobody, and its job ends or goes on with theirs.
+            Ok(post) if post.thread_id == thread.id && post.position > 1 => {
+                jobs.push(id);
+                posts.push(post);
+            }
+            // Not one of them after all: left as it was, for a delivery of its own.
+            Ok(_) => {}
+            // Gone: it tells nobody, its job ends with theirs.
+            Err(Error::NotFound) => jobs.push(id),
             Err(e) => return Err(e),
         }
     }
@@ -415,7 +441,10 @@ fn tell_many(
     batch: Batch,
 ) -> Result<(usize, Option<MemberId>)> {
     let now = crate::clock::now();
-    let candidates = levels::audience(conn, thread.id, board.id, &[], batch.after, batch.size)?;
+    // `audience` gives the first `size` of the thread's and of the group's lists: together
+    // they hold the first `size` candidates, and only those are complete.
+    let mut candidates = levels::audience(conn, thread.id, board.id, &[], batch.after, batch.size)?;
+    candidates.truncate(batch.size);
     let last = (candidates.len() == batch.size)
         .then(|| candidates.last().map(|(id, _)| *id))
         .flatten();
@@ -718,7 +747,8 @@ pub(crate) mod hooks {
         static BATCH: Cell<Option<usize>> = const { Cell::new(None) };
     }
 
-    /// A new post's first batch on this thread tells at most `size` members.
+    /// A new post's first batch, and the worker's batches, on this thread tell at most `size`
+    /// members.
     pub(crate) fn set_batch(size: Option<usize>) {
         BATCH.with(|b| b.set(size));
     }
