@@ -170,6 +170,12 @@ fn post_foot(c: &Chrome, viewer: &Viewer) -> String {
     use std::fmt::Write;
     let (n, pid) = (c.n, c.pid.0);
     let mut h = String::with_capacity(900);
+    let has_links = c.can_quote || c.can_edit || c.can_delete || c.can_report;
+    if !(c.can_react || has_links || !c.reactions.is_empty()) {
+        return h;
+    }
+    // One calm row under the post: the reactions at its start, the post's links at its end.
+    h.push_str("<div class=\"post-foot\">");
     if c.can_react {
         let _ = write!(
             h,
@@ -195,7 +201,7 @@ fn post_foot(c: &Chrome, viewer: &Viewer) -> String {
         }
         h.push_str("</p>");
     }
-    if c.can_quote || c.can_edit || c.can_delete || c.can_report {
+    if has_links {
         h.push_str("<footer class=\"post-actions\">");
         for (shown, path, label) in [
             (c.can_quote, "quote#reply", "Quote"),
@@ -212,6 +218,7 @@ fn post_foot(c: &Chrome, viewer: &Viewer) -> String {
         }
         h.push_str("</footer>");
     }
+    h.push_str("</div>");
     h
 }
 
