@@ -397,11 +397,10 @@ fn deliver_folded(
         }
     }
     // Each post is told as it is now: one awaiting approval, hidden or deleted tells nobody.
+    // (All are replies of this thread: the first by the check above, the others by the loop.)
     posts.retain(|p| {
         p.moderation == crate::model::Moderation::Visible
             && p.state == crate::model::Publication::Published
-            && p.thread_id == thread.id
-            && p.position > 1
     });
     posts.sort_by_key(|p| p.position);
     let batch = Batch {

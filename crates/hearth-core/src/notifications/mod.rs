@@ -152,7 +152,7 @@ pub(crate) fn notify(
 
 /// How much one notification row tells: `count` things (posts), the latest at
 /// `last_position`; the earliest is the subject's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Tally {
     pub count: i32,
     pub last_position: Option<i32>,

@@ -78,6 +78,22 @@ impl Site {
             .post
     }
 
+    /// The site's admin hides `post` as spam.
+    fn hide(&self, post: &crate::model::Post) {
+        let hide = Decision::Hide {
+            reason: "spam".to_owned(),
+        };
+        review::decide(
+            &mut self.conn(),
+            &rules(),
+            &self.admin,
+            post.id,
+            Seen::of(post),
+            &hide,
+        )
+        .unwrap();
+    }
+
     fn bell(&self, who: &MemberActor) -> i64 {
         unread_count(&mut self.conn(), who.id).unwrap()
     }
@@ -247,18 +263,7 @@ fn a_hidden_post_stops_telling_and_an_awaiting_one_tells_when_approved() {
     let reply = site.reply(&fran, &thread, "Here if you need me.");
     assert_eq!(site.bell(&mia), 1);
     let conn = &mut site.conn();
-    let hide = Decision::Hide {
-        reason: "spam".to_owned(),
-    };
-    review::decide(
-        conn,
-        &rules(),
-        &site.admin,
-        reply.id,
-        Seen::of(&reply),
-        &hide,
-    )
-    .unwrap();
+    site.hide(&reply);
     assert_eq!(site.bell(&mia), 0, "a hidden post tells nobody");
     assert!(site.items(&mia).is_empty());
 
@@ -683,18 +688,7 @@ fn replies_left_to_the_worker_together_are_told_in_one_pass() {
     site.reply(&ann, &thread, "Thinking of you all.");
     let hidden = site.reply(&ann, &thread, "Something the moderators will hide.");
     fanout::hooks::set_batch(None);
-    let hide = Decision::Hide {
-        reason: "spam".to_owned(),
-    };
-    review::decide(
-        conn,
-        &rules(),
-        &site.admin,
-        hidden.id,
-        Seen::of(&hidden),
-        &hide,
-    )
-    .unwrap();
+    site.hide(&hidden);
     fanout::deliver_pending(conn, 100).unwrap();
     assert!(waiting(conn).is_empty());
     assert_eq!(site.bell(&watchers[0]), 4, "one more, not the hidden one");
