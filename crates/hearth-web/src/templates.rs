@@ -46,6 +46,7 @@ pub fn load(theme_dir: Option<&Path>) -> Result<Tera, String> {
     tera.register_filter("meeting_time", meeting_time_filter);
     tera.register_filter("moment", MomentFilter);
     tera.register_filter("zone_label", zone_label_filter);
+    tera.register_filter("language_name", language_name_filter);
     tera.register_function("avatar", AvatarFunction);
     Ok(tera)
 }
@@ -219,6 +220,35 @@ fn zone_label_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<
         .as_str()
         .ok_or_else(|| tera::Error::msg("a zone must be a string"))?;
     Ok(Value::String(zone_label(name)))
+}
+
+/// A group's language as people say it: "English" for `en`, "Portuguese (pt-br)" for a
+/// regional code, the code itself when ISO 639 does not know it.
+pub fn language_name(code: &str) -> String {
+    let code = code.trim();
+    let (base, region) = match code.split_once(['-', '_']) {
+        Some((base, region)) => (base, Some(region)),
+        None => (code, None),
+    };
+    let lower = base.to_ascii_lowercase();
+    let known = match lower.len() {
+        2 => isolang::Language::from_639_1(&lower),
+        3 => isolang::Language::from_639_3(&lower),
+        _ => None,
+    };
+    match (known, region) {
+        (Some(language), None) => language.to_name().to_owned(),
+        (Some(language), Some(_)) => format!("{} ({code})", language.to_name()),
+        (None, _) => code.to_owned(),
+    }
+}
+
+/// `{{ board.language | language_name }}`.
+fn language_name_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let code = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("a language must be a string"))?;
+    Ok(Value::String(language_name(code)))
 }
 
 /// `{{ post.created_at | moment(tz=tz) }}`: the whole `<time>` element of a [`moment`]. Its

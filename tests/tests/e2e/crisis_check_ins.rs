@@ -127,8 +127,9 @@ fn the_crisis_page_speaks_to_the_author_of_the_post() {
     assert_eq!(help.attrs("a.call-button", "href"), ["tel:116123"]);
     assert_eq!(help.count("a.call-button"), 1);
 
-    // A member elsewhere (no helpline listed for Berlin) keeps the configured order and no
-    // guessed button; a held post is said to be waiting, not up.
+    // A member elsewhere (no helpline listed for Berlin) is shown the lines for other
+    // countries first, the big button finding one, not a guessed number; a held post is said
+    // to be waiting, not up.
     let ben = app.signed_in("ben", SiteRole::Member);
     sql(
         &app,
@@ -153,6 +154,10 @@ fn the_crisis_page_speaks_to_the_author_of_the_post() {
         "{status}"
     );
     assert!(!status.contains("is up"), "{status}");
-    assert_eq!(help.texts("main h2")[0], "United States");
-    assert_eq!(help.count("a.call-button"), 0);
+    assert_eq!(help.texts("main h2")[0], "Other countries");
+    assert_eq!(
+        help.attrs("a.call-button", "href"),
+        ["https://findahelpline.com"]
+    );
+    assert_eq!(help.count("a[href^='tel:'].call-button"), 0);
 }

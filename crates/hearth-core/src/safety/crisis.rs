@@ -80,6 +80,17 @@ pub struct CrisisResources {
     pub helplines: Vec<Helpline>,
 }
 
+/// Which helplines [`CrisisResources::by_country_for`] put first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lead {
+    /// The country whose helplines serve the reader's zone.
+    Theirs,
+    /// None does: the lines for everywhere else.
+    Elsewhere,
+    /// Neither is known: the configured order.
+    AsConfigured,
+}
+
 /// The helplines of one country, in the order they were configured.
 #[derive(Debug, Clone, Serialize)]
 pub struct CountryHelplines<'a> {
@@ -113,20 +124,29 @@ impl CrisisResources {
     }
 
     /// [`by_country`](Self::by_country), with the country whose helplines serve the reader's
-    /// time zone first (the others in their order); the flag says whether one did.
-    pub fn by_country_for(&self, zone: &str) -> (Vec<CountryHelplines<'_>>, bool) {
+    /// time zone first (the others in their order). When none does, the entry for everywhere
+    /// else (helplines that list no zone, such as "Other countries", on a list where others
+    /// do) comes first: a reader in Berlin is not shown the US numbers as theirs.
+    pub fn by_country_for(&self, zone: &str) -> (Vec<CountryHelplines<'_>>, Lead) {
         let mut groups = self.by_country();
-        match groups
+        let unzoned =
+            |g: &CountryHelplines<'_>| g.helplines.iter().all(|l| l.time_zones.is_empty());
+        let zones_known = self.helplines.iter().any(|l| !l.time_zones.is_empty());
+        let (at, lead) = match groups
             .iter()
             .position(|g| g.helplines.iter().any(|line| line.serves_zone(zone)))
         {
-            Some(at) => {
-                let theirs = groups.remove(at);
-                groups.insert(0, theirs);
-                (groups, true)
-            }
-            None => (groups, false),
+            Some(at) => (Some(at), Lead::Theirs),
+            None => match groups.iter().position(unzoned).filter(|_| zones_known) {
+                Some(at) => (Some(at), Lead::Elsewhere),
+                None => (None, Lead::AsConfigured),
+            },
+        };
+        if let Some(at) = at {
+            let first = groups.remove(at);
+            groups.insert(0, first);
         }
+        (groups, lead)
     }
 
     /// The helplines grouped by country, countries in the order they first appear.
@@ -270,22 +290,52 @@ mod tests {
     fn the_readers_country_comes_first_by_their_time_zone() {
         let resources = CrisisResources::default();
         let first = |zone: &str| {
-            let (groups, found) = resources.by_country_for(zone);
-            (groups[0].country.to_owned(), found, groups.len())
+            let (groups, lead) = resources.by_country_for(zone);
+            (groups[0].country.to_owned(), lead, groups.len())
         };
         let all = resources.by_country().len();
         assert_eq!(
             first("Europe/London"),
-            ("United Kingdom and Ireland".into(), true, all)
+            ("United Kingdom and Ireland".into(), Lead::Theirs, all)
         );
-        assert_eq!(first("America/Toronto"), ("Canada".into(), true, all));
+        assert_eq!(
+            first("America/Toronto"),
+            ("Canada".into(), Lead::Theirs, all)
+        );
         assert_eq!(
             first("America/Indiana/Indianapolis"),
-            ("United States".into(), true, all)
+            ("United States".into(), Lead::Theirs, all)
         );
-        assert_eq!(first("Australia/Perth"), ("Australia".into(), true, all));
-        // A zone no helpline lists keeps the configured order.
-        assert_eq!(first("Europe/Berlin"), ("United States".into(), false, all));
+        assert_eq!(
+            first("Australia/Perth"),
+            ("Australia".into(), Lead::Theirs, all)
+        );
+        // A zone no helpline lists leads with the helplines for everywhere else.
+        assert_eq!(
+            first("Europe/Berlin"),
+            ("Other countries".into(), Lead::Elsewhere, all)
+        );
+        // Without such an entry the configured order stays.
+        let mut only_listed = resources.clone();
+        only_listed
+            .helplines
+            .retain(|line| !line.time_zones.is_empty());
+        let (groups, lead) = only_listed.by_country_for("Europe/Berlin");
+        assert_eq!(
+            (groups[0].country, lead),
+            ("United States", Lead::AsConfigured)
+        );
+        // Nor on a list that names no zones at all: nothing there is "everywhere else".
+        let mut no_zones = resources.clone();
+        no_zones
+            .helplines
+            .iter_mut()
+            .for_each(|l| l.time_zones.clear());
+        let (groups, lead) = no_zones.by_country_for("Europe/Berlin");
+        assert_eq!(
+            (groups[0].country, lead),
+            ("United States", Lead::AsConfigured)
+        );
         // A prefix is a whole path segment's worth: "Australia/" is not "Australian".
         assert!(!resources.helplines[3].serves_zone("Australia"));
     }

@@ -5,7 +5,7 @@ use hearth_core::forum::posts;
 use hearth_core::ids::PostId;
 use hearth_core::model::Moderation;
 use hearth_core::moderation::review;
-use hearth_core::safety::crisis::Helpline;
+use hearth_core::safety::crisis::{Helpline, Lead};
 use serde::{Deserialize, Serialize};
 
 use super::Page;
@@ -147,7 +147,8 @@ pub async fn show(
     };
     let resources = &state.config.crisis_resources;
     let zone = viewer.time_zone(&state.config.default_time_zone);
-    let (by_country, found_theirs) = resources.by_country_for(&zone);
+    let (by_country, lead) = resources.by_country_for(&zone);
+    let found_theirs = lead == Lead::Theirs;
     let countries: Vec<CountryView<'_>> = by_country
         .into_iter()
         .map(|group| CountryView {
@@ -166,10 +167,19 @@ pub async fn show(
             })
         })
         .flatten();
+    // Or, where no line of theirs is known, the one big button finds one.
+    let find_first = (lead == Lead::Elsewhere)
+        .then(|| {
+            countries
+                .first()
+                .and_then(|group| group.helplines.iter().find(|line| line.url.is_some()))
+        })
+        .flatten();
     Page::new(&state, &viewer, "help.html")
         .with("introduction", &resources.introduction)
         .with("from_post", &from_post)
         .with("call_first", &call_first)
+        .with("find_first", &find_first)
         .with("found_their_country", &found_theirs)
         .with("countries", &countries)
         .with("back_to_post", &back_to_post)

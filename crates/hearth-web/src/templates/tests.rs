@@ -137,3 +137,14 @@ fn zones_read_by_their_city() {
     assert_eq!(zone_label("UTC"), "UTC");
     assert_eq!(zone_label("Etc/GMT+5"), "Etc/GMT+5");
 }
+
+#[test]
+fn languages_are_named_as_people_say_them() {
+    assert_eq!(language_name("en"), "English");
+    assert_eq!(language_name("DE"), "German");
+    assert_eq!(language_name("pt-br"), "Portuguese (pt-br)");
+    assert_eq!(language_name("fil"), "Filipino");
+    // Unknown codes are shown as they were written, not guessed.
+    assert_eq!(language_name("xx"), "xx");
+    assert_eq!(language_name("klingon"), "klingon");
+}
