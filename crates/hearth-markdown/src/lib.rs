@@ -36,6 +36,7 @@ use pulldown_cmark::{Options, Parser};
 
 mod events;
 mod excerpt;
+mod html_text;
 mod linkify;
 mod mentions;
 mod sanitize;
@@ -269,6 +270,8 @@ fn plain_text(source: &str) -> SafeHtml {
 pub fn sanitize_again(html: &str) -> String {
     sanitize::clean(html)
 }
+
+pub use html_text::text_of_html;
 
 /// The first `max_chars` characters of a post's visible text, for previews
 /// and meta descriptions.

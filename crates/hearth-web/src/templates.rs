@@ -338,11 +338,21 @@ pub fn base_context(state: &AppState, viewer: &Viewer) -> Context {
     context
 }
 
+/// Room for a whole page at once: a 20-post thread page is ~37 KB for a member, and Tera's own
+/// `render` starts at 2 KB and grows by doubling (five copies of the page on the way).
+const PAGE_CAPACITY: usize = 48 * 1024;
+
 pub fn render(state: &AppState, template: &str, context: &Context) -> Result<String, WebError> {
-    state.templates.render(template, context).map_err(|error| {
+    let failed = |error: &dyn std::fmt::Debug| {
         tracing::error!(template, error = ?error, "template failed to render");
         WebError::Internal
-    })
+    };
+    let mut out = Vec::with_capacity(PAGE_CAPACITY);
+    state
+        .templates
+        .render_to(template, context, &mut out)
+        .map_err(|e| failed(&e))?;
+    String::from_utf8(out).map_err(|e| failed(&e))
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //!
 //! "Best matches" on SQLite puts opening posts whose thread's title has the words first, newest
 //! first, among the newest `candidates` matches, then every other match, newest first. Each
-//! step walks the index from its newest row and stops when it has enough: a search costs what
-//! a page of hits costs, however common its words. FTS5's bm25 was not kept: its weight of a
+//! step reads a bounded part of the index (the window's floor is the `candidates`-th newest
+//! match; its title matches are read upwards from there; the rest from the newest row until the
+//! page is full): a search costs what a window and a page of hits cost, however common its words. FTS5's bm25 was not kept: its weight of a
 //! word counts every row that has it, 60 ms for a word in 700,000 of the 1M benchmark posts
 //! (11 ms for one in 20,000), whatever the `LIMIT` (`docs/performance.md`, "Eighth session").
 //! PostgreSQL ranks the newest `candidates` by `ts_rank`, which needs no such count.
@@ -353,7 +354,8 @@ pub fn find(conn: &mut DbConn, plan: &Plan<'_>) -> Result<Vec<PostId>> {
 }
 
 /// SQLite: the title matches of the window first, then the rest, each newest first (see the
-/// module's notes). Every statement walks `post_search` from its newest row.
+/// module's notes). The window's floor and the rest walk `post_search` from its newest row;
+/// the window's title matches are read upwards from the floor.
 fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<i64>> {
     let words = fts5_match(plan.terms);
     // Hits needed from the top to fill the page.
@@ -372,13 +374,46 @@ fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<
             let floor = run!(c, floor, diesel::sqlite::Sqlite)
                 .first()
                 .map_or(0, |f| f.id);
-            let mut titled = Sql::sqlite();
-            titled.matching(&format!("{{title}} : ({words})"), plan);
-            titled
-                .push(" AND post_search.rowid >= ")
+            // The window's title matches, from the index alone and in its own order: with
+            // `ORDER BY rowid DESC` FTS5 does not stop at the floor and walks the word's whole
+            // doclist when few titles have it (15 ms for "people" in 1M posts, 0.04 ms this
+            // way; docs/performance.md, "Thirteenth session"). At most `candidates` ids.
+            let mut window = Sql::sqlite();
+            window
+                .push("SELECT rowid AS id FROM post_search WHERE post_search MATCH ")
+                .bind(Bind::Text(format!("{{title}} : ({words})")))
+                .push(" AND rowid >= ")
                 .bind(Bind::Int(floor));
-            titled.newest(wanted, 0);
-            ids(run!(c, titled, diesel::sqlite::Sqlite))
+            let mut in_window = ids(run!(c, window, diesel::sqlite::Sqlite));
+            in_window.sort_unstable_by(|a, b| b.cmp(a));
+            // Then the plan's filters, newest first, a growing slice at a time until the page
+            // is full: joining every one of 2,000 title matches (a word only titles have) to
+            // its post and thread cost 15 ms.
+            let wanted_n = usize::try_from(wanted).unwrap_or(usize::MAX);
+            let mut titled: Vec<i64> = Vec::new();
+            let (mut at, mut slice) = (0, wanted_n.max(20));
+            while at < in_window.len() && titled.len() < wanted_n {
+                let part = &in_window[at..(at + slice).min(in_window.len())];
+                let mut passing = Sql::sqlite();
+                passing.push(
+                    "SELECT p.id AS id FROM posts p JOIN threads t ON t.id = p.thread_id \
+                     WHERE p.id IN (",
+                );
+                for (i, id) in part.iter().enumerate() {
+                    if i > 0 {
+                        passing.push(", ");
+                    }
+                    passing.bind(Bind::Int(*id));
+                }
+                passing.push(")");
+                push_filters(&mut passing, plan);
+                passing.push(" ORDER BY p.id DESC");
+                titled.extend(ids(run!(c, passing, diesel::sqlite::Sqlite)));
+                at += part.len();
+                slice = slice.saturating_mul(2);
+            }
+            titled.truncate(wanted_n);
+            titled
         }
     };
     let n_titled = titled.len() as i64;

@@ -422,7 +422,8 @@ fn hits_for(
             author_username: username.clone(),
             author_display_name: display_name.clone(),
             created_at: post.created_at,
-            snippet: text::snippet(&index::plain_text(&post.source), stems),
+            // From the stored, sanitized HTML: one pass, not the Markdown rendered again.
+            snippet: text::snippet(&hearth_markdown::text_of_html(&post.html), stems),
         });
     }
     Ok(hits)
