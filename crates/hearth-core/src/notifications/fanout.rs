@@ -219,8 +219,7 @@ pub fn deliver_pending(conn: &mut DbConn, max_batches: usize) -> Result<usize> {
         }
         while tried < max_batches {
             tried += 1;
-            let size = batch_size();
-            match write_tx_background(conn, |conn| deliver_batch_in(conn, job, size, Fold::Yes)) {
+            match deliver_batch_folding(conn, job, batch_size()) {
                 Ok(Delivered::More(_)) => {
                     done += 1;
                     continue;
@@ -256,7 +255,12 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
     write_tx_unseen(conn, |conn| deliver_batch_in(conn, job, size, Fold::No))
 }
 
-/// The body of [`deliver_batch`], in its transaction.
+/// One batch of the worker's: [`deliver_batch`], with the replies of the same thread that wait
+/// with it folded in ([`deliver_folded`]), as background work (`db::write_tx_background`).
+pub(crate) fn deliver_batch_folding(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
+    write_tx_background(conn, |conn| deliver_batch_in(conn, job, size, Fold::Yes))
+}
+
 /// Whether a delivery folds other jobs into its batch: only the worker's do (a request that
 /// delivers its own post's first batch, `deliver_for`, tells of that post alone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +269,7 @@ enum Fold {
     No,
 }
 
+/// The body of [`deliver_batch`] and [`deliver_batch_folding`], in its transaction.
 fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize, fold: Fold) -> Result<Delivered> {
     let found: Option<(PostId, String, String, bool, i64)> = notification_jobs::table
         .find(job)

@@ -695,6 +695,114 @@ fn replies_left_to_the_worker_together_are_told_in_one_pass() {
     assert_eq!(site.bell(&watchers[1]), 3);
 }
 
+/// Two deliveries at once (two workers: several `hearth serve` may share one PostgreSQL), each
+/// folding replies of one thread that wait at the same member, never deadlock: each claims only
+/// jobs nobody holds, and both write the watchers' rows in one order. The watchers mute one
+/// replier, the other or nobody, so the two deliveries' rows count different replies for
+/// different watchers. Every round, every watcher is told each reply they hear of exactly once.
+#[test]
+fn two_deliveries_folding_replies_of_one_thread_at_once_never_deadlock() {
+    use crate::db::schema::notification_jobs;
+    use crate::maintenance::bulk::{self, NewMember};
+    const WATCHERS: usize = 150;
+    const ROUNDS: usize = 10;
+    const REPLIES: usize = 6;
+    let site = site();
+    let board = site.board("wide", "public");
+    let author = site.member("author");
+    let (ann, ben) = (site.member("ann"), site.member("ben"));
+    let thread = site.start(&author, &board, "Many eyes");
+    let conn = &mut site.conn();
+    // Many watchers, quickly: one password hash for all.
+    let hash = crate::accounts::passwords::hash("a long enough password").unwrap();
+    let names: Vec<String> = (0..WATCHERS).map(|i| format!("watcher{i}")).collect();
+    let rows: Vec<NewMember> = names
+        .iter()
+        .map(|name| NewMember {
+            username: name,
+            display_name: "",
+            pronouns: "",
+            time_zone: "UTC",
+            password_hash: &hash,
+            site_role: SiteRole::Member,
+            created_at: clock::now(),
+            post_count: 0,
+        })
+        .collect();
+    let mut watchers = Vec::new();
+    for (i, id) in bulk::insert_members(conn, &rows)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+    {
+        let account = crate::accounts::members::by_id(conn, id).unwrap();
+        let watcher = actors::actor_for(conn, account).unwrap();
+        levels::set_for_board(conn, &watcher, &board, Level::Watching).unwrap();
+        // A third mute ben, a third ann, a third nobody.
+        match i % 3 {
+            0 => mutes::mute(conn, &watcher, &ben.member).unwrap(),
+            1 => mutes::mute(conn, &watcher, &ann.member).unwrap(),
+            _ => {}
+        }
+        watchers.push(watcher);
+    }
+    for round in 1..=ROUNDS {
+        // Each reply's first batch (the thread's author, the lowest id) in its commit: the
+        // jobs all wait after the same member.
+        fanout::hooks::set_batch(Some(1));
+        for i in 0..REPLIES {
+            let who = if i % 2 == 0 { &ann } else { &ben };
+            site.reply(who, &thread, &format!("Round {round}, reply {i}: you are not alone."));
+        }
+        fanout::hooks::set_batch(None);
+        let jobs: Vec<i64> = notification_jobs::table
+            .order(notification_jobs::id)
+            .select(notification_jobs::id)
+            .load(conn)
+            .unwrap();
+        assert_eq!(jobs.len(), REPLIES, "round {round}");
+        // One delivery goes through the jobs from the oldest, the other from the newest, at
+        // the same moment: each claims one and folds in what the other has not taken.
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let deliveries: Vec<_> = [false, true]
+                .into_iter()
+                .map(|newest_first| {
+                    let (start, pool) = (&start, &site.pool);
+                    let mut order = jobs.clone();
+                    if newest_first {
+                        order.reverse();
+                    }
+                    scope.spawn(move || {
+                        let conn = &mut pool.get().unwrap();
+                        start.wait();
+                        for job in order {
+                            fanout::deliver_batch_folding(conn, job, WATCHERS + 10)
+                                .unwrap_or_else(|e| panic!("round {round}, job {job}: {e}"));
+                        }
+                    })
+                })
+                .collect();
+            for delivery in deliveries {
+                delivery.join().unwrap();
+            }
+        });
+        let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
+        assert_eq!(left, 0, "round {round}: every job delivered");
+        let heard = |i: usize| -> i64 {
+            let per_replier = i64::try_from(REPLIES / 2 * round).unwrap();
+            if i % 3 == 2 {
+                2 * per_replier
+            } else {
+                per_replier
+            }
+        };
+        for (i, w) in watchers.iter().enumerate() {
+            assert_eq!(site.bell(w), heard(i), "round {round}, watcher {i}");
+        }
+    }
+}
+
 /// The first batch is told in the reply's own commit; when it fails, the reply is posted all
 /// the same (the batch is undone to its savepoint) and the worker tells its readers later.
 #[test]
