@@ -34,7 +34,9 @@ use super::levels::{self, Chosen, Level};
 use super::{notify, Kind, NewNotification, Subject, Tally};
 use crate::accounts::actors;
 use crate::db::schema::notification_jobs;
-use crate::db::{per_connection, write_tx_background, write_tx_unseen, Cached, DbConn};
+use crate::db::{
+    load_unclaimed, per_connection, write_tx_background, write_tx_unseen, Cached, DbConn,
+};
 use crate::error::{Error, Result};
 use crate::forum::{boards, threads};
 use crate::ids::{MemberId, PostId};
@@ -286,7 +288,9 @@ fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize, fold: Fold) -> Res
         return Ok(Delivered::Taken);
     };
     // The claim: on PostgreSQL this row lock makes a second delivery of the same batch
-    // wait, then find `done_through` moved and stop; SQLite's write lock does the same.
+    // wait, then find `done_through` moved and stop; SQLite's write lock does the same. It is
+    // the transaction's first lock, so the wait cannot be part of a deadlock: this delivery
+    // holds nothing yet that another could be waiting for.
     let claim = Cached(
         diesel::update(notification_jobs::table.find(job))
             .filter(notification_jobs::done_through.eq(done_through))
@@ -368,19 +372,17 @@ fn deliver_folded(
     if others.is_empty() {
         return Ok(None);
     }
-    // Claimed as the first job was: on PostgreSQL another delivery holding one of them makes
-    // this wait and then leaves it out (its `done_through` moved).
+    // Claimed without waiting: a job another delivery holds (a request's first batch, another
+    // node's worker folding the same replies) is left to it. Waiting for it, as the first job's
+    // claim does, could deadlock on PostgreSQL: that delivery may be waiting for a job this one
+    // holds. One whose `done_through` moved meanwhile was delivered past this batch.
     let ids: Vec<i64> = others.iter().map(|(id, _)| *id).collect();
-    let claimed: HashSet<i64> = diesel::update(
-        notification_jobs::table
-            .filter(notification_jobs::id.eq_any(&ids))
-            .filter(notification_jobs::done_through.eq(done_through)),
-    )
-    .set(notification_jobs::done_through.eq(done_through))
-    .returning(notification_jobs::id)
-    .get_results::<i64>(conn)?
-    .into_iter()
-    .collect();
+    let free = notification_jobs::table
+        .filter(notification_jobs::id.eq_any(&ids))
+        .filter(notification_jobs::done_through.eq(done_through))
+        .select(notification_jobs::id);
+    let claimed: Vec<i64> = load_unclaimed!(conn, free)?;
+    let claimed: HashSet<i64> = claimed.into_iter().collect();
     let mut jobs = vec![job];
     let mut posts = vec![first];
     for (id, post) in others {
