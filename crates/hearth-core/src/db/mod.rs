@@ -382,6 +382,42 @@ pub fn claim_lock_clause(conn: &DbConn) -> &'static str {
     }
 }
 
+/// Loads the rows `query` (a SELECT from one table) selects that no other transaction holds, and
+/// holds them until this one ends: a claim of several rows that never waits, so two claimers
+/// running at once take different rows, and neither waits for rows the other holds while it
+/// holds rows the other waits for (a deadlock PostgreSQL ends by aborting one of them). On
+/// PostgreSQL `FOR UPDATE SKIP LOCKED`; on SQLite the query as it is, a write transaction
+/// holding the database's one write lock from its start. Sent to the inner connection.
+macro_rules! load_unclaimed {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg(c) => diesel::RunQueryDsl::load(
+                diesel::QueryDsl::skip_locked(diesel::QueryDsl::for_update($query)),
+                c,
+            ),
+            $crate::db::DbConn::Sqlite(c) => diesel::RunQueryDsl::load($query, c),
+        }
+    };
+}
+pub(crate) use load_unclaimed;
+
+/// Locks the rows `query` (an ordered SELECT from one table) selects, in its order, until the
+/// transaction ends: for a statement that will change many rows another transaction may be
+/// changing too, which would lock them in whatever order it finds them. Two transactions that
+/// lock the same rows in one order never deadlock. On PostgreSQL `FOR UPDATE`; nothing on SQLite
+/// (no statement is sent), whose write transaction holds the database's one write lock.
+macro_rules! lock_in_order {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg(c) => {
+                diesel::RunQueryDsl::execute(diesel::QueryDsl::for_update($query), c).map(|_| ())
+            }
+            $crate::db::DbConn::Sqlite(_) => diesel::QueryResult::Ok(()),
+        }
+    };
+}
+pub(crate) use lock_in_order;
+
 /// The first `n` rows of an ordered listing, such as a board's first page.
 ///
 /// SQLite built without the query planner stability guarantee (Hearth's build has it,

@@ -31,10 +31,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::levels::{self, Chosen, Level};
-use super::{notify, Kind, NewNotification, Subject, Tally};
+use super::{Kind, NewNotification, Subject, Tally, Told};
 use crate::accounts::actors;
 use crate::db::schema::notification_jobs;
-use crate::db::{per_connection, write_tx_background, write_tx_unseen, Cached, DbConn};
+use crate::db::{
+    load_unclaimed, per_connection, write_tx_background, write_tx_unseen, Cached, DbConn,
+};
 use crate::error::{Error, Result};
 use crate::forum::{boards, threads};
 use crate::ids::{MemberId, PostId};
@@ -219,8 +221,7 @@ pub fn deliver_pending(conn: &mut DbConn, max_batches: usize) -> Result<usize> {
         }
         while tried < max_batches {
             tried += 1;
-            let size = batch_size();
-            match write_tx_background(conn, |conn| deliver_batch_in(conn, job, size, Fold::Yes)) {
+            match deliver_batch_folding(conn, job, batch_size()) {
                 Ok(Delivered::More(_)) => {
                     done += 1;
                     continue;
@@ -256,7 +257,12 @@ pub(crate) fn deliver_batch(conn: &mut DbConn, job: i64, size: usize) -> Result<
     write_tx_unseen(conn, |conn| deliver_batch_in(conn, job, size, Fold::No))
 }
 
-/// The body of [`deliver_batch`], in its transaction.
+/// One batch of the worker's: [`deliver_batch`], with the replies of the same thread that wait
+/// with it folded in ([`deliver_folded`]), as background work (`db::write_tx_background`).
+pub(crate) fn deliver_batch_folding(conn: &mut DbConn, job: i64, size: usize) -> Result<Delivered> {
+    write_tx_background(conn, |conn| deliver_batch_in(conn, job, size, Fold::Yes))
+}
+
 /// Whether a delivery folds other jobs into its batch: only the worker's do (a request that
 /// delivers its own post's first batch, `deliver_for`, tells of that post alone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +271,7 @@ enum Fold {
     No,
 }
 
+/// The body of [`deliver_batch`] and [`deliver_batch_folding`], in its transaction.
 fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize, fold: Fold) -> Result<Delivered> {
     let found: Option<(PostId, String, String, bool, i64)> = notification_jobs::table
         .find(job)
@@ -281,7 +288,9 @@ fn deliver_batch_in(conn: &mut DbConn, job: i64, size: usize, fold: Fold) -> Res
         return Ok(Delivered::Taken);
     };
     // The claim: on PostgreSQL this row lock makes a second delivery of the same batch
-    // wait, then find `done_through` moved and stop; SQLite's write lock does the same.
+    // wait, then find `done_through` moved and stop; SQLite's write lock does the same. It is
+    // the transaction's first lock, so the wait cannot be part of a deadlock: this delivery
+    // holds nothing yet that another could be waiting for.
     let claim = Cached(
         diesel::update(notification_jobs::table.find(job))
             .filter(notification_jobs::done_through.eq(done_through))
@@ -363,19 +372,17 @@ fn deliver_folded(
     if others.is_empty() {
         return Ok(None);
     }
-    // Claimed as the first job was: on PostgreSQL another delivery holding one of them makes
-    // this wait and then leaves it out (its `done_through` moved).
+    // Claimed without waiting: a job another delivery holds (a request's first batch, another
+    // node's worker folding the same replies) is left to it. Waiting for it, as the first job's
+    // claim does, could deadlock on PostgreSQL: that delivery may be waiting for a job this one
+    // holds. One whose `done_through` moved meanwhile was delivered past this batch.
     let ids: Vec<i64> = others.iter().map(|(id, _)| *id).collect();
-    let claimed: HashSet<i64> = diesel::update(
-        notification_jobs::table
-            .filter(notification_jobs::id.eq_any(&ids))
-            .filter(notification_jobs::done_through.eq(done_through)),
-    )
-    .set(notification_jobs::done_through.eq(done_through))
-    .returning(notification_jobs::id)
-    .get_results::<i64>(conn)?
-    .into_iter()
-    .collect();
+    let free = notification_jobs::table
+        .filter(notification_jobs::id.eq_any(&ids))
+        .filter(notification_jobs::done_through.eq(done_through))
+        .select(notification_jobs::id);
+    let claimed: Vec<i64> = load_unclaimed!(conn, free)?;
+    let claimed: HashSet<i64> = claimed.into_iter().collect();
     let mut jobs = vec![job];
     let mut posts = vec![first];
     for (id, post) in others {
@@ -465,30 +472,22 @@ fn tell_many(
             .collect();
     let authors: Vec<MemberId> = posts.iter().map(|p| p.author_id).collect();
     let muting: HashSet<(MemberId, MemberId)> = super::mutes_of(conn, &authors)?;
-    // Members told the same (the same posts counted) are one statement; kinds in one order.
-    let mut rows: BTreeMap<(Kind, usize, usize, usize), Vec<MemberId>> = BTreeMap::new();
+    // Each member's row counts the posts they may read, did not write and whose authors they
+    // did not mute; all rows are written together, in the one order of every transaction.
+    let mut told = Vec::with_capacity(kinds.len());
     for (member, kind) in kinds {
         let Some(actor) = actors.get(&member) else {
             continue;
         };
-        let counted: Vec<usize> = (0..posts.len())
-            .filter(|&i| {
-                let post = &posts[i];
-                post.author_id != member
-                    && !muting.contains(&(member, post.author_id))
-                    && policy::allows(actor, Action::ReadPost(board, thread, post))
-            })
-            .collect();
-        let (Some(&earliest), Some(&latest)) = (counted.first(), counted.last()) else {
+        let mut counted = posts.iter().filter(|post| {
+            post.author_id != member
+                && !muting.contains(&(member, post.author_id))
+                && policy::allows(actor, Action::ReadPost(board, thread, post))
+        });
+        let Some(first) = counted.next() else {
             continue;
         };
-        rows.entry((kind, earliest, latest, counted.len()))
-            .or_default()
-            .push(member);
-    }
-    let mut told = 0;
-    for ((kind, earliest, latest, count), members) in rows {
-        let (first, newest) = (&posts[earliest], &posts[latest]);
+        let (count, newest) = counted.fold((1, first), |(count, _), post| (count + 1, post));
         // Replies and watched posts group by thread ("3 new replies in …").
         let new = NewNotification {
             kind,
@@ -504,13 +503,14 @@ fn tell_many(
             body: "",
         };
         let tally = Tally {
-            count: i32::try_from(count).unwrap_or(i32::MAX),
+            count,
             last_position: Some(newest.position),
         };
-        super::write_told(conn, &members, &new, tally, now)?;
-        told += members.len();
+        told.push(Told { member, new, tally });
     }
-    Ok((told, last))
+    let n_told = told.len();
+    super::write_told(conn, told, now)?;
+    Ok((n_told, last))
 }
 
 /// Tells the batch of `job`'s readers after member `done_through` (the first batch also
@@ -642,7 +642,8 @@ pub(crate) fn post_edited(
     tell(conn, board, thread, post, &candidates, addressed, now)
 }
 
-/// Decides each candidate's kind, keeps those who may read the post, and notifies them.
+/// Decides each candidate's kind, keeps those who may read the post and did not mute its author,
+/// and notifies them.
 fn tell(
     conn: &mut DbConn,
     board: &Board,
@@ -652,22 +653,19 @@ fn tell(
     addressed: &Addressed,
     now: NaiveDateTime,
 ) -> Result<usize> {
-    // Kinds in one order, members sorted within each: every delivery takes its rows' locks in
-    // the same order, so two on PostgreSQL cannot deadlock.
-    let mut by_kind: BTreeMap<Kind, Vec<MemberId>> = BTreeMap::new();
-    for &(member, chosen) in candidates {
-        if member == post.author_id {
-            continue;
-        }
-        if let Some(kind) = kind_for(member, chosen, thread, post, addressed) {
-            by_kind.entry(kind).or_default().push(member);
-        }
-    }
-    if by_kind.is_empty() {
+    let mut kinds: Vec<(MemberId, Kind)> = candidates
+        .iter()
+        .filter(|&&(member, _)| member != post.author_id)
+        .filter_map(|&(member, chosen)| {
+            kind_for(member, chosen, thread, post, addressed).map(|kind| (member, kind))
+        })
+        .collect();
+    if kinds.is_empty() {
         return Ok(0);
     }
-    // Only those who may read the post where it is now.
-    let ids: Vec<MemberId> = by_kind.values().flatten().copied().collect();
+    kinds.sort_unstable();
+    // Only those who may read the post where it is now, and did not mute its author.
+    let ids: Vec<MemberId> = kinds.iter().map(|(id, _)| *id).collect();
     let readers: HashSet<MemberId> = actors::actors_on_board(conn, &ids, board.id)?
         .into_iter()
         .filter(|actor| {
@@ -678,6 +676,7 @@ fn tell(
         })
         .map(|actor| actor.id)
         .collect();
+    let muting = super::muted_actor(conn, &ids, post.author_id)?;
     let subject = Subject {
         board: Some(board.id),
         thread: Some(thread.id),
@@ -685,25 +684,38 @@ fn tell(
         position: Some(post.position),
         ..Subject::default()
     };
-    let mut told = 0;
-    for (kind, mut members) in by_kind {
-        members.retain(|id| readers.contains(id));
-        // Replies and watched posts group by thread ("3 new replies in …"); a mention, a reply
-        // to the member's post and a new thread are each their own.
-        let group = match kind {
-            Kind::Reply | Kind::WatchedPost => Some(thread.id.0),
-            _ => None,
-        };
-        let new = NewNotification {
-            kind,
-            group,
-            subject,
-            actor: Some(post.author_id),
-            body: "",
-        };
-        told += notify(conn, &members, &new, now)?;
-    }
-    Ok(told)
+    let once = Tally {
+        count: 1,
+        last_position: Some(post.position),
+    };
+    let told: Vec<Told<'_>> = kinds
+        .into_iter()
+        .filter(|(member, _)| readers.contains(member) && !muting.contains(member))
+        .map(|(member, kind)| {
+            // Replies and watched posts group by thread ("3 new replies in …"); a mention, a
+            // reply to the member's post and a new thread are each their own.
+            let group = match kind {
+                Kind::Reply | Kind::WatchedPost => Some(thread.id.0),
+                _ => None,
+            };
+            let new = NewNotification {
+                kind,
+                group,
+                subject,
+                actor: Some(post.author_id),
+                body: "",
+            };
+            Told {
+                member,
+                new,
+                tally: once,
+            }
+        })
+        .collect();
+    let n_told = told.len();
+    // All kinds together, in the one order of every transaction (`write_told`).
+    super::write_told(conn, told, now)?;
+    Ok(n_told)
 }
 
 /// The one notification a member gets for a post, if any: the strongest that applies.

@@ -28,7 +28,7 @@ use diesel::upsert::excluded;
 use serde::Serialize;
 
 use crate::db::schema::{mutes, notifications};
-use crate::db::{per_connection, write_tx_unseen, Cached, DbConn};
+use crate::db::{lock_in_order, per_connection, write_tx_unseen, Cached, DbConn};
 use crate::error::Result;
 use crate::ids::{BoardId, ConversationId, MeetingId, MemberId, NotificationId, PostId, ThreadId};
 use crate::text_enum::text_enum;
@@ -146,7 +146,15 @@ pub(crate) fn notify(
         count: 1,
         last_position: new.subject.position,
     };
-    write_told(conn, &told, new, once, now)?;
+    let rows = told
+        .iter()
+        .map(|&member| Told {
+            member,
+            new: *new,
+            tally: once,
+        })
+        .collect();
+    write_told(conn, rows, now)?;
     Ok(told.len())
 }
 
@@ -158,21 +166,42 @@ pub(super) struct Tally {
     pub last_position: Option<i32>,
 }
 
-/// Writes `new` for `told` (sorted, without duplicates, already decided: the caller left out
-/// the actor and whoever muted them), each row counting `tally`. Inside the caller's
-/// transaction.
+/// One member's notification, and how much it tells.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Told<'a> {
+    pub member: MemberId,
+    pub new: NewNotification<'a>,
+    pub tally: Tally,
+}
+
+/// The order every transaction writes notification rows in: by kind (its text), key, member.
+///
+/// An unread row of the same kind and key is updated in place (its count grows), and on
+/// PostgreSQL the update locks it until the transaction ends (as does a second insert of a row
+/// another transaction inserted and has not committed). Two transactions that wrote the same
+/// members' rows in different orders could each wait for a row the other holds: a deadlock
+/// PostgreSQL ends by aborting one. In one order, the later of two only ever waits for rows the
+/// earlier one writes before any it holds itself.
+fn lock_order(told: &Told<'_>) -> (&'static str, Option<i64>, MemberId) {
+    (told.new.kind.as_str(), told.new.group, told.member)
+}
+
+/// Writes `told` (each member, kind and key once, already decided: the caller left out the actor
+/// and whoever muted them), inside the caller's transaction, in [`lock_order`]: a statement for
+/// each kind and key, of at most 500 rows, each row with its own counts.
 pub(super) fn write_told(
     conn: &mut DbConn,
-    told: &[MemberId],
-    new: &NewNotification<'_>,
-    tally: Tally,
+    mut told: Vec<Told<'_>>,
     now: NaiveDateTime,
 ) -> Result<()> {
-    for chunk in told.chunks(500) {
+    told.sort_unstable_by_key(lock_order);
+    let same_kind =
+        |a: &Told<'_>, b: &Told<'_>| (a.new.kind, a.new.group) == (b.new.kind, b.new.group);
+    for chunk in told.chunk_by(same_kind).flat_map(|same| same.chunks(500)) {
         let rows: Vec<Row<'_>> = chunk
             .iter()
-            .map(|&member_id| Row {
-                member_id,
+            .map(|&Told { member, new, tally }| Row {
+                member_id: member,
                 kind: new.kind.as_str(),
                 open_key: new.group,
                 board_id: new.subject.board,
@@ -190,9 +219,9 @@ pub(super) fn write_told(
                 mail_pending_since: Some(now),
             })
             .collect();
-        // One statement per 500 members. An unread notification of the same kind about the
-        // same thing counts these more; it keeps the earliest post it tells of (where its link
-        // goes: a post approved late can be earlier) and the latest position.
+        // An unread notification of the same kind about the same thing counts these more; it
+        // keeps the earliest post it tells of (where its link goes: a post approved late can
+        // be earlier) and the latest position.
         let target = (
             notifications::member_id,
             notifications::kind,
@@ -465,12 +494,23 @@ pub(crate) fn post_withdrawn(conn: &mut DbConn, post: &crate::model::Post) -> Re
             .sql($tail)
         };
     }
-    diesel::update(notifications::table)
+    // The grouped rows spanning the post are many members' (a fan-out may be counting more
+    // into them): locked first in the order every transaction writes them ([`lock_order`]).
+    let spanning = notifications::table
         .filter(notifications::thread_id.eq(post.thread_id))
         .filter(notifications::read_at.is_null())
         .filter(notifications::open_key.is_not_null())
         .filter(notifications::first_position.le(post.position))
-        .filter(notifications::last_position.ge(post.position))
+        .filter(notifications::last_position.ge(post.position));
+    let in_lock_order = spanning
+        .order((
+            sql::<Text>("notifications.kind COLLATE \"C\""),
+            notifications::open_key,
+            notifications::member_id,
+        ))
+        .select(notifications::id);
+    lock_in_order!(conn, in_lock_order)?;
+    diesel::update(spanning)
         .set((
             notifications::count.eq(spanned!(Integer, "COUNT(*)", ")")),
             notifications::post_id.eq(spanned!(

@@ -94,6 +94,37 @@ impl Site {
         .unwrap();
     }
 
+    /// `n` members watching `board`, made quickly (one password hash for all).
+    fn watchers(&self, board: &Board, n: usize) -> Vec<MemberActor> {
+        use crate::maintenance::bulk::{self, NewMember};
+        let conn = &mut self.conn();
+        let hash = crate::accounts::passwords::hash("a long enough password").unwrap();
+        let names: Vec<String> = (0..n).map(|i| format!("watcher{i}")).collect();
+        let rows: Vec<NewMember> = names
+            .iter()
+            .map(|name| NewMember {
+                username: name,
+                display_name: "",
+                pronouns: "",
+                time_zone: "UTC",
+                password_hash: &hash,
+                site_role: SiteRole::Member,
+                created_at: clock::now(),
+                post_count: 0,
+            })
+            .collect();
+        bulk::insert_members(conn, &rows)
+            .unwrap()
+            .into_iter()
+            .map(|id| {
+                let account = crate::accounts::members::by_id(conn, id).unwrap();
+                let watcher = actors::actor_for(conn, account).unwrap();
+                levels::set_for_board(conn, &watcher, board, Level::Watching).unwrap();
+                watcher
+            })
+            .collect()
+    }
+
     fn bell(&self, who: &MemberActor) -> i64 {
         unread_count(&mut self.conn(), who.id).unwrap()
     }
@@ -693,6 +724,167 @@ fn replies_left_to_the_worker_together_are_told_in_one_pass() {
     assert!(waiting(conn).is_empty());
     assert_eq!(site.bell(&watchers[0]), 4, "one more, not the hidden one");
     assert_eq!(site.bell(&watchers[1]), 3);
+}
+
+/// Two deliveries at once (two workers: several `hearth serve` may share one PostgreSQL), each
+/// folding replies of one thread that wait at the same member, never deadlock: each claims only
+/// jobs nobody holds, and both write the watchers' rows in one order. The watchers mute one
+/// replier, the other or nobody, so the two deliveries' rows count different replies for
+/// different watchers. Every round, every watcher is told each reply they hear of exactly once.
+#[test]
+fn two_deliveries_folding_replies_of_one_thread_at_once_never_deadlock() {
+    use crate::db::schema::notification_jobs;
+    const WATCHERS: usize = 150;
+    const ROUNDS: usize = 10;
+    const REPLIES: usize = 6;
+    let site = site();
+    let board = site.board("wide", "public");
+    let author = site.member("author");
+    let (ann, ben) = (site.member("ann"), site.member("ben"));
+    let thread = site.start(&author, &board, "Many eyes");
+    let conn = &mut site.conn();
+    let watchers = site.watchers(&board, WATCHERS);
+    for (i, watcher) in watchers.iter().enumerate() {
+        // A third mute ben, a third ann, a third nobody.
+        match i % 3 {
+            0 => mutes::mute(conn, watcher, &ben.member).unwrap(),
+            1 => mutes::mute(conn, watcher, &ann.member).unwrap(),
+            _ => {}
+        }
+    }
+    for round in 1..=ROUNDS {
+        // Each reply's first batch (the thread's author, the lowest id) in its commit: the
+        // jobs all wait after the same member.
+        fanout::hooks::set_batch(Some(1));
+        for i in 0..REPLIES {
+            let who = if i % 2 == 0 { &ann } else { &ben };
+            site.reply(
+                who,
+                &thread,
+                &format!("Round {round}, reply {i}: you are not alone."),
+            );
+        }
+        fanout::hooks::set_batch(None);
+        let jobs: Vec<i64> = notification_jobs::table
+            .order(notification_jobs::id)
+            .select(notification_jobs::id)
+            .load(conn)
+            .unwrap();
+        assert_eq!(jobs.len(), REPLIES, "round {round}");
+        // One delivery goes through the jobs from the oldest, the other from the newest, at
+        // the same moment: each claims one and folds in what the other has not taken.
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let deliveries: Vec<_> = [false, true]
+                .into_iter()
+                .map(|newest_first| {
+                    let (start, pool) = (&start, &site.pool);
+                    let mut order = jobs.clone();
+                    if newest_first {
+                        order.reverse();
+                    }
+                    scope.spawn(move || {
+                        let conn = &mut pool.get().unwrap();
+                        start.wait();
+                        for job in order {
+                            fanout::deliver_batch_folding(conn, job, WATCHERS + 10)
+                                .unwrap_or_else(|e| panic!("round {round}, job {job}: {e}"));
+                        }
+                    })
+                })
+                .collect();
+            for delivery in deliveries {
+                delivery.join().unwrap();
+            }
+        });
+        let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
+        assert_eq!(left, 0, "round {round}: every job delivered");
+        let heard = |i: usize| -> i64 {
+            let per_replier = i64::try_from(REPLIES / 2 * round).unwrap();
+            if i % 3 == 2 {
+                2 * per_replier
+            } else {
+                per_replier
+            }
+        };
+        for (i, w) in watchers.iter().enumerate() {
+            assert_eq!(site.bell(w), heard(i), "round {round}, watcher {i}");
+        }
+    }
+}
+
+/// A moderator hides a reply while a delivery tells the thread's watchers of newer ones: the
+/// hide recounts the watchers' rows that span the reply, locked in the order every delivery
+/// writes them, so neither is aborted as a deadlock, and each watcher's count is the replies
+/// left visible.
+#[test]
+fn hiding_a_reply_while_its_thread_is_delivered_never_deadlocks() {
+    use crate::db::schema::notification_jobs;
+    const WATCHERS: usize = 400;
+    const ROUNDS: usize = 12;
+    const REPLIES: usize = 2;
+    let site = site();
+    let board = site.board("wide", "public");
+    // The replier first (each reply's first batch, in its commit, is her alone, who is not
+    // told), the thread's author last: the delivery writes the author's "reply" row before the
+    // watchers' "watched post" rows, though the author's id comes after theirs.
+    let ann = site.member("ann");
+    let watchers = site.watchers(&board, WATCHERS);
+    let author = site.member("author");
+    let thread = site.start(&author, &board, "Many eyes");
+    let conn = &mut site.conn();
+    let mut earlier: Vec<crate::model::Post> = Vec::new();
+    let mut hidden = 0;
+    for round in 1..=ROUNDS {
+        fanout::hooks::set_batch(Some(1));
+        let replies: Vec<crate::model::Post> = (0..REPLIES)
+            .map(|i| {
+                site.reply(
+                    &ann,
+                    &thread,
+                    &format!("Round {round}, reply {i}: hold on."),
+                )
+            })
+            .collect();
+        fanout::hooks::set_batch(None);
+        let jobs: Vec<i64> = notification_jobs::table
+            .order(notification_jobs::id)
+            .select(notification_jobs::id)
+            .load(conn)
+            .unwrap();
+        // A reply of the round before is hidden as this round's are told.
+        let to_hide = earlier.pop();
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let delivery = scope.spawn(|| {
+                let conn = &mut site.conn();
+                start.wait();
+                for job in jobs {
+                    fanout::deliver_batch_folding(conn, job, WATCHERS + 10)
+                        .unwrap_or_else(|e| panic!("round {round}, job {job}: {e}"));
+                }
+            });
+            start.wait();
+            if let Some(post) = &to_hide {
+                site.hide(post);
+            }
+            delivery.join().unwrap();
+        });
+        hidden += usize::from(to_hide.is_some());
+        earlier = replies;
+        let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
+        assert_eq!(left, 0, "round {round}: every job delivered");
+        let visible = i64::try_from(REPLIES * round - hidden).unwrap();
+        for (i, w) in watchers.iter().enumerate() {
+            // And the new thread, started after they chose to watch the group.
+            assert_eq!(site.bell(w), visible + 1, "round {round}, watcher {i}");
+        }
+        assert_eq!(
+            site.bell(&author),
+            visible,
+            "round {round}, the thread's author"
+        );
+    }
 }
 
 /// The first batch is told in the reply's own commit; when it fails, the reply is posted all
