@@ -67,11 +67,10 @@ pub fn text_of_html(html: &str) -> String {
 /// does not end it.
 fn tag(s: &str) -> (&'static str, &str) {
     let body = &s[1..];
-    let name_end = body
-        .trim_start_matches('/')
+    let name = body.trim_start_matches('/');
+    let name = &name[..name
         .find(|c: char| !c.is_ascii_alphanumeric())
-        .map_or(body.len(), |n| n + usize::from(body.starts_with('/')));
-    let name = body[..name_end].trim_start_matches('/');
+        .unwrap_or(name.len())];
     let mut quote = None;
     for (i, c) in body.char_indices() {
         match (quote, c) {

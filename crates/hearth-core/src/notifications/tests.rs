@@ -602,8 +602,7 @@ fn a_post_job_is_told_a_batch_at_a_time_once_to_each_member_and_the_worker_finis
     for w in &watchers {
         assert_eq!(site.bell(w), 1);
     }
-    let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
-    assert_eq!(left, 0);
+    assert_eq!(jobs_left(conn), 0);
 }
 
 /// A new post's first batch is told in its commit, and only what is left becomes a job: one
@@ -641,8 +640,7 @@ fn a_post_with_more_readers_than_a_batch_leaves_the_rest_to_the_worker() {
     for w in &watchers {
         assert_eq!(site.bell(w), 1, "each watcher told once");
     }
-    let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
-    assert_eq!(left, 0);
+    assert_eq!(jobs_left(conn), 0);
 }
 
 /// Replies to a thread with more readers than a batch, left to the worker together, are told
@@ -733,7 +731,6 @@ fn replies_left_to_the_worker_together_are_told_in_one_pass() {
 /// different watchers. Every round, every watcher is told each reply they hear of exactly once.
 #[test]
 fn two_deliveries_folding_replies_of_one_thread_at_once_never_deadlock() {
-    use crate::db::schema::notification_jobs;
     const WATCHERS: usize = 150;
     const ROUNDS: usize = 10;
     const REPLIES: usize = 6;
@@ -765,11 +762,7 @@ fn two_deliveries_folding_replies_of_one_thread_at_once_never_deadlock() {
             );
         }
         fanout::hooks::set_batch(None);
-        let jobs: Vec<i64> = notification_jobs::table
-            .order(notification_jobs::id)
-            .select(notification_jobs::id)
-            .load(conn)
-            .unwrap();
+        let jobs = job_ids(conn);
         assert_eq!(jobs.len(), REPLIES, "round {round}");
         // One delivery goes through the jobs from the oldest, the other from the newest, at
         // the same moment: each claims one and folds in what the other has not taken.
@@ -797,8 +790,7 @@ fn two_deliveries_folding_replies_of_one_thread_at_once_never_deadlock() {
                 delivery.join().unwrap();
             }
         });
-        let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
-        assert_eq!(left, 0, "round {round}: every job delivered");
+        assert_eq!(jobs_left(conn), 0, "round {round}: every job delivered");
         let heard = |i: usize| -> i64 {
             let per_replier = i64::try_from(REPLIES / 2 * round).unwrap();
             if i % 3 == 2 {
@@ -819,7 +811,6 @@ fn two_deliveries_folding_replies_of_one_thread_at_once_never_deadlock() {
 /// left visible.
 #[test]
 fn hiding_a_reply_while_its_thread_is_delivered_never_deadlocks() {
-    use crate::db::schema::notification_jobs;
     const WATCHERS: usize = 400;
     const ROUNDS: usize = 12;
     const REPLIES: usize = 2;
@@ -847,11 +838,7 @@ fn hiding_a_reply_while_its_thread_is_delivered_never_deadlocks() {
             })
             .collect();
         fanout::hooks::set_batch(None);
-        let jobs: Vec<i64> = notification_jobs::table
-            .order(notification_jobs::id)
-            .select(notification_jobs::id)
-            .load(conn)
-            .unwrap();
+        let jobs = job_ids(conn);
         // A reply of the round before is hidden as this round's are told.
         let to_hide = earlier.pop();
         let start = std::sync::Barrier::new(2);
@@ -872,8 +859,7 @@ fn hiding_a_reply_while_its_thread_is_delivered_never_deadlocks() {
         });
         hidden += usize::from(to_hide.is_some());
         earlier = replies;
-        let left: i64 = notification_jobs::table.count().get_result(conn).unwrap();
-        assert_eq!(left, 0, "round {round}: every job delivered");
+        assert_eq!(jobs_left(conn), 0, "round {round}: every job delivered");
         let visible = i64::try_from(REPLIES * round - hidden).unwrap();
         for (i, w) in watchers.iter().enumerate() {
             // And the new thread, started after they chose to watch the group.
@@ -891,7 +877,6 @@ fn hiding_a_reply_while_its_thread_is_delivered_never_deadlocks() {
 /// the same (the batch is undone to its savepoint) and the worker tells its readers later.
 #[test]
 fn a_reply_whose_first_batch_fails_is_posted_and_its_readers_are_told_by_the_worker() {
-    use crate::db::schema::notification_jobs;
     let site = site();
     let board = site.board("steady", "public");
     let (author, replier) = (site.member("author"), site.member("replier"));
@@ -899,17 +884,19 @@ fn a_reply_whose_first_batch_fails_is_posted_and_its_readers_are_told_by_the_wor
     site.reply(&replier, &thread, "I am here, you are not alone.");
     assert_eq!(site.bell(&author), 1, "told in the reply's commit");
     let conn = &mut site.conn();
-    let jobs =
-        |conn: &mut DbConn| -> i64 { notification_jobs::table.count().get_result(conn).unwrap() };
-    assert_eq!(jobs(conn), 0, "a one-batch job ends in the reply's commit");
+    assert_eq!(
+        jobs_left(conn),
+        0,
+        "a one-batch job ends in the reply's commit"
+    );
     fanout::hooks::fail(true);
     let second = site.reply(&replier, &thread, "Still here in the morning.");
     fanout::hooks::fail(false);
     assert!(posts::by_id(conn, second.id).is_ok(), "the reply is in");
-    assert_eq!(jobs(conn), 1, "its job waits for the worker, whole");
+    assert_eq!(jobs_left(conn), 1, "its job waits for the worker, whole");
     assert_eq!(site.bell(&author), 1, "not told yet");
     assert!(fanout::deliver_pending(conn, 100).unwrap() >= 1);
-    assert_eq!(jobs(conn), 0);
+    assert_eq!(jobs_left(conn), 0);
     let items = site.items(&author);
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(
@@ -978,4 +965,20 @@ fn marking_a_group_read_reads_what_told_of_its_threads() {
     let board = crate::forum::boards::by_id(conn, board.id).unwrap();
     crate::forum::reads::mark_group_read(conn, &site.again(&mia), &board).unwrap();
     assert_eq!(site.bell(&mia), 0);
+}
+
+/// The notification jobs waiting, oldest first.
+fn job_ids(conn: &mut DbConn) -> Vec<i64> {
+    use crate::db::schema::notification_jobs;
+    notification_jobs::table
+        .order(notification_jobs::id)
+        .select(notification_jobs::id)
+        .load(conn)
+        .unwrap()
+}
+
+/// How many notification jobs wait.
+fn jobs_left(conn: &mut DbConn) -> i64 {
+    use crate::db::schema::notification_jobs;
+    notification_jobs::table.count().get_result(conn).unwrap()
 }
