@@ -851,7 +851,8 @@ fn restore(settings: &Settings, file: &Path, force: bool) -> Result<(), String> 
     }
     if restored.was_live {
         eprintln!(
-            "hearth: a server was running on the replaced database and still has it open:              restart it now (systemctl restart hearth), or what it writes goes to the kept file"
+            "hearth: a server was running on the replaced database and still has it open: \
+             restart it now (systemctl restart hearth), or what it writes goes to the kept file"
         );
     }
     Ok(())

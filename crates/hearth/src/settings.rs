@@ -261,6 +261,23 @@ pub struct Loaded {
     pub ignored: Vec<String>,
 }
 
+/// `HEARTH_…` variables that are not settings, without the prefix: `HEARTH_CONFIG` names the
+/// file itself (a flag's variable); the others are the repository's own tools' (the test
+/// suites' PostgreSQL server, the browser checks' binary, browser, tabs, screenshots and XSS
+/// corpus), which an operator who runs them beside a server has set in the same shell. Neither
+/// reported as unknown nor shown as in effect.
+const NOT_SETTINGS: &[&str] = &[
+    "config",
+    "test_postgres_url",
+    "bin",
+    "browser_tabs",
+    "chromium",
+    "screenshots",
+    "xss_bypass_csp",
+    "xss_corpus",
+    "xss_settle_ms",
+];
+
 impl Settings {
     pub fn load(config_file: Option<&Path>) -> Result<Settings, String> {
         let loaded = Settings::read(config_file)?;
@@ -294,15 +311,17 @@ impl Settings {
         let effective = built
             .clone()
             .try_deserialize::<toml::Table>()
+            .map(|mut table| {
+                table.retain(|key, _| !NOT_SETTINGS.contains(&key));
+                table
+            })
             .map_err(|e| format!("the settings cannot be shown as TOML: {e}"));
         let mut ignored = Vec::new();
         let mut settings: Settings = serde_ignored::deserialize(built, |path| {
             ignored.push(path.to_string());
         })
         .map_err(|e| format!("a setting has the wrong form: {e}"))?;
-        // `HEARTH_CONFIG` names the file itself (a flag's variable), not a setting, and the test
-        // suites' `HEARTH_TEST_POSTGRES_URL` names their PostgreSQL server.
-        ignored.retain(|path| path != "config" && path != "test_postgres_url");
+        ignored.retain(|path| !NOT_SETTINGS.contains(&path.as_str()));
         ignored.sort();
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
         if settings.database_url.is_none() {

@@ -285,6 +285,15 @@ fn restore_refuses_a_live_database_and_files_that_are_not_backups() {
     let mut served = Served::start(dir.path(), &["--data-dir", &data_arg], &[]);
     served.browser().get("/readyz").assert_status(200);
     assert!(!served.output().contains("ERROR"));
+
+    // `--force` under a running server goes through and says, in one sentence, what to do.
+    let forced = hearth(&["restore", &backup_arg, "--data-dir", &data_arg, "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let warned = stderr(&forced);
+    assert!(
+        warned.contains("still has it open: restart it now (systemctl restart hearth)"),
+        "{warned}"
+    );
 }
 
 /// Under systemd (`Type=notify`) the server says READY=1 once it listens.

@@ -1087,6 +1087,18 @@ fn check_config_passes_good_settings(postgres: bool) {
         .unwrap();
     assert!(migrated.status.success(), "{}", stderr(&migrated));
 
+    // The repository's own tools' variables, set in the same shell, are not settings: neither
+    // unknown nor shown.
+    let mut env = env;
+    env.extend([
+        ("HEARTH_BIN", "/tmp/hearth"),
+        ("HEARTH_BROWSER_TABS", "3"),
+        ("HEARTH_CHROMIUM", "/usr/bin/chromium"),
+        ("HEARTH_SCREENSHOTS", "/tmp/shots"),
+        ("HEARTH_XSS_CORPUS", "/tmp/corpus"),
+        ("HEARTH_XSS_SETTLE_MS", "50"),
+        ("HEARTH_XSS_BYPASS_CSP", "1"),
+    ]);
     let checked = check_config(dir.path(), &["--config", &config_arg], &env);
     assert!(checked.status.success(), "{}", stderr(&checked));
     assert_eq!(stderr(&checked).trim(), "no problems found");
@@ -1095,6 +1107,15 @@ fn check_config_passes_good_settings(postgres: bool) {
     assert_eq!(shown["email"]["password"].as_str(), Some("***"));
     assert_eq!(shown["email"]["user"].as_str(), Some("forum"));
     assert_eq!(shown["posting_limits"]["per_minute"].as_integer(), Some(5));
+    for tool in [
+        "bin",
+        "browser_tabs",
+        "chromium",
+        "screenshots",
+        "xss_corpus",
+    ] {
+        assert!(!shown.contains_key(tool), "{tool} shown as a setting");
+    }
     let mut secrets = vec![SMTP_SECRET];
     if let Some(url) = &url {
         let password = url
