@@ -471,6 +471,15 @@ fn the_notification_mail_scheduler_uses_indexes_only() {
     );
 }
 
+/// The statement of `statements` that lists the first posts still waiting.
+fn waiting_sql_of(statements: &[String]) -> String {
+    statements
+        .iter()
+        .find(|sql| sql.contains("NOT EXISTS (SELECT 1 FROM posts r"))
+        .cloned()
+        .expect("the first posts waiting")
+}
+
 /// The community-health dashboard reads a window of days: the site's posts of that window
 /// through `posts_created` alone, a facilitator's through their groups' threads, and no
 /// statement over posts or threads reads either table whole, however long the community has
@@ -538,6 +547,17 @@ fn the_dashboard_reads_its_window_through_indexes() {
                 plan.iter()
                     .any(|step| step.contains("USING COVERING INDEX posts_first (position=?")),
                 "{plan:#?}\n    in: {first_posts}"
+            );
+        }
+        // What answers each first post (its first reply by someone else) and what keeps it
+        // waiting, from the replies' index alone: never a reply's row.
+        let waiting = waiting_sql_of(&statements);
+        for probe in [first_posts.as_str(), waiting.as_str()] {
+            let plan = plan_of(conn, probe);
+            assert!(
+                plan.iter().any(|step| step
+                    .contains("SEARCH r USING COVERING INDEX posts_visible_position (thread_id=?")),
+                "{plan:#?}\n    in: {probe}"
             );
         }
     }
