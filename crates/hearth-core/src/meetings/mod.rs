@@ -55,6 +55,10 @@ use crate::policy::{self, Action, Actor};
 use crate::text_enum::text_enum;
 use recurrence::{End, MonthWeek, Repeat, Schedule};
 
+/// How far ahead a group's next meeting and a meeting's coming dates are looked for: a meeting
+/// planned two years out is still the group's next meeting, not "no meeting scheduled".
+pub const LOOK_AHEAD: TimeDelta = TimeDelta::days(366 * 20);
+
 /// The key of one meeting of a series: its original local start.
 const KEY_FORMAT: &str = "%Y%m%dT%H%M";
 

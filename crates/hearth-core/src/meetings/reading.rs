@@ -1,6 +1,6 @@
 //! Reading meetings: one by its id, one date of a series by its key, a group's coming dates.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -89,15 +89,15 @@ pub fn upcoming_for_board(
     Ok(found)
 }
 
-/// The group's next meeting that is not cancelled and has not ended by `now`, looking a year
-/// ahead (for a board page or a group directory). The caller has checked the actor may read
+/// The group's next meeting that is not cancelled and has not ended by `now`, however far
+/// ahead it is (up to [`LOOK_AHEAD`](super::LOOK_AHEAD)), for a board page or a group directory. The caller has checked the actor may read
 /// the board; nothing returned here is members-only.
 pub fn next_occurrence(
     conn: &mut DbConn,
     board_id: BoardId,
     now: NaiveDateTime,
 ) -> Result<Option<Upcoming>> {
-    let found = upcoming_for_board(conn, board_id, now, now + TimeDelta::days(366), 50)?;
+    let found = upcoming_for_board(conn, board_id, now, now + super::LOOK_AHEAD, 50)?;
     Ok(found.into_iter().find(|u| !u.occurrence.cancelled))
 }
 

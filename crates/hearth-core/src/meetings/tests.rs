@@ -1,7 +1,7 @@
 //! Meetings on a real SQLite file: recurrence across daylight-saving changes, monthly rules and
 //! ends, exceptions, answers with a waiting list, who sees the link and place, the feeds.
 
-use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 
 use super::*;
 use crate::accounts::actors;
@@ -322,6 +322,23 @@ fn cancelling_and_moving_one_meeting_of_a_series() {
     assert!(next_occurrence(conn, g.board.id, clock::now())
         .unwrap()
         .is_none());
+}
+
+/// A group whose only meeting is over a year away still has a next meeting: its bar and card
+/// show the date, not "No meeting scheduled".
+#[test]
+fn a_meeting_two_years_away_is_still_the_groups_next() {
+    let g = group("public");
+    let conn = &mut *g.conn();
+    let date = (clock::now() + TimeDelta::days(730)).date().to_string();
+    let mut once = form(&date, "19:00", "Europe/London");
+    once.repeat = "none".to_owned();
+    let meeting = schedule(conn, &g.admin, &g.board, &once).unwrap();
+    let next = next_occurrence(conn, g.board.id, clock::now())
+        .unwrap()
+        .expect("the meeting two years away");
+    assert_eq!(next.meeting.id, meeting.id);
+    assert_eq!(next.occurrence.local_start.date().to_string(), date);
 }
 
 fn unread(conn: &mut DbConn, m: &MemberActor) -> Vec<String> {

@@ -1,7 +1,6 @@
 //! One meeting's page, with its coming dates, and each member's answer for a date.
 
 use actix_web::{web, HttpResponse};
-use chrono::TimeDelta;
 use hearth_core::clock;
 use hearth_core::ids::MeetingId;
 use hearth_core::meetings::{self, Response};
@@ -15,8 +14,6 @@ use crate::viewer::Viewer;
 
 /// How many coming dates a meeting's page lists.
 const MEETING_PAGE_LIMIT: usize = 10;
-/// How far ahead it looks for them.
-const MEETING_PAGE_YEARS: i64 = 20;
 
 /// `GET /m/{id}`: a meeting, its coming dates, answers and (for members) where it is.
 pub async fn show(
@@ -27,7 +24,7 @@ pub async fn show(
     let actor = viewer.actor();
     let id = id.into_inner();
     let now = clock::now();
-    let until = now + TimeDelta::days(366 * MEETING_PAGE_YEARS);
+    let until = now + meetings::LOOK_AHEAD;
     let view = read(&state, move |conn| {
         meetings::page_for(conn, &actor, id, now, until, MEETING_PAGE_LIMIT)
     })
