@@ -5,9 +5,11 @@
 //!
 //! "Best matches" on SQLite puts opening posts whose thread's title has the words first, newest
 //! first, among the newest `candidates` matches, then every other match, newest first. Each
-//! step reads a bounded part of the index (the window's floor is the `candidates`-th newest
-//! match; its title matches are read upwards from there; the rest from the newest row until the
-//! page is full): a search costs what a window and a page of hits cost, however common its words. FTS5's bm25 was not kept: its weight of a
+//! step reads a bounded part of the index (the window is the newest `candidates` matches' ids;
+//! its title matches are read upwards from its floor; the rest of the page comes from the
+//! window's other ids, and from the index below the floor only past the window): a search
+//! costs what a window and a page of hits cost, however common its words, and reads the words'
+//! doclists once when they have fewer matches than a window. FTS5's bm25 was not kept: its weight of a
 //! word counts every row that has it, 60 ms for a word in 700,000 of the 1M benchmark posts
 //! (11 ms for one in 20,000), whatever the `LIMIT` (`docs/performance.md`, "Eighth session").
 //! PostgreSQL ranks the newest `candidates` by `ts_rank`, which needs no such count.
@@ -354,94 +356,107 @@ pub fn find(conn: &mut DbConn, plan: &Plan<'_>) -> Result<Vec<PostId>> {
 }
 
 /// SQLite: the title matches of the window first, then the rest, each newest first (see the
-/// module's notes). The window's floor and the rest walk `post_search` from its newest row;
-/// the window's title matches are read upwards from the floor.
+/// module's notes). The window (the newest `candidates` matches, ids only) is read once from
+/// the index; its title matches are read upwards from its floor; the rest of the page comes
+/// from the window's other ids, and only past the window from the index again.
 fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<i64>> {
     let words = fts5_match(plan.terms);
     // Hits needed from the top to fill the page.
     let wanted = plan.offset + plan.limit;
-    let titled: Vec<i64> = match plan.order {
-        Order::Newest => Vec::new(),
-        Order::Relevance { candidates } => {
-            // The window's oldest row: the `candidates`-th newest with the words, or none when
-            // fewer have them (the index alone, before any filter).
-            let mut floor = Sql::sqlite();
-            floor
-                .push("SELECT rowid AS id FROM post_search WHERE post_search MATCH ")
-                .bind(Bind::Text(words.clone()))
-                .push(" ORDER BY rowid DESC LIMIT 1 OFFSET ")
-                .bind(Bind::Int((candidates - 1).max(0)));
-            let floor = run!(c, floor, diesel::sqlite::Sqlite)
-                .first()
-                .map_or(0, |f| f.id);
-            // The window's title matches, from the index alone and in its own order: with
-            // `ORDER BY rowid DESC` FTS5 does not stop at the floor and walks the word's whole
-            // doclist when few titles have it (15 ms for "people" in 1M posts, 0.04 ms this
-            // way; docs/performance.md, "Thirteenth session"). At most `candidates` ids.
-            let mut window = Sql::sqlite();
-            window
-                .push("SELECT rowid AS id FROM post_search WHERE post_search MATCH ")
-                .bind(Bind::Text(format!("{{title}} : ({words})")))
-                .push(" AND rowid >= ")
-                .bind(Bind::Int(floor));
-            let mut in_window = ids(run!(c, window, diesel::sqlite::Sqlite));
-            in_window.sort_unstable_by(|a, b| b.cmp(a));
-            // Then the plan's filters, newest first, a growing slice at a time until the page
-            // is full: joining every one of 2,000 title matches (a word only titles have) to
-            // its post and thread cost 15 ms.
-            let wanted_n = usize::try_from(wanted).unwrap_or(usize::MAX);
-            let mut titled: Vec<i64> = Vec::new();
-            let (mut at, mut slice) = (0, wanted_n.max(20));
-            while at < in_window.len() && titled.len() < wanted_n {
-                let part = &in_window[at..(at + slice).min(in_window.len())];
-                let mut passing = Sql::sqlite();
-                passing.push(
-                    "SELECT p.id AS id FROM posts p JOIN threads t ON t.id = p.thread_id \
-                     WHERE p.id IN (",
-                );
-                for (i, id) in part.iter().enumerate() {
-                    if i > 0 {
-                        passing.push(", ");
-                    }
-                    passing.bind(Bind::Int(*id));
-                }
-                passing.push(")");
-                push_filters(&mut passing, plan);
-                passing.push(" ORDER BY p.id DESC");
-                titled.extend(ids(run!(c, passing, diesel::sqlite::Sqlite)));
-                at += part.len();
-                slice = slice.saturating_mul(2);
-            }
-            titled.truncate(wanted_n);
-            titled
-        }
+    let Order::Relevance { candidates } = plan.order else {
+        let mut newest = Sql::sqlite();
+        newest.matching(&words, plan);
+        newest.newest(wanted - plan.offset, plan.offset);
+        return Ok(ids(run!(c, newest, diesel::sqlite::Sqlite)));
     };
-    let n_titled = titled.len() as i64;
-    let mut page: Vec<i64> = titled
-        .iter()
-        .copied()
-        .skip(usize::try_from(plan.offset).unwrap_or(0))
-        .collect();
-    if n_titled < wanted {
-        // Every title match of the window is known: the rest of the page is the other matches.
-        let skip = (plan.offset - n_titled).max(0);
-        let mut rest = Sql::sqlite();
-        rest.matching(&words, plan);
-        if !titled.is_empty() {
-            rest.push(" AND post_search.rowid NOT IN (");
-            for (i, id) in titled.iter().enumerate() {
-                if i > 0 {
-                    rest.push(", ");
-                }
-                rest.bind(Bind::Int(*id));
-            }
-            rest.push(")");
+    let wanted_n = usize::try_from(wanted).unwrap_or(usize::MAX);
+    // The window, newest first, from the index alone and before any filter. When it is not
+    // full it holds every match: nothing after it reads the words' doclists again (two words
+    // of 20,000 posts each, intersected, cost ~2 ms a walk on the 1M benchmark posts).
+    let mut window = Sql::sqlite();
+    window
+        .push("SELECT rowid AS id FROM post_search WHERE post_search MATCH ")
+        .bind(Bind::Text(words.clone()))
+        .push(" ORDER BY rowid DESC LIMIT ")
+        .bind(Bind::Int(candidates.max(1)));
+    let in_window = ids(run!(c, window, diesel::sqlite::Sqlite));
+    let complete = (in_window.len() as i64) < candidates.max(1);
+    let floor = in_window.last().copied().unwrap_or(0);
+    // The window's title matches, in the index's own order: with `ORDER BY rowid DESC` FTS5
+    // does not stop at the floor and walks the word's whole doclist when few titles have it
+    // (15 ms for "people" in 1M posts, 0.04 ms this way; docs/performance.md, "Thirteenth
+    // session"). At most `candidates` ids.
+    let mut titles = Sql::sqlite();
+    titles
+        .push("SELECT rowid AS id FROM post_search WHERE post_search MATCH ")
+        .bind(Bind::Text(format!("{{title}} : ({words})")))
+        .push(" AND rowid >= ")
+        .bind(Bind::Int(floor));
+    let mut titled_ids = ids(run!(c, titles, diesel::sqlite::Sqlite));
+    titled_ids.sort_unstable_by(|a, b| b.cmp(a));
+    let mut found = passing(c, plan, &titled_ids, wanted_n)?;
+    if found.len() < wanted_n {
+        // Every title match of the window is known: the rest of the page is the other
+        // matches, the window's first.
+        titled_ids.sort_unstable();
+        let others: Vec<i64> = in_window
+            .iter()
+            .copied()
+            .filter(|id| titled_ids.binary_search(id).is_err())
+            .collect();
+        let need = wanted_n - found.len();
+        let mut rest = passing(c, plan, &others, need)?;
+        if rest.len() < need && !complete {
+            let mut older = Sql::sqlite();
+            older.matching(&words, plan);
+            older
+                .push(" AND post_search.rowid < ")
+                .bind(Bind::Int(floor));
+            older.newest((need - rest.len()) as i64, 0);
+            rest.extend(ids(run!(c, older, diesel::sqlite::Sqlite)));
         }
-        rest.newest(wanted - n_titled.max(plan.offset), skip);
-        page.extend(ids(run!(c, rest, diesel::sqlite::Sqlite)));
+        found.extend(rest);
     }
-    page.truncate(usize::try_from(plan.limit).unwrap_or(0));
-    Ok(page)
+    Ok(found
+        .into_iter()
+        .skip(usize::try_from(plan.offset).unwrap_or(0))
+        .take(usize::try_from(plan.limit).unwrap_or(0))
+        .collect())
+}
+
+/// The first `wanted` of `candidates` (newest first) that pass the plan's filters, in their
+/// order: joined to their posts and threads a growing slice at a time, since joining all 2,000
+/// of a window (a word only titles have) cost 15 ms where the page needs twenty.
+fn passing(
+    c: &mut diesel::SqliteConnection,
+    plan: &Plan<'_>,
+    candidates: &[i64],
+    wanted: usize,
+) -> Result<Vec<i64>> {
+    let mut found: Vec<i64> = Vec::new();
+    let (mut at, mut slice) = (0, wanted.max(20));
+    while at < candidates.len() && found.len() < wanted {
+        let part = &candidates[at..(at + slice).min(candidates.len())];
+        let mut sql = Sql::sqlite();
+        sql.push(
+            "SELECT p.id AS id FROM posts p JOIN threads t ON t.id = p.thread_id \
+             WHERE p.id IN (",
+        );
+        for (i, id) in part.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Bind::Int(*id));
+        }
+        sql.push(")");
+        push_filters(&mut sql, plan);
+        sql.push(" ORDER BY p.id DESC");
+        found.extend(ids(run!(c, sql, diesel::sqlite::Sqlite)));
+        at += part.len();
+        slice = slice.saturating_mul(2);
+    }
+    found.truncate(wanted);
+    Ok(found)
 }
 
 fn ids(found: Vec<Found>) -> Vec<i64> {
