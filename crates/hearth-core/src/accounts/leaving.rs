@@ -332,19 +332,23 @@ fn forget_presence(
         .execute(conn)?;
     diesel::delete(recovery_codes::table.filter(recovery_codes::member_id.eq(member_id)))
         .execute(conn)?;
-    diesel::delete(notifications::table.filter(notifications::member_id.eq(member_id)))
-        .execute(conn)?;
+    crate::notifications::in_lock_order!(
+        conn,
+        notifications::table.filter(notifications::member_id.eq(member_id)),
+        |rows| diesel::delete(rows).execute(conn)
+    )?;
     // Under delete, what they caused for others and nobody read yet goes: a mention, their
     // messages (rows about posts were settled by `delete_words` through `post_withdrawn`, so
     // a row still naming them is about words that are gone). Under anonymise the words stay,
     // and so do the rows about them, shown from "a former member".
     if mode == LeavingMode::Delete {
-        diesel::delete(
+        crate::notifications::in_lock_order!(
+            conn,
             notifications::table
                 .filter(notifications::actor_id.eq(member_id))
                 .filter(notifications::read_at.is_null()),
-        )
-        .execute(conn)?;
+            |rows| diesel::delete(rows).execute(conn)
+        )?;
     }
     diesel::delete(
         thread_subscriptions::table.filter(thread_subscriptions::member_id.eq(member_id)),

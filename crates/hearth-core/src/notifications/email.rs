@@ -258,11 +258,15 @@ pub fn save_mail_preferences(
         let before = mail_preferences(conn, member)?;
         store(conn, member, chosen, now)?;
         if before.mode == EmailMode::Never && chosen.mode != EmailMode::Never {
-            diesel::update(notifications::table)
-                .filter(notifications::member_id.eq(member))
-                .filter(notifications::mail_pending_since.is_not_null())
-                .set(notifications::mail_pending_since.eq(None::<NaiveDateTime>))
-                .execute(conn)?;
+            super::in_lock_order!(
+                conn,
+                notifications::table
+                    .filter(notifications::member_id.eq(member))
+                    .filter(notifications::mail_pending_since.is_not_null()),
+                |rows| diesel::update(rows)
+                    .set(notifications::mail_pending_since.eq(None::<NaiveDateTime>))
+                    .execute(conn)
+            )?;
         }
         Ok(())
     })

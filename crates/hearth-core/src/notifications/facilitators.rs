@@ -79,17 +79,16 @@ pub(crate) fn settled(
     if told.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::update(notifications::table)
-        .filter(notifications::member_id.eq_any(&told))
-        .filter(notifications::kind.eq(kind.as_str()))
-        .filter(notifications::open_key.eq(board.0))
-        .filter(notifications::board_id.eq(board))
-        .filter(notifications::read_at.is_null())
-        .set((
-            notifications::read_at.eq(now),
-            notifications::open_key.eq(None::<i64>),
-        ))
-        .execute(conn)?)
+    super::in_lock_order!(
+        conn,
+        notifications::table
+            .filter(notifications::member_id.eq_any(&told))
+            .filter(notifications::kind.eq(kind.as_str()))
+            .filter(notifications::open_key.eq(board.0))
+            .filter(notifications::board_id.eq(board))
+            .filter(notifications::read_at.is_null()),
+        |rows| super::marked_read!(conn, rows, now)
+    )
 }
 
 #[cfg(test)]

@@ -280,10 +280,13 @@ fn member_turn(
         let (kept, stale) = listing::decided(conn, &reader, &ids)?;
         // What they may no longer read is never mailed, even should it become readable again.
         if !stale.is_empty() {
-            diesel::update(notifications::table)
-                .filter(notifications::id.eq_any(&stale))
-                .set(notifications::mail_pending_since.eq(None::<NaiveDateTime>))
-                .execute(conn)?;
+            super::in_lock_order!(
+                conn,
+                notifications::table.filter(notifications::id.eq_any(&stale)),
+                |rows| diesel::update(rows)
+                    .set(notifications::mail_pending_since.eq(None::<NaiveDateTime>))
+                    .execute(conn)
+            )?;
         }
         let waited = |d: &Decided| since.get(&d.item.id).copied().unwrap_or(now);
         let plans = plan(conn, schedule, prefs, zone, &kept, &waited, member.id, now)?;
@@ -430,16 +433,20 @@ fn write_mail(
         return Ok(false);
     }
     let ids: Vec<NotificationId> = planned.items.iter().map(|d| d.item.id).collect();
-    let claimed: Vec<NotificationId> = diesel::update(notifications::table)
-        .filter(notifications::id.eq_any(&ids))
-        .filter(notifications::read_at.is_null())
-        .filter(notifications::mail_pending_since.is_not_null())
-        .set((
-            notifications::mail_pending_since.eq(None::<NaiveDateTime>),
-            notifications::mailed_at.eq(now),
-        ))
-        .returning(notifications::id)
-        .get_results(conn)?;
+    let claimed: Vec<NotificationId> = super::in_lock_order!(
+        conn,
+        notifications::table
+            .filter(notifications::id.eq_any(&ids))
+            .filter(notifications::read_at.is_null())
+            .filter(notifications::mail_pending_since.is_not_null()),
+        |rows| diesel::update(rows)
+            .set((
+                notifications::mail_pending_since.eq(None::<NaiveDateTime>),
+                notifications::mailed_at.eq(now),
+            ))
+            .returning(notifications::id)
+            .get_results(conn)
+    )?;
     if claimed.is_empty() {
         return Ok(false);
     }

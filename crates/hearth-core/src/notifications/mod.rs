@@ -28,7 +28,7 @@ use diesel::upsert::excluded;
 use serde::Serialize;
 
 use crate::db::schema::{mutes, notifications};
-use crate::db::{lock_in_order, per_connection, write_tx_unseen, Cached, DbConn};
+use crate::db::{per_connection, write_tx_unseen, Cached, DbConn};
 use crate::error::Result;
 use crate::ids::{BoardId, ConversationId, MeetingId, MemberId, NotificationId, PostId, ThreadId};
 use crate::text_enum::text_enum;
@@ -185,6 +185,52 @@ pub(super) struct Told<'a> {
 fn lock_order(told: &Told<'_>) -> (&'static str, Option<i64>, MemberId) {
     (told.new.kind.as_str(), told.new.group, told.member)
 }
+
+/// Changes the existing rows `$rows` (a filtered `notifications::table`) selects, with `$rows`
+/// bound to that selection in `$change`, after locking them in [`lock_order`] (rows without a
+/// key before those with one, as `Option` sorts, then by id): every statement that changes
+/// several rows, maybe several members' (a moderator's hide) or several of one member's that a
+/// fan-out or a hide may be changing too (a member reading a thread), locks them in this one
+/// order, so none waits for a row another holds while holding one it waits for. Nothing is
+/// sent for the lock on SQLite ([`lock_in_order`]).
+macro_rules! in_lock_order {
+    ($conn:expr, $rows:expr, |$bound:ident| $change:expr) => {{
+        $crate::db::lock_in_order!(
+            $conn,
+            $rows
+                .order((
+                    diesel::dsl::sql::<diesel::sql_types::Text>(
+                        "notifications.kind COLLATE \"C\"",
+                    ),
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "notifications.open_key IS NOT NULL",
+                    ),
+                    $crate::db::schema::notifications::open_key,
+                    $crate::db::schema::notifications::member_id,
+                    $crate::db::schema::notifications::id,
+                ))
+                .select($crate::db::schema::notifications::id)
+        )?;
+        let $bound = $rows;
+        $change
+    }};
+}
+pub(crate) use in_lock_order;
+
+/// Marks `$rows` (a filtered `notifications::table`, locked in [`lock_order`]) read at `$now`:
+/// out of their group, so the next such notification starts a new row. How many.
+macro_rules! marked_read {
+    ($conn:expr, $rows:expr, $now:expr) => {
+        diesel::update($rows)
+            .set((
+                $crate::db::schema::notifications::read_at.eq($now),
+                $crate::db::schema::notifications::open_key.eq(None::<i64>),
+            ))
+            .execute($conn)
+            .map_err($crate::error::Error::from)
+    };
+}
+pub(crate) use marked_read;
 
 /// Writes `told` (each member, kind and key once, already decided: the caller left out the actor
 /// and whoever muted them), inside the caller's transaction, in [`lock_order`]: a statement for
@@ -346,16 +392,15 @@ pub fn read_thread_in(
     up_to: i32,
     now: NaiveDateTime,
 ) -> Result<usize> {
-    Ok(diesel::update(notifications::table)
-        .filter(notifications::member_id.eq(member))
-        .filter(notifications::thread_id.eq(thread))
-        .filter(notifications::read_at.is_null())
-        .filter(notifications::last_position.le(up_to))
-        .set((
-            notifications::read_at.eq(now),
-            notifications::open_key.eq(None::<i64>),
-        ))
-        .execute(conn)?)
+    in_lock_order!(
+        conn,
+        notifications::table
+            .filter(notifications::member_id.eq(member))
+            .filter(notifications::thread_id.eq(thread))
+            .filter(notifications::read_at.is_null())
+            .filter(notifications::last_position.le(up_to)),
+        |rows| marked_read!(conn, rows, now)
+    )
 }
 
 /// The member read a private conversation: what told them of its messages is read. Inside
@@ -366,15 +411,14 @@ pub(crate) fn read_conversation_in(
     conversation: ConversationId,
     now: NaiveDateTime,
 ) -> Result<usize> {
-    Ok(diesel::update(notifications::table)
-        .filter(notifications::member_id.eq(member))
-        .filter(notifications::conversation_id.eq(conversation))
-        .filter(notifications::read_at.is_null())
-        .set((
-            notifications::read_at.eq(now),
-            notifications::open_key.eq(None::<i64>),
-        ))
-        .execute(conn)?)
+    in_lock_order!(
+        conn,
+        notifications::table
+            .filter(notifications::member_id.eq(member))
+            .filter(notifications::conversation_id.eq(conversation))
+            .filter(notifications::read_at.is_null()),
+        |rows| marked_read!(conn, rows, now)
+    )
 }
 
 /// The member marked a whole group read: what told them of posts in its threads is read.
@@ -385,18 +429,20 @@ pub(crate) fn read_board_in(
     now: NaiveDateTime,
 ) -> Result<usize> {
     use crate::db::schema::threads;
-    let its_threads = threads::table
-        .filter(threads::board_id.eq(board))
-        .select(threads::id.nullable());
-    Ok(diesel::update(notifications::table)
-        .filter(notifications::member_id.eq(member))
-        .filter(notifications::read_at.is_null())
-        .filter(notifications::thread_id.eq_any(its_threads))
-        .set((
-            notifications::read_at.eq(now),
-            notifications::open_key.eq(None::<i64>),
-        ))
-        .execute(conn)?)
+    in_lock_order!(
+        conn,
+        notifications::table
+            .filter(notifications::member_id.eq(member))
+            .filter(notifications::read_at.is_null())
+            .filter(
+                notifications::thread_id.eq_any(
+                    threads::table
+                        .filter(threads::board_id.eq(board))
+                        .select(threads::id.nullable())
+                )
+            ),
+        |rows| marked_read!(conn, rows, now)
+    )
 }
 
 /// Marks one of the member's notifications read (another member's is not found).
@@ -428,14 +474,13 @@ pub fn mark_stale_read(
     now: NaiveDateTime,
 ) -> Result<i64> {
     write_tx_unseen(conn, |conn| {
-        diesel::update(notifications::table)
-            .filter(notifications::id.eq_any(&stale))
-            .filter(notifications::member_id.eq(member))
-            .set((
-                notifications::read_at.eq(now),
-                notifications::open_key.eq(None::<i64>),
-            ))
-            .execute(conn)?;
+        in_lock_order!(
+            conn,
+            notifications::table
+                .filter(notifications::id.eq_any(&stale))
+                .filter(notifications::member_id.eq(member)),
+            |rows| marked_read!(conn, rows, now)
+        )?;
         unread_count(conn, member)
     })
 }
@@ -443,14 +488,13 @@ pub fn mark_stale_read(
 /// Marks every notification of the member read.
 pub fn mark_all_read(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) -> Result<()> {
     write_tx_unseen(conn, |conn| {
-        diesel::update(notifications::table)
-            .filter(notifications::member_id.eq(member))
-            .filter(notifications::read_at.is_null())
-            .set((
-                notifications::read_at.eq(now),
-                notifications::open_key.eq(None::<i64>),
-            ))
-            .execute(conn)?;
+        in_lock_order!(
+            conn,
+            notifications::table
+                .filter(notifications::member_id.eq(member))
+                .filter(notifications::read_at.is_null()),
+            |rows| marked_read!(conn, rows, now)
+        )?;
         Ok(())
     })
 }
@@ -471,14 +515,32 @@ pub fn purge_read(conn: &mut DbConn, now: NaiveDateTime, kept_days: u32) -> Resu
 /// goes; a grouped one ("3 new replies") is counted again from the visible posts it spans,
 /// leads to the first of them, names the author of the last, and goes when none is left.
 pub(crate) fn post_withdrawn(conn: &mut DbConn, post: &crate::model::Post) -> Result<()> {
+    // Its own rows and the grouped rows spanning it are many members' (a fan-out may be
+    // counting more into them, a member may be reading them): all locked first, in one order.
+    in_lock_order!(
+        conn,
+        notifications::table
+            .filter(notifications::read_at.is_null())
+            .filter(
+                notifications::post_id
+                    .eq(post.id)
+                    .and(notifications::open_key.is_null())
+                    .or(notifications::thread_id
+                        .eq(post.thread_id)
+                        .and(notifications::open_key.is_not_null())
+                        .and(notifications::first_position.le(post.position))
+                        .and(notifications::last_position.ge(post.position))),
+            ),
+        |_rows| ()
+    );
     diesel::delete(notifications::table)
         .filter(notifications::post_id.eq(post.id))
         .filter(notifications::read_at.is_null())
         .filter(notifications::open_key.is_null())
         .execute(conn)?;
     // The visible posts of the row's thread between its first and last position, but the
-    // member's own: one SQL fragment with bound values, so diesel writes each backend's
-    // placeholders.
+    // member's own and those of members they muted (as the fan-out counted them): one SQL
+    // fragment with bound values, so diesel writes each backend's placeholders.
     macro_rules! spanned {
         ($ty:ty, $what:literal, $tail:literal) => {
             sql::<$ty>(concat!(
@@ -491,25 +553,19 @@ pub(crate) fn post_withdrawn(conn: &mut DbConn, post: &crate::model::Post) -> Re
             .bind::<Text, _>(crate::model::Publication::Published.as_str())
             .sql(" AND p.moderation = ")
             .bind::<Text, _>(crate::model::Moderation::Visible.as_str())
+            .sql(
+                " AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.member_id = \
+                 notifications.member_id AND m.muted_id = p.author_id)",
+            )
             .sql($tail)
         };
     }
-    // The grouped rows spanning the post are many members' (a fan-out may be counting more
-    // into them): locked first in the order every transaction writes them ([`lock_order`]).
     let spanning = notifications::table
         .filter(notifications::thread_id.eq(post.thread_id))
         .filter(notifications::read_at.is_null())
         .filter(notifications::open_key.is_not_null())
         .filter(notifications::first_position.le(post.position))
         .filter(notifications::last_position.ge(post.position));
-    let in_lock_order = spanning
-        .order((
-            sql::<Text>("notifications.kind COLLATE \"C\""),
-            notifications::open_key,
-            notifications::member_id,
-        ))
-        .select(notifications::id);
-    lock_in_order!(conn, in_lock_order)?;
     diesel::update(spanning)
         .set((
             notifications::count.eq(spanned!(Integer, "COUNT(*)", ")")),
@@ -542,20 +598,24 @@ pub(crate) fn post_withdrawn(conn: &mut DbConn, post: &crate::model::Post) -> Re
 /// have not read goes, with the level they chose for it. Inside that transaction.
 pub(crate) fn forget_board(conn: &mut DbConn, member: MemberId, board: BoardId) -> Result<()> {
     use crate::db::schema::{board_subscriptions, threads};
-    let its_threads = threads::table
-        .filter(threads::board_id.eq(board))
-        .select(threads::id.nullable());
     // Private messages stay: the member is still a party to their conversations.
-    diesel::delete(notifications::table)
-        .filter(notifications::member_id.eq(member))
-        .filter(notifications::read_at.is_null())
-        .filter(notifications::kind.ne(Kind::Message.as_str()))
-        .filter(
-            notifications::board_id
-                .eq(board)
-                .or(notifications::thread_id.eq_any(its_threads)),
-        )
-        .execute(conn)?;
+    in_lock_order!(
+        conn,
+        notifications::table
+            .filter(notifications::member_id.eq(member))
+            .filter(notifications::read_at.is_null())
+            .filter(notifications::kind.ne(Kind::Message.as_str()))
+            .filter(
+                notifications::board_id
+                    .eq(board)
+                    .or(notifications::thread_id.eq_any(
+                        threads::table
+                            .filter(threads::board_id.eq(board))
+                            .select(threads::id.nullable())
+                    ))
+            ),
+        |rows| diesel::delete(rows).execute(conn)
+    )?;
     diesel::delete(board_subscriptions::table.find((board, member))).execute(conn)?;
     Ok(())
 }

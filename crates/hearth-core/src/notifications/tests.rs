@@ -674,7 +674,7 @@ fn replies_left_to_the_worker_together_are_told_in_one_pass() {
     fanout::hooks::set_batch(Some(1));
     let first = site.reply(&ann, &thread, "You are not alone in this.");
     let from_ben = site.reply(&ben, &thread, "Same here, every night.");
-    site.reply(&ann, &thread, "Write to us in the morning too.");
+    let third = site.reply(&ann, &thread, "Write to us in the morning too.");
     fanout::hooks::set_batch(None);
     assert_eq!(site.bell(&author), 3, "told in each reply's commit");
     assert_eq!(
@@ -722,6 +722,18 @@ fn replies_left_to_the_worker_together_are_told_in_one_pass() {
     assert!(waiting(conn).is_empty());
     assert_eq!(site.bell(&watchers[0]), 4, "one more, not the hidden one");
     assert_eq!(site.bell(&watchers[1]), 3);
+
+    // A moderator hides the earliest reply: each row is counted again from the posts it spans,
+    // still without the replies of members its reader muted, and leads to the next one.
+    site.hide(&first);
+    assert_eq!(site.bell(&watchers[0]), 3);
+    assert_eq!(site.bell(&watchers[1]), 2, "counted again without ben's");
+    assert_eq!(site.bell(&ben), 2, "ann's two left, not his own");
+    assert!(leads_to(&site.items(&watchers[0])[0], &from_ben));
+    assert!(
+        leads_to(&site.items(&watchers[1])[0], &third),
+        "the first reply left that they did not mute"
+    );
 }
 
 /// Two deliveries at once (two workers: several `hearth serve` may share one PostgreSQL), each
@@ -981,4 +993,82 @@ fn job_ids(conn: &mut DbConn) -> Vec<i64> {
 fn jobs_left(conn: &mut DbConn) -> i64 {
     use crate::db::schema::notification_jobs;
     notification_jobs::table.count().get_result(conn).unwrap()
+}
+
+/// Every statement that changes several notification rows locks them first in the one order
+/// every writer uses (on PostgreSQL a `SELECT … ORDER BY kind … FOR UPDATE` before it): a
+/// moderator's hide, a member reading a thread, marking everything read. Two such
+/// transactions sharing rows (a hide counts many members' rows again while one of them reads
+/// the thread) then never each hold a row the other waits for.
+#[test]
+fn changes_of_several_rows_lock_them_in_one_order_first() {
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use std::sync::{Arc, Mutex};
+    let site = site();
+    let board = site.board("steady", "public");
+    let (author, ann) = (site.member("author"), site.member("ann"));
+    let thread = site.start(&author, &board, "Hard night");
+    site.reply(&ann, &thread, "Still here with you.");
+    let mention = site.reply(&ann, &thread, "@author you are not alone.");
+    let later = site.reply(&ann, &thread, "Morning now.");
+    let conn = &mut site.conn();
+    if !matches!(**conn, DbConn::Pg(_)) {
+        eprintln!("SQLite's write transaction holds its one lock: nothing to order");
+        return;
+    }
+    // The author's rows: the mention, and the other two replies grouped.
+    let kinds: Vec<(&str, i32)> = site
+        .items(&author)
+        .into_iter()
+        .map(|item| (item.kind, item.count))
+        .collect();
+    assert_eq!(kinds, [("mention", 1), ("reply", 2)]);
+    let captured = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = captured.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            sink.lock().unwrap().push(query.to_string());
+        }
+    });
+    let mut operation = |name: &str, run: &mut dyn FnMut(&mut DbConn)| {
+        captured.lock().unwrap().clear();
+        run(conn);
+        let sent = captured.lock().unwrap().clone();
+        let changes = sent
+            .iter()
+            .position(|sql| {
+                sql.starts_with("UPDATE \"notifications\"")
+                    || sql.starts_with("DELETE FROM \"notifications\"")
+            })
+            .unwrap_or_else(|| panic!("{name} changed no notification: {sent:#?}"));
+        let locks = sent[..changes].iter().any(|sql| {
+            sql.contains("FROM \"notifications\"")
+                && sql.contains("ORDER BY notifications.kind COLLATE \"C\"")
+                && sql.contains("FOR UPDATE")
+        });
+        assert!(locks, "{name}: no lock in order before {sent:#?}");
+    };
+    operation("a hide", &mut |conn| {
+        let hide = Decision::Hide {
+            reason: "spam".to_owned(),
+        };
+        review::decide(
+            conn,
+            &rules(),
+            &site.admin,
+            mention.id,
+            Seen::of(&mention),
+            &hide,
+        )
+        .unwrap();
+    });
+    operation("reading the thread", &mut |conn| {
+        read_thread_in(conn, author.id, thread.id, later.position, clock::now()).unwrap();
+    });
+    site.reply(&ann, &thread, "Evening again.");
+    operation("marking all read", &mut |conn| {
+        mark_all_read(conn, author.id, clock::now()).unwrap();
+    });
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    assert_eq!(site.bell(&author), 0);
 }
