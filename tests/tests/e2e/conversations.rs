@@ -68,6 +68,8 @@ fn a_facilitator_checks_in_from_the_queue_the_other_answers_and_nobody_else_may_
     let form = fran.visit(&start);
     form.assert_status(200);
     assert!(form.texts("h1")[0].contains("Check in privately with joan"));
+    // A subject is there already (a facilitator in a hurry can send at once), and can change.
+    assert_eq!(form.attrs("input#subject", "value"), ["Checking in"]);
     let sent = fran.submit(
         &form,
         "/conversations/new",

@@ -646,8 +646,8 @@ pub struct GroupNews {
 #[derive(Debug, Clone)]
 pub struct Home {
     pub groups: Vec<GroupNews>,
-    /// Their latest notifications of replies to them and mentions, as the policy lets them
-    /// read them now.
+    /// Their latest notifications of replies to them (in threads they started, or to their
+    /// posts) and mentions, as the policy lets them read them now.
     pub replies: Vec<notifications::NotificationItem>,
     /// The threads they watch, newest activity first, each with what is new in it.
     pub watched: Vec<WatchedThread>,
@@ -719,8 +719,13 @@ pub fn home_for(conn: &mut DbConn, member: &MemberActor) -> Result<Home> {
         .items
         .into_iter()
         .filter(|n| {
-            n.kind == notifications::Kind::ReplyToYou.as_str()
-                || n.kind == notifications::Kind::Mention.as_str()
+            [
+                notifications::Kind::Reply,
+                notifications::Kind::ReplyToYou,
+                notifications::Kind::Mention,
+            ]
+            .iter()
+            .any(|kind| n.kind == kind.as_str())
         })
         .take(HOME_REPLIES)
         .collect();

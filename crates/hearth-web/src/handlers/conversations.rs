@@ -250,9 +250,17 @@ pub async fn new_form(
     viewer: Viewer,
     query: web::Query<StartInput>,
 ) -> Result<HttpResponse, WebError> {
+    let query = query.into_inner();
+    // A check-in from a post starts with a subject, which the facilitator may change.
+    let subject = if query.post.is_some() && query.subject.trim().is_empty() {
+        "Checking in".to_owned()
+    } else {
+        query.subject
+    };
     let input = StartInput {
+        subject,
         submission_key: posts::new_submission_key(),
-        ..query.into_inner()
+        ..query
     };
     start_page(&state, &viewer, &input).await?.render(&state)
 }

@@ -365,6 +365,14 @@ fn a_members_home_shows_their_groups_with_new_threads_and_next_meetings() {
     let home = home_for(conn, &ana).unwrap();
     let replies: Vec<&str> = home.replies.iter().map(|n| n.kind).collect();
     assert_eq!(replies, vec!["reply_to_you"]);
+
+    // A reply in a thread she started is a reply to her too: the bell says so, and so does
+    // her home.
+    let hers = start(conn, &ana, &pets, "Hers").id;
+    reply(conn, &admin, hers);
+    let home = home_for(conn, &ana).unwrap();
+    let replies: Vec<&str> = home.replies.iter().map(|n| n.kind).collect();
+    assert_eq!(replies, vec!["reply", "reply_to_you"]);
 }
 
 #[test]
