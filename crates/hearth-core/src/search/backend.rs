@@ -221,6 +221,14 @@ fn fts5_match(terms: &Terms) -> String {
 
 /// The tsquery, in each configuration: all words (`plainto_tsquery`) and each phrase
 /// (`phraseto_tsquery`), any configuration matching.
+///
+/// Written into the statement as constants, not bound: PostgreSQL estimates how many rows
+/// match only from a constant tsquery. With bound values it planned every search as if a word
+/// were in 0.5% of the posts, and for a word in 70% of them read all 700,000 through the GIN
+/// index and sorted them on disk: 1.2 s a search on the 1M benchmark posts, where walking the
+/// newest posts takes 13 ms (docs/performance.md, "Fourteenth session"). The configuration is
+/// one of [`config_for`]'s names; the words are [`Terms`]' (letters, digits and apostrophes
+/// only), each quoted by [`pg_literal`].
 fn push_tsquery(sql: &mut Sql, plan: &Plan<'_>) {
     sql.push("(");
     for (i, config) in plan.configs.iter().enumerate() {
@@ -230,27 +238,38 @@ fn push_tsquery(sql: &mut Sql, plan: &Plan<'_>) {
         sql.push("(");
         let mut first = true;
         if !plan.terms.words.is_empty() {
-            sql.push("plainto_tsquery(CAST(")
-                .bind(Bind::Text((*config).to_owned()))
-                .push(" AS regconfig), ")
-                .bind(Bind::Text(plan.terms.words.join(" ")))
-                .push(")");
+            sql.push(&format!(
+                "plainto_tsquery({}::regconfig, {})",
+                pg_literal(config),
+                pg_literal(&plan.terms.words.join(" "))
+            ));
             first = false;
         }
         for phrase in &plan.terms.phrases {
             if !first {
                 sql.push(" && ");
             }
-            sql.push("phraseto_tsquery(CAST(")
-                .bind(Bind::Text((*config).to_owned()))
-                .push(" AS regconfig), ")
-                .bind(Bind::Text(phrase.join(" ")))
-                .push(")");
+            sql.push(&format!(
+                "phraseto_tsquery({}::regconfig, {})",
+                pg_literal(config),
+                pg_literal(&phrase.join(" "))
+            ));
             first = false;
         }
         sql.push(")");
     }
     sql.push(")");
+}
+
+/// `text` as a PostgreSQL string constant: quoted, a quote doubled, and nothing kept but
+/// letters, digits, spaces and apostrophes (all a search's words hold), so no backslash or
+/// other character can mean anything else whatever `standard_conforming_strings` says.
+fn pg_literal(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '\'' | '’'))
+        .collect();
+    format!("'{}'", kept.replace('\'', "''"))
 }
 
 /// The filters every search has: visible, published threads in the reader's groups, and the

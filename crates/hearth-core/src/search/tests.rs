@@ -175,6 +175,40 @@ fn a_title_match_ranks_above_a_body_match_and_phrases_keep_their_order() {
     );
     let ids: Vec<PostId> = newest.hits.iter().map(|h| h.post_id).collect();
     assert_eq!(ids, vec![third_post.id, bodied_post.id, titled_post.id]);
+
+    // Apostrophes, quotes and SQL in what a person types are words or nothing, never SQL
+    // (PostgreSQL's query has them as constants, `backend::pg_literal`).
+    let apostrophe = start(
+        conn,
+        &ada,
+        &pets,
+        "Biscuit's last day",
+        "Night after night, Biscuit’s blanket on the sofa.",
+    );
+    let apostrophe_post = opening(conn, &apostrophe);
+    assert_eq!(found(conn, &visitor, "biscuit's"), vec![apostrophe_post.id]);
+    assert_eq!(
+        found(conn, &visitor, "\"Biscuit’s blanket\""),
+        vec![apostrophe_post.id]
+    );
+    for hostile in [
+        "'; DROP TABLE posts; --",
+        "vet\\' OR '1'='1",
+        "$$ vet $$",
+        "\"it''s\" E'\\x'",
+    ] {
+        let hits = found(conn, &visitor, hostile);
+        assert!(
+            hits.iter()
+                .all(|id| [titled_post.id, bodied_post.id, third_post.id].contains(id)),
+            "{hostile:?}: {hits:?}"
+        );
+    }
+    assert_eq!(
+        found(conn, &visitor, "vet bills").len(),
+        3,
+        "the posts are all there"
+    );
 }
 
 #[test]
