@@ -276,7 +276,15 @@ const NOT_SETTINGS: &[&str] = &[
     "xss_bypass_csp",
     "xss_corpus",
     "xss_settle_ms",
+    "xss_payloads",
 ];
+
+/// Whether `key` is one of [`NOT_SETTINGS`] and came from its `HEARTH_…` variable (the same
+/// name in the config file is a setting Hearth does not know, and said to be one).
+fn not_a_setting(key: &str) -> bool {
+    NOT_SETTINGS.contains(&key)
+        && std::env::var_os(format!("HEARTH_{}", key.to_uppercase())).is_some()
+}
 
 impl Settings {
     pub fn load(config_file: Option<&Path>) -> Result<Settings, String> {
@@ -312,7 +320,7 @@ impl Settings {
             .clone()
             .try_deserialize::<toml::Table>()
             .map(|mut table| {
-                table.retain(|key, _| !NOT_SETTINGS.contains(&key));
+                table.retain(|key, _| !not_a_setting(key));
                 table
             })
             .map_err(|e| format!("the settings cannot be shown as TOML: {e}"));
@@ -321,7 +329,7 @@ impl Settings {
             ignored.push(path.to_string());
         })
         .map_err(|e| format!("a setting has the wrong form: {e}"))?;
-        ignored.retain(|path| !NOT_SETTINGS.contains(&path.as_str()));
+        ignored.retain(|path| !not_a_setting(path));
         ignored.sort();
         // `DATABASE_URL` is the name most tools use; `HEARTH_DATABASE_URL` wins when both are set.
         if settings.database_url.is_none() {

@@ -266,6 +266,32 @@ fn carry_out(
     if claimed == 0 {
         return Ok(false);
     }
+    // Every notification row the departure may change, locked at once in the one order
+    // (`notifications::in_lock_order!`): its steps change them statement by statement (a post
+    // withdrawn after another), which in their own orders could each wait for a row a member
+    // reading their notifications holds while that member waits for one they hold.
+    crate::notifications::in_lock_order!(
+        conn,
+        notifications::table.filter(
+            notifications::member_id
+                .eq(member_id)
+                .or(notifications::read_at.is_null().and(
+                    notifications::actor_id
+                        .eq(member_id)
+                        .or(notifications::post_id.eq_any(
+                            posts::table
+                                .filter(posts::author_id.eq(member_id))
+                                .select(posts::id.nullable())
+                        ))
+                        .or(notifications::thread_id.eq_any(
+                            posts::table
+                                .filter(posts::author_id.eq(member_id))
+                                .select(posts::thread_id.nullable())
+                        ))
+                ))
+        ),
+        |_rows| ()
+    );
     if mode == LeavingMode::Delete {
         delete_words(conn, member_id, now)?;
     }

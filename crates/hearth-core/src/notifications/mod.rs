@@ -504,9 +504,11 @@ pub fn mark_all_read(conn: &mut DbConn, member: MemberId, now: NaiveDateTime) ->
 pub fn purge_read(conn: &mut DbConn, now: NaiveDateTime, kept_days: u32) -> Result<usize> {
     let read_before = now - chrono::TimeDelta::days(i64::from(kept_days));
     write_tx_unseen(conn, |conn| {
-        Ok(diesel::delete(notifications::table)
-            .filter(notifications::read_at.lt(read_before))
-            .execute(conn)?)
+        in_lock_order!(
+            conn,
+            notifications::table.filter(notifications::read_at.lt(read_before)),
+            |rows| Ok(diesel::delete(rows).execute(conn)?)
+        )
     })
 }
 

@@ -1069,6 +1069,10 @@ fn changes_of_several_rows_lock_them_in_one_order_first() {
     operation("marking all read", &mut |conn| {
         mark_all_read(conn, author.id, clock::now()).unwrap();
     });
+    operation("purging what was read", &mut |conn| {
+        let later = clock::now() + chrono::TimeDelta::days(30);
+        assert!(purge_read(conn, later, 1).unwrap() > 0);
+    });
     conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
     assert_eq!(site.bell(&author), 0);
 }

@@ -1021,6 +1021,12 @@ fn check_config(
         .env_remove("DATABASE_URL")
         .env_remove("HEARTH_DATABASE_URL")
         .env_remove(hearth_tests::POSTGRES_VARIABLE);
+    // The repository's tools' variables only as the test sets them.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HEARTH_") {
+            command.env_remove(key);
+        }
+    }
     for (key, value) in env {
         command.env(key, value);
     }
@@ -1098,6 +1104,7 @@ fn check_config_passes_good_settings(postgres: bool) {
         ("HEARTH_XSS_CORPUS", "/tmp/corpus"),
         ("HEARTH_XSS_SETTLE_MS", "50"),
         ("HEARTH_XSS_BYPASS_CSP", "1"),
+        ("HEARTH_XSS_PAYLOADS", "/tmp/payloads"),
     ]);
     let checked = check_config(dir.path(), &["--config", &config_arg], &env);
     assert!(checked.status.success(), "{}", stderr(&checked));
@@ -1157,7 +1164,8 @@ fn check_config_reports_every_problem_and_no_secret() {
     std::fs::write(
         &config,
         format!(
-            "sitename = \"Typo\"\nlisten = \"0.0.0.0:8080\"\npublic_url = \"forum.example.org\"\n\
+            "sitename = \"Typo\"\nchromium = \"/usr/bin/chromium\"\n\
+             listen = \"0.0.0.0:8080\"\npublic_url = \"forum.example.org\"\n\
              trust_x_forwarded_for = true\ncrisis_phrases_file = \"/nonexistent/phrases.txt\"\n\
              data_dir = \"{}\"\n\
              [posting_limits]\nper_minut = 3\n\
@@ -1183,6 +1191,8 @@ fn check_config_reports_every_problem_and_no_secret() {
         "email.from_address must be an address",
         "is not writable",
         "unknown setting `sitename`",
+        // A tool's variable name in the file is no tool's: a setting Hearth does not know.
+        "unknown setting `chromium`",
         "unknown setting `posting_limits.per_minut`",
         "cannot reach the database postgres://hearth:***@127.0.0.1:1/hearth",
     ] {
@@ -1192,9 +1202,9 @@ fn check_config_reports_every_problem_and_no_secret() {
             "{expected:?} once among:\n{err}"
         );
     }
-    assert_eq!(problems.len(), 8, "{err}");
+    assert_eq!(problems.len(), 9, "{err}");
     assert!(
-        err.trim_end().ends_with("hearth: 8 problems found"),
+        err.trim_end().ends_with("hearth: 9 problems found"),
         "{err}"
     );
     assert_keeps_secrets(&checked, &[SMTP_SECRET, DATABASE_SECRET]);
