@@ -289,8 +289,7 @@ fn carry_out(
                                 .select(posts::thread_id.nullable())
                         ))
                 ))
-        ),
-        |_rows| ()
+        )
     );
     if mode == LeavingMode::Delete {
         delete_words(conn, member_id, now)?;

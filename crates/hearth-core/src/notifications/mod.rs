@@ -191,9 +191,13 @@ fn lock_order(told: &Told<'_>) -> (&'static str, Option<i64>, MemberId) {
 /// key before those with one, as `Option` sorts, then by id): every statement that changes
 /// several rows, maybe several members' (a moderator's hide) or several of one member's that a
 /// fan-out or a hide may be changing too (a member reading a thread), locks them in this one
-/// order, so none waits for a row another holds while holding one it waits for. Nothing is
-/// sent for the lock on SQLite ([`lock_in_order`]).
+/// order, so none waits for a row another holds while holding one it waits for. Without a
+/// change, only the lock (for rows the caller changes in several statements). Nothing is sent
+/// for the lock on SQLite ([`lock_in_order`]).
 macro_rules! in_lock_order {
+    ($conn:expr, $rows:expr) => {
+        $crate::notifications::in_lock_order!($conn, $rows, |_rows| ())
+    };
     ($conn:expr, $rows:expr, |$bound:ident| $change:expr) => {{
         $crate::db::lock_in_order!(
             $conn,
@@ -517,29 +521,20 @@ pub fn purge_read(conn: &mut DbConn, now: NaiveDateTime, kept_days: u32) -> Resu
 /// goes; a grouped one ("3 new replies") is counted again from the visible posts it spans,
 /// leads to the first of them, names the author of the last, and goes when none is left.
 pub(crate) fn post_withdrawn(conn: &mut DbConn, post: &crate::model::Post) -> Result<()> {
-    // Its own rows and the grouped rows spanning it are many members' (a fan-out may be
-    // counting more into them, a member may be reading them): all locked first, in one order.
-    in_lock_order!(
-        conn,
-        notifications::table
-            .filter(notifications::read_at.is_null())
-            .filter(
-                notifications::post_id
-                    .eq(post.id)
-                    .and(notifications::open_key.is_null())
-                    .or(notifications::thread_id
-                        .eq(post.thread_id)
-                        .and(notifications::open_key.is_not_null())
-                        .and(notifications::first_position.le(post.position))
-                        .and(notifications::last_position.ge(post.position))),
-            ),
-        |_rows| ()
-    );
-    diesel::delete(notifications::table)
-        .filter(notifications::post_id.eq(post.id))
-        .filter(notifications::read_at.is_null())
-        .filter(notifications::open_key.is_null())
-        .execute(conn)?;
+    // Its own rows (a mention, a quote) and the grouped rows spanning it ("3 new replies").
+    let own = notifications::post_id
+        .eq(post.id)
+        .and(notifications::open_key.is_null());
+    let spans = notifications::thread_id
+        .eq(post.thread_id)
+        .and(notifications::open_key.is_not_null())
+        .and(notifications::first_position.le(post.position))
+        .and(notifications::last_position.ge(post.position));
+    let unread = notifications::table.filter(notifications::read_at.is_null());
+    // They are many members' (a fan-out may be counting more into them, a member may be
+    // reading them): all locked first, in one order.
+    in_lock_order!(conn, unread.filter(own.or(spans)));
+    diesel::delete(unread.filter(own)).execute(conn)?;
     // The visible posts of the row's thread between its first and last position, but the
     // member's own and those of members they muted (as the fan-out counted them): one SQL
     // fragment with bound values, so diesel writes each backend's placeholders.
@@ -562,13 +557,7 @@ pub(crate) fn post_withdrawn(conn: &mut DbConn, post: &crate::model::Post) -> Re
             .sql($tail)
         };
     }
-    let spanning = notifications::table
-        .filter(notifications::thread_id.eq(post.thread_id))
-        .filter(notifications::read_at.is_null())
-        .filter(notifications::open_key.is_not_null())
-        .filter(notifications::first_position.le(post.position))
-        .filter(notifications::last_position.ge(post.position));
-    diesel::update(spanning)
+    diesel::update(unread.filter(spans))
         .set((
             notifications::count.eq(spanned!(Integer, "COUNT(*)", ")")),
             notifications::post_id.eq(spanned!(

@@ -330,11 +330,7 @@ macro_rules! run {
 /// PostgreSQL's statement for the matches that pass the plan's filters, newest first, below
 /// `floor` when one is given, `limit` of them after `offset`.
 fn postgres_newest(plan: &Plan<'_>, floor: Option<i64>, limit: i64, offset: i64) -> Sql {
-    let mut sql = Sql {
-        text: String::new(),
-        binds: Vec::new(),
-        postgres: true,
-    };
+    let mut sql = Sql::new(true);
     sql.push("SELECT p.id AS id FROM (SELECT ");
     push_tsquery(&mut sql, plan);
     sql.push(
@@ -371,11 +367,7 @@ fn postgres_find(c: &mut diesel::PgConnection, plan: &Plan<'_>) -> Result<Vec<i6
         return Ok(ids(run!(c, newest, diesel::pg::Pg)));
     };
     let wanted = usize::try_from(plan.offset + plan.limit).unwrap_or(usize::MAX);
-    let mut window = Sql {
-        text: String::new(),
-        binds: Vec::new(),
-        postgres: true,
-    };
+    let mut window = Sql::new(true);
     window.push("SELECT s.post_id AS id, ts_rank(s.document, q.query) AS score FROM (SELECT ");
     push_tsquery(&mut window, plan);
     window
@@ -511,11 +503,7 @@ fn passing(
     let (mut at, mut slice) = (0, wanted.max(20));
     while at < candidates.len() && found.len() < wanted {
         let part = &candidates[at..(at + slice).min(candidates.len())];
-        let mut sql = Sql {
-            text: String::new(),
-            binds: Vec::new(),
-            postgres,
-        };
+        let mut sql = Sql::new(postgres);
         sql.push(
             "SELECT p.id AS id FROM posts p JOIN threads t ON t.id = p.thread_id \
              WHERE p.id IN (",
@@ -542,12 +530,16 @@ fn ids(found: Vec<Found>) -> Vec<i64> {
 }
 
 impl Sql {
-    fn sqlite() -> Sql {
+    fn new(postgres: bool) -> Sql {
         Sql {
             text: String::new(),
             binds: Vec::new(),
-            postgres: false,
+            postgres,
         }
+    }
+
+    fn sqlite() -> Sql {
+        Sql::new(false)
     }
 
     /// `SELECT` the posts of `post_search MATCH fts5` that pass the plan's filters.
