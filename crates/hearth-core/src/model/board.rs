@@ -60,6 +60,22 @@ pub struct Board {
     pub member_count: i64,
 }
 
+/// A board as search needs it and as the policy decides who reads it: without its texts,
+/// counters and times. Search reads every board the reader may search on each search, and
+/// building the whole row of fifty boards was a tenth of a search's CPU
+/// (docs/performance.md, "Fifteenth session").
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = boards)]
+pub struct BoardRef {
+    pub id: BoardId,
+    pub slug: String,
+    pub name: String,
+    /// A BCP 47 language tag (`en`, `de`).
+    pub language: String,
+    #[diesel(deserialize_as = String)]
+    pub visibility: Visibility,
+}
+
 text_enum! {
     /// How a group meets.
     #[derive(Serialize)]

@@ -8,7 +8,7 @@ mod member;
 mod post;
 mod thread;
 
-pub use board::{Board, MeetingFormat, Visibility};
+pub use board::{Board, BoardRef, MeetingFormat, Visibility};
 pub use conversation::{Conversation, ConversationKind, Message};
 pub use member::{
     badges, AuthorRef, Badge, Member, MemberStatus, SiteRole, NEW_MEMBER_DAYS, TOMBSTONE_PREFIX,

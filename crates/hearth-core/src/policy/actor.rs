@@ -5,7 +5,7 @@ use std::ops::Deref;
 
 use crate::clock;
 use crate::ids::BoardId;
-use crate::model::{Board, Member, MemberStatus, Post, SiteRole};
+use crate::model::{Member, MemberStatus, Post, SiteRole};
 
 /// A signed-in member with what the policy needs to know about them beyond their account.
 #[derive(Debug, Clone)]
@@ -119,17 +119,17 @@ impl Actor {
         self.member_actor().is_some_and(|m| m.is_staff())
     }
 
-    pub(super) fn moderates(&self, board: &Board) -> bool {
-        self.member_actor().is_some_and(|m| m.moderates(board.id))
+    pub(super) fn moderates(&self, board: BoardId) -> bool {
+        self.member_actor().is_some_and(|m| m.moderates(board))
     }
 
-    pub(super) fn belongs_to(&self, board: &Board) -> bool {
-        self.member_actor().is_some_and(|m| m.belongs_to(board.id))
+    pub(super) fn belongs_to(&self, board: BoardId) -> bool {
+        self.member_actor().is_some_and(|m| m.belongs_to(board))
     }
 
-    pub(super) fn is_banned_from(&self, board: &Board) -> bool {
+    pub(super) fn is_banned_from(&self, board: BoardId) -> bool {
         self.member_actor()
-            .is_some_and(|m| m.banned_from.contains(&board.id))
+            .is_some_and(|m| m.banned_from.contains(&board))
     }
 
     pub(super) fn is_author_of(&self, post: &Post) -> bool {

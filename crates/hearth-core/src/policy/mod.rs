@@ -16,10 +16,10 @@ pub use actor::{Actor, MemberActor};
 
 use crate::clock;
 use crate::error::{Denied, Error, Result};
-use crate::ids::MemberId;
+use crate::ids::{BoardId, MemberId};
 use crate::model::{
-    Board, Conversation, ConversationKind, Member, Message, Moderation, Post, Publication,
-    SiteRole, Thread, Visibility,
+    Board, BoardRef, Conversation, ConversationKind, Member, Message, Moderation, Post,
+    Publication, SiteRole, Thread, Visibility,
 };
 
 /// Everything an actor can try to do.
@@ -40,6 +40,11 @@ pub enum Action<'a> {
     ReadThread(&'a Board, &'a Thread),
     /// See a post's text (posts awaiting approval or hidden are not everyone's to read).
     ReadPost(&'a Board, &'a Thread, &'a Post),
+    /// Search a board's posts: whoever may read it ([`Action::ReadBoard`], the same rule),
+    /// decided on the few columns search reads of every board.
+    SearchBoard(&'a BoardRef),
+    /// A post among search hits: whoever may read it ([`Action::ReadPost`], the same rule).
+    FindPost(&'a BoardRef, &'a Thread, &'a Post),
     StartThread(&'a Board),
     Reply(&'a Board, &'a Thread),
     EditPost(&'a Board, &'a Thread, &'a Post),
@@ -128,7 +133,9 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
             None => Ruling::Deny(Denied::SignInRequired),
             // A ban from a private group ended the membership; it is not asked for again
             // while the ban lasts.
-            Some(_) if board.visibility == Visibility::Private && actor.is_banned_from(board) => {
+            Some(_)
+                if board.visibility == Visibility::Private && actor.is_banned_from(board.id) =>
+            {
                 Ruling::Deny(Denied::BannedFromPrivateGroup)
             }
             Some(_) => Ruling::Allow,
@@ -136,10 +143,12 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
         Action::ManageMembers(board) => moderator_of(actor, board),
         Action::ReadThread(board, thread) => read_thread(actor, board, thread),
         Action::ReadPost(board, thread, post) => read_post(actor, board, thread, post),
+        Action::SearchBoard(board) => read_board(actor, board),
+        Action::FindPost(board, thread, post) => read_post(actor, board, thread, post),
         Action::StartThread(board) => then(read_board(actor, board), || may_post(actor, board)),
         Action::Reply(board, thread) => then(read_thread(actor, board, thread), || {
             then(may_post(actor, board), || {
-                if thread.locked && !actor.moderates(board) {
+                if thread.locked && !actor.moderates(board.id) {
                     Ruling::Deny(Denied::ThreadLocked)
                 } else {
                     Ruling::Allow
@@ -152,7 +161,7 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
             then(may_write(actor), || {
                 then(change_own_post(actor, post, false), || {
                     then(may_post(actor, board), || {
-                        if thread.locked && !actor.moderates(board) {
+                        if thread.locked && !actor.moderates(board.id) {
                             Ruling::Deny(Denied::ThreadLocked)
                         } else {
                             Ruling::Allow
@@ -182,7 +191,7 @@ pub fn decide(actor: &Actor, action: Action<'_>) -> Ruling {
                 }
                 // A locked thread takes no new words, and no more "me too" either.
                 Some(_) => then(may_post(actor, board), || {
-                    if thread.locked && !actor.moderates(board) {
+                    if thread.locked && !actor.moderates(board.id) {
                         Ruling::Deny(Denied::ThreadLocked)
                     } else {
                         Ruling::Allow
@@ -283,7 +292,7 @@ fn read_conversation(actor: &Actor, board: &Board, conversation: &Conversation) 
     if actor.member().is_none() {
         return Ruling::NotFound;
     }
-    if is_party(actor, conversation) || actor.moderates(board) {
+    if is_party(actor, conversation) || actor.moderates(board.id) {
         Ruling::Allow
     } else {
         Ruling::NotFound
@@ -334,14 +343,42 @@ fn then(first: Ruling, next: impl FnOnce() -> Ruling) -> Ruling {
     }
 }
 
-fn read_board(actor: &Actor, board: &Board) -> Ruling {
+/// What the reading rules look at of a board: which one it is and who may read it (a whole
+/// [`Board`] or search's [`BoardRef`]).
+#[derive(Debug, Clone, Copy)]
+struct Readable {
+    id: BoardId,
+    visibility: Visibility,
+}
+
+impl From<&Board> for Readable {
+    fn from(board: &Board) -> Readable {
+        Readable {
+            id: board.id,
+            visibility: board.visibility,
+        }
+    }
+}
+
+impl From<&BoardRef> for Readable {
+    fn from(board: &BoardRef) -> Readable {
+        Readable {
+            id: board.id,
+            visibility: board.visibility,
+        }
+    }
+}
+
+fn read_board(actor: &Actor, board: impl Into<Readable>) -> Ruling {
+    let board = board.into();
     let visible = match board.visibility {
         Visibility::Public => true,
         Visibility::Members => actor.member().is_some(),
         // Private groups: their members and moderators. A ban there shuts its member out
         // (and ends their membership: `moderation::actions::ban_from_board`).
         Visibility::Private => {
-            actor.moderates(board) || (actor.belongs_to(board) && !actor.is_banned_from(board))
+            actor.moderates(board.id)
+                || (actor.belongs_to(board.id) && !actor.is_banned_from(board.id))
         }
     };
     if visible {
@@ -353,10 +390,11 @@ fn read_board(actor: &Actor, board: &Board) -> Ruling {
 
 /// Deleted threads are gone for everyone but moderators; a thread whose opening post awaits
 /// approval or was hidden is seen by its author and the board's moderators only.
-fn read_thread(actor: &Actor, board: &Board, thread: &Thread) -> Ruling {
+fn read_thread(actor: &Actor, board: impl Into<Readable>, thread: &Thread) -> Ruling {
+    let board = board.into();
     then(read_board(actor, board), || {
         let own = actor.member().is_some_and(|m| m.id == thread.author_id);
-        let moderates = actor.moderates(board);
+        let moderates = actor.moderates(board.id);
         match (thread.state, thread.moderation) {
             (Publication::Deleted, _) if !moderates => Ruling::NotFound,
             (_, Moderation::Awaiting | Moderation::Hidden) if !(own || moderates) => {
@@ -367,13 +405,14 @@ fn read_thread(actor: &Actor, board: &Board, thread: &Thread) -> Ruling {
     })
 }
 
-fn read_post(actor: &Actor, board: &Board, thread: &Thread, post: &Post) -> Ruling {
+fn read_post(actor: &Actor, board: impl Into<Readable>, thread: &Thread, post: &Post) -> Ruling {
+    let board = board.into();
     then(read_thread(actor, board, thread), || {
         let own = actor.is_author_of(post);
         match (post.state, post.moderation) {
             (Publication::Deleted, _) => Ruling::NotFound,
             (_, Moderation::Visible) => Ruling::Allow,
-            _ if own || actor.moderates(board) => Ruling::Allow,
+            _ if own || actor.moderates(board.id) => Ruling::Allow,
             (_, Moderation::Awaiting) => Ruling::NotFound,
             (_, Moderation::Hidden) => Ruling::Deny(Denied::HiddenByModerators),
         }
@@ -410,7 +449,7 @@ fn moderator_of(actor: &Actor, board: &Board) -> Ruling {
 fn group_member(actor: &Actor, board: &Board) -> Ruling {
     match actor.member() {
         None => Ruling::Deny(Denied::SignInRequired),
-        Some(_) if actor.belongs_to(board) => Ruling::Allow,
+        Some(_) if actor.belongs_to(board.id) => Ruling::Allow,
         Some(_) => Ruling::Deny(Denied::GroupMembersOnly),
     }
 }

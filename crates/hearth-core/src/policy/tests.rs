@@ -27,6 +27,17 @@ fn member(id: i64, role: SiteRole, status: MemberStatus, suspended_until: Option
     }
 }
 
+/// The columns search reads of `board`.
+fn board_ref(board: &Board) -> BoardRef {
+    BoardRef {
+        id: board.id,
+        slug: board.slug.clone(),
+        name: board.name.clone(),
+        language: board.language.clone(),
+        visibility: board.visibility,
+    }
+}
+
 fn board(visibility: Visibility) -> Board {
     board_numbered(1, visibility)
 }
@@ -248,6 +259,8 @@ fn variant(action: &Action<'_>) -> &'static str {
         Action::MentorGroup => "MentorGroup",
         Action::ReadThread(..) => "ReadThread",
         Action::ReadPost(..) => "ReadPost",
+        Action::SearchBoard(_) => "SearchBoard",
+        Action::FindPost(..) => "FindPost",
         Action::StartThread(_) => "StartThread",
         Action::Reply(..) => "Reply",
         Action::EditPost(..) => "EditPost",
@@ -280,7 +293,9 @@ fn variant(action: &Action<'_>) -> &'static str {
     }
 }
 
-const EVERY_VARIANT: [&str; 38] = [
+const EVERY_VARIANT: [&str; 40] = [
+    "SearchBoard",
+    "FindPost",
     "React",
     "ReadConversation",
     "AnswerConversation",
@@ -338,6 +353,11 @@ fn every_cell_of_the_permission_table() {
     let the_author = member(1, SiteRole::Member, MemberStatus::Active, None);
     let a_moderator = member(3, SiteRole::Moderator, MemberStatus::Active, None);
     let an_admin = member(4, SiteRole::Admin, MemberStatus::Active, None);
+    let (public_ref, members_ref, private_ref) = (
+        board_ref(&public),
+        board_ref(&members_only),
+        board_ref(&private),
+    );
     let with_facilitators = conversation(ConversationKind::Group);
     let direct = conversation(ConversationKind::Direct);
     let message_of_other = message(2);
@@ -365,6 +385,15 @@ fn every_cell_of_the_permission_table() {
         ("read post awaiting approval", Action::ReadPost(&public, &open, &awaiting_post), [NF, A, NF, A, A, A, A, NF, A, A, NF, NF]),
         ("read hidden post", Action::ReadPost(&public, &open, &hidden_post), [HID, A, HID, A, A, A, A, HID, A, A, HID, HID]),
         ("read deleted post", Action::ReadPost(&public, &open, &deleted_post), [NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+        ("search public board", Action::SearchBoard(&public_ref), [A, A, A, A, A, A, A, A, A, A, A, A]),
+        ("search members-only board", Action::SearchBoard(&members_ref), [NF, A, A, A, A, A, A, A, A, A, A, A]),
+        ("search private board", Action::SearchBoard(&private_ref), [NF, NF, NF, NF, NF, NF, A, NF, A, A, A, NF]),
+        ("find post", Action::FindPost(&public_ref, &open, &authors_post), [A, A, A, A, A, A, A, A, A, A, A, A]),
+        ("find post in private board", Action::FindPost(&private_ref, &open, &authors_post), [NF, NF, NF, NF, NF, NF, A, NF, A, A, A, NF]),
+        ("find post awaiting approval", Action::FindPost(&public_ref, &open, &awaiting_post), [NF, A, NF, A, A, A, A, NF, A, A, NF, NF]),
+        ("find hidden post", Action::FindPost(&public_ref, &open, &hidden_post), [HID, A, HID, A, A, A, A, HID, A, A, HID, HID]),
+        ("find deleted post", Action::FindPost(&public_ref, &open, &deleted_post), [NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+        ("find post in deleted thread", Action::FindPost(&public_ref, &gone, &authors_post), [NF, NF, NF, NF, NF, NF, A, NF, A, A, NF, NF]),
         ("start thread", Action::StartThread(&public), [IN, A, A, SUS, A, BAN, A, A, A, A, SUS, SUS]),
         ("start thread on other board", Action::StartThread(&other_board), [IN, A, A, SUS, A, A, A, A, A, A, SUS, SUS]),
         ("start thread on private board", Action::StartThread(&private), [NF, NF, NF, NF, NF, NF, A, NF, A, A, SUS, NF]),
@@ -472,6 +501,54 @@ fn hidden_becomes_not_found_and_denied_keeps_its_reason() {
         authorize(&Actor::Visitor, Action::CreateBoard),
         Err(Error::Denied(Denied::SignInRequired))
     ));
+}
+
+/// Search decides on a board's few columns what pages decide on the whole row: the same
+/// ruling for every actor, board, thread and post state.
+#[test]
+fn search_rules_as_reading_does() {
+    let mut threads = vec![
+        thread(false, Publication::Published),
+        thread(true, Publication::Published),
+    ];
+    threads.push(thread(false, Publication::Deleted));
+    for moderation in [Moderation::Awaiting, Moderation::Hidden] {
+        threads.push(thread_moderated(false, Publication::Published, moderation));
+    }
+    let mut posts = vec![
+        post(1, Publication::Published),
+        post(2, Publication::Published),
+    ];
+    posts.push(post(1, Publication::Deleted));
+    for moderation in [Moderation::Awaiting, Moderation::Hidden] {
+        posts.push(post_moderated(1, Publication::Published, moderation));
+        posts.push(post_moderated(2, Publication::Published, moderation));
+    }
+    let mut compared = 0;
+    for (name, actor) in actors() {
+        for (id, visibility) in [1, 2].into_iter().flat_map(|id| {
+            [Visibility::Public, Visibility::Members, Visibility::Private].map(|v| (id, v))
+        }) {
+            let board = board_numbered(id, visibility);
+            let slim = board_ref(&board);
+            assert_eq!(
+                decide(&actor, Action::SearchBoard(&slim)),
+                decide(&actor, Action::ReadBoard(&board)),
+                "{name} / board {id} {visibility:?}"
+            );
+            for thread in &threads {
+                for post in &posts {
+                    assert_eq!(
+                        decide(&actor, Action::FindPost(&slim, thread, post)),
+                        decide(&actor, Action::ReadPost(&board, thread, post)),
+                        "{name} / board {id} {visibility:?} / {thread:?} / {post:?}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "{compared} cases");
 }
 
 #[test]

@@ -14,6 +14,8 @@
 //! (11 ms for one in 20,000), whatever the `LIMIT` (`docs/performance.md`, "Eighth session").
 //! PostgreSQL ranks the newest `candidates` by `ts_rank`, which needs no such count.
 
+use std::fmt::Write as _;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
@@ -177,6 +179,8 @@ pub struct Plan<'a> {
 
 enum Bind {
     Int(i64),
+    /// A list of ids, one value, as SQLite reads it (`json_each`); PostgreSQL gets constants.
+    Ints(Vec<i64>),
     Text(String),
     Time(NaiveDateTime),
 }
@@ -195,6 +199,12 @@ impl Sql {
     }
 
     fn bind(&mut self, value: Bind) -> &mut Sql {
+        if let (true, Bind::Int(n)) = (self.postgres, &value) {
+            // A number is a constant for PostgreSQL (see [`push_tsquery`]): its plan of a
+            // search is made knowing the limit and the groups, never a generic one.
+            self.text.push_str(&n.to_string());
+            return self;
+        }
         self.binds.push(value);
         if self.postgres {
             let n = self.binds.len();
@@ -203,6 +213,25 @@ impl Sql {
             self.text.push('?');
         }
         self
+    }
+
+    /// `column` is one of `ids`, the list bound as one value: the statement's text is the
+    /// same however many ids there are, so SQLite keeps it prepared (one statement per list
+    /// length was one per slice and per reader's number of groups, each parsed and planned).
+    fn one_of(&mut self, column: &str, ids: Vec<i64>) -> &mut Sql {
+        self.push(" ").push(column);
+        if self.postgres {
+            // Constants, as every number is for PostgreSQL (see [`Sql::bind`]).
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            if list.is_empty() {
+                return self.push(" IN (NULL)");
+            }
+            self.push(&format!(" IN ({})", list.join(", ")))
+        } else {
+            self.push(" IN (SELECT value FROM json_each(")
+                .bind(Bind::Ints(ids))
+                .push("))")
+        }
     }
 }
 
@@ -277,14 +306,8 @@ fn pg_literal(text: &str) -> String {
 /// it so), and `search::hits_for` checks each hit's post again: a post's state sits after its
 /// text in the row, and reading it for each of a thousand candidates read their long texts too.
 fn push_filters(sql: &mut Sql, plan: &Plan<'_>) {
-    sql.push(" AND t.state = 'published' AND t.moderation = 'visible' AND t.board_id IN (");
-    for (i, board) in plan.boards.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Bind::Int(board.0));
-    }
-    sql.push(")");
+    sql.push(" AND t.state = 'published' AND t.moderation = 'visible' AND");
+    sql.one_of("t.board_id", plan.boards.iter().map(|b| b.0).collect());
     if let Some(author) = plan.author {
         sql.push(" AND p.author_id = ").bind(Bind::Int(author.0));
     }
@@ -310,15 +333,35 @@ struct Found {
     id: i64,
 }
 
-macro_rules! run {
-    ($conn:expr, $sql:expr, $backend:ty) => {
-        run!($conn, $sql, $backend, Found)
-    };
-    ($conn:expr, $sql:expr, $backend:ty, $row:ty) => {{
-        let mut query = diesel::sql_query($sql.text).into_boxed::<$backend>();
+/// Runs a statement on SQLite, kept prepared by its text: every value is bound (the words
+/// too), so there are few texts, one per combination of filters.
+macro_rules! run_sqlite {
+    ($conn:expr, $sql:expr) => {{
+        let mut query = diesel::sql_query($sql.text).into_boxed::<diesel::sqlite::Sqlite>();
         for bind in $sql.binds {
             query = match bind {
                 Bind::Int(v) => query.bind::<BigInt, _>(v),
+                Bind::Ints(v) => query.bind::<Text, _>(ids_json(&v)),
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::Time(v) => query.bind::<Timestamp, _>(v),
+            };
+        }
+        Cached(query).load::<Found>($conn)?
+    }};
+}
+
+/// Runs a statement on PostgreSQL, prepared afresh: its words are constants in its text
+/// ([`push_tsquery`]), a text per search, which no cache should keep.
+macro_rules! run_postgres {
+    ($conn:expr, $sql:expr) => {
+        run_postgres!($conn, $sql, Found)
+    };
+    ($conn:expr, $sql:expr, $row:ty) => {{
+        let mut query = diesel::sql_query($sql.text).into_boxed::<diesel::pg::Pg>();
+        for bind in $sql.binds {
+            query = match bind {
+                Bind::Int(v) => query.bind::<BigInt, _>(v),
+                Bind::Ints(v) => query.bind::<diesel::sql_types::Array<BigInt>, _>(v),
                 Bind::Text(v) => query.bind::<Text, _>(v),
                 Bind::Time(v) => query.bind::<Timestamp, _>(v),
             };
@@ -327,9 +370,93 @@ macro_rules! run {
     }};
 }
 
+/// `[1,2,3]`: a list of ids as `json_each` reads it.
+fn ids_json(ids: &[i64]) -> String {
+    let mut text = String::with_capacity(ids.len() * 8 + 2);
+    text.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        let _ = write!(text, "{id}");
+    }
+    text.push(']');
+    text
+}
+
+/// How PostgreSQL reaches the newest matches: by walking the posts newest first and testing
+/// each, which reads few when the words are common, or by gathering every match through the
+/// GIN index and sorting them, which reads few when they are rare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reach {
+    Walk,
+    Gather,
+}
+
+impl Reach {
+    /// The `ORDER BY` key: `column` itself lets the planner walk its index; `column + 0` is
+    /// the same order no index gives, so it gathers the matches first.
+    fn order_key(self, column: &str) -> String {
+        match self {
+            Reach::Walk => column.to_owned(),
+            Reach::Gather => format!("{column} + 0"),
+        }
+    }
+}
+
+/// Which way reads fewer rows for the newest `wanted` matches, by PostgreSQL's own estimate of
+/// the matches (its statistics of the index's words) against the posts indexed: a walk tests
+/// about `wanted × posts / matches` rows, a gathering reads `matches`. Left to itself the
+/// planner walked for a word in 1% of the 1M benchmark posts — some 200,000 rows tested,
+/// 110 ms, where gathering its 10,911 took 18 ms (docs/performance.md, "Fifteenth session").
+pub(super) fn postgres_reach(
+    c: &mut diesel::PgConnection,
+    plan: &Plan<'_>,
+    wanted: i64,
+) -> Result<Reach> {
+    #[derive(QueryableByName)]
+    struct Explained {
+        #[diesel(sql_type = Text)]
+        #[diesel(column_name = "QUERY PLAN")]
+        plan: String,
+    }
+    #[derive(QueryableByName)]
+    struct Indexed {
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        posts: f64,
+    }
+    let mut sql = Sql::new(true);
+    sql.push("EXPLAIN (FORMAT JSON) SELECT 1 FROM post_search s WHERE s.document @@ ");
+    push_tsquery(&mut sql, plan);
+    let explained: Explained = diesel::sql_query(sql.text).get_result(c)?;
+    let matches = serde_json::from_str::<serde_json::Value>(&explained.plan)
+        .ok()
+        .and_then(|v| v[0]["Plan"]["Plan Rows"].as_f64());
+    let indexed: Indexed = Cached(diesel::sql_query(
+        "SELECT CAST(reltuples AS DOUBLE PRECISION) AS posts FROM pg_class \
+         WHERE oid = CAST('post_search' AS regclass)",
+    ))
+    .get_result(c)?;
+    Ok(match matches {
+        // Never analysed (`reltuples` is -1): the planner's own way.
+        Some(matches)
+            if indexed.posts > 0.0 && matches * matches < wanted as f64 * indexed.posts =>
+        {
+            Reach::Gather
+        }
+        _ => Reach::Walk,
+    })
+}
+
 /// PostgreSQL's statement for the matches that pass the plan's filters, newest first, below
 /// `floor` when one is given, `limit` of them after `offset`.
-fn postgres_newest(plan: &Plan<'_>, floor: Option<i64>, limit: i64, offset: i64) -> Sql {
+fn postgres_newest(
+    plan: &Plan<'_>,
+    reach: Reach,
+    floor: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Sql {
     let mut sql = Sql::new(true);
     sql.push("SELECT p.id AS id FROM (SELECT ");
     push_tsquery(&mut sql, plan);
@@ -341,10 +468,13 @@ fn postgres_newest(plan: &Plan<'_>, floor: Option<i64>, limit: i64, offset: i64)
         sql.push(" AND s.post_id < ").bind(Bind::Int(floor));
     }
     push_filters(&mut sql, plan);
-    sql.push(" ORDER BY p.id DESC LIMIT ")
-        .bind(Bind::Int(limit))
-        .push(" OFFSET ")
-        .bind(Bind::Int(offset));
+    sql.push(&format!(
+        " ORDER BY {} DESC LIMIT ",
+        reach.order_key("p.id")
+    ))
+    .bind(Bind::Int(limit))
+    .push(" OFFSET ")
+    .bind(Bind::Int(offset));
     sql
 }
 
@@ -363,23 +493,28 @@ struct Scored {
 /// benchmark posts (each a random read of a long row); the window reads the index only.
 fn postgres_find(c: &mut diesel::PgConnection, plan: &Plan<'_>) -> Result<Vec<i64>> {
     let Order::Relevance { candidates } = plan.order else {
-        let newest = postgres_newest(plan, None, plan.limit, plan.offset);
-        return Ok(ids(run!(c, newest, diesel::pg::Pg)));
+        let reach = postgres_reach(c, plan, plan.offset + plan.limit)?;
+        let newest = postgres_newest(plan, reach, None, plan.limit, plan.offset);
+        return Ok(ids(run_postgres!(c, newest)));
     };
     let wanted = usize::try_from(plan.offset + plan.limit).unwrap_or(usize::MAX);
+    let reach = postgres_reach(c, plan, candidates.max(1))?;
     let mut window = Sql::new(true);
     window.push("SELECT s.post_id AS id, ts_rank(s.document, q.query) AS score FROM (SELECT ");
     push_tsquery(&mut window, plan);
     window
-        .push(" AS query) q, post_search s WHERE s.document @@ q.query ORDER BY s.post_id DESC LIMIT ")
+        .push(&format!(
+            " AS query) q, post_search s WHERE s.document @@ q.query ORDER BY {} DESC LIMIT ",
+            reach.order_key("s.post_id")
+        ))
         .bind(Bind::Int(candidates.max(1)));
-    let mut in_window = run!(c, window, diesel::pg::Pg, Scored);
+    let mut in_window = run_postgres!(c, window, Scored);
     let complete = (in_window.len() as i64) < candidates.max(1);
     let floor = in_window.last().map(|s| s.id);
     in_window.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.id.cmp(&a.id)));
     let ranked: Vec<i64> = in_window.iter().map(|s| s.id).collect();
     let mut found = passing(
-        &mut |sql| Ok(ids(run!(c, sql, diesel::pg::Pg))),
+        &mut |sql| Ok(ids(run_postgres!(c, sql))),
         true,
         plan,
         &ranked,
@@ -387,8 +522,9 @@ fn postgres_find(c: &mut diesel::PgConnection, plan: &Plan<'_>) -> Result<Vec<i6
     )?;
     if found.len() < wanted && !complete {
         let need = (wanted - found.len()) as i64;
-        let older = postgres_newest(plan, floor, need, 0);
-        found.extend(ids(run!(c, older, diesel::pg::Pg)));
+        // Past the window: what is left to find is the words' older matches.
+        let older = postgres_newest(plan, Reach::Walk, floor, need, 0);
+        found.extend(ids(run_postgres!(c, older)));
     }
     Ok(page_of(found, plan))
 }
@@ -423,7 +559,7 @@ fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<
         let mut newest = Sql::sqlite();
         newest.matching(&words, plan);
         newest.newest(wanted - plan.offset, plan.offset);
-        return Ok(ids(run!(c, newest, diesel::sqlite::Sqlite)));
+        return Ok(ids(run_sqlite!(c, newest)));
     };
     let wanted_n = usize::try_from(wanted).unwrap_or(usize::MAX);
     // The window, newest first, from the index alone and before any filter. When it is not
@@ -435,7 +571,11 @@ fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<
         .bind(Bind::Text(words.clone()))
         .push(" ORDER BY rowid DESC LIMIT ")
         .bind(Bind::Int(candidates.max(1)));
-    let in_window = ids(run!(c, window, diesel::sqlite::Sqlite));
+    let in_window = ids(run_sqlite!(c, window));
+    if in_window.is_empty() {
+        // Nothing matches: no title query walks the words' doclists again.
+        return Ok(Vec::new());
+    }
     let complete = (in_window.len() as i64) < candidates.max(1);
     let floor = in_window.last().copied().unwrap_or(0);
     // The window's title matches, in the index's own order: with `ORDER BY rowid DESC` FTS5
@@ -448,10 +588,10 @@ fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<
         .bind(Bind::Text(format!("{{title}} : ({words})")))
         .push(" AND rowid >= ")
         .bind(Bind::Int(floor));
-    let mut titled_ids = ids(run!(c, titles, diesel::sqlite::Sqlite));
+    let mut titled_ids = ids(run_sqlite!(c, titles));
     titled_ids.sort_unstable_by(|a, b| b.cmp(a));
     let mut found = passing(
-        &mut |sql| Ok(ids(run!(c, sql, diesel::sqlite::Sqlite))),
+        &mut |sql| Ok(ids(run_sqlite!(c, sql))),
         false,
         plan,
         &titled_ids,
@@ -468,7 +608,7 @@ fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<
             .collect();
         let need = wanted_n - found.len();
         let mut rest = passing(
-            &mut |sql| Ok(ids(run!(c, sql, diesel::sqlite::Sqlite))),
+            &mut |sql| Ok(ids(run_sqlite!(c, sql))),
             false,
             plan,
             &others,
@@ -481,7 +621,7 @@ fn sqlite_find(c: &mut diesel::SqliteConnection, plan: &Plan<'_>) -> Result<Vec<
                 .push(" AND post_search.rowid < ")
                 .bind(Bind::Int(floor));
             older.newest((need - rest.len()) as i64, 0);
-            rest.extend(ids(run!(c, older, diesel::sqlite::Sqlite)));
+            rest.extend(ids(run_sqlite!(c, older)));
         }
         found.extend(rest);
     }
@@ -504,17 +644,8 @@ fn passing(
     while at < candidates.len() && found.len() < wanted {
         let part = &candidates[at..(at + slice).min(candidates.len())];
         let mut sql = Sql::new(postgres);
-        sql.push(
-            "SELECT p.id AS id FROM posts p JOIN threads t ON t.id = p.thread_id \
-             WHERE p.id IN (",
-        );
-        for (i, id) in part.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Bind::Int(*id));
-        }
-        sql.push(")");
+        sql.push("SELECT p.id AS id FROM posts p JOIN threads t ON t.id = p.thread_id WHERE")
+            .one_of("p.id", part.to_vec());
         push_filters(&mut sql, plan);
         let passed: std::collections::HashSet<i64> = run(sql)?.into_iter().collect();
         found.extend(part.iter().copied().filter(|id| passed.contains(id)));
@@ -577,14 +708,18 @@ pub fn count_search(conn: &mut DbConn, subject: &str, window: NaiveDateTime) -> 
         )
     };
     let counted: Counted = match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(text(["?", "?", ""]))
-            .bind::<Text, _>(subject)
-            .bind::<Timestamp, _>(window)
-            .get_result(c)?,
-        DbConn::Pg(c) => diesel::sql_query(text(["$1", "$2", ""]))
-            .bind::<Text, _>(subject)
-            .bind::<Timestamp, _>(window)
-            .get_result(c)?,
+        DbConn::Sqlite(c) => Cached(
+            diesel::sql_query(text(["?", "?", ""]))
+                .bind::<Text, _>(subject)
+                .bind::<Timestamp, _>(window),
+        )
+        .get_result(c)?,
+        DbConn::Pg(c) => Cached(
+            diesel::sql_query(text(["$1", "$2", ""]))
+                .bind::<Text, _>(subject)
+                .bind::<Timestamp, _>(window),
+        )
+        .get_result(c)?,
     };
     Ok(counted.searches)
 }

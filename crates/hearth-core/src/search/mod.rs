@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{throttle, tokens};
 use crate::db::schema::{boards as boards_table, members, posts, threads};
-use crate::db::{write_tx_counter, write_tx_unseen, DbConn};
+use crate::db::{per_connection, write_tx_counter, write_tx_unseen, Cached, DbConn};
 use crate::error::{Error, Invalid, Result};
 use crate::ids::{BoardId, MemberId, PostId, ThreadId};
-use crate::model::{Board, Moderation, Post, Publication, Thread};
+use crate::model::{BoardRef, Moderation, Post, Publication, Thread};
 use crate::policy::{self, Action, Actor};
 
 pub use backend::config_for;
@@ -150,14 +150,15 @@ pub fn groups_for(conn: &mut DbConn, actor: &Actor) -> Result<Vec<GroupChoice>> 
         .collect())
 }
 
-fn readable_boards(conn: &mut DbConn, actor: &Actor) -> Result<Vec<Board>> {
-    let boards: Vec<Board> = boards_table::table
+/// The boards `actor` may search, read as [`BoardRef`]s (the few columns search uses).
+fn readable_boards(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BoardRef>> {
+    let boards: Vec<BoardRef> = per_connection!(conn, |c| boards_table::table
         .order((boards_table::position.asc(), boards_table::name.asc()))
-        .select(Board::as_select())
-        .load(conn)?;
+        .select(BoardRef::as_select())
+        .load(c))?;
     Ok(boards
         .into_iter()
-        .filter(|b| policy::allows(actor, Action::ReadBoard(b)))
+        .filter(|b| policy::allows(actor, Action::SearchBoard(b)))
         .collect())
 }
 
@@ -369,7 +370,7 @@ pub fn find(
     let mut ids = backend::find(conn, &plan)?;
     let has_more = ids.len() as i64 > HITS_PER_PAGE;
     ids.truncate(HITS_PER_PAGE as usize);
-    let hits = hits_for(conn, actor, &ids, &terms.stems())?;
+    let hits = hits_for(conn, actor, &boards, &ids, &terms.stems())?;
     Ok(SearchPage {
         hits,
         has_more,
@@ -377,30 +378,37 @@ pub fn find(
     })
 }
 
-/// The hits, in the order found, each read again and decided by the policy (`ReadPost`).
+/// The hits, in the order found, each read again and decided by the policy (`FindPost`) with
+/// its board among `boards` (those the reader may search).
 fn hits_for(
     conn: &mut DbConn,
     actor: &Actor,
+    boards: &[BoardRef],
     ids: &[PostId],
     stems: &[String],
 ) -> Result<Vec<Hit>> {
-    let rows: Vec<(Post, Thread, Board, String, String)> = posts::table
-        .inner_join(threads::table.inner_join(boards_table::table))
-        .inner_join(members::table)
-        .filter(posts::id.eq_any(ids))
-        .select((
-            Post::as_select(),
-            Thread::as_select(),
-            Board::as_select(),
-            members::username,
-            members::display_name,
-        ))
-        .load(conn)?;
+    // Cached by its text: one statement for each number of hits, twenty at most.
+    let rows: Vec<(Post, Thread, String, String)> = per_connection!(conn, |c| Cached(
+        posts::table
+            .inner_join(threads::table)
+            .inner_join(members::table)
+            .filter(posts::id.eq_any(ids))
+            .select((
+                Post::as_select(),
+                Thread::as_select(),
+                members::username,
+                members::display_name,
+            ))
+    )
+    .load(c))?;
     let mut hits = Vec::with_capacity(rows.len());
     for id in ids {
-        let Some((post, thread, board, username, display_name)) =
-            rows.iter().find(|r| r.0.id == *id)
+        let Some((post, thread, username, display_name)) = rows.iter().find(|r| r.0.id == *id)
         else {
+            continue;
+        };
+        // A board the reader may not search has no hits, whatever the index held.
+        let Some(board) = boards.iter().find(|b| b.id == thread.board_id) else {
             continue;
         };
         // What the index should hold only, checked again: a path that forgot the index
@@ -409,7 +417,7 @@ fn hits_for(
             && post.moderation == Moderation::Visible
             && thread.state == Publication::Published
             && thread.moderation == Moderation::Visible;
-        if !findable || !policy::allows(actor, Action::ReadPost(board, thread, post)) {
+        if !findable || !policy::allows(actor, Action::FindPost(board, thread, post)) {
             continue;
         }
         hits.push(Hit {

@@ -10,6 +10,7 @@ use crate::forum::boards::{self, NewBoardForm};
 use crate::forum::posts::{self, ReplyForm};
 use crate::forum::threads::{self, NewThreadForm};
 use crate::groups::memberships;
+use crate::model::Board;
 use crate::model::{Moderation, SiteRole};
 use crate::moderation::actions::{self, ThreadChange};
 use crate::moderation::review::{self, Decision, Seen};
@@ -765,4 +766,99 @@ fn best_matches_page_through_title_matches_then_the_rest() {
     let (third, more) = page(conn, 3);
     assert_eq!(third, expected[40..].to_vec());
     assert!(!more);
+}
+
+/// PostgreSQL walks the newest posts for common words and gathers a rare word's matches
+/// through the GIN index, by its statistics once analysed; either way the same posts are
+/// found, and none the reader may not read.
+#[test]
+fn postgresql_gathers_a_rare_words_matches_and_walks_for_a_common_one() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    if !matches!(conn, DbConn::Pg(_)) {
+        return;
+    }
+    let ada = member(conn, "ada", SiteRole::Admin);
+    let pets = group(conn, &ada, "pets", "public");
+    let hidden_away = group(conn, &ada, "quiet", "private");
+    let thread = start(conn, &ada, &pets, "Evenings", "Every evening is long.");
+    let mut rare = Vec::new();
+    for i in 0..80 {
+        let body = if i % 20 == 7 {
+            format!("Every evening I read the leaflet again ({i}).")
+        } else {
+            format!("Every evening the house is quiet ({i}).")
+        };
+        let post = reply(conn, &ada, thread.id, &body);
+        if i % 20 == 7 {
+            rare.push(post.id);
+        }
+    }
+    let private = start(
+        conn,
+        &ada,
+        &hidden_away,
+        "Ours",
+        "The leaflet from the vet, every evening.",
+    );
+    diesel::sql_query("ANALYZE post_search")
+        .execute(conn)
+        .unwrap();
+
+    let (leaflet, evening) = (text::Terms::parse("leaflet"), text::Terms::parse("evening"));
+    let DbConn::Pg(c) = conn else { unreachable!() };
+    let boards = [pets.id];
+    let reach = |c: &mut diesel::PgConnection, terms: &text::Terms, wanted: i64| {
+        let plan = backend::Plan {
+            terms,
+            boards: &boards,
+            configs: &["english"],
+            author: None,
+            thread: None,
+            from: None,
+            until: None,
+            muted_by: None,
+            order: backend::Order::Newest,
+            limit: HITS_PER_PAGE + 1,
+            offset: 0,
+        };
+        backend::postgres_reach(c, &plan, wanted).unwrap()
+    };
+    assert_eq!(reach(c, &leaflet, 21), backend::Reach::Gather);
+    assert_eq!(reach(c, &evening, 21), backend::Reach::Walk);
+    // A window of 2,000 reads every match of these 82 posts either way: gathered.
+    assert_eq!(reach(c, &evening, 2000), backend::Reach::Gather);
+
+    let visitor = Actor::Visitor;
+    let mut newest_first = rare.clone();
+    newest_first.reverse();
+    for sort in [Sort::Relevance, Sort::Newest] {
+        let hits: Vec<PostId> = find_as(
+            conn,
+            &visitor,
+            SearchQuery {
+                sort,
+                ..words("leaflet")
+            },
+        )
+        .hits
+        .iter()
+        .map(|h| h.post_id)
+        .collect();
+        assert_eq!(hits, newest_first, "{sort:?}");
+    }
+    let everyone = find_as(
+        conn,
+        &visitor,
+        SearchQuery {
+            sort: Sort::Newest,
+            ..words("evening")
+        },
+    );
+    assert_eq!(everyone.hits.len() as i64, HITS_PER_PAGE);
+    assert!(everyone.has_more);
+    // The private group's post is found by those who may read it only.
+    let private_post = opening(conn, &private);
+    assert!(!found(conn, &visitor, "leaflet").contains(&private_post.id));
+    assert!(found(conn, &ada.actor(), "leaflet").contains(&private_post.id));
 }

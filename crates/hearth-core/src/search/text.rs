@@ -2,8 +2,6 @@
 //! accents) and stemmed, and a hit's snippet cut from plain text with the matched words marked.
 //! Shared by post search and the group directory.
 
-use std::borrow::Cow;
-
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
 
@@ -87,13 +85,7 @@ pub fn fold(word: &str) -> String {
 
 /// The English stem of a folded word: "cats" and "cat", "died" and "die".
 pub fn stem(folded: &str) -> String {
-    thread_local! {
-        static STEMMER: Stemmer = Stemmer::create(Algorithm::English);
-    }
-    STEMMER.with(|s| match s.stem(folded) {
-        Cow::Borrowed(b) => b.to_owned(),
-        Cow::Owned(o) => o,
-    })
+    with_stem(folded, str::to_owned)
 }
 
 pub fn is_stop_word(folded: &str) -> bool {
@@ -121,22 +113,69 @@ const SNIPPET_LEAD: usize = 8;
 /// stemmer keeps a word's first letter, so a word whose first letter starts no stem cannot
 /// match.
 pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
-    let spans = word_spans(plain);
-    if spans.is_empty() {
-        return Vec::new();
-    }
-    let matches = |&(s, e): &(usize, usize)| -> bool {
+    // A stem is never longer than its word, and an ASCII word folds to its own length: a
+    // shorter one ("a", "and", "as" for "advice") cannot match and is not stemmed.
+    let shortest = stems.iter().map(String::len).min().unwrap_or(0);
+    let mut folded = String::new();
+    let mut matches = |&(s, e): &(usize, usize)| -> bool {
         let word = &plain[s..e];
-        let folded = fold(word);
+        if word.len() < shortest && word.is_ascii() {
+            return false;
+        }
+        // Folded into one buffer, not a string per word.
+        folded.clear();
+        if word.is_ascii() {
+            folded.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            folded.push_str(&fold(word));
+        }
         let Some(initial) = folded.chars().next() else {
             return false;
         };
         stems.iter().any(|stem| stem.starts_with(initial))
-            && stems.binary_search(&stem(&folded)).is_ok()
+            && with_stem(&folded, |stemmed| stems.iter().any(|s| s == stemmed))
     };
-    let first = spans.iter().position(matches).unwrap_or(0);
-    let from = first.saturating_sub(SNIPPET_LEAD);
-    let to = (from + SNIPPET_WORDS).min(spans.len());
+    // Only the words up to the first match are looked at, and only the last few of them
+    // kept: a long post has thousands of words.
+    let mut words = WordSpans::new(plain);
+    let mut before: std::collections::VecDeque<(usize, usize)> =
+        std::collections::VecDeque::with_capacity(SNIPPET_LEAD + 1);
+    let mut skipped = false;
+    let mut first: Option<(usize, usize)> = None;
+    for span in words.by_ref() {
+        if matches(&span) {
+            first = Some(span);
+            break;
+        }
+        before.push_back(span);
+        if before.len() > SNIPPET_LEAD {
+            before.pop_front();
+            skipped = true;
+        }
+    }
+    let mut window: Vec<(usize, usize)> = Vec::with_capacity(SNIPPET_WORDS);
+    match first {
+        Some(span) => {
+            window.extend(before);
+            window.push(span);
+        }
+        // Nothing matches (a title match): the text's start.
+        None => {
+            skipped = false;
+            words = WordSpans::new(plain);
+        }
+    }
+    let mut more = false;
+    for span in words.by_ref() {
+        if window.len() == SNIPPET_WORDS {
+            more = true;
+            break;
+        }
+        window.push(span);
+    }
+    let Some(&(from, _)) = window.first() else {
+        return Vec::new();
+    };
     let mut pieces: Vec<Piece> = Vec::new();
     let mut push = |text: &str, marked: bool| match pieces.last_mut() {
         Some(last) if last.marked == marked => last.text.push_str(text),
@@ -145,16 +184,16 @@ pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
             marked,
         }),
     };
-    if from > 0 {
+    if skipped {
         push("… ", false);
     }
-    let mut at = spans[from].0;
-    for span in &spans[from..to] {
+    let mut at = from;
+    for span in &window {
         push(&plain[at..span.0], false);
         push(&plain[span.0..span.1], matches(span));
         at = span.1;
     }
-    if to < spans.len() {
+    if more {
         push(" …", false);
     } else {
         push(&plain[at..], false);
@@ -162,41 +201,67 @@ pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
     pieces
 }
 
-/// Where each word of `plain` starts and ends: runs of letters and digits.
-fn word_spans(plain: &str) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in plain.char_indices() {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                spans.push((s, i));
-                start = None;
-            }
-            _ => {}
+/// Calls `f` with the English stem of a folded word, borrowed when the stemmer leaves it be.
+fn with_stem<T>(folded: &str, f: impl FnOnce(&str) -> T) -> T {
+    thread_local! {
+        static STEMMER: Stemmer = Stemmer::create(Algorithm::English);
+    }
+    STEMMER.with(|s| f(&s.stem(folded)))
+}
+
+/// Where each word of `plain` starts and ends, in order: runs of letters and digits.
+struct WordSpans<'a> {
+    chars: std::str::CharIndices<'a>,
+    len: usize,
+}
+
+impl<'a> WordSpans<'a> {
+    fn new(plain: &'a str) -> WordSpans<'a> {
+        WordSpans {
+            chars: plain.char_indices(),
+            len: plain.len(),
         }
     }
-    if let Some(s) = start {
-        spans.push((s, plain.len()));
+}
+
+impl Iterator for WordSpans<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let start = loop {
+            let (i, c) = self.chars.next()?;
+            if c.is_alphanumeric() {
+                break i;
+            }
+        };
+        for (i, c) in self.chars.by_ref() {
+            if !c.is_alphanumeric() {
+                return Some((start, i));
+            }
+        }
+        Some((start, self.len))
     }
-    spans
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// `snippet` skips words whose first letter starts no stem: that is only right while the
-    /// stemmer never changes a word's first letter, including its special cases.
+    /// `snippet` skips words whose first letter starts no stem, and ASCII words shorter than
+    /// every stem: that is only right while the stemmer never changes a word's first letter
+    /// nor lengthens a word, including its special cases.
     #[test]
     fn the_stemmer_keeps_a_words_first_letter() {
         let words = "dying lying tying skies skis news gently ugly early only singly idly \
             yelling yes you're 'tis cries happy happiness generously communities atlantic \
             sky andes howe proceed exceed succeed inning outing canning herring earring \
+            hoped hopping conflated agreed abilities sensibility relational feed bled \
             ÉTÉ über naïve 42nd 1990s";
         for word in words_of(words) {
             let folded = fold(&word);
             let stemmed = stem(&folded);
+            // `snippet` skips ASCII words shorter than every stem, too.
+            assert!(stemmed.len() <= folded.len(), "{word} stems to {stemmed}");
             assert_eq!(
                 stemmed.chars().next(),
                 folded.chars().next(),
