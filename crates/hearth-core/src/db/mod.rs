@@ -77,7 +77,8 @@ pub(crate) use per_connection;
 /// (50,000 instructions an UPDATE; docs/performance.md, "Tenth session").
 ///
 /// Only for a statement whose text is the same on every run (no `eq_any` list, no changeset
-/// field that may be `None`), or the cache keeps one statement for each variant. Run it on the
+/// field that may be `None`), or the cache keeps one statement for each variant — unless the
+/// variants are few and bounded (search's hits: an `eq_any` of at most a page's ids). Run it on the
 /// inner connection ([`per_connection!`]; the multi-backend connection checks the statement it
 /// wraps this in, not this one), by value: `get_result`, `load`, or [`Cached::run`] for a
 /// statement that returns no rows (diesel's `execute` passes a reference, which it never caches).

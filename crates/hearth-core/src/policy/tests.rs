@@ -524,8 +524,30 @@ fn search_rules_as_reading_does() {
         posts.push(post_moderated(1, Publication::Published, moderation));
         posts.push(post_moderated(2, Publication::Published, moderation));
     }
+    // Besides the table's actors: members of a group, one banned from it since.
+    let in_groups = |id: i64, member_of: &[i64], banned_from: &[i64]| {
+        Actor::Member(Box::new(MemberActor {
+            member: member(id, SiteRole::Member, MemberStatus::Active, None),
+            facilitates: vec![],
+            banned_from: banned_from.iter().map(|b| BoardId(*b)).collect(),
+            member_of: member_of.iter().map(|b| BoardId(*b)).collect(),
+        }))
+    };
+    let mut everyone = actors();
+    everyone.extend([
+        ("author, member of group 1", in_groups(1, &[1], &[])),
+        ("member of group 2", in_groups(7, &[2], &[])),
+        (
+            "member of group 1, banned from it",
+            in_groups(8, &[1], &[1]),
+        ),
+        (
+            "member of both, banned from group 2",
+            in_groups(9, &[1, 2], &[2]),
+        ),
+    ]);
     let mut compared = 0;
-    for (name, actor) in actors() {
+    for (name, actor) in everyone {
         for (id, visibility) in [1, 2].into_iter().flat_map(|id| {
             [Visibility::Public, Visibility::Members, Visibility::Private].map(|v| (id, v))
         }) {
@@ -549,6 +571,13 @@ fn search_rules_as_reading_does() {
         }
     }
     assert!(compared > 1000, "{compared} cases");
+    // The members' branch is reached: a group's member searches it, no other private group,
+    // and not after a ban.
+    let private = |id| board_ref(&board_numbered(id, Visibility::Private));
+    let searches = |actor: &Actor, id| decide(actor, Action::SearchBoard(&private(id)));
+    assert_eq!(searches(&in_groups(7, &[2], &[]), 2), A);
+    assert_eq!(searches(&in_groups(7, &[2], &[]), 1), NF);
+    assert_eq!(searches(&in_groups(8, &[1], &[1]), 1), NF);
 }
 
 #[test]

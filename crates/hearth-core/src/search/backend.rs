@@ -200,8 +200,10 @@ impl Sql {
 
     fn bind(&mut self, value: Bind) -> &mut Sql {
         if let (true, Bind::Int(n)) = (self.postgres, &value) {
-            // A number is a constant for PostgreSQL (see [`push_tsquery`]): its plan of a
-            // search is made knowing the limit and the groups, never a generic one.
+            // A number is a constant for PostgreSQL, as the words are ([`push_tsquery`]):
+            // measured, the groups bound as one array made it plan common words' searches
+            // in parallel at half the rate ("Fifteenth session"); its statement text is the
+            // search's own anyway, never kept prepared.
             self.text.push_str(&n.to_string());
             return self;
         }
@@ -360,8 +362,9 @@ macro_rules! run_postgres {
         let mut query = diesel::sql_query($sql.text).into_boxed::<diesel::pg::Pg>();
         for bind in $sql.binds {
             query = match bind {
-                Bind::Int(v) => query.bind::<BigInt, _>(v),
-                Bind::Ints(v) => query.bind::<diesel::sql_types::Array<BigInt>, _>(v),
+                Bind::Int(_) | Bind::Ints(_) => {
+                    unreachable!("numbers are constants in PostgreSQL's text (Sql::bind)")
+                }
                 Bind::Text(v) => query.bind::<Text, _>(v),
                 Bind::Time(v) => query.bind::<Timestamp, _>(v),
             };
@@ -404,15 +407,29 @@ impl Reach {
     }
 }
 
-/// Which way reads fewer rows for the newest `wanted` matches, by PostgreSQL's own estimate of
-/// the matches (its statistics of the index's words) against the posts indexed: a walk tests
+/// What a gathered match costs against a walked row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Gathered {
+    /// Read from `post_search` alone (the relevance window): as much as a walked row.
+    FromTheIndex,
+    /// Joined to its post and thread before the sort (newest first, with the filters): a
+    /// random read of a long row each, ~24 µs (2,500 matches, 60 ms) where a walked row cost
+    /// ~2 µs (180,000 rows, 377 ms) on the 1M benchmark posts ("Fourteenth session").
+    JoinedToPosts,
+}
+
+/// Which way reads less for the newest `wanted` matches, by PostgreSQL's own estimate of the
+/// matches (its statistics of the index's words) against the posts indexed: a walk tests
 /// about `wanted × posts / matches` rows, a gathering reads `matches`. Left to itself the
 /// planner walked for a word in 1% of the 1M benchmark posts — some 200,000 rows tested,
-/// 110 ms, where gathering its 10,911 took 18 ms (docs/performance.md, "Fifteenth session").
+/// 110 ms, where gathering its 10,911 for the window took 18 ms (docs/performance.md,
+/// "Fifteenth session"). [`Reach::Walk`] leaves the planner its own way. Two short
+/// statements: the `EXPLAIN`, and the table's size as the planner scales it.
 pub(super) fn postgres_reach(
     c: &mut diesel::PgConnection,
     plan: &Plan<'_>,
     wanted: i64,
+    gathered: Gathered,
 ) -> Result<Reach> {
     #[derive(QueryableByName)]
     struct Explained {
@@ -432,15 +449,24 @@ pub(super) fn postgres_reach(
     let matches = serde_json::from_str::<serde_json::Value>(&explained.plan)
         .ok()
         .and_then(|v| v[0]["Plan"]["Plan Rows"].as_f64());
+    // The rows at the last `ANALYZE`, scaled to the table's pages now, as the planner scales
+    // its estimate of the matches; 0 when never analysed (`reltuples` is -1).
     let indexed: Indexed = Cached(diesel::sql_query(
-        "SELECT CAST(reltuples AS DOUBLE PRECISION) AS posts FROM pg_class \
-         WHERE oid = CAST('post_search' AS regclass)",
+        "SELECT CAST(CASE WHEN reltuples > 0 AND relpages > 0 \
+         THEN reltuples / relpages * (pg_relation_size(oid) / current_setting('block_size')::int) \
+         ELSE 0 END AS DOUBLE PRECISION) AS posts \
+         FROM pg_class WHERE oid = CAST('post_search' AS regclass)",
     ))
     .get_result(c)?;
+    let weight = match gathered {
+        Gathered::FromTheIndex => 1.0,
+        Gathered::JoinedToPosts => 12.0,
+    };
     Ok(match matches {
-        // Never analysed (`reltuples` is -1): the planner's own way.
+        // Never analysed: the planner's own way.
         Some(matches)
-            if indexed.posts > 0.0 && matches * matches < wanted as f64 * indexed.posts =>
+            if indexed.posts > 0.0
+                && weight * matches * matches < wanted as f64 * indexed.posts =>
         {
             Reach::Gather
         }
@@ -493,12 +519,12 @@ struct Scored {
 /// benchmark posts (each a random read of a long row); the window reads the index only.
 fn postgres_find(c: &mut diesel::PgConnection, plan: &Plan<'_>) -> Result<Vec<i64>> {
     let Order::Relevance { candidates } = plan.order else {
-        let reach = postgres_reach(c, plan, plan.offset + plan.limit)?;
+        let reach = postgres_reach(c, plan, plan.offset + plan.limit, Gathered::JoinedToPosts)?;
         let newest = postgres_newest(plan, reach, None, plan.limit, plan.offset);
         return Ok(ids(run_postgres!(c, newest)));
     };
     let wanted = usize::try_from(plan.offset + plan.limit).unwrap_or(usize::MAX);
-    let reach = postgres_reach(c, plan, candidates.max(1))?;
+    let reach = postgres_reach(c, plan, candidates.max(1), Gathered::FromTheIndex)?;
     let mut window = Sql::new(true);
     window.push("SELECT s.post_id AS id, ts_rank(s.document, q.query) AS score FROM (SELECT ");
     push_tsquery(&mut window, plan);

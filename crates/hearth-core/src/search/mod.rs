@@ -2,9 +2,10 @@
 //! (`index`), the backend SQL in one file (`backend`), words and snippets (`text`).
 //!
 //! What a reader finds is what the policy lets them read: the groups they may read
-//! (`Action::ReadBoard`), visible published posts of visible published threads only (filtered
-//! in SQL and again by `Action::ReadPost` on every hit), never a private conversation (its
-//! messages are not in the index), and no post of a member they muted unless they ask.
+//! (`Action::SearchBoard`, ruled as `ReadBoard`), visible published posts of visible published
+//! threads only (filtered in SQL and again by `Action::FindPost`, ruled as `ReadPost`, on every
+//! hit), never a private conversation (its messages are not in the index), and no post of a
+//! member they muted unless they ask.
 //! Nothing is counted for the reader: "more results" is all a page says.
 
 mod backend;
@@ -387,7 +388,11 @@ fn hits_for(
     ids: &[PostId],
     stems: &[String],
 ) -> Result<Vec<Hit>> {
-    // Cached by its text: one statement for each number of hits, twenty at most.
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Cached by its text: on SQLite one statement for each number of hits (a page's at most:
+    // `find` cut them), on PostgreSQL one (`= ANY`).
     let rows: Vec<(Post, Thread, String, String)> = per_connection!(conn, |c| Cached(
         posts::table
             .inner_join(threads::table)

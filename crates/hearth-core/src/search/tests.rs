@@ -822,12 +822,43 @@ fn postgresql_gathers_a_rare_words_matches_and_walks_for_a_common_one() {
             limit: HITS_PER_PAGE + 1,
             offset: 0,
         };
-        backend::postgres_reach(c, &plan, wanted).unwrap()
+        backend::postgres_reach(c, &plan, wanted, backend::Gathered::JoinedToPosts).unwrap()
     };
     assert_eq!(reach(c, &leaflet, 21), backend::Reach::Gather);
     assert_eq!(reach(c, &evening, 21), backend::Reach::Walk);
     // A window of 2,000 reads every match of these 82 posts either way: gathered.
     assert_eq!(reach(c, &evening, 2000), backend::Reach::Gather);
+    // All 82 posts have "evening": for 100 of them, gathering from the index alone reads
+    // fewer rows than a walk (82² < 100 × 82); when each match is joined to its post before
+    // the sort, a gathered match costs twelve walked rows, and the walk is left to the planner.
+    let plan_for = |terms| backend::Plan {
+        terms,
+        boards: &boards,
+        configs: &["english"],
+        author: None,
+        thread: None,
+        from: None,
+        until: None,
+        muted_by: None,
+        order: backend::Order::Newest,
+        limit: 3,
+        offset: 0,
+    };
+    assert_eq!(
+        backend::postgres_reach(c, &plan_for(&evening), 100, backend::Gathered::FromTheIndex)
+            .unwrap(),
+        backend::Reach::Gather
+    );
+    assert_eq!(
+        backend::postgres_reach(
+            c,
+            &plan_for(&evening),
+            100,
+            backend::Gathered::JoinedToPosts
+        )
+        .unwrap(),
+        backend::Reach::Walk
+    );
 
     let visitor = Actor::Visitor;
     let mut newest_first = rare.clone();
