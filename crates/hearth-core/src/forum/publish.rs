@@ -33,6 +33,7 @@ use crate::model::{Board, Moderation, Post, Publication, Thread};
 use crate::notifications::{self, fanout};
 use crate::policy::{self, Action, MemberActor};
 use crate::safety::gate::{self, Judgement, PostingRules, Screened, Writing};
+use crate::search;
 
 /// Where a new post goes, as the page that authorized it saw it.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +100,8 @@ pub(crate) fn publish(
     // An opening post's one-line excerpt for its group page, made outside the lock too.
     let excerpt =
         matches!(draft.place, Place::NewThread { .. }).then(|| posts::excerpt_of(&screened.source));
+    // And the text the search index holds.
+    let plain = search::index::plain_text(&screened.source);
     #[cfg(test)]
     hooks::before_write();
     let outcome = write_tx(conn, |conn| {
@@ -132,11 +135,15 @@ pub(crate) fn publish(
         )?;
         count(conn, member, &claimed, thread_id, &judgement, now)?;
         gate::record(conn, &judgement, claimed.board.id, post_id, now)?;
+        let post = posts::by_id(conn, post_id)?;
         // Findable from this commit on, if it is visible.
-        crate::search::sync_post(conn, post_id)?;
+        let title = claimed
+            .thread
+            .as_ref()
+            .map_or(&screened.title, |t| &t.title);
+        search::sync_written(conn, &post, title, &plain, &claimed.board.language)?;
         // Its readers are told (`fanout`): the first batch in this commit, with the members
         // it names and quotes; a job row for the worker only if more are left.
-        let post = posts::by_id(conn, post_id)?;
         let addressed = if post.moderation == Moderation::Visible {
             addressing::addressed(conn, member, &names, None, rules.mentions_notified)?
         } else {

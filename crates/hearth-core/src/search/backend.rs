@@ -1,5 +1,5 @@
 //! The one place that knows how each backend searches: SQLite's FTS5 table `post_search`
-//! (bm25, the title weighted above the body) and PostgreSQL's `post_search.document` tsvector
+//! (the title a column of its own, matched first) and PostgreSQL's `post_search.document` tsvector
 //! with its GIN index (`ts_rank`, the title as weight A, the text configuration of the group's
 //! language). Everything else in `search` is the same on both.
 //!

@@ -9,7 +9,7 @@ use crate::db::schema::{boards, posts, threads};
 use crate::db::{write_tx_unseen, DbConn};
 use crate::error::Result;
 use crate::ids::{PostId, ThreadId};
-use crate::model::{Moderation, Publication};
+use crate::model::{Moderation, Post, Publication};
 
 use super::backend;
 
@@ -45,13 +45,49 @@ fn apply(conn: &mut DbConn, row: &Indexed) -> Result<bool> {
     let (id, position, source, state, moderation, title, language) = row;
     let findable =
         state == Publication::Published.as_str() && moderation == Moderation::Visible.as_str();
-    if findable {
-        let title = if *position == 1 { title.as_str() } else { "" };
-        backend::put(conn, *id, title, &plain_text(source), language)?;
-    } else {
-        backend::forget(conn, *id)?;
-    }
+    let body = findable.then(|| plain_text(source));
+    put_or_forget(conn, *id, *position, title, body.as_deref(), language)?;
     Ok(findable)
+}
+
+/// The post's row in, with the thread's title if it opens the thread, or out (`body` `None`).
+fn put_or_forget(
+    conn: &mut DbConn,
+    id: PostId,
+    position: i32,
+    title: &str,
+    body: Option<&str>,
+    language: &str,
+) -> Result<()> {
+    match body {
+        Some(body) => {
+            let title = if position == 1 { title } else { "" };
+            backend::put(conn, id, title, body, language)
+        }
+        None => backend::forget(conn, id),
+    }
+}
+
+/// A post just written by `publish`, inside its transaction, from what the writer holds: the
+/// post as stored, its thread's title and board's language as claimed under the lock, and its
+/// [`plain_text`] made before the lock: [`sync_post`]'s join and rendering were ~3% of the
+/// write lock's time a reply (docs/performance.md, "Seventeenth session").
+pub(crate) fn sync_written(
+    conn: &mut DbConn,
+    post: &Post,
+    title: &str,
+    plain: &str,
+    language: &str,
+) -> Result<()> {
+    let findable = post.state == Publication::Published && post.moderation == Moderation::Visible;
+    put_or_forget(
+        conn,
+        post.id,
+        post.position,
+        title,
+        findable.then_some(plain),
+        language,
+    )
 }
 
 /// Brings one post's index row in line with the post as stored now (inside the caller's

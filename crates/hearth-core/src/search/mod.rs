@@ -28,6 +28,7 @@ use crate::model::{BoardRef, Moderation, Post, Publication, Thread};
 use crate::policy::{self, Action, Actor};
 
 pub use backend::config_for;
+pub(crate) use index::sync_written;
 pub use index::{forget_post, sync_post, sync_thread};
 pub use text::Piece;
 
