@@ -261,6 +261,11 @@ pub fn edit(
     let rules_html = hearth_markdown::render(&form.ground_rules);
     write_tx(conn, |conn| {
         let now = clock::now();
+        // As stored now, not as the form's page saw it: another edit may have changed it since.
+        let language_before: String = boards_table::table
+            .find(board.id)
+            .select(boards_table::language)
+            .first(conn)?;
         let version = if rules_changed {
             board.ground_rules_version + 1
         } else {
@@ -298,6 +303,13 @@ pub fn edit(
                 "ground_rules",
                 "someone else changed the group's rules meanwhile; open the page again to see them",
             ));
+        }
+        // Its posts searched with the new language's text configuration (PostgreSQL's), as
+        // after a move to a group of another language.
+        if crate::search::config_for(&language_before)
+            != crate::search::config_for(&profile.language)
+        {
+            crate::search::sync_board(conn, board.id)?;
         }
         let reason = if rules_changed {
             record_rules_version(

@@ -414,7 +414,7 @@ pub(super) enum Gathered {
     FromTheIndex,
     /// Joined to its post and thread before the sort (newest first, with the filters): a
     /// random read of a long row each, ~24 µs (2,500 matches, 60 ms) where a walked row cost
-    /// ~2 µs (180,000 rows, 377 ms) on the 1M benchmark posts ("Fourteenth session").
+    /// ~2 µs (180,000 rows, 377 ms) on the 1M benchmark posts ("Fifteenth session").
     JoinedToPosts,
 }
 

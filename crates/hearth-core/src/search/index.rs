@@ -1,14 +1,15 @@
-//! Keeping the index true: every write path of posts calls [`sync_post`] (or [`sync_thread`])
-//! inside its own transaction, so a post is findable exactly while it is visible and
-//! published, with its current text. A post row deleted outright leaves the index by itself
-//! (a trigger on SQLite, `ON DELETE CASCADE` on PostgreSQL).
+//! Keeping the index true: every write path of posts calls [`sync_post`] (publish
+//! [`sync_written`], a move [`sync_thread`], a group's new language [`sync_board`]) inside its
+//! own transaction, so a post is findable exactly while it is visible and published, with its
+//! current text. A post row deleted outright leaves the index by itself (a trigger on SQLite,
+//! `ON DELETE CASCADE` on PostgreSQL).
 
 use diesel::prelude::*;
 
 use crate::db::schema::{boards, posts, threads};
 use crate::db::{write_tx_unseen, DbConn};
 use crate::error::Result;
-use crate::ids::{PostId, ThreadId};
+use crate::ids::{BoardId, PostId, ThreadId};
 use crate::model::{Moderation, Post, Publication};
 
 use super::backend;
@@ -119,10 +120,26 @@ pub fn sync_thread(conn: &mut DbConn, thread: ThreadId) -> Result<()> {
         .filter(posts::thread_id.eq(thread))
         .select(indexed_columns())
         .load(conn)?;
-    for row in &rows {
+    apply_all(conn, &rows)
+}
+
+fn apply_all(conn: &mut DbConn, rows: &[Indexed]) -> Result<()> {
+    for row in rows {
         apply(conn, row)?;
     }
     Ok(())
+}
+
+/// Every post of a group again: after its language changed (on PostgreSQL the words of its
+/// posts are parsed in the language's text configuration). One statement for the group's
+/// posts, each row then as [`sync_post`] would do it.
+pub fn sync_board(conn: &mut DbConn, board: BoardId) -> Result<()> {
+    let rows: Vec<Indexed> = posts::table
+        .inner_join(threads::table.inner_join(boards::table))
+        .filter(threads::board_id.eq(board))
+        .select(indexed_columns())
+        .load(conn)?;
+    apply_all(conn, &rows)
 }
 
 /// What a rebuild did so far.

@@ -29,7 +29,7 @@ use crate::policy::{self, Action, Actor};
 
 pub use backend::config_for;
 pub(crate) use index::sync_written;
-pub use index::{forget_post, sync_post, sync_thread};
+pub use index::{forget_post, sync_board, sync_post, sync_thread};
 pub use text::Piece;
 
 /// Hits on one page.

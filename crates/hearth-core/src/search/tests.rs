@@ -453,6 +453,7 @@ fn nothing_leaks_from_private_groups_hidden_awaiting_deleted_muted_posts_or_conv
     };
     let awaiting = reply_as(conn, &premod, &newcomer, public.id, "an awaiting teapot");
     assert_eq!(awaiting.moderation, Moderation::Awaiting);
+    assert!(!is_indexed(conn, awaiting.id).unwrap());
     for reader in [Actor::Visitor, newcomer.actor(), ada.actor()] {
         assert!(found(conn, &reader, "teapot").is_empty());
     }
@@ -517,6 +518,9 @@ fn the_index_follows_edits_hides_restores_moves_and_deletes() {
     let thread = start(conn, &ada, &pets, "Evenings", "the evenings are long");
     let post = reply(conn, &ada, thread.id, "a word about lanterns");
     let v = Actor::Visitor;
+    // Written: in the index from its own commit, the reply and the opening post.
+    assert!(is_indexed(conn, post.id).unwrap());
+    assert_eq!(found(conn, &v, "Evenings"), vec![opening(conn, &thread).id]);
 
     // Edit: found by the new words, not the old.
     posts::edit(
@@ -599,6 +603,36 @@ fn the_index_follows_edits_hides_restores_moves_and_deletes() {
     // Deleted: gone.
     posts::delete_own(conn, &ada, post.id).unwrap();
     assert!(found(conn, &v, "candles").is_empty());
+}
+
+#[test]
+fn a_groups_new_language_parses_its_posts_again() {
+    let (_db, pool) = any_pool();
+    let conn = &mut *pool.get().unwrap();
+    let ada = member(conn, "ada", SiteRole::Admin);
+    let pets = group(conn, &ada, "pets", "public");
+    let thread = start(conn, &ada, &pets, "Abends", "die Katzen schlafen im Garten");
+    let first = opening(conn, &thread);
+    let v = Actor::Visitor;
+    let postgres = matches!(conn, DbConn::Pg(_));
+    // Parsed as English: "Katze" (katz) is not "Katzen" (katzen).
+    assert!(found(conn, &v, "Katze").is_empty());
+    let german = crate::groups::GroupEdit {
+        description: String::new(),
+        ground_rules: String::new(),
+        profile: crate::groups::GroupProfile {
+            language: "de".to_owned(),
+            ..Default::default()
+        },
+    };
+    let pets = crate::groups::edit(conn, &ada, &pets, &german).unwrap();
+    assert_eq!(pets.language, "de");
+    assert!(is_indexed(conn, first.id).unwrap());
+    assert_eq!(found(conn, &v, "Katzen"), vec![first.id]);
+    // PostgreSQL parses the group's posts in German now, as it does the query: both are
+    // "katz". SQLite's FTS5 stems every language as English, before and after.
+    let expected = if postgres { vec![first.id] } else { vec![] };
+    assert_eq!(found(conn, &v, "Katze"), expected);
 }
 
 #[test]
