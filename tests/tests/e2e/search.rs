@@ -70,11 +70,26 @@ fn snippets_are_escaped_plain_text_with_the_words_marked() {
     let pets = app.group("pets").facilitated_by("paul").build();
     pets.start_thread(
         "paul",
-        "After the vet",
+        "After the vet <i>visit</i> & the bill",
         "**Tired** <script>alert('x')</script> & the vet said <b>rest</b>",
     );
     let page = app.browser().visit("/search?q=vet");
     let html = page.html();
+    // The title too: whole, escaped, its matching words marked.
+    let title = html
+        .select(&Selector::parse("main h3 a").unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(title.select(&Selector::parse("i").unwrap()).count(), 0);
+    let marked: Vec<String> = title
+        .select(&Selector::parse("mark").unwrap())
+        .map(|m| m.text().collect())
+        .collect();
+    assert_eq!(marked, vec!["vet"]);
+    assert_eq!(
+        title.text().collect::<String>(),
+        "After the vet <i>visit</i> & the bill"
+    );
     let snippet = html
         .select(&Selector::parse(".snippet").unwrap())
         .next()

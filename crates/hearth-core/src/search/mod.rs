@@ -116,6 +116,8 @@ pub struct Hit {
     pub post_id: PostId,
     pub thread_id: ThreadId,
     pub thread_title: String,
+    /// The thread's title as pieces, the words that match marked.
+    pub title: Vec<Piece>,
     pub position: i32,
     pub group_slug: String,
     pub group_name: String,
@@ -430,6 +432,7 @@ fn hits_for(
             post_id: post.id,
             thread_id: thread.id,
             thread_title: thread.title.clone(),
+            title: text::marked(&thread.title, stems),
             position: post.position,
             group_slug: board.slug.clone(),
             group_name: board.name.clone(),

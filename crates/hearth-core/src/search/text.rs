@@ -113,28 +113,8 @@ const SNIPPET_LEAD: usize = 8;
 /// stemmer keeps a word's first letter, so a word whose first letter starts no stem cannot
 /// match.
 pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
-    // A stem is never longer than its word, and an ASCII word folds to its own length: a
-    // shorter one ("a", "and", "as" for "advice") cannot match and is not stemmed.
-    let shortest = stems.iter().map(String::len).min().unwrap_or(0);
-    let mut folded = String::new();
-    let mut matches = |&(s, e): &(usize, usize)| -> bool {
-        let word = &plain[s..e];
-        if word.len() < shortest && word.is_ascii() {
-            return false;
-        }
-        // Folded into one buffer, not a string per word.
-        folded.clear();
-        if word.is_ascii() {
-            folded.extend(word.chars().map(|c| c.to_ascii_lowercase()));
-        } else {
-            folded.push_str(&fold(word));
-        }
-        let Some(initial) = folded.chars().next() else {
-            return false;
-        };
-        stems.iter().any(|stem| stem.starts_with(initial))
-            && with_stem(&folded, |stemmed| stems.iter().any(|s| s == stemmed))
-    };
+    let mut matcher = Matcher::new(stems);
+    let mut matches = |&(s, e): &(usize, usize)| matcher.matches(&plain[s..e]);
     // Only the words up to the first match are looked at, and only the last few of them
     // kept: a long post has thousands of words.
     let mut words = WordSpans::new(plain);
@@ -177,13 +157,7 @@ pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
         return Vec::new();
     };
     let mut pieces: Vec<Piece> = Vec::new();
-    let mut push = |text: &str, marked: bool| match pieces.last_mut() {
-        Some(last) if last.marked == marked => last.text.push_str(text),
-        _ => pieces.push(Piece {
-            text: text.to_owned(),
-            marked,
-        }),
-    };
+    let mut push = |text: &str, marked: bool| push_piece(&mut pieces, text, marked);
     if skipped {
         push("… ", false);
     }
@@ -199,6 +173,76 @@ pub fn snippet(plain: &str, stems: &[String]) -> Vec<Piece> {
         push(&plain[at..], false);
     }
     pieces
+}
+
+/// `text` whole (a thread's title), each word that is a form of one of `stems` marked.
+pub fn marked(text: &str, stems: &[String]) -> Vec<Piece> {
+    let mut matcher = Matcher::new(stems);
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for (start, end) in WordSpans::new(text) {
+        if matcher.matches(&text[start..end]) {
+            push_piece(&mut pieces, &text[at..start], false);
+            push_piece(&mut pieces, &text[start..end], true);
+            at = end;
+        }
+    }
+    push_piece(&mut pieces, &text[at..], false);
+    pieces
+}
+
+/// Adds `text` to the last piece if it is marked alike, else as a piece of its own.
+fn push_piece(pieces: &mut Vec<Piece>, text: &str, marked: bool) {
+    if text.is_empty() {
+        return;
+    }
+    match pieces.last_mut() {
+        Some(last) if last.marked == marked => last.text.push_str(text),
+        _ => pieces.push(Piece {
+            text: text.to_owned(),
+            marked,
+        }),
+    }
+}
+
+/// Whether a word is a form of one of the query's stems, folding and stemming only the words
+/// that can be.
+struct Matcher<'a> {
+    stems: &'a [String],
+    /// A stem is never longer than its word, and an ASCII word folds to its own length: a
+    /// shorter one ("a", "and", "as" for "advice") cannot match and is not stemmed.
+    shortest: usize,
+    /// Each word folded into this one buffer, not a string per word.
+    folded: String,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(stems: &'a [String]) -> Matcher<'a> {
+        Matcher {
+            stems,
+            shortest: stems.iter().map(String::len).min().unwrap_or(0),
+            folded: String::new(),
+        }
+    }
+
+    fn matches(&mut self, word: &str) -> bool {
+        if word.len() < self.shortest && word.is_ascii() {
+            return false;
+        }
+        self.folded.clear();
+        if word.is_ascii() {
+            self.folded
+                .extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            self.folded.push_str(&fold(word));
+        }
+        let Some(initial) = self.folded.chars().next() else {
+            return false;
+        };
+        let stems = self.stems;
+        stems.iter().any(|stem| stem.starts_with(initial))
+            && with_stem(&self.folded, |stemmed| stems.iter().any(|s| s == stemmed))
+    }
 }
 
 /// Calls `f` with the English stem of a folded word, borrowed when the stemmer leaves it be.
@@ -295,6 +339,28 @@ mod tests {
             whole.matches("tail").count(),
             SNIPPET_WORDS - SNIPPET_LEAD - 13,
             "{whole}"
+        );
+    }
+
+    #[test]
+    fn a_title_is_whole_with_every_matching_word_marked() {
+        let stems = Terms::parse("lonely evenings").stems();
+        let title = "Lonely in a new city: long evenings, lonely weekends & <b>tags</b>";
+        let pieces = marked(title, &stems);
+        let whole: String = pieces.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(whole, title);
+        let marked: Vec<&str> = pieces
+            .iter()
+            .filter(|p| p.marked)
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(marked, ["Lonely", "evenings", "lonely"]);
+        assert_eq!(
+            super::marked("Nothing to see", &stems),
+            [Piece {
+                text: "Nothing to see".to_owned(),
+                marked: false
+            }]
         );
     }
 
