@@ -115,7 +115,6 @@ impl SearchQuery {
 pub struct Hit {
     pub post_id: PostId,
     pub thread_id: ThreadId,
-    pub thread_title: String,
     /// The thread's title as pieces, the words that match marked.
     pub title: Vec<Piece>,
     pub position: i32,
@@ -431,7 +430,6 @@ fn hits_for(
         hits.push(Hit {
             post_id: post.id,
             thread_id: thread.id,
-            thread_title: thread.title.clone(),
             title: text::marked(&thread.title, stems),
             position: post.position,
             group_slug: board.slug.clone(),

@@ -842,7 +842,10 @@ fn postgresql_gathers_a_rare_words_matches_and_walks_for_a_common_one() {
     let (leaflet, evening) = (text::Terms::parse("leaflet"), text::Terms::parse("evening"));
     let DbConn::Pg(c) = conn else { unreachable!() };
     let boards = [pets.id];
-    let reach = |c: &mut diesel::PgConnection, terms: &text::Terms, wanted: i64| {
+    let reach = |c: &mut diesel::PgConnection,
+                 terms: &text::Terms,
+                 wanted: i64,
+                 gathered: backend::Gathered| {
         let plan = backend::Plan {
             terms,
             boards: &boards,
@@ -856,43 +859,22 @@ fn postgresql_gathers_a_rare_words_matches_and_walks_for_a_common_one() {
             limit: HITS_PER_PAGE + 1,
             offset: 0,
         };
-        backend::postgres_reach(c, &plan, wanted, backend::Gathered::JoinedToPosts).unwrap()
+        backend::postgres_reach(c, &plan, wanted, gathered).unwrap()
     };
-    assert_eq!(reach(c, &leaflet, 21), backend::Reach::Gather);
-    assert_eq!(reach(c, &evening, 21), backend::Reach::Walk);
+    let joined = backend::Gathered::JoinedToPosts;
+    assert_eq!(reach(c, &leaflet, 21, joined), backend::Reach::Gather);
+    assert_eq!(reach(c, &evening, 21, joined), backend::Reach::Walk);
     // A window of 2,000 reads every match of these 82 posts either way: gathered.
-    assert_eq!(reach(c, &evening, 2000), backend::Reach::Gather);
+    assert_eq!(reach(c, &evening, 2000, joined), backend::Reach::Gather);
     // All 82 posts have "evening": for 100 of them, gathering from the index alone reads
     // fewer rows than a walk (82² < 100 × 82); when each match is joined to its post before
     // the sort, a gathered match costs twelve walked rows, and the walk is left to the planner.
-    let plan_for = |terms| backend::Plan {
-        terms,
-        boards: &boards,
-        configs: &["english"],
-        author: None,
-        thread: None,
-        from: None,
-        until: None,
-        muted_by: None,
-        order: backend::Order::Newest,
-        limit: 3,
-        offset: 0,
-    };
+    let from_the_index = backend::Gathered::FromTheIndex;
     assert_eq!(
-        backend::postgres_reach(c, &plan_for(&evening), 100, backend::Gathered::FromTheIndex)
-            .unwrap(),
+        reach(c, &evening, 100, from_the_index),
         backend::Reach::Gather
     );
-    assert_eq!(
-        backend::postgres_reach(
-            c,
-            &plan_for(&evening),
-            100,
-            backend::Gathered::JoinedToPosts
-        )
-        .unwrap(),
-        backend::Reach::Walk
-    );
+    assert_eq!(reach(c, &evening, 100, joined), backend::Reach::Walk);
 
     let visitor = Actor::Visitor;
     let mut newest_first = rare.clone();
